@@ -1,0 +1,219 @@
+"""Style 1 · naive loops: visit every output position with a Python loop.
+
+This is the textbook version, close to the pooling article that loops over output positions
+(see ``shared/seeds`` in the course repository). For each output position ``(i, j)`` we cut
+out its window ``(N, KH, KW, C)`` with one slice and reduce it; batch and channels are
+handled by NumPy, so the loop runs ``OH * OW`` times.
+
+It is slow, but every line maps onto the formula, which makes it the reference the other two
+styles are checked against. Unlike the article, it
+
+* gives a tied window's gradient to its *first* maximum only (the article's ``window == max``
+  mask gives the full gradient to every tied pixel, so gradient mass is duplicated);
+* handles padding, dilation and ``count_include_pad``, from the shared contract in
+  :mod:`pooling_lab.common`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import common
+
+
+# --------------------------------------------------------------------------------------------
+# Max pool
+# --------------------------------------------------------------------------------------------
+
+def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
+    """Max pool with a Python loop over output positions.
+
+    Parameters
+    ----------
+    x : (N, H, W, C) array_like
+    size, stride, dilation : int or (rows, cols)
+        ``stride=None`` means ``stride = size``.
+    padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right))
+        Padded cells never win.
+
+    Returns
+    -------
+    out : (N, OH, OW, C)
+        The maximum of each window (NaN if the window holds a NaN).
+    cache : MaxPoolCache
+        Holds the number of each window's first maximum, for the backward pass.
+    """
+    x = common.as_float_array(x, "x", "N, H, W, C")
+    geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
+    xpad = geometry.pad(x, -np.inf)                       # (N, H, W, C) -> (N, Hp, Wp, C)
+    n, _, _, channels = x.shape
+    oh, ow = geometry.out_hw
+    out = np.empty((n, oh, ow, channels), dtype=x.dtype)
+    winner = np.empty((n, oh, ow, channels), dtype=common.winner_dtype(geometry))
+    for i in range(oh):
+        for j in range(ow):
+            rows, cols = geometry.window_slices(i, j)
+            window = xpad[:, rows, cols, :].reshape(n, geometry.taps, channels)
+            # (N, KH, KW, C) -> (N, KH*KW, C) -> (N, C); argmax keeps the first maximum
+            # (or the first NaN), np.max propagates NaN.
+            out[:, i, j, :] = window.max(axis=1)
+            winner[:, i, j, :] = window.argmax(axis=1)
+    common.keep_padding_from_winning(out, winner, geometry)
+    return out, common.MaxPoolCache(geometry, winner, x.dtype)
+
+
+def max_pool_backward(dout, cache):
+    """Send each window's gradient to its first maximum; overlapping windows add up.
+
+    Parameters
+    ----------
+    dout : (N, OH, OW, C) array_like
+    cache : MaxPoolCache
+
+    Returns
+    -------
+    dx : (N, H, W, C)
+    """
+    geometry = cache.geometry
+    n, _, _, channels = geometry.x_shape
+    dout = common.check_dout(dout, geometry, channels)
+    dxpad = common.zeros_padded(geometry, common.backward_dtype(cache.dtype, dout))
+    batch = np.arange(n)[:, None]                         # (N, 1) broadcasts against (N, C)
+    channel = np.arange(channels)[None, :]                # (1, C)
+    kernel_w = geometry.kernel[1]
+    (dh, dw), (sh, sw) = geometry.dilation, geometry.stride
+    for i in range(geometry.out_hw[0]):
+        for j in range(geometry.out_hw[1]):
+            a, b = np.divmod(cache.winner[:, i, j, :], kernel_w)      # (N, C) each
+            # One winner per (n, c), so these (n, row, col, c) targets are all distinct.
+            dxpad[batch, i * sh + a * dh, j * sw + b * dw, channel] += dout[:, i, j, :]
+    return geometry.crop(dxpad)                           # (N, Hp, Wp, C) -> (N, H, W, C)
+
+
+# --------------------------------------------------------------------------------------------
+# Average pool
+# --------------------------------------------------------------------------------------------
+
+def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_include_pad=True):
+    """Average pool with a Python loop over output positions.
+
+    Parameters
+    ----------
+    x : (N, H, W, C) array_like
+    size, stride, dilation, padding
+        As for :func:`max_pool_forward`; padding adds zeros.
+    count_include_pad : bool
+        True: divide each window's sum by ``KH*KW`` (PyTorch's default). False: divide by the
+        number of taps inside the image (Keras and NumPyNet).
+
+    Returns
+    -------
+    out : (N, OH, OW, C)
+    cache : AvgPoolCache
+    """
+    x = common.as_float_array(x, "x", "N, H, W, C")
+    geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
+    divisor = common.avg_divisor(geometry, count_include_pad, x.dtype)    # (OH, OW, 1)
+    xpad = geometry.pad(x, 0)                             # (N, H, W, C) -> (N, Hp, Wp, C)
+    n, _, _, channels = x.shape
+    out = np.empty((n, *geometry.out_hw, channels), dtype=x.dtype)
+    for i in range(geometry.out_hw[0]):
+        for j in range(geometry.out_hw[1]):
+            rows, cols = geometry.window_slices(i, j)
+            # (N, KH, KW, C) -> (N, C)
+            out[:, i, j, :] = xpad[:, rows, cols, :].sum(axis=(1, 2)) / divisor[i, j]
+    return out, common.AvgPoolCache(geometry, divisor, x.dtype)
+
+
+def avg_pool_backward(dout, cache):
+    """Spread each window's gradient evenly over its taps; overlapping windows add up.
+
+    Parameters
+    ----------
+    dout : (N, OH, OW, C) array_like
+    cache : AvgPoolCache
+
+    Returns
+    -------
+    dx : (N, H, W, C)
+    """
+    geometry = cache.geometry
+    dout = common.check_dout(dout, geometry, geometry.x_shape[3])
+    dxpad = common.zeros_padded(geometry, common.backward_dtype(cache.dtype, dout))
+    for i in range(geometry.out_hw[0]):
+        for j in range(geometry.out_hw[1]):
+            rows, cols = geometry.window_slices(i, j)
+            share = dout[:, i, j, :] / cache.divisor[i, j]          # (N, C)
+            # (N, C) -> (N, 1, 1, C), broadcast over the window's (KH, KW) taps
+            dxpad[:, rows, cols, :] += share[:, None, None, :]
+    return geometry.crop(dxpad)                           # (N, Hp, Wp, C) -> (N, H, W, C)
+
+
+# --------------------------------------------------------------------------------------------
+# Convolution
+# --------------------------------------------------------------------------------------------
+
+def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
+    """2-D convolution (cross-correlation, as in every framework) with a loop over positions.
+
+    ``out[n, i, j, o] = b[o] + sum_{a, b, c} xpad[n, i*SH + a*DH, j*SW + b*DW, c] * w[a, b, c, o]``
+
+    Parameters
+    ----------
+    x : (N, H, W, C) array_like
+    w : (KH, KW, C, C_out) array_like
+    b : (C_out,) array_like or None
+    stride, dilation : int or (rows, cols)
+    padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right))
+        Zero padding.
+
+    Returns
+    -------
+    out : (N, OH, OW, C_out)
+    cache : ConvCache
+    """
+    x, w, b = common.conv_inputs(x, w, b)
+    geometry = common.conv_geometry(x.shape, w.shape, stride, padding, dilation)
+    xpad = geometry.pad(x, 0)                             # (N, H, W, C) -> (N, Hp, Wp, C)
+    out = np.empty((x.shape[0], *geometry.out_hw, w.shape[3]), dtype=x.dtype)
+    for i in range(geometry.out_hw[0]):
+        for j in range(geometry.out_hw[1]):
+            rows, cols = geometry.window_slices(i, j)
+            # (N, KH, KW, C) . (KH, KW, C, C_out) -> (N, C_out)
+            out[:, i, j, :] = np.tensordot(xpad[:, rows, cols, :], w, axes=3)
+    if b is not None:
+        out += b
+    return out, common.ConvCache(geometry, x, w)
+
+
+def conv_backward(dout, cache):
+    """Gradients of :func:`conv_forward`, window by window.
+
+    Parameters
+    ----------
+    dout : (N, OH, OW, C_out) array_like
+    cache : ConvCache
+
+    Returns
+    -------
+    dx : (N, H, W, C)
+    dw : (KH, KW, C, C_out)
+    db : (C_out,)
+        The sum of ``dout`` over N, OH and OW (returned even when the forward had no bias).
+    """
+    geometry, w = cache.geometry, cache.w
+    dout = common.check_dout(dout, geometry, w.shape[3])
+    dtype = common.backward_dtype(cache.dtype, dout)
+    xpad = geometry.pad(cache.x, 0)
+    dxpad = common.zeros_padded(geometry, dtype)
+    dw = np.zeros(w.shape, dtype=dtype)
+    for i in range(geometry.out_hw[0]):
+        for j in range(geometry.out_hw[1]):
+            rows, cols = geometry.window_slices(i, j)
+            g = dout[:, i, j, :]                                            # (N, C_out)
+            # (N, KH, KW, C) and (N, C_out) -> (KH, KW, C, C_out)
+            dw += np.tensordot(xpad[:, rows, cols, :], g, axes=([0], [0]))
+            # (N, C_out) and (KH, KW, C, C_out) -> (N, KH, KW, C)
+            dxpad[:, rows, cols, :] += np.tensordot(g, w, axes=([1], [3]))
+    db = dout.sum(axis=(0, 1, 2), dtype=dtype)             # (N, OH, OW, C_out) -> (C_out,)
+    return geometry.crop(dxpad), dw, db
