@@ -18,6 +18,8 @@ loop over them::
         out, cache = style.max_pool_forward(x, size=3, stride=2)
 """
 
+import importlib
+
 from . import naive, stacked, strided
 
 __version__ = "1.0.0"
@@ -29,4 +31,16 @@ STYLES = {"naive": naive, "stacked": stacked, "strided": strided}
 FUNCTIONS = ("max_pool_forward", "max_pool_backward", "avg_pool_forward",
              "avg_pool_backward", "conv_forward", "conv_backward")
 
-__all__ = ["STYLES", "FUNCTIONS", "naive", "stacked", "strided", "__version__"]
+#: Helper modules, imported on first use so that ``import pooling_lab`` stays quick
+#: (``viz`` pulls in matplotlib): ``pooling_lab.viz`` just works.
+_LAZY_MODULES = ("images", "viz", "check", "layers", "digits", "bench", "demo")
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'pooling_lab' has no attribute {name!r}")
+
+
+__all__ = ["STYLES", "FUNCTIONS", "naive", "stacked", "strided", "__version__",
+           *_LAZY_MODULES]
