@@ -1,0 +1,181 @@
+"""Bad input fails loudly, with a message naming the argument, the value and what is allowed."""
+
+import numpy as np
+import pytest
+
+import pooling_lab
+
+STYLES = list(pooling_lab.STYLES.items())
+X = np.zeros((2, 6, 6, 3))
+W = np.zeros((3, 3, 3, 4))
+
+
+def pools(style):
+    return [style.max_pool_forward, style.avg_pool_forward]
+
+
+# --------------------------------------------------------------------------------------------
+# Arrays
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,style", STYLES)
+@pytest.mark.parametrize("bad", [np.zeros((6, 6, 3)), np.zeros((1, 2, 6, 6, 3))], ids=["3d", "5d"])
+def test_x_with_the_wrong_number_of_axes(name, style, bad):
+    for forward in pools(style):
+        with pytest.raises(ValueError, match=r"x must have 4 axes \(N, H, W, C\); got shape"):
+            forward(bad, 2)
+    with pytest.raises(ValueError, match="x must have 4 axes"):
+        style.conv_forward(bad, W)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+@pytest.mark.parametrize("bad", [np.full((1, 4, 4, 1), "a"), np.zeros((1, 4, 4, 1), complex),
+                                 np.zeros((1, 4, 4, 1), object)], ids=["str", "complex", "object"])
+def test_non_numeric_dtypes_raise_type_error(name, style, bad):
+    for forward in pools(style):
+        with pytest.raises(TypeError, match=r"x must hold real numbers.*got dtype"):
+            forward(bad, 2)
+    with pytest.raises(TypeError, match="x must hold real numbers"):
+        style.conv_forward(bad, np.zeros((2, 2, 1, 1)))
+    with pytest.raises(TypeError, match="w must hold real numbers"):
+        style.conv_forward(np.zeros((1, 4, 4, 1)), bad)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_w_with_the_wrong_number_of_axes_or_channels(name, style):
+    with pytest.raises(ValueError, match=r"w must have 4 axes \(KH, KW, C_in, C_out\)"):
+        style.conv_forward(X, np.zeros((3, 3, 3)))
+    with pytest.raises(ValueError, match=r"w's C_in.*C = 3.*got C_in = 2"):
+        style.conv_forward(X, np.zeros((3, 3, 2, 4)))
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+@pytest.mark.parametrize("bad_b", [np.zeros(3), np.zeros((4, 1)), np.zeros(())], ids=str)
+def test_b_of_the_wrong_shape(name, style, bad_b):
+    with pytest.raises(ValueError, match=r"b must have shape \(C_out,\) = \(4,\).*got"):
+        style.conv_forward(X, W, bad_b)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_b_of_a_non_numeric_dtype(name, style):
+    with pytest.raises(TypeError, match="b must hold real numbers"):
+        style.conv_forward(X, W, np.array(["a"] * 4))
+
+
+# --------------------------------------------------------------------------------------------
+# size, stride, dilation
+# --------------------------------------------------------------------------------------------
+
+BAD_NUMBERS = [0, -1, 2.5, True, "2", (2,), (2, 2, 2), (2, 0), (1.5, 2), [2, False]]
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+@pytest.mark.parametrize("bad", BAD_NUMBERS, ids=repr)
+@pytest.mark.parametrize("argument", ["size", "stride", "dilation"])
+def test_size_stride_dilation_must_be_positive_integers(name, style, argument, bad):
+    kwargs = {"size": 2, argument: bad}
+    for forward in pools(style):
+        with pytest.raises(ValueError, match=rf"{argument} must be a positive integer"):
+            forward(X, **kwargs)
+        with pytest.raises(TypeError, match=rf"{argument} must be a positive integer"):
+            forward(X, **kwargs)
+    if argument != "size":
+        with pytest.raises(ValueError, match=rf"{argument} must be a positive integer.*got"):
+            style.conv_forward(X, W, **{argument: bad})
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_none_is_only_a_stride_for_pooling(name, style):
+    with pytest.raises(ValueError, match="size must be a positive integer.*got None"):
+        style.max_pool_forward(X, None)
+    with pytest.raises(ValueError, match="dilation must be a positive integer.*got None"):
+        style.avg_pool_forward(X, 2, dilation=None)
+    with pytest.raises(ValueError, match="stride must be a positive integer.*got None"):
+        style.conv_forward(X, W, stride=None)
+
+
+def test_the_message_shows_the_value_received():
+    with pytest.raises(ValueError, match=r"stride must be .*; got -3"):
+        pooling_lab.naive.max_pool_forward(X, 2, stride=-3)
+    with pytest.raises(ValueError, match=r"size must be .*; got True \(a bool\)"):
+        pooling_lab.naive.max_pool_forward(X, True)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_count_include_pad_must_be_a_bool(name, style):
+    with pytest.raises(ValueError, match="count_include_pad must be True or False; got 'no'"):
+        style.avg_pool_forward(X, 2, count_include_pad="no")
+
+
+# --------------------------------------------------------------------------------------------
+# padding
+# --------------------------------------------------------------------------------------------
+
+BAD_PADDINGS = ["full", "SAME", -1, 1.5, True, (1,), (1, 2, 3), (1, -1), ((1, 1), (1,)),
+                ((1, 1), (1, -2)), ((1, 1), 1), None]
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+@pytest.mark.parametrize("bad", BAD_PADDINGS, ids=repr)
+def test_padding_of_the_wrong_form(name, style, bad):
+    for forward in pools(style):
+        with pytest.raises(ValueError, match="padding"):
+            forward(X, 3, padding=bad)
+    with pytest.raises(ValueError, match=r"padding .*got"):
+        style.conv_forward(X, W, padding=bad)
+
+
+def test_padding_messages_name_what_is_allowed():
+    with pytest.raises(ValueError, match=r"unknown string 'full'"):
+        pooling_lab.naive.conv_forward(X, W, padding="full")
+    with pytest.raises(ValueError, match=r"must not be negative; got -1"):
+        pooling_lab.naive.conv_forward(X, W, padding=-1)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_pooling_padding_larger_than_half_the_window(name, style):
+    for forward in pools(style):
+        with pytest.raises(ValueError, match=r"padding .* too large for pooling.*at most \(1, 1\)"):
+            forward(X, 3, padding=2)
+        with pytest.raises(ValueError, match="too large for pooling"):
+            forward(X, 2, padding=((0, 0), (0, 2)))
+        forward(X, 3, padding=1)                                 # exactly half is fine
+    style.conv_forward(X, W, padding=2)                           # conv has no such rule
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_pooling_windows_of_padding_only(name, style):
+    # H = 1, size 2, dilation 3: span 4, padding 2 -> taps at rows -2 and +1, both padding.
+    x = np.zeros((1, 1, 5, 1))
+    with pytest.raises(ValueError, match="padding only"):
+        style.max_pool_forward(x, 2, stride=1, padding=((2, 1), (0, 0)), dilation=3)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_window_larger_than_the_padded_input(name, style):
+    for forward in pools(style):
+        with pytest.raises(ValueError, match=r"size \(7, 7\).*spans \(7, 7\).*padded input \(6, 6\)"):
+            forward(X, 7)
+        with pytest.raises(ValueError, match=r"spans \(5, 5\)"):
+            forward(np.zeros((1, 4, 4, 1)), 3, dilation=2)
+    with pytest.raises(ValueError, match=r"w's kernel \(3, 3\).*larger than the padded input"):
+        style.conv_forward(np.zeros((1, 2, 2, 3)), W)
+
+
+# --------------------------------------------------------------------------------------------
+# dout
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_dout_must_match_the_forward_output(name, style):
+    out, cache = style.max_pool_forward(X, 2)
+    with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(2, 3, 3, 3\); got \(2, 3, 3, 2\)"):
+        style.max_pool_backward(np.zeros((2, 3, 3, 2)), cache)
+    out, cache = style.avg_pool_forward(X, 2)
+    with pytest.raises(ValueError, match="dout must have 4 axes"):
+        style.avg_pool_backward(np.zeros((3, 3, 3)), cache)
+    with pytest.raises(TypeError, match="dout must hold real numbers"):
+        style.avg_pool_backward(np.full(out.shape, "a"), cache)
+    out, cache = style.conv_forward(X, W)
+    with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(2, 4, 4, 4\)"):
+        style.conv_backward(np.zeros((2, 4, 4, 3)), cache)

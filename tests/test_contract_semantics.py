@@ -1,0 +1,255 @@
+"""Ties, NaN, padding, dtypes, empty batches, and the promise never to touch an input."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import pooling_lab
+from configs import random_configs, run
+
+STYLES = list(pooling_lab.STYLES.items())
+
+
+# --------------------------------------------------------------------------------------------
+# Ties and NaN in max pool
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_all_equal_windows_send_the_gradient_to_their_first_element(name, style):
+    x = np.full((2, 4, 6, 3), 7.0)
+    out, cache = style.max_pool_forward(x, 2)
+    dout = np.random.default_rng(0).standard_normal(out.shape)
+    dx = style.max_pool_backward(dout, cache)
+    expected = np.zeros_like(x)
+    expected[:, ::2, ::2, :] = dout          # the top-left element of every 2x2 window
+    np.testing.assert_array_equal(dx, expected)
+    assert dx.sum() == pytest.approx(dout.sum())
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_ties_in_overlapping_windows_keep_gradient_mass(name, style):
+    # Quantised values make many ties; the first maximum of each window takes it all.
+    x = np.random.default_rng(1).integers(0, 3, size=(3, 9, 8, 2)).astype(float)
+    out, cache = style.max_pool_forward(x, 3, stride=1)
+    dout = np.random.default_rng(2).standard_normal(out.shape)
+    dx = style.max_pool_backward(dout, cache)
+    assert dx.sum() == pytest.approx(dout.sum(), rel=1e-12)
+    # The mask rule (window == max) would hand out more than dout: show that ties exist here.
+    windows = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))
+    ties_per_window = (windows == out[..., None, None]).sum(axis=(-2, -1))
+    assert ties_per_window.max() > 1
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_first_maximum_in_row_major_order(name, style):
+    # Two maxima: (0, 1) comes before (1, 0) in row-major order, so it takes the gradient.
+    x = np.array([[0.0, 5.0], [5.0, 1.0]]).reshape(1, 2, 2, 1)
+    out, cache = style.max_pool_forward(x, 2)
+    dx = style.max_pool_backward(np.array([[[[3.0]]]]), cache)
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[0, 3], [0, 0]])
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_nan_propagates_and_the_first_nan_takes_the_gradient(name, style):
+    x = np.array([[1.0, 9.0, 2.0, 3.0],
+                  [np.nan, 4.0, 5.0, np.nan]]).reshape(1, 2, 4, 1)
+    x = np.concatenate([x, -x], axis=3)      # the same NaN positions in a second channel
+    out, cache = style.max_pool_forward(x, 2)
+    assert np.isnan(out[0, 0, :, :]).all() and out.shape == (1, 1, 2, 2)
+    dx = style.max_pool_backward(np.ones(out.shape), cache)
+    expected = np.zeros((2, 4))
+    expected[1, 0] = expected[1, 3] = 1      # the NaN in each window, not the 9 or the 5
+    np.testing.assert_array_equal(dx[0, :, :, 0], expected)
+    np.testing.assert_array_equal(dx[0, :, :, 1], expected)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_padding_never_wins_even_against_minus_infinity(name, style):
+    # A window whose real values are all -inf ties with its -inf padding: the real cell wins.
+    x = np.full((1, 3, 3, 1), -np.inf)
+    out, cache = style.max_pool_forward(x, 2, padding=1)
+    assert np.isneginf(out).all()
+    dx = style.max_pool_backward(np.ones(out.shape), cache)
+    # Windows cover rows (and columns) {-1, 0} and {1, 2}: the first real taps are 0 and 1.
+    expected = np.zeros((3, 3))
+    expected[:2, :2] = 1
+    np.testing.assert_array_equal(dx[0, :, :, 0], expected)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_nan_in_avg_pool_and_conv_propagates(name, style):
+    x = np.zeros((1, 4, 4, 1))
+    x[0, 0, 0, 0] = np.nan
+    out, _ = style.avg_pool_forward(x, 2)
+    assert np.isnan(out[0, 0, 0, 0]) and not np.isnan(out[0, 1:, 1:]).any()
+    out, _ = style.conv_forward(x, np.ones((2, 2, 1, 1)), stride=2)
+    assert np.isnan(out[0, 0, 0, 0]) and not np.isnan(out[0, 1:, 1:]).any()
+
+
+# --------------------------------------------------------------------------------------------
+# Shapes and padding rules
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_output_shapes_follow_the_formulas(name, style):
+    x = np.zeros((2, 11, 8, 3))
+    # valid: OH = floor((H - span) / S) + 1
+    assert style.max_pool_forward(x, 3, stride=2)[0].shape == (2, 5, 3, 3)
+    # same: OH = ceil(H / S), whatever the kernel and dilation
+    assert style.avg_pool_forward(x, 3, stride=2, padding="same")[0].shape == (2, 6, 4, 3)
+    assert style.max_pool_forward(x, 2, stride=3, padding="same", dilation=2)[0].shape == (2, 4, 3, 3)
+    # explicit: OH = floor((H + top + bottom - span) / S) + 1
+    out = style.conv_forward(x, np.zeros((3, 2, 3, 5)), stride=(2, 3), padding=((1, 2), (0, 1)),
+                             dilation=(2, 1))[0]
+    assert out.shape == (2, (11 + 3 - 5) // 2 + 1, (8 + 1 - 2) // 3 + 1, 5)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_stride_none_means_stride_equals_size(name, style):
+    x = np.random.default_rng(3).standard_normal((1, 9, 8, 2))
+    np.testing.assert_array_equal(style.max_pool_forward(x, (3, 2))[0],
+                                  style.max_pool_forward(x, (3, 2), stride=(3, 2))[0])
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_rows_no_window_reaches_get_zero_gradient(name, style):
+    x = np.random.default_rng(4).standard_normal((1, 7, 7, 1))
+    out, cache = style.avg_pool_forward(x, 2, stride=3)       # windows cover rows 0-1 and 3-4
+    dx = style.avg_pool_backward(np.ones(out.shape), cache)
+    assert (dx[0, [2, 5, 6], :, 0] == 0).all() and (dx[0, :, [2, 5, 6], 0] == 0).all()
+    assert (dx[0, :2, :2, 0] == 0.25).all()
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_integral_floats_and_numpy_integers_are_accepted(name, style):
+    x = np.random.default_rng(5).standard_normal((1, 6, 6, 1))
+    expected = style.max_pool_forward(x, 2, stride=2)[0]
+    np.testing.assert_array_equal(style.max_pool_forward(x, 2.0, stride=np.int64(2))[0], expected)
+
+
+# --------------------------------------------------------------------------------------------
+# Dtypes
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_float32_stays_float32(name, style):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 6, 6, 2)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 2, 4)).astype(np.float32)
+    for forward, backward in [(style.max_pool_forward, style.max_pool_backward),
+                              (style.avg_pool_forward, style.avg_pool_backward)]:
+        out, cache = forward(x, 2)
+        assert out.dtype == np.float32
+        assert backward(out, cache).dtype == np.float32
+    out, cache = style.conv_forward(x, w, np.zeros(4, np.float32))
+    assert out.dtype == np.float32
+    assert all(grad.dtype == np.float32 for grad in style.conv_backward(out, cache))
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_integers_and_bools_are_promoted_to_float64(name, style):
+    x = np.arange(36).reshape(1, 6, 6, 1)
+    out, cache = style.max_pool_forward(x, 2)
+    assert out.dtype == np.float64 and out[0, 0, 0, 0] == 7
+    assert style.max_pool_backward(np.ones(out.shape, dtype=int), cache).dtype == np.float64
+    out, _ = style.avg_pool_forward(x > 17, 3)
+    assert out.dtype == np.float64
+    out, _ = style.conv_forward(x.astype(np.int32), np.ones((2, 2, 1, 1), dtype=bool))
+    assert out.dtype == np.float64 and out[0, 0, 0, 0] == 0 + 1 + 6 + 7
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_mixed_precision_follows_result_type(name, style):
+    x = np.ones((1, 4, 4, 2), dtype=np.float32)
+    out, cache = style.conv_forward(x, np.ones((2, 2, 2, 3), dtype=np.float64))
+    assert out.dtype == np.float64
+    assert all(grad.dtype == np.float64 for grad in style.conv_backward(out, cache))
+    out, cache = style.avg_pool_forward(x, 2)
+    assert style.avg_pool_backward(out.astype(np.float64), cache).dtype == np.float64
+
+
+# --------------------------------------------------------------------------------------------
+# Empty batches, caches, inputs untouched, outputs not sharing memory
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_empty_batch_gives_empty_results_of_the_right_shapes(name, style):
+    x = np.zeros((0, 6, 5, 2))
+    out, cache = style.max_pool_forward(x, 2)
+    assert out.shape == (0, 3, 2, 2) and style.max_pool_backward(out, cache).shape == x.shape
+    out, cache = style.avg_pool_forward(x, 3, stride=1, padding="same")
+    assert out.shape == (0, 6, 5, 2) and style.avg_pool_backward(out, cache).shape == x.shape
+    out, cache = style.conv_forward(x, np.zeros((3, 3, 2, 4)), padding=1)
+    assert out.shape == (0, 6, 5, 4)
+    dx, dw, db = style.conv_backward(out, cache)
+    assert dx.shape == x.shape and dw.shape == (3, 3, 2, 4) and db.shape == (4,)
+    assert not dw.any() and not db.any()
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_caches_are_documented_dataclasses(name, style):
+    x = np.zeros((1, 4, 4, 1))
+    for cache in (style.max_pool_forward(x, 2)[1], style.avg_pool_forward(x, 2)[1],
+                  style.conv_forward(x, np.zeros((2, 2, 1, 1)))[1]):
+        assert dataclasses.is_dataclass(cache) and type(cache).__doc__
+        assert cache.geometry.x_shape == (1, 4, 4, 1)
+
+
+CONFIGS = random_configs(count_per_op=8, seed=7)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_inputs_are_unchanged_and_outputs_are_new_arrays(name, style):
+    for config in CONFIGS:
+        inputs = [config[key] for key in ("x", "w", "b", "dout") if config.get(key) is not None]
+        before = [array.copy() for array in inputs]
+        for array in inputs:
+            array.flags.writeable = False    # any write into an input raises here
+        try:
+            results = run(style, config)
+        finally:
+            for array in inputs:
+                array.flags.writeable = True
+        for array, kept in zip(inputs, before):
+            np.testing.assert_array_equal(array, kept)
+        for result in results:
+            assert result.flags.writeable
+            assert not any(np.shares_memory(result, array) for array in inputs)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_outputs_do_not_share_memory_with_inputs_in_trivial_cases(name, style):
+    # size 1, stride 1, valid: an implementation could be tempted to return x itself.
+    x = np.random.default_rng(8).standard_normal((2, 3, 3, 2))
+    for forward in (style.max_pool_forward, style.avg_pool_forward):
+        out, cache = forward(x, 1, stride=1)
+        np.testing.assert_array_equal(out, x)
+        assert not np.shares_memory(out, x)
+    dout = x.copy()
+    out, cache = style.max_pool_forward(x, 1, stride=1)
+    assert not np.shares_memory(style.max_pool_backward(dout, cache), dout)
+
+
+def test_the_stacked_style_refuses_a_window_array_over_budget(monkeypatch):
+    x = np.zeros((2, 10, 10, 3))                      # 2*8*8*3*3*3 float64 windows = 27,648 bytes
+    monkeypatch.setattr(pooling_lab.stacked, "WINDOW_BUDGET_BYTES", 27_647)
+    with pytest.raises(MemoryError, match=r"27,648 bytes.*strided"):
+        pooling_lab.stacked.max_pool_forward(x, 3, stride=1)
+    with pytest.raises(MemoryError, match="27,648 bytes"):
+        pooling_lab.stacked.conv_forward(x, np.zeros((3, 3, 3, 1)))
+    monkeypatch.setattr(pooling_lab.stacked, "WINDOW_BUDGET_BYTES", 27_648)
+    assert pooling_lab.stacked.max_pool_forward(x, 3, stride=1)[0].shape == (2, 8, 8, 3)
+
+
+def test_the_default_budget_is_one_gibibyte():
+    assert pooling_lab.stacked.WINDOW_BUDGET_BYTES == 2**30
+    x = np.lib.stride_tricks.as_strided(np.zeros(1), (64, 256, 256, 16), (0, 0, 0, 0))
+    with pytest.raises(MemoryError, match="bytes"):               # 64*254*254*9*16*8 > 1 GiB
+        pooling_lab.stacked.avg_pool_forward(x, 3, stride=1)
+
+
+def test_styles_are_listed_in_teaching_order():
+    assert list(pooling_lab.STYLES) == ["naive", "stacked", "strided"]
+    for style in pooling_lab.STYLES.values():
+        assert all(callable(getattr(style, name)) for name in pooling_lab.FUNCTIONS)
