@@ -127,14 +127,20 @@ class Layer:
         return self._cache
 
     def forward(self, x):
+        """``out`` for the input ``x``; each layer defines it and keeps its cache."""
         raise NotImplementedError
 
     def backward(self, dout):
+        """``dx`` for the upstream gradient ``dout``; each layer defines it."""
         raise NotImplementedError
 
 
 class _StyledLayer(Layer):
-    """A layer that calls one style of the contract, chosen by name and changeable later."""
+    """A layer that calls one style of the contract, chosen by name and changeable later.
+
+    It keeps the style's name, not its module, so a layer can be copied (``copy.deepcopy``)
+    or pickled.
+    """
 
     def __init__(self, style: str):
         super().__init__()
@@ -147,8 +153,12 @@ class _StyledLayer(Layer):
 
     @style.setter
     def style(self, style: str) -> None:
-        self._style = style_module(style)
+        style_module(style)                      # check it now, not at the first forward
         self._style_name = style
+
+    @property
+    def _style(self):
+        return STYLES[self._style_name]
 
 
 class Conv2D(_StyledLayer):
@@ -207,8 +217,8 @@ class Conv2D(_StyledLayer):
         return dx
 
     def __repr__(self):
-        return (f"Conv2D({self.in_channels} -> {self.out_channels}, kernel {self.kernel_size}, "
-                f"stride {self.stride}, padding {self.padding!r}, style {self.style!r})")
+        return (f"Conv2D({self.in_channels}, {self.out_channels}, {self.kernel_size}, "
+                f"stride={self.stride!r}, padding={self.padding!r}, style={self.style!r})")
 
 
 class MaxPool2D(_StyledLayer):
@@ -239,7 +249,8 @@ class MaxPool2D(_StyledLayer):
         return self._style.max_pool_backward(dout, self._forward_cache())
 
     def __repr__(self):
-        return f"MaxPool2D(size {self.size}, stride {self.stride}, style {self.style!r})"
+        return (f"MaxPool2D({self.size}, stride={self.stride!r}, padding={self.padding!r}, "
+                f"style={self.style!r})")
 
 
 class AvgPool2D(_StyledLayer):
@@ -273,7 +284,8 @@ class AvgPool2D(_StyledLayer):
         return self._style.avg_pool_backward(dout, self._forward_cache())
 
     def __repr__(self):
-        return f"AvgPool2D(size {self.size}, stride {self.stride}, style {self.style!r})"
+        return (f"AvgPool2D({self.size}, stride={self.stride!r}, padding={self.padding!r}, "
+                f"style={self.style!r})")
 
 
 class ReLU(Layer):
@@ -358,7 +370,7 @@ class Dense(Layer):
         return dout @ self.params["w"].T               # (N, D_out) @ (D_out, D_in)
 
     def __repr__(self):
-        return f"Dense({self.in_features} -> {self.out_features})"
+        return f"Dense({self.in_features}, {self.out_features})"
 
 
 # --------------------------------------------------------------------------------------------
@@ -497,21 +509,39 @@ class Sequential:
             if isinstance(layer, _StyledLayer):
                 layer.style = style
 
+    def astype(self, dtype) -> "Sequential":
+        """Cast every parameter to ``dtype``, in place, and return the network.
+
+        float32 halves the bytes every matrix product moves, and trains about twice as fast;
+        finite-difference gradient checks need float64 (the default). Call it before
+        training: the optimiser's velocities take the dtype of the parameters they first see.
+        """
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"dtype must be a floating dtype (float32 or float64); got {dtype}")
+        for layer in self.layers:
+            for name, param in layer.params.items():
+                layer.params[name] = param.astype(dtype)
+        return self
+
     def describe(self, input_shape) -> str:
-        """One line per layer: its output shape and its number of parameters.
+        """A table with one line per layer: its output shape (one example's) and its number
+        of parameters.
 
         ``input_shape`` is one example's shape, e.g. ``(8, 8, 1)``.
         """
         x = np.zeros((1, *input_shape))
-        lines = [f"{'input':<58} {str(x.shape[1:]):>12}"]
+        rows = [("input", x.shape[1:], "")]
         total = 0
         for layer in self.layers:
             x = layer.forward(x)
             count = sum(param.size for param in layer.params.values())
             total += count
-            lines.append(f"{layer!r:<58} {str(x.shape[1:]):>12} {count:>7,} params")
-        lines.append(f"{'total':<58} {'':>12} {total:>7,} params")
-        return "\n".join(lines)
+            rows.append((repr(layer), x.shape[1:], f"{count:,}"))
+        rows = [("layer", "output shape", "params"), *rows, ("total", "", f"{total:,}")]
+        width = max(len(name) for name, _, _ in rows)
+        return "\n".join(f"{name:<{width}}  {str(shape):>12}  {count:>6}".rstrip()
+                         for name, shape, count in rows)
 
     def loss(self, x, y) -> float:
         """The mean softmax cross-entropy on ``x : (N, ...)`` against ``y : (N,)``."""
@@ -579,3 +609,35 @@ class Sequential:
             if x_test is not None:
                 history["test_accuracy"].append(self.accuracy(x_test, y_test))
         return history
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluating
+# --------------------------------------------------------------------------------------------
+
+def confusion_matrix(labels, predictions, classes: int) -> np.ndarray:
+    """Count how often each true class was predicted as each class.
+
+    Parameters
+    ----------
+    labels, predictions : (N,) int arrays, values in 0..classes-1
+    classes : int
+
+    Returns
+    -------
+    counts : (classes, classes) int array
+        ``counts[t, p]`` is the number of examples of class ``t`` predicted as ``p``; the
+        diagonal holds the right answers.
+    """
+    classes = _positive_int(classes, "classes")
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    for name, values in (("labels", labels), ("predictions", predictions)):
+        if values.dtype.kind not in "iu" or values.shape != labels.shape or values.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D int array of the same length as labels; "
+                             f"got dtype {values.dtype}, shape {values.shape}")
+        if values.size and (values.min() < 0 or values.max() >= classes):
+            raise ValueError(f"{name} must lie in 0..{classes - 1}; got values from "
+                             f"{values.min()} to {values.max()}")
+    # Pair (t, p) gets the number t*classes + p; counting those numbers fills the matrix.
+    pairs = labels.astype(np.int64) * classes + predictions.astype(np.int64)
+    return np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)

@@ -8,7 +8,8 @@ whatever memory lies there).
 
 Forward reduces the view one kernel offset at a time: ``view[:, :, :, a, b, :]`` is tap
 ``(a, b)`` of every window at once, ``(N, OH, OW, C)``. The loop runs ``KH * KW`` times and
-never builds the ``(N, OH, OW, KH, KW, C)`` array the stacked style builds.
+never builds the ``(N, OH, OW, KH, KW, C)`` array the stacked style builds. (Average pool
+goes one step further and adds kernel rows, then kernel columns: see below.)
 
 Backward is where views get subtle. A *writeable* window view of the gradient ``dxpad`` lists
 each pixel once for every window that covers it, so when windows overlap ``view += g`` reads
@@ -18,6 +19,28 @@ offsets instead: one offset's slice of the view holds every pixel at most once, 
 is exact, and the sum over offsets adds up the overlapping windows. No Python loop runs over
 N, H, W or C. NumPyNet's max-pool backward loops over every output position, and its avg-pool
 backward uses the first image's normaliser for the whole batch; neither happens here.
+
+Making it fast (notebook 06 measures the main tricks; each costs a few lines):
+
+* **Blocks that stay in cache.** Max pool visits every output ``KH*KW`` times, once per tap.
+  Over a whole batch those outputs are megabytes and come back from main memory at every
+  visit; we cut the output into blocks of about 256 KB (a few images, or a few rows of one
+  large image) and let all the taps visit one block before moving on. The loop runs over
+  blocks, a few dozen per megabyte-sized batch, never over single pixels or channels.
+* **Contiguous scratch.** On a strided channels-last slice, NumPy's innermost loop is only
+  ``C`` numbers long and its per-loop overhead dominates. Max pool reads each tap twice
+  (compare, then maximum), so it first copies the tap to a contiguous buffer, read fast twice.
+* **Arithmetic, not masks.** Writes through a random mask (``np.where``, ``where=``, boolean
+  indexing) cost several times, up to twenty times, the plain arithmetic that does the same.
+  Max pool keeps its winners with ``np.maximum`` on small integers and sends gradients as
+  ``dout * (winner == k)``.
+* **No overlap, no +=.** When the stride is at least the window span, each pixel lies in at
+  most one window, so each tap's gradient is written straight into its slice of ``dx``.
+* **A separable average.** A box sum is a sum of row sums: ``KH + KW`` passes over the data
+  instead of ``KH * KW``, and the row pass reads whole image rows.
+* **Convolution is matrix products** on contiguous copies of the taps (BLAS needs rows of
+  neighbouring numbers): one per kernel row, ``(N*OH*OW, KW*C) @ (KW*C, C_out)``, rather
+  than one im2col matrix ``KH*KW`` times the size of the input.
 """
 
 from __future__ import annotations
@@ -36,7 +59,7 @@ def window_view(xpad: np.ndarray, geometry: common.Geometry, writeable: bool = F
     xpad : (N, Hp, Wp, C)
     geometry : Geometry
     writeable : bool
-        Only for adding gradients into ``xpad`` one kernel offset at a time (see the module
+        Only for writing gradients into ``xpad`` one kernel offset at a time (see the module
         docstring for why a single ``+=`` on the whole view would be wrong).
 
     Returns
@@ -50,6 +73,50 @@ def window_view(xpad: np.ndarray, geometry: common.Geometry, writeable: bool = F
     # keep every SH-th start and every DH-th tap -> (N, OH, OW, C, KH, KW)
     windows = every_start[:, ::sh, ::sw, :, ::dh, ::dw]
     return windows.transpose(0, 1, 2, 4, 5, 3)          # -> (N, OH, OW, KH, KW, C)
+
+
+# --------------------------------------------------------------------------------------------
+# Blocks of output rows, small enough to stay in cache
+# --------------------------------------------------------------------------------------------
+
+#: About how many bytes of output one block holds: a block's output and scratch arrays stay in
+#: a core's L2 cache (1-2 MB on current processors) while the taps visit them.
+BLOCK_BYTES = 256 * 1024
+
+
+def row_blocks(out_shape, itemsize: int):
+    """Cut the output ``(N, OH, OW, C)`` into blocks of about :data:`BLOCK_BYTES`.
+
+    Returns
+    -------
+    blocks : list of (images, rows) slices
+        ``out[images, rows]`` is one block: several whole images, or several rows of one.
+    largest : (n, r)
+        The images and rows of the first block, the largest: scratch buffers of that size are
+        allocated once and reused, since a fresh allocation per block costs a page fault per
+        4 KB of it.
+    """
+    n, oh, ow, channels = out_shape
+    row_bytes = max(1, ow * channels * itemsize)
+    if oh * row_bytes <= BLOCK_BYTES:
+        per_block = max(1, BLOCK_BYTES // (oh * row_bytes))              # whole images
+        blocks = [(slice(first, min(first + per_block, n)), slice(0, oh))
+                  for first in range(0, n, per_block)]
+        return blocks, (min(per_block, n), oh)
+    per_block = max(1, BLOCK_BYTES // row_bytes)                         # rows of one image
+    blocks = [(slice(image, image + 1), slice(first, min(first + per_block, oh)))
+              for image in range(n) for first in range(0, oh, per_block)]
+    return blocks, (1, min(per_block, oh))
+
+
+def _windows_overlap(geometry: common.Geometry) -> bool:
+    """True when some pixel lies in two windows (the stride is below the span on some axis)."""
+    return any(step < reach for step, reach in zip(geometry.stride, geometry.span))
+
+
+def _every(first: int, step: int, count: int) -> slice:
+    """The slice of the ``count`` positions ``first, first + step, ...``."""
+    return slice(first, first + (count - 1) * step + 1, step)
 
 
 # --------------------------------------------------------------------------------------------
@@ -75,16 +142,28 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
     x = common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
     windows = window_view(geometry.pad(x, -np.inf), geometry)    # (N, OH, OW, KH, KW, C)
-    out = windows[:, :, :, 0, 0, :].copy()                     # (N, OH, OW, C)
-    winner = np.zeros(out.shape, dtype=common.winner_dtype(geometry))
-    for k, a, b in geometry.offsets():
-        if k == 0:
-            continue
-        tap = windows[:, :, :, a, b, :]                        # (N, OH, OW, C)
-        beats = tap > out                                       # strict: an earlier tap keeps a tie
-        np.maximum(out, tap, out=out)                           # NaN propagates
-        # winner = where(beats, k, winner), in arithmetic: a masked write is several times slower
-        winner += beats * (k - winner)
+    shape = (x.shape[0], *geometry.out_hw, x.shape[3])           # (N, OH, OW, C)
+    out = np.empty(shape, dtype=x.dtype)
+    winner = np.zeros(shape, dtype=common.winner_dtype(geometry))
+    blocks, (n, r) = row_blocks(shape, x.itemsize)
+    tap_buffer = np.empty((n, r, *shape[2:]), dtype=x.dtype)   # scratch, reused by every block
+    beats_buffer = np.empty(tap_buffer.shape, dtype=bool)
+    marks_buffer = np.empty(tap_buffer.shape, dtype=winner.dtype)
+    for images, rows in blocks:            # a few large blocks, for cache locality
+        block, block_winner = out[images, rows], winner[images, rows]     # (n, r, OW, C)
+        n, r = block.shape[:2]
+        tap, beats, marks = tap_buffer[:n, :r], beats_buffer[:n, :r], marks_buffer[:n, :r]
+        for k, a, b in geometry.offsets():
+            if k == 0:
+                np.copyto(block, windows[images, rows, :, 0, 0, :])
+                continue
+            np.copyto(tap, windows[images, rows, :, a, b, :])   # read twice: copy contiguous once
+            np.greater(tap, block, out=beats)                   # strict: an earlier tap keeps a tie
+            np.maximum(block, tap, out=block)                   # NaN propagates
+            # The winner is the last tap that beat the running maximum, and k only grows, so
+            # winner = max(winner, k * beats): arithmetic on small integers, no masked write.
+            np.multiply(beats, winner.dtype.type(k), out=marks)
+            np.maximum(block_winner, marks, out=block_winner)
     _first_nan_wins(out, winner, windows, geometry)
     common.keep_padding_from_winning(out, winner, geometry)
     return out, common.MaxPoolCache(geometry, winner, x.dtype)
@@ -93,9 +172,10 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
 def _first_nan_wins(out, winner, windows, geometry) -> None:
     """``tap > out`` is False for NaN, so fix the windows that hold a NaN: their winner is the
     first NaN (as ``np.argmax`` and PyTorch choose). Only runs when the input has NaN."""
-    has_nan = np.isnan(out)
-    if not has_nan.any():
+    # np.max propagates NaN: one fast reduction tells whether any window holds one.
+    if out.size == 0 or not np.isnan(out.max()):
         return
+    has_nan = np.isnan(out)
     for k, a, b in reversed(list(geometry.offsets())):        # the first NaN is written last
         hit = has_nan & np.isnan(windows[:, :, :, a, b, :])
         winner[hit] = k
@@ -117,9 +197,23 @@ def max_pool_backward(dout, cache):
     dout = common.check_dout(dout, geometry, geometry.x_shape[3])
     dxpad = common.zeros_padded(geometry, common.backward_dtype(cache.dtype, dout))
     grad_windows = window_view(dxpad, geometry, writeable=True)   # (N, OH, OW, KH, KW, C)
-    for k, a, b in geometry.offsets():
-        # Offset (a, b) of every window: each pixel at most once, so += is exact.
-        grad_windows[:, :, :, a, b, :] += (cache.winner == k) * dout
+    overlap = _windows_overlap(geometry)
+    blocks, (n, r) = row_blocks(dout.shape, dxpad.itemsize)
+    won_buffer = np.empty((n, r, *dout.shape[2:]), dtype=bool)
+    grad_buffer = np.empty(won_buffer.shape, dtype=dxpad.dtype)
+    for images, rows in blocks:            # a few large blocks, for cache locality
+        block_dout, block_winner = dout[images, rows], cache.winner[images, rows]
+        n, r = block_dout.shape[:2]
+        won, grad = won_buffer[:n, :r], grad_buffer[:n, :r]
+        for k, a, b in geometry.offsets():
+            target = grad_windows[images, rows, :, a, b, :]       # (n, r, OW, C) view of dxpad
+            # dout where tap k won, 0 elsewhere: a multiply by a 0/1 array, not a masked write
+            np.equal(block_winner, k, out=won)
+            if overlap:
+                np.multiply(block_dout, won, out=grad)
+                np.add(target, grad, out=target)   # one tap holds each pixel once: exact +=
+            else:
+                np.multiply(block_dout, won, out=target)   # each pixel in one window: write
     return geometry.crop(dxpad)                                 # -> (N, H, W, C)
 
 
@@ -128,7 +222,12 @@ def max_pool_backward(dout, cache):
 # --------------------------------------------------------------------------------------------
 
 def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_include_pad=True):
-    """Average pool: add the taps of the window view, then divide.
+    """Average pool: add the taps, one kernel row and then one kernel column at a time.
+
+    A box sum is separable: adding the ``KH`` rows of every window first gives row sums
+    ``(N, OH, Wp, C)``, and adding ``KW`` columns of those gives the window sums. That is
+    ``KH + KW`` passes over the data instead of ``KH * KW``, and the row pass reads whole
+    image rows, the fastest thing NumPy does.
 
     Parameters
     ----------
@@ -146,17 +245,40 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
     x = common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
     divisor = common.avg_divisor(geometry, count_include_pad, x.dtype)    # (OH, OW, 1)
-    windows = window_view(geometry.pad(x, 0), geometry)         # (N, OH, OW, KH, KW, C)
-    out = windows[:, :, :, 0, 0, :].copy()                     # (N, OH, OW, C)
-    for k, a, b in geometry.offsets():
-        if k:
-            out += windows[:, :, :, a, b, :]
-    out /= divisor
+    xpad = geometry.pad(x, 0)                                   # (N, Hp, Wp, C)
+    (sh, sw), (dh, dw), (kh, kw) = geometry.stride, geometry.dilation, geometry.kernel
+    shape = (x.shape[0], *geometry.out_hw, x.shape[3])           # (N, OH, OW, C)
+    ow = shape[2]
+    out = np.empty(shape, dtype=x.dtype)
+    blocks, (n, r) = row_blocks(shape, x.itemsize)
+    sums_buffer = np.empty((n, r, *xpad.shape[2:]), dtype=x.dtype)     # (n, r, Wp, C) scratch
+    for images, rows in blocks:            # a few large blocks, for cache locality
+        block = out[images, rows]                               # (n, r, OW, C)
+        n, r = block.shape[:2]
+        row_sums = sums_buffer[:n, :r]
+        for a in range(kh):
+            # rows i*SH + a*DH of the padded input, whole rows: (n, r, Wp, C)
+            tap_rows = xpad[images, _every(rows.start * sh + a * dh, sh, r)]
+            if a == 0:
+                np.copyto(row_sums, tap_rows)
+            else:
+                row_sums += tap_rows
+        for b in range(kw):
+            tap_cols = row_sums[:, :, _every(b * dw, sw, ow)]  # columns j*SW + b*DW: (n, r, OW, C)
+            if b == 0:
+                np.copyto(block, tap_cols)
+            else:
+                block += tap_cols
+        block /= divisor[rows]
     return out, common.AvgPoolCache(geometry, divisor, x.dtype)
 
 
 def avg_pool_backward(dout, cache):
-    """Add each window's share of the gradient to its taps, one kernel offset at a time.
+    """Spread each window's share of the gradient over its taps: columns first, then rows.
+
+    The forward pass's two passes, reversed: each share goes to the ``KW`` columns of its
+    window, giving ``(N, OH, Wp, C)``, and those go to the ``KH`` rows. One tap column (or
+    row) holds each pixel at most once, so every ``+=`` is exact even when windows overlap.
 
     Parameters
     ----------
@@ -169,11 +291,28 @@ def avg_pool_backward(dout, cache):
     """
     geometry = cache.geometry
     dout = common.check_dout(dout, geometry, geometry.x_shape[3])
-    dxpad = common.zeros_padded(geometry, common.backward_dtype(cache.dtype, dout))
-    share = dout / cache.divisor                                # (N, OH, OW, C)
-    grad_windows = window_view(dxpad, geometry, writeable=True)
-    for _, a, b in geometry.offsets():
-        grad_windows[:, :, :, a, b, :] += share
+    dtype = common.backward_dtype(cache.dtype, dout)
+    dxpad = common.zeros_padded(geometry, dtype)                # (N, Hp, Wp, C)
+    (sh, sw), (dh, dw), (kh, kw) = geometry.stride, geometry.dilation, geometry.kernel
+    ow = dout.shape[2]
+    rows_overlap = sh < geometry.span[0]
+    blocks, (n, r) = row_blocks(dout.shape, dxpad.itemsize)
+    share_buffer = np.empty((n, r, *dout.shape[2:]), dtype=dtype)     # (n, r, OW, C) scratch
+    spread_buffer = np.empty((n, r, *dxpad.shape[2:]), dtype=dtype)   # (n, r, Wp, C) scratch
+    for images, rows in blocks:            # a few large blocks, for cache locality
+        n, r = dout[images, rows].shape[:2]
+        share, spread = share_buffer[:n, :r], spread_buffer[:n, :r]
+        np.divide(dout[images, rows], cache.divisor[rows], out=share)   # each tap's gradient
+        spread.fill(0)
+        for b in range(kw):
+            target = spread[:, :, _every(b * dw, sw, ow)]      # columns j*SW + b*DW
+            np.add(target, share, out=target)
+        for a in range(kh):
+            target = dxpad[images, _every(rows.start * sh + a * dh, sh, r)]   # rows i*SH + a*DH
+            if rows_overlap:
+                np.add(target, spread, out=target)
+            else:
+                np.copyto(target, spread)     # no row is written twice: skip reading dx back
     return geometry.crop(dxpad)                                 # -> (N, H, W, C)
 
 
@@ -182,9 +321,10 @@ def avg_pool_backward(dout, cache):
 # --------------------------------------------------------------------------------------------
 
 def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
-    """2-D convolution as one matrix product per kernel offset.
+    """2-D convolution as one matrix product per kernel row.
 
-    ``out = b + sum_{a, b} taps(a, b) @ w[a, b]``, where ``taps(a, b)`` is ``(N*OH*OW, C)``.
+    ``out = b + sum_a taps(a) @ w[a]``, where ``taps(a)`` is ``(N*OH*OW, KW*C)``: the ``KW``
+    taps of kernel row ``a`` side by side, and ``w[a]`` is ``(KW*C, C_out)``.
 
     Parameters
     ----------
@@ -203,20 +343,24 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     x, w, b = common.conv_inputs(x, w, b)
     geometry = common.conv_geometry(x.shape, w.shape, stride, padding, dilation)
     windows = window_view(geometry.pad(x, 0), geometry)         # (N, OH, OW, KH, KW, C)
-    n, oh, ow, _, _, channels = windows.shape
+    n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
     out = np.zeros((n * oh * ow, w.shape[3]), dtype=x.dtype)
-    taps = np.empty((n, oh, ow, channels), dtype=x.dtype)
-    for _, a, b_ in geometry.offsets():
-        # A contiguous copy of one offset lets matmul call BLAS: (N, OH, OW, C) -> (N*OH*OW, C)
-        np.copyto(taps, windows[:, :, :, a, b_, :])
-        out += taps.reshape(-1, channels) @ w[a, b_]            # (N*OH*OW, C) @ (C, C_out)
+    product = np.empty_like(out)
+    taps = np.empty((n, oh, ow, kernel_cols, channels), dtype=x.dtype)
+    for a in range(kernel_rows):
+        # A contiguous copy lets matmul call BLAS, and a whole kernel row gives it KW*C numbers
+        # per row instead of C (faster when C is small): (N, OH, OW, KW, C) -> (N*OH*OW, KW*C)
+        np.copyto(taps, windows[:, :, :, a])
+        out += np.matmul(taps.reshape(-1, kernel_cols * channels),
+                         w[a].reshape(-1, w.shape[3]), out=product)   # @ (KW*C, C_out)
     if b is not None:
         out += b
     return out.reshape(n, oh, ow, w.shape[3]), common.ConvCache(geometry, x, w)
 
 
 def conv_backward(dout, cache):
-    """Gradients of :func:`conv_forward`, one matrix product per kernel offset and gradient.
+    """Gradients of :func:`conv_forward`: ``dw`` one matrix product per kernel row, ``dx`` one
+    per kernel offset.
 
     Parameters
     ----------
@@ -234,17 +378,22 @@ def conv_backward(dout, cache):
     dtype = common.backward_dtype(cache.dtype, dout)
     dout = dout.astype(dtype, copy=False)
     windows = window_view(geometry.pad(cache.x, 0), geometry)   # (N, OH, OW, KH, KW, C)
+    n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
+    dout_rows = dout.reshape(-1, w.shape[3])                   # (N*OH*OW, C_out)
     dxpad = common.zeros_padded(geometry, dtype)
     grad_windows = window_view(dxpad, geometry, writeable=True)
-    n, oh, ow, _, _, channels = windows.shape
-    dout_rows = dout.reshape(-1, w.shape[3])                   # (N*OH*OW, C_out)
     dw = np.empty(w.shape, dtype=dtype)
-    taps = np.empty((n, oh, ow, channels), dtype=cache.dtype)
-    for _, a, b in geometry.offsets():
-        np.copyto(taps, windows[:, :, :, a, b, :])
-        # (C, N*OH*OW) @ (N*OH*OW, C_out) -> (C, C_out)
-        dw[a, b] = taps.reshape(-1, channels).T @ dout_rows
-        # (N*OH*OW, C_out) @ (C_out, C) -> (N, OH, OW, C); one offset holds each pixel once
-        grad_windows[:, :, :, a, b, :] += (dout_rows @ w[a, b].T).reshape(n, oh, ow, channels)
+    taps = np.empty((n, oh, ow, kernel_cols, channels), dtype=cache.dtype)
+    tap_grad = np.empty((n * oh * ow, channels), dtype=dtype)
+    for a in range(kernel_rows):
+        np.copyto(taps, windows[:, :, :, a])
+        # (KW*C, N*OH*OW) @ (N*OH*OW, C_out) -> (KW*C, C_out) -> (KW, C, C_out)
+        dw[a] = (taps.reshape(-1, kernel_cols * channels).T @ dout_rows).reshape(dw[a].shape)
+        for b in range(kernel_cols):
+            # (N*OH*OW, C_out) @ (C_out, C) -> (N, OH, OW, C): one product per offset keeps
+            # each tap's gradient contiguous for the += below
+            np.matmul(dout_rows, w[a, b].T, out=tap_grad, dtype=dtype)
+            target = grad_windows[:, :, :, a, b, :]            # one offset holds each pixel once
+            np.add(target, tap_grad.reshape(n, oh, ow, channels), out=target)
     db = dout_rows.sum(axis=0)                                  # -> (C_out,)
     return geometry.crop(dxpad), dw, db

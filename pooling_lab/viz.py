@@ -106,7 +106,7 @@ def image_grid(images, titles=None, ncols=None, panel_size=3.0):
     ncols : int, optional
         Panels per row; all in one row by default.
     panel_size : float
-        Inches per panel.
+        Width of a panel in inches; its height follows the tallest image's aspect ratio.
 
     Returns
     -------
@@ -118,7 +118,9 @@ def image_grid(images, titles=None, ncols=None, panel_size=3.0):
                          f"got {len(titles)}")
     ncols = len(images) if ncols is None else ncols
     nrows = -(-len(images) // ncols)                      # ceiling division
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows),
+    tallest = max(as_picture(image).shape[0] / as_picture(image).shape[1] for image in images)
+    row_height = panel_size * tallest + (0.35 if titles is not None else 0.1)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, row_height * nrows),
                              layout="constrained", squeeze=False)
     axes = axes.ravel()
     for index, ax in enumerate(axes):
@@ -161,12 +163,13 @@ def window_boxes(image_hw, size, stride=None, padding="valid", windows=((0, 0), 
 
 
 def draw_windows(ax, image_hw, size, stride=None, padding="valid",
-                 windows=((0, 0), (0, 1), (1, 0)), linewidth=2.0):
+                 windows=((0, 0), (0, 1), (1, 0)), linewidth=2.0, fill_alpha=0.15):
     """Outline some pooling windows over an image already drawn in ``ax``.
 
-    One rectangle per window, in the colours of :data:`WINDOW_COLORS` (``windows="all"``
-    draws every window in one colour). Windows that start in the padding stick out of the
-    image; the axes are widened to show them.
+    One rectangle per window, in the colours of :data:`WINDOW_COLORS`, lightly filled so
+    that overlaps show as mixed tints (``windows="all"`` draws every window as an outline in
+    one colour). Windows that start in the padding stick out of the image; the axes are
+    widened to show them.
 
     Parameters
     ----------
@@ -174,6 +177,9 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
     image_hw : (H, W)
     size, stride, padding, windows
         As for :func:`window_boxes`.
+    linewidth : float
+    fill_alpha : float
+        Opacity of each window's fill (0 for outlines only).
 
     Returns
     -------
@@ -183,9 +189,11 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
     every_window = isinstance(windows, str)
     for number, (_, _, top, left, height, width) in enumerate(boxes):
         color = WINDOW_COLORS[0] if every_window else WINDOW_COLORS[number % len(WINDOW_COLORS)]
-        # imshow centres pixel (r, c) on (c, r), so a pixel's edges lie half a unit away.
-        ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
-                               edgecolor=color, linewidth=linewidth))
+        face = "none" if every_window else matplotlib.colors.to_rgba(color, fill_alpha)
+        # imshow centres pixel (r, c) on (c, r), so a pixel's edges lie half a unit away;
+        # clip_on=False keeps the half of an edge line that falls outside the axes.
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, facecolor=face,
+                               edgecolor=color, linewidth=linewidth, clip_on=False))
     if boxes:
         height, width = image_hw
         lowest_top = min(box[2] for box in boxes)
@@ -337,14 +345,12 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap="Greys", limits=N
                 fontsize=fontsize)
     for row, col in (highlight or ()):
         ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red",
-                               linewidth=2.5))
+                               linewidth=2.5, clip_on=False))
     # Thin white lines between cells.
-    ax.set_xticks(np.arange(values.shape[1] + 1) - 0.5, minor=True)
-    ax.set_yticks(np.arange(values.shape[0] + 1) - 0.5, minor=True)
-    ax.grid(which="minor", color="white", linewidth=1.5)
-    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    rows, cols = values.shape
+    ax.hlines(np.arange(1, rows) - 0.5, -0.5, cols - 0.5, color="white", linewidth=1.5)
+    ax.vlines(np.arange(1, cols) - 0.5, -0.5, rows - 0.5, color="white", linewidth=1.5)
+    _ticks_off(ax)
     if title:
         ax.set_title(title)
     return ax
@@ -457,23 +463,26 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
                      limits=(-symmetric_limit(dout), symmetric_limit(dout)))
         show_numbers(dx_shown, ax=axes[3], title="dx (adds up)", cmap="RdBu_r",
                      fmt=number_format, limits=(-dx_limit, dx_limit))
-        if frame < forward_frames and kind == "max":
-            # Outline the window's winner, its first maximum in row-major order.
-            window = grid[max(top, 0):top + height, max(left, 0):left + width]
-            row, col = np.unravel_index(np.argmax(window), window.shape)
-            axes[0].add_patch(Rectangle((left + col - 0.5, top + row - 0.5), 1, 1, fill=False,
-                                        edgecolor="red", linewidth=2.5))
         window_axes = axes[0] if frame < forward_frames else axes[3]
         window_axes.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
-                                        edgecolor="#ff8800", linewidth=3))
+                                        edgecolor="#ff8800", linewidth=3, clip_on=False))
         cell_axes = axes[1] if frame < forward_frames else axes[2]
         cell_axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
-                                      edgecolor="#ff8800", linewidth=3))
+                                      edgecolor="#ff8800", linewidth=3, clip_on=False))
+        if frame < forward_frames and kind == "max":
+            # Outline the window's winner, its first maximum in row-major order.
+            window = grid[top:top + height, left:left + width]
+            row, col = np.unravel_index(np.argmax(window), window.shape)
+            axes[0].add_patch(Rectangle((left + col - 0.5, top + row - 0.5), 1, 1, fill=False,
+                                        edgecolor="red", linewidth=2.5, clip_on=False))
 
-    movie = animation.FuncAnimation(fig, draw, frames=2 * len(steps), interval=1000 / fps)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    movie.save(path, writer=animation.PillowWriter(fps=fps), dpi=dpi)
+    writer = animation.PillowWriter(fps=fps)
+    with writer.saving(fig, path, dpi=dpi):
+        for frame in range(2 * len(steps)):
+            draw(frame)
+            writer.grab_frame()
     plt.close(fig)
     return path
 
@@ -661,4 +670,205 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
                  f" · dilation {_compact(geometry.dilation)}\n{kernel[0]}x{kernel[1]} kernel: "
                  f"{height}x{width} -> {geometry.out_hw[0]}x{geometry.out_hw[1]}")
     ax.set_title(title, fontsize=10)
+    return ax
+
+
+# --- figures for notebook 07 ---
+
+def show_training(histories, title=None):
+    """Draw training curves: the training loss and the test accuracy, epoch by epoch.
+
+    Parameters
+    ----------
+    histories : dict {label: history}
+        Each ``history`` is what ``Sequential.fit`` returns: lists ``"loss"`` and
+        ``"test_accuracy"``, one entry per epoch.
+    title : str, optional
+
+    Returns
+    -------
+    fig, axes : the figure and its two Axes (loss, accuracy)
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    for label, history in histories.items():
+        epochs = np.arange(1, len(history["loss"]) + 1)
+        axes[0].plot(epochs, history["loss"], marker="o", markersize=3, label=label)
+        axes[1].plot(epochs, 100 * np.asarray(history["test_accuracy"]), marker="o",
+                     markersize=3, label=label)
+    axes[0].set_yscale("log")                  # the loss falls by orders of magnitude
+    axes[0].set(xlabel="epoch", ylabel="mean loss", title="training loss · log scale")
+    axes[1].set(xlabel="epoch", ylabel="%", title="test accuracy")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    return fig, axes
+
+
+def show_filters(w, ncols=8, title=None, panel_size=0.9):
+    """Draw the kernels of a convolution that reads one-channel images, one panel each.
+
+    All kernels share one colour scale (``RdBu_r``, symmetric around zero), so strong and
+    weak filters can be compared: red weights add up bright pixels, blue ones subtract them.
+
+    Parameters
+    ----------
+    w : (KH, KW, 1, C_out) array
+    ncols : int
+        Panels per row.
+    title : str, optional
+    panel_size : float
+        Width of a panel in inches.
+
+    Returns
+    -------
+    fig, axes : the figure and a flat array of its Axes
+    """
+    w = np.asarray(w, dtype=float)
+    if w.ndim != 4 or w.shape[2] != 1:
+        raise ValueError(f"w must have shape (KH, KW, 1, C_out), the weights of a layer "
+                         f"reading one channel; got shape {w.shape}")
+    count = w.shape[3]
+    nrows = -(-count // ncols)                            # ceiling division
+    limit = symmetric_limit(w)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols + 0.9,
+                                                    panel_size * nrows + 0.5),
+                             layout="constrained", squeeze=False)
+    axes = axes.ravel()
+    for k, ax in enumerate(axes):
+        if k >= count:
+            ax.set_visible(False)
+            continue
+        shown = ax.imshow(w[:, :, 0, k], cmap="RdBu_r", vmin=-limit, vmax=limit,
+                          interpolation="nearest")
+        ax.set_title(f"filter {k}", fontsize=9)
+        _ticks_off(ax)
+    fig.colorbar(shown, ax=axes, shrink=0.8, label="weight")
+    if title:
+        fig.suptitle(title)
+    return fig, axes
+
+
+def tile_maps(maps, ncols=16, gap=1) -> np.ndarray:
+    """Lay the channels of feature maps out in a grid, for one ``imshow``.
+
+    Parameters
+    ----------
+    maps : (H, W, C) array
+    ncols : int
+        Maps per row of the grid; channel ``c`` goes to row ``c // ncols``, column
+        ``c % ncols``.
+    gap : int
+        Pixels of NaN between neighbours (drawn in the colour map's "bad" colour).
+
+    Returns
+    -------
+    tiles : (rows*(H+gap) - gap, ncols*(W+gap) - gap) float array, rows = ceil(C / ncols)
+    """
+    maps = np.asarray(maps, dtype=float)
+    height, width, channels = maps.shape
+    rows = -(-channels // ncols)                          # ceiling division
+    tiles = np.full((rows * (height + gap) - gap, ncols * (width + gap) - gap), np.nan)
+    for channel in range(channels):
+        top = (channel // ncols) * (height + gap)
+        left = (channel % ncols) * (width + gap)
+        tiles[top:top + height, left:left + width] = maps[:, :, channel]
+    return tiles
+
+
+def show_feature_maps(image, stages, title=None, ncols=16, width=10.0):
+    """Draw what the layers of a network make of one image: one panel of maps per stage.
+
+    Each stage's channels are tiled ``ncols`` to a row (channel 0 top left), separated by
+    thin light-blue gaps, every map drawn as large as the largest (square maps that halve in
+    size, as pooling makes them, keep whole blocks): a pooled map looks blockier, not
+    smaller. Non-negative maps (after a
+    ReLU or a pool) are gray, black at 0 and white at the panel's largest value, so a max
+    pool's panel has the same scale as the panel it pools; maps with negative values are drawn
+    with ``RdBu_r``, symmetric around zero.
+
+    Parameters
+    ----------
+    image : (H, W), (H, W, 1) or (1, H, W, 1)
+        The input, drawn on the left.
+    stages : sequence of (name, maps)
+        ``maps`` is ``(OH, OW, C)`` or ``(1, OH, OW, C)``.
+    title : str, optional
+    ncols : int
+        Maps per row of a panel (at most the largest channel count).
+    width : float
+        Width of the figure in inches.
+
+    Returns
+    -------
+    fig, axes : the figure, and its Axes: the input's, then one per stage
+    """
+    stages = [(name, np.asarray(maps, dtype=float)) for name, maps in stages]
+    stages = [(name, maps[0] if maps.ndim == 4 else maps) for name, maps in stages]
+    # Blow every map up to the largest map's size (each pixel a block), so that all tiles
+    # and gaps have one size and a pooled map looks blockier, not smaller.
+    largest = max(maps.shape[0] for _, maps in stages)
+    ncols = min(ncols, max(maps.shape[2] for _, maps in stages))
+    strips = [tile_maps(maps.repeat(largest // maps.shape[0], axis=0)
+                        .repeat(largest // maps.shape[0], axis=1), ncols)
+              for _, maps in stages]
+    # Panels share the figure's width, so each gets the height its aspect ratio asks for.
+    heights = [strip.shape[0] / strip.shape[1] for strip in strips]
+    fig = plt.figure(figsize=(width, 0.82 * width * sum(heights) + 0.45 * len(strips) + 0.4),
+                     layout="constrained")
+    grid = fig.add_gridspec(len(strips), 2, width_ratios=(1, 9), height_ratios=heights)
+    input_ax = fig.add_subplot(grid[:, 0])
+    show_image(image, ax=input_ax, title="input")
+    axes = [input_ax]
+    for row, ((name, maps), strip) in enumerate(zip(stages, strips)):
+        ax = fig.add_subplot(grid[row, 1])
+        if np.nanmin(strip) < 0:
+            limit = symmetric_limit(maps)
+            cmap, low, high = "RdBu_r", -limit, limit
+        else:
+            cmap, low, high = "gray", 0.0, max(float(np.nanmax(strip)), 1e-12)
+        ax.imshow(strip, cmap=matplotlib.colormaps[cmap].with_extremes(bad="#cfe0f0"),
+                  vmin=low, vmax=high, interpolation="nearest")
+        ax.set_title(f"{name} · {maps.shape[0]}x{maps.shape[1]} · {maps.shape[2]} channels",
+                     fontsize=10)
+        _ticks_off(ax)
+        axes.append(ax)
+    if title:
+        fig.suptitle(title)
+    return fig, axes
+
+
+def show_confusion(counts, ax=None, title=None):
+    """Draw a confusion matrix: counts with ``viridis``, the number in every non-zero cell.
+
+    Parameters
+    ----------
+    counts : (K, K) int array
+        ``counts[t, p]``: examples of true class ``t`` predicted as ``p``.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    ax
+    """
+    counts = np.asarray(counts)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise ValueError(f"counts must be a square (K, K) array; got shape {counts.shape}")
+    ax = _new_axes(ax, figsize=(5, 4.2))
+    shown = ax.imshow(counts, cmap="viridis", vmin=0, vmax=max(int(counts.max()), 1))
+    ax.figure.colorbar(shown, ax=ax, shrink=0.8, label="digits")
+    for (true, predicted), count in np.ndenumerate(counts):
+        if count:
+            # viridis is dark below about 60 % of its range: white text there, black above.
+            color = "black" if count > 0.6 * counts.max() else "white"
+            ax.text(predicted, true, str(count), ha="center", va="center", color=color,
+                    fontsize=9)
+    classes = np.arange(counts.shape[0])
+    ax.set_xticks(classes)
+    ax.set_yticks(classes)
+    ax.set(xlabel="predicted", ylabel="true")
+    if title:
+        ax.set_title(title)
     return ax

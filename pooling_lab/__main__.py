@@ -1,0 +1,69 @@
+"""The ``pooling-lab`` command (also ``python -m pooling_lab``).
+
+    python -m pooling_lab demo [IMAGE]     the three styles on a photo, timed, and a picture
+    python -m pooling_lab bench [options]  time and memory of every op, pass and style
+    python -m pooling_lab bench --targets  the course's performance targets, checked
+
+Both commands run NumPy's BLAS (used by convolution) on one thread, as the PyTorch numbers
+are: on a small shared machine, BLAS threads that wait for a busy core can make a small
+matrix product ten times slower. BLAS reads its thread count once, when NumPy is imported,
+so the command restarts itself with ``OPENBLAS_NUM_THREADS`` (and the OpenMP and MKL
+equivalents) set; ``--threads 0`` keeps the environment as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+#: Environment variables that set the number of BLAS threads, read when NumPy starts.
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import bench, demo
+
+    parser = argparse.ArgumentParser(
+        prog="pooling-lab",
+        description="Max pool, average pool and 2-D convolution, forward and backward, in "
+                    "three NumPy styles (naive loops, slice-stacking, strided views).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo_parser = commands.add_parser(
+        "demo", help="run the three styles on a photo and write a picture",
+        description="Run the three styles on a bundled photo (or an image file), print that "
+                    "they agree and how long each took, and write a PNG of the forward "
+                    "outputs and the backward gradients.")
+    demo.add_arguments(demo_parser)
+    bench_parser = commands.add_parser(
+        "bench", help="time every op, pass and style; compare with PyTorch",
+        description=bench.__doc__.split("\n\n")[0] + " Prints a Markdown table; progress "
+                    "goes to stderr.",
+        epilog="Example: python -m pooling_lab bench --op max --shape 32 64 64 32 "
+               "--kernel 3 --stride 2 --torch-python /path/to/python-with-torch")
+    bench.add_arguments(bench_parser)
+    for sub in (demo_parser, bench_parser):
+        sub.add_argument("--threads", type=int, default=1,
+                         help="BLAS threads (default 1, as PyTorch's here); 0 keeps the "
+                              "environment as it is")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Parse ``argv`` (default: the command line) and run the command; return its exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)
+    wanted = str(args.threads)
+    if args.threads > 0 and any(os.environ.get(name) != wanted for name in THREAD_VARIABLES):
+        env = dict(os.environ, **{name: wanted for name in THREAD_VARIABLES})
+        return subprocess.run([sys.executable, "-m", "pooling_lab", *argv], env=env).returncode
+    if args.command == "demo":
+        from . import demo
+        return demo.main(args)
+    from . import bench
+    return bench.main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

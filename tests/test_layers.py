@@ -1,0 +1,479 @@
+"""The layers, the loss, the optimiser and a small network on the digits (float64).
+
+Every backward is checked against central finite differences; the three styles must give the
+same numbers inside a network; a short seeded training run must clearly beat chance; bad input
+must raise an error that names the argument. At the end, the figures of notebook 07.
+"""
+
+import copy
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import pooling_lab  # noqa: E402
+from pooling_lab import digits, viz  # noqa: E402
+from pooling_lab.layers import (SGD, AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D,  # noqa: E402
+                                ReLU, Sequential, confusion_matrix, softmax,
+                                softmax_cross_entropy)
+
+STYLE_NAMES = list(pooling_lab.STYLES)
+EPS = 1e-6
+
+
+def numerical_gradient(loss, array):
+    """Central differences of the scalar ``loss()`` with respect to each entry of ``array``."""
+    grad = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        kept = array[index]
+        array[index] = kept + EPS
+        up = loss()
+        array[index] = kept - EPS
+        down = loss()
+        array[index] = kept
+        grad[index] = (up - down) / (2 * EPS)
+    return grad
+
+
+def distinct_values(rng, shape):
+    """Values at least 0.01 apart, in random order and centred on zero: no ties in any window,
+    and none within EPS of ReLU's kink, so every layer is differentiable there."""
+    count = math.prod(shape)
+    return (rng.permutation(count).reshape(shape) - count / 2 + 0.5) * 0.01
+
+
+def small_lenet(rng, pool=MaxPool2D, style="strided", channels=(2, 3)):
+    """conv -> ReLU -> pool -> conv -> ReLU -> pool -> dense, (N, 8, 8, 1) -> (N, 10).
+
+    With its 2 and 3 channels it is small enough for finite differences on every parameter.
+    """
+    first, second = channels
+    return Sequential([
+        Conv2D(1, first, 5, padding="same", style=style, rng=rng), ReLU(), pool(2, style=style),
+        Conv2D(first, second, 3, padding="same", style=style, rng=rng), ReLU(),
+        pool(2, style=style), Flatten(), Dense(2 * 2 * second, 10, rng=rng),
+    ])
+
+
+# --------------------------------------------------------------------------------------------
+# Each layer's backward against finite differences
+# --------------------------------------------------------------------------------------------
+
+def check_layer_gradients(layer, x, rtol=1e-6, atol=1e-8):
+    """``backward`` gives the gradient of ``sum(forward(x) * dout)`` for x and every param."""
+    rng = np.random.default_rng(5)
+    dout = rng.standard_normal(layer.forward(x).shape)
+    dx = layer.backward(dout)
+
+    def loss():
+        return float(np.sum(layer.forward(x) * dout))
+
+    np.testing.assert_allclose(dx, numerical_gradient(loss, x), rtol=rtol, atol=atol)
+    for name, param in layer.params.items():
+        np.testing.assert_allclose(layer.grads[name], numerical_gradient(loss, param),
+                                   rtol=rtol, atol=atol, err_msg=name)
+
+
+@pytest.mark.parametrize("style", STYLE_NAMES)
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 3, "padding": "same"},
+                                    {"kernel_size": (2, 3), "stride": 2}], ids=str)
+def test_conv2d_backward_matches_finite_differences(style, kwargs):
+    rng = np.random.default_rng(0)
+    layer = Conv2D(2, 3, style=style, rng=rng, **kwargs)
+    layer.params["b"] = rng.standard_normal(3)           # a non-zero bias, to be sure
+    check_layer_gradients(layer, rng.standard_normal((2, 5, 6, 2)))
+    assert set(layer.grads) == {"w", "b"}
+
+
+@pytest.mark.parametrize("style", STYLE_NAMES)
+@pytest.mark.parametrize("layer_class", [MaxPool2D, AvgPool2D])
+def test_pool_backward_matches_finite_differences(style, layer_class):
+    rng = np.random.default_rng(1)
+    layer = layer_class(3, stride=2, padding=1, style=style)
+    check_layer_gradients(layer, distinct_values(rng, (2, 6, 7, 2)))
+    assert layer.params == {} and layer.grads == {}
+
+
+@pytest.mark.parametrize("layer", [ReLU(), Flatten(), Dense(12, 4, rng=3)], ids=repr)
+def test_relu_flatten_dense_backward_match_finite_differences(layer):
+    rng = np.random.default_rng(2)
+    shape = (3, 12) if isinstance(layer, Dense) else (3, 2, 3, 2)
+    if isinstance(layer, Dense):
+        layer.params["b"] = rng.standard_normal(4)
+    check_layer_gradients(layer, distinct_values(rng, shape))
+
+
+def test_relu_and_flatten_by_hand():
+    x = np.array([[-2.0, 0.0, 3.0]])
+    relu = ReLU()
+    np.testing.assert_array_equal(relu.forward(x), [[0.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(relu.backward(np.array([[5.0, 6.0, 7.0]])), [[0.0, 0.0, 7.0]])
+    flatten = Flatten()
+    assert flatten.forward(np.zeros((4, 2, 3, 5))).shape == (4, 30)
+    assert flatten.backward(np.ones((4, 30))).shape == (4, 2, 3, 5)
+
+
+def test_softmax_cross_entropy_value_and_gradient():
+    rng = np.random.default_rng(3)
+    # Equal logits: every class has probability 1/K, so the loss is log K.
+    loss, _ = softmax_cross_entropy(np.zeros((4, 10)), np.array([0, 3, 9, 9]))
+    assert loss == pytest.approx(math.log(10))
+    logits = rng.standard_normal((5, 4)) * 3
+    labels = np.array([0, 1, 3, 3, 2])
+    loss, dlogits = softmax_cross_entropy(logits, labels)
+    by_hand = -np.mean([math.log(softmax(logits)[n, label]) for n, label in enumerate(labels)])
+    assert loss == pytest.approx(by_hand, rel=1e-12)
+    numeric = numerical_gradient(lambda: softmax_cross_entropy(logits, labels)[0], logits)
+    np.testing.assert_allclose(dlogits, numeric, rtol=1e-6, atol=1e-9)
+    # Huge logits must not overflow.
+    loss, _ = softmax_cross_entropy(np.array([[1000.0, 0.0]]), np.array([1]))
+    assert loss == pytest.approx(1000.0)
+
+
+# --------------------------------------------------------------------------------------------
+# A whole network
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pool", [MaxPool2D, AvgPool2D])
+def test_network_parameter_gradients_match_finite_differences(pool):
+    data = digits.load()
+    x, y = data.x_train[:3], data.y_train[:3]
+    net = small_lenet(np.random.default_rng(4), pool=pool)
+    for layer in net.layers:                 # non-zero biases: every parameter gets checked
+        if "b" in layer.params:
+            layer.params["b"] += np.random.default_rng(6).normal(0, 0.1, layer.params["b"].shape)
+    _, dlogits = softmax_cross_entropy(net.forward(x), y)
+    net.backward(dlogits)
+    checked = 0
+    for layer in net.layers:
+        for name, param in layer.params.items():
+            numeric = numerical_gradient(lambda: net.loss(x, y), param)
+            np.testing.assert_allclose(layer.grads[name], numeric, rtol=1e-5, atol=1e-8,
+                                       err_msg=f"{layer!r} {name}")
+            checked += param.size
+    assert checked == 5 * 5 * 1 * 2 + 2 + 3 * 3 * 2 * 3 + 3 + 12 * 10 + 10
+
+
+@pytest.mark.parametrize("pool", [MaxPool2D, AvgPool2D])
+def test_styles_give_the_same_network_outputs_and_gradients(pool):
+    x = digits.load().x_train[:16]
+    dlogits = np.random.default_rng(7).standard_normal((16, 10))
+    results = {}
+    for style in STYLE_NAMES:
+        net = small_lenet(np.random.default_rng(8), pool=pool, style=style)
+        logits = net.forward(x)
+        dx = net.backward(dlogits)
+        grads = [grad for layer in net.layers for grad in layer.grads.values()]
+        results[style] = [logits, dx, *grads]
+    for style in STYLE_NAMES[:-1]:
+        for ours, reference in zip(results[style], results["strided"]):
+            np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+
+
+def test_set_style_keeps_the_weights_and_the_outputs():
+    x = digits.load().x_test[:8]
+    net = small_lenet(np.random.default_rng(9))
+    before = net.forward(x)
+    net.set_style("naive")
+    assert [layer.style for layer in net.layers if hasattr(layer, "style")] == ["naive"] * 4
+    np.testing.assert_allclose(net.forward(x), before, rtol=1e-12, atol=1e-12)
+
+
+def test_short_training_run_clearly_beats_chance():
+    # Ten classes, 359 test digits in near-equal shares: a network that ignores the images
+    # is right on about 10 % of them. The threshold, 80 %, is 288 of 359 correct; guessing
+    # at random gets that many with probability below 1e-170 (binomial tail, p = 0.1), so
+    # the test cannot pass by luck. Two epochs take about half a second.
+    data = digits.load()
+    rng = np.random.default_rng(0)
+    net = small_lenet(rng, channels=(8, 16))
+    history = net.fit(data.x_train, data.y_train, SGD(lr=0.05, momentum=0.9), epochs=2,
+                      batch_size=32, rng=rng, x_test=data.x_test, y_test=data.y_test)
+    accuracy = net.accuracy(data.x_test, data.y_test)
+    assert accuracy >= 0.80
+    assert history["test_accuracy"][-1] == accuracy
+    assert history["loss"][-1] < history["loss"][0] < math.log(10)
+
+
+def test_binomial_tail_quoted_above():
+    needed, n = math.ceil(0.80 * 359), 359
+    tail = sum(math.comb(n, k) * 0.1**k * 0.9**(n - k) for k in range(needed, n + 1))
+    assert needed == 288 and tail < 1e-170
+
+
+def test_seeded_runs_are_identical_and_seeds_matter():
+    data = digits.load()
+    x, y = data.x_train[:200], data.y_train[:200]
+
+    def train(seed):
+        rng = np.random.default_rng(seed)
+        net = small_lenet(rng)
+        net.fit(x, y, SGD(lr=0.05), epochs=1, batch_size=50, rng=rng)
+        return np.concatenate([p.ravel() for layer in net.layers for p in layer.params.values()])
+
+    np.testing.assert_array_equal(train(0), train(0))
+    assert not np.allclose(train(0), train(1))
+
+
+def test_float32_networks_copies_and_the_summary_table():
+    net = small_lenet(np.random.default_rng(11)).astype(np.float32)
+    x = digits.load(np.float32).x_test[:4]
+    assert all(value.dtype == np.float32 for layer in net.layers
+               for value in layer.params.values())
+    assert net.forward(x).dtype == np.float32
+    twin = copy.deepcopy(net)
+    twin.set_style("naive")
+    twin.layers[0].params["w"][...] = 0
+    assert net.layers[0].style == "strided" and np.abs(net.layers[0].params["w"]).max() > 0
+    table = net.describe((8, 8, 1)).splitlines()
+    assert len(table) == 2 + len(net.layers) + 1
+    assert table[2].startswith("Conv2D(1, 2, (5, 5), stride=1, padding='same', style='strided')")
+    assert table[2].endswith("(8, 8, 2)      52")
+    assert table[-1].split() == ["total", f"{52 + 57 + 130}"]
+    with pytest.raises(TypeError, match=r"dtype must be a floating dtype .*; got int32"):
+        net.astype(np.int32)
+
+
+def test_confusion_matrix_by_hand():
+    counts = confusion_matrix(np.array([0, 1, 1, 2, 2]), np.array([0, 2, 1, 2, 2]), classes=3)
+    np.testing.assert_array_equal(counts, [[1, 0, 0], [0, 1, 1], [0, 0, 2]])
+    with pytest.raises(ValueError, match=r"predictions must lie in 0..2; got values from 0 to 3"):
+        confusion_matrix(np.array([0, 1]), np.array([0, 3]), classes=3)
+    with pytest.raises(ValueError, match=r"predictions must be a 1-D int array .* shape \(3,\)"):
+        confusion_matrix(np.array([0, 1]), np.array([0, 1, 1]), classes=3)
+
+
+def test_predictions_and_accuracy():
+    net = Sequential([Dense(3, 3, rng=0)])
+    net.layers[0].params["w"] = np.eye(3)
+    x = np.array([[3.0, 1, 0], [0, 0, 2], [0, 5, 1], [1, 0, 0]])
+    np.testing.assert_array_equal(net.predict(x), [0, 2, 1, 0])
+    assert net.accuracy(x, [0, 2, 2, 2]) == 0.5
+    np.testing.assert_allclose(net.predict_proba(x).sum(axis=1), 1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Initialisation and the optimiser
+# --------------------------------------------------------------------------------------------
+
+def test_he_and_glorot_initialisation_scales():
+    conv = Conv2D(64, 64, 3, rng=0)                       # He: std sqrt(2 / (3*3*64))
+    assert conv.params["w"].shape == (3, 3, 64, 64)
+    assert conv.params["w"].std() == pytest.approx(math.sqrt(2 / 576), rel=0.02)
+    np.testing.assert_array_equal(conv.params["b"], np.zeros(64))
+    dense = Dense(300, 100, rng=0)                        # Glorot: uniform on +-sqrt(6 / 400)
+    limit = math.sqrt(6 / 400)
+    assert np.abs(dense.params["w"]).max() <= limit
+    assert dense.params["w"].std() == pytest.approx(limit / math.sqrt(3), rel=0.02)
+    np.testing.assert_array_equal(Dense(5, 2, rng=7).params["w"], Dense(5, 2, rng=7).params["w"])
+
+
+def test_sgd_with_momentum_by_hand():
+    layer = Dense(1, 1, rng=0)
+    layer.params["w"][...] = 1.0
+    layer.grads = {"w": np.array([[2.0]]), "b": np.array([0.0])}
+    sgd = SGD(lr=0.1, momentum=0.9)
+    sgd.step([layer])                          # v = -0.1 * 2 = -0.2,             w = 0.8
+    assert layer.params["w"][0, 0] == pytest.approx(0.8)
+    sgd.step([layer])                          # v = 0.9 * -0.2 - 0.2 = -0.38,    w = 0.42
+    assert layer.params["w"][0, 0] == pytest.approx(0.42)
+
+
+def test_forward_and_backward_do_not_modify_their_inputs():
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((2, 8, 8, 1))
+    kept = x.copy()
+    net = small_lenet(rng)
+    dlogits = rng.standard_normal((2, 10))
+    dlogits_kept = dlogits.copy()
+    net.forward(x)
+    net.backward(dlogits)
+    np.testing.assert_array_equal(x, kept)
+    np.testing.assert_array_equal(dlogits, dlogits_kept)
+
+
+# --------------------------------------------------------------------------------------------
+# Clear errors
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("layer", [Conv2D(1, 2, 3), MaxPool2D(), AvgPool2D(), ReLU(),
+                                   Flatten(), Dense(4, 2)], ids=repr)
+def test_backward_before_forward_is_a_clear_error(layer):
+    with pytest.raises(RuntimeError, match=r"backward was called before forward"):
+        layer.backward(np.zeros((1, 2)))
+
+
+@pytest.mark.parametrize("layer,x,message", [
+    (Conv2D(1, 2, 3), np.zeros((8, 8, 1)), r"x must have 4 axes \(N, H, W, C\); got shape \(8, 8, 1\)"),
+    (Conv2D(1, 2, 3), np.zeros((2, 8, 8, 3)), r"x must have in_channels = 1 channels .* got x of shape \(2, 8, 8, 3\) with 3"),
+    (MaxPool2D(), np.zeros((8, 8)), r"x must have 4 axes"),
+    (AvgPool2D(), np.zeros((2, 1, 1, 1)), r"size \(2, 2\) .* larger than the padded input"),
+    (Dense(4, 2), np.zeros((3, 5)), r"x must have shape \(N, in_features\) = \(N, 4\); got \(3, 5\)"),
+    (Dense(4, 2), np.zeros((3, 2, 2)), r"x must have shape .* got \(3, 2, 2\) .*Flatten"),
+    (Flatten(), np.zeros(5), r"x must have a batch axis .* got shape \(5,\)"),
+    (ReLU(), np.array(["a"]), r"x must hold real numbers; got dtype <U1"),
+], ids=["conv-3-axes", "conv-channels", "pool-2-axes", "pool-too-small", "dense-features",
+        "dense-images", "flatten-1-axis", "relu-strings"])
+def test_bad_forward_input_is_a_clear_error(layer, x, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        layer.forward(x)
+
+
+@pytest.mark.parametrize("layer,x", [(Conv2D(1, 2, 3), np.zeros((2, 5, 5, 1))),
+                                     (MaxPool2D(), np.zeros((2, 4, 4, 1))),
+                                     (ReLU(), np.zeros((2, 3))), (Flatten(), np.zeros((2, 3, 1))),
+                                     (Dense(3, 2), np.zeros((2, 3)))], ids=repr)
+def test_dout_of_the_wrong_shape_is_a_clear_error(layer, x):
+    out = layer.forward(x)
+    with pytest.raises(ValueError, match=r"dout must have the .*shape"):
+        layer.backward(np.zeros((out.shape[0] + 1, *out.shape[1:])))
+
+
+@pytest.mark.parametrize("make,error,message", [
+    (lambda: Conv2D(1, 2, 3, style="fast"), ValueError,
+     r"style must be one of 'naive', 'stacked', 'strided'; got 'fast'"),
+    (lambda: MaxPool2D(style=None), ValueError, r"style must be one of .*; got None"),
+    (lambda: Conv2D(0, 2, 3), ValueError, r"in_channels must be a positive integer; got 0"),
+    (lambda: Conv2D(1, 2.5, 3), ValueError, r"out_channels must be a positive integer; got 2.5"),
+    (lambda: Conv2D(1, 2, 0), ValueError, r"kernel_size must be .*; got 0"),
+    (lambda: MaxPool2D(size=(2, 2, 2)), ValueError, r"size must be .*got \(2, 2, 2\) with 3"),
+    (lambda: Dense(4, 2, init="xavier"), ValueError, r'init must be "he" or "glorot"; got \'xavier\''),
+    (lambda: Dense(4, 2, rng="seed"), TypeError, r"rng must be .*; got 'seed'"),
+    (lambda: SGD(lr=0), ValueError, r"lr must be a positive number; got 0"),
+    (lambda: SGD(momentum=1), ValueError, r"momentum must be a number in \[0, 1\); got 1"),
+    (lambda: Sequential([ReLU(), "dense"]), TypeError, r"layers must hold Layer objects; got 'dense' at position 1"),
+], ids=["style", "style-none", "in_channels", "out_channels", "kernel_size", "size", "init",
+        "rng", "lr", "momentum", "sequential"])
+def test_bad_layer_arguments_are_clear_errors(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_set_style_rejects_an_unknown_style():
+    with pytest.raises(ValueError, match=r"style must be one of .*; got 'loops'"):
+        small_lenet(np.random.default_rng(0)).set_style("loops")
+
+
+@pytest.mark.parametrize("logits,labels,message", [
+    (np.zeros((2, 3)), np.array([0, 3]), r"labels must lie in 0..2 .* got values from 0 to 3"),
+    (np.zeros((2, 3)), np.array([0.0, 1.0]), r"labels must be 2 integers .* got dtype float64"),
+    (np.zeros((2, 3)), np.array([0, 1, 2]), r"labels must be 2 integers .* shape \(3,\)"),
+    (np.zeros(3), np.array([0]), r"logits must have 2 axes \(N, K\); got shape \(3,\)"),
+])
+def test_bad_loss_input_is_a_clear_error(logits, labels, message):
+    with pytest.raises(ValueError, match=message):
+        softmax_cross_entropy(logits, labels)
+
+
+def test_fit_rejects_mismatched_data_and_bad_epochs():
+    net = Sequential([Flatten(), Dense(64, 10)])
+    x = np.zeros((5, 8, 8, 1))
+    with pytest.raises(ValueError, match=r"len\(x\) = 5, len\(y\) = 4"):
+        net.fit(x, np.zeros(4, dtype=int), SGD(), epochs=1)
+    with pytest.raises(ValueError, match=r"epochs must be a positive integer; got 0"):
+        net.fit(x, np.zeros(5, dtype=int), SGD(), epochs=0)
+
+
+def test_sgd_step_before_backward_is_a_clear_error():
+    with pytest.raises(RuntimeError, match=r"Dense has no gradient for 'w'"):
+        SGD().step([Dense(2, 2)])
+
+
+# --------------------------------------------------------------------------------------------
+# The digits
+# --------------------------------------------------------------------------------------------
+
+def test_digits_split_is_fixed_stratified_and_scaled():
+    data = digits.load()
+    assert data.x_train.shape == (1438, 8, 8, 1) and data.x_test.shape == (359, 8, 8, 1)
+    assert data.x_train.dtype == np.float64 and data.y_train.dtype == np.int64
+    for images in (data.x_train, data.x_test):
+        assert images.min() == 0.0 and images.max() == 1.0
+        # Pen counts 0..16 divided by 16: every value is a whole number of sixteenths.
+        np.testing.assert_array_equal(images * 16, np.round(images * 16))
+    per_class = np.bincount(data.y_train, minlength=10) + np.bincount(data.y_test, minlength=10)
+    assert per_class.sum() == 1797
+    # Stratified: each digit has 20 % of its scans (rounded) in the test set.
+    np.testing.assert_array_equal(np.bincount(data.y_test, minlength=10),
+                                  np.round(0.2 * per_class))
+    assert digits.load(np.float32).x_test.dtype == np.float32
+
+
+def test_digits_rejects_a_non_float_dtype():
+    with pytest.raises(TypeError, match=r"dtype must be a floating dtype .*; got int64"):
+        digits.load(np.int64)
+
+
+# --------------------------------------------------------------------------------------------
+# The figures of notebook 07
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_show_filters_draws_one_panel_per_filter_on_one_symmetric_scale(close_figures):
+    w = np.random.default_rng(12).standard_normal((5, 5, 1, 6))
+    fig, axes = viz.show_filters(w, ncols=4, title="conv 1")
+    shown = [ax for ax in axes if ax.get_visible()]
+    assert len(axes) == 8 and len(shown) == 6
+    for k, ax in enumerate(shown):
+        image = ax.get_images()[0]
+        np.testing.assert_array_equal(image.get_array(), w[:, :, 0, k])
+        assert image.get_clim() == (-np.abs(w).max(), np.abs(w).max())
+        assert image.get_cmap().name == "RdBu_r" and ax.get_title() == f"filter {k}"
+    with pytest.raises(ValueError, match=r"w must have shape \(KH, KW, 1, C_out\).* \(3, 3, 2, 4\)"):
+        viz.show_filters(np.zeros((3, 3, 2, 4)))
+
+
+def test_tile_maps_places_every_channel_and_leaves_nan_gaps():
+    maps = np.arange(2 * 3 * 5, dtype=float).reshape(2, 3, 5)      # (H, W, C)
+    tiles = viz.tile_maps(maps, ncols=2, gap=1)
+    assert tiles.shape == (3 * 2 + 2, 2 * 3 + 1)                  # 3 rows of 2 maps
+    np.testing.assert_array_equal(tiles[0:2, 0:3], maps[:, :, 0])
+    np.testing.assert_array_equal(tiles[0:2, 4:7], maps[:, :, 1])
+    np.testing.assert_array_equal(tiles[6:8, 0:3], maps[:, :, 4])
+    assert np.isnan(tiles[2]).all() and np.isnan(tiles[:, 3]).all() and np.isnan(tiles[6:, 4:]).all()
+
+
+def test_show_feature_maps_shares_the_scale_of_a_map_and_its_max_pool(close_figures):
+    rng = np.random.default_rng(13)
+    conv = np.maximum(rng.standard_normal((1, 8, 8, 3)), 0)
+    pooled, _ = pooling_lab.strided.max_pool_forward(conv, 2)
+    signed = rng.standard_normal((4, 4, 2))
+    fig, axes = viz.show_feature_maps(np.zeros((8, 8, 1)), [("conv", conv), ("pool", pooled),
+                                                          ("signed", signed)], title="digit")
+    assert len(axes) == 4 and axes[0].get_title() == "input"
+    conv_image, pool_image, signed_image = (ax.get_images()[0] for ax in axes[1:])
+    assert conv_image.get_clim() == pool_image.get_clim() == (0.0, conv.max())
+    assert conv_image.get_cmap().name.startswith("gray")
+    assert signed_image.get_clim() == (-np.abs(signed).max(), np.abs(signed).max())
+    # Pooled 4x4 maps are blown up to 8x8: both panels hold 3 tiles of 8x8 and 2 gaps.
+    assert conv_image.get_array().shape == pool_image.get_array().shape == (8, 3 * 8 + 2)
+    assert axes[2].get_title() == "pool · 4x4 · 3 channels"
+
+
+def test_show_confusion_prints_every_nonzero_count(close_figures):
+    counts = np.array([[5, 0, 1], [0, 7, 0], [2, 0, 4]])
+    ax = viz.show_confusion(counts, title="test")
+    texts = {(text.get_position(), text.get_text()) for text in ax.texts}
+    assert texts == {((0, 0), "5"), ((2, 0), "1"), ((1, 1), "7"), ((0, 2), "2"), ((2, 2), "4")}
+    assert ax.get_images()[0].get_clim() == (0, 7) and ax.get_xlabel() == "predicted"
+    with pytest.raises(ValueError, match=r"counts must be a square \(K, K\) array; got shape \(2, 3\)"):
+        viz.show_confusion(np.zeros((2, 3)))
+
+
+def test_show_training_draws_loss_and_accuracy_per_epoch(close_figures):
+    history = {"loss": [1.0, 0.1, 0.01], "test_accuracy": [0.5, 0.8, 0.9]}
+    fig, (loss_ax, accuracy_ax) = viz.show_training({"max": history, "avg": history})
+    assert len(loss_ax.lines) == len(accuracy_ax.lines) == 2
+    np.testing.assert_array_equal(loss_ax.lines[0].get_xydata(), [[1, 1.0], [2, 0.1], [3, 0.01]])
+    np.testing.assert_allclose(accuracy_ax.lines[1].get_ydata(), [50, 80, 90])
+    assert loss_ax.get_yscale() == "log"
