@@ -84,7 +84,8 @@ def max_pool_backward(dout, cache):
     (dh, dw), (sh, sw) = geometry.dilation, geometry.stride
     for i in range(geometry.out_hw[0]):
         for j in range(geometry.out_hw[1]):
-            a, b = np.divmod(cache.winner[:, i, j, :], kernel_w)      # (N, C) each
+            # winner is a small uint8; widen it so that row and column numbers cannot wrap
+            a, b = np.divmod(cache.winner[:, i, j, :].astype(np.intp), kernel_w)  # (N, C) each
             # One winner per (n, c), so these (n, row, col, c) targets are all distinct.
             dxpad[batch, i * sh + a * dh, j * sw + b * dw, channel] += dout[:, i, j, :]
     return geometry.crop(dxpad)                           # (N, Hp, Wp, C) -> (N, H, W, C)

@@ -51,6 +51,20 @@ def test_first_maximum_in_row_major_order(name, style):
 
 
 @pytest.mark.parametrize("name,style", STYLES)
+def test_gradients_reach_rows_past_255(name, style):
+    # Winners are stored as uint8 tap numbers; pixel coordinates computed from them must not
+    # wrap around at 256 (a bug found on a 512x512 photo).
+    x = np.zeros((1, 259, 4, 1))
+    x[0, 257, 1, 0] = 1.0                      # in the window of output row 128 (rows 256-258)
+    out, cache = style.max_pool_forward(x, 3, stride=2)           # (1, 129, 1, 1)
+    dx = style.max_pool_backward(np.full(out.shape, 2.0), cache)
+    expected = np.zeros_like(x)
+    expected[0, 0:256:2, 0, 0] = 2.0           # all-zero windows: their first pixel wins
+    expected[0, 257, 1, 0] = 2.0               # the one window with a 1 in it
+    np.testing.assert_array_equal(dx, expected)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
 def test_nan_propagates_and_the_first_nan_takes_the_gradient(name, style):
     x = np.array([[1.0, 9.0, 2.0, 3.0],
                   [np.nan, 4.0, 5.0, np.nan]]).reshape(1, 2, 4, 1)
