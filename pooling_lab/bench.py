@@ -5,9 +5,9 @@ in every style on one case and prints a table:
 
 * **median** of repeated runs after a warm-up call, and the **spread** (the interquartile
   range) of those runs;
-* **x naive**: the speed-up over the naive style. When the naive style would take minutes,
-  it runs on a crop of the input and its time is scaled by the number of output positions,
-  marked ``~`` (estimated);
+* **x naive**: the speed-up over the naive style. When one naive call would take more than
+  ``NAIVE_SECONDS``, the naive style runs on a crop of the input and its time is scaled by the
+  number of output positions, marked ``~`` (estimated);
 * **peak MB**: the most memory the call allocates beyond its inputs, from ``tracemalloc``
   (NumPy reports its array buffers to it);
 * **x copy**: the forward time as a multiple of the *copy limit*, the time ``np.copyto``
@@ -18,7 +18,8 @@ in every style on one case and prints a table:
   separate process: a process that mixed PyTorch and NumPy timings here once aborted with
   heap corruption, and separate processes cannot slow each other's caches or allocators.
 
-A *step* row adds the forward and backward medians: one training step through the layer.
+A *step* row adds the forward and backward medians (and spreads): one training step through
+the layer. Its peak memory is measured on forward and backward run together, the output kept.
 
 ``--targets`` runs the cases the course promises (see ``TARGETS``) and ends with a table of
 each target, the measured ratio and whether it is met. ``--json FILE`` writes everything.
@@ -104,7 +105,8 @@ def _arrays(case: Case, op: str, shape=None, seed: int = 0) -> dict:
     arrays = {"x": rng.standard_normal(shape).astype(case.dtype)}
     if op == "conv":
         w_shape = (*case.kernel, shape[3], case.out_channels)
-        arrays["w"] = (rng.standard_normal(w_shape) / np.sqrt(np.prod(w_shape[:3]))).astype(case.dtype)
+        scale = np.sqrt(np.prod(w_shape[:3]))             # keeps the outputs near unit size
+        arrays["w"] = (rng.standard_normal(w_shape) / scale).astype(case.dtype)
         arrays["b"] = rng.standard_normal(case.out_channels).astype(case.dtype)
     return arrays
 
@@ -137,7 +139,8 @@ def _crop_shape(case: Case) -> tuple:
     n, h, w, c = case.shape
     side = int(np.sqrt(NAIVE_CROP_POSITIONS))
     oh, ow = (min(side, out) for out in _out_hw(case, (h, w)))
-    return (n, (oh - 1) * case.stride[0] + case.kernel[0], (ow - 1) * case.stride[1] + case.kernel[1], c)
+    return (n, (oh - 1) * case.stride[0] + case.kernel[0],
+            (ow - 1) * case.stride[1] + case.kernel[1], c)
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,6 +209,7 @@ class Row:
     x_copy: float | None = None
     torch_ms: float | None = None
     x_torch: float | None = None
+    error: str | None = None         # why the call failed (then median_ms is None)
 
 
 def _summarise(times) -> tuple:
@@ -356,15 +360,25 @@ def run_case(case: Case, repeats: int = 7, clock_name: str = "wall", torch_pytho
         for style_name in case.styles:
             if progress:
                 progress(f"{case.describe(op)} · {style_name}")
-            op_rows += measure_style(case, op, style_name, repeats, clock, memory)
+            try:
+                op_rows += measure_style(case, op, style_name, repeats, clock, memory)
+            except Exception as error:          # one failing style must not lose the whole run
+                message = f"{type(error).__name__}: {error}"
+                if progress:
+                    progress(f"{case.describe(op)} · {style_name} FAILED: {message}")
+                op_rows += [Row(case.describe(op), op, pass_, style_name, None, None, 0,
+                                error=message) for pass_ in PASSES]
         limit_ms = copy_limit(case, op, repeats, clock) * 1e3
         torch_ms = None
         if torch_python:
             if progress:
                 progress(f"{case.describe(op)} · torch (separate process)")
             torch_ms = torch_times(case, op, torch_python, repeats, clock_name)
-        naive = {row.pass_: row.median_ms for row in op_rows if row.style == "naive"}
+        naive = {row.pass_: row.median_ms for row in op_rows
+                 if row.style == "naive" and row.error is None}
         for row in op_rows:
+            if row.error:
+                continue
             if row.pass_ in naive and row.style != "naive":
                 row.x_naive = naive[row.pass_] / row.median_ms
             if row.pass_ == "forward":
@@ -385,6 +399,10 @@ def format_table(rows) -> str:
         case = "" if row.case == previous_case else row.case     # name each case once
         previous_case = row.case
         tilde = "~" if row.estimated else ""
+        if row.error:
+            lines.append(f"| {case} | {row.pass_} | {row.style} | failed: {row.error} "
+                         f"|{' – |' * 7}")
+            continue
         lines.append(
             f"| {case} | {row.pass_} | {row.style} | {tilde}{_number(row.median_ms)} "
             f"| {tilde}{_number(row.spread_ms)} | {_ratio(row.x_naive)} "
@@ -436,7 +454,8 @@ def machine_state(clock_name: str, torch_version=None) -> dict:
 
 def format_state(state: dict) -> str:
     load = ", ".join(str(value) for value in state["load_average_1_5_15"])
-    torch = f"PyTorch {state['torch']} (1 thread, separate process)" if state["torch"] else "PyTorch not found"
+    torch = (f"PyTorch {state['torch']} (1 thread, separate process)" if state["torch"]
+             else "PyTorch not found")
     return (f"{state['cpu']}, {state['cores']} cores, load {load} · Python {state['python']}, "
             f"NumPy {state['numpy']}, {state['blas']} ({state['blas_threads']} BLAS threads) · "
             f"{torch} · clock: {state['clock']} · {state['date_utc']} UTC")
@@ -498,7 +517,11 @@ def check_target(target: Target, rows) -> dict:
         True, False or None (no PyTorch); ``strided`` and ``reference`` describe the two
         measurements compared.
     """
-    step = {row.style: row for row in rows if row.op == target.op and row.pass_ == "step"}
+    step = {row.style: row for row in rows
+            if row.op == target.op and row.pass_ == "step" and row.error is None}
+    if "strided" not in step:
+        return {"target": target.name, "kind": target.kind, "limit": target.limit,
+                "strided": "failed", "reference": "–", "value": None, "met": None}
     strided = step["strided"]
     x_bytes = float(np.prod(target.case.shape) * np.dtype(target.case.dtype).itemsize)
     result = {"target": target.name, "kind": target.kind, "limit": target.limit,
@@ -509,8 +532,11 @@ def check_target(target: Target, rows) -> dict:
                                else f"torch {_number(strided.torch_ms)} ms")
     elif target.kind == "naive":
         value = strided.x_naive
-        tilde = "~" if step["naive"].estimated else ""
-        result["reference"] = f"naive {tilde}{_number(step['naive'].median_ms)} ms"
+        if "naive" in step:
+            tilde = "~" if step["naive"].estimated else ""
+            result["reference"] = f"naive {tilde}{_number(step['naive'].median_ms)} ms"
+        else:
+            result["reference"] = "naive failed"
     else:
         value = strided.peak_bytes / x_bytes
         result["strided"] = f"peak {_megabytes(strided.peak_bytes)} MB"
@@ -532,7 +558,8 @@ def format_targets(results) -> str:
     for result in results:
         value, limit = result["value"], _number(result["limit"])
         if value is None:
-            shown = "no PyTorch"
+            failed = result["strided"] == "failed" or result["kind"] != "torch"
+            shown = "not measured" if failed else "no PyTorch"
         elif result["kind"] == "torch":
             shown = f"{value:.2f}x torch (at most {limit}x)"
         elif result["kind"] == "naive":
@@ -601,6 +628,7 @@ def main(args) -> int:
     state = machine_state(args.clock, torch_version)
     repeats = 3 if args.quick else args.repeats
     results = {"machine": state, "cases": [], "targets": []}
+    all_rows = []
     print(f"Machine: {format_state(state)}\n")
 
     if args.targets:
@@ -612,6 +640,7 @@ def main(args) -> int:
             rows = run_case(case, repeats, args.clock, torch_python, not args.no_memory,
                             progress)
             results["cases"].append({"case": asdict(case), "rows": [asdict(row) for row in rows]})
+            all_rows += rows
             print(format_table(rows) + "\n", flush=True)
             results["targets"] += [check_target(target, rows) for target in targets]
         print("Targets (strided style, a training step = forward + backward):\n")
@@ -624,6 +653,7 @@ def main(args) -> int:
                     styles=tuple(args.styles))
         rows = run_case(case, repeats, args.clock, torch_python, not args.no_memory, progress)
         results["cases"].append({"case": asdict(case), "rows": [asdict(row) for row in rows]})
+        all_rows += rows
         print(format_table(rows))
     print("\n~ estimated: the naive style ran on a crop, scaled by output positions. "
           "step = forward + backward medians. x copy: forward time / copy limit.")
@@ -631,4 +661,7 @@ def main(args) -> int:
         with open(args.json, "w") as file:
             json.dump(results, file, indent=1)
         print(f"\nWrote {args.json}")
-    return 0
+    failures = sorted({f"{row.case} · {row.style}: {row.error}" for row in all_rows if row.error})
+    for failure in failures:
+        print(f"FAILED {failure}", file=sys.stderr)
+    return 1 if failures else 0

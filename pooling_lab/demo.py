@@ -114,8 +114,8 @@ def save_figure(x, results, titles, output) -> str:
     axes[0, 0].set_title(f"input · {x.shape[1]}x{x.shape[2]}")
     axes[1, 0].axis("off")
     axes[1, 0].text(0.5, 0.5, "dout = out\n(loss = sum(out²) / 2)\n\ngradients: RdBu_r,\n"
-                    "limits ± 99.5th percentile\nof |dx|, summed over channels", ha="center", va="center",
-                    fontsize=11)
+                    "limits ± 99.5th percentile\nof |dx|, summed over channels",
+                    ha="center", va="center", fontsize=11)
     for column, op in enumerate(("max", "avg", "conv"), start=1):
         result = results[op]["strided"]
         out = result["out"][0]

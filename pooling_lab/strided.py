@@ -16,8 +16,9 @@ each pixel once for every window that covers it, so when windows overlap ``view 
 every copy of a pixel before writing any and keeps only one update (the bug discussed in the
 Q&A about vectorising this backward). ``np.add.at`` is correct but slow. We loop over kernel
 offsets instead: one offset's slice of the view holds every pixel at most once, so its ``+=``
-is exact, and the sum over offsets adds up the overlapping windows. No Python loop runs over
-N, H, W or C. NumPyNet's max-pool backward loops over every output position, and its avg-pool
+is exact, and the sum over offsets adds up the overlapping windows. Apart from a loop over
+blocks of about 256 KB of output (for cache locality, below), no Python loop runs over N, H, W
+or C. NumPyNet's max-pool backward loops over every output position, and its avg-pool
 backward uses the first image's normaliser for the whole batch; neither happens here.
 
 Making it fast (notebook 06 measures the main tricks; each costs a few lines):

@@ -813,7 +813,8 @@ def show_feature_maps(image, stages, title=None, ncols=16, width=10.0):
     strips = [tile_maps(maps.repeat(largest // maps.shape[0], axis=0)
                         .repeat(largest // maps.shape[0], axis=1), ncols)
               for _, maps in stages]
-    # Panels share the figure's width, so each gets the height its aspect ratio asks for.
+    # Panels share the maps' column (about 82 % of the width, beside the input), so each
+    # gets the height its aspect ratio asks for, plus room for its title.
     heights = [strip.shape[0] / strip.shape[1] for strip in strips]
     fig = plt.figure(figsize=(width, 0.82 * width * sum(heights) + 0.45 * len(strips) + 0.4),
                      layout="constrained")

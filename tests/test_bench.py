@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import pooling_lab
 from pooling_lab import __main__ as cli
 from pooling_lab import bench
 
@@ -47,7 +48,7 @@ def test_bench_quick_prints_a_table_and_writes_json_with_every_op_pass_and_style
     by_key = {(row["op"], row["pass_"], row["style"]): row for row in rows}
     for op in bench.OPS:
         step = by_key[op, "step", "strided"]
-        parts = by_key[op, "forward", "strided"]["median_ms"] + by_key[op, "backward", "strided"]["median_ms"]
+        parts = sum(by_key[op, pass_, "strided"]["median_ms"] for pass_ in ("forward", "backward"))
         assert step["median_ms"] == pytest.approx(parts)
         naive, strided = by_key[op, "forward", "naive"], by_key[op, "forward", "strided"]
         assert strided["x_naive"] == pytest.approx(naive["median_ms"] / strided["median_ms"])
@@ -77,6 +78,25 @@ def test_slow_naive_runs_on_a_crop_and_is_marked_estimated(monkeypatch):
     assert all(row.estimated and row.peak_bytes is None for row in naive)
     assert all(not row.estimated for row in rows if row.style == "strided")
     assert "| ~" in bench.format_table(rows)
+
+
+def test_a_failing_style_is_reported_and_the_others_still_run(monkeypatch):
+    def broken(*args, **kwargs):
+        raise OverflowError("Python integer 256 out of bounds for uint8")
+
+    monkeypatch.setattr(pooling_lab.naive, "max_pool_backward", broken)
+    case = bench.Case(ops=("max",), shape=(1, 12, 12, 2), styles=("naive", "strided"))
+    rows = bench.run_case(case, repeats=2)
+    naive = [row for row in rows if row.style == "naive"]
+    strided = [row for row in rows if row.style == "strided"]
+    assert all(row.error == "OverflowError: Python integer 256 out of bounds for uint8"
+               and row.median_ms is None for row in naive)
+    assert all(row.error is None and row.median_ms > 0 and row.x_naive is None for row in strided)
+    assert "| naive | failed: OverflowError" in bench.format_table(rows)
+    target = bench.Target("photo", case, "max", "naive", 100.0)
+    result = bench.check_target(target, rows)
+    assert result["met"] is None and result["reference"] == "naive failed"
+    assert "not measured" in bench.format_targets([result])
 
 
 def test_peak_bytes_sees_numpy_allocations():

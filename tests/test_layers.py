@@ -309,11 +309,14 @@ def test_backward_before_forward_is_a_clear_error(layer):
 
 
 @pytest.mark.parametrize("layer,x,message", [
-    (Conv2D(1, 2, 3), np.zeros((8, 8, 1)), r"x must have 4 axes \(N, H, W, C\); got shape \(8, 8, 1\)"),
-    (Conv2D(1, 2, 3), np.zeros((2, 8, 8, 3)), r"x must have in_channels = 1 channels .* got x of shape \(2, 8, 8, 3\) with 3"),
+    (Conv2D(1, 2, 3), np.zeros((8, 8, 1)),
+     r"x must have 4 axes \(N, H, W, C\); got shape \(8, 8, 1\)"),
+    (Conv2D(1, 2, 3), np.zeros((2, 8, 8, 3)),
+     r"x must have in_channels = 1 channels .* got x of shape \(2, 8, 8, 3\) with 3"),
     (MaxPool2D(), np.zeros((8, 8)), r"x must have 4 axes"),
     (AvgPool2D(), np.zeros((2, 1, 1, 1)), r"size \(2, 2\) .* larger than the padded input"),
-    (Dense(4, 2), np.zeros((3, 5)), r"x must have shape \(N, in_features\) = \(N, 4\); got \(3, 5\)"),
+    (Dense(4, 2), np.zeros((3, 5)),
+     r"x must have shape \(N, in_features\) = \(N, 4\); got \(3, 5\)"),
     (Dense(4, 2), np.zeros((3, 2, 2)), r"x must have shape .* got \(3, 2, 2\) .*Flatten"),
     (Flatten(), np.zeros(5), r"x must have a batch axis .* got shape \(5,\)"),
     (ReLU(), np.array(["a"]), r"x must hold real numbers; got dtype <U1"),
@@ -342,11 +345,13 @@ def test_dout_of_the_wrong_shape_is_a_clear_error(layer, x):
     (lambda: Conv2D(1, 2.5, 3), ValueError, r"out_channels must be a positive integer; got 2.5"),
     (lambda: Conv2D(1, 2, 0), ValueError, r"kernel_size must be .*; got 0"),
     (lambda: MaxPool2D(size=(2, 2, 2)), ValueError, r"size must be .*got \(2, 2, 2\) with 3"),
-    (lambda: Dense(4, 2, init="xavier"), ValueError, r'init must be "he" or "glorot"; got \'xavier\''),
+    (lambda: Dense(4, 2, init="xavier"), ValueError,
+     r'init must be "he" or "glorot"; got \'xavier\''),
     (lambda: Dense(4, 2, rng="seed"), TypeError, r"rng must be .*; got 'seed'"),
     (lambda: SGD(lr=0), ValueError, r"lr must be a positive number; got 0"),
     (lambda: SGD(momentum=1), ValueError, r"momentum must be a number in \[0, 1\); got 1"),
-    (lambda: Sequential([ReLU(), "dense"]), TypeError, r"layers must hold Layer objects; got 'dense' at position 1"),
+    (lambda: Sequential([ReLU(), "dense"]), TypeError,
+     r"layers must hold Layer objects; got 'dense' at position 1"),
 ], ids=["style", "style-none", "in_channels", "out_channels", "kernel_size", "size", "init",
         "rng", "lr", "momentum", "sequential"])
 def test_bad_layer_arguments_are_clear_errors(make, error, message):
@@ -409,6 +414,12 @@ def test_digits_rejects_a_non_float_dtype():
         digits.load(np.int64)
 
 
+def test_digits_missing_file_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(digits, "SEARCH_PATHS", (tmp_path / "a.npz", tmp_path / "b.npz"))
+    with pytest.raises(FileNotFoundError, match=r"digits.npz not found; looked in .*a.npz, "
+                                                r".*b.npz\. Run images/export_digits.py"):
+        digits.load()
+
 # --------------------------------------------------------------------------------------------
 # The figures of notebook 07
 # --------------------------------------------------------------------------------------------
@@ -429,7 +440,8 @@ def test_show_filters_draws_one_panel_per_filter_on_one_symmetric_scale(close_fi
         np.testing.assert_array_equal(image.get_array(), w[:, :, 0, k])
         assert image.get_clim() == (-np.abs(w).max(), np.abs(w).max())
         assert image.get_cmap().name == "RdBu_r" and ax.get_title() == f"filter {k}"
-    with pytest.raises(ValueError, match=r"w must have shape \(KH, KW, 1, C_out\).* \(3, 3, 2, 4\)"):
+    with pytest.raises(ValueError, match=r"w must have shape \(KH, KW, 1, C_out\).*"
+                                         r" \(3, 3, 2, 4\)"):
         viz.show_filters(np.zeros((3, 3, 2, 4)))
 
 
@@ -440,7 +452,8 @@ def test_tile_maps_places_every_channel_and_leaves_nan_gaps():
     np.testing.assert_array_equal(tiles[0:2, 0:3], maps[:, :, 0])
     np.testing.assert_array_equal(tiles[0:2, 4:7], maps[:, :, 1])
     np.testing.assert_array_equal(tiles[6:8, 0:3], maps[:, :, 4])
-    assert np.isnan(tiles[2]).all() and np.isnan(tiles[:, 3]).all() and np.isnan(tiles[6:, 4:]).all()
+    assert np.isnan(tiles[2]).all() and np.isnan(tiles[:, 3]).all()     # the gaps
+    assert np.isnan(tiles[6:, 4:]).all()                                 # no sixth channel
 
 
 def test_show_feature_maps_shares_the_scale_of_a_map_and_its_max_pool(close_figures):
@@ -466,7 +479,8 @@ def test_show_confusion_prints_every_nonzero_count(close_figures):
     texts = {(text.get_position(), text.get_text()) for text in ax.texts}
     assert texts == {((0, 0), "5"), ((2, 0), "1"), ((1, 1), "7"), ((0, 2), "2"), ((2, 2), "4")}
     assert ax.get_images()[0].get_clim() == (0, 7) and ax.get_xlabel() == "predicted"
-    with pytest.raises(ValueError, match=r"counts must be a square \(K, K\) array; got shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"counts must be a square \(K, K\) array; "
+                                         r"got shape \(2, 3\)"):
         viz.show_confusion(np.zeros((2, 3)))
 
 
@@ -477,3 +491,4 @@ def test_show_training_draws_loss_and_accuracy_per_epoch(close_figures):
     np.testing.assert_array_equal(loss_ax.lines[0].get_xydata(), [[1, 1.0], [2, 0.1], [3, 0.01]])
     np.testing.assert_allclose(accuracy_ax.lines[1].get_ydata(), [50, 80, 90])
     assert loss_ax.get_yscale() == "log"
+
