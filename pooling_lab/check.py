@@ -371,3 +371,58 @@ def conv_backward(student_fn) -> bool:
     return _run(_positional(student_fn), reference, _conv_cases(True),
                 _name(student_fn, "conv_backward"), [case[3] for case in CONV_CASES],
                 output_names=("dx", "dw", "db"))
+
+
+# --------------------------------------------------------------------------------------------
+# Gradient checks: the numbers a backward pass must match
+# --------------------------------------------------------------------------------------------
+
+def numerical_gradient(loss, array, h=1e-6, indices=None):
+    """Central differences of a scalar ``loss()`` with respect to entries of ``array``.
+
+    ``d loss / d array[i] ~ (loss(array[i] + h) - loss(array[i] - h)) / (2h)``, with an error
+    of order ``h**2``. Each entry is nudged in place and put back, so ``loss`` must read
+    ``array`` (a closure over it) and ``array`` must be a contiguous float64 array.
+
+    Parameters
+    ----------
+    loss : callable, ``loss() -> float``
+    array : ndarray of any shape
+        Nudged one entry at a time and restored exactly.
+    h : float
+    indices : None or sequence of int
+        Flat indices of the entries to check (a sample, for large arrays); None: every entry.
+
+    Returns
+    -------
+    grad : ndarray
+        The shape of ``array`` when ``indices`` is None, else ``(len(indices),)``.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, -2.0])
+    >>> np.round(numerical_gradient(lambda: float(np.sum(x ** 2)), x), 6)
+    array([ 2., -4.])
+    """
+    flat = array.reshape(-1)
+    if not np.shares_memory(flat, array):
+        raise ValueError(f"array must be contiguous so that it can be nudged in place; got an "
+                         f"array with strides {array.strides}")
+    chosen = range(flat.size) if indices is None else indices
+    grad = np.empty(len(chosen))
+    for k, index in enumerate(chosen):
+        kept = flat[index]
+        flat[index] = kept + h
+        up = loss()
+        flat[index] = kept - h
+        down = loss()
+        flat[index] = kept
+        grad[k] = (up - down) / (2 * h)
+    return grad.reshape(array.shape) if indices is None else grad
+
+
+def relative_error(a, b) -> float:
+    """``max |a - b|`` over the largest magnitude of either: 1e-7 or less is a pass in float64."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), 1e-12)
+    return float(np.abs(a - b).max(initial=0.0) / scale)

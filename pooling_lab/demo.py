@@ -30,14 +30,7 @@ def load_image(image: str, size: int) -> tuple:
     if not path.is_file():
         raise SystemExit(f"demo: IMAGE must be one of {images.names()} or an image file; "
                          f"got {image!r}")
-    from PIL import Image                          # Pillow is a dependency of the package
-    with Image.open(path) as photo:
-        photo = photo.convert("RGB")
-        scale = size / max(photo.size)
-        photo = photo.resize((max(1, round(photo.width * scale)),
-                              max(1, round(photo.height * scale))), Image.Resampling.LANCZOS)
-        pixels = np.asarray(photo)                 # (H, W, 3) uint8
-    return pixels[None] / 255.0, path.name         # -> (1, H, W, 3)
+    return images.load_file(path, size=size), path.name
 
 
 def edge_weights(channels: int) -> np.ndarray:

@@ -19,15 +19,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import images
+
 #: The largest pen-stroke count in a cell: ``load`` divides by it to land in [0, 1].
 MAX_COUNT = 16
 
-#: Where the file may be, in the order we look: inside an installed wheel (pyproject copies
-#: the repository's ``images/`` into the package as ``_images/``), then in the repository.
-SEARCH_PATHS = (
-    Path(__file__).parent / "_images" / "digits.npz",
-    Path(__file__).parent.parent / "images" / "digits.npz",
-)
+#: Where the file may be, in the order we look: the folders that hold the photos (inside an
+#: installed wheel, then in a clone of the repository; see ``pooling_lab.images``).
+SEARCH_PATHS = tuple(folder / "digits.npz" for folder in images.SEARCH_DIRS)
 
 
 class Digits(NamedTuple):

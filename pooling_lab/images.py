@@ -116,10 +116,26 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     ValueError
         Unknown ``name``, a bad ``size`` or a ``dtype`` that is not float32 or float64.
     """
+    return load_file(path(name), grayscale=grayscale, size=size, dtype=dtype)
+
+
+def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.ndarray:
+    """Load any image file Pillow can read, exactly as :func:`load` loads a bundled photo.
+
+    Parameters
+    ----------
+    file : str or pathlib.Path
+    grayscale, size, dtype
+        As for :func:`load`.
+
+    Returns
+    -------
+    x : (1, H, W, C) array of ``dtype``, values in [0, 1]
+    """
     _check_dtype(dtype)
     if not isinstance(grayscale, (bool, np.bool_)):
         raise ValueError(f"grayscale must be True or False; got {grayscale!r}")
-    with Image.open(path(name)) as photo:
+    with Image.open(file) as photo:
         photo = photo.convert("L" if grayscale else "RGB")
         if size is not None:
             height, width = _target_size(size, photo.height, photo.width)

@@ -296,3 +296,30 @@ def test_against_is_seeded():
     np.testing.assert_array_equal(drawn[0], drawn[2])
     assert not np.array_equal(drawn[0], drawn[1])
 
+
+
+# --------------------------------------------------------------------------------------------
+# The gradient-check helpers
+# --------------------------------------------------------------------------------------------
+
+def test_numerical_gradient_of_a_known_function_and_array_restored():
+    x = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.5]])
+    kept = x.copy()
+    weights = np.arange(6.0).reshape(2, 3)
+    grad = check.numerical_gradient(lambda: float(np.sum(weights * x ** 3)), x)
+    np.testing.assert_allclose(grad, 3 * weights * kept ** 2, rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(x, kept)                      # every nudge put back
+    sample = check.numerical_gradient(lambda: float(np.sum(weights * x ** 3)), x, indices=[4, 1])
+    np.testing.assert_allclose(sample, [3 * 4 * 0.0, 3 * 1 * 4.0], atol=1e-6)
+
+
+def test_numerical_gradient_refuses_an_array_it_cannot_nudge():
+    x = np.zeros((3, 4)).T                 # no flat view of a transpose: reshape would copy
+    with pytest.raises(ValueError, match="array must be contiguous"):
+        check.numerical_gradient(lambda: 0.0, x)
+
+
+def test_relative_error():
+    assert check.relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert check.relative_error([1.0, 2.0], [1.0, 2.2]) == pytest.approx(0.2 / 2.2)
+    assert check.relative_error(np.zeros(3), np.zeros(3)) == 0.0

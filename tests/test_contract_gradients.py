@@ -4,23 +4,9 @@ import numpy as np
 import pytest
 
 import pooling_lab
+from pooling_lab.check import numerical_gradient
 
 STYLES = list(pooling_lab.STYLES.items())
-EPS = 1e-6
-
-
-def numerical_gradient(loss, array):
-    """Central differences of the scalar ``loss()`` with respect to each entry of ``array``."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        kept = array[index]
-        array[index] = kept + EPS
-        up = loss()
-        array[index] = kept - EPS
-        down = loss()
-        array[index] = kept
-        grad[index] = (up - down) / (2 * EPS)
-    return grad
 
 
 def distinct_values(rng, shape):

@@ -91,3 +91,14 @@ def test_the_package_copy_is_searched_before_the_clone():
     package_dir = images.SEARCH_DIRS[0]
     assert package_dir.name == "_images" and package_dir.parent.name == "pooling_lab"
     assert images.SEARCH_DIRS[1].name == "images"
+
+
+def test_load_file_reads_any_image_file_like_a_bundled_photo(tmp_path):
+    from PIL import Image
+    np.testing.assert_array_equal(images.load_file(images.path("coffee"), size=64),
+                                  images.load("coffee", size=64))
+    file = tmp_path / "tiny.png"
+    Image.fromarray(np.array([[0, 255], [51, 102]], dtype=np.uint8)).save(file)
+    x = images.load_file(file, grayscale=True)
+    np.testing.assert_allclose(x[0, :, :, 0], [[0.0, 1.0], [0.2, 0.4]])
+    assert x.shape == (1, 2, 2, 1)

@@ -18,31 +18,18 @@ import pytest  # noqa: E402
 
 import pooling_lab  # noqa: E402
 from pooling_lab import digits, viz  # noqa: E402
+from pooling_lab.check import numerical_gradient  # noqa: E402
 from pooling_lab.layers import (SGD, AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D,  # noqa: E402
                                 ReLU, Sequential, confusion_matrix, softmax,
                                 softmax_cross_entropy)
 
 STYLE_NAMES = list(pooling_lab.STYLES)
-EPS = 1e-6
-
-
-def numerical_gradient(loss, array):
-    """Central differences of the scalar ``loss()`` with respect to each entry of ``array``."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        kept = array[index]
-        array[index] = kept + EPS
-        up = loss()
-        array[index] = kept - EPS
-        down = loss()
-        array[index] = kept
-        grad[index] = (up - down) / (2 * EPS)
-    return grad
 
 
 def distinct_values(rng, shape):
     """Values at least 0.01 apart, in random order and centred on zero: no ties in any window,
-    and none within EPS of ReLU's kink, so every layer is differentiable there."""
+    and none within the finite-difference step (1e-6) of ReLU's kink, so every layer is
+    differentiable there."""
     count = math.prod(shape)
     return (rng.permutation(count).reshape(shape) - count / 2 + 0.5) * 0.01
 
