@@ -278,30 +278,28 @@ class Geometry:
         (top, _), (left, _) = self.padding
         return np.ascontiguousarray(padded[:, top:top + h, left:left + w, :])
 
-    def _inside_taps_1d(self, axis: int) -> list[list[int]]:
-        """For each output row (axis 0) or column (axis 1): the kernel taps inside the image."""
-        length = self.x_shape[1 + axis]
-        before = self.padding[axis][0]
-        stride, dilation = self.stride[axis], self.dilation[axis]
-        return [[a for a in range(self.kernel[axis])
-                 if 0 <= i * stride + a * dilation - before < length]
-                for i in range(self.out_hw[axis])]
+    def _inside_taps(self, axis: int) -> np.ndarray:
+        """(OH, KH) for axis 0, (OW, KW) for axis 1: True where a window's tap is in the image."""
+        length, before = self.x_shape[1 + axis], self.padding[axis][0]
+        starts = np.arange(self.out_hw[axis]) * self.stride[axis] - before    # (OH,)
+        reach = np.arange(self.kernel[axis]) * self.dilation[axis]            # (KH,)
+        position = starts[:, None] + reach[None, :]                           # -> (OH, KH)
+        return (position >= 0) & (position < length)
 
     def inside_counts(self) -> np.ndarray:
         """(OH, OW) int array: how many taps of each window fall inside the image."""
-        rows = [len(taps) for taps in self._inside_taps_1d(0)]
-        cols = [len(taps) for taps in self._inside_taps_1d(1)]
+        rows, cols = self._inside_taps(0).sum(axis=1), self._inside_taps(1).sum(axis=1)
         return np.outer(rows, cols)
 
     def first_inside_tap(self) -> np.ndarray:
         """(OH, OW) int array: the number ``k`` of each window's first tap inside the image.
 
         Inside taps form a rectangle of kernel rows times kernel columns, so the first one in
-        row-major order is (first inside row, first inside column).
+        row-major order is (first inside row, first inside column). ``argmax`` of a boolean
+        row finds its first True; every window has one (``pool_geometry`` checks).
         """
-        rows = [taps[0] for taps in self._inside_taps_1d(0)]
-        cols = [taps[0] for taps in self._inside_taps_1d(1)]
-        return np.add.outer(np.multiply(rows, self.kernel[1]), cols)
+        rows, cols = self._inside_taps(0).argmax(axis=1), self._inside_taps(1).argmax(axis=1)
+        return np.add.outer(rows * self.kernel[1], cols)
 
 
 def _geometry(x_shape, kernel: Pair, stride, padding, dilation, kernel_name: str) -> Geometry:
