@@ -79,11 +79,28 @@ def as_pair(value, name: str) -> Pair:
     return (number, number)
 
 
-def as_float_array(array, name: str, layout: str) -> np.ndarray:
-    """Return ``array`` as a floating NumPy array with ``len(layout.split(', '))`` axes.
+def as_real_array(array, name: str) -> np.ndarray:
+    """Return ``array`` as a floating NumPy array, of any shape.
 
     Floating arrays keep their precision (float32 stays float32); integer and bool arrays are
     promoted to float64. The result may be ``array`` itself: callers never write into it.
+
+    Raises
+    ------
+    TypeError
+        ``array`` is not made of real numbers (strings, objects, complex numbers...).
+    """
+    array = np.asarray(array)
+    if array.dtype.kind in "biu":
+        return array.astype(np.float64)
+    if array.dtype.kind != "f":
+        raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype} "
+                        f"(allowed: bool, integer or floating dtypes)")
+    return array
+
+
+def as_float_array(array, name: str, layout: str) -> np.ndarray:
+    """:func:`as_real_array`, with exactly the axes ``layout`` names.
 
     Parameters
     ----------
@@ -96,17 +113,11 @@ def as_float_array(array, name: str, layout: str) -> np.ndarray:
     Raises
     ------
     TypeError
-        ``array`` is not made of real numbers (strings, objects, complex numbers...).
+        ``array`` is not made of real numbers.
     ValueError
         ``array`` has the wrong number of axes.
     """
-    array = np.asarray(array)
-    if array.dtype.kind in "biu":
-        array = array.astype(np.float64)
-    elif array.dtype.kind != "f":
-        raise TypeError(
-            f"{name} must hold real numbers (bool, integer or floating dtype); "
-            f"got dtype {array.dtype}")
+    array = as_real_array(array, name)
     ndim = len(layout.split(", "))
     if array.ndim != ndim:
         raise ValueError(
@@ -474,11 +485,7 @@ def conv_inputs(x, w, b):
         raise ValueError(f"w's kernel (KH, KW) must be at least 1x1; got w of shape {w.shape}")
     arrays = [x, w]
     if b is not None:
-        b = np.asarray(b)
-        if b.dtype.kind in "biu":
-            b = b.astype(np.float64)
-        elif b.dtype.kind != "f":
-            raise TypeError(f"b must hold real numbers; got dtype {b.dtype}")
+        b = as_real_array(b, "b")
         if b.shape != (w.shape[3],):
             raise ValueError(
                 f"b must have shape (C_out,) = ({w.shape[3]},) to match w of shape {w.shape}; "

@@ -62,18 +62,8 @@ def _as_generator(rng) -> np.random.Generator:
     raise TypeError(f"rng must be a numpy.random.Generator or an int seed; got {rng!r}")
 
 
-def _as_real_array(array, name: str) -> np.ndarray:
-    """``array`` as a floating array of any shape (integers and bools become float64)."""
-    array = np.asarray(array)
-    if array.dtype.kind in "biu":
-        return array.astype(np.float64)
-    if array.dtype.kind != "f":
-        raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
-    return array
-
-
 def _check_dout_shape(dout, expected: tuple, layer) -> np.ndarray:
-    dout = _as_real_array(dout, "dout")
+    dout = common.as_real_array(dout, "dout")
     if dout.shape != expected:
         raise ValueError(f"dout must have the shape of {type(layer).__name__}.forward's "
                          f"output {expected}; got {dout.shape}")
@@ -292,7 +282,7 @@ class ReLU(Layer):
     """``max(x, 0)``, element-wise, for an input of any shape."""
 
     def forward(self, x):
-        x = _as_real_array(x, "x")
+        x = common.as_real_array(x, "x")
         self._cache = x > 0                      # where the gradient flows through
         return np.maximum(x, 0)
 
@@ -308,7 +298,7 @@ class Flatten(Layer):
     """``(N, H, W, C) -> (N, H*W*C)``, the bridge from feature maps to a Dense layer."""
 
     def forward(self, x):
-        x = _as_real_array(x, "x")
+        x = common.as_real_array(x, "x")
         if x.ndim < 2:
             raise ValueError(f"x must have a batch axis and at least one more, (N, ...); "
                              f"got shape {x.shape}")
@@ -354,7 +344,7 @@ class Dense(Layer):
 
     def forward(self, x):
         """``x : (N, D_in) -> out : (N, D_out)``."""
-        x = _as_real_array(x, "x")
+        x = common.as_real_array(x, "x")
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"x must have shape (N, in_features) = (N, {self.in_features}); "
                              f"got {x.shape} (put a Flatten before Dense to flatten images)")
@@ -379,7 +369,7 @@ class Dense(Layer):
 
 def softmax(logits):
     """Class probabilities, ``(N, K) -> (N, K)``, each row summing to 1."""
-    logits = _as_real_array(logits, "logits")
+    logits = common.as_real_array(logits, "logits")
     # Subtracting each row's maximum changes nothing mathematically and keeps exp from
     # overflowing.
     exps = np.exp(logits - logits.max(axis=-1, keepdims=True))
@@ -402,7 +392,7 @@ def softmax_cross_entropy(logits, labels):
     loss : float
     dlogits : (N, K)
     """
-    logits = _as_real_array(logits, "logits")
+    logits = common.as_real_array(logits, "logits")
     labels = np.asarray(labels)
     if logits.ndim != 2:
         raise ValueError(f"logits must have 2 axes (N, K); got shape {logits.shape}")
