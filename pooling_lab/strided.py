@@ -14,12 +14,15 @@ goes one step further and adds kernel rows, then kernel columns: see below.)
 Backward is where views get subtle. A *writeable* window view of the gradient ``dxpad`` lists
 each pixel once for every window that covers it, so when windows overlap ``view += g`` reads
 every copy of a pixel before writing any and keeps only one update (the bug discussed in the
-Q&A about vectorising this backward). ``np.add.at`` is correct but slow. We loop over kernel
-offsets instead: one offset's slice of the view holds every pixel at most once, so its ``+=``
-is exact, and the sum over offsets adds up the overlapping windows. Apart from a loop over
-blocks of about 256 KB of output (for cache locality, below), no Python loop runs over N, H, W
-or C. NumPyNet's max-pool backward loops over every output position, and its avg-pool
-backward uses the first image's normaliser for the whole batch; neither happens here.
+Q&A about vectorising this backward). ``np.add.at`` on that view is correct but slow. Average
+pool and convolution loop over kernel offsets instead: one offset's slice of the view holds
+every pixel at most once, so its ``+=`` is exact, and the sum over offsets adds up the
+overlapping windows. Max pool needs no view at all: each window sends its gradient to one
+pixel, whose flat address is arithmetic, and one ``np.add.at`` on those addresses adds them
+all (see :func:`max_pool_backward`). Apart from a loop over blocks of about 256 KB (for cache
+locality, below), no Python loop runs over N, H, W or C. NumPyNet's max-pool backward loops
+over every output position, and its avg-pool backward uses the first image's normaliser for the
+whole batch; neither happens here.
 
 Making it fast (notebook 06 measures the main tricks; each costs a few lines):
 
@@ -33,26 +36,25 @@ Making it fast (notebook 06 measures the main tricks; each costs a few lines):
   (compare, then maximum), so it first copies the tap to a contiguous buffer, read fast twice.
 * **Arithmetic, not masks.** Writes through a random mask (``np.where``, ``where=``, boolean
   indexing) cost several times, up to twenty times, the plain arithmetic that does the same.
-  Max pool keeps its winners with ``np.maximum`` on small integers and sends gradients as
-  ``dout * (winner == k)``.
+  Max pool keeps its winners with ``np.maximum`` on small integers.
 * **Few channels: stride phases, stored channels-first.** With ``C`` below
   :data:`FEW_CHANNELS` (a photo has 3) and a column stride above 1, the contiguous scratch above
   is not enough: every tap copy still runs ``OH*OW`` inner loops of ``C`` numbers. Max pool
   then splits each block of the input into its ``SH*SW`` stride phases (every SH-th row and
   SW-th column, :func:`stride_phases`), copies each phase once, channels-first, and finds every
   tap inside one phase as a block of whole rows: one strided copy per phase instead of one per
-  tap, and every other operation on rows ``OW`` numbers long. Backward mirrors it: each tap's
-  gradient goes into a phase buffer, each phase into ``dx`` once. (About 2x on a 512x512 RGB
+  tap, and every other operation on rows ``OW`` numbers long. (About 2x on a 512x512 RGB
   photo with size 3 and stride 2; with many channels the tap copies already run long inner
   loops and the phase copies would only add a pass.)
-* **No overlap, no +=.** When the stride is at least the window span, each pixel lies in at
-  most one window, so each tap's gradient is written straight into its slice of ``dx``
-  (many channels; the phase path always adds).
+* **Max pool backward is a scatter.** One pass over ``dout`` with ``np.add.at`` on flat
+  addresses, instead of ``KH*KW`` passes that each pick one tap's gradients with a mask.
 * **A separable average.** A box sum is a sum of row sums: ``KH + KW`` passes over the data
-  instead of ``KH * KW``, and the row pass reads whole image rows.
+  instead of ``KH * KW``, and the row pass reads whole image rows. When no two windows share
+  a row, the backward writes those rows instead of adding to them.
 * **Convolution is matrix products** on contiguous copies of the taps (BLAS needs rows of
   neighbouring numbers): one per kernel row, ``(N*OH*OW, KW*C) @ (KW*C, C_out)``, rather
-  than one im2col matrix ``KH*KW`` times the size of the input.
+  than one im2col matrix ``KH*KW`` times the size of the input, and block by block, since
+  BLAS runs about twice as fast on operands that stay in cache.
 """
 
 from __future__ import annotations
@@ -119,11 +121,6 @@ def row_blocks(out_shape, itemsize: int):
     blocks = [(slice(image, image + 1), slice(first, min(first + per_block, oh)))
               for image in range(n) for first in range(0, oh, per_block)]
     return blocks, (1, min(per_block, oh))
-
-
-def _windows_overlap(geometry: common.Geometry) -> bool:
-    """True when some pixel lies in two windows (the stride is below the span on some axis)."""
-    return any(step < reach for step, reach in zip(geometry.stride, geometry.span))
 
 
 def _every(first: int, step: int, count: int) -> slice:
@@ -294,7 +291,8 @@ def _keep_larger(tap, k, block, block_winner, beats, marks) -> None:
     np.maximum(block, tap, out=block)                   # NaN propagates
     # The winner is the last tap that beat the running maximum, and k only grows, so
     # winner = max(winner, k * beats): arithmetic on small integers, no masked write.
-    np.multiply(beats, block_winner.dtype.type(k), out=marks)
+    # (bool * integer would make NumPy cast every bool first; the same bytes as uint8 need not)
+    np.multiply(beats.view(np.uint8), block_winner.dtype.type(k), out=marks)
     np.maximum(block_winner, marks, out=block_winner)
 
 
@@ -311,7 +309,21 @@ def _first_nan_wins(out, winner, windows, geometry) -> None:
 
 
 def max_pool_backward(dout, cache):
-    """Send each window's gradient to its first maximum, one kernel offset at a time.
+    """Send each window's gradient to its first maximum: one scatter-add of flat addresses.
+
+    Max pool's gradient is sparse: window ``(n, i, j)`` sends all of ``dout[n, i, j, c]`` to
+    a single pixel, the tap ``k = a*KW + b`` that won. Where that pixel sits in the flattened
+    ``dxpad`` is arithmetic::
+
+        address = window_start[n, i, j, c] + tap_offset[k]
+        window_start = ((n*Hp + i*SH)*Wp + j*SW)*C + c        tap_offset = (a*DH*Wp + b*DW)*C
+
+    and ``np.add.at(dxpad.ravel(), address, dout.ravel())`` adds every value at its address.
+    Unlike ``+=``, ``np.add.at`` *adds* when two windows chose the same pixel, which happens
+    when windows overlap. Given one flat integer array of addresses and values of the same
+    dtype, it runs one tight loop in C (NumPy 1.25 and later), so one pass over ``dout`` beats
+    ``KH*KW`` masked passes. (``np.add.at`` on a multi-dimensional window view, notebook 04,
+    takes NumPy's general path and is slow.)
 
     Parameters
     ----------
@@ -324,63 +336,31 @@ def max_pool_backward(dout, cache):
     """
     geometry = cache.geometry
     dout = common.check_dout(dout, geometry, geometry.x_shape[3])
-    dxpad = common.zeros_padded(geometry, common.backward_dtype(cache.dtype, dout))
-    if _few_channels(geometry):
-        _max_pool_backward_phases(dout, cache.winner, dxpad, geometry)
-    else:
-        _max_pool_backward_taps(dout, cache.winner, dxpad, geometry)
-    return geometry.crop(dxpad)                                 # -> (N, H, W, C)
-
-
-def _max_pool_backward_taps(dout, winner, dxpad, geometry) -> None:
-    """Add each tap's gradient into its slice of the window view of ``dxpad`` (N, Hp, Wp, C)."""
-    grad_windows = window_view(dxpad, geometry, writeable=True)   # (N, OH, OW, KH, KW, C)
-    overlap = _windows_overlap(geometry)
+    dtype = common.backward_dtype(cache.dtype, dout)
+    dout = dout.astype(dtype, copy=False)       # np.add.at's fast loop needs one dtype
+    dxpad = common.zeros_padded(geometry, dtype)                # (N, Hp, Wp, C)
+    _, hp, wp, channels = dxpad.shape
+    (sh, sw), (dh, dw), ow = geometry.stride, geometry.dilation, dout.shape[2]
+    tap_offset = np.array([(a * dh * wp + b * dw) * channels for _, a, b in geometry.offsets()],
+                          dtype=np.intp)                        # (KH*KW,)
     blocks, (n, r) = row_blocks(dout.shape, dxpad.itemsize)
-    won_buffer = np.empty((n, r, *dout.shape[2:]), dtype=bool)
-    grad_buffer = np.empty(won_buffer.shape, dtype=dxpad.dtype)
+    # where each window starts, counted from its block's first window: (n, r, OW, C)
+    window_start = (np.arange(n).reshape(-1, 1, 1, 1) * (hp * wp * channels)
+                    + np.arange(r).reshape(-1, 1, 1) * (sh * wp * channels)
+                    + np.arange(ow).reshape(-1, 1) * (sw * channels)
+                    + np.arange(channels))
+    address_buffer = np.empty(window_start.shape, dtype=np.intp)
+    flat_dx = dxpad.reshape(-1)                                 # a view: (N*Hp*Wp*C,)
     for images, rows in blocks:            # a few large blocks, for cache locality
-        block_dout, block_winner = dout[images, rows], winner[images, rows]
-        n, r = block_dout.shape[:2]
-        won, grad = won_buffer[:n, :r], grad_buffer[:n, :r]
-        for k, a, b in geometry.offsets():
-            target = grad_windows[images, rows, :, a, b, :]       # (n, r, OW, C) view of dxpad
-            # dout where tap k won, 0 elsewhere: a multiply by a 0/1 array, not a masked write
-            np.equal(block_winner, k, out=won)
-            if overlap:
-                np.multiply(block_dout, won, out=grad)
-                np.add(target, grad, out=target)   # one tap holds each pixel once: exact +=
-            else:
-                np.multiply(block_dout, won, out=target)   # each pixel in one window: write
-
-
-def _max_pool_backward_phases(dout, winner, dxpad, geometry) -> None:
-    """For few channels: add each tap's gradient into its block of a channels-first phase
-    buffer, then each phase into ``dxpad`` (N, Hp, Wp, C) once (see :func:`stride_phases`)."""
-    ow, channels = dout.shape[2:]
-    taps, reach = stride_phases(geometry)
-    blocks, (n, r) = row_blocks(dout.shape, dxpad.itemsize)
-    phase_buffers = {phase: channels_first_empty((n, r + du, ow + dv, channels), dxpad.dtype)
-                     for phase, (du, dv) in reach.items()}
-    dout_buffer = channels_first_empty((n, r, ow, channels), dxpad.dtype)
-    won_buffer = channels_first_empty(dout_buffer.shape, bool)
-    grad_buffer = channels_first_empty(dout_buffer.shape, dxpad.dtype)
-    for images, rows in blocks:            # a few large blocks, for cache locality
-        block_winner = winner[images, rows]                     # (n, r, OW, C)
+        block_winner = cache.winner[images, rows]               # (n, r, OW, C)
         n, r = block_winner.shape[:2]
-        block_dout, won, grad = dout_buffer[:n, :r], won_buffer[:n, :r], grad_buffer[:n, :r]
-        np.copyto(channels_first(block_dout), channels_first(dout[images, rows]))
-        for phase, (du, _) in reach.items():
-            phase_buffers[phase][:n, :r + du].fill(0)
-        for k, phase, u, v in taps:
-            np.equal(block_winner, k, out=won)     # dout where tap k won, 0 elsewhere
-            np.multiply(block_dout, won, out=grad)
-            target = phase_buffers[phase][:n, u:u + r, v:v + ow]
-            np.add(target, grad, out=target)       # one tap holds each pixel once: exact +=
-        for phase, extra in reach.items():
-            # += rather than a copy: the next block's phase rows start du rows before ours end
-            target = channels_first(_phase_of(dxpad, geometry, phase, extra, images, rows))
-            np.add(target, channels_first(phase_buffers[phase][:n, :r + extra[0]]), out=target)
+        address = address_buffer[:n, :r]
+        block_start = (images.start * hp + rows.start * sh) * wp * channels
+        np.take(tap_offset + block_start, block_winner, out=address)   # winner k -> its offset
+        address += window_start[:n, :r]
+        # (n, r, OW, C) -> (n*r*OW*C,): one scatter-add, exact where windows share a pixel
+        np.add.at(flat_dx, address.reshape(-1), dout[images, rows].reshape(-1))
+    return geometry.crop(dxpad)                                 # -> (N, H, W, C)
 
 
 # --------------------------------------------------------------------------------------------
@@ -487,7 +467,7 @@ def avg_pool_backward(dout, cache):
 # --------------------------------------------------------------------------------------------
 
 def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
-    """2-D convolution as one matrix product per kernel row.
+    """2-D convolution as one matrix product per kernel row, block by block.
 
     ``out = b + sum_a taps(a) @ w[a]``, where ``taps(a)`` is ``(N*OH*OW, KW*C)``: the ``KW``
     taps of kernel row ``a`` side by side, and ``w[a]`` is ``(KW*C, C_out)``.
@@ -510,26 +490,35 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     geometry = common.conv_geometry(x.shape, w.shape, stride, padding, dilation)
     windows = window_view(geometry.pad(x, 0), geometry)         # (N, OH, OW, KH, KW, C)
     n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
-    out = np.empty((n * oh * ow, w.shape[3]), dtype=x.dtype)
-    product = np.empty_like(out)
-    taps = np.empty((n, oh, ow, kernel_cols, channels), dtype=x.dtype)
-    for a in range(kernel_rows):
-        # A contiguous copy lets matmul call BLAS, and a whole kernel row gives it KW*C numbers
-        # per row instead of C (faster when C is small): (N, OH, OW, KW, C) -> (N*OH*OW, KW*C)
-        np.copyto(taps, windows[:, :, :, a])
-        # @ (KW*C, C_out); the first product goes straight into out (no zeros, no extra pass)
-        np.matmul(taps.reshape(-1, kernel_cols * channels), w[a].reshape(-1, w.shape[3]),
-                  out=out if a == 0 else product)
-        if a > 0:
-            out += product
+    w_rows = w.reshape(kernel_rows, kernel_cols * channels, w.shape[3])   # (KH, KW*C, C_out)
+    out = np.empty((n, oh, ow, w.shape[3]), dtype=x.dtype)
+    # Blocks of about BLOCK_BYTES of taps: BLAS runs about twice as fast on operands that stay
+    # in cache, and the scratch below is allocated once, not once per kernel row.
+    blocks, (n, r) = row_blocks((n, oh, ow, kernel_cols * channels), x.itemsize)
+    taps_buffer = np.empty((n, r, ow, kernel_cols, channels), dtype=x.dtype)
+    product_buffer = np.empty((n * r * ow, w.shape[3]), dtype=x.dtype)
+    for images, rows in blocks:            # a few large blocks, for cache locality
+        block = out[images, rows]                               # (n, r, OW, C_out)
+        n, r = block.shape[:2]
+        block_rows = block.reshape(n * r * ow, w.shape[3])      # a view: (n*r*OW, C_out)
+        taps, product = taps_buffer[:n, :r], product_buffer[:n * r * ow]
+        for a in range(kernel_rows):
+            # A contiguous copy lets matmul call BLAS, and a whole kernel row gives it KW*C
+            # numbers per row instead of C (faster when C is small): (n, r, OW, KW, C)
+            np.copyto(taps, windows[images, rows, :, a])
+            # (n*r*OW, KW*C) @ (KW*C, C_out); the first product goes straight into out
+            np.matmul(taps.reshape(-1, kernel_cols * channels), w_rows[a],
+                      out=block_rows if a == 0 else product)
+            if a > 0:
+                block_rows += product
     if b is not None:
         out += b
-    return out.reshape(n, oh, ow, w.shape[3]), common.ConvCache(geometry, x, w)
+    return out, common.ConvCache(geometry, x, w)
 
 
 def conv_backward(dout, cache):
-    """Gradients of :func:`conv_forward`: ``dw`` one matrix product per kernel row, ``dx`` one
-    per kernel offset.
+    """Gradients of :func:`conv_forward`, block by block: ``dw`` one matrix product per kernel
+    row, ``dx`` one per kernel offset.
 
     Parameters
     ----------
@@ -548,21 +537,29 @@ def conv_backward(dout, cache):
     dout = dout.astype(dtype, copy=False)
     windows = window_view(geometry.pad(cache.x, 0), geometry)   # (N, OH, OW, KH, KW, C)
     n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
-    dout_rows = dout.reshape(-1, w.shape[3])                   # (N*OH*OW, C_out)
     dxpad = common.zeros_padded(geometry, dtype)
     grad_windows = window_view(dxpad, geometry, writeable=True)
-    dw = np.empty(w.shape, dtype=dtype)
-    taps = np.empty((n, oh, ow, kernel_cols, channels), dtype=cache.dtype)
-    tap_grad = np.empty((n * oh * ow, channels), dtype=dtype)
-    for a in range(kernel_rows):
-        np.copyto(taps, windows[:, :, :, a])
-        # (KW*C, N*OH*OW) @ (N*OH*OW, C_out) -> (KW*C, C_out) -> (KW, C, C_out)
-        dw[a] = (taps.reshape(-1, kernel_cols * channels).T @ dout_rows).reshape(dw[a].shape)
-        for b in range(kernel_cols):
-            # (N*OH*OW, C_out) @ (C_out, C) -> (N, OH, OW, C): one product per offset keeps
-            # each tap's gradient contiguous for the += below
-            np.matmul(dout_rows, w[a, b].T, out=tap_grad, dtype=dtype)
-            target = grad_windows[:, :, :, a, b, :]            # one offset holds each pixel once
-            np.add(target, tap_grad.reshape(n, oh, ow, channels), out=target)
-    db = dout_rows.sum(axis=0)                                  # -> (C_out,)
-    return geometry.crop(dxpad), dw, db
+    dw_rows = np.zeros((kernel_rows, kernel_cols * channels, w.shape[3]), dtype=dtype)
+    w_transposed = w.transpose(0, 1, 3, 2).astype(dtype)       # (KH, KW, C_out, C)
+    blocks, (n, r) = row_blocks((n, oh, ow, kernel_cols * channels), np.dtype(dtype).itemsize)
+    taps_buffer = np.empty((n, r, ow, kernel_cols, channels), dtype=cache.dtype)
+    dw_part = np.empty(dw_rows.shape[1:], dtype=dtype)         # (KW*C, C_out)
+    grad_buffer = np.empty((n * r * ow, channels), dtype=dtype)
+    for images, rows in blocks:            # a few large blocks, for cache locality
+        block_dout = dout[images, rows]                         # (n, r, OW, C_out)
+        n, r = block_dout.shape[:2]
+        dout_rows = block_dout.reshape(n * r * ow, w.shape[3])  # (n*r*OW, C_out)
+        taps, tap_grad = taps_buffer[:n, :r], grad_buffer[:n * r * ow]
+        for a in range(kernel_rows):
+            np.copyto(taps, windows[images, rows, :, a])         # (n, r, OW, KW, C)
+            # (KW*C, n*r*OW) @ (n*r*OW, C_out) -> (KW*C, C_out), summed over the blocks
+            np.matmul(taps.reshape(-1, kernel_cols * channels).T, dout_rows, out=dw_part)
+            dw_rows[a] += dw_part
+            for b in range(kernel_cols):
+                # (n*r*OW, C_out) @ (C_out, C) -> (n, r, OW, C): one product per offset keeps
+                # each tap's gradient contiguous for the += below
+                np.matmul(dout_rows, w_transposed[a, b], out=tap_grad)
+                target = grad_windows[images, rows, :, a, b, :]   # one offset: each pixel once
+                np.add(target, tap_grad.reshape(n, r, ow, channels), out=target)
+    db = dout.reshape(-1, w.shape[3]).sum(axis=0)               # -> (C_out,)
+    return geometry.crop(dxpad), dw_rows.reshape(w.shape), db

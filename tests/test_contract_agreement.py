@@ -69,3 +69,16 @@ def test_configurations_cover_the_contract():
         ("count_include_pad", True), ("count_include_pad", False), ("stride", "None")}
     assert expected <= seen, f"not covered: {sorted(expected - seen, key=str)}"
     assert len(CONFIGS) >= 300
+
+
+@pytest.mark.parametrize("block_bytes", [1, 2048], ids=["one row per block", "a few rows"])
+@pytest.mark.parametrize("config", CONFIGS[::6], ids=describe)
+def test_strided_agrees_with_naive_when_cut_into_small_blocks(config, block_bytes, monkeypatch):
+    """The random inputs are small, so the strided style usually works on one block; tiny
+    blocks exercise the arithmetic that places each block (its first image, row and address)."""
+    monkeypatch.setattr(pooling_lab.strided, "BLOCK_BYTES", block_bytes)
+    expected = run(pooling_lab.naive, config)
+    received = run(pooling_lab.strided, config)
+    for name, got, want in zip(("out", "dx", "dw", "db"), received, expected):
+        assert_close(got, want, config["dtype"], f"strided {name} in blocks of {block_bytes} "
+                                                 f"bytes on {describe(config)}")
