@@ -50,7 +50,7 @@ Making it fast (notebook 06 measures the main tricks; each costs a few lines):
   addresses, instead of ``KH*KW`` passes that each pick one tap's gradients with a mask.
 * **A separable average.** A box sum is a sum of row sums: ``KH + KW`` passes over the data
   instead of ``KH * KW``, and the row pass reads whole image rows. When no two windows share
-  a row, the backward writes those rows instead of adding to them.
+  a row (a column), the backward writes rows (columns) instead of adding to them.
 * **Convolution is matrix products** on contiguous copies of the taps (BLAS needs rows of
   neighbouring numbers): one per kernel row, ``(N*OH*OW, KW*C) @ (KW*C, C_out)``, rather
   than one im2col matrix ``KH*KW`` times the size of the input, and block by block, since
@@ -441,7 +441,8 @@ def avg_pool_backward(dout, cache):
     dxpad = common.zeros_padded(geometry, dtype)                # (N, Hp, Wp, C)
     (sh, sw), (dh, dw), (kh, kw) = geometry.stride, geometry.dilation, geometry.kernel
     ow = dout.shape[2]
-    rows_overlap = sh < geometry.span[0]
+    # does a pixel lie in the rows (columns) of two windows? Then its rows (columns) need +=
+    rows_overlap, cols_overlap = sh < geometry.span[0], sw < geometry.span[1]
     blocks, (n, r) = row_blocks(dout.shape, dxpad.itemsize)
     share_buffer = np.empty((n, r, *dout.shape[2:]), dtype=dtype)     # (n, r, OW, C) scratch
     spread_buffer = np.empty((n, r, *dxpad.shape[2:]), dtype=dtype)   # (n, r, Wp, C) scratch
@@ -449,10 +450,13 @@ def avg_pool_backward(dout, cache):
         n, r = dout[images, rows].shape[:2]
         share, spread = share_buffer[:n, :r], spread_buffer[:n, :r]
         np.divide(dout[images, rows], cache.divisor[rows], out=share)   # each tap's gradient
-        spread.fill(0)
+        spread.fill(0)                        # columns no window reaches stay 0
         for b in range(kw):
             target = spread[:, :, _every(b * dw, sw, ow)]      # columns j*SW + b*DW
-            np.add(target, share, out=target)
+            if cols_overlap:
+                np.add(target, share, out=target)
+            else:
+                np.copyto(target, share)      # no column is written twice: skip reading back
         for a in range(kh):
             target = dxpad[images, _every(rows.start * sh + a * dh, sh, r)]   # rows i*SH + a*DH
             if rows_overlap:
