@@ -17,6 +17,8 @@ Arrays follow the package's notation: an image is ``(H, W)``, ``(H, W, C)`` or a
 
 from __future__ import annotations
 
+import math
+import numbers
 from pathlib import Path
 
 import matplotlib
@@ -216,7 +218,7 @@ def symmetric_limit(values) -> float:
     return largest if largest > 0 else 1.0
 
 
-def show_gradient(gradient, ax=None, title=None, colorbar=True):
+def show_gradient(gradient, ax=None, title=None, colorbar=True, limit=None):
     """Draw a gradient map: ``RdBu_r``, limits symmetric around zero, white means zero.
 
     Parameters
@@ -226,6 +228,9 @@ def show_gradient(gradient, ax=None, title=None, colorbar=True):
     ax : matplotlib Axes, optional
     title : str, optional
     colorbar : bool
+    limit : float, optional
+        Colours run from ``-limit`` to ``+limit``; default: the largest ``|value|`` shown. Give
+        panels one ``limit`` to compare them (a constant map fills its own scale at full colour).
 
     Returns
     -------
@@ -237,7 +242,10 @@ def show_gradient(gradient, ax=None, title=None, colorbar=True):
         values = values[0]                                # (1, H, W, C) -> (H, W, C)
     if values.ndim == 3:
         values = values.sum(axis=2)                       # (H, W, C) -> (H, W)
-    limit = symmetric_limit(values)
+    if limit is None:
+        limit = symmetric_limit(values)
+    elif isinstance(limit, bool) or not (isinstance(limit, numbers.Real) and 0 < limit < math.inf):
+        raise ValueError(f"limit must be a positive finite number; got {limit!r}")
     shown = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
     if colorbar:
         ax.figure.colorbar(shown, ax=ax, shrink=0.8)

@@ -1,5 +1,7 @@
 """The figures draw what they say: rectangles, colour limits, numbers, counts."""
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -166,3 +168,12 @@ def test_the_animation_is_a_small_gif_with_two_frames_per_window(tmp_path):
     again = viz.animate_sliding_window(grid, 3, 1, tmp_path / "again.gif", dpi=40)
     assert again.read_bytes() == path.read_bytes()                  # deterministic
     assert plt.get_fignums() == []                                  # its figure is closed
+
+
+def test_gradient_panels_can_share_one_limit():
+    ax = viz.show_gradient(np.full((2, 2), 0.25), colorbar=False, limit=1.0)
+    assert ax.get_images()[0].get_clim() == (-1.0, 1.0)             # not its own 0.25
+    for bad in (0, -1.0, float("nan"), float("inf"), True, "1"):
+        message = rf"limit must be a positive finite number; got {re.escape(repr(bad))}$"
+        with pytest.raises(ValueError, match=message):
+            viz.show_gradient(np.ones((2, 2)), limit=bad)
