@@ -1,4 +1,4 @@
-"""pooling_lab: max pool, average pool and 2-D convolution, forward and backward, three ways.
+"""pooling_lab: max pool, average pool and 2-D convolution, forward and backward, three ways (and a fourth, tuned for speed).
 
 Each style is a module with the same six functions and the same contract (shapes, padding,
 tie rule, errors), described in :mod:`pooling_lab.common`::
@@ -11,8 +11,8 @@ tie rule, errors), described in :mod:`pooling_lab.common`::
     out, cache = conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1)
     dx, dw, db = conv_backward(dout, cache)
 
-``STYLES`` maps each style's name to its module, slowest first, so a notebook or a test can
-loop over them::
+``STYLES`` maps each style's name to its module, in the order the course teaches them, so a
+notebook or a test can loop over them; :func:`op_functions` finds one op's pair of functions::
 
     for name, style in pooling_lab.STYLES.items():
         out, cache = style.max_pool_forward(x, size=3, stride=2)
@@ -20,16 +20,50 @@ loop over them::
 
 import importlib
 
-from . import naive, stacked, strided
+from . import fast, naive, stacked, strided
 
 __version__ = "1.0.0"
 
-#: The three styles, in the order the course teaches them.
-STYLES = {"naive": naive, "stacked": stacked, "strided": strided}
+#: The four styles, in the order the course teaches them: three ways to visit the windows, and
+#: ``fast``, the strided idea plus engineering (notebook 06).
+STYLES = {"naive": naive, "stacked": stacked, "strided": strided, "fast": fast}
 
 #: The six functions every style provides.
 FUNCTIONS = ("max_pool_forward", "max_pool_backward", "avg_pool_forward",
              "avg_pool_backward", "conv_forward", "conv_backward")
+
+#: The ops, and the names of their forward and backward functions in every style.
+OPS = {"max": ("max_pool_forward", "max_pool_backward"),
+       "avg": ("avg_pool_forward", "avg_pool_backward"),
+       "conv": ("conv_forward", "conv_backward")}
+
+
+def op_functions(style, op: str):
+    """The ``(forward, backward)`` functions of one op in one style.
+
+    Parameters
+    ----------
+    style : str or module
+        A name in :data:`STYLES` (``"naive"``, ``"stacked"``, ``"strided"``, ``"fast"``) or one of
+        the style modules themselves.
+    op : {"max", "avg", "conv"}
+
+    >>> forward, backward = op_functions("naive", "max")
+    >>> forward.__name__, backward.__name__
+    ('max_pool_forward', 'max_pool_backward')
+    """
+    if isinstance(style, str):
+        if style not in STYLES:
+            raise ValueError(f"style must be one of {list(STYLES)}; got {style!r}")
+        style = STYLES[style]
+    elif style not in STYLES.values():
+        raise TypeError(f"style must be a name in {list(STYLES)} or one of those modules; "
+                        f"got {style!r}")
+    if op not in OPS:
+        raise ValueError(f"op must be one of {list(OPS)}; got {op!r}")
+    forward_name, backward_name = OPS[op]
+    return getattr(style, forward_name), getattr(style, backward_name)
+
 
 #: Helper modules, imported on first use so that ``import pooling_lab`` stays quick
 #: (``viz`` pulls in matplotlib): ``pooling_lab.viz`` just works.
@@ -42,5 +76,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'pooling_lab' has no attribute {name!r}")
 
 
-__all__ = ["STYLES", "FUNCTIONS", "naive", "stacked", "strided", "__version__",
+__all__ = ["STYLES", "FUNCTIONS", "OPS", "op_functions", "naive", "stacked", "strided", "fast",
+           "__version__",
            *_LAZY_MODULES]

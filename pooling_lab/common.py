@@ -44,6 +44,47 @@ class ArgumentError(TypeError, ValueError):
 # Checking arguments
 # --------------------------------------------------------------------------------------------
 
+#: The largest count or step any argument may take: far beyond any image, and small enough
+#: that index arithmetic on it cannot overflow NumPy's 64-bit integers.
+LARGEST_INT = 2**31 - 1
+
+
+def positive_int(value, name: str, allowed: str = "a positive integer") -> int:
+    """Read one positive integer argument; the package's one rule for counts and steps.
+
+    Python and NumPy integers, 0-d integer arrays and integral floats (``2.0``) are accepted;
+    a bool, a string, a fraction or anything else is a ``TypeError``, and a number below 1 or
+    above :data:`LARGEST_INT` a ``ValueError``. Both name the argument, the value received and
+    what is allowed.
+
+    >>> positive_int(np.array(3), "size")
+    3
+    """
+    received = value
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()                     # a 0-d array is the number it holds
+    # bool is a subclass of int in Python, but size=True is always a mistake.
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be {allowed}; got {received!r} (a bool)")
+    if isinstance(value, numbers.Integral):
+        number = int(value)
+    elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        number = int(value)                      # 2.0 means 2; 2.5 means nothing
+    else:
+        raise TypeError(f"{name} must be {allowed}; got {received!r} "
+                        f"of type {type(received).__name__}")
+    if not 1 <= number <= LARGEST_INT:
+        raise ValueError(f"{name} must be {allowed} (1 to {LARGEST_INT:,}); got {received!r}")
+    return number
+
+
+def accumulation_dtype(dtype) -> np.dtype:
+    """The dtype sums are taken in: float32 for float16 (whose 11-bit mantissa loses a sum of
+    a few hundred terms, and whose range ends at 65504), the dtype itself otherwise. Results
+    are rounded back to ``dtype`` once, at the end."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
 def _as_positive_int(value, name: str, received) -> int:
     """One positive integer, or an ``ArgumentError`` that names ``name``."""
     allowed = "a positive integer or a pair of positive integers (rows, cols)"
@@ -288,6 +329,33 @@ class Geometry:
         _, h, w, _ = self.x_shape
         (top, _), (left, _) = self.padding
         return np.ascontiguousarray(padded[:, top:top + h, left:left + w, :])
+
+    def window_origin(self, i: int, j: int) -> Pair:
+        """``(row, col)`` of the top-left tap of output ``(i, j)``'s window, in the coordinates
+        of the unpadded input (negative where the window starts in the padding)."""
+        (sh, sw), ((top, _), (left, _)) = self.stride, self.padding
+        return (i * sh - top, j * sw - left)
+
+    def tap_positions(self, i: int, j: int) -> np.ndarray:
+        """(KH, KW, 2) int array: ``(row, col)`` in the unpadded input of every tap of output
+        ``(i, j)``'s window (outside ``0..H-1`` / ``0..W-1`` where a tap reads padding)."""
+        row, col = self.window_origin(i, j)
+        rows = row + np.arange(self.kernel[0]) * self.dilation[0]              # (KH,)
+        cols = col + np.arange(self.kernel[1]) * self.dilation[1]              # (KW,)
+        return np.stack(np.meshgrid(rows, cols, indexing="ij"), axis=-1)       # -> (KH, KW, 2)
+
+    def coverage_counts(self) -> np.ndarray:
+        """(H, W) int array: how many window taps read each pixel of the unpadded input.
+
+        It is the gradient that a ``dout`` of ones sends back through a sum over every window:
+        one ``+=`` per kernel offset into a padded count, then the padding cropped away.
+        """
+        _, h, w, _ = self.x_shape
+        (top, _), (left, _) = self.padding
+        counts = np.zeros(self.padded_shape[1:3], dtype=np.int64)
+        for _, a, b in self.offsets():
+            counts[self.tap_slices(a, b)] += 1     # one offset: each pixel at most once
+        return counts[top:top + h, left:left + w]
 
     def _inside_taps(self, axis: int) -> np.ndarray:
         """(OH, KH) for axis 0, (OW, KW) for axis 1: True where a window's tap is in the image."""
