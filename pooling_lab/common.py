@@ -258,7 +258,6 @@ class Geometry:
         The input's shape.
     kernel, stride, dilation : (rows, cols)
     padding : ((top, bottom), (left, right))
-    out_hw : (OH, OW)
     """
 
     x_shape: tuple[int, int, int, int]
@@ -266,12 +265,18 @@ class Geometry:
     stride: Pair
     dilation: Pair
     padding: tuple[Pair, Pair]
-    out_hw: Pair
 
     @property
     def span(self) -> Pair:
         """Pixels one window reaches per axis, ``D*(K-1)+1``."""
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+
+    @property
+    def out_hw(self) -> Pair:
+        """``(OH, OW)``: window starts that fit, ``(padded length - span) // stride + 1``."""
+        return tuple((length - reach) // step + 1
+                     for length, reach, step in zip(self.padded_shape[1:3], self.span,
+                                                    self.stride))
 
     @property
     def padded_shape(self) -> tuple[int, int, int, int]:
@@ -386,16 +391,14 @@ def _geometry(x_shape, kernel: Pair, stride, padding, dilation, kernel_name: str
     dilation = as_pair(dilation, "dilation")
     in_hw = tuple(x_shape[1:3])
     pads = resolve_padding(padding, in_hw, kernel, stride, dilation)
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    padded_hw = tuple(length + before + after for length, (before, after) in zip(in_hw, pads))
+    geometry = Geometry(tuple(int(n) for n in x_shape), kernel, stride, dilation, pads)
+    span, padded_hw = geometry.span, geometry.padded_shape[1:3]
     if span[0] > padded_hw[0] or span[1] > padded_hw[1]:
         raise ValueError(
             f"{kernel_name} {kernel} with dilation {dilation} spans {span} pixels, larger than "
             f"the padded input {padded_hw} (H, W = {in_hw}, padding {pads}); use a smaller "
             f"kernel or dilation, or more padding")
-    out_hw = tuple((length - reach) // step + 1
-                   for length, reach, step in zip(padded_hw, span, stride))
-    return Geometry(tuple(int(n) for n in x_shape), kernel, stride, dilation, pads, out_hw)
+    return geometry
 
 
 def pool_geometry(x_shape, size, stride, padding, dilation) -> Geometry:

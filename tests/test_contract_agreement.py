@@ -1,4 +1,4 @@
-"""The three styles agree, forward and every backward output, on 360 random configurations."""
+"""The four styles agree, forward and every backward output, on 360 random configurations."""
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ def assert_close(received, expected, dtype, what):
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=describe)
-@pytest.mark.parametrize("style_name", ["stacked", "strided"])
+@pytest.mark.parametrize("style_name", [name for name in pooling_lab.STYLES if name != "naive"])
 def test_style_agrees_with_naive(style_name, config):
     expected = run(pooling_lab.naive, config)
     received = run(pooling_lab.STYLES[style_name], config)
@@ -73,12 +73,12 @@ def test_configurations_cover_the_contract():
 
 @pytest.mark.parametrize("block_bytes", [1, 2048], ids=["one row per block", "a few rows"])
 @pytest.mark.parametrize("config", CONFIGS[::6], ids=describe)
-def test_strided_agrees_with_naive_when_cut_into_small_blocks(config, block_bytes, monkeypatch):
-    """The random inputs are small, so the strided style usually works on one block; tiny
-    blocks exercise the arithmetic that places each block (its first image, row and address)."""
-    monkeypatch.setattr(pooling_lab.strided, "BLOCK_BYTES", block_bytes)
+def test_fast_agrees_with_naive_when_cut_into_small_blocks(config, block_bytes, monkeypatch):
+    """The random inputs are small, so the fast style usually works on one block; tiny blocks
+    exercise the arithmetic that places each block (its first image, row and address)."""
+    monkeypatch.setattr(pooling_lab.fast, "BLOCK_BYTES", block_bytes)
     expected = run(pooling_lab.naive, config)
-    received = run(pooling_lab.strided, config)
+    received = run(pooling_lab.fast, config)
     for name, got, want in zip(("out", "dx", "dw", "db"), received, expected):
-        assert_close(got, want, config["dtype"], f"strided {name} in blocks of {block_bytes} "
+        assert_close(got, want, config["dtype"], f"fast {name} in blocks of {block_bytes} "
                                                  f"bytes on {describe(config)}")
