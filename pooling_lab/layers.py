@@ -9,18 +9,24 @@ Every layer has the same small interface::
 
     out = layer.forward(x)       # remembers what backward needs (the contract's cache)
     dx = layer.backward(dout)    # dout shaped like out; fills layer.grads
+    layer.output_shape(shape)    # one example's output shape, computed without running
     layer.params                 # {name: array}, the arrays the optimiser updates in place
     layer.grads                  # {name: array}, same names and shapes, written by backward
 
 ``Conv2D`` has ``params = {"w": (KH, KW, C_in, C_out), "b": (C_out,)}``; ``Dense`` has
 ``params = {"w": (D_in, D_out), "b": (D_out,)}``; the other layers have none (empty dicts).
 
-``Conv2D``, ``MaxPool2D`` and ``AvgPool2D`` take ``style="naive" | "stacked" | "strided"``
-and call that module of :data:`pooling_lab.STYLES`; they never re-implement it. All styles
-compute the same numbers, so a trained network can switch style and keep its weights.
+``Conv2D``, ``MaxPool2D`` and ``AvgPool2D`` take ``style=`` one of the names of
+:data:`pooling_lab.STYLES` (``"naive"``, ``"stacked"``, ``"strided"``, ``"fast"``; default
+``"fast"``, the tuned engine) and call that style's functions through
+:func:`pooling_lab.op_functions`; they never re-implement them. All styles compute the same
+numbers, so a trained network can switch style and keep its weights.
+
+Every argument is checked when a layer is built, with the contract's messages, so a bad
+``stride`` or ``padding`` fails at once rather than at the first forward.
 
 Weights start random, from a seeded generator: pass one ``rng`` (a ``numpy.random.Generator``
-or an int seed) to every layer of a network and the whole run is reproducible.
+or an int seed >= 0) to every layer of a network and the whole run is reproducible.
 """
 
 from __future__ import annotations
@@ -31,35 +37,95 @@ import time
 
 import numpy as np
 
-from . import STYLES, common
+from . import STYLES, common, op_functions
+
+#: The style layers use unless told otherwise: the tuned engine (notebook 06).
+DEFAULT_STYLE = "fast"
 
 
 # --------------------------------------------------------------------------------------------
 # Checking arguments
 # --------------------------------------------------------------------------------------------
 
-def style_module(style):
-    """The module of :data:`pooling_lab.STYLES` called ``style``, or a clear ``ValueError``."""
-    if not isinstance(style, str) or style not in STYLES:
-        allowed = ", ".join(repr(name) for name in STYLES)
+def check_style(style) -> str:
+    """``style`` itself if it names a style of :data:`pooling_lab.STYLES`, else a clear error
+    (``TypeError`` for a non-string, ``ValueError`` for an unknown name)."""
+    allowed = ", ".join(repr(name) for name in STYLES)
+    if not isinstance(style, str):
+        raise TypeError(f"style must be one of {allowed}; got {style!r} "
+                        f"of type {type(style).__name__}")
+    if style not in STYLES:
         raise ValueError(f"style must be one of {allowed}; got {style!r}")
-    return STYLES[style]
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
-            or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
+    return style
 
 
 def _as_generator(rng) -> np.random.Generator:
-    """Accept a ``numpy.random.Generator`` (used as is) or an int seed."""
+    """Accept a ``numpy.random.Generator`` (used as is) or an int seed >= 0."""
+    allowed = "a numpy.random.Generator or an int seed >= 0"
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_)):
+        if rng < 0:
+            raise ValueError(f"rng must be {allowed}; got {rng!r}")
         return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an int seed; got {rng!r}")
+    raise TypeError(f"rng must be {allowed}; got {rng!r} of type {type(rng).__name__}")
+
+
+def _real_number(value, name: str, allowed: str, accepts) -> float:
+    """One real number for which ``accepts(number)`` is True, or a clear error.
+
+    A bool, a string or anything else that is not a real number is a ``TypeError``; a number
+    that ``accepts`` refuses is a ``ValueError``. NaN fails every comparison, so it is refused
+    by any ``accepts`` written as a comparison.
+    """
+    received = value
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()                     # a 0-d array is the number it holds
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {allowed}; got {received!r} "
+                        f"of type {type(received).__name__}")
+    if not accepts(float(value)):
+        raise ValueError(f"{name} must be {allowed}; got {received!r}")
+    return float(value)
+
+
+def _as_batch(x, name: str) -> np.ndarray:
+    """``x`` as a floating array with a batch axis first, ``(N, ...)``."""
+    x = common.as_real_array(x, name)
+    if x.ndim < 1:
+        raise ValueError(f"{name} must have a batch axis first, (N, ...); got a scalar {x!r}")
+    return x
+
+
+def check_labels(labels, count: int | None, name: str, classes: int | None = None) -> np.ndarray:
+    """Class labels: an int array of shape ``(count,)`` (any length if ``count`` is None),
+    values in ``0..classes-1`` (not checked if ``classes`` is None).
+
+    A column of labels ``(N, 1)`` is refused, not flattened: compared with ``(N,)``
+    predictions it would broadcast to an ``(N, N)`` table and give a meaningless accuracy.
+
+    Raises
+    ------
+    TypeError
+        ``labels`` is None or not made of integers.
+    ValueError
+        The wrong shape, or a value outside ``0..classes-1``.
+    """
+    expected = "an int array of shape (N,), one class label per example"
+    if count is not None:
+        expected = expected.replace("(N,)", f"(N,) = ({count},)")
+    if labels is None:
+        raise TypeError(f"{name} must be {expected}; got None")
+    array = np.asarray(labels)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be {expected}; got dtype {array.dtype}")
+    if array.ndim != 1 or (count is not None and array.shape != (count,)):
+        hint = f" (for a column of labels pass {name}.ravel())" if array.size == count else ""
+        raise ValueError(f"{name} must be {expected}; got shape {array.shape}{hint}")
+    if classes is not None and array.size and (array.min() < 0 or array.max() >= classes):
+        raise ValueError(f"{name} must lie in 0..{classes - 1} (the network has {classes} "
+                         f"classes); got values from {array.min()} to {array.max()}")
+    return array
 
 
 def _check_dout_shape(dout, expected: tuple, layer) -> np.ndarray:
@@ -68,6 +134,14 @@ def _check_dout_shape(dout, expected: tuple, layer) -> np.ndarray:
         raise ValueError(f"dout must have the shape of {type(layer).__name__}.forward's "
                          f"output {expected}; got {dout.shape}")
     return dout
+
+
+def _check_axes(input_shape: tuple, layout: str, layer) -> None:
+    """One example's shape must have the axes of ``layout``, e.g. ``"H, W, C"``."""
+    axes = len(layout.split(", "))
+    if len(input_shape) != axes:
+        raise ValueError(f"{type(layer).__name__} takes examples of {axes} axes ({layout}); "
+                         f"got input shape {input_shape}")
 
 
 def initial_weights(shape, fan_in: int, fan_out: int, init: str, rng) -> np.ndarray:
@@ -90,7 +164,8 @@ def initial_weights(shape, fan_in: int, fan_out: int, init: str, rng) -> np.ndar
     if init == "glorot":
         limit = math.sqrt(6.0 / (fan_in + fan_out))
         return rng.uniform(-limit, limit, size=shape)
-    raise ValueError(f'init must be "he" or "glorot"; got {init!r}')
+    error = ValueError if isinstance(init, str) else TypeError
+    raise error(f'init must be "he" or "glorot"; got {init!r}')
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,7 +176,8 @@ class Layer:
     """What every layer shares: ``params``, ``grads`` and the rule "forward before backward".
 
     Subclasses keep what their backward needs in ``self._cache``; it is ``None`` until the
-    first forward.
+    first forward, and each forward replaces it: that is why one layer object may appear only
+    once in a :class:`Sequential`.
     """
 
     def __init__(self):
@@ -124,6 +200,11 @@ class Layer:
         """``dx`` for the upstream gradient ``dout``; each layer defines it."""
         raise NotImplementedError
 
+    def output_shape(self, input_shape: tuple) -> tuple:
+        """One example's output shape for one example's input shape, e.g. ``(8, 8, 1)``;
+        shape arithmetic only: nothing runs and the cache is left alone."""
+        raise NotImplementedError
+
 
 class _StyledLayer(Layer):
     """A layer that calls one style of the contract, chosen by name and changeable later.
@@ -138,17 +219,12 @@ class _StyledLayer(Layer):
 
     @property
     def style(self) -> str:
-        """``"naive"``, ``"stacked"`` or ``"strided"``: which module does the work."""
+        """A name of :data:`pooling_lab.STYLES`: which module does the work."""
         return self._style_name
 
     @style.setter
     def style(self, style: str) -> None:
-        style_module(style)                      # check it now, not at the first forward
-        self._style_name = style
-
-    @property
-    def _style(self):
-        return STYLES[self._style_name]
+        self._style_name = check_style(style)    # checked now, not at the first forward
 
 
 class Conv2D(_StyledLayer):
@@ -162,8 +238,8 @@ class Conv2D(_StyledLayer):
     stride : int or (SH, SW), default 1
     padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right)), default "valid"
     init : "he" (default, for a Conv2D followed by ReLU) or "glorot"
-    style : "naive", "stacked" or "strided" (default)
-    rng : numpy.random.Generator or int seed, default 0
+    style : a name of :data:`pooling_lab.STYLES`, default "fast"
+    rng : numpy.random.Generator or int seed >= 0, default 0
 
     Attributes
     ----------
@@ -174,76 +250,122 @@ class Conv2D(_StyledLayer):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid", *,
-                 init="he", style="strided", rng=0):
+                 init="he", style=DEFAULT_STYLE, rng=0):
         super().__init__(style)
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
+        self.in_channels = common.positive_int(in_channels, "in_channels")
+        self.out_channels = common.positive_int(out_channels, "out_channels")
         self.kernel_size = common.as_pair(kernel_size, "kernel_size")
+        w_shape = (*self.kernel_size, self.in_channels, self.out_channels)
+        # The geometry of an input one kernel large checks stride and padding now, with the
+        # contract's messages, instead of at the first forward.
+        common.conv_geometry((1, *w_shape[:3]), w_shape, stride, padding, 1)
         self.stride = stride
         self.padding = padding
         taps = self.kernel_size[0] * self.kernel_size[1]
-        shape = (*self.kernel_size, self.in_channels, self.out_channels)
         self.params = {
-            "w": initial_weights(shape, taps * self.in_channels, taps * self.out_channels,
+            "w": initial_weights(w_shape, taps * self.in_channels, taps * self.out_channels,
                                  init, _as_generator(rng)),
             "b": np.zeros(self.out_channels),
         }
 
+    def _check_channels(self, shape: tuple, what: str) -> None:
+        if shape[-1] != self.in_channels:
+            raise ValueError(f"{what} must have in_channels = {self.in_channels} channels on "
+                             f"its last axis (C); got {what} of shape {shape} with "
+                             f"{shape[-1]}")
+
     def forward(self, x):
         """``x : (N, H, W, C_in) -> out : (N, OH, OW, C_out)``."""
         x = common.as_float_array(x, "x", "N, H, W, C")
-        if x.shape[3] != self.in_channels:
-            raise ValueError(f"x must have in_channels = {self.in_channels} channels on its "
-                             f"last axis (N, H, W, C); got x of shape {x.shape} with "
-                             f"{x.shape[3]}")
-        out, self._cache = self._style.conv_forward(x, self.params["w"], self.params["b"],
-                                                    stride=self.stride, padding=self.padding)
+        self._check_channels(x.shape, "x")
+        conv_forward, _ = op_functions(self.style, "conv")
+        out, self._cache = conv_forward(x, self.params["w"], self.params["b"],
+                                        stride=self.stride, padding=self.padding)
         return out
 
     def backward(self, dout):
         """``dout : (N, OH, OW, C_out) -> dx : (N, H, W, C_in)``; fills ``grads``."""
-        dx, self.grads["w"], self.grads["b"] = self._style.conv_backward(
-            dout, self._forward_cache())
+        _, conv_backward = op_functions(self.style, "conv")
+        dx, self.grads["w"], self.grads["b"] = conv_backward(dout, self._forward_cache())
         return dx
+
+    def output_shape(self, input_shape):
+        """``(H, W, C_in) -> (OH, OW, C_out)``."""
+        _check_axes(input_shape, "H, W, C", self)
+        self._check_channels(input_shape, "the input")
+        geometry = common.conv_geometry((1, *input_shape), self.params["w"].shape,
+                                        self.stride, self.padding, 1)
+        return (*geometry.out_hw, self.out_channels)
 
     def __repr__(self):
         return (f"Conv2D({self.in_channels}, {self.out_channels}, {self.kernel_size}, "
                 f"stride={self.stride!r}, padding={self.padding!r}, style={self.style!r})")
 
 
-class MaxPool2D(_StyledLayer):
+class _Pool2D(_StyledLayer):
+    """What :class:`MaxPool2D` and :class:`AvgPool2D` share: the window arguments, checked
+    when the layer is built, and the calls to the style's pair of functions for ``op``.
+
+    Subclasses set ``op`` (``"max"`` or ``"avg"``, a key of :data:`pooling_lab.OPS`) and may
+    add keyword arguments of the forward function in :meth:`_options`.
+    """
+
+    op: str
+
+    def __init__(self, size, stride, padding, style):
+        super().__init__(style)
+        self.size = common.as_pair(size, "size")
+        # The geometry of an input one window large checks stride and padding now (padding
+        # at most half the window, for instance), with the contract's messages.
+        common.pool_geometry((1, *self.size, 1), self.size, stride, padding, 1)
+        self.stride = stride
+        self.padding = padding
+
+    def _options(self) -> dict:
+        """The keyword arguments of the style's forward function."""
+        return {"stride": self.stride, "padding": self.padding}
+
+    def forward(self, x):
+        """``x : (N, H, W, C) -> out : (N, OH, OW, C)``."""
+        pool_forward, _ = op_functions(self.style, self.op)
+        out, self._cache = pool_forward(x, self.size, **self._options())
+        return out
+
+    def backward(self, dout):
+        """``dout : (N, OH, OW, C) -> dx : (N, H, W, C)``."""
+        _, pool_backward = op_functions(self.style, self.op)
+        return pool_backward(dout, self._forward_cache())
+
+    def output_shape(self, input_shape):
+        """``(H, W, C) -> (OH, OW, C)``."""
+        _check_axes(input_shape, "H, W, C", self)
+        geometry = common.pool_geometry((1, *input_shape), self.size, self.stride,
+                                        self.padding, 1)
+        return (*geometry.out_hw, input_shape[2])
+
+    def __repr__(self):
+        return (f"{type(self).__name__}({self.size}, stride={self.stride!r}, "
+                f"padding={self.padding!r}, style={self.style!r})")
+
+
+class MaxPool2D(_Pool2D):
     """Max pool: the largest value of each window; backward sends the gradient to it.
 
     Parameters
     ----------
     size : int or (KH, KW), default 2
     stride : int, (SH, SW) or None (default: ``stride = size``)
-    padding : as for :class:`Conv2D`, default "valid"
-    style : "naive", "stacked" or "strided" (default)
+    padding : as for :class:`Conv2D`, default "valid"; at most half the window on each side
+    style : a name of :data:`pooling_lab.STYLES`, default "fast"
     """
 
-    def __init__(self, size=2, stride=None, padding="valid", *, style="strided"):
-        super().__init__(style)
-        self.size = common.as_pair(size, "size")
-        self.stride = stride
-        self.padding = padding
+    op = "max"
 
-    def forward(self, x):
-        """``x : (N, H, W, C) -> out : (N, OH, OW, C)``."""
-        out, self._cache = self._style.max_pool_forward(x, self.size, stride=self.stride,
-                                                        padding=self.padding)
-        return out
-
-    def backward(self, dout):
-        """``dout : (N, OH, OW, C) -> dx : (N, H, W, C)``."""
-        return self._style.max_pool_backward(dout, self._forward_cache())
-
-    def __repr__(self):
-        return (f"MaxPool2D({self.size}, stride={self.stride!r}, padding={self.padding!r}, "
-                f"style={self.style!r})")
+    def __init__(self, size=2, stride=None, padding="valid", *, style=DEFAULT_STYLE):
+        super().__init__(size, stride, padding, style)
 
 
-class AvgPool2D(_StyledLayer):
+class AvgPool2D(_Pool2D):
     """Average pool: the mean of each window; backward shares the gradient out evenly.
 
     Parameters
@@ -254,28 +376,18 @@ class AvgPool2D(_StyledLayer):
         With padding: divide by ``KH*KW`` (True) or by the taps inside the image (False).
     """
 
+    op = "avg"
+
     def __init__(self, size=2, stride=None, padding="valid", count_include_pad=True, *,
-                 style="strided"):
-        super().__init__(style)
-        self.size = common.as_pair(size, "size")
-        self.stride = stride
-        self.padding = padding
-        self.count_include_pad = count_include_pad
+                 style=DEFAULT_STYLE):
+        if not isinstance(count_include_pad, (bool, np.bool_)):
+            raise TypeError(f"count_include_pad must be True or False; "
+                            f"got {count_include_pad!r}")
+        super().__init__(size, stride, padding, style)
+        self.count_include_pad = bool(count_include_pad)
 
-    def forward(self, x):
-        """``x : (N, H, W, C) -> out : (N, OH, OW, C)``."""
-        out, self._cache = self._style.avg_pool_forward(
-            x, self.size, stride=self.stride, padding=self.padding,
-            count_include_pad=self.count_include_pad)
-        return out
-
-    def backward(self, dout):
-        """``dout : (N, OH, OW, C) -> dx : (N, H, W, C)``."""
-        return self._style.avg_pool_backward(dout, self._forward_cache())
-
-    def __repr__(self):
-        return (f"AvgPool2D({self.size}, stride={self.stride!r}, padding={self.padding!r}, "
-                f"style={self.style!r})")
+    def _options(self) -> dict:
+        return {**super()._options(), "count_include_pad": self.count_include_pad}
 
 
 class ReLU(Layer):
@@ -290,6 +402,9 @@ class ReLU(Layer):
         passes = self._forward_cache()
         return _check_dout_shape(dout, passes.shape, self) * passes
 
+    def output_shape(self, input_shape):
+        return tuple(input_shape)
+
     def __repr__(self):
         return "ReLU()"
 
@@ -303,12 +418,17 @@ class Flatten(Layer):
             raise ValueError(f"x must have a batch axis and at least one more, (N, ...); "
                              f"got shape {x.shape}")
         self._cache = x.shape
-        return x.reshape(x.shape[0], -1)
+        # The feature count is spelled out: reshape(N, -1) cannot guess it when N = 0.
+        return x.reshape(x.shape[0], math.prod(x.shape[1:]))
 
     def backward(self, dout):
         x_shape = self._forward_cache()
         dout = _check_dout_shape(dout, (x_shape[0], math.prod(x_shape[1:])), self)
         return dout.reshape(x_shape)
+
+    def output_shape(self, input_shape):
+        """``(H, W, C) -> (H*W*C,)``."""
+        return (math.prod(input_shape),)
 
     def __repr__(self):
         return "Flatten()"
@@ -322,7 +442,7 @@ class Dense(Layer):
     in_features, out_features : int
         ``D_in`` and ``D_out``.
     init : "glorot" (default, for a last layer that feeds the softmax) or "he"
-    rng : numpy.random.Generator or int seed, default 0
+    rng : numpy.random.Generator or int seed >= 0, default 0
 
     Attributes
     ----------
@@ -333,8 +453,8 @@ class Dense(Layer):
 
     def __init__(self, in_features, out_features, *, init="glorot", rng=0):
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features")
-        self.out_features = _positive_int(out_features, "out_features")
+        self.in_features = common.positive_int(in_features, "in_features")
+        self.out_features = common.positive_int(out_features, "out_features")
         shape = (self.in_features, self.out_features)
         self.params = {
             "w": initial_weights(shape, self.in_features, self.out_features, init,
@@ -358,6 +478,14 @@ class Dense(Layer):
         self.grads["w"] = x.T @ dout                   # (D_in, N) @ (N, D_out)
         self.grads["b"] = dout.sum(axis=0)             # (N, D_out) -> (D_out,)
         return dout @ self.params["w"].T               # (N, D_out) @ (D_out, D_in)
+
+    def output_shape(self, input_shape):
+        """``(D_in,) -> (D_out,)``."""
+        if tuple(input_shape) != (self.in_features,):
+            raise ValueError(f"Dense takes examples of shape (in_features,) = "
+                             f"({self.in_features},); got input shape {input_shape} "
+                             f"(put a Flatten before Dense to flatten images)")
+        return (self.out_features,)
 
     def __repr__(self):
         return f"Dense({self.in_features}, {self.out_features})"
@@ -393,17 +521,9 @@ def softmax_cross_entropy(logits, labels):
     dlogits : (N, K)
     """
     logits = common.as_real_array(logits, "logits")
-    labels = np.asarray(labels)
     if logits.ndim != 2:
         raise ValueError(f"logits must have 2 axes (N, K); got shape {logits.shape}")
-    if labels.dtype.kind not in "iu" or labels.shape != logits.shape[:1]:
-        raise ValueError(f"labels must be {logits.shape[0]} integers (shape (N,) to match "
-                         f"logits of shape {logits.shape}); got dtype {labels.dtype}, "
-                         f"shape {labels.shape}")
-    classes = logits.shape[1]
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise ValueError(f"labels must lie in 0..{classes - 1} (logits has K = {classes} "
-                         f"columns); got values from {labels.min()} to {labels.max()}")
+    labels = check_labels(labels, logits.shape[0], "labels", classes=logits.shape[1])
     rows = np.arange(len(labels))
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))   # (N, K)
@@ -423,19 +543,17 @@ class SGD:
 
     Parameters
     ----------
-    lr : float > 0
+    lr : float, finite and > 0
         The learning rate.
     momentum : float in [0, 1)
         How much of the last step carries over; 0 gives plain gradient descent.
     """
 
     def __init__(self, lr=0.05, momentum=0.9):
-        if not isinstance(lr, numbers.Real) or not lr > 0:
-            raise ValueError(f"lr must be a positive number; got {lr!r}")
-        if not isinstance(momentum, numbers.Real) or not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be a number in [0, 1); got {momentum!r}")
-        self.lr = float(lr)
-        self.momentum = float(momentum)
+        self.lr = _real_number(lr, "lr", "a finite number > 0",
+                               lambda number: 0 < number < math.inf)
+        self.momentum = _real_number(momentum, "momentum", "a number in [0, 1)",
+                                     lambda number: 0 <= number < 1)
         self.velocity: dict[tuple[Layer, str], np.ndarray] = {}
 
     def step(self, layers) -> None:
@@ -463,7 +581,10 @@ class Sequential:
     Parameters
     ----------
     layers : list of Layer
-        The last layer's output is the logits ``(N, K)``.
+        The last layer's output is the logits ``(N, K)``. Each layer object may appear only
+        once: a layer keeps the cache of its last forward, so a second use would overwrite
+        the first one's, and a network that shares weights between positions would need
+        their gradients summed, which these layers do not do.
 
     Examples
     --------
@@ -475,10 +596,19 @@ class Sequential:
 
     def __init__(self, layers):
         self.layers = list(layers)
+        first_position = {}                      # id(layer) -> where it first appears
         for index, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers must hold Layer objects; got {layer!r} at "
                                 f"position {index}")
+            if id(layer) in first_position:
+                kind = type(layer).__name__
+                raise ValueError(
+                    f"layers must hold each layer object once; got the same {kind} object "
+                    f"at positions {first_position[id(layer)]} and {index}. Its second "
+                    f"forward would overwrite the cache the first one's backward needs; "
+                    f"create a separate {kind} for each position")
+            first_position[id(layer)] = index
 
     def forward(self, x):
         """The logits, ``(N, ...) -> (N, K)``."""
@@ -494,7 +624,7 @@ class Sequential:
 
     def set_style(self, style: str) -> None:
         """Switch every convolution and pooling layer to ``style``; the weights stay."""
-        style_module(style)
+        check_style(style)
         for layer in self.layers:
             if isinstance(layer, _StyledLayer):
                 layer.style = style
@@ -518,16 +648,23 @@ class Sequential:
         """A table with one line per layer: its output shape (one example's) and its number
         of parameters.
 
-        ``input_shape`` is one example's shape, e.g. ``(8, 8, 1)``.
+        ``input_shape`` is one example's shape, e.g. ``(8, 8, 1)``. The shapes come from each
+        layer's :meth:`~Layer.output_shape`: nothing runs, so the layers' caches (what their
+        next backward needs) are left as they were.
         """
-        x = np.zeros((1, *input_shape))
-        rows = [("input", x.shape[1:], "")]
+        if not isinstance(input_shape, (tuple, list)):
+            raise TypeError(f"input_shape must be one example's shape as a tuple, e.g. "
+                            f"(8, 8, 1); got {input_shape!r}")
+        shape = tuple(common.positive_int(side, "input_shape",
+                                          "a tuple of positive ints, e.g. (8, 8, 1)")
+                      for side in input_shape)
+        rows = [("input", shape, "")]
         total = 0
         for layer in self.layers:
-            x = layer.forward(x)
+            shape = layer.output_shape(shape)
             count = sum(param.size for param in layer.params.values())
             total += count
-            rows.append((repr(layer), x.shape[1:], f"{count:,}"))
+            rows.append((repr(layer), shape, f"{count:,}"))
         rows = [("layer", "output shape", "params"), *rows, ("total", "", f"{total:,}")]
         width = max(len(name) for name, _, _ in rows)
         return "\n".join(f"{name:<{width}}  {str(shape):>12}  {count:>6}".rstrip()
@@ -546,8 +683,18 @@ class Sequential:
         return self.forward(x).argmax(axis=1)
 
     def accuracy(self, x, y) -> float:
-        """The fraction of ``x : (N, ...)`` whose predicted class equals ``y : (N,)``."""
-        return float(np.mean(self.predict(x) == np.asarray(y)))
+        """The fraction of ``x : (N, ...)`` whose predicted class equals ``y : (N,)``.
+
+        ``y`` must be ints of shape ``(N,)`` exactly (see :func:`check_labels`), and ``x``
+        must hold at least one example.
+        """
+        x = _as_batch(x, "x")
+        if len(x) == 0:
+            raise ValueError(f"x must hold at least one example to measure an accuracy; "
+                             f"got shape {x.shape}")
+        logits = self.forward(x)
+        labels = check_labels(y, len(x), "y", classes=logits.shape[1])
+        return float(np.mean(logits.argmax(axis=1) == labels))
 
     def train_step(self, x, y, optimizer: SGD) -> float:
         """Forward, loss, backward and one optimiser step on one batch; returns the loss."""
@@ -562,14 +709,15 @@ class Sequential:
 
         Parameters
         ----------
-        x : (N, ...) array, y : (N,) int array
+        x : (N, ...) array with N >= 1, y : (N,) int array
         optimizer : SGD
         epochs, batch_size : int
             The last batch of an epoch may be smaller.
-        rng : numpy.random.Generator or int seed, default 0
+        rng : numpy.random.Generator or int seed >= 0, default 0
             Shuffles the examples anew each epoch.
-        x_test, y_test : optional
-            Measured after every epoch.
+        x_test : (M, ...) array, y_test : (M,) int array, optional
+            Given together, or not at all; the accuracy on them is measured after every
+            epoch.
 
         Returns
         -------
@@ -577,12 +725,22 @@ class Sequential:
             ``"loss"`` (mean training loss over the epoch's batches), ``"test_accuracy"``
             (if test data was given) and ``"seconds"`` (wall time of the epoch's training).
         """
-        x, y = np.asarray(x), np.asarray(y)
-        if len(x) != len(y):
-            raise ValueError(f"x and y must hold as many examples; got len(x) = {len(x)}, "
-                             f"len(y) = {len(y)}")
-        epochs = _positive_int(epochs, "epochs")
-        batch_size = _positive_int(batch_size, "batch_size")
+        x = _as_batch(x, "x")
+        if len(x) == 0:
+            raise ValueError(f"x must hold at least one training example; got shape {x.shape}")
+        y = check_labels(y, len(x), "y")
+        if (x_test is None) != (y_test is None):
+            given, missing = ("x_test", "y_test") if y_test is None else ("y_test", "x_test")
+            raise ValueError(f"x_test and y_test go together: got {given} but {missing} is "
+                             f"None (pass both to measure the test accuracy, or neither)")
+        if x_test is not None:
+            x_test = _as_batch(x_test, "x_test")
+            if len(x_test) == 0:
+                raise ValueError(f"x_test must hold at least one example; got shape "
+                                 f"{x_test.shape}")
+            check_labels(y_test, len(x_test), "y_test")
+        epochs = common.positive_int(epochs, "epochs")
+        batch_size = common.positive_int(batch_size, "batch_size")
         rng = _as_generator(rng)
         history = {"loss": [], "seconds": []}
         if x_test is not None:
@@ -619,15 +777,9 @@ def confusion_matrix(labels, predictions, classes: int) -> np.ndarray:
         ``counts[t, p]`` is the number of examples of class ``t`` predicted as ``p``; the
         diagonal holds the right answers.
     """
-    classes = _positive_int(classes, "classes")
-    labels, predictions = np.asarray(labels), np.asarray(predictions)
-    for name, values in (("labels", labels), ("predictions", predictions)):
-        if values.dtype.kind not in "iu" or values.shape != labels.shape or values.ndim != 1:
-            raise ValueError(f"{name} must be a 1-D int array of the same length as labels; "
-                             f"got dtype {values.dtype}, shape {values.shape}")
-        if values.size and (values.min() < 0 or values.max() >= classes):
-            raise ValueError(f"{name} must lie in 0..{classes - 1}; got values from "
-                             f"{values.min()} to {values.max()}")
+    classes = common.positive_int(classes, "classes")
+    labels = check_labels(labels, None, "labels", classes)
+    predictions = check_labels(predictions, len(labels), "predictions", classes)
     # Pair (t, p) gets the number t*classes + p; counting those numbers fills the matrix.
     pairs = labels.astype(np.int64) * classes + predictions.astype(np.int64)
     return np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)

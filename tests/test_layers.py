@@ -1,6 +1,6 @@
 """The layers, the loss, the optimiser and a small network on the digits (float64).
 
-Every backward is checked against central finite differences; the three styles must give the
+Every backward is checked against central finite differences; the four styles must give the
 same numbers inside a network; a short seeded training run must clearly beat chance; bad input
 must raise an error that names the argument. At the end, the figures of notebook 07.
 """
@@ -157,8 +157,8 @@ def test_styles_give_the_same_network_outputs_and_gradients(pool):
         dx = net.backward(dlogits)
         grads = [grad for layer in net.layers for grad in layer.grads.values()]
         results[style] = [logits, dx, *grads]
-    for style in STYLE_NAMES[:-1]:
-        for ours, reference in zip(results[style], results["strided"]):
+    for style in STYLE_NAMES[1:]:
+        for ours, reference in zip(results[style], results["naive"]):
             np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
 
 
@@ -226,13 +226,101 @@ def test_float32_networks_copies_and_the_summary_table():
         net.astype(np.int32)
 
 
+def test_describe_leaves_the_caches_of_the_last_forward_alone():
+    # describe used to run a batch of one through every layer, so a backward after it saw
+    # the wrong caches.
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((3, 8, 8, 1))
+    dlogits = rng.standard_normal((3, 10))
+    net, twin = small_lenet(np.random.default_rng(15)), small_lenet(np.random.default_rng(15))
+    net.forward(x)
+    twin.forward(x)
+    net.describe((8, 8, 1))
+    np.testing.assert_array_equal(net.backward(dlogits), twin.backward(dlogits))
+    for layer, reference in zip(net.layers, twin.layers):
+        for name, grad in layer.grads.items():
+            np.testing.assert_array_equal(grad, reference.grads[name])
+
+
+@pytest.mark.parametrize("layers,input_shape", [
+    ([Conv2D(3, 4, (3, 2), stride=(2, 1), padding=((0, 2), (1, 0)), rng=0), ReLU(),
+      MaxPool2D(3, stride=2, padding=1), AvgPool2D((2, 1), padding="same",
+                                                   count_include_pad=False),
+      Flatten()], (11, 9, 3)),
+    ([AvgPool2D(2, stride=1), Conv2D(2, 5, 1, padding="same", rng=0), Flatten(),
+      Dense(5 * 4 * 6, 3, rng=0)], (5, 7, 2)),
+], ids=["conv-pools", "dense"])
+def test_output_shape_arithmetic_matches_forward(layers, input_shape):
+    x = np.zeros((2, *input_shape))
+    shape = input_shape
+    for layer in layers:
+        shape = layer.output_shape(shape)
+        x = layer.forward(x)
+        assert x.shape == (2, *shape), repr(layer)
+
+
+def test_output_shape_and_describe_refuse_what_forward_refuses():
+    with pytest.raises(ValueError, match=r"the input must have in_channels = 1 channels"):
+        Conv2D(1, 2, 3).output_shape((8, 8, 3))
+    with pytest.raises(ValueError, match=r"MaxPool2D takes examples of 3 axes \(H, W, C\); "
+                                         r"got input shape \(64,\)"):
+        MaxPool2D().output_shape((64,))
+    with pytest.raises(ValueError, match=r"Dense takes examples of shape \(in_features,\) = "
+                                         r"\(4,\); got input shape \(2, 2, 1\)"):
+        Dense(4, 2).output_shape((2, 2, 1))
+    with pytest.raises(ValueError, match=r"size \(2, 2\) .* larger than the padded input"):
+        Sequential([MaxPool2D(), MaxPool2D()]).describe((2, 2, 1))
+    with pytest.raises(TypeError, match=r"input_shape must be one example's shape"):
+        Sequential([ReLU()]).describe(8)
+    with pytest.raises(ValueError, match=r"input_shape must be a tuple of positive ints"):
+        Sequential([ReLU()]).describe((8, 0, 1))
+
+
+def test_pool_layers_share_one_base():
+    from pooling_lab.layers import _Pool2D
+    assert MaxPool2D.__bases__ == AvgPool2D.__bases__ == (_Pool2D,)
+    for layer_class in (MaxPool2D, AvgPool2D):      # the work is written once, in the base
+        for method in ("forward", "backward", "output_shape", "__repr__"):
+            assert method not in vars(layer_class)
+    assert (MaxPool2D.op, AvgPool2D.op) == ("max", "avg")
+
+
+def test_layers_default_to_fast_and_accept_every_style():
+    assert [layer.style for layer in (Conv2D(1, 2, 3), MaxPool2D(), AvgPool2D())] == ["fast"] * 3
+    rng = np.random.default_rng(16)
+    x = distinct_values(rng, (2, 6, 6, 2))
+    pool_kwargs = {"stride": 2, "padding": 1}
+    for style in pooling_lab.STYLES:
+        for layer_class, op, extra in [(MaxPool2D, "max", {}),
+                                       (AvgPool2D, "avg", {"count_include_pad": False})]:
+            layer = layer_class(3, **pool_kwargs, **extra, style=style)
+            forward, backward = pooling_lab.op_functions(style, op)
+            expected, cache = forward(x, 3, **pool_kwargs, **extra)
+            np.testing.assert_array_equal(layer.forward(x), expected, err_msg=f"{style} {op}")
+            dout = rng.standard_normal(expected.shape)
+            np.testing.assert_array_equal(layer.backward(dout), backward(dout, cache),
+                                          err_msg=f"{style} {op}")
+        conv = Conv2D(2, 3, 3, padding="same", style=style, rng=0)
+        forward, backward = pooling_lab.op_functions(style, "conv")
+        expected, cache = forward(x, conv.params["w"], conv.params["b"], padding="same")
+        np.testing.assert_array_equal(conv.forward(x), expected, err_msg=f"{style} conv")
+        dout = rng.standard_normal(expected.shape)
+        dx, dw, db = backward(dout, cache)
+        np.testing.assert_array_equal(conv.backward(dout), dx, err_msg=f"{style} conv")
+        np.testing.assert_array_equal(conv.grads["w"], dw, err_msg=f"{style} conv")
+        np.testing.assert_array_equal(conv.grads["b"], db, err_msg=f"{style} conv")
+
+
 def test_confusion_matrix_by_hand():
     counts = confusion_matrix(np.array([0, 1, 1, 2, 2]), np.array([0, 2, 1, 2, 2]), classes=3)
     np.testing.assert_array_equal(counts, [[1, 0, 0], [0, 1, 1], [0, 0, 2]])
-    with pytest.raises(ValueError, match=r"predictions must lie in 0..2; got values from 0 to 3"):
+    with pytest.raises(ValueError, match=r"predictions must lie in 0..2 .*got values from 0 to 3"):
         confusion_matrix(np.array([0, 1]), np.array([0, 3]), classes=3)
-    with pytest.raises(ValueError, match=r"predictions must be a 1-D int array .* shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"predictions must be an int array of shape "
+                                         r"\(N,\) = \(2,\).* got shape \(3,\)"):
         confusion_matrix(np.array([0, 1]), np.array([0, 1, 1]), classes=3)
+    with pytest.raises(TypeError, match=r"labels must be an int array .*; got None"):
+        confusion_matrix(None, np.array([0, 1]), classes=3)
 
 
 def test_predictions_and_accuracy():
@@ -325,22 +413,47 @@ def test_dout_of_the_wrong_shape_is_a_clear_error(layer, x):
 
 
 @pytest.mark.parametrize("make,error,message", [
-    (lambda: Conv2D(1, 2, 3, style="fast"), ValueError,
-     r"style must be one of 'naive', 'stacked', 'strided'; got 'fast'"),
-    (lambda: MaxPool2D(style=None), ValueError, r"style must be one of .*; got None"),
-    (lambda: Conv2D(0, 2, 3), ValueError, r"in_channels must be a positive integer; got 0"),
-    (lambda: Conv2D(1, 2.5, 3), ValueError, r"out_channels must be a positive integer; got 2.5"),
+    (lambda: Conv2D(1, 2, 3, style="loops"), ValueError,
+     r"style must be one of 'naive', 'stacked', 'strided', 'fast'; got 'loops'"),
+    (lambda: MaxPool2D(style=None), TypeError, r"style must be one of .*; got None"),
+    (lambda: Conv2D(0, 2, 3), ValueError, r"in_channels must be a positive integer.*; got 0"),
+    (lambda: Conv2D(1, 2.5, 3), TypeError, r"out_channels must be a positive integer; got 2.5"),
     (lambda: Conv2D(1, 2, 0), ValueError, r"kernel_size must be .*; got 0"),
     (lambda: MaxPool2D(size=(2, 2, 2)), ValueError, r"size must be .*got \(2, 2, 2\) with 3"),
     (lambda: Dense(4, 2, init="xavier"), ValueError,
      r'init must be "he" or "glorot"; got \'xavier\''),
     (lambda: Dense(4, 2, rng="seed"), TypeError, r"rng must be .*; got 'seed'"),
-    (lambda: SGD(lr=0), ValueError, r"lr must be a positive number; got 0"),
+    (lambda: SGD(lr=0), ValueError, r"lr must be a finite number > 0; got 0"),
     (lambda: SGD(momentum=1), ValueError, r"momentum must be a number in \[0, 1\); got 1"),
     (lambda: Sequential([ReLU(), "dense"]), TypeError,
      r"layers must hold Layer objects; got 'dense' at position 1"),
+    # Issue 10 item 6: refused when the layer is built, not at the first forward (or never).
+    (lambda: Conv2D(3, 4, 3, stride=0), ValueError, r"stride must be .*; got 0"),
+    (lambda: Conv2D(3, 4, 3, stride="2"), TypeError, r"stride must be .*; got '2'"),
+    (lambda: Conv2D(3, 4, 3, padding=-1), ValueError, r"padding must .*; got -1"),
+    (lambda: Conv2D(3, 4, 3, padding="full"), ValueError, r"padding must be .*'full'"),
+    (lambda: MaxPool2D(2, padding=5), ValueError,
+     r"padding \(\(5, 5\), \(5, 5\)\) is too large for pooling: at most half the window"),
+    (lambda: AvgPool2D(3, padding=(1, 2)), ValueError, r"too large for pooling"),
+    (lambda: MaxPool2D(2, stride=0), ValueError, r"stride must be .*; got 0"),
+    (lambda: AvgPool2D(2, count_include_pad="yes"), TypeError,
+     r"count_include_pad must be True or False; got 'yes'"),
+    (lambda: SGD(lr=True), TypeError, r"lr must be a finite number > 0; got True"),
+    (lambda: SGD(lr="0.1"), TypeError, r"lr must be a finite number > 0; got '0.1'"),
+    (lambda: SGD(lr=float("inf")), ValueError, r"lr must be a finite number > 0; got inf"),
+    (lambda: SGD(lr=float("nan")), ValueError, r"lr must be a finite number > 0; got nan"),
+    (lambda: SGD(momentum=-0.1), ValueError, r"momentum must be a number in \[0, 1\); got -0.1"),
+    (lambda: SGD(momentum=float("nan")), ValueError, r"momentum .*; got nan"),
+    (lambda: SGD(momentum=None), TypeError, r"momentum .*; got None"),
+    # Issue 10 item 8: a negative seed names rng (NumPy's own message does not).
+    (lambda: Dense(4, 2, rng=-1), ValueError, r"rng must be .* int seed >= 0; got -1"),
+    (lambda: Conv2D(1, 2, 3, rng=-7), ValueError, r"rng must be .* int seed >= 0; got -7"),
 ], ids=["style", "style-none", "in_channels", "out_channels", "kernel_size", "size", "init",
-        "rng", "lr", "momentum", "sequential"])
+        "rng", "lr", "momentum", "sequential", "conv-stride-0", "conv-stride-str",
+        "conv-padding-negative", "conv-padding-unknown", "maxpool-padding-5",
+        "avgpool-padding-pair", "pool-stride-0", "count_include_pad-yes", "lr-true", "lr-str",
+        "lr-inf", "lr-nan", "momentum-negative", "momentum-nan", "momentum-none",
+        "dense-rng-negative", "conv-rng-negative"])
 def test_bad_layer_arguments_are_clear_errors(make, error, message):
     with pytest.raises(error, match=message):
         make()
@@ -351,24 +464,102 @@ def test_set_style_rejects_an_unknown_style():
         small_lenet(np.random.default_rng(0)).set_style("loops")
 
 
-@pytest.mark.parametrize("logits,labels,message", [
-    (np.zeros((2, 3)), np.array([0, 3]), r"labels must lie in 0..2 .* got values from 0 to 3"),
-    (np.zeros((2, 3)), np.array([0.0, 1.0]), r"labels must be 2 integers .* got dtype float64"),
-    (np.zeros((2, 3)), np.array([0, 1, 2]), r"labels must be 2 integers .* shape \(3,\)"),
-    (np.zeros(3), np.array([0]), r"logits must have 2 axes \(N, K\); got shape \(3,\)"),
+@pytest.mark.parametrize("logits,labels,error,message", [
+    (np.zeros((2, 3)), np.array([0, 3]), ValueError,
+     r"labels must lie in 0..2 .* got values from 0 to 3"),
+    (np.zeros((2, 3)), np.array([0.0, 1.0]), TypeError,
+     r"labels must be an int array of shape \(N,\) = \(2,\).* got dtype float64"),
+    (np.zeros((2, 3)), np.array([0, 1, 2]), ValueError,
+     r"labels must be an int array of shape \(N,\) = \(2,\).* got shape \(3,\)"),
+    (np.zeros(3), np.array([0]), ValueError,
+     r"logits must have 2 axes \(N, K\); got shape \(3,\)"),
 ])
-def test_bad_loss_input_is_a_clear_error(logits, labels, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_loss_input_is_a_clear_error(logits, labels, error, message):
+    with pytest.raises(error, match=message):
         softmax_cross_entropy(logits, labels)
 
 
 def test_fit_rejects_mismatched_data_and_bad_epochs():
     net = Sequential([Flatten(), Dense(64, 10)])
     x = np.zeros((5, 8, 8, 1))
-    with pytest.raises(ValueError, match=r"len\(x\) = 5, len\(y\) = 4"):
+    with pytest.raises(ValueError, match=r"y must be an int array of shape \(N,\) = \(5,\)"
+                                         r".* got shape \(4,\)"):
         net.fit(x, np.zeros(4, dtype=int), SGD(), epochs=1)
-    with pytest.raises(ValueError, match=r"epochs must be a positive integer; got 0"):
+    with pytest.raises(ValueError, match=r"epochs must be a positive integer.*; got 0"):
         net.fit(x, np.zeros(5, dtype=int), SGD(), epochs=0)
+
+
+def test_same_layer_object_twice_is_refused_when_the_network_is_built():
+    # One Conv2D used twice gave a weight gradient with relative error about 1: its second
+    # forward overwrote the cache its first backward needs.
+    conv = Conv2D(1, 1, 3, padding="same", rng=0)
+    with pytest.raises(ValueError, match=r"layers must hold each layer object once; got the "
+                                         r"same Conv2D object at positions 0 and 2"):
+        Sequential([conv, ReLU(), conv, Flatten(), Dense(64, 10)])
+    relu = ReLU()                                    # no weights, but a cache all the same
+    with pytest.raises(ValueError, match=r"same ReLU object at positions 1 and 3"):
+        Sequential([Conv2D(1, 2, 3), relu, Conv2D(2, 2, 3), relu])
+    # Two separate layers of the same kind are fine.
+    assert len(Sequential([ReLU(), ReLU()]).layers) == 2
+
+
+@pytest.mark.parametrize("y,error,message", [
+    (np.arange(4).reshape(4, 1), ValueError,
+     r"y must be an int array of shape \(N,\) = \(4,\).* got shape \(4, 1\) "
+     r"\(for a column of labels pass y.ravel\(\)\)"),
+    (None, TypeError, r"y must be an int array .*; got None"),
+    (np.array([0, 1, 2]), ValueError, r"y must be .*\(4,\).* got shape \(3,\)"),
+    (np.array([0.0, 1.0, 2.0, 0.0]), TypeError, r"y must be an int array .* got dtype float64"),
+    (np.array([0, 1, 2, 3]), ValueError, r"y must lie in 0..2 .* got values from 0 to 3"),
+], ids=["column", "none", "length", "floats", "range"])
+def test_accuracy_refuses_labels_that_would_broadcast_or_mean_nothing(y, error, message):
+    net = Sequential([Dense(3, 3, rng=0)])
+    x = np.eye(4, 3)
+    with pytest.raises(error, match=message):
+        net.accuracy(x, y)
+
+
+def test_accuracy_of_an_empty_batch_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"x must hold at least one example .* \(0, 3\)"):
+        Sequential([Dense(3, 3, rng=0)]).accuracy(np.zeros((0, 3)), np.zeros(0, dtype=int))
+
+
+def test_fit_takes_x_test_and_y_test_together_and_checks_them_before_training():
+    net = Sequential([Flatten(), Dense(4, 2, rng=0)])
+    x, y = np.zeros((6, 2, 2, 1)), np.array([0, 1, 0, 1, 0, 1])
+    w_before = net.layers[1].params["w"].copy()
+    with pytest.raises(ValueError, match=r"x_test and y_test go together: got x_test but "
+                                         r"y_test is None"):
+        net.fit(x, y, SGD(), epochs=1, x_test=x)
+    with pytest.raises(ValueError, match=r"got y_test but x_test is None"):
+        net.fit(x, y, SGD(), epochs=1, y_test=y)
+    with pytest.raises(ValueError, match=r"y_test must be .* got shape \(6, 1\)"):
+        net.fit(x, y, SGD(), epochs=1, x_test=x, y_test=y[:, None])
+    np.testing.assert_array_equal(net.layers[1].params["w"], w_before)   # nothing trained
+
+
+def test_flatten_and_a_network_on_an_empty_batch():
+    flatten = Flatten()
+    out = flatten.forward(np.zeros((0, 2, 3, 4)))
+    assert out.shape == (0, 24)
+    assert flatten.backward(np.zeros((0, 24))).shape == (0, 2, 3, 4)
+    for style in STYLE_NAMES:
+        net = small_lenet(np.random.default_rng(0), style=style)
+        assert net.forward(np.zeros((0, 8, 8, 1))).shape == (0, 10)
+        assert net.backward(np.zeros((0, 10))).shape == (0, 8, 8, 1)
+
+
+def test_fit_on_an_empty_training_set_is_a_clear_error():
+    net = Sequential([Flatten(), Dense(4, 2, rng=0)])
+    with pytest.raises(ValueError, match=r"x must hold at least one training example; got "
+                                         r"shape \(0, 2, 2, 1\)"):
+        net.fit(np.zeros((0, 2, 2, 1)), np.zeros(0, dtype=int), SGD(), epochs=1)
+
+
+def test_fit_with_a_negative_seed_names_rng():
+    net = Sequential([Flatten(), Dense(4, 2, rng=0)])
+    with pytest.raises(ValueError, match=r"rng must be .* int seed >= 0; got -1"):
+        net.fit(np.zeros((2, 2, 2, 1)), np.array([0, 1]), SGD(), epochs=1, rng=-1)
 
 
 def test_sgd_step_before_backward_is_a_clear_error():
