@@ -1,0 +1,69 @@
+"""Notebook 05 · Convolution: the solutions of its two exercises."""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from pooling_lab import check
+
+
+def _windows(x, kernel_hw, stride, writeable=False):
+    """The "valid" windows of ``x`` as a view.
+
+    x : (N, H, W, C) -> (N, OH, OW, C, KH, KW): the window axes come last.
+    """
+    every_start = sliding_window_view(x, kernel_hw, axis=(1, 2), writeable=writeable)
+    return every_start[:, ::stride, ::stride]
+
+
+def my_conv_forward(x, w, b, stride):
+    """A "valid" 2-D convolution (cross-correlation, as every framework computes it).
+
+    Parameters
+    ----------
+    x : (N, H, W, C)
+    w : (KH, KW, C, C_out)
+    b : (C_out,)
+    stride : int
+
+    Returns
+    -------
+    out : (N, OH, OW, C_out)
+        ``out[n, i, j, o] = b[o] + sum over a, b, c of windows[n, i, j, c, a, b] * w[a, b, c, o]``
+    """
+    windows = _windows(x, w.shape[:2], stride)            # (N, OH, OW, C, KH, KW)
+    # Sum over the channel c and the taps (a, b); keep n, i, j and the filter o.
+    return np.einsum("nijcab,abco->nijo", windows, w) + b
+
+
+def my_conv_backward(dout, x, w, stride):
+    """The gradients of a "valid" 2-D convolution.
+
+    Parameters
+    ----------
+    dout : (N, OH, OW, C_out)
+    x : (N, H, W, C)
+    w : (KH, KW, C, C_out)
+    stride : int
+
+    Returns
+    -------
+    dx : (N, H, W, C)
+    dw : (KH, KW, C, C_out)
+    db : (C_out,)
+    """
+    db = dout.sum(axis=(0, 1, 2))                        # every output position adds b once
+    windows = _windows(x, w.shape[:2], stride)            # (N, OH, OW, C, KH, KW)
+    # Each weight met every window's pixel at its tap: sum over n, i, j.
+    dw = np.einsum("nijcab,nijo->abco", windows, dout)
+    dx = np.zeros(x.shape, dtype=np.result_type(dout, w))
+    dx_windows = _windows(dx, w.shape[:2], stride, writeable=True)
+    kernel_rows, kernel_cols = w.shape[:2]
+    for a in range(kernel_rows):
+        for b in range(kernel_cols):
+            # Tap (a, b) of every window: (N, OH, OW, C_out) x (C, C_out) -> (N, OH, OW, C)
+            dx_windows[..., a, b] += dout @ w[a, b].T
+    return dx, dw, db
+
+
+EXERCISES = {"my_conv_forward": check.conv_forward,
+             "my_conv_backward": check.conv_backward}
