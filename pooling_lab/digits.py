@@ -62,8 +62,9 @@ def load(dtype=np.float64) -> Digits:
 
     Parameters
     ----------
-    dtype : floating dtype, default float64
-        The dtype of ``x_train`` and ``x_test``.
+    dtype : numpy.float32 or numpy.float64, default float64
+        The dtype of ``x_train`` and ``x_test``; checked as :func:`pooling_lab.images.load`
+        checks it (``TypeError`` if not a dtype, ``ValueError`` for another dtype).
 
     Returns
     -------
@@ -71,13 +72,11 @@ def load(dtype=np.float64) -> Digits:
         ``x_train`` (1438, 8, 8, 1), ``y_train`` (1438,), ``x_test`` (359, 8, 8, 1),
         ``y_test`` (359,). Every digit has 20 % of its scans (rounded) in the test set.
     """
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"dtype must be a floating dtype (float32 or float64); got {dtype}")
+    dtype = images.float_dtype(dtype)
     with np.load(find_file()) as stored:
-        def images(name):
+        def scaled(name):
             # (N, 8, 8) counts 0..16 -> (N, 8, 8, 1) in [0, 1]
             return (stored[name].astype(dtype) / MAX_COUNT)[..., None]
 
-        return Digits(x_train=images("x_train"), y_train=stored["y_train"].astype(np.int64),
-                      x_test=images("x_test"), y_test=stored["y_test"].astype(np.int64))
+        return Digits(x_train=scaled("x_train"), y_train=stored["y_train"].astype(np.int64),
+                      x_test=scaled("x_test"), y_test=stored["y_test"].astype(np.int64))

@@ -10,7 +10,8 @@ Four real photos travel with the course (sources and licences in ``images/CREDIT
     ((1, 85, 128, 1), dtype('float64'))
 
 ``load`` returns a batch of one image, ``(1, H, W, C)`` channels last, values in [0, 1]: the
-layout every function of the package takes.
+layout every function of the package takes. ``load_file`` reads any image file the same way,
+whatever its bit depth (8-bit, 16-bit, float), its orientation tag or its alpha channel.
 
 Where the photos live: in a clone of the repository they sit in its top-level ``images/``
 folder; an installed wheel carries a copy inside the package, as ``pooling_lab/_images/``.
@@ -19,16 +20,26 @@ We look in the package first, then in the clone.
 
 from __future__ import annotations
 
-import numbers
+import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from . import common
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: Where to look for the photos, in order: inside an installed wheel, then in a clone.
 SEARCH_DIRS = (_PACKAGE_DIR / "_images", _PACKAGE_DIR.parent / "images")
 _SUFFIX = ".jpg"
+
+#: Pillow's modes for integers wider than 8 bits. Pillow opens 16-bit PNG and TIFF files as
+#: ``"I;16"`` (or ``"I;16B"``, big-endian, ...), and some as ``"I"`` (32-bit storage): all are
+#: read as 16-bit data, 0..65535, and divided by :data:`SIXTEEN_BIT_WHITE`.
+SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+SIXTEEN_BIT_WHITE = 65535
+#: Pillow's mode for 32-bit floating-point pixels (float TIFF): values are kept as they are.
+FLOAT_MODE = "F"
 
 
 def _photo_dir() -> Path:
@@ -64,31 +75,36 @@ def path(name: str) -> Path:
 def _target_size(size, height: int, width: int) -> tuple[int, int]:
     """Read ``size``: an int (the longer side, aspect kept) or ``(H, W)``; returns ``(H, W)``."""
     allowed = "None, a positive int (the longer side) or a pair of positive ints (H, W)"
-
-    def positive_int(value) -> bool:
-        return (isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-                and value >= 1)
-
     if isinstance(size, (tuple, list)):
-        if len(size) != 2 or not all(positive_int(side) for side in size):
-            raise ValueError(f"size must be {allowed}; got {size!r}")
-        return int(size[0]), int(size[1])
-    if not positive_int(size):
-        raise ValueError(f"size must be {allowed}; got {size!r}")
-    scale = int(size) / max(height, width)
+        if len(size) != 2:
+            raise ValueError(f"size must be {allowed}; got {size!r} with {len(size)} entries")
+        return tuple(common.positive_int(side, "size", allowed) for side in size)
+    longer_side = common.positive_int(size, "size", allowed)
+    scale = longer_side / max(height, width)
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-def _check_dtype(dtype) -> None:
-    """Accept float32 or float64, given as a type, a dtype or a string such as "float32"."""
-    allowed = (np.dtype(np.float32), np.dtype(np.float64))
+def float_dtype(dtype) -> np.dtype:
+    """Read a ``dtype`` argument: float32 or float64, as a type, a dtype or a string.
+
+    Raises
+    ------
+    TypeError
+        ``dtype`` is not a dtype at all (``None``, ``"foo"``).
+    ValueError
+        A dtype other than float32 and float64 (``np.int32``, ``np.float16``).
+    """
+    allowed = "numpy.float32 or numpy.float64"
     try:
         # np.dtype(None) means float64, so None is refused before asking NumPy.
-        accepted = dtype is not None and np.dtype(dtype) in allowed
+        if dtype is None:
+            raise TypeError
+        resolved = np.dtype(dtype)
     except TypeError:
-        accepted = False
-    if not accepted:
-        raise ValueError(f"dtype must be numpy.float32 or numpy.float64; got {dtype!r}")
+        raise TypeError(f"dtype must be {allowed}; got {dtype!r}, which is not a dtype") from None
+    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be {allowed}; got {dtype!r}")
+    return resolved
 
 
 def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.ndarray:
@@ -114,9 +130,63 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     Raises
     ------
     ValueError
-        Unknown ``name``, a bad ``size`` or a ``dtype`` that is not float32 or float64.
+        Unknown ``name``, a bad ``size`` value or a ``dtype`` that is not float32 or float64.
+    TypeError
+        ``grayscale`` not a bool, ``size`` or ``dtype`` of the wrong kind.
     """
     return load_file(path(name), grayscale=grayscale, size=size, dtype=dtype)
+
+
+def _check_file(file) -> None:
+    """``file`` must be an existing file's path, or an open binary file."""
+    if isinstance(file, (str, os.PathLike)):
+        if not Path(file).exists():
+            raise FileNotFoundError(f"file must be an image file; got {str(file)!r}, which "
+                                    f"does not exist")
+        if not Path(file).is_file():
+            raise ValueError(f"file must be an image file; got {str(file)!r}, which is not "
+                             f"a file")
+    elif not hasattr(file, "read"):
+        raise TypeError(f"file must be a path (str or pathlib.Path) or an open binary file; "
+                        f"got {file!r} of type {type(file).__name__}")
+
+
+def _resize(values: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(H, W) float values -> (height, width), Lanczos in Pillow's float mode, clipped to the
+    range of ``values``: Lanczos rings past sharp edges, as Pillow clips 8-bit images."""
+    resized = Image.fromarray(values.astype(np.float32)).resize(      # mode "F"
+        (width, height), Image.Resampling.LANCZOS)                    # PIL wants (W, H)
+    return np.clip(np.asarray(resized, dtype=np.float64), np.nanmin(values), np.nanmax(values))
+
+
+def _wide_pixels(photo: Image.Image, grayscale: bool, size) -> np.ndarray:
+    """A 16-bit or float photo (one channel) -> (H, W, 1 or 3) float64."""
+    values = np.asarray(photo).astype(np.float64)                     # (H, W)
+    if photo.mode != FLOAT_MODE:
+        if values.size and (values.min() < 0 or values.max() > SIXTEEN_BIT_WHITE):
+            raise ValueError(f"file holds integers from {values.min():.0f} to "
+                             f"{values.max():.0f} in Pillow's mode {photo.mode!r}; only 16-bit "
+                             f"data, 0..{SIXTEEN_BIT_WHITE}, can be read")
+        values /= SIXTEEN_BIT_WHITE
+    if size is not None:
+        values = _resize(values, *_target_size(size, *values.shape))
+    pixels = values[:, :, None]                                       # (H, W) -> (H, W, 1)
+    # A one-channel photo as RGB: three equal channels, whose luminance is the photo itself.
+    return pixels if grayscale else np.repeat(pixels, 3, axis=2)      # -> (H, W, 3)
+
+
+def _eight_bit_pixels(photo: Image.Image, grayscale: bool, size) -> np.ndarray:
+    """An 8-bit photo (any of Pillow's other modes) -> (H, W, 1 or 3) float64 in [0, 1]."""
+    if photo.has_transparency_data:
+        # Composite onto white, as a viewer shows it on a white page: alpha 0 gives white.
+        rgba = photo.convert("RGBA")
+        photo = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+    photo = photo.convert("L" if grayscale else "RGB")
+    if size is not None:
+        height, width = _target_size(size, photo.height, photo.width)
+        photo = photo.resize((width, height), Image.Resampling.LANCZOS)  # PIL wants (W, H)
+    pixels = np.asarray(photo) / 255.0                # (H, W) or (H, W, 3), uint8 -> [0, 1]
+    return pixels[:, :, None] if grayscale else pixels                # (H, W) -> (H, W, 1)
 
 
 def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.ndarray:
@@ -124,23 +194,53 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
 
     Parameters
     ----------
-    file : str or pathlib.Path
+    file : str, pathlib.Path or an open binary file
     grayscale, size, dtype
         As for :func:`load`.
 
     Returns
     -------
-    x : (1, H, W, C) array of ``dtype``, values in [0, 1]
+    x : (1, H, W, C) array of ``dtype``
+        ``C`` is 1 when ``grayscale`` is True, else 3 (RGB). What the values mean:
+
+        - **8-bit files** (JPEG, most PNGs; every Pillow mode not below): divided by 255, so
+          in [0, 1].
+        - **16-bit files** (Pillow's modes ``"I;16"``, ``"I;16B"``, ``"I"``...): divided by
+          65535, so in [0, 1]; a file whose integers fall outside 0..65535 is refused.
+        - **float files** (float TIFF, mode ``"F"``): kept as they are, without scaling or
+          clipping: values in [0, 1] stay in [0, 1], others (negative, above 1, NaN) come
+          through unchanged. ``size`` never resamples past the range of the file's values.
+        - 16-bit and float files have one channel; without ``grayscale`` it is repeated into
+          three equal RGB channels.
+
+        The **EXIF orientation** tag is applied first (a phone photo taken upright loads
+        upright, its H and W swapped if the tag says so). An **alpha channel** (RGBA, LA,
+        a palette or colour key with transparency) is composited onto white, so a fully
+        transparent pixel loads as white (1.0) and alpha itself is dropped.
+
+    Raises
+    ------
+    TypeError
+        ``file`` is not a path or a file object (``None``, a number), or another argument
+        is of the wrong kind.
+    FileNotFoundError
+        No file at that path.
+    ValueError
+        ``file`` is not an image Pillow can read (or a directory), or a bad argument value.
     """
-    _check_dtype(dtype)
+    _check_file(file)
+    dtype = float_dtype(dtype)
     if not isinstance(grayscale, (bool, np.bool_)):
-        raise ValueError(f"grayscale must be True or False; got {grayscale!r}")
-    with Image.open(file) as photo:
-        photo = photo.convert("L" if grayscale else "RGB")
-        if size is not None:
-            height, width = _target_size(size, photo.height, photo.width)
-            photo = photo.resize((width, height), Image.Resampling.LANCZOS)  # PIL wants (W, H)
-        pixels = np.asarray(photo)                        # (H, W) or (H, W, 3), uint8
-    if grayscale:
-        pixels = pixels[:, :, None]                       # (H, W) -> (H, W, 1)
-    return (pixels[None] / 255.0).astype(dtype)     # (H, W, C) -> (1, H, W, C)
+        raise TypeError(f"grayscale must be True or False; got {grayscale!r}")
+    try:
+        photo = Image.open(file)
+    except UnidentifiedImageError as error:
+        raise ValueError(f"file must be an image file Pillow can read; got {file!r}, which is "
+                         f"not ({error})") from error
+    with photo:
+        photo = ImageOps.exif_transpose(photo)        # upright, as the camera meant it
+        if photo.mode in SIXTEEN_BIT_MODES or photo.mode == FLOAT_MODE:
+            pixels = _wide_pixels(photo, grayscale, size)
+        else:
+            pixels = _eight_bit_pixels(photo, grayscale, size)
+    return pixels[None].astype(dtype)                 # (H, W, C) -> (1, H, W, C)

@@ -1,7 +1,12 @@
-"""The bundled photos: names, shapes, range, dtype and clear errors."""
+"""The bundled photos and any image file: names, shapes, bit depths, orientation, alpha,
+range, dtype and clear errors. The odd files (16-bit, float, rotated, transparent) are built
+by the tests themselves, in pytest's tmp_path."""
+
+import io
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from pooling_lab import images
 
@@ -70,20 +75,29 @@ def test_an_unknown_name_lists_the_available_photos():
         images.path("cat")
 
 
-@pytest.mark.parametrize("size", [0, -3, 2.5, "big", (10,), (10, 0), (10, 2.0), True])
-def test_a_bad_size_is_named(size):
-    with pytest.raises(ValueError, match="size must be"):
+@pytest.mark.parametrize("size,error", [(0, ValueError), (-3, ValueError), ((10,), ValueError),
+                                        ((10, 0), ValueError), (2.5, TypeError),
+                                        ("big", TypeError), (True, TypeError),
+                                        ((10, "2"), TypeError)])
+def test_a_bad_size_is_named(size, error):
+    with pytest.raises(error, match="size must be"):
         images.load("coffee", size=size)
 
 
-@pytest.mark.parametrize("dtype", [np.int32, np.float16, "foo", None, int])
-def test_a_bad_dtype_is_named(dtype):
-    with pytest.raises(ValueError, match="dtype must be numpy.float32 or numpy.float64"):
+def test_a_whole_float_size_means_that_int():
+    assert images.load("coffee", size=(10, 2.0)).shape == (1, 10, 2, 3)
+
+
+@pytest.mark.parametrize("dtype,error", [(np.int32, ValueError), (np.float16, ValueError),
+                                         (int, ValueError), ("foo", TypeError),
+                                         (None, TypeError)])
+def test_a_bad_dtype_is_named(dtype, error):
+    with pytest.raises(error, match="dtype must be numpy.float32 or numpy.float64"):
         images.load("coffee", size=8, dtype=dtype)
 
 
 def test_grayscale_must_be_a_bool():
-    with pytest.raises(ValueError, match="grayscale must be True or False; got 'yes'"):
+    with pytest.raises(TypeError, match="grayscale must be True or False; got 'yes'"):
         images.load("coffee", grayscale="yes")
 
 
@@ -102,3 +116,139 @@ def test_load_file_reads_any_image_file_like_a_bundled_photo(tmp_path):
     x = images.load_file(file, grayscale=True)
     np.testing.assert_allclose(x[0, :, :, 0], [[0.0, 1.0], [0.2, 0.4]])
     assert x.shape == (1, 2, 2, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Any image file: bit depth, orientation, alpha, bad files (issue 10, items 5 and 8)
+# --------------------------------------------------------------------------------------------
+
+#: A 16-bit ramp over the whole range: row r, column c holds 4369 * (4 r + c), 0 to 65535.
+RAMP = (np.arange(16, dtype=np.uint16).reshape(4, 4) * 4369)
+
+
+@pytest.mark.parametrize("byte_order,mode", [("<u2", "I;16"), (">u2", "I;16B")])
+def test_a_16_bit_file_is_scaled_by_65535(tmp_path, byte_order, mode):
+    # Read as 8-bit, this ramp came back clipped: 15 of its 16 values as 1.0.
+    file = tmp_path / "ramp.tif"
+    Image.fromarray(RAMP.astype(byte_order)).save(file)
+    with Image.open(file) as photo:
+        assert photo.mode == mode
+    x = images.load_file(file, grayscale=True)
+    assert x.shape == (1, 4, 4, 1) and x.dtype == np.float64
+    np.testing.assert_allclose(x[0, :, :, 0], np.arange(16).reshape(4, 4) / 15, rtol=1e-15)
+    rgb = images.load_file(file)                      # one channel, repeated as RGB
+    assert rgb.shape == (1, 4, 4, 3)
+    np.testing.assert_array_equal(rgb, np.repeat(x, 3, axis=3))
+
+
+def test_a_16_bit_png_and_a_32_bit_integer_file_read_as_16_bit(tmp_path):
+    png = tmp_path / "ramp.png"
+    Image.fromarray(RAMP).save(png)
+    np.testing.assert_allclose(images.load_file(png, grayscale=True)[0, :, :, 0],
+                               RAMP / 65535, rtol=1e-15)
+    wide = tmp_path / "ramp32.tif"
+    Image.fromarray(RAMP.astype(np.int32)).save(wide)
+    with Image.open(wide) as photo:
+        assert photo.mode == "I"
+    np.testing.assert_allclose(images.load_file(wide, grayscale=True)[0, :, :, 0],
+                               RAMP / 65535, rtol=1e-15)
+    too_wide = tmp_path / "big32.tif"
+    Image.fromarray(np.array([[0, 70000]], dtype=np.int32)).save(too_wide)
+    with pytest.raises(ValueError, match=r"integers from 0 to 70000 in Pillow's mode 'I'; only "
+                                         r"16-bit data, 0..65535"):
+        images.load_file(too_wide)
+
+
+def test_a_16_bit_file_resized_stays_in_unit_range(tmp_path):
+    file = tmp_path / "edge.png"
+    edge = np.zeros((16, 16), dtype=np.uint16)
+    edge[:, 8:] = 65535                                # a sharp edge: Lanczos rings past it
+    Image.fromarray(edge).save(file)
+    x = images.load_file(file, grayscale=True, size=6)
+    assert x.shape == (1, 6, 6, 1)
+    assert x.min() == 0.0 and x.max() == 1.0          # the ringing is clipped, not kept
+    np.testing.assert_allclose(x[0, :, 0, 0], 0.0, atol=0.01)
+    np.testing.assert_allclose(x[0, :, -1, 0], 1.0, atol=0.01)
+
+
+def test_a_float_tiff_keeps_its_values(tmp_path):
+    # Read as 8-bit, values in [0, 1] came back divided by 255.
+    values = np.array([[0.0, 0.25, 0.5], [0.75, 1.0, 0.125]], dtype=np.float32)
+    file = tmp_path / "unit.tif"
+    Image.fromarray(values).save(file)
+    x = images.load_file(file, grayscale=True)
+    np.testing.assert_array_equal(x[0, :, :, 0], values)
+    # Outside [0, 1] the values come through unchanged (documented), not clipped.
+    outside = np.array([[-0.5, 2.0]], dtype=np.float32)
+    Image.fromarray(outside).save(file)
+    np.testing.assert_array_equal(images.load_file(file)[0], np.repeat(outside[:, :, None], 3, 2))
+    # Resized, a float file never leaves the range of its own values.
+    Image.fromarray(np.kron(values, np.ones((4, 4), np.float32))).save(file)
+    resized = images.load_file(file, grayscale=True, size=5, dtype=np.float32)
+    assert resized.dtype == np.float32 and resized.shape == (1, 3, 5, 1)
+    assert resized.min() >= 0.0 and resized.max() <= 1.0
+
+
+def test_the_exif_orientation_is_applied(tmp_path):
+    # Stored 8 rows by 16 columns, left half black, right half white, with the tag
+    # "orientation 6": a viewer turns it 90 degrees clockwise, so the left half goes on top.
+    stored = Image.new("L", (16, 8))                  # PIL sizes are (W, H)
+    stored.paste(255, (8, 0, 16, 8))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    file = tmp_path / "phone.png"
+    stored.save(file, exif=exif)
+    x = images.load_file(file, grayscale=True)
+    assert x.shape == (1, 16, 8, 1)
+    np.testing.assert_array_equal(x[0, :8, :, 0], 0.0)
+    np.testing.assert_array_equal(x[0, 8:, :, 0], 1.0)
+    assert images.load_file(file, size=4).shape == (1, 4, 2, 3)
+
+
+def test_alpha_is_composited_onto_white(tmp_path):
+    rgba = np.array([[[255, 0, 0, 255], [255, 0, 0, 0]],           # opaque red, invisible red
+                     [[0, 0, 255, 102], [0, 0, 0, 255]]], np.uint8)  # 40 % blue, opaque black
+    file = tmp_path / "alpha.png"
+    Image.fromarray(rgba).save(file)
+    x = images.load_file(file)
+    # Over white: value = alpha * colour + (1 - alpha) * 1, rounded to 8 bits.
+    expected = np.array([[[1.0, 0.0, 0.0], [1.0, 1.0, 1.0]],
+                         [[0.6, 0.6, 1.0], [0.0, 0.0, 0.0]]])
+    np.testing.assert_allclose(x[0], expected, atol=1 / 255)
+    gray = images.load_file(file, grayscale=True)
+    np.testing.assert_allclose(gray[0, :, :, 0], expected @ [0.299, 0.587, 0.114], atol=1 / 255)
+    la = tmp_path / "la.png"                          # gray with alpha: the same rule
+    Image.fromarray(np.array([[[0, 0], [0, 255]]], np.uint8), mode="LA").save(la)
+    np.testing.assert_allclose(images.load_file(la, grayscale=True)[0, 0, :, 0], [1.0, 0.0])
+
+
+def test_an_open_binary_file_is_read_too(tmp_path):
+    buffer = io.BytesIO()
+    Image.fromarray(RAMP).save(buffer, format="PNG")
+    buffer.seek(0)
+    np.testing.assert_allclose(images.load_file(buffer, grayscale=True)[0, :, :, 0],
+                               RAMP / 65535, rtol=1e-15)
+
+
+@pytest.mark.parametrize("file,error,message", [
+    (None, TypeError, r"file must be a path \(str or pathlib.Path\) or an open binary file; "
+                      r"got None of type NoneType"),
+    (3, TypeError, r"file must be a path .*; got 3 of type int"),
+])
+def test_a_bad_file_argument_is_named(file, error, message):
+    with pytest.raises(error, match=message):
+        images.load_file(file)
+
+
+def test_a_missing_file_a_folder_and_a_file_that_is_not_an_image(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"file must be an image file; got .*nope.png'"
+                                                r", which does not exist"):
+        images.load_file(tmp_path / "nope.png")
+    with pytest.raises(ValueError, match=r"file must be an image file; got .*, which is not "
+                                         r"a file"):
+        images.load_file(tmp_path)
+    text = tmp_path / "notes.txt"
+    text.write_text("not a picture")
+    with pytest.raises(ValueError, match=r"file must be an image file Pillow can read; got "
+                                         r".*notes.txt"):
+        images.load_file(text)

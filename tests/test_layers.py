@@ -587,9 +587,16 @@ def test_digits_split_is_fixed_stratified_and_scaled():
     assert digits.load(np.float32).x_test.dtype == np.float32
 
 
-def test_digits_rejects_a_non_float_dtype():
-    with pytest.raises(TypeError, match=r"dtype must be a floating dtype .*; got int64"):
-        digits.load(np.int64)
+def test_digits_checks_its_dtype_as_images_does():
+    # One policy for a dtype argument: a dtype that is not allowed is a ValueError, something
+    # that is not a dtype at all a TypeError.
+    for bad in (np.int64, np.float16):
+        with pytest.raises(ValueError, match=r"dtype must be numpy.float32 or numpy.float64; "
+                                             r"got <class 'numpy\.(int64|float16)'>"):
+            digits.load(bad)
+    with pytest.raises(TypeError, match=r"dtype must be numpy.float32 .*; got None"):
+        digits.load(None)
+    assert digits.load("float32").x_train.dtype == np.float32
 
 
 def test_digits_missing_file_is_a_clear_error(monkeypatch, tmp_path):
