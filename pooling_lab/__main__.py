@@ -1,6 +1,6 @@
 """The ``pooling-lab`` command (also ``python -m pooling_lab``).
 
-    python -m pooling_lab demo [IMAGE]     the three styles on a photo, timed, and a picture
+    python -m pooling_lab demo [IMAGE]     the four styles on a photo, timed, and a picture
     python -m pooling_lab bench [options]  time and memory of every op, pass and style
     python -m pooling_lab bench --targets  the course's performance targets, checked
 
@@ -9,6 +9,10 @@ are: on a small shared machine, BLAS threads that wait for a busy core can make 
 matrix product ten times slower. BLAS reads its thread count once, when NumPy is imported,
 so the command restarts itself with ``OPENBLAS_NUM_THREADS`` (and the OpenMP and MKL
 equivalents) set; ``--threads 0`` keeps the environment as it is.
+
+A bad option or file ends the command with one line on stderr, naming the problem, and exit
+status 2, before any work: each command's ``check_arguments`` raises ``ValueError`` or
+``TypeError`` (``OSError`` for a file), and :func:`main` prints its message.
 """
 
 from __future__ import annotations
@@ -21,25 +25,34 @@ import sys
 #: Environment variables that set the number of BLAS threads, read when NumPy starts.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
+#: The exit status of a bad option or file, as argparse uses.
+USAGE_ERROR = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line on stderr (``--help`` shows the usage)."""
+
+    def error(self, message):
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
     from . import bench, demo
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="pooling-lab",
         description="Max pool, average pool and 2-D convolution, forward and backward, in "
-                    "three NumPy styles (naive loops, slice-stacking, strided views).")
+                    "four NumPy styles (naive loops, slice-stacking, strided views, and the "
+                    "strided idea tuned for speed).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo_parser = commands.add_parser(
-        "demo", help="run the three styles on a photo and write a picture",
-        description="Run the three styles on a bundled photo (or an image file), print that "
-                    "they agree and how long each took, and write a PNG of the forward "
-                    "outputs and the backward gradients.")
+        "demo", help="run the four styles on a photo and write a picture",
+        description=demo.__doc__.split("\n\n")[1].replace("\n", " "))
     demo.add_arguments(demo_parser)
     bench_parser = commands.add_parser(
         "bench", help="time every op, pass and style; compare with PyTorch",
-        description=bench.__doc__.split("\n\n")[0] + " Prints a Markdown table; progress "
-                    "goes to stderr.",
+        description=bench.__doc__.split("\n\n")[0] + " Prints Markdown tables and a legend "
+                    "of their columns; progress and notes go to stderr.",
         epilog="Example: python -m pooling_lab bench --op max --shape 32 64 64 32 "
                "--kernel 3 --stride 2 --torch-python /path/to/python-with-torch")
     bench.add_arguments(bench_parser)
@@ -53,16 +66,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Parse ``argv`` (default: the command line) and run the command; return its exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.threads < 0:
+        parser.error(f"argument --threads: must be 0 (keep the environment) or a positive "
+                     f"number of threads; got {args.threads}")
     wanted = str(args.threads)
     if args.threads > 0 and any(os.environ.get(name) != wanted for name in THREAD_VARIABLES):
         env = dict(os.environ, **{name: wanted for name in THREAD_VARIABLES})
         return subprocess.run([sys.executable, "-m", "pooling_lab", *argv], env=env).returncode
     if args.command == "demo":
-        from . import demo
-        return demo.main(args)
-    from . import bench
-    return bench.main(args)
+        from . import demo as command
+    else:
+        from . import bench as command
+    try:
+        settings = command.check_arguments(args)
+    except (ValueError, TypeError, OSError) as error:
+        print(f"pooling-lab {args.command}: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    return command.run(settings)
 
 
 if __name__ == "__main__":

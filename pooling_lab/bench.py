@@ -1,7 +1,7 @@
 """Benchmark: how fast is each style, how much memory does it take, how far from the limits?
 
 ``python -m pooling_lab bench`` times every op (max, avg, conv) and pass (forward, backward)
-in every style on one case and prints a table:
+in every style on one case and prints a table (:data:`LEGEND` explains its columns):
 
 * **median** of repeated runs after a warm-up call, and the **spread** (the interquartile
   range) of those runs;
@@ -13,16 +13,17 @@ in every style on one case and prints a table:
 * **x copy**: the forward time as a multiple of the *copy limit*, the time ``np.copyto``
   takes to move as many bytes as the op must at least read and write (the input once, the
   output once). No forward pass can beat 1.0;
-* **torch ms** and **x torch**: if PyTorch is importable (by this Python or by the one named
-  with ``--torch-python``), its time on the same arrays, on one thread. PyTorch runs in a
-  separate process: a process that mixed PyTorch and NumPy timings here once aborted with
-  heap corruption, and separate processes cannot slow each other's caches or allocators.
+* **torch ms** and **x torch**: if PyTorch is importable by the Python named with
+  ``--torch-python`` (default: this one), its time on the same arrays, on one thread, measured
+  by :mod:`pooling_lab.torch_worker` in a separate process.
 
 A *step* row adds the forward and backward medians (and spreads): one training step through
 the layer. Its peak memory is measured on forward and backward run together, the output kept.
+When the run has both the ``strided`` and the ``fast`` style, a second table sets the lesson
+against the tuned code, op by op.
 
-``--targets`` runs the cases the course promises (see ``TARGETS``) and ends with a table of
-each target, the measured ratio and whether it is met. ``--json FILE`` writes everything.
+``--targets`` runs the cases the course promises (see ``TARGETS``): the ``fast`` style must
+meet each target, and ``strided`` is shown beside it. ``--json FILE`` writes everything.
 
 The library is single-threaded except for the matrix products of convolution; so that the
 comparison with PyTorch (one thread) is fair, ``python -m pooling_lab`` runs with one BLAS
@@ -31,7 +32,6 @@ thread unless ``--threads`` says otherwise (see :mod:`pooling_lab.__main__`).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -40,13 +40,15 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
-from . import STYLES
+from . import OPS as OP_FUNCTIONS
+from . import STYLES, common, op_functions, torch_worker
 
-OPS = ("max", "avg", "conv")
+OPS = tuple(OP_FUNCTIONS)
 PASSES = ("forward", "backward", "step")
 
 #: The naive style runs for real only if one call is expected to take at most this long.
@@ -54,6 +56,29 @@ NAIVE_SECONDS = 2.0
 
 #: Otherwise it runs on a crop with about this many output positions per image.
 NAIVE_CROP_POSITIONS = 16 * 16
+
+#: A call slower than this reports each of its timed runs on stderr, so a long case is not silent.
+SLOW_CALL_SECONDS = 1.0
+
+#: The case and repeats without options, and with ``--quick``.
+DEFAULT_SHAPE, DEFAULT_REPEATS = (8, 64, 64, 16), 7
+QUICK_SHAPE, QUICK_REPEATS = (2, 32, 32, 8), 3
+
+#: What each column of the tables means, printed under them.
+LEGEND = """Columns:
+  median ms   the median of the timed runs, after one warm-up run
+  spread ms   the interquartile range of those runs: the middle half lies within it
+  x naive     the naive style's median / this one (higher is faster)
+  peak MB     the most memory the call allocates at once beyond its inputs (tracemalloc)
+  x copy      forward median / the copy limit, the time np.copyto takes to move the input
+              and the output bytes once (no forward pass can go below 1.0)
+  torch ms    PyTorch's median on the same input (1 thread, separate process)
+  x torch     this median / PyTorch's (below 1: faster than PyTorch)
+  step        a row adding forward and backward: one training step through the layer"""
+
+#: Printed only when a cell of the table is estimated.
+ESTIMATED_NOTE = ("~ estimated: the naive style ran on a crop of the input and its times were "
+                  "scaled by the number of output positions.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -69,37 +94,60 @@ class Case:
     ops : tuple of "max", "avg", "conv"
     shape : (N, H, W, C) of x
     kernel : (KH, KW): pooling window, or the convolution's kernel
-    stride : (SH, SW)
+    stride, dilation : (rows, cols)
+    padding : (rows, cols): zeros (or -inf for max pool) added on both sides of each axis
     out_channels : C_out of the convolution (w is (KH, KW, C, C_out))
     dtype : "float32" or "float64"
     styles : names from ``pooling_lab.STYLES``
-    label : a short name for tables
     """
 
-    ops: tuple = OPS
-    shape: tuple = (8, 64, 64, 16)
-    kernel: tuple = (3, 3)
-    stride: tuple = (2, 2)
+    ops: tuple[str, ...] = OPS
+    shape: tuple[int, int, int, int] = DEFAULT_SHAPE
+    kernel: tuple[int, int] = (3, 3)
+    stride: tuple[int, int] = (2, 2)
+    padding: tuple[int, int] = (0, 0)
+    dilation: tuple[int, int] = (1, 1)
     out_channels: int = 16
     dtype: str = "float32"
-    styles: tuple = tuple(STYLES)
-    label: str = ""
+    styles: tuple[str, ...] = tuple(STYLES)
 
     def describe(self, op: str) -> str:
         n, h, w, c = self.shape
         if op == "conv":
-            return (f"conv x ({n}, {h}, {w}, {c}) w ({self.kernel[0]}, {self.kernel[1]}, {c}, "
-                    f"{self.out_channels}) stride {_pair_text(self.stride)} {self.dtype}")
-        return (f"{op} x ({n}, {h}, {w}, {c}) size {_pair_text(self.kernel)} "
-                f"stride {_pair_text(self.stride)} {self.dtype}")
+            text = (f"conv x ({n}, {h}, {w}, {c}) w ({self.kernel[0]}, {self.kernel[1]}, {c}, "
+                    f"{self.out_channels}) stride {_pair_text(self.stride)}")
+        else:
+            text = (f"{op} x ({n}, {h}, {w}, {c}) size {_pair_text(self.kernel)} "
+                    f"stride {_pair_text(self.stride)}")
+        if self.padding != (0, 0):
+            text += f" padding {_pair_text(self.padding)}"
+        if self.dilation != (1, 1):
+            text += f" dilation {_pair_text(self.dilation)}"
+        return f"{text} {self.dtype}"
 
 
 def _pair_text(pair) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
 
 
+def case_geometry(case: Case, op: str, shape=None) -> common.Geometry:
+    """Where ``op``'s windows lie on an input of ``shape`` (default: the case's own).
+
+    Raises
+    ------
+    ValueError
+        The case is one the contract refuses (a window larger than the padded input, too much
+        padding for pooling...), with the contract's message.
+    """
+    shape = case.shape if shape is None else shape
+    if op == "conv":
+        w_shape = (*case.kernel, shape[3], case.out_channels)
+        return common.conv_geometry(shape, w_shape, case.stride, case.padding, case.dilation)
+    return common.pool_geometry(shape, case.kernel, case.stride, case.padding, case.dilation)
+
+
 def _arrays(case: Case, op: str, shape=None, seed: int = 0) -> dict:
-    """Seeded random inputs: x (N, H, W, C), and w, b for conv."""
+    """Seeded random inputs: x (N, H, W, C), and w (KH, KW, C, C_out), b (C_out,) for conv."""
     rng = np.random.default_rng(seed)
     shape = case.shape if shape is None else shape
     arrays = {"x": rng.standard_normal(shape).astype(case.dtype)}
@@ -111,36 +159,41 @@ def _arrays(case: Case, op: str, shape=None, seed: int = 0) -> dict:
     return arrays
 
 
-def _calls(style, case: Case, op: str, arrays: dict):
-    """The forward and backward calls of ``op`` in ``style``, ready to time.
+def _calls(style_name: str, case: Case, op: str, arrays: dict):
+    """The forward and backward calls of ``op`` in ``style_name``, ready to time.
 
     Returns
     -------
     forward : callable () -> (out, cache)
     backward : callable (dout, cache) -> gradients
     """
+    forward_fn, backward_fn = op_functions(style_name, op)
+    options = {"stride": case.stride, "padding": case.padding, "dilation": case.dilation}
     if op == "conv":
         def forward():
-            return style.conv_forward(arrays["x"], arrays["w"], arrays["b"], stride=case.stride)
-        return forward, style.conv_backward
-    forward_fn = getattr(style, f"{op}_pool_forward")
-
-    def forward():
-        return forward_fn(arrays["x"], case.kernel, stride=case.stride)
-    return forward, getattr(style, f"{op}_pool_backward")
+            return forward_fn(arrays["x"], arrays["w"], arrays["b"], **options)
+    else:
+        def forward():
+            return forward_fn(arrays["x"], case.kernel, **options)
+    return forward, backward_fn
 
 
-def _out_hw(case: Case, hw) -> tuple:
-    return tuple((length - k) // s + 1 for length, k, s in zip(hw, case.kernel, case.stride))
+def _crop_shape(case: Case, op: str) -> tuple:
+    """An input shape with at most ``NAIVE_CROP_POSITIONS`` output positions per image.
 
-
-def _crop_shape(case: Case) -> tuple:
-    """An input shape with about ``NAIVE_CROP_POSITIONS`` output positions per image."""
-    n, h, w, c = case.shape
+    Each axis keeps ``min(16, OH)`` windows: the input length whose padded length holds exactly
+    that many, ``(out - 1) * stride + span - padding``, never more than the case's own.
+    """
+    geometry = case_geometry(case, op)
     side = int(np.sqrt(NAIVE_CROP_POSITIONS))
-    oh, ow = (min(side, out) for out in _out_hw(case, (h, w)))
-    return (n, (oh - 1) * case.stride[0] + case.kernel[0],
-            (ow - 1) * case.stride[1] + case.kernel[1], c)
+    n, h, w, c = case.shape
+    crop_hw = []
+    for axis, length in enumerate((h, w)):
+        windows = min(side, geometry.out_hw[axis])
+        before, after = geometry.padding[axis]
+        needed = (windows - 1) * geometry.stride[axis] + geometry.span[axis] - before - after
+        crop_hw.append(min(length, max(1, needed)))
+    return (n, *crop_hw, c)
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,11 +206,19 @@ def _clock(name: str):
     return time.process_time if name == "cpu" else time.perf_counter
 
 
-def time_call(fn, repeats: int, clock=time.perf_counter) -> list:
-    """Run ``fn`` once to warm up, then ``repeats`` times; return the times in seconds."""
+def time_call(fn, repeats: int, clock=time.perf_counter, progress=None, label: str = "") -> list:
+    """Run ``fn`` once to warm up, then ``repeats`` times; return the times in seconds.
+
+    ``progress``, if given, is called with a message before each timed run when the warm-up
+    took longer than ``SLOW_CALL_SECONDS``: a slow case reports where it is.
+    """
+    start = time.perf_counter()
     fn()
+    warm_up = time.perf_counter() - start
     times = []
-    for _ in range(repeats):
+    for run in range(1, repeats + 1):
+        if progress and warm_up > SLOW_CALL_SECONDS:
+            progress(f"{label}timed run {run} of {repeats} (about {warm_up:.1f} s each)")
         start = clock()
         fn()
         times.append(clock() - start)
@@ -182,26 +243,30 @@ def copy_limit(case: Case, op: str, repeats: int, clock) -> float:
     """Seconds ``np.copyto`` needs to move the bytes a forward pass must read and write.
 
     We time copying x into a ready array (read x, write as many bytes), then scale to the
-    bytes of x plus the bytes of the output.
+    bytes of x plus the bytes of the output, ``(N, OH, OW, C or C_out)``.
     """
     x = _arrays(case, op)["x"]
     target = np.empty_like(x)
     seconds = statistics.median(time_call(lambda: np.copyto(target, x), repeats, clock))
     out_channels = case.out_channels if op == "conv" else case.shape[3]
-    out_bytes = case.shape[0] * np.prod(_out_hw(case, case.shape[1:3])) * out_channels * x.itemsize
+    out_bytes = (case.shape[0] * int(np.prod(case_geometry(case, op).out_hw)) * out_channels
+                 * x.itemsize)
     return seconds * (x.nbytes + out_bytes) / (2 * x.nbytes)
 
 
 @dataclass
 class Row:
-    """One line of the table (times in milliseconds, memory in bytes)."""
+    """One line of the table (times in milliseconds, memory in bytes).
+
+    A style that failed has ``error`` set and no times (``median_ms`` and ``spread_ms`` None).
+    """
 
     case: str
     op: str
     pass_: str
     style: str
-    median_ms: float
-    spread_ms: float
+    median_ms: float | None
+    spread_ms: float | None
     repeats: int
     estimated: bool = False
     peak_bytes: int | None = None
@@ -209,45 +274,49 @@ class Row:
     x_copy: float | None = None
     torch_ms: float | None = None
     x_torch: float | None = None
-    error: str | None = None         # why the call failed (then median_ms is None)
+    error: str | None = None         # why the call failed
 
 
 def _summarise(times) -> tuple:
+    """Times in seconds -> (median, interquartile range) in milliseconds."""
     quartiles = np.percentile(np.asarray(times) * 1e3, [25, 50, 75])
     return float(quartiles[1]), float(quartiles[2] - quartiles[0])
 
 
 def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
-                  memory: bool = True) -> list:
+                  memory: bool = True, progress=None) -> list:
     """Forward, backward and step rows of one style on one op."""
-    style = STYLES[style_name]
     arrays = _arrays(case, op)
     scale, estimated = 1.0, False
     if style_name == "naive":
-        crop = _crop_shape(case)
+        crop = _crop_shape(case, op)
         if crop != case.shape:
             # Guess the full time from one call on the crop; run the full case if it is quick.
             crop_arrays = _arrays(case, op, shape=crop)
-            forward, _ = _calls(style, case, op, crop_arrays)
+            forward, _ = _calls(style_name, case, op, crop_arrays)
             start = time.perf_counter()
             forward()
-            positions = np.prod(_out_hw(case, case.shape[1:3])) / np.prod(_out_hw(case, crop[1:3]))
+            positions = (np.prod(case_geometry(case, op).out_hw)
+                         / np.prod(case_geometry(case, op, crop).out_hw))
             if (time.perf_counter() - start) * positions > NAIVE_SECONDS:
                 arrays, scale, estimated = crop_arrays, float(positions), True
                 repeats = max(3, repeats // 2)
-    forward, backward = _calls(style, case, op, arrays)
+    forward, backward = _calls(style_name, case, op, arrays)
     out, cache = forward()
     dout = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
     rows = []
     medians = {}
     for pass_, fn in (("forward", forward), ("backward", lambda: backward(dout, cache))):
-        median, spread = _summarise(time_call(fn, repeats, clock))
+        label = f"{style_name} {op} {pass_}: "
+        median, spread = _summarise(time_call(fn, repeats, clock, progress, label))
         medians[pass_] = median * scale
         rows.append(Row(case.describe(op), op, pass_, style_name, median * scale,
                         spread * scale, repeats, estimated))
     rows.append(Row(case.describe(op), op, "step", style_name, sum(medians.values()),
                     rows[0].spread_ms + rows[1].spread_ms, repeats, estimated))
     if memory and not estimated:
+        if progress and sum(medians.values()) > 1e3 * SLOW_CALL_SECONDS:
+            progress(f"{style_name} {op}: peak memory of forward, backward and a step")
         rows[0].peak_bytes = peak_bytes(forward)
         rows[1].peak_bytes = peak_bytes(lambda: backward(dout, cache))
         del out, cache
@@ -263,83 +332,46 @@ def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
 # PyTorch, in its own process
 # --------------------------------------------------------------------------------------------
 
-#: Run by ``python -c`` in the PyTorch process: reads the case as JSON on stdin, prints JSON.
-TORCH_WORKER = r"""
-import json, sys, time
-import numpy as np
-import torch
-torch.backends.mkldnn.enabled = False   # its oneDNN path corrupted the heap on this machine
-torch.set_num_threads(1)
-import torch.nn.functional as F
+#: The worker, run by its path with the other Python. ``-I`` (isolated mode) keeps this
+#: package's folder, whose modules have names such as ``common``, off that Python's path.
+WORKER_COMMAND = ("-I", str(Path(torch_worker.__file__).resolve()))
 
-spec = json.load(sys.stdin)
-clock = time.process_time if spec["clock"] == "cpu" else time.perf_counter
-dtype = getattr(torch, spec["dtype"])
-rng = np.random.default_rng(0)
-n, h, w, c = spec["shape"]
-# Same values as the NumPy run; channels-last memory, as our (N, H, W, C) arrays.
-x = torch.from_numpy(rng.standard_normal((n, h, w, c)).astype(spec["dtype"]))
-x = x.permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
-kh, kw = spec["kernel"]
-if spec["op"] == "conv":
-    weight = torch.randn(spec["out_channels"], c, kh, kw, dtype=dtype) / (kh * kw * c) ** 0.5
-    bias = torch.randn(spec["out_channels"], dtype=dtype)
-    params = [weight, bias]
-    layer = lambda t: F.conv2d(t, weight, bias, stride=spec["stride"])
-elif spec["op"] == "max":
-    params = []
-    layer = lambda t: F.max_pool2d(t, spec["kernel"], stride=spec["stride"])
-else:
-    params = []
-    layer = lambda t: F.avg_pool2d(t, spec["kernel"], stride=spec["stride"])
 
-def timed(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = clock(); fn(); times.append(clock() - start)
-    return float(np.median(times) * 1e3)
-
-with torch.no_grad():
-    forward_ms = timed(lambda: layer(x), spec["repeats"])
-xg = x.detach().clone().requires_grad_(True)
-for p in params:
-    p.requires_grad_(True)
-y = layer(xg)
-dout = torch.randn(y.shape, dtype=dtype).contiguous(memory_format=torch.channels_last)
-
-def backward():
-    xg.grad = None
-    for p in params:
-        p.grad = None
-    y.backward(dout, retain_graph=True)
-
-backward_ms = timed(backward, spec["repeats"])
-print(json.dumps({"forward": forward_ms, "backward": backward_ms,
-                  "step": forward_ms + backward_ms, "version": torch.__version__}))
-"""
+def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
+    """The JSON case :mod:`pooling_lab.torch_worker` reads."""
+    return {"op": op, "shape": list(case.shape), "kernel": list(case.kernel),
+            "stride": list(case.stride), "padding": list(case.padding),
+            "dilation": list(case.dilation),
+            "out_channels": case.out_channels if op == "conv" else None,
+            "dtype": case.dtype, "repeats": repeats, "clock": clock_name}
 
 
 def torch_times(case: Case, op: str, python: str, repeats: int, clock_name: str,
-                timeout: float = 300) -> dict | None:
-    """PyTorch's forward, backward and step times in ms, or None if PyTorch is not there."""
-    spec = {"op": op, "shape": list(case.shape), "kernel": list(case.kernel),
-            "stride": list(case.stride), "out_channels": case.out_channels,
-            "dtype": case.dtype, "repeats": repeats, "clock": clock_name}
+                timeout: float = 300, progress=None) -> dict | None:
+    """PyTorch's forward, backward and step times in ms, or None if they could not be had.
+
+    ``progress``, if given, is told why (the worker's last line on stderr).
+    """
+    spec = torch_spec(case, op, repeats, clock_name)
     try:
-        done = subprocess.run([python, "-c", TORCH_WORKER], input=json.dumps(spec),
+        done = subprocess.run([python, *WORKER_COMMAND], input=json.dumps(spec),
                               capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired):
+    except (OSError, subprocess.TimeoutExpired) as error:
+        if progress:
+            progress(f"no PyTorch times for {case.describe(op)}: {error}")
         return None
     if done.returncode != 0:
+        if progress:
+            reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+            progress(f"no PyTorch times for {case.describe(op)}: {reason}")
         return None
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def torch_available(python: str) -> str | None:
-    """PyTorch's version if ``python`` can import it, else None."""
+    """PyTorch's version if ``python`` (in isolated mode, as the worker runs) can import it."""
     try:
-        done = subprocess.run([python, "-c", "import torch; print(torch.__version__)"],
+        done = subprocess.run([python, "-I", "-c", "import torch; print(torch.__version__)"],
                               capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -347,11 +379,11 @@ def torch_available(python: str) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Running a case, printing the table
+# Running a case, printing the tables
 # --------------------------------------------------------------------------------------------
 
-def run_case(case: Case, repeats: int = 7, clock_name: str = "wall", torch_python=None,
-             memory: bool = True, progress=None) -> list:
+def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall",
+             torch_python=None, memory: bool = True, progress=None) -> list:
     """Every op x pass x style of ``case``: a list of :class:`Row`."""
     clock = _clock(clock_name)
     rows = []
@@ -361,7 +393,7 @@ def run_case(case: Case, repeats: int = 7, clock_name: str = "wall", torch_pytho
             if progress:
                 progress(f"{case.describe(op)} · {style_name}")
             try:
-                op_rows += measure_style(case, op, style_name, repeats, clock, memory)
+                op_rows += measure_style(case, op, style_name, repeats, clock, memory, progress)
             except Exception as error:          # one failing style must not lose the whole run
                 message = f"{type(error).__name__}: {error}"
                 if progress:
@@ -373,7 +405,8 @@ def run_case(case: Case, repeats: int = 7, clock_name: str = "wall", torch_pytho
         if torch_python:
             if progress:
                 progress(f"{case.describe(op)} · torch (separate process)")
-            torch_ms = torch_times(case, op, torch_python, repeats, clock_name)
+            torch_ms = torch_times(case, op, torch_python, repeats, clock_name,
+                                   progress=progress)
         naive = {row.pass_: row.median_ms for row in op_rows
                  if row.style == "naive" and row.error is None}
         for row in op_rows:
@@ -401,7 +434,7 @@ def format_table(rows) -> str:
         tilde = "~" if row.estimated else ""
         if row.error:
             lines.append(f"| {case} | {row.pass_} | {row.style} | failed: {row.error} "
-                         f"|{' – |' * 7}")
+                         f"|{' – |' * 6}")
             continue
         lines.append(
             f"| {case} | {row.pass_} | {row.style} | {tilde}{_number(row.median_ms)} "
@@ -409,6 +442,34 @@ def format_table(rows) -> str:
             f"| {_megabytes(row.peak_bytes)} | {_ratio(row.x_copy)} | {_number(row.torch_ms)} "
             f"| {_ratio(row.x_torch)} |")
     return "\n".join(lines)
+
+
+def format_comparison(rows, slower: str = "strided", faster: str = "fast") -> str:
+    """``slower`` against ``faster``, op by op and pass by pass, as a Markdown table.
+
+    Returns "" when the rows do not hold both styles.
+    """
+    medians = {(row.case, row.pass_, row.style): row for row in rows if row.error is None}
+    lines = [f"| case | pass | {slower} ms | {faster} ms | {slower} / {faster} |",
+             "|---|---|---|---|---|"]
+    previous_case = None
+    for (case, pass_, style), row in medians.items():
+        other = medians.get((case, pass_, faster))
+        if style != slower or other is None:
+            continue
+        shown_case = "" if case == previous_case else case
+        previous_case = case
+        lines.append(f"| {shown_case} | {pass_} | {_number(row.median_ms)} "
+                     f"| {_number(other.median_ms)} | {_ratio(row.median_ms / other.median_ms)} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def format_notes(rows) -> str:
+    """The legend, and the ``~`` footnote when a cell of ``rows`` is estimated."""
+    notes = [LEGEND]
+    if any(row.estimated for row in rows):
+        notes.append(ESTIMATED_NOTE)
+    return "\n".join(notes)
 
 
 def _number(value) -> str:
@@ -445,20 +506,31 @@ def machine_state(clock_name: str, torch_version=None) -> dict:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
-        "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+        # Set by `python -m pooling_lab` before NumPy starts (see pooling_lab.__main__).
+        "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        # Some machines set this to work around old OpenBLAS bugs; it picks slower kernels.
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         "torch": torch_version,
         "clock": clock_name,
         "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
     }
 
 
+def _threads_text(threads: str | None) -> str:
+    if threads is None:
+        return "BLAS threads as BLAS chooses"
+    return "1 BLAS thread" if threads == "1" else f"{threads} BLAS threads"
+
+
 def format_state(state: dict) -> str:
     load = ", ".join(str(value) for value in state["load_average_1_5_15"])
     torch = (f"PyTorch {state['torch']} (1 thread, separate process)" if state["torch"]
              else "PyTorch not found")
+    coretype = (f", OPENBLAS_CORETYPE={state['openblas_coretype']}"
+                if state["openblas_coretype"] else "")
     return (f"{state['cpu']}, {state['cores']} cores, load {load} · Python {state['python']}, "
-            f"NumPy {state['numpy']}, {state['blas']} ({state['blas_threads']} BLAS threads) · "
-            f"{torch} · clock: {state['clock']} · {state['date_utc']} UTC")
+            f"NumPy {state['numpy']}, {state['blas']} ({_threads_text(state['blas_threads'])}"
+            f"{coretype}) · {torch} · clock: {state['clock']} · {state['date_utc']} UTC")
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,44 +539,78 @@ def format_state(state: dict) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """A promise: ``measure`` of ``case`` compared with ``limit``."""
+    """A promise: ``style``'s training step on ``case`` compared with ``limit``.
+
+    ``kind`` says what is compared: ``"torch"``, step time <= limit x PyTorch's; ``"naive"``,
+    speed-up over the naive style >= limit; ``"memory"``, peak of the step <= limit x the
+    input's bytes.
+    """
 
     name: str
     case: Case
     op: str
-    kind: str            # "torch": strided step <= limit x torch; "naive": speed-up >= limit;
-    limit: float         # "memory": strided step peak <= limit x input bytes
-    styles: tuple = ("strided",)
+    kind: str
+    limit: float
+    style: str = "fast"
 
 
 def _targets() -> list:
-    pools = Case(ops=("max", "avg"), shape=(32, 64, 64, 32), styles=("strided",))
+    shown = ("strided", "fast")                # fast is judged, strided shown beside it
+    pools = Case(ops=("max", "avg"), shape=(32, 64, 64, 32), styles=shown)
     convs = [Case(ops=("conv",), shape=(16, 32, 32, 16), kernel=(3, 3), stride=(1, 1),
-                  out_channels=32, styles=("strided",)),
+                  out_channels=32, styles=shown),
              Case(ops=("conv",), shape=(8, 64, 64, 3), kernel=(5, 5), stride=(1, 1),
-                  out_channels=8, styles=("strided",))]
+                  out_channels=8, styles=shown)]
     targets = []
     for dtype, loose in (("float32", None), ("float64", 1.5)):
         for size, limit in ((2, 2.5), (3, 4.0)):
             case = replace(pools, kernel=(size, size), stride=(2, 2), dtype=dtype)
             for op in ("max", "avg"):
                 targets.append(Target(case.describe(op), case, op, "torch", loose or limit))
-        for case, limit in zip(convs, (3.0, 3.5)):
+        for case, limit in zip(convs, (3.0, 3.5), strict=True):
             case = replace(case, dtype=dtype)
             targets.append(Target(case.describe("conv"), case, "conv", "torch", loose or limit))
     photo = Case(ops=("max",), shape=(1, 512, 512, 3), kernel=(3, 3), stride=(2, 2),
-                 styles=("naive", "strided"))
-    targets.append(Target("512x512x3 photo, max size 3 stride 2: speed-up over naive",
-                          photo, "max", "naive", 100.0, ("naive", "strided")))
+                 styles=("naive", "strided", "fast"))
+    for style, limit in (("fast", 100.0), ("strided", 30.0)):
+        targets.append(Target(f"512x512x3 photo, max size 3 stride 2: {style} vs naive",
+                              photo, "max", "naive", limit, style))
     memory = Case(ops=("max",), shape=(32, 64, 64, 32), kernel=(3, 3), stride=(1, 1),
-                  styles=("stacked", "strided"))
+                  styles=("stacked", "strided", "fast"))
     targets.append(Target("memory: max x (32, 64, 64, 32) size 3 stride 1 float32, peak of "
-                          "forward + backward", memory, "max", "memory", 4.0,
-                          ("stacked", "strided")))
+                          "forward + backward", memory, "max", "memory", 4.0))
     return targets
 
 
 TARGETS = _targets()
+
+
+def _target_value(target: Target, row: Row) -> float | None:
+    """The ratio ``target`` judges, for one style's step row (None if it was not measured)."""
+    if target.kind == "torch":
+        return row.x_torch
+    if target.kind == "naive":
+        return row.x_naive
+    if row.peak_bytes is None:
+        return None
+    x_bytes = np.prod(target.case.shape) * np.dtype(target.case.dtype).itemsize
+    return float(row.peak_bytes / x_bytes)
+
+
+def _step_text(target: Target, row: Row) -> str:
+    if target.kind == "memory":
+        return f"peak {_megabytes(row.peak_bytes)} MB"
+    return f"{_number(row.median_ms)} ms"
+
+
+def _value_text(kind: str, value: float | None) -> str:
+    if value is None:
+        return "not measured"
+    if kind == "torch":
+        return f"{value:.2f}x torch"
+    if kind == "naive":
+        return f"{value:,.0f}x faster"
+    return f"{value:.2f}x the input"
 
 
 def check_target(target: Target, rows) -> dict:
@@ -513,62 +619,63 @@ def check_target(target: Target, rows) -> dict:
     Returns
     -------
     result : dict
-        ``value`` is the measured ratio (x torch, x naive, or peak / input bytes), ``met``
-        True, False or None (no PyTorch); ``strided`` and ``reference`` describe the two
-        measurements compared.
+        ``style`` is the style judged and ``measured`` its step; ``reference`` what it is
+        compared with; ``value`` the ratio (x torch, x naive, or peak / input bytes); ``met``
+        True, False or None (not measured, or no PyTorch); ``strided``, when the judged style
+        is another, the same ratio for the strided style, for comparison.
     """
     step = {row.style: row for row in rows
             if row.op == target.op and row.pass_ == "step" and row.error is None}
-    if "strided" not in step:
-        return {"target": target.name, "kind": target.kind, "limit": target.limit,
-                "strided": "failed", "reference": "–", "value": None, "met": None}
-    strided = step["strided"]
-    x_bytes = float(np.prod(target.case.shape) * np.dtype(target.case.dtype).itemsize)
     result = {"target": target.name, "kind": target.kind, "limit": target.limit,
-              "strided": f"{_number(strided.median_ms)} ms"}
+              "style": target.style, "measured": "failed", "reference": "–", "value": None,
+              "met": None, "strided": None}
+    if target.style != "strided" and "strided" in step:
+        strided = step["strided"]
+        result["strided"] = (f"{_step_text(target, strided)}, "
+                             f"{_value_text(target.kind, _target_value(target, strided))}")
+    if target.style not in step:
+        return result
+    judged = step[target.style]
+    result["measured"] = _step_text(target, judged)
     if target.kind == "torch":
-        value = strided.x_torch
-        result["reference"] = ("–" if strided.torch_ms is None
-                               else f"torch {_number(strided.torch_ms)} ms")
+        result["reference"] = ("–" if judged.torch_ms is None
+                               else f"torch {_number(judged.torch_ms)} ms")
     elif target.kind == "naive":
-        value = strided.x_naive
         if "naive" in step:
             tilde = "~" if step["naive"].estimated else ""
             result["reference"] = f"naive {tilde}{_number(step['naive'].median_ms)} ms"
         else:
             result["reference"] = "naive failed"
     else:
-        value = strided.peak_bytes / x_bytes
-        result["strided"] = f"peak {_megabytes(strided.peak_bytes)} MB"
         result["reference"] = ", ".join(
-            f"{style} peak {_megabytes(row.peak_bytes)} MB = {row.peak_bytes / x_bytes:.1f}x"
-            for style, row in step.items() if style != "strided")
-    result["value"] = None if value is None else float(value)
-    if value is None:
-        result["met"] = None
-    else:
+            f"{style} peak {_megabytes(row.peak_bytes)} MB = "
+            f"{_value_text('memory', _target_value(target, row))}" for style, row in step.items()
+            if style not in (target.style, "strided") and row.peak_bytes is not None) or "–"
+    value = _target_value(target, judged)
+    result["value"] = value
+    if value is not None:
         result["met"] = bool(value >= target.limit if target.kind == "naive"
                              else value <= target.limit)
     return result
 
 
 def format_targets(results) -> str:
-    """The targets as a Markdown table: what was compared, the ratio, met or not."""
-    lines = ["| target | strided | compared with | measured | met |", "|---|---|---|---|---|"]
+    """The targets as a Markdown table: what was compared, the ratio, met or not, and the
+    strided style's figure beside the judged one."""
+    lines = ["| target | style | step | compared with | measured | met | strided, for comparison |",
+             "|---|---|---|---|---|---|---|"]
+    bounds = {"torch": "at most", "naive": "at least", "memory": "at most"}
     for result in results:
-        value, limit = result["value"], _number(result["limit"])
-        if value is None:
-            failed = result["strided"] == "failed" or result["kind"] != "torch"
-            shown = "not measured" if failed else "no PyTorch"
-        elif result["kind"] == "torch":
-            shown = f"{value:.2f}x torch (at most {limit}x)"
-        elif result["kind"] == "naive":
-            shown = f"{value:,.0f}x faster (at least {limit}x)"
+        kind, value = result["kind"], result["value"]
+        if value is None and kind == "torch" and result["measured"] != "failed":
+            shown = "no PyTorch"
         else:
-            shown = f"{value:.2f}x the input (at most {limit}x)"
+            shown = _value_text(kind, value)
+        if value is not None:
+            shown += f" ({bounds[kind]} {_number(result['limit'])}x)"
         met = "–" if result["met"] is None else ("yes" if result["met"] else "**NO**")
-        lines.append(f"| {result['target']} | {result['strided']} | {result['reference']} "
-                     f"| {shown} | {met} |")
+        lines.append(f"| {result['target']} | {result['style']} | {result['measured']} "
+                     f"| {result['reference']} | {shown} | {met} | {result['strided'] or '–'} |")
     return "\n".join(lines)
 
 
@@ -576,91 +683,179 @@ def format_targets(results) -> str:
 # The command line
 # --------------------------------------------------------------------------------------------
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab bench``."""
     parser.add_argument("--op", nargs="+", choices=OPS, default=list(OPS), dest="ops",
                         help="ops to time (default: all)")
     parser.add_argument("--style", nargs="+", choices=list(STYLES), default=list(STYLES),
                         dest="styles", help="styles to time (default: all)")
     parser.add_argument("--shape", nargs=4, type=int, metavar=("N", "H", "W", "C"),
-                        default=(8, 64, 64, 16), help="shape of x (default: 8 64 64 16)")
+                        help=f"shape of x (default: {' '.join(map(str, DEFAULT_SHAPE))})")
     parser.add_argument("--kernel", nargs="+", type=int, metavar="K", default=[3],
                         help="pooling size or conv kernel: K or KH KW (default: 3)")
     parser.add_argument("--stride", nargs="+", type=int, metavar="S", default=[2],
                         help="S or SH SW (default: 2; the conv uses it too)")
-    parser.add_argument("--out-channels", type=int, default=None,
-                        help="conv C_out (default: C)")
-    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    parser.add_argument("--repeats", type=int, default=7,
-                        help="timed runs after one warm-up run (default: 7)")
+    parser.add_argument("--padding", nargs="+", type=int, metavar="P", default=[0],
+                        help="P or PH PW, added on both sides (default: 0; pooling allows at "
+                             "most half the window)")
+    parser.add_argument("--dilation", nargs="+", type=int, metavar="D", default=[1],
+                        help="D or DH DW, the step between a window's taps (default: 1)")
+    parser.add_argument("--out-channels", type=int, metavar="C_OUT",
+                        help="conv C_out, a positive integer (default: C, x's channels)")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                        help="dtype of every array (default: float32)")
+    parser.add_argument("--repeats", type=int,
+                        help=f"timed runs after one warm-up run (default: {DEFAULT_REPEATS}; "
+                             f"{QUICK_REPEATS} with --quick)")
     parser.add_argument("--quick", action="store_true",
-                        help="a small case and 3 repeats: a few seconds")
+                        help=f"a small case (x {' '.join(map(str, QUICK_SHAPE))}) and "
+                             f"{QUICK_REPEATS} repeats, a few seconds; --shape and --repeats, "
+                             f"when given, win over --quick (a note says so)")
     parser.add_argument("--targets", action="store_true",
-                        help="run the cases the course promises and check each target")
+                        help="run the cases the course promises and check each target "
+                             "(the fast style is judged; the case options are not used)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--torch-python", metavar="PYTHON", default=sys.executable,
-                        help="a Python that can import torch (default: this one)")
-    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
-    parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
+                        help="a Python that can import torch and numpy, run in isolated mode "
+                             "(python -I: torch installed in its own environment, such as a "
+                             "venv); default: this one")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch columns")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the tracemalloc runs (no peak MB column)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall time, or this process's CPU time (steadier on a busy "
                              "machine); default: wall")
 
 
-def _pair(values, name: str) -> tuple:
-    if len(values) not in (1, 2) or min(values) < 1:
-        raise SystemExit(f"bench: --{name} takes one or two positive integers; got {values}")
-    return (values[0], values[0]) if len(values) == 1 else tuple(values)
+@dataclass(frozen=True)
+class Settings:
+    """Checked options: what :func:`run` does.
+
+    Attributes
+    ----------
+    case : the case to time, or None for ``--targets``
+    repeats : timed runs after one warm-up run
+    clock : "wall" or "cpu"
+    torch_python : the Python to ask for PyTorch's times, or None for ``--no-torch``
+    memory : whether to measure peak memory
+    json_path : where to write the results, or None
+    notes : what the options decided that the user may not expect, printed first
+    """
+
+    case: Case | None
+    repeats: int
+    clock: str
+    torch_python: str | None
+    memory: bool
+    json_path: str | None
+    notes: tuple[str, ...] = field(default=())
 
 
-def main(args) -> int:
-    """Run the benchmark described by the parsed ``args``; print the tables."""
-    def progress(message):
-        print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+def _one_or_two(values: list, name: str) -> tuple:
+    """``--kernel 3`` -> (3, 3); ``--kernel 3 2`` -> (3, 2); checked by ``common.as_pair``."""
+    return common.as_pair(values[0] if len(values) == 1 else tuple(values), name)
 
-    torch_version = None
-    if not args.no_torch:
-        torch_version = torch_available(args.torch_python)
-        if torch_version is None:
-            progress(f"PyTorch not importable by {args.torch_python}: no torch column "
-                     f"(name another Python with --torch-python)")
-    torch_python = args.torch_python if torch_version else None
-    state = machine_state(args.clock, torch_version)
-    repeats = 3 if args.quick else args.repeats
-    results = {"machine": state, "cases": [], "targets": []}
-    all_rows = []
-    print(f"Machine: {format_state(state)}\n")
 
-    if args.targets:
-        by_case = {}
-        for target in TARGETS:
-            by_case.setdefault((target.case, target.styles), []).append(target)
-        for (case, styles), targets in by_case.items():
-            case = replace(case, styles=styles)
-            rows = run_case(case, repeats, args.clock, torch_python, not args.no_memory,
-                            progress)
-            results["cases"].append({"case": asdict(case), "rows": [asdict(row) for row in rows]})
-            all_rows += rows
-            print(format_table(rows) + "\n", flush=True)
-            results["targets"] += [check_target(target, rows) for target in targets]
-        print("Targets (strided style, a training step = forward + backward):\n")
-        print(format_targets(results["targets"]))
+def check_writable(path: str, name: str) -> None:
+    """Raise ValueError, naming ``name``, if a file cannot be written at ``path``."""
+    folder = Path(path).expanduser().resolve().parent
+    if Path(path).is_dir():
+        raise ValueError(f"{name} must name a file; got the folder {path!r}")
+    if not folder.is_dir():
+        raise ValueError(f"{name} {path!r}: the folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"{name} {path!r}: the folder {str(folder)!r} is not writable")
+
+
+def check_arguments(args) -> Settings:
+    """Check the parsed options before any work; return what to run.
+
+    Raises
+    ------
+    ValueError, TypeError
+        An option has a value the benchmark cannot use; the message names the option, the
+        value received and what is allowed.
+    """
+    notes = []
+    if args.repeats is None:
+        repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS
     else:
-        shape = (2, 32, 32, 8) if args.quick else tuple(args.shape)
-        case = Case(ops=tuple(args.ops), shape=shape, kernel=_pair(args.kernel, "kernel"),
-                    stride=_pair(args.stride, "stride"),
-                    out_channels=args.out_channels or shape[3], dtype=args.dtype,
-                    styles=tuple(args.styles))
-        rows = run_case(case, repeats, args.clock, torch_python, not args.no_memory, progress)
+        repeats = common.positive_int(args.repeats, "--repeats")
+        if args.quick:
+            notes.append(f"--quick with --repeats {repeats}: {repeats} timed runs "
+                         f"(--repeats wins over --quick)")
+    if args.json:
+        check_writable(args.json, "--json")
+    settings = Settings(None, repeats, args.clock, None if args.no_torch else args.torch_python,
+                        not args.no_memory, args.json, tuple(notes))
+    if args.targets:
+        return settings
+    if args.shape is None:
+        shape = QUICK_SHAPE if args.quick else DEFAULT_SHAPE
+    else:
+        shape = tuple(common.positive_int(length, f"--shape {axis}")
+                      for length, axis in zip(args.shape, "NHWC", strict=True))
+        if args.quick:
+            notes.append(f"--quick with --shape: x of shape {shape} (--shape wins over --quick)")
+    out_channels = (shape[3] if args.out_channels is None
+                    else common.positive_int(args.out_channels, "--out-channels"))
+    if len(args.padding) > 2 or min(args.padding) < 0:
+        raise ValueError(f"--padding takes one or two integers >= 0; got {args.padding}")
+    padding = (args.padding[0], args.padding[-1])
+    case = Case(ops=tuple(args.ops), shape=shape, kernel=_one_or_two(args.kernel, "--kernel"),
+                stride=_one_or_two(args.stride, "--stride"), padding=padding,
+                dilation=_one_or_two(args.dilation, "--dilation"), out_channels=out_channels,
+                dtype=args.dtype, styles=tuple(args.styles))
+    for op in case.ops:
+        try:
+            case_geometry(case, op)
+        except ValueError as error:
+            raise ValueError(f"{case.describe(op)}: {error}") from None
+    return replace(settings, case=case, notes=tuple(notes))
+
+
+def _progress(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run(settings: Settings) -> int:
+    """Run the benchmark ``settings`` describe; print the tables; return the exit status."""
+    for note in settings.notes:
+        print(f"note: {note}", file=sys.stderr)
+    torch_version = None
+    if settings.torch_python:
+        torch_version = torch_available(settings.torch_python)
+        if torch_version is None:
+            _progress(f"PyTorch not importable by {settings.torch_python}: no torch columns "
+                      f"(name another Python with --torch-python)")
+    torch_python = settings.torch_python if torch_version else None
+    state = machine_state(settings.clock, torch_version)
+    results = {"machine": state, "cases": [], "targets": []}
+    print(f"Machine: {format_state(state)}\n", flush=True)
+
+    cases = [settings.case] if settings.case else list(dict.fromkeys(t.case for t in TARGETS))
+    all_rows = []
+    for case in cases:
+        rows = run_case(case, settings.repeats, settings.clock, torch_python, settings.memory,
+                        _progress)
         results["cases"].append({"case": asdict(case), "rows": [asdict(row) for row in rows]})
         all_rows += rows
-        print(format_table(rows))
-    print("\n~ estimated: the naive style ran on a crop, scaled by output positions. "
-          "step = forward + backward medians. x copy: forward time / copy limit.")
-    if args.json:
-        with open(args.json, "w") as file:
+        print(format_table(rows) + "\n", flush=True)
+        if settings.case is None:
+            results["targets"] += [check_target(target, rows) for target in TARGETS
+                                   if target.case == case]
+    comparison = format_comparison(all_rows)
+    if comparison:
+        print("strided (the lesson) against fast (the tuned code), medians:\n")
+        print(comparison + "\n")
+    if settings.case is None:
+        print("Targets (a training step = forward + backward; the fast style is judged):\n")
+        print(format_targets(results["targets"]) + "\n")
+    print(format_notes(all_rows))
+    if settings.json_path:
+        with open(settings.json_path, "w") as file:
             json.dump(results, file, indent=1)
-        print(f"\nWrote {args.json}")
+        print(f"\nWrote {settings.json_path}")
     failures = sorted({f"{row.case} · {row.style}: {row.error}" for row in all_rows if row.error})
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)

@@ -1,36 +1,56 @@
-"""The terminal tour: the three styles on a photo, whether they agree, how long each took.
+"""The terminal tour: the four styles on a photo, whether they agree, how long each took.
 
 ``python -m pooling_lab demo [IMAGE]`` loads a bundled photo (``astronaut`` unless IMAGE names
 another, or a file), runs max pool, average pool and a 3x3 edge-finding convolution forward
-and backward in each style, prints a table of times and differences, and writes a picture
-of the forward outputs and the backward gradients to a PNG whose name it prints.
+and backward in each style, prints a table of times and differences, and writes a picture of
+the forward outputs and the backward gradients to a PNG whose name it prints.
 
 The upstream gradient is ``dout = out``, the gradient of the loss ``sum(out**2) / 2``: each
 output sends back its own value, so ``dx`` shows where the outputs came from.
+
+The picture is drawn with :mod:`pooling_lab.viz` on a ``matplotlib.figure.Figure`` made
+directly and saved with ``savefig``: no window opens and the matplotlib backend is left alone.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
-from . import STYLES, images
+from . import STYLES, common, images, op_functions, viz
+from .bench import check_writable
+
+OPS = ("max", "avg", "conv")
 
 #: A 3x3 Laplacian: it answers 0 on flat regions and strongly on edges.
 EDGE_KERNEL = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
+#: Largest difference from the naive style for the styles to "agree" (float64).
+AGREEMENT = 1e-10
+
 
 def load_image(image: str, size: int) -> tuple:
-    """A bundled photo's name or an image file -> ((1, H, W, 3) float64 in [0, 1], its name)."""
+    """A bundled photo's name or an image file -> ((1, H, W, 3) float64 in [0, 1], its name).
+
+    Raises
+    ------
+    ValueError
+        ``image`` is neither a bundled photo nor a file Pillow can read as an image.
+    """
     if image in images.names():
         return images.load(image, size=size), image
     path = Path(image)
     if not path.is_file():
-        raise SystemExit(f"demo: IMAGE must be one of {images.names()} or an image file; "
+        raise ValueError(f"IMAGE must be one of {images.names()} or an image file; "
                          f"got {image!r}")
-    return images.load_file(path, size=size), path.name
+    try:
+        return images.load_file(path, size=size), path.name
+    except (OSError, ValueError) as error:        # not an image, unreadable, a mode Pillow lacks
+        raise ValueError(f"IMAGE {image!r} could not be loaded: {error}") from None
 
 
 def edge_weights(channels: int) -> np.ndarray:
@@ -41,52 +61,62 @@ def edge_weights(channels: int) -> np.ndarray:
     return w
 
 
-def run_op(style, op: str, x: np.ndarray, size: int, stride: int) -> dict:
-    """Forward and backward of one op in one style, timed (seconds)."""
+def run_op(style_name: str, op: str, x: np.ndarray, size: int, stride: int) -> dict:
+    """Forward and backward of one op in one style, timed (seconds).
+
+    Returns
+    -------
+    result : dict
+        ``out`` (1, OH, OW, C), ``dx`` (1, H, W, C), ``forward`` and ``backward`` in seconds.
+    """
+    forward, backward = op_functions(style_name, op)
     start = time.perf_counter()
     if op == "conv":
-        out, cache = style.conv_forward(x, edge_weights(x.shape[3]), padding="same")
+        out, cache = forward(x, edge_weights(x.shape[3]), padding="same")
     else:
-        out, cache = getattr(style, f"{op}_pool_forward")(x, size, stride=stride)
+        out, cache = forward(x, size, stride=stride)
     middle = time.perf_counter()
-    grads = getattr(style, f"{op}_pool_backward" if op != "conv" else "conv_backward")(out, cache)
+    grads = backward(out, cache)                  # dout = out
     end = time.perf_counter()
-    dx = grads[0] if op == "conv" else grads
+    dx = grads[0] if op == "conv" else grads      # conv: (dx, dw, db)
     return {"out": out, "dx": dx, "forward": middle - start, "backward": end - middle}
 
 
-def tour(image: str = "astronaut", size: int = 160, pool: int = 3, stride: int = 2,
+def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
          output: str = "pooling_lab_demo.png", show=print) -> dict:
-    """Run the tour; return ``{op: {style: result}}`` and write the figure to ``output``."""
-    x, name = load_image(image, size)
+    """Run every op in every style on ``x`` (1, H, W, 3); print the table through ``show``.
+
+    Returns
+    -------
+    results : dict
+        ``{op: {style: result}}`` (see :func:`run_op`, plus each result's ``difference`` from
+        the naive style), ``agree`` and ``figure``, the path of the PNG written to ``output``.
+    """
     show(f"Photo: {name}, x of shape {x.shape} (N, H, W, C), float64 in [0, 1]\n")
     titles = {"max": f"max · size {pool} · stride {stride}",
               "avg": f"avg · size {pool} · stride {stride}",
               "conv": "conv · 3x3 Laplacian · same"}
     results = {}
     show(f"{'op':<34} {'style':<8} {'forward':>10} {'backward':>10}   max |diff| from naive")
-    for op in ("max", "avg", "conv"):
+    for op in OPS:
         results[op] = {}
-        for style_name, style in STYLES.items():
-            result = run_op(style, op, x, pool, stride)
+        for style_name in STYLES:
+            result = run_op(style_name, op, x, pool, stride)
             results[op][style_name] = result
             reference = results[op]["naive"]
-            difference = max(float(np.abs(result["out"] - reference["out"]).max()),
-                             float(np.abs(result["dx"] - reference["dx"]).max()))
-            result["difference"] = difference
+            result["difference"] = max(float(np.abs(result["out"] - reference["out"]).max()),
+                                       float(np.abs(result["dx"] - reference["dx"]).max()))
+            shown = "-" if style_name == "naive" else f"{result['difference']:.1e}"
             show(f"{titles[op]:<34} {style_name:<8} {result['forward'] * 1e3:8.1f} ms "
-                 f"{result['backward'] * 1e3:8.1f} ms   "
-                 f"{'-' if style_name == 'naive' else f'{difference:.1e}'}")
+                 f"{result['backward'] * 1e3:8.1f} ms   {shown}")
     worst = max(r["difference"] for op in results.values() for r in op.values())
-    agree = worst <= 1e-10
-    show(f"\nThe three styles {'agree' if agree else 'DISAGREE'}: largest difference "
+    agree = worst <= AGREEMENT
+    show(f"\nAll {len(STYLES)} styles {'agree' if agree else 'DISAGREE'}: largest difference "
          f"{worst:.1e} over every output and gradient (float64).")
-    fastest = {op: min(r, key=lambda s: r[s]["forward"] + r[s]["backward"])
-               for op, r in results.items()}
-    for op, r in results.items():
-        naive_time = r["naive"]["forward"] + r["naive"]["backward"]
-        best_time = r[fastest[op]]["forward"] + r[fastest[op]]["backward"]
-        show(f"{op}: fastest style {fastest[op]}, {naive_time / best_time:.0f}x faster "
+    for op, by_style in results.items():
+        seconds = {style: r["forward"] + r["backward"] for style, r in by_style.items()}
+        fastest = min(seconds, key=seconds.get)
+        show(f"{op}: fastest style {fastest}, {seconds['naive'] / seconds[fastest]:.0f}x faster "
              f"than naive (one run each; `python -m pooling_lab bench` measures properly)")
     figure_path = save_figure(x, results, titles, output)
     show(f"\nWrote {figure_path}: forward outputs (top) and gradients dx (bottom), "
@@ -98,39 +128,34 @@ def tour(image: str = "astronaut", size: int = 160, pool: int = 3, stride: int =
 
 def save_figure(x, results, titles, output) -> str:
     """Top row: the photo and the three forward outputs; bottom row: ``dx`` of each op."""
-    import matplotlib
-    matplotlib.use("Agg")                          # a file, no window
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(2, 4, figsize=(13, 6.8))
-    axes[0, 0].imshow(x[0])
-    axes[0, 0].set_title(f"input · {x.shape[1]}x{x.shape[2]}")
+    figure = Figure(figsize=(13, 6.8), layout="constrained")
+    axes = figure.subplots(2, 4)
+    viz.show_image(x, ax=axes[0, 0], title=f"input · {x.shape[1]}x{x.shape[2]}")
     axes[1, 0].axis("off")
     axes[1, 0].text(0.5, 0.5, "dout = out\n(loss = sum(out²) / 2)\n\ngradients: RdBu_r,\n"
                     "limits ± 99.5th percentile\nof |dx|, summed over channels",
                     ha="center", va="center", fontsize=11)
-    for column, op in enumerate(("max", "avg", "conv"), start=1):
+    for column, op in enumerate(OPS, start=1):
         result = results[op]["strided"]
-        out = result["out"][0]
+        out = result["out"][0]                     # (1, OH, OW, C) -> (OH, OW, C)
         if op == "conv":
             edges = np.abs(out).sum(axis=2)        # (OH, OW, C) -> (OH, OW): edge strength
-            axes[0, column].imshow(edges, cmap="gray_r", vmin=0, vmax=np.percentile(edges, 99))
+            # Scaled so that the 99th percentile is white: a few strong edges would dim the rest.
+            picture = edges / (np.percentile(edges, 99) or 1.0)
         else:
-            axes[0, column].imshow(np.clip(out, 0, 1))
-        axes[0, column].set_title(f"{titles[op]}\nout {out.shape[0]}x{out.shape[1]}")
+            picture = out
+        viz.show_image(picture, ax=axes[0, column],
+                       title=f"{titles[op]}\nout {out.shape[0]}x{out.shape[1]}")
         dx = result["dx"][0].sum(axis=2)           # (H, W, C) -> (H, W)
         limit = float(np.percentile(np.abs(dx), 99.5)) or 1.0    # a few outliers would wash it out
-        image = axes[1, column].imshow(dx, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        axes[1, column].set_title(f"dx\n{titles[op]}")
-        figure.colorbar(image, ax=axes[1, column], fraction=0.046, pad=0.03)
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    figure.tight_layout()
+        viz.show_gradient(dx, ax=axes[1, column], title=f"dx\n{titles[op]}", limit=limit)
     figure.savefig(output, dpi=90)
-    plt.close(figure)
     return str(Path(output).resolve())
 
+
+# --------------------------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------------------------
 
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab demo``."""
@@ -140,12 +165,62 @@ def add_arguments(parser) -> None:
     parser.add_argument("--size", type=int, default=160,
                         help="resize so that the longer side has this many pixels (default 160; "
                              "the naive style takes seconds)")
-    parser.add_argument("--pool", type=int, default=3, help="pooling size (default 3)")
+    parser.add_argument("--pool", type=int, default=3,
+                        help="pooling size, at most the photo's shorter side (default 3)")
     parser.add_argument("--stride", type=int, default=2, help="pooling stride (default 2)")
     parser.add_argument("--output", default="pooling_lab_demo.png",
-                        help="where to write the figure (default: pooling_lab_demo.png)")
+                        help="where to write the figure; its suffix sets the format (png, pdf, "
+                             "svg...); default: pooling_lab_demo.png")
 
 
-def main(args) -> int:
-    results = tour(args.image, args.size, args.pool, args.stride, args.output)
+@dataclass(frozen=True)
+class Settings:
+    """Checked options: the photo loaded, and what :func:`run` does with it.
+
+    Attributes
+    ----------
+    x : (1, H, W, 3) float64 in [0, 1]
+    name : the photo's name or file name
+    pool, stride : the pooling size and stride
+    output : where to write the figure
+    """
+
+    x: np.ndarray
+    name: str
+    pool: int
+    stride: int
+    output: str
+
+
+def check_arguments(args) -> Settings:
+    """Check the options and load the photo, before any work; return what to run.
+
+    Raises
+    ------
+    ValueError, TypeError
+        A bad option, an IMAGE that is not an image, a ``--pool`` larger than the photo or an
+        ``--output`` that cannot be written; the message names it.
+    """
+    size = common.positive_int(args.size, "--size")
+    pool = common.positive_int(args.pool, "--pool")
+    stride = common.positive_int(args.stride, "--stride")
+    check_writable(args.output, "--output")
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = Path(args.output).suffix.lstrip(".").lower()
+    if suffix not in formats:
+        raise ValueError(f"--output must end in one of {sorted(formats)} (the figure's "
+                         f"format); got {args.output!r}")
+    x, name = load_image(args.image, size)
+    try:
+        common.pool_geometry(x.shape, pool, stride, "valid", 1)
+    except ValueError:
+        raise ValueError(f"--pool {pool} is larger than the photo, {x.shape[1]}x{x.shape[2]} "
+                         f"pixels at --size {size}; use a smaller --pool or a larger "
+                         f"--size") from None
+    return Settings(x, name, pool, stride, args.output)
+
+
+def run(settings: Settings) -> int:
+    """Run the tour; exit status 0 if the styles agree, 1 if not."""
+    results = tour(settings.x, settings.name, settings.pool, settings.stride, settings.output)
     return 0 if results["agree"] else 1
