@@ -241,8 +241,13 @@ def _two_numbers(expected, received) -> tuple[str, str]:
     return f"{expected!r}", f"{received!r}"
 
 
-def _digits_to_tell_apart(expected, received) -> int:
-    return len(_two_numbers(expected, received)[0].lstrip("-").replace(".", "").lstrip("0"))
+def _decimals_to_tell_apart(expected, received) -> int:
+    """How many decimals (at least 4) make the printed arrays show two numbers differently."""
+    for decimals in range(4, 18):
+        if (np.format_float_positional(expected, precision=decimals, unique=False)
+                != np.format_float_positional(received, precision=decimals, unique=False)):
+            return decimals
+    return 17
 
 
 def _as_numbers(label: str, value, expected: np.ndarray):
@@ -302,14 +307,15 @@ def _compare_arrays(label, expected, received, rtol, atol):
              f"(largest difference {largest:.3g}; tolerance {rtol:.0e} relative, "
              f"{atol:.1e} absolute); the first at index {first}: "
              f"expected {want}, received {got}"]
-    digits = max(4, _digits_to_tell_apart(expected[first], received[first]))
+    decimals = (_decimals_to_tell_apart(expected[first].real, received[first].real)
+                if expected.dtype.kind == "f" and received.dtype.kind in "fiu" else 4)
     if expected.size <= PRINT_WHOLE:
         shown_expected, shown_received, where = expected, received, _as_2d_note(expected)
     else:
         # (N, H, W, C) -> (H, W): the image and channel of the first error
         shown_expected, shown_received, where = _slice_around(expected, received, first)
-    lines.append(f"  expected{where}:\n{_indent(_squeeze(shown_expected), digits)}")
-    lines.append(f"  received{where}:\n{_indent(_squeeze(shown_received), digits)}")
+    lines.append(f"  expected{where}:\n{_indent(_squeeze(shown_expected), decimals)}")
+    lines.append(f"  received{where}:\n{_indent(_squeeze(shown_received), decimals)}")
     return "\n".join(lines), (label, expected, received)
 
 
@@ -331,8 +337,8 @@ def _as_2d_note(array) -> str:
     return " (axes of length 1 dropped)" if array.ndim > 2 and 1 in array.shape else ""
 
 
-def _indent(array, digits: int = 4) -> str:
-    text = np.array2string(np.asarray(array), precision=min(digits, 17), suppress_small=True,
+def _indent(array, decimals: int = 4) -> str:
+    text = np.array2string(np.asarray(array), precision=decimals, suppress_small=True,
                            max_line_width=100)
     return "\n".join("    " + line for line in text.splitlines())
 
@@ -461,7 +467,7 @@ def against(student_fn, reference_fn, make_inputs, cases=6, name=None, output_na
     _check_callable(student_fn, "student_fn")
     _check_callable(reference_fn, "reference_fn")
     if callable(make_inputs):
-        cases = common.positive_int(cases, "cases", "at least 1 (with 0 nothing is checked)")
+        cases = common.positive_int(cases, "cases", "at least 1, as 0 cases check nothing")
         rng = np.random.default_rng(_seed(seed))
         all_inputs = [make_inputs(rng) for _ in range(cases)]
     elif isinstance(make_inputs, (list, tuple)):
@@ -528,11 +534,12 @@ def run(student_fn, exercise: Exercise, show: bool = False) -> bool:
         if outcome.kind != "pass":
             _report_failure(student_fn, exercise, number, inputs, outcome, show)
             return False
-    print(f"PASSED {name}: {total} of {total} cases match the reference.")
     method_problem = _method_problem(student_fn, exercise)
     if method_problem:
-        print(f"FAILED {name}: the values are right, but {method_problem}")
+        print(f"FAILED {name}: the values are right ({total} of {total} cases match the "
+              f"reference), but {method_problem}")
         return False
+    print(f"PASSED {name}: {total} of {total} cases match the reference.")
     if exercise.covered:
         print(f"  covered: {'; '.join(exercise.covered)}.")
     print(f"  checked too: {'; '.join(_what_is_enforced(exercise))}.")

@@ -1,196 +1,361 @@
-"""The exercise checkers pass right answers and explain wrong ones."""
+"""The exercise checkers pass right answers, explain wrong ones and cannot be fooled."""
 
+import importlib.util
+import sys
+
+import matplotlib
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
 import pooling_lab
-from pooling_lab import check
+from pooling_lab import check, layers
+
+matplotlib.use("Agg")
 
 STYLE_NAMES = list(pooling_lab.STYLES)
 
+#: Every checker a notebook calls, with the signature of the function it checks.
+POOL_FORWARD_CHECKERS = [check.max_pool_forward, check.avg_pool_forward, check.max_pool_vectorised,
+                         check.avg_pool_separable]
+POOL_BACKWARD_CHECKERS = [check.max_pool_backward, check.avg_pool_backward,
+                          check.max_pool_backward_vectorised, check.avg_pool_backward_by_offsets]
+ALL_CHECKERS = [*POOL_FORWARD_CHECKERS, *POOL_BACKWARD_CHECKERS, check.pool_windows,
+                check.conv_forward, check.conv_backward, check.channels_first,
+                check.softmax_cross_entropy]
 
-# --------------------------------------------------------------------------------------------
-# The package's own functions, in every style, adapted to the exercise signatures
-# --------------------------------------------------------------------------------------------
-
-def pool_backward(style, kind):
-    forward = getattr(style, f"{kind}_pool_forward")
-    backward = getattr(style, f"{kind}_pool_backward")
-    return lambda dout, x, size, stride: backward(dout, forward(x, size, stride)[1])
-
-
-def conv_backward(style):
-    def backward(dout, x, w, stride):
-        return style.conv_backward(dout, style.conv_forward(x, w, stride=stride)[1])
-    return backward
-
-
-@pytest.mark.parametrize("style_name", STYLE_NAMES)
-def test_every_style_passes_every_checker(style_name, capsys):
-    style = pooling_lab.STYLES[style_name]
-    assert check.max_pool_forward(style.max_pool_forward)
-    assert check.avg_pool_forward(style.avg_pool_forward)
-    assert check.max_pool_backward(pool_backward(style, "max"))
-    assert check.avg_pool_backward(pool_backward(style, "avg"))
-    assert check.conv_forward(style.conv_forward)
-    assert check.conv_backward(conv_backward(style))
-    printed = capsys.readouterr().out
-    assert printed.count("PASSED") == 6 and "FAILED" not in printed
-    assert "6 of 6 cases match" in printed and "5 of 5 cases match" in printed
-
-
-def test_a_forward_may_return_out_alone(capsys):
-    def max_pool(x, size, stride):
-        return pooling_lab.naive.max_pool_forward(x, size, stride)[0]
-    assert check.max_pool_forward(max_pool)
-    assert "PASSED max_pool: 6 of 6" in capsys.readouterr().out
-
-
-# --------------------------------------------------------------------------------------------
-# Deliberately wrong solutions
-# --------------------------------------------------------------------------------------------
 
 def windows_of(x, size, stride):
-    """Yield (i, j, rows, cols) of every "valid" window."""
+    """Yield (i, j, rows, cols) of every "valid" window: the per-pixel loop of notebook 01."""
     _, height, width, _ = x.shape
     for i in range((height - size) // stride + 1):
         for j in range((width - size) // stride + 1):
             yield i, j, slice(i * stride, i * stride + size), slice(j * stride, j * stride + size)
 
 
-def max_pool_missing_last_window(x, size, stride):
-    # Off by one: (H - size) // stride windows instead of ... + 1.
+def view_of(x, size, stride, writeable=False):
+    """(N, H, W, C) -> (N, OH, OW, C, size, size), a view of the "valid" windows."""
+    every_start = sliding_window_view(x, (size, size), axis=(1, 2), writeable=writeable)
+    return every_start[:, ::stride, ::stride]
+
+
+# --------------------------------------------------------------------------------------------
+# A wrapper around the package fails every checker with the "your own code" message
+# --------------------------------------------------------------------------------------------
+
+def package_wrapper(checker, style):
+    """A function with ``checker``'s signature whose work is done by the package."""
+    def pool(kind, x, size, stride):
+        return pooling_lab.op_functions(style, kind)[0](x, size, stride)
+
+    def backward(kind):
+        def call(dout, x, size, stride):
+            forward, back = pooling_lab.op_functions(style, kind)
+            return back(dout, forward(x, size, stride)[1])
+        return call
+
+    def conv_backward(dout, x, w, stride):
+        return style.conv_backward(dout, style.conv_forward(x, w, stride=stride)[1])
+
+    wrappers = {
+        check.max_pool_forward: lambda x, size, stride: pool("max", x, size, stride)[0],
+        check.max_pool_vectorised: lambda x, size, stride: pool("max", x, size, stride)[0],
+        check.avg_pool_forward: lambda x, size, stride: pool("avg", x, size, stride)[0],
+        check.avg_pool_separable: lambda x, size, stride: pool("avg", x, size, stride)[0],
+        check.max_pool_backward: backward("max"),
+        check.max_pool_backward_vectorised: backward("max"),
+        check.avg_pool_backward: backward("avg"),
+        check.avg_pool_backward_by_offsets: backward("avg"),
+        # A 1x1 max pool is the identity: the windows are then cut from the package's output.
+        check.pool_windows: lambda x, size, stride: np.moveaxis(
+            view_of(pool("max", x, 1, 1)[0], size, stride), 3, 5),
+        check.conv_forward: lambda x, w, b, stride: style.conv_forward(x, w, b, stride)[0],
+        check.conv_backward: conv_backward,
+        check.channels_first: lambda x: np.moveaxis(pool("max", x, 1, 1)[0], 3, 1),
+        check.softmax_cross_entropy: layers.softmax_cross_entropy,
+    }
+    return wrappers[checker]
+
+
+@pytest.mark.parametrize("style_name", STYLE_NAMES)
+@pytest.mark.parametrize("checker", ALL_CHECKERS, ids=lambda checker: checker.__name__)
+def test_a_wrapper_around_the_package_fails_every_checker(checker, style_name, capsys):
+    wrapper = package_wrapper(checker, pooling_lab.STYLES[style_name])
+    assert checker(wrapper) is False
+    printed = capsys.readouterr().out
+    assert printed.startswith("FAILED ") and printed.count("\n") == 1
+    assert "The exercise asks for your own code" in printed
+    module = "layers" if checker is check.softmax_cross_entropy else style_name
+    assert f"it calls pooling_lab.{module}." in printed
+
+
+def test_every_public_checker_is_tested():
+    public = {name for name, value in vars(check).items()
+              if callable(value) and not name.startswith("_") and getattr(
+                  value, "__module__", "") == "pooling_lab.check"
+              and name not in {"against", "run", "numerical_gradient", "relative_error",
+                               "Exercise"}}
+    assert public == {checker.__name__ for checker in ALL_CHECKERS}
+
+
+def test_the_wrapper_message_names_the_function_called(capsys):
+    def my_avg_pool(x, size, stride):
+        return pooling_lab.naive.avg_pool_forward(x, size, stride)[0]
+    assert check.avg_pool_forward(my_avg_pool) is False
+    assert capsys.readouterr().out == (
+        "FAILED my_avg_pool: it calls pooling_lab.naive.avg_pool_forward. The exercise asks for "
+        "your own code: write it with NumPy, without the package's styles or layers "
+        "(pooling_lab.naive, stacked, strided, fast, layers) or PyTorch.\n")
+
+
+def test_a_package_building_block_counts_as_the_package(capsys):
+    def my_max_pool_forward(x, size, stride):
+        geometry = pooling_lab.common.pool_geometry(x.shape, size, stride, "valid", 1)
+        return pooling_lab.strided.window_view(x, geometry).max(axis=(3, 4))
+    assert check.max_pool_vectorised(my_max_pool_forward) is False
+    assert "it calls pooling_lab.strided.window_view" in capsys.readouterr().out
+
+
+def test_a_call_into_pytorch_fails(tmp_path, monkeypatch, capsys):
+    # A stand-in for PyTorch (the real one is no dependency): any code of the torch package.
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text(
+        "import numpy as np\n\n\n"
+        "def max_pool2d(x, size, stride):\n"
+        "    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(1, 2))\n"
+        "    return windows[:, ::stride, ::stride].max(axis=(4, 5))\n")
+    spec = importlib.util.spec_from_file_location("torch", tmp_path / "torch" / "__init__.py")
+    torch = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    spec.loader.exec_module(torch)
+    assert check.max_pool_forward(lambda x, size, stride: torch.max_pool2d(x, size, stride)) \
+        is False
+    printed = capsys.readouterr().out
+    assert "it calls torch.max_pool2d" in printed and "your own code" in printed
+
+
+def test_the_checkers_leave_no_profiler_or_tracer_behind():
+    before = sys.getprofile(), sys.gettrace()
+    check.max_pool_vectorised(lambda x, size, stride: view_of(x, size, stride).max(axis=(4, 5)))
+    check.avg_pool_forward(lambda x, size, stride: pooling_lab.naive.avg_pool_forward(
+        x, size, stride)[0])
+    assert (sys.getprofile(), sys.gettrace()) == before
+
+
+# --------------------------------------------------------------------------------------------
+# The method an exercise asks for
+# --------------------------------------------------------------------------------------------
+
+def avg_backward_add_at(dout, x, size, stride):
+    dx = np.zeros(x.shape)
+    view = view_of(dx, size, stride, writeable=True)           # (N, OH, OW, C, KH, KW)
+    share = np.broadcast_to((dout / size**2)[..., None, None], view.shape)
+    np.add.at(view, (slice(None),), share)
+    return dx
+
+
+def test_np_add_at_fails_the_offset_loop_checker_only(capsys):
+    assert check.avg_pool_backward(avg_backward_add_at) is True    # the values are right
+    capsys.readouterr()
+    assert check.avg_pool_backward_by_offsets(avg_backward_add_at) is False
+    printed = capsys.readouterr().out
+    assert printed == ("FAILED avg_backward_add_at: it calls np.add.at. This exercise asks for "
+                       "the offset loop of notebook 04, section 4: one += per kernel offset "
+                       "(a, b) into a window view of a zero dx, not a scatter.\n")
+
+
+def max_pool_loops(x, size, stride):
     n, height, width, channels = x.shape
-    oh, ow = (height - size) // stride, (width - size) // stride
-    out = np.zeros((n, oh, ow, channels))
+    out = np.empty((n, (height - size) // stride + 1, (width - size) // stride + 1, channels))
     for i, j, rows, cols in windows_of(x, size, stride):
-        if i < oh and j < ow:
-            out[:, i, j, :] = x[:, rows, cols, :].max(axis=(1, 2))
+        out[:, i, j, :] = x[:, rows, cols, :].max(axis=(1, 2))
     return out
 
 
-def max_pool_stride_one_too_small(x, size, stride):
-    return pooling_lab.naive.max_pool_forward(x, size, max(stride - 1, 1))[0]
+def avg_pool_comprehension(x, size, stride):
+    # A loop over pixels hidden in a comprehension over the output rows.
+    rows = [view_of(x, size, stride)[:, i].mean(axis=(3, 4))
+            for i in range((x.shape[1] - size) // stride + 1)]
+    return np.stack(rows, axis=1)
 
+
+def windows_per_position(x, size, stride):
+    # EpyNN's way: one slice per output position.
+    n, height, width, channels = x.shape
+    oh, ow = (height - size) // stride + 1, (width - size) // stride + 1
+    windows = np.empty((n, oh, ow, size, size, channels))
+    for i, j, rows, cols in windows_of(x, size, stride):
+        windows[:, i, j] = x[:, rows, cols, :]
+    return windows
+
+
+def avg_backward_loops(dout, x, size, stride):
+    dx = np.zeros(x.shape)
+    for i, j, rows, cols in windows_of(x, size, stride):
+        dx[:, rows, cols, :] += dout[:, i:i + 1, j:j + 1, :] / size**2
+    return dx
+
+
+def max_backward_per_image(dout, x, size, stride):
+    # Vectorised over the windows, but a loop over the images of the batch.
+    dx = np.zeros(x.shape)
+    for n in range(x.shape[0]):
+        windows = view_of(x[n:n + 1], size, stride)
+        taps = windows.reshape(*windows.shape[:4], size * size)
+        winner = taps.argmax(axis=-1)
+        grads = view_of(dx[n:n + 1], size, stride, writeable=True)
+        for a in range(size):
+            for b in range(size):
+                grads[..., a, b] += np.where(winner == a * size + b, dout[n:n + 1], 0)
+    return dx
+
+
+@pytest.mark.parametrize("checker, function", [
+    (check.max_pool_vectorised, max_pool_loops),
+    (check.avg_pool_separable, avg_pool_comprehension),
+    (check.pool_windows, windows_per_position),
+    (check.avg_pool_backward_by_offsets, avg_backward_loops),
+    (check.max_pool_backward_vectorised, max_backward_per_image),
+], ids=lambda value: getattr(value, "__name__", ""))
+def test_a_loop_over_pixels_fails_the_no_loop_checkers(checker, function, capsys):
+    assert checker(function) is False
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"FAILED {function.__name__}: the values are right (6 of 6 cases")
+    assert "it runs a Python loop over pixels" in printed
+    assert printed.count("\n") == 1
+
+
+def test_loops_are_fine_where_the_exercise_asks_for_them(capsys):
+    assert check.max_pool_forward(max_pool_loops) is True
+    assert check.avg_pool_backward(avg_backward_loops) is True
+    printed = capsys.readouterr().out
+    assert printed.count("PASSED") == 2 and "FAILED" not in printed
+
+
+def avg_pool_from_window_array(x, size, stride):
+    # No pixel loop, but the (N, OH, OW, KH, KW, C) window array is built.
+    oh, ow = (x.shape[1] - size) // stride + 1, (x.shape[2] - size) // stride + 1
+    taps = [x[:, a:a + (oh - 1) * stride + 1:stride, b:b + (ow - 1) * stride + 1:stride]
+            for a in range(size) for b in range(size)]
+    return np.stack(taps, axis=3).mean(axis=3)
+
+
+def test_the_window_array_fails_the_separable_checker(capsys):
+    assert check.avg_pool_forward(avg_pool_from_window_array) is True
+    capsys.readouterr()
+    assert check.avg_pool_separable(avg_pool_from_window_array) is False
+    printed = capsys.readouterr().out
+    assert "it uses too much memory for a separable sum" in printed
+    assert "on x (2, 32, 32, 3) (49,152 bytes), size 4, stride 1" in printed
+    assert "the window array would be 645,888 bytes" in printed
+
+
+def test_a_passing_verdict_says_what_was_enforced(capsys):
+    def separable(x, size, stride):
+        oh, ow = (x.shape[1] - size) // stride + 1, (x.shape[2] - size) // stride + 1
+        rows = sum(x[:, a:a + (oh - 1) * stride + 1:stride] for a in range(size))
+        return sum(rows[:, :, b:b + (ow - 1) * stride + 1:stride] for b in range(size)) / size**2
+    assert check.avg_pool_separable(separable) is True
+    printed = capsys.readouterr().out
+    assert printed.startswith("PASSED separable: 6 of 6 cases match the reference.\n")
+    assert "no Python loop over pixels" in printed and "no window array" in printed
+    assert "that the sums are separable is not checked" in printed
+
+
+# --------------------------------------------------------------------------------------------
+# Wrong answers: the smallest failing case, explained
+# --------------------------------------------------------------------------------------------
 
 def avg_pool_divided_by_size(x, size, stride):
     # Wrong divisor: size instead of size * size.
-    return pooling_lab.naive.avg_pool_forward(x, size, stride)[0] * size
+    return view_of(x, size, stride).sum(axis=(4, 5)) / size
 
 
-def max_pool_backward_mask(dout, x, size, stride):
-    # The `window == max` mask: every tied maximum gets the full gradient.
-    dx = np.zeros_like(x)
-    for i, j, rows, cols in windows_of(x, size, stride):
-        window = x[:, rows, cols, :]
-        is_max = window == window.max(axis=(1, 2), keepdims=True)
-        dx[:, rows, cols, :] += is_max * dout[:, i:i + 1, j:j + 1, :]
-    return dx
+def test_a_wrong_function_prints_a_shrunk_case(capsys):
+    assert check.avg_pool_forward(avg_pool_divided_by_size) is False
+    printed = capsys.readouterr().out
+    assert printed.startswith("FAILED avg_pool_divided_by_size: case 1 of 6 (windows that tile "
+                              "the image) differs.\n")
+    assert "The smallest failing case found (shrunk from x (1, 4, 4, 1), size 2, stride 2):" \
+        in printed
+    assert "arguments: x = array of shape (1, 2, 2, 1), size = 2, stride = 1" in printed
+    assert "1 of 1 values differ" in printed
+    assert "the first at index (0, 0, 0, 0): expected -0.045, received -0.09" in printed
 
 
-def max_pool_backward_last_max(dout, x, size, stride):
-    # Ties broken the other way: the last maximum in row-major order wins.
-    dx = np.zeros_like(x)
-    for i, j, rows, cols in windows_of(x, size, stride):
-        window = x[:, rows, cols, :]
-        n, _, _, channels = window.shape
-        flat = window.reshape(n, size * size, channels)[:, ::-1, :]
-        last = size * size - 1 - flat.argmax(axis=1)                  # (N, C)
-        a, b = np.divmod(last, size)
-        for image in range(n):
-            for channel in range(channels):
-                dx[image, rows.start + a[image, channel], cols.start + b[image, channel],
-                   channel] += dout[image, i, j, channel]
-    return dx
+def max_pool_wrong_in_second_channel(x, size, stride):
+    out = view_of(x, size, stride).max(axis=(4, 5))
+    out[..., 1:] = 0                                        # forgets every channel but the first
+    return out
 
 
-def avg_pool_backward_dropped_overlap(dout, x, size, stride):
-    # `=` instead of `+=`: a pixel shared by two windows keeps only the last one's share.
-    dx = np.zeros_like(x)
-    for i, j, rows, cols in windows_of(x, size, stride):
-        dx[:, rows, cols, :] = dout[:, i:i + 1, j:j + 1, :] / (size * size)
-    return dx
-
-
-def max_pool_backward_dropped_overlap(dout, x, size, stride):
-    dx = np.zeros_like(x)
-    _, cache = pooling_lab.naive.max_pool_forward(x, size, stride)
-    for i, j, rows, cols in windows_of(x, size, stride):
-        one_window = np.zeros_like(dout)
-        one_window[:, i, j, :] = dout[:, i, j, :]
-        window_grad = pooling_lab.naive.max_pool_backward(one_window, cache)
-        dx = np.where(window_grad != 0, window_grad, dx)
-    return dx
+def test_the_shrinker_keeps_what_the_failure_needs(capsys):
+    assert check.max_pool_vectorised(max_pool_wrong_in_second_channel) is False
+    printed = capsys.readouterr().out
+    assert "case 4 of 6 (overlapping windows, a batch and channels) differs" in printed
+    assert "(shrunk from x (2, 7, 7, 2), size 3, stride 2)" in printed
+    # One image and one window are enough, but the second channel must stay.
+    assert "x = array of shape (1, 1, 1, 2), size = 1, stride = 1" in printed
 
 
 def conv_forward_flipped_kernel(x, w, b, stride):
     # True convolution instead of the cross-correlation every framework computes.
-    return pooling_lab.naive.conv_forward(x, w[::-1, ::-1], b, stride)[0]
+    windows = view_of_kernel(x, w.shape[:2], stride)
+    return np.einsum("nijcab,abco->nijo", windows, w[::-1, ::-1]) + b
 
 
-def conv_backward_without_db(dout, x, w, stride):
-    _, cache = pooling_lab.naive.conv_forward(x, w, stride=stride)
-    dx, dw, _ = pooling_lab.naive.conv_backward(dout, cache)
-    return dx, dw
+def view_of_kernel(x, kernel_hw, stride):
+    return sliding_window_view(x, kernel_hw, axis=(1, 2))[:, ::stride, ::stride]
 
 
-def conv_backward_dw_not_summed_over_batch(dout, x, w, stride):
-    _, cache = pooling_lab.naive.conv_forward(x[:1], w, stride=stride)
-    _, dw_first, _ = pooling_lab.naive.conv_backward(dout[:1], cache)
-    _, cache = pooling_lab.naive.conv_forward(x, w, stride=stride)
-    dx, _, db = pooling_lab.naive.conv_backward(dout, cache)
-    return dx, dw_first, db
-
-
-def test_off_by_one_window_count_is_a_shape_error(capsys):
-    assert check.max_pool_forward(max_pool_missing_last_window) is False
+def test_a_flipped_kernel_shrinks_to_a_two_tap_kernel(capsys):
+    assert check.conv_forward(conv_forward_flipped_kernel) is False
     printed = capsys.readouterr().out
-    assert ("FAILED max_pool_missing_last_window: case 1 of 6 (windows that tile the image)"
-            in printed)
-    assert "expected shape (1, 2, 2, 1), received shape (1, 1, 1, 1)" in printed
-    assert "x = array of shape (1, 4, 4, 1), size = 2, stride = 2" in printed
+    assert "FAILED conv_forward_flipped_kernel: case 1 of 5 (one channel in and out)" in printed
+    assert "shrunk from x (1, 4, 4, 1), w (2, 2, 1, 1), b (1,), stride 1" in printed
+    # A flip shows with two taps in one direction and one output value.
+    assert ("x = array of shape (1, 1, 2, 1), w = array of shape (1, 2, 1, 1), "
+            "b = array of shape (1,), stride = 1") in printed
 
 
-def test_a_wrong_stride_is_caught_where_stride_matters(capsys):
-    assert check.max_pool_forward(max_pool_stride_one_too_small) is False
-    printed = capsys.readouterr().out
-    assert "case 1 of 6" in printed
-    assert "expected shape (1, 2, 2, 1), received shape (1, 3, 3, 1)" in printed
-
-
-def test_a_wrong_divisor_prints_both_arrays(capsys):
-    assert check.avg_pool_forward(avg_pool_divided_by_size) is False
-    printed = capsys.readouterr().out
-    assert "4 of 4 values differ" in printed
-    assert "the first at index (0, 0, 0, 0): expected -0.045, received -0.09" in printed
-    assert "expected" in printed and "received" in printed and "[[-0.09" in printed
+def max_pool_backward_mask(dout, x, size, stride):
+    # The `window == max` mask: every tied maximum gets the full gradient.
+    windows = view_of(x, size, stride)
+    is_max = windows == windows.max(axis=(4, 5), keepdims=True)
+    dx = np.zeros(x.shape)
+    grads = view_of(dx, size, stride, writeable=True)
+    for a in range(size):
+        for b in range(size):
+            grads[..., a, b] += is_max[..., a, b] * dout
+    return dx
 
 
 def test_the_mask_rule_fails_on_the_tie_case(capsys):
     assert check.max_pool_backward(max_pool_backward_mask) is False
     printed = capsys.readouterr().out
     assert "case 6 of 6 (ties: a few values repeated in every window) differs" in printed
-    assert "the [0, :, :, 0] slice" in printed
+    assert "The smallest failing case found" in printed
 
 
-def test_the_last_maximum_rule_fails_on_the_tie_case(capsys):
-    assert check.max_pool_backward(max_pool_backward_last_max) is False
-    assert "case 6 of 6 (ties" in capsys.readouterr().out
+def avg_pool_backward_dropped_overlap(dout, x, size, stride):
+    # `=` instead of `+=`: a pixel shared by two windows keeps only the last one's share.
+    dx = np.zeros(x.shape)
+    for i, j, rows, cols in windows_of(x, size, stride):
+        dx[:, rows, cols, :] = dout[:, i:i + 1, j:j + 1, :] / (size * size)
+    return dx
 
 
 def test_a_dropped_overlap_fails_on_the_first_overlapping_case(capsys):
     assert check.avg_pool_backward(avg_pool_backward_dropped_overlap) is False
-    assert "case 2 of 6 (overlapping windows, stride 1) differs" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "case 2 of 6 (overlapping windows, stride 1) differs" in printed
+    # The smallest overlap: two windows of 2 on a row of 3 pixels.
+    assert "dout = array of shape (1, 1, 2, 1), x = array of shape (1, 2, 3, 1), size = 2" \
+        in printed
 
 
-def test_a_dropped_overlap_in_max_pool_backward_fails(capsys):
-    assert check.max_pool_backward(max_pool_backward_dropped_overlap) is False
-    assert "(overlapping windows" in capsys.readouterr().out
-
-
-def test_a_flipped_kernel_fails_conv_forward(capsys):
-    assert check.conv_forward(conv_forward_flipped_kernel) is False
-    assert "FAILED conv_forward_flipped_kernel: case 1 of 5" in capsys.readouterr().out
+def conv_backward_without_db(dout, x, w, stride):
+    return np.zeros(x.shape), np.zeros(w.shape)
 
 
 def test_a_missing_output_is_named(capsys):
@@ -198,10 +363,112 @@ def test_a_missing_output_is_named(capsys):
     assert "expected a tuple of 3 (dx, dw, db); received a tuple of 2" in capsys.readouterr().out
 
 
-def test_the_wrong_output_is_named(capsys):
-    assert check.conv_backward(conv_backward_dw_not_summed_over_batch) is False
+def softmax_without_the_shift(logits, labels):
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    samples = np.arange(len(labels))
+    dlogits = probs.copy()
+    dlogits[samples, labels] -= 1
+    with np.errstate(all="ignore"):
+        return -np.log(probs[samples, labels]).mean(), dlogits / len(labels)
+
+
+def test_an_overflowing_softmax_fails_on_huge_logits(capsys):
+    with np.errstate(all="ignore"):
+        assert check.softmax_cross_entropy(softmax_without_the_shift) is False
     printed = capsys.readouterr().out
-    assert "case 3 of 5" in printed and "dw:" in printed
+    assert "case 5 of 6 (logits in the thousands) differs" in printed
+    assert "labels = array of shape (1,)" in printed
+
+
+def test_show_draws_expected_received_and_difference(monkeypatch, capsys):
+    import matplotlib.pyplot as plt
+    drawn = []
+    monkeypatch.setattr(plt, "show", lambda: drawn.append(plt.gcf()))
+    assert check.max_pool_vectorised(max_pool_wrong_in_second_channel, show=True) is False
+    assert len(drawn) == 1
+    titles = [ax.get_title() for ax in drawn[0].axes if ax.get_title()]
+    assert titles == ["the result · expected", "the result · received",
+                      "the result · received − expected"]
+    assert "channel 1" in drawn[0].get_suptitle()
+    plt.close("all")
+
+
+def test_show_does_not_draw_a_few_numbers(monkeypatch, capsys):
+    import matplotlib.pyplot as plt
+    monkeypatch.setattr(plt, "show", lambda: pytest.fail("nothing should be drawn"))
+    cases = [{"x": np.array([1.0, 2.0])}]
+    assert check.against(lambda x: -x, lambda x: x, cases, show=True) is False
+    assert "nothing to draw" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers: dtypes, tolerances, digits
+# --------------------------------------------------------------------------------------------
+
+def test_complex_results_are_refused(capsys):
+    assert check.against(lambda x: x + 1j, lambda x: x, [{"x": np.ones(2)}]) is False
+    assert "received complex numbers (complex128); the result must be real" in (
+        capsys.readouterr().out)
+
+
+def test_float32_results_get_float32_tolerances(capsys):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 6, 6, 3)).astype(np.float32)
+    w = rng.normal(size=(3, 3, 3, 2)).astype(np.float32)
+
+    def reference(x, w):
+        return np.einsum("nijcab,abco->nijo", view_of_kernel(x.astype(np.float64), (3, 3), 1), w)
+
+    def in_float32(x, w):
+        return np.einsum("nijcab,abco->nijo", view_of_kernel(x, (3, 3), 1), w)
+    difference = np.abs(in_float32(x, w) - reference(x, w)).max()
+    assert 0 < difference < 1e-5                        # float32 rounding, not a mistake
+    assert check.against(in_float32, reference, [{"x": x, "w": w}]) is True
+    # The same rounding in a float64 result is a failure, and the digits show it.
+    assert check.against(lambda x, w: in_float32(x, w).astype(np.float64), reference,
+                         [{"x": x, "w": w}], name="float32_then_cast") is False
+    printed = capsys.readouterr().out
+    first = printed.split("the first at index ")[1].split("\n")[0]
+    expected, received = first.split(": expected ")[1].split(", received ")
+    assert expected != received
+
+
+def test_printed_numbers_have_the_digits_to_differ(capsys):
+    cases = [{"x": np.array([1.0, 2.0])}]
+    assert check.against(lambda x: x * (1 + 3e-8), lambda x: x, cases) is False
+    printed = capsys.readouterr().out
+    assert "expected 1, received 1.00000003" in printed
+    assert "[1.00000003 2.00000006]" in printed
+
+
+def test_integer_results_are_compared_exactly(capsys):
+    cases = [{"x": np.array([10**17, 3])}]
+    assert check.against(lambda x: x + 1, lambda x: x, cases) is False
+    assert check.against(lambda x: x.copy(), lambda x: x, cases) is True
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    ({"cases": 0}, ValueError, "cases must be at least 1, as 0 cases check nothing"),
+    ({"cases": True}, TypeError, "cases"),
+    ({"seed": -1}, ValueError, "seed must be a whole number >= 0; got -1"),
+    ({"seed": 1.5}, TypeError, "seed must be a whole number >= 0; got float 1.5"),
+    ({"rtol": -1.0}, ValueError, "rtol must be None or a number >= 0; got -1.0"),
+    ({"case_names": ["one"]}, ValueError, "case_names must name each of the 6 cases"),
+])
+def test_against_refuses_bad_arguments(bad, error, message):
+    with pytest.raises(error, match=message):
+        check.against(lambda x: x, lambda x: x, make_inputs, **bad)
+
+
+def test_against_refuses_an_empty_case_list_and_non_functions():
+    with pytest.raises(ValueError, match="got an empty list .nothing would be checked"):
+        check.against(lambda x: x, lambda x: x, [])
+    with pytest.raises(TypeError, match="student_fn must be a function; got int 3"):
+        check.against(3, lambda x: x, make_inputs)
+    with pytest.raises(TypeError, match="make_inputs must be a function"):
+        check.against(lambda x: x, lambda x: x, "cases")
+    with pytest.raises(TypeError, match="case 1 is a int"):
+        check.against(lambda x: x, lambda x: x, [1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,15 +483,14 @@ def forgot_return(*args):
     pass
 
 
-@pytest.mark.parametrize("checker", [check.max_pool_forward, check.avg_pool_forward,
-                                     check.max_pool_backward, check.avg_pool_backward,
-                                     check.conv_forward, check.conv_backward])
-def test_an_unsolved_exercise_says_so(checker, capsys):
+@pytest.mark.parametrize("checker", ALL_CHECKERS, ids=lambda checker: checker.__name__)
+def test_an_unsolved_exercise_prints_one_line(checker, capsys):
     assert checker(unsolved) is False
+    assert capsys.readouterr().out == ("NOT SOLVED YET unsolved: it raises NotImplementedError. "
+                                       "Write its body, then run this cell again.\n")
     assert checker(forgot_return) is False
-    printed = capsys.readouterr().out
-    assert "NOT SOLVED YET unsolved: it raises NotImplementedError" in printed
-    assert "NOT SOLVED YET forgot_return: it returns None" in printed
+    assert capsys.readouterr().out == ("NOT SOLVED YET forgot_return: it returns None. "
+                                       "Did you forget the return statement?\n")
 
 
 def test_an_exception_is_reported_with_its_message(capsys):
@@ -232,7 +498,8 @@ def test_an_exception_is_reported_with_its_message(capsys):
         raise KeyError("oops")
     assert check.max_pool_forward(crashes) is False
     printed = capsys.readouterr().out
-    assert "case 1 of 6 (windows that tile the image) raised KeyError: 'oops'" in printed
+    assert "FAILED crashes: case 1 of 6 (windows that tile the image) raised an error." in printed
+    assert "raised KeyError: 'oops'" in printed
 
 
 def test_a_wrong_signature_is_reported(capsys):
@@ -242,17 +509,18 @@ def test_a_wrong_signature_is_reported(capsys):
 
 def test_modifying_the_input_fails(capsys):
     def pools_in_place(x, size, stride):
-        out = pooling_lab.naive.max_pool_forward(x, size, stride)[0]
+        out = view_of(x, size, stride).max(axis=(4, 5))
         x[...] = 0
         return out
     assert check.max_pool_forward(pools_in_place) is False
-    assert "case 1 of 6 (windows that tile the image) modified its argument x in place" in (
-        capsys.readouterr().out)
+    printed = capsys.readouterr().out
+    assert "case 1 of 6 (windows that tile the image) modified an argument" in printed
+    assert "it modified its argument x in place" in printed
 
 
 def test_a_non_array_result_is_named(capsys):
     assert check.avg_pool_forward(lambda x, size, stride: "out") is False
-    assert "expected an array, received str 'out'" in capsys.readouterr().out
+    assert "expected an array of numbers, received str 'out'" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,7 +533,7 @@ def make_inputs(rng):
 
 def test_against_passes_equal_functions(capsys):
     assert check.against(lambda x: 2 * x, lambda x: x + x, make_inputs, cases=4, name="double")
-    assert capsys.readouterr().out == "PASSED double: 4 of 4 cases match the reference.\n"
+    assert capsys.readouterr().out.startswith("PASSED double: 4 of 4 cases match the reference.\n")
 
 
 def test_against_reports_the_first_failing_case(capsys):
@@ -274,8 +542,8 @@ def test_against_reports_the_first_failing_case(capsys):
                          case_names=["positive", "a negative"]) is False
     printed = capsys.readouterr().out
     assert "FAILED identity: case 2 of 2 (a negative) differs." in printed
-    assert ("1 of 2 values differ (largest difference 2); the first at index (0,): "
-            "expected -1, received 1") in printed
+    assert "1 of 2 values differ (largest difference 2;" in printed
+    assert "the first at index (0,): expected -1, received 1" in printed
 
 
 def test_against_compares_tuples_by_name(capsys):
@@ -297,7 +565,6 @@ def test_against_is_seeded():
     assert not np.array_equal(drawn[0], drawn[1])
 
 
-
 # --------------------------------------------------------------------------------------------
 # The gradient-check helpers
 # --------------------------------------------------------------------------------------------
@@ -313,10 +580,27 @@ def test_numerical_gradient_of_a_known_function_and_array_restored():
     np.testing.assert_allclose(sample, [3 * 4 * 0.0, 3 * 1 * 4.0], atol=1e-6)
 
 
-def test_numerical_gradient_refuses_an_array_it_cannot_nudge():
-    x = np.zeros((3, 4)).T                 # no flat view of a transpose: reshape would copy
+@pytest.mark.parametrize("dtype", [np.int64, np.float16, np.float32])
+def test_numerical_gradient_refuses_what_it_cannot_nudge(dtype):
+    x = np.array([1, 2], dtype=dtype)
+    # Today's result on an integer array would be [500000, 1500000] for the true [2, 4].
+    with pytest.raises(TypeError, match=f"array must be float64 .*; got {np.dtype(dtype)}"):
+        check.numerical_gradient(lambda: float(np.sum(x.astype(float) ** 2)), x)
+
+
+def test_numerical_gradient_refuses_bad_arguments():
     with pytest.raises(ValueError, match="array must be contiguous"):
-        check.numerical_gradient(lambda: 0.0, x)
+        check.numerical_gradient(lambda: 0.0, np.zeros((3, 4)).T)
+    read_only = np.zeros(3)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="array must be writeable"):
+        check.numerical_gradient(lambda: 0.0, read_only)
+    with pytest.raises(ValueError, match="h must be a positive number; got 0"):
+        check.numerical_gradient(lambda: 0.0, np.zeros(3), h=0)
+    with pytest.raises(TypeError, match="loss must be a function"):
+        check.numerical_gradient(0.0, np.zeros(3))
+    with pytest.raises(TypeError, match="array must be a NumPy array of float64"):
+        check.numerical_gradient(lambda: 0.0, [1.0, 2.0])
 
 
 def test_relative_error():
