@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from . import STYLES, common, op_functions
+from . import STYLES, common, images, op_functions
 
 #: The style layers use unless told otherwise: the tuned engine (notebook 06).
 DEFAULT_STYLE = "fast"
@@ -635,10 +635,9 @@ class Sequential:
         float32 halves the bytes every matrix product moves, and trains about twice as fast;
         finite-difference gradient checks need float64 (the default). Call it before
         training: the optimiser's velocities take the dtype of the parameters they first see.
+        ``dtype`` is checked as everywhere in the package (:func:`pooling_lab.images.float_dtype`).
         """
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"dtype must be a floating dtype (float32 or float64); got {dtype}")
+        dtype = images.float_dtype(dtype)
         for layer in self.layers:
             for name, param in layer.params.items():
                 layer.params[name] = param.astype(dtype)

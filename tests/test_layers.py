@@ -222,8 +222,11 @@ def test_float32_networks_copies_and_the_summary_table():
     assert table[2].startswith("Conv2D(1, 2, (5, 5), stride=1, padding='same', style='strided')")
     assert table[2].endswith("(8, 8, 2)      52")
     assert table[-1].split() == ["total", f"{52 + 57 + 130}"]
-    with pytest.raises(TypeError, match=r"dtype must be a floating dtype .*; got int32"):
+    with pytest.raises(ValueError, match=r"dtype must be numpy.float32 or numpy.float64; "
+                                         r"got <class 'numpy.int32'>"):
         net.astype(np.int32)
+    with pytest.raises(TypeError, match=r"dtype must be .*; got None, which is not a dtype"):
+        net.astype(None)
 
 
 def test_describe_leaves_the_caches_of_the_last_forward_alone():
