@@ -67,7 +67,7 @@ def op_functions(style, op: str):
 
 #: Helper modules, imported on first use so that ``import pooling_lab`` stays quick
 #: (``viz`` pulls in matplotlib): ``pooling_lab.viz`` just works.
-_LAZY_MODULES = ("images", "viz", "check", "layers", "digits", "bench", "demo")
+_LAZY_MODULES = ("images", "viz", "check", "layers", "digits", "bench", "demo", "explore")
 
 
 def __getattr__(name):

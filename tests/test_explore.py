@@ -1,0 +1,374 @@
+"""The explorers draw the package's own results, and show its message when it refuses.
+
+The update functions (``windows_panel``, ``backward_panel``, ``filters_panel``) are called
+with plain dicts of control values over a grid of every kind of setting a teacher can make;
+each panel's drawn array is read back from the figure and compared with what the contract's
+functions return. Styles are cycled through the grid (every style draws many settings), and
+one test per explorer checks that the style control really switches the functions called.
+"""
+
+import base64
+import itertools
+import re
+
+import numpy as np
+import pytest
+
+import pooling_lab
+from pooling_lab import common, explore
+
+RNG = np.random.default_rng(7)
+PHOTO = RNG.random((1, 9, 11, 3))                 # a small "photo": every setting stays cheap
+GRAY = RNG.random((1, 12, 10, 1))
+
+
+def panels(figure) -> dict:
+    """{label: Axes} of an explorer figure (colourbars left out)."""
+    return {ax.get_label(): ax for ax in figure.axes if ax.get_label() != "<colorbar>"}
+
+
+def drawn(ax) -> np.ndarray:
+    """The array an Axes shows with imshow."""
+    return np.asarray(ax.images[0].get_array())
+
+
+def contract_error(call) -> str | None:
+    """The message of the error the contract raises for this call, None if it accepts it."""
+    try:
+        call()
+    except (TypeError, ValueError) as error:
+        return str(error)
+    return None
+
+
+def cycled(settings):
+    """Pair every setting with a style, in turn: (setting, style), ..."""
+    return list(zip(settings, itertools.cycle(pooling_lab.STYLES)))
+
+
+# --------------------------------------------------------------------------------------------
+# windows
+# --------------------------------------------------------------------------------------------
+
+WINDOW_SETTINGS = [
+    dict(op=op, size=size, stride=stride, padding=padding, dilation=dilation,
+         count_include_pad=include)
+    for op in ("max", "avg")
+    for size, stride, padding, dilation in itertools.product(
+        (1, 2, 3), (1, 2, 3), ("valid", "same", 1, 2), (1, 2))
+    for include in ((True,) if op == "max" else (True, False))]
+
+
+@pytest.mark.parametrize("setting, style", cycled(WINDOW_SETTINGS),
+                         ids=lambda value: str(value) if isinstance(value, str) else None)
+def test_windows_draws_the_contract_results_or_its_message(setting, style):
+    controls = {**setting, "style": style}
+    forward, backward = pooling_lab.op_functions(style, setting["op"])
+    options = dict(size=setting["size"], stride=setting["stride"],
+                   padding=setting["padding"], dilation=setting["dilation"])
+    if setting["op"] == "avg":
+        options["count_include_pad"] = setting["count_include_pad"]
+    refused = contract_error(lambda: forward(PHOTO, **options))
+    panel = explore.windows_panel(PHOTO, controls)
+    if refused:
+        assert panel.figure is None and panel.message == refused
+        return
+    assert panel.message is None
+    out, cache = forward(PHOTO, **options)
+    dx = backward(np.ones_like(out), cache)
+    geometry = common.pool_geometry(PHOTO.shape, setting["size"], setting["stride"],
+                                    setting["padding"], setting["dilation"])
+    shown = panels(panel.figure)
+    np.testing.assert_array_equal(drawn(shown["output"]), out[0])
+    np.testing.assert_array_equal(drawn(shown["coverage"]), geometry.coverage_counts())
+    np.testing.assert_array_equal(drawn(shown["dx"]), dx[0].sum(axis=2))
+    # The formula's results are the output size.
+    results = re.findall(r"= (\d+)   with", panel.figure.get_suptitle())
+    assert tuple(map(int, results)) == out.shape[1:3]
+    # Every drawn window: its outline at its origin, spanning the span, and a dot per tap.
+    photo = shown["photo"]
+    drawn_windows = [(i, j) for i, j in explore.DRAWN_WINDOWS
+                     if i < out.shape[1] and j < out.shape[2]]
+    assert len(photo.patches) == len(photo.lines) == len(drawn_windows)
+    for (i, j), outline, dots in zip(drawn_windows, photo.patches, photo.lines):
+        top, left = geometry.window_origin(i, j)
+        assert outline.get_xy() == (left - 0.5, top - 0.5)
+        assert (outline.get_height(), outline.get_width()) == geometry.span
+        taps = geometry.tap_positions(i, j).reshape(-1, 2)
+        np.testing.assert_array_equal(dots.get_xydata(), taps[:, ::-1])   # (x, y) = (col, row)
+
+
+def test_windows_grid_covers_refused_and_accepted_settings():
+    refused = sum(explore.windows_panel(PHOTO, {**setting, "style": "fast"}).figure is None
+                  for setting in WINDOW_SETTINGS[::7])
+    assert 0 < refused < len(WINDOW_SETTINGS[::7])
+
+
+@pytest.mark.parametrize("style", pooling_lab.STYLES)
+def test_windows_calls_the_chosen_style(style, monkeypatch):
+    calls = []
+    module = pooling_lab.STYLES[style]
+    original = module.max_pool_forward
+    monkeypatch.setattr(module, "max_pool_forward",
+                        lambda *args, **kwargs: calls.append(style) or original(*args, **kwargs))
+    explore.windows_panel(PHOTO, {**explore.WINDOWS_DEFAULTS, "style": style})
+    assert calls == [style]
+
+
+def test_windows_padding_more_than_half_the_window_shows_the_contract_message():
+    panel = explore.windows_panel(PHOTO, {**explore.WINDOWS_DEFAULTS, "size": 2, "padding": 2})
+    assert panel.figure is None
+    assert "padding ((2, 2), (2, 2)) is too large for pooling" in panel.message
+    with pytest.raises(ValueError) as error:
+        pooling_lab.fast.max_pool_forward(PHOTO, 2, 2, 2)
+    assert panel.message == str(error.value)
+
+
+def test_windows_larger_than_the_photo_shows_the_contract_message():
+    tiny = PHOTO[:, :6, :6, :]
+    panel = explore.windows_panel(tiny, {**explore.WINDOWS_DEFAULTS, "size": 7})
+    assert panel.figure is None
+    assert "larger than the padded input" in panel.message
+    assert panel.png() is None
+
+
+def test_windows_formula_on_the_default_photo():
+    photo = pooling_lab.images.load("chelsea", size=64)                  # (1, 43, 64, 3)
+    panel = explore.windows_panel(photo, explore.WINDOWS_DEFAULTS)
+    assert panel.figure.get_suptitle().splitlines() == [
+        "OH = (H + pad + pad - span) // stride + 1 = (43 + 0 + 0 - 3) // 2 + 1 = 21   "
+        "with span = dilation·(size-1)+1 = 1·(3-1)+1",
+        "OW = (W + pad + pad - span) // stride + 1 = (64 + 0 + 0 - 3) // 2 + 1 = 31   "
+        "with span = dilation·(size-1)+1 = 1·(3-1)+1"]
+    assert panel.png().startswith(b"\x89PNG")
+
+
+# --------------------------------------------------------------------------------------------
+# backward
+# --------------------------------------------------------------------------------------------
+
+BACKWARD_SETTINGS = [dict(op=op, size=size, stride=stride, padding=padding)
+                     for op, size, stride, padding in itertools.product(
+                         ("max", "avg"), (1, 2, 3, 8), (1, 2, 3), ("valid", "same", 1))]
+
+
+@pytest.mark.parametrize("setting, style", cycled(BACKWARD_SETTINGS),
+                         ids=lambda value: str(value) if isinstance(value, str) else None)
+def test_backward_last_step_is_the_contract_dx(setting, style):
+    grid = explore.BACKWARD_GRID
+    forward, backward = pooling_lab.op_functions(style, setting["op"])
+    x = grid[None, :, :, None]
+    refused = contract_error(lambda: forward(x, setting["size"], setting["stride"],
+                                             setting["padding"]))
+    steps = explore.backward_steps(grid, setting)
+    panel = explore.backward_panel(grid, {**setting, "style": style, "step": steps})
+    if refused:
+        assert panel.figure is None and panel.message == refused and steps == 0
+        return
+    out, cache = forward(x, setting["size"], setting["stride"], setting["padding"])
+    assert steps == out.shape[1] * out.shape[2]
+    dout = explore.default_dout(out.shape[1:3])
+    shown = panels(panel.figure)
+    np.testing.assert_array_equal(drawn(shown["x"]), grid)
+    np.testing.assert_array_equal(drawn(shown["dout"]), dout)
+    np.testing.assert_allclose(drawn(shown["dx so far"]),
+                               backward(dout[None, :, :, None], cache)[0, :, :, 0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("op, style", list(zip(["max", "avg", "max", "avg"], pooling_lab.STYLES)))
+def test_backward_window_shares_add_up_to_dx_step_by_step(op, style):
+    grid = explore.BACKWARD_GRID
+    controls = {**explore.BACKWARD_DEFAULTS, "op": op, "style": style}
+    steps = explore.backward_steps(grid, controls)
+    assert steps == 9                                  # 7x7, size 3, stride 2: 3x3 windows
+    total = np.zeros_like(grid)
+    for step in range(steps + 1):
+        shown = panels(explore.backward_panel(grid, {**controls, "step": step}).figure)
+        share = drawn(shown["window adds"])
+        if step:
+            # What one window sends back sums to its dout (first cell 1, then 2, 3, ...).
+            np.testing.assert_allclose(share.sum(), step)
+        else:
+            assert not share.any()
+        total += share
+        np.testing.assert_allclose(drawn(shown["dx so far"]), total, atol=1e-12)
+    forward, backward = pooling_lab.op_functions(style, op)
+    _, cache = forward(grid[None, :, :, None], 3, 2)
+    dout = explore.default_dout((3, 3))[None, :, :, None]
+    np.testing.assert_allclose(total, backward(dout, cache)[0, :, :, 0], atol=1e-12)
+
+
+def test_backward_step_two_shows_the_tie_and_the_overlap():
+    # Window (0, 1) reads rows 0-2 and columns 2-4: [[2, 0, 4], [9, 9, 3], [1, 1, 0]]. The first
+    # 9, x[1, 2], wins over the tie x[1, 3]; window (0, 0) already sent its dout 1 to x[1, 2].
+    panel = explore.backward_panel(explore.BACKWARD_GRID, {**explore.BACKWARD_DEFAULTS,
+                                                           "step": 2})
+    title = panel.figure.get_suptitle()
+    assert "window (0, 1) · dout 2 goes to its winner x[1, 2] = 9" in title
+    assert "tie with x[1, 3]" in title
+    assert "overlap: dx[1, 2] = 1 from earlier windows + 2 = 3" in title
+    x_panel = panels(panel.figure)["x"]
+    outlines = {(patch.get_xy(), patch.get_edgecolor()[:3], patch.get_linestyle())
+                for patch in x_panel.patches}
+    red, orange = (1.0, 0.0, 0.0), tuple(np.array([0xff, 0x88, 0x00]) / 255)
+    assert ((2 - 0.5, 1 - 0.5), red, "-") in outlines
+    assert ((3 - 0.5, 1 - 0.5), orange, "--") in outlines
+    np.testing.assert_array_equal(drawn(panels(panel.figure)["dx so far"])[1, 2], 3)
+
+
+def test_backward_average_spreads_dout_over_the_window():
+    panel = explore.backward_panel(explore.BACKWARD_GRID, {**explore.BACKWARD_DEFAULTS,
+                                                           "op": "avg", "step": 5})
+    assert "window (1, 1) · dout 5 spread over 9 cells: each += 5 / 9 = 0.556" in \
+        panel.figure.get_suptitle()
+
+
+def test_backward_refusals_show_the_contract_message():
+    grid = explore.BACKWARD_GRID
+    panel = explore.backward_panel(grid, {**explore.BACKWARD_DEFAULTS, "size": 8})
+    assert "larger than the padded input" in panel.message
+    wrong_dout = np.ones((2, 2))
+    panel = explore.backward_panel(grid, explore.BACKWARD_DEFAULTS, dout=wrong_dout)
+    assert panel.message == "dout must have the forward output's shape (1, 3, 3, 1); got (1, 2, 2, 1)"
+
+
+def test_backward_step_out_of_range_is_refused():
+    with pytest.raises(ValueError, match="step must be from 0 to OH \\* OW = 9; got 10"):
+        explore.backward_panel(explore.BACKWARD_GRID, {**explore.BACKWARD_DEFAULTS, "step": 10})
+    with pytest.raises(TypeError, match="step must be an int"):
+        explore.backward_panel(explore.BACKWARD_GRID, {**explore.BACKWARD_DEFAULTS, "step": 1.5})
+
+
+# --------------------------------------------------------------------------------------------
+# filters
+# --------------------------------------------------------------------------------------------
+
+FILTER_SETTINGS = [dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                        dout=dout)
+                   for kernel, stride, padding, dilation, dout in itertools.product(
+                       [*explore.FILTERS.values(), "1 2 3\n-4 0.5 1/4"], (1, 2, 3),
+                       ("valid", "same", 2), (1, 2), explore.DOUT_CHOICES)][::3]
+
+
+@pytest.mark.parametrize("setting, style", cycled(FILTER_SETTINGS),
+                         ids=lambda value: str(value) if isinstance(value, str) else None)
+def test_filters_draws_the_contract_results(setting, style):
+    kernel = explore.parse_kernel(setting["kernel"])
+    forward, backward = pooling_lab.op_functions(style, "conv")
+    out, cache = forward(GRAY, kernel[:, :, None, None], stride=setting["stride"],
+                         padding=setting["padding"], dilation=setting["dilation"])
+    dout = explore.filter_dout(setting["dout"], out)
+    dx, dw, _ = backward(dout, cache)
+    panel = explore.filters_panel(GRAY, {**setting, "style": style})
+    shown = panels(panel.figure)
+    np.testing.assert_array_equal(drawn(shown["kernel"]), kernel)
+    expected_out = np.clip(out[0, :, :, 0], 0, 1) if np.isclose(kernel.sum(), 1) else out[0, :, :, 0]
+    np.testing.assert_array_equal(drawn(shown["output"]), expected_out)
+    np.testing.assert_array_equal(drawn(shown["dx"]), dx[0, :, :, 0])
+    np.testing.assert_array_equal(drawn(shown["dw"]), dw[:, :, 0, 0])
+
+
+def test_filters_dout_choices():
+    out = RNG.normal(size=(1, 4, 5, 1))
+    np.testing.assert_array_equal(explore.filter_dout("ones", out), np.ones_like(out))
+    assert explore.filter_dout("out", out) is not out
+    np.testing.assert_array_equal(explore.filter_dout("out", out), out)
+    np.testing.assert_array_equal(explore.filter_dout("random", out),
+                                  np.random.default_rng(0).normal(size=out.shape))
+    with pytest.raises(ValueError, match="dout must be one of"):
+        explore.filter_dout("zeros", out)
+
+
+def test_parse_kernel_reads_rows_and_fractions():
+    np.testing.assert_array_equal(explore.parse_kernel(" 1, -2 3\n1/4 .5 1e-1 \n"),
+                                  [[1, -2, 3], [0.25, 0.5, 0.1]])
+    np.testing.assert_allclose(explore.parse_kernel(explore.FILTERS["box blur"]),
+                               np.full((3, 3), 1 / 9))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1 2\n3", "kernel rows must have the same length: row 1 has 2 numbers, row 2 has 1"),
+    ("1 two", "kernel row 1: 'two' is not a number"),
+    ("1 1/0", "kernel row 1: '1/0' divides by zero"),
+    ("  \n ", "kernel must hold at least one number"),
+])
+def test_a_bad_kernel_text_shows_its_message(text, message):
+    panel = explore.filters_panel(GRAY, {**explore.FILTERS_DEFAULTS, "kernel": text})
+    assert panel.figure is None and message in panel.message
+
+
+def test_filters_kernel_larger_than_the_photo_shows_the_contract_message():
+    big = "\n".join(["1 " * 11] * 13)                              # 13x11 on a 12x10 photo
+    panel = explore.filters_panel(GRAY, {**explore.FILTERS_DEFAULTS, "kernel": big,
+                                         "padding": "valid"})
+    with pytest.raises(ValueError) as error:
+        pooling_lab.fast.conv_forward(GRAY, np.ones((13, 11, 1, 1)))
+    assert panel.message == str(error.value)
+
+
+# --------------------------------------------------------------------------------------------
+# The widget layer
+# --------------------------------------------------------------------------------------------
+
+def test_windows_explorer_redraws_when_a_control_moves():
+    pytest.importorskip("ipywidgets")
+    explorer = explore.windows_explorer(PHOTO)
+    first = bytes(explorer.picture.value)
+    assert first.startswith(b"\x89PNG")
+    explorer.controls["size"].value = 2
+    assert explorer.picture.value != first and explorer.message.value == ""
+    explorer.controls["padding"].value = 4                          # more than half of 2
+    assert "too large for pooling" in explorer.message.value
+    assert explorer.picture.layout.opacity == "0.3"
+    explorer.controls["padding"].value = "same"
+    assert explorer.message.value == "" and explorer.picture.layout.opacity == "1"
+
+
+def test_an_explorer_output_holds_the_widget_and_its_picture():
+    pytest.importorskip("ipywidgets")
+    explorer = explore.windows_explorer(PHOTO)
+    bundle = explorer._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "image/png",
+                           "application/vnd.jupyter.widget-view+json"}
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == \
+        explorer.view.model_id
+    assert base64.b64decode(bundle["image/png"]) == bytes(explorer.picture.value)
+
+
+def test_backward_explorer_steps_and_follows_the_number_of_windows():
+    pytest.importorskip("ipywidgets")
+    explorer = explore.backward_explorer()
+    step = explorer.controls["step"]
+    assert (step.value, step.max) == (1, 9)
+    before = explorer.picture.value
+    step.value = 2
+    assert explorer.picture.value != before
+    explorer.controls["stride"].value = 1                          # 5x5 windows
+    assert step.max == 25
+
+
+def test_filters_explorer_picks_a_filter_and_types_a_kernel():
+    pytest.importorskip("ipywidgets")
+    explorer = explore.filters_explorer(GRAY)
+    kernel = explorer.controls["kernel"]
+    before = explorer.picture.value
+    choice = explorer.view.children[0].children[0].children[0]     # the filter dropdown
+    choice.value = "laplacian"
+    assert kernel.value == explore.FILTERS["laplacian"]
+    assert explorer.picture.value != before
+    kernel.value = "1 0\n0 -1"
+    assert choice.value == "custom"
+
+
+def test_without_ipywidgets_the_explorer_says_how_to_install_and_shows_a_picture(
+        monkeypatch, capsys):
+    shown = []
+    monkeypatch.setattr(explore, "_widgets", lambda: None)
+    monkeypatch.setattr("IPython.display.display", lambda item: shown.append(item))
+    explore.windows(PHOTO)
+    explore.backward()
+    explore.filters(GRAY)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [explore.INSTALL_HINT] * 3
+    assert "pip install ipywidgets" in explore.INSTALL_HINT
+    assert [item.data[:4] for item in shown] == [b"\x89PNG"] * 3
