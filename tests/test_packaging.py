@@ -47,3 +47,30 @@ def test_runtime_dependencies_are_numpy_matplotlib_and_pillow_only():
     names = {re.match(r"[A-Za-z0-9_.-]+", line).group() for line in project["dependencies"]}
     assert names == {"numpy", "matplotlib", "pillow"}
     assert "jupyter" not in project["optional-dependencies"]["test"]
+
+
+def extra_names(group: str) -> set[str]:
+    """The package names of one optional group of pyproject.toml."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return {re.match(r"[A-Za-z0-9_.-]+", line).group()
+            for line in project["optional-dependencies"][group]}
+
+
+def test_the_course_extra_opens_the_explorers():
+    assert {"jupyterlab", "ipykernel", "ipywidgets"} <= extra_names("course")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "ipywidgets>=8.0" in project["optional-dependencies"]["course"]
+
+
+def test_the_test_extra_holds_what_the_tests_import():
+    # test_explore needs ipywidgets, test_browser JupyterLab and Playwright, test_slides nbconvert.
+    assert {"pytest", "nbval", "ipykernel", "ipywidgets", "jupyterlab", "playwright",
+            "nbconvert"} <= extra_names("test")
+
+
+def test_ci_installs_chromium_and_requires_the_browser_tests_before_the_test_command():
+    script = (ROOT / ".ci" / "run").read_text()
+    install = script.index("apt-get install -y chromium")
+    required = script.index("export POOLING_LAB_BROWSER_TESTS=require")
+    tests = script.index("\npython -m pytest\n")
+    assert script.index("apt-get update") < install < tests and required < tests
