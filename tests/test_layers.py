@@ -656,9 +656,9 @@ def test_show_feature_maps_shares_the_scale_of_a_map_and_its_max_pool(close_figu
     assert conv_image.get_clim() == pool_image.get_clim() == (0.0, conv.max())
     assert conv_image.get_cmap().name.startswith("gray")
     assert signed_image.get_clim() == (-np.abs(signed).max(), np.abs(signed).max())
-    # Pooled 4x4 maps are blown up to 8x8: both panels hold 3 tiles of 8x8 and 2 gaps.
-    assert conv_image.get_array().shape == pool_image.get_array().shape == (8, 3 * 8 + 2)
-    assert axes[2].get_title() == "pool · 4x4 · 3 channels"
+    # Pooled 4x4 maps are blown up to 8x8: both panels are a column of 3 8x8 tiles, 2 gaps.
+    assert conv_image.get_array().shape == pool_image.get_array().shape == (3 * 8 + 2, 8)
+    assert axes[2].get_title() == "pool\n4x4 · 3 channels"
 
 
 def test_show_confusion_prints_every_nonzero_count(close_figures):

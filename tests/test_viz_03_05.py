@@ -1,4 +1,4 @@
-"""Tests for the figures of notebooks 03-05 in ``pooling_lab.viz``."""
+"""Memory, strides and speed in ``pooling_lab.viz``: bytes, taps and timings per style."""
 
 import matplotlib
 
@@ -8,7 +8,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+import pooling_lab  # noqa: E402
 from pooling_lab import viz  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -55,23 +57,74 @@ def test_show_memory_refuses_views():
         viz.show_memory(np.arange(12.0).reshape(3, 4).T)
 
 
-def test_tap_positions():
-    assert viz.tap_positions((5, 5), 2, stride=2, output=(1, 0)) == [(2, 0), (2, 1), (3, 0),
-                                                                      (3, 1)]
-    # Padding 1: the first window starts one pixel above and left of the image.
-    assert viz.tap_positions((5, 5), 3, padding=1)[:3] == [(-1, -1), (-1, 0), (-1, 1)]
-    # Dilation 2 spreads the taps of a 2x2 kernel two pixels apart.
-    assert viz.tap_positions((7, 7), 2, dilation=2, output=(0, 1)) == [(0, 1), (0, 3), (2, 1),
-                                                                        (2, 3)]
-    with pytest.raises(ValueError, match=r"output must lie inside .* \(3, 3\)"):
-        viz.tap_positions((5, 5), 3, output=(3, 0))
+def tap_cells(ax, color):
+    """(row, col) of the cells filled in ``color`` (at the taps' transparency)."""
+    return sorted((int(patch.get_y()), int(patch.get_x())) for patch in ax.patches
+                  if isinstance(patch, Rectangle) and patch.get_alpha() == 0.55
+                  and matplotlib.colors.to_hex(patch.get_facecolor()) == color)
 
 
-def test_show_taps_draws_grid_taps_and_title():
+def test_show_taps_fills_the_geometry_s_tap_positions():
+    geometry = pooling_lab.common.conv_geometry((1, 7, 7, 1), (3, 3, 1, 1), 2, 1, 2)
+    ax = viz.show_taps((7, 7), 3, stride=2, padding=1, dilation=2, outputs=[(0, 0), (1, 2)])
+    for number, (i, j) in enumerate([(0, 0), (1, 2)]):
+        color = matplotlib.colors.to_hex(viz.WINDOW_COLORS[number])
+        expected = sorted(map(tuple, geometry.tap_positions(i, j).reshape(-1, 2).tolist()))
+        assert tap_cells(ax, color) == expected
+    assert tap_cells(ax, matplotlib.colors.to_hex(viz.WINDOW_COLORS[0]))[0] == (-1, -1)
+    with pytest.raises(ValueError, match=r"outputs must lie inside .* \(3, 3\); got \(3, 0\)"):
+        viz.show_taps((7, 7), 3, stride=2, padding=1, dilation=2, outputs=[(3, 0)])
+
+
+def test_show_taps_draws_grid_taps_legend_and_title():
     ax = viz.show_taps((5, 5), 3, stride=2, padding=1, outputs=[(0, 0), (1, 1)])
     # 7x7 padded grid + 9 taps and one outline per window.
     assert len(ax.patches) == 49 + 2 * (9 + 1)
-    padding_cells = [patch for patch in ax.patches
-                     if patch.get_facecolor() == matplotlib.colors.to_rgba("#bbbbbb")]
+    padding_cells = [patch for patch in ax.patches if patch.get_hatch()]
     assert len(padding_cells) == 49 - 25
+    assert [text.get_text() for text in ax.texts] == ["0"] * 24     # the zeros padding holds
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["output (0, 0)", "output (1, 1)", "padding (0)"]
     assert ax.get_title() == "stride 2 · padding 1 · dilation 1\n3x3 kernel: 5x5 -> 3x3"
+    unpadded = viz.show_taps((5, 5), 3)
+    assert [t.get_text() for t in unpadded.get_legend().get_texts()] == ["output (0, 0)",
+                                                                         "output (0, 1)"]
+
+
+def test_plot_by_style_draws_each_style_in_its_colour_with_ticks_at_the_points():
+    fig, ax = plt.subplots()
+    pixels = np.array([256, 1024, 4096])
+    times = {name: pixels * k for k, name in enumerate(pooling_lab.STYLES, start=1)}
+    viz.plot_by_style(ax, pixels, times, xlabels=["16²", "32²", "64²"])
+    assert [line.get_color() for line in ax.lines] == list(viz.STYLE_COLORS.values())
+    assert [line.get_marker() for line in ax.lines] == list(viz.STYLE_MARKERS.values())
+    np.testing.assert_array_equal(ax.lines[2].get_ydata(), pixels * 3)
+    np.testing.assert_array_equal(ax.get_xticks(), pixels)
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["16²", "32²", "64²"]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match=r"values\['naive'\] must have one value per point"):
+        viz.plot_by_style(ax, pixels, {"naive": [1, 2]})
+
+
+def test_dot_plot_draws_one_dot_per_value_with_the_value_printed():
+    ax = viz.dot_plot({"loop": 30.0, "add.at": 4.0, "offsets": 0.35}, xlabel="CPU time (ms)")
+    dots = [line.get_xydata().tolist() for line in ax.lines]
+    assert dots == [[[30.0, 0.0]], [[4.0, 1.0]], [[0.35, 2.0]]]     # first row on top
+    assert [t.get_text() for t in ax.texts] == ["30 ms", "4 ms", "0.35 ms"]
+    assert ax.get_xscale() == "log" and ax.get_ylim() == (2.5, -0.5)
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["loop", "add.at", "offsets"]
+    assert not any(isinstance(patch, Rectangle) for patch in ax.patches)     # no bars
+
+
+def test_dot_plot_groups_series_per_row_in_their_colours():
+    timings = {"size 2": {"naive": 149.0, "stacked": 3.9},
+               "size 3": {"naive": 95.8, "stacked": 8.8}}
+    ax = viz.dot_plot(timings, unit="ms")
+    naive, stacked = ax.lines
+    assert naive.get_color() == viz.STYLE_COLORS["naive"]
+    assert stacked.get_color() == viz.STYLE_COLORS["stacked"]
+    np.testing.assert_allclose(naive.get_xydata(), [[149.0, -0.3], [95.8, 0.7]])
+    np.testing.assert_allclose(stacked.get_xydata(), [[3.9, 0.3], [8.8, 1.3]])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["naive", "stacked"]
+    own = viz.dot_plot(timings, colors={"naive": "#000000"})
+    assert own.lines[0].get_color() == "#000000"

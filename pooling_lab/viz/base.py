@@ -1,0 +1,82 @@
+"""What every figure of the course shares: its colours and three small drawing helpers.
+
+The colours are defined here once, so that a style, a window or a padded cell looks the same in
+every notebook.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+#: One colour per style, from the Okabe-Ito palette (told apart with every common kind of colour
+#: blindness). Notebooks 06 and 07 draw each style in its colour.
+STYLE_COLORS = {"naive": "#D55E00",      # vermillion
+                "stacked": "#0072B2",    # blue
+                "strided": "#009E73",    # bluish green
+                "fast": "#CC79A7"}       # reddish purple
+
+#: One marker per style, so that the styles stay apart in gray print too.
+STYLE_MARKERS = {"naive": "o", "stacked": "s", "strided": "^", "fast": "D"}
+
+#: Colours for window outlines, one per window, in order: bright enough on a photo, dark enough
+#: on a light grid of numbers.
+WINDOW_COLORS = ("#E69F00", "#D1006F", "#0096D6", "#2CA02C", "#7A3EC8", "#8C564B")
+
+#: Padded cells: a light gray with a hatch, so they never pass for image cells.
+PADDING_FACE = "#d9d9d9"
+PADDING_HATCH = "///"
+
+#: Shade convention for numbers on grids: larger is darker (``Greys``: 0 white, 1 black).
+NUMBERS_CMAP = "Greys"
+
+
+def new_axes(ax, figsize=(4, 4)):
+    """Return ``ax``, or the axes of a new figure of ``figsize`` inches when ``ax`` is None."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def ticks_off(ax) -> None:
+    """Hide both axes' ticks: pixel numbers say nothing on an image."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def as_picture(image) -> np.ndarray:
+    """An image ready for ``imshow``: ``(1, H, W, C)``, ``(H, W, C)`` or ``(H, W)`` -> 2-D or RGB.
+
+    Returns
+    -------
+    picture : (H, W) for one channel, (H, W, 3) for three
+    """
+    picture = np.asarray(image)
+    if picture.ndim == 4:
+        if picture.shape[0] != 1:
+            raise ValueError(f"image must be a single image; got a batch of shape {picture.shape}")
+        picture = picture[0]                              # (1, H, W, C) -> (H, W, C)
+    if picture.ndim == 3 and picture.shape[2] == 1:
+        picture = picture[:, :, 0]                        # (H, W, 1) -> (H, W)
+    if picture.ndim not in (2, 3) or (picture.ndim == 3 and picture.shape[2] != 3):
+        raise ValueError(f"image must be (H, W), (H, W, 1), (H, W, 3) or (1, H, W, C); "
+                         f"got shape {np.shape(image)}")
+    return picture
+
+
+def as_map(values, name: str = "values") -> np.ndarray:
+    """A map of one number per pixel: ``(1, H, W, C)``, ``(H, W, C)`` or ``(H, W)`` -> ``(H, W)``.
+
+    Channels are summed (the total each pixel receives, e.g. of a gradient).
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 4:
+        if values.shape[0] != 1:
+            raise ValueError(f"{name} must be a single map; got a batch of shape {values.shape}")
+        values = values[0]                                # (1, H, W, C) -> (H, W, C)
+    if values.ndim == 3:
+        values = values.sum(axis=2)                       # (H, W, C) -> (H, W)
+    if values.ndim != 2:
+        raise ValueError(f"{name} must be (H, W), (H, W, C) or (1, H, W, C); "
+                         f"got shape {values.shape}")
+    return values

@@ -1,0 +1,328 @@
+"""Memory, strides and speed: where array elements live, which pixels a window reads, and how
+long each style takes.
+
+``byte_offsets`` and ``show_memory`` draw notebook 03's picture of strides; ``show_taps`` draws
+notebook 05's taps of a convolution window with stride, padding and dilation; ``plot_by_style``
+and ``dot_plot`` draw the timings of notebooks 02, 06 and 07, each style in its colour of
+:data:`STYLE_COLORS`.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import LogLocator, NullFormatter, NullLocator
+
+from .. import common
+from .base import (PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MARKERS, WINDOW_COLORS,
+                   new_axes)
+
+# --------------------------------------------------------------------------------------------
+# Memory and strides
+# --------------------------------------------------------------------------------------------
+
+def byte_offsets(array) -> np.ndarray:
+    """Where each element of a 2-D array starts, in bytes after element ``[0, 0]``.
+
+    ``offset[i, j] = i * strides[0] + j * strides[1]``: the whole of NumPy's indexing, for
+    any 2-D array or view (a transposed or sliced view has other strides, same memory).
+
+    Parameters
+    ----------
+    array : (rows, cols) ndarray
+
+    Returns
+    -------
+    offsets : (rows, cols) int array
+    """
+    array = np.asarray(array)
+    if array.ndim != 2:
+        raise ValueError(f"array must be 2-D (rows, cols); got shape {array.shape}")
+    rows, cols = np.indices(array.shape)
+    return rows * array.strides[0] + cols * array.strides[1]
+
+
+def show_memory(array, highlight=(), title=None, fmt="{:g}"):
+    """Draw a small 2-D array twice: as the grid we index, and as the line of bytes it lives in.
+
+    Each grid cell shows its value and its byte offset; the memory line below lists the same
+    elements in the order they sit in memory. Highlighted cells (e.g. the taps of one window)
+    are coloured in both drawings, and arrows over the memory line show each jump between
+    them in bytes: that jump is what a stride is.
+
+    Parameters
+    ----------
+    array : (rows, cols) C-contiguous ndarray, small (up to about 6x8)
+    highlight : sequence of (row, col), optional
+        Cells in the order they are visited; consecutive ones are joined by an arrow.
+    title : str, optional
+        Title of the grid; by default its shape and strides.
+    fmt : str
+        Format of each value.
+
+    Returns
+    -------
+    fig, (grid_ax, memory_ax)
+    """
+    array = np.asarray(array)
+    if array.ndim != 2 or not array.flags.c_contiguous:
+        raise ValueError(f"array must be a C-contiguous 2-D array (rows, cols); got shape "
+                         f"{array.shape} with C-contiguous={array.flags.c_contiguous}")
+    rows, cols = array.shape
+    offsets = byte_offsets(array)
+    highlight = [tuple(int(v) for v in cell) for cell in highlight]
+    color = WINDOW_COLORS[0]
+    fig, (grid_ax, memory_ax) = plt.subplots(
+        2, 1, figsize=(max(5.0, 0.62 * array.size + 0.6), 0.75 * rows + 2.6),
+        gridspec_kw={"height_ratios": [rows + 0.8, 2.4]}, layout="constrained")
+
+    for (row, col), value in np.ndenumerate(array):
+        face = color if (row, col) in highlight else "#eeeeee"
+        grid_ax.add_patch(Rectangle((col, row), 1, 1, facecolor=face, edgecolor="gray"))
+        grid_ax.text(col + 0.5, row + 0.42, fmt.format(value), ha="center", va="center",
+                     fontsize=12)
+        grid_ax.text(col + 0.5, row + 0.8, f"byte {offsets[row, col]}", ha="center",
+                     va="center", fontsize=7, color="dimgray")
+    grid_ax.set_xlim(0, cols)
+    grid_ax.set_ylim(rows, 0)                             # row 0 on top, as in print(array)
+    grid_ax.set_aspect("equal")
+    grid_ax.axis("off")
+    grid_ax.set_title(title or f"array · shape {array.shape} · strides {array.strides} bytes")
+
+    itemsize = array.itemsize
+    for index, value in enumerate(array.ravel()):        # C order is memory order
+        cell = divmod(index, cols)
+        face = color if cell in highlight else "#eeeeee"
+        memory_ax.add_patch(Rectangle((index, 0), 1, 1, facecolor=face, edgecolor="gray"))
+        memory_ax.text(index + 0.5, 0.5, fmt.format(value), ha="center", va="center",
+                       fontsize=10)
+        memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", ha="center", va="center",
+                       fontsize=7, color="dimgray")
+    for start, end in zip(highlight, highlight[1:]):
+        first, second = start[0] * cols + start[1], end[0] * cols + end[1]
+        jump = int(offsets[end] - offsets[start])
+        memory_ax.annotate("", xy=(second + 0.5, 1.05), xytext=(first + 0.5, 1.05),
+                           arrowprops={"arrowstyle": "->", "color": "black",
+                                       "connectionstyle": "arc3,rad=-0.45"})
+        memory_ax.text((first + second) / 2 + 0.5, 1.25 + 0.09 * abs(second - first),
+                       f"{jump:+d} B", ha="center", va="bottom", fontsize=8)
+    memory_ax.set_xlim(-0.2, array.size + 0.2)
+    memory_ax.set_ylim(-0.7, 2.6)
+    memory_ax.set_aspect("equal")
+    memory_ax.axis("off")
+    memory_ax.set_title(f"memory · {array.size} elements of {itemsize} bytes, byte offset below",
+                        fontsize=10)
+    return fig, (grid_ax, memory_ax)
+
+
+def _compact(pair):
+    """``(2, 2) -> "2"``, ``((1, 1), (1, 1)) -> "1"``; anything uneven is shown in full."""
+    flat = np.ravel(pair)
+    return str(flat[0]) if (flat == flat[0]).all() else str(pair)
+
+
+def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (0, 1)),
+              ax=None, title=None, legend=True):
+    """Draw the input grid, its padding, and the taps that a few output windows read.
+
+    Image cells are white; padded cells are hatched gray with the 0 they hold. The taps of each
+    listed output (:meth:`common.Geometry.tap_positions`) are filled in its own colour, half
+    transparent, so taps two windows share look mixed; its window's span is outlined with a
+    dashed line. A legend says which colour is which output.
+
+    Parameters
+    ----------
+    in_hw : (H, W) a small input, e.g. (5, 5)
+    kernel, stride, padding, dilation
+        As for the convolution functions.
+    outputs : sequence of (i, j) positions inside the output (OH, OW)
+    ax : matplotlib Axes, optional
+    title : str, optional
+        By default the parameters and the output size.
+    legend : bool
+        Draw the legend under the grid.
+
+    Returns
+    -------
+    ax
+    """
+    kernel = common.as_pair(kernel, "kernel")
+    geometry = common.conv_geometry((1, *in_hw, 1), (*kernel, 1, 1), stride, padding, dilation)
+    for i, j in outputs:
+        if not (0 <= i < geometry.out_hw[0] and 0 <= j < geometry.out_hw[1]):
+            raise ValueError(f"outputs must lie inside the output grid (OH, OW) = "
+                             f"{geometry.out_hw}; got {(i, j)}")
+    (top, bottom), (left, right) = geometry.padding
+    height, width = in_hw
+    ax = new_axes(ax, figsize=(0.45 * (width + left + right) + 0.6,
+                               0.45 * (height + top + bottom) + 1.2))
+    for row in range(-top, height + bottom):
+        for col in range(-left, width + right):
+            if 0 <= row < height and 0 <= col < width:
+                ax.add_patch(Rectangle((col, row), 1, 1, facecolor="white", edgecolor="gray",
+                                       linewidth=0.8))
+            else:
+                ax.add_patch(Rectangle((col, row), 1, 1, facecolor=PADDING_FACE,
+                                       edgecolor="gray", hatch=PADDING_HATCH, linewidth=0.8))
+                ax.text(col + 0.5, row + 0.5, "0", ha="center", va="center", fontsize=7,
+                        color="#404040")
+    handles, tap_alpha = [], 0.55
+    for number, (i, j) in enumerate(outputs):
+        color = WINDOW_COLORS[number % len(WINDOW_COLORS)]
+        taps = geometry.tap_positions(i, j).reshape(-1, 2)       # (KH, KW, 2) -> (KH*KW, 2)
+        for row, col in taps:
+            ax.add_patch(Rectangle((col, row), 1, 1, facecolor=color, alpha=tap_alpha,
+                                   edgecolor="none"))
+        first_row, first_col = geometry.window_origin(i, j)
+        span_h, span_w = geometry.span
+        ax.add_patch(Rectangle((first_col, first_row), span_w, span_h, fill=False,
+                               edgecolor=color, linewidth=2.5, linestyle="--"))
+        handles.append(Patch(facecolor=color, alpha=tap_alpha, edgecolor=color,
+                             linestyle="--", label=f"output ({i}, {j})"))
+    if legend:
+        if geometry.is_padded:
+            handles.append(Patch(facecolor=PADDING_FACE, hatch=PADDING_HATCH, edgecolor="gray",
+                                 label="padding (0)"))
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                  ncol=len(handles), fontsize=8, frameon=False, handlelength=1.2,
+                  columnspacing=1.0)
+    ax.set_xlim(-left - 0.1, width + right + 0.1)
+    ax.set_ylim(height + bottom + 0.1, -top - 0.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title is None:
+        title = (f"stride {_compact(geometry.stride)} · padding {_compact(geometry.padding)}"
+                 f" · dilation {_compact(geometry.dilation)}\n{kernel[0]}x{kernel[1]} kernel: "
+                 f"{height}x{width} -> {geometry.out_hw[0]}x{geometry.out_hw[1]}")
+    ax.set_title(title, fontsize=10)
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# Speed: timings per style
+# --------------------------------------------------------------------------------------------
+
+#: Colours for timing series that are not styles (e.g. notebook 02's "slice per position").
+OTHER_COLORS = ("#000000", "#E69F00", "#56B4E9", "#999999")
+
+
+def _series_colors(names, colors):
+    """One colour per series: ``colors[name]``, else the style's colour, else the next other."""
+    colors = dict(colors or {})
+    others = iter(OTHER_COLORS * len(names))
+    return {name: colors.get(name, STYLE_COLORS.get(name)) or next(others) for name in names}
+
+
+def _log_ticks(axis) -> None:
+    """Label a log axis at 1, 2 and 5 times each power of ten, as plain numbers."""
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_locator(NullLocator())
+    axis.set_minor_formatter(NullFormatter())
+
+
+def plot_by_style(ax, x, values, xlabels=None, log=True):
+    """Draw one line per style (timings against input size), each in its style's colour.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    x : (P,) the measured points, e.g. pixels per image
+    values : dict {style name: (P,) values}
+        Names in :data:`STYLE_COLORS` get their colour and marker; others the next of
+        :data:`OTHER_COLORS`.
+    xlabels : sequence of P str, optional
+        Tick labels, one per measured point (e.g. ``"64²"``); ticks sit at the measured points
+        only, so every point can be read off the axis.
+    log : bool
+        Log scale on both axes (a line of slope 1 then means time proportional to ``x``).
+
+    Returns
+    -------
+    ax
+    """
+    x = np.asarray(x, dtype=float)
+    colors = _series_colors(list(values), None)
+    for name, series in values.items():
+        series = np.asarray(series, dtype=float)
+        if series.shape != x.shape:
+            raise ValueError(f"values[{name!r}] must have one value per point of x "
+                             f"({x.size}); got shape {series.shape}")
+        ax.plot(x, series, marker=STYLE_MARKERS.get(name, "o"), color=colors[name], label=name)
+    if log:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        _log_ticks(ax.yaxis)
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticks(x, xlabels if xlabels is not None else [f"{value:g}" for value in x])
+    ax.grid(True, which="major", alpha=0.3)
+    return ax
+
+
+def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=None, log=True,
+             fmt="{:.3g}"):
+    """Draw measurements as dots on a (log) axis, one row per case, the value beside each dot.
+
+    Bars on a log axis mislead (a bar's length depends on where the axis starts); a dot marks
+    the value alone, and on a log axis equal gaps mean equal ratios.
+
+    Parameters
+    ----------
+    values : dict {row label: value} or {row label: {series label: value}}
+        One dot per value; several series share a row, side by side, with a legend.
+    ax : matplotlib Axes, optional
+    title : str, optional
+    unit : str
+        Printed after each value.
+    xlabel : str
+    colors : dict {series label: colour}, optional
+        By default a style's name gets its colour of :data:`STYLE_COLORS` (a row label too, for
+        one series per row), anything else the next of :data:`OTHER_COLORS`.
+    log : bool
+    fmt : str
+        Format of the printed values.
+
+    Returns
+    -------
+    ax
+    """
+    rows = list(values)
+    nested = all(isinstance(values[row], dict) for row in rows)
+    table = {row: (values[row] if nested else {row: values[row]}) for row in rows}
+    series = list(dict.fromkeys(name for row in rows for name in table[row]))
+    palette = _series_colors(series, colors)
+    ax = new_axes(ax, figsize=(7, 0.55 * len(rows) * max(1, len(series) / 2) + 1.2))
+    # Series side by side in a row: offsets of up to +-0.3 of a row around its centre.
+    offsets = np.linspace(-0.3, 0.3, len(series)) if nested and len(series) > 1 else [0.0]
+    every_value = []
+    for number, name in enumerate(series):
+        offset = offsets[number] if nested else 0.0
+        points = [(row_number + offset, table[row][name]) for row_number, row in enumerate(rows)
+                  if name in table[row]]
+        y, x = (np.array(column, dtype=float) for column in zip(*points))
+        ax.plot(x, y, "o", markersize=8, color=palette[name], linestyle="none",
+                label=name if nested else None)
+        for value, height in zip(x, y):
+            ax.annotate(f"{fmt.format(value)} {unit}", (value, height),
+                        xytext=(7, 0), textcoords="offset points", va="center", fontsize=8)
+        every_value.extend(x)
+    ax.set_yticks(np.arange(len(rows)), rows)
+    ax.set_ylim(len(rows) - 0.5, -0.5)                    # first row on top
+    low, high = min(every_value), max(every_value)
+    if log:
+        ax.set_xscale("log")
+        _log_ticks(ax.xaxis)
+        ax.set_xlim(low / 1.6, high * 3.5)                # room for the printed values
+    else:
+        ax.set_xlim(0, high * 1.3)
+    ax.set_xlabel(xlabel + (" · log scale" if log else ""))
+    ax.grid(True, which="major", alpha=0.3)              # a line through every row, too
+    ax.set_axisbelow(True)
+    if nested and len(series) > 1:
+        # Outside the axes, on the right: a legend inside would hide dots or values.
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax

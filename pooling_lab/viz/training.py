@@ -1,0 +1,216 @@
+"""Training figures of the capstone (notebook 07): learning curves, learned filters, feature
+maps layer by layer, and the confusion matrix.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .base import as_picture, new_axes, ticks_off
+from .gradients import symmetric_limit
+from .windows import show_image
+
+
+def show_training(histories, title=None):
+    """Draw training curves: the training loss and the test accuracy, epoch by epoch.
+
+    Parameters
+    ----------
+    histories : dict {label: history}
+        Each ``history`` is what ``Sequential.fit`` returns: lists ``"loss"`` and
+        ``"test_accuracy"``, one entry per epoch.
+    title : str, optional
+
+    Returns
+    -------
+    fig, axes : the figure and its two Axes (loss, accuracy)
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    for label, history in histories.items():
+        epochs = np.arange(1, len(history["loss"]) + 1)
+        axes[0].plot(epochs, history["loss"], marker="o", markersize=3, label=label)
+        axes[1].plot(epochs, 100 * np.asarray(history["test_accuracy"]), marker="o",
+                     markersize=3, label=label)
+    axes[0].set_yscale("log")                  # the loss falls by orders of magnitude
+    axes[0].set(xlabel="epoch", ylabel="mean loss", title="training loss · log scale")
+    axes[1].set(xlabel="epoch", ylabel="%", title="test accuracy")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    return fig, axes
+
+
+def show_filters(w, ncols=8, title=None, panel_size=0.9):
+    """Draw the kernels of a convolution that reads one-channel images, one panel each.
+
+    All kernels share one colour scale (``RdBu_r``, symmetric around zero), so strong and
+    weak filters can be compared: red weights add up bright pixels, blue ones subtract them.
+
+    Parameters
+    ----------
+    w : (KH, KW, 1, C_out) array
+    ncols : int
+        Panels per row.
+    title : str, optional
+    panel_size : float
+        Width of a panel in inches.
+
+    Returns
+    -------
+    fig, axes : the figure and a flat array of its Axes
+    """
+    w = np.asarray(w, dtype=float)
+    if w.ndim != 4 or w.shape[2] != 1:
+        raise ValueError(f"w must have shape (KH, KW, 1, C_out), the weights of a layer "
+                         f"reading one channel; got shape {w.shape}")
+    count = w.shape[3]
+    nrows = -(-count // ncols)                            # ceiling division
+    limit = symmetric_limit(w)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols + 0.9,
+                                                    panel_size * nrows + 0.5),
+                             layout="constrained", squeeze=False)
+    axes = axes.ravel()
+    for k, ax in enumerate(axes):
+        if k >= count:
+            ax.set_visible(False)
+            continue
+        shown = ax.imshow(w[:, :, 0, k], cmap="RdBu_r", vmin=-limit, vmax=limit,
+                          interpolation="nearest")
+        ax.set_title(f"filter {k}", fontsize=9)
+        ticks_off(ax)
+    fig.colorbar(shown, ax=axes, shrink=0.8, label="weight")
+    if title:
+        fig.suptitle(title)
+    return fig, axes
+
+
+def tile_maps(maps, ncols=16, gap=1) -> np.ndarray:
+    """Lay the channels of feature maps out in a grid, for one ``imshow``.
+
+    Parameters
+    ----------
+    maps : (H, W, C) array
+    ncols : int
+        Maps per row of the grid; channel ``c`` goes to row ``c // ncols``, column
+        ``c % ncols``.
+    gap : int
+        Pixels of NaN between neighbours (drawn in the colour map's "bad" colour).
+
+    Returns
+    -------
+    tiles : (rows*(H+gap) - gap, ncols*(W+gap) - gap) float array, rows = ceil(C / ncols)
+    """
+    maps = np.asarray(maps, dtype=float)
+    height, width, channels = maps.shape
+    rows = -(-channels // ncols)                          # ceiling division
+    tiles = np.full((rows * (height + gap) - gap, ncols * (width + gap) - gap), np.nan)
+    for channel in range(channels):
+        top = (channel // ncols) * (height + gap)
+        left = (channel % ncols) * (width + gap)
+        tiles[top:top + height, left:left + width] = maps[:, :, channel]
+    return tiles
+
+
+def show_feature_maps(image, stages, title=None, rows=4, width=11.0):
+    """Draw what the layers of a network make of one image: the input, then one block of maps
+    per stage, side by side.
+
+    Each stage's channels are tiled ``rows`` to a column block (channel 0 top left, then along
+    the row: 16 channels make 4x4 tiles, 32 make 4 rows of 8), with white gaps between tiles.
+    Every map is blown up to the size of the largest (each pixel a block), so one tile has one
+    size in every panel and a pooled map looks blockier, not smaller. Non-negative maps (after a
+    ReLU or a pool) are gray, black at 0 and white at the panel's largest value, so a max pool's
+    panel has the same scale as the panel it pools; maps with negative values are drawn with
+    ``RdBu_r``, symmetric around zero.
+
+    Parameters
+    ----------
+    image : (H, W), (H, W, 1) or (1, H, W, 1)
+        The input, drawn on the left.
+    stages : sequence of (name, maps)
+        ``maps`` is ``(OH, OW, C)`` or ``(1, OH, OW, C)``; the largest ``OH`` must be a
+        multiple of every stage's ``OH`` (halving by pooling is).
+    title : str, optional
+    rows : int
+        Rows of tiles per stage (fewer when a stage has fewer channels).
+    width : float
+        Width of the figure in inches.
+
+    Returns
+    -------
+    fig, axes : the figure, and its Axes: the input's, then one per stage
+    """
+    stages = [(name, np.asarray(maps, dtype=float)) for name, maps in stages]
+    stages = [(name, maps[0] if maps.ndim == 4 else maps) for name, maps in stages]
+    largest = max(maps.shape[0] for _, maps in stages)
+    strips = []
+    for _, maps in stages:
+        block = largest // maps.shape[0]
+        # (OH, OW, C) -> (largest, largest * OW / OH, C): each pixel a block x block square.
+        blown_up = maps.repeat(block, axis=0).repeat(block, axis=1)
+        tile_rows = min(rows, maps.shape[2])
+        strips.append(tile_maps(blown_up, ncols=-(-maps.shape[2] // tile_rows)))
+    tallest = max(strip.shape[0] for strip in strips)
+    image_height, image_width = as_picture(image).shape[:2]
+    # The input as tall as the tallest block; the blocks share one pixel scale.
+    ratios = [tallest * image_width / image_height] + [strip.shape[1] for strip in strips]
+    height = width * tallest / sum(ratios) + 0.9 + (0.35 if title else 0)
+    fig, axes = plt.subplots(1, len(ratios), figsize=(width, height), layout="constrained",
+                             gridspec_kw={"width_ratios": ratios})
+    show_image(image, ax=axes[0], title="input")
+    for ax, (name, maps), strip in zip(axes[1:], stages, strips):
+        if np.nanmin(strip) < 0:
+            limit = symmetric_limit(maps)
+            cmap, low, high = "RdBu_r", -limit, limit
+        else:
+            cmap, low, high = "gray", 0.0, max(float(np.nanmax(strip)), 1e-12)
+        # The NaN gaps between tiles are drawn white, the colour of the figure.
+        ax.imshow(strip, cmap=matplotlib.colormaps[cmap].with_extremes(bad="white"),
+                  vmin=low, vmax=high, interpolation="nearest")
+        ax.set_title(f"{name}\n{maps.shape[0]}x{maps.shape[1]} · {maps.shape[2]} channels",
+                     fontsize=9)
+        ticks_off(ax)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    return fig, list(axes)
+
+
+def show_confusion(counts, ax=None, title=None):
+    """Draw a confusion matrix: counts with ``viridis``, the number in every non-zero cell.
+
+    Parameters
+    ----------
+    counts : (K, K) int array
+        ``counts[t, p]``: examples of true class ``t`` predicted as ``p``.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    ax
+    """
+    counts = np.asarray(counts)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise ValueError(f"counts must be a square (K, K) array; got shape {counts.shape}")
+    ax = new_axes(ax, figsize=(5, 4.2))
+    shown = ax.imshow(counts, cmap="viridis", vmin=0, vmax=max(int(counts.max()), 1))
+    ax.figure.colorbar(shown, ax=ax, shrink=0.8, label="digits")
+    for (true, predicted), count in np.ndenumerate(counts):
+        if count:
+            # viridis is dark below about 60 % of its range: white text there, black above.
+            color = "black" if count > 0.6 * counts.max() else "white"
+            ax.text(predicted, true, str(count), ha="center", va="center", color=color,
+                    fontsize=9)
+    classes = np.arange(counts.shape[0])
+    ax.set_xticks(classes)
+    ax.set_yticks(classes)
+    ax.set(xlabel="predicted", ylabel="true")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,505 @@
+"""Images and windows: photos, small grids of numbers, pooling windows drawn over them, and the
+sliding-window animation.
+
+Coordinates follow ``imshow``: the centre of pixel ``(row, col)`` is the point ``(col, row)``,
+so a pixel's edges lie half a unit away. Padded cells have negative rows and columns (before the
+image) or rows and columns past its last one (after it), as in
+:meth:`common.Geometry.window_origin`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+from PIL import Image
+
+from .. import common, op_functions
+from .base import (NUMBERS_CMAP, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS, as_picture,
+                   new_axes, ticks_off)
+from .gradients import gradient_colors, symmetric_limit
+
+# --------------------------------------------------------------------------------------------
+# Images
+# --------------------------------------------------------------------------------------------
+
+
+def show_image(image, ax=None, title=None):
+    """Draw one image, gray if it has one channel, with its ticks off.
+
+    Parameters
+    ----------
+    image : (H, W), (H, W, C) or (1, H, W, C), values in [0, 1]
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    ax : the Axes drawn into
+    """
+    ax = new_axes(ax)
+    picture = as_picture(image)
+    # Clip: pooled or filtered images can leave [0, 1] by rounding, and imshow would warn.
+    ax.imshow(np.clip(picture, 0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    if title:
+        ax.set_title(title)
+    ticks_off(ax)
+    return ax
+
+
+def image_grid(images, titles=None, ncols=None, panel_size=3.0):
+    """Draw several images side by side, each with its title.
+
+    Parameters
+    ----------
+    images : sequence of (H, W), (H, W, C) or (1, H, W, C) arrays
+        They may differ in size (a photo and its pooled versions): each panel keeps its own
+        pixel scale, so a pooled image looks blockier, not smaller.
+    titles : sequence of str, optional, one per image
+    ncols : int, optional
+        Panels per row; all in one row by default.
+    panel_size : float
+        Width of a panel in inches; its height follows the tallest image's aspect ratio.
+
+    Returns
+    -------
+    fig, axes : the figure and a flat array of its Axes (unused panels are hidden)
+    """
+    images = list(images)
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles must have one entry per image ({len(images)}); "
+                         f"got {len(titles)}")
+    ncols = len(images) if ncols is None else ncols
+    nrows = -(-len(images) // ncols)                      # ceiling division
+    tallest = max(as_picture(image).shape[0] / as_picture(image).shape[1] for image in images)
+    row_height = panel_size * tallest + (0.35 if titles is not None else 0.1)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, row_height * nrows),
+                             layout="constrained", squeeze=False)
+    axes = axes.ravel()
+    for index, ax in enumerate(axes):
+        if index < len(images):
+            show_image(images[index], ax=ax, title=None if titles is None else titles[index])
+        else:
+            ax.set_visible(False)
+    return fig, axes
+
+
+def add_zoom_inset(ax, rows, cols, bounds=(0.56, 0.56, 0.42, 0.42), color="#E69F00"):
+    """Magnify part of the image drawn in ``ax`` in an inset, joined to it by lines.
+
+    A detail a few pixels wide (the frame that "same" padding leaves at a border) is invisible
+    at display size; the inset shows it blown up, with the same colours.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes holding one image (from :func:`show_image`, ``show_gradient``, ...)
+    rows, cols : (start, stop)
+        The part of the image to magnify, in pixels (stop excluded).
+    bounds : (x, y, width, height)
+        Where the inset sits, as fractions of ``ax`` (default: the top-right corner).
+    color : str
+        Colour of the inset's frame and of the box marking the magnified part.
+
+    Returns
+    -------
+    inset : the inset's Axes; it holds ``image[rows, cols]``
+    """
+    images = ax.get_images()
+    if not images:
+        raise ValueError("ax must already hold an image to magnify; it holds none")
+    source = images[0]
+    data = np.asarray(source.get_array())
+    (top, bottom), (left, right) = rows, cols
+    if not (0 <= top < bottom <= data.shape[0] and 0 <= left < right <= data.shape[1]):
+        raise ValueError(f"rows {rows} and cols {cols} must be (start, stop) ranges inside the "
+                         f"image of shape {data.shape[:2]}")
+    inset = ax.inset_axes(bounds)
+    # extent keeps the image's pixel coordinates, so the zoom lines meet the right box.
+    inset.imshow(data[top:bottom, left:right], cmap=source.get_cmap(), norm=source.norm,
+                 interpolation="nearest",
+                 extent=(left - 0.5, right - 0.5, bottom - 0.5, top - 0.5))
+    ticks_off(inset)
+    for spine in inset.spines.values():
+        spine.set_edgecolor(color)
+        spine.set_linewidth(2)
+    ax.indicate_inset_zoom(inset, edgecolor=color, alpha=1.0, linewidth=1.5)
+    return inset
+
+
+# --------------------------------------------------------------------------------------------
+# Windows drawn over an image or a grid
+# --------------------------------------------------------------------------------------------
+
+def window_boxes(image_hw, size, stride=None, padding="valid", windows=((0, 0), (0, 1), (1, 0)),
+                 dilation=1):
+    """Where pooling windows lie, in the image's pixel coordinates.
+
+    Parameters
+    ----------
+    image_hw : (H, W)
+    size, stride, padding, dilation
+        As for the pooling functions (``stride=None`` means ``stride = size``).
+    windows : sequence of (i, j) output positions, or "all"
+        Positions outside the output ``(OH, OW)`` are skipped.
+
+    Returns
+    -------
+    boxes : list of (i, j, top, left, height, width)
+        ``(top, left)`` is :meth:`common.Geometry.window_origin`, negative for a window that
+        starts in the padding; ``(height, width)`` is the window's span.
+    """
+    geometry = common.pool_geometry((1, *image_hw, 1), size, stride, padding, dilation)
+    oh, ow = geometry.out_hw
+    if isinstance(windows, str) and windows == "all":
+        windows = [(i, j) for i in range(oh) for j in range(ow)]
+    return [(i, j, *geometry.window_origin(i, j), *geometry.span)
+            for i, j in windows if 0 <= i < oh and 0 <= j < ow]
+
+
+def draw_windows(ax, image_hw, size, stride=None, padding="valid",
+                 windows=((0, 0), (0, 1), (1, 0)), linewidth=2.0, fill_alpha=0.35, dilation=1,
+                 inset=0.0):
+    """Outline some pooling windows over an image or grid already drawn in ``ax``.
+
+    One rectangle per window, in the colours of :data:`WINDOW_COLORS` (window ``k`` of the list
+    in colour ``k``), filled at ``fill_alpha`` so that overlaps show as mixed tints;
+    ``windows="all"`` draws every window as an outline in one colour. Windows that start in the
+    padding stick out of the image; the axes are widened to show them.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes holding an image of shape (H, W) or (H, W, C)
+    image_hw : (H, W)
+    size, stride, padding, windows, dilation
+        As for :func:`window_boxes`.
+    linewidth : float
+    fill_alpha : float
+        Opacity of each window's fill (0 for outlines only, best on a grid of numbers).
+    inset : float
+        Pixels to shrink each outline by on every side, so that windows that touch each other
+        keep both their borders visible (0.1 is enough).
+
+    Returns
+    -------
+    ax
+    """
+    boxes = window_boxes(image_hw, size, stride, padding, windows, dilation)
+    every_window = isinstance(windows, str)
+    for number, (_, _, top, left, height, width) in enumerate(boxes):
+        color = WINDOW_COLORS[0] if every_window else WINDOW_COLORS[number % len(WINDOW_COLORS)]
+        face = "none" if every_window else matplotlib.colors.to_rgba(color, fill_alpha)
+        # clip_on=False keeps the half of an edge line that falls outside the axes.
+        ax.add_patch(Rectangle((left - 0.5 + inset, top - 0.5 + inset), width - 2 * inset,
+                               height - 2 * inset, facecolor=face, edgecolor=color,
+                               linewidth=linewidth, clip_on=False))
+    if boxes:
+        height, width = image_hw
+        x_low, x_high = sorted(ax.get_xlim())
+        y_high, y_low = sorted(ax.get_ylim(), reverse=True)
+        lowest_top = min(min(box[2] for box in boxes) - 0.5, y_low)
+        lowest_left = min(min(box[3] for box in boxes) - 0.5, x_low)
+        highest_bottom = max(max(box[2] + box[4] for box in boxes) - 0.5, y_high)
+        highest_right = max(max(box[3] + box[5] for box in boxes) - 0.5, x_high)
+        # Image axes run top to bottom, so the y limits are (bottom, top).
+        ax.set_xlim(min(lowest_left, -0.5), max(highest_right, width - 0.5))
+        ax.set_ylim(max(highest_bottom, height - 0.5), min(lowest_top, -0.5))
+    return ax
+
+
+def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
+    """Frame grid cells, cell ``k`` in ``colors[k]``: link each output to its window's colour.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes holding a grid drawn with :func:`show_numbers` or ``imshow``
+    cells : sequence of (row, col)
+    colors : sequence of colours, cycled; by default :data:`WINDOW_COLORS`, the colours
+        :func:`draw_windows` gives the windows in the same order
+    linewidth : float
+    inset : float
+        Pixels to shrink each frame by on every side, so neighbouring frames do not overlap.
+
+    Returns
+    -------
+    ax
+    """
+    for number, (row, col) in enumerate(cells):
+        ax.add_patch(Rectangle((col - 0.5 + inset, row - 0.5 + inset), 1 - 2 * inset,
+                               1 - 2 * inset, fill=False, linewidth=linewidth,
+                               edgecolor=colors[number % len(colors)], clip_on=False))
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# Small grids with their numbers
+# --------------------------------------------------------------------------------------------
+
+def _resolve_grid_padding(padding, shape):
+    """``padding`` as ``((top, bottom), (left, right))``; strings are refused (no window here)."""
+    if isinstance(padding, str):
+        raise ValueError(f'padding must be an int, a pair (ph, pw) or ((top, bottom), '
+                         f'(left, right)) here; got {padding!r} (for "same", pass the '
+                         f'geometry\'s padding, e.g. common.pool_geometry(...).padding)')
+    return common.resolve_padding(padding, shape, (1, 1), (1, 1), (1, 1))
+
+
+def _luminance(rgba) -> float:
+    """How light a colour looks, 0 (black) to 1 (white)."""
+    red, green, blue = rgba[:3]
+    return 0.299 * red + 0.587 * green + 0.114 * blue
+
+
+def _default_limits(values, cmap, true_levels):
+    """Colour limits when none are given: see :func:`show_numbers`."""
+    if true_levels:
+        return (0.0, 255.0)
+    if cmap == "RdBu_r":
+        limit = symmetric_limit(values)
+        return (-limit, limit)
+    finite = values[np.isfinite(values)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    return (low - 1, high + 1) if low == high else (low, high)
+
+
+def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, limits=None,
+                 highlight=None, fontsize=11, padding=0, pad_value=0.0):
+    """Draw a small 2-D array as shaded cells with each value printed in its cell.
+
+    The course's shade convention for numbers on grids: **larger is darker** (``Greys``, the
+    default). Counts use ``viridis``; gradients use ``cmap="gradient"``, which picks the map as
+    :func:`gradient_colors` does (``RdBu_r`` for both signs, ``Reds`` when none is negative).
+
+    Parameters
+    ----------
+    values : (rows, cols) array, e.g. a 4x4 or 6x6 example (NaN cells are left blank)
+        A ``uint8`` array is drawn on its true scale, 0 to 255, so 252 and 255 look alike
+        (as on the photo) instead of being stretched to white and black.
+    ax : matplotlib Axes, optional
+    title : str, optional
+    fmt : str
+        Format of each number, e.g. ``"{:.2f}"``.
+    cmap : str
+        ``"Greys"`` (default), ``"gradient"``, ``"viridis"`` for counts, or any colour map.
+    limits : (low, high), optional
+        Colour limits; by default the values' range (symmetric for ``RdBu_r``, 0 to 255 for
+        ``uint8``). With ``"gradient"``, the colours reach full strength at
+        ``max(|low|, |high|)`` (default: the largest ``|value|``), from white at zero.
+    highlight : sequence of (row, col), optional
+        Cells to outline in red, e.g. the winners of a max pool.
+    fontsize : float
+    padding : int, (ph, pw) or ((top, bottom), (left, right))
+        Padded cells to draw around the grid: hatched gray, with ``pad_value`` printed in them,
+        so a student can count them. Rows and columns of the image keep their numbers (padded
+        ones are negative or past the end), so :func:`draw_windows` lines up with them.
+    pad_value : float
+        What the padding holds: 0 for average pool and convolution, ``-np.inf`` for max pool.
+
+    Returns
+    -------
+    ax
+    """
+    raw = np.asarray(values)
+    if raw.ndim != 2:
+        raise ValueError(f"values must be a 2-D (rows, cols) array; got shape {raw.shape}")
+    values = raw.astype(float)
+    (top, bottom), (left, right) = _resolve_grid_padding(padding, values.shape)
+    rows, cols = values.shape
+    ax = new_axes(ax, figsize=(0.5 * (cols + left + right) + 0.6,
+                               0.5 * (rows + top + bottom) + 0.6))
+    if cmap == "gradient":
+        # Here limits only set the magnitude the colours reach; the values' signs pick the map.
+        limit = None if limits is None else max(abs(limits[0]), abs(limits[1]))
+        cmap, limits = gradient_colors(values, limit)
+    low, high = limits if limits is not None else _default_limits(values, cmap,
+                                                                  raw.dtype == np.uint8)
+    if not low < high:
+        raise ValueError(f"limits must be (low, high) with low < high; got {limits!r}")
+    colormap = matplotlib.colormaps[cmap]
+    # Soften the dark end(s) of the map (a quarter of the range beyond the limit) so that no
+    # number sits on black; a white end stays white, so 0 on a gradient map is white.
+    spread = high - low
+    vmin = low - (0.25 * spread if _luminance(colormap(0.0)) < 0.9 else 0.0)
+    vmax = high + (0.25 * spread if _luminance(colormap(1.0)) < 0.9 else 0.0)
+    padded = np.pad(values, ((top, bottom), (left, right)), constant_values=np.nan)
+    ax.imshow(padded, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
+              extent=(-left - 0.5, cols + right - 0.5, rows + bottom - 0.5, -top - 0.5))
+    for (row, col), value in np.ndenumerate(values):
+        if np.isnan(value):
+            continue
+        shade = np.clip((value - vmin) / (vmax - vmin), 0, 1)
+        text_color = "black" if _luminance(colormap(shade)) > 0.5 else "white"
+        ax.text(col, row, fmt.format(value), ha="center", va="center", color=text_color,
+                fontsize=fontsize)
+    for row in range(-top, rows + bottom):
+        for col in range(-left, cols + right):
+            if 0 <= row < rows and 0 <= col < cols:
+                continue
+            ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=PADDING_FACE,
+                                   edgecolor="#8c8c8c", hatch=PADDING_HATCH, linewidth=0))
+            ax.text(col, row, fmt.format(pad_value), ha="center", va="center",
+                    color="#404040", fontsize=fontsize - 1, style="italic",
+                    bbox={"facecolor": PADDING_FACE, "edgecolor": "none", "pad": 1})
+    for row, col in (highlight or ()):
+        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red",
+                               linewidth=2.5, clip_on=False))
+    # Thin white lines between cells; a dark frame around the image when it is padded.
+    ax.hlines(np.arange(-top + 1, rows + bottom) - 0.5, -left - 0.5, cols + right - 0.5,
+              color="white", linewidth=1.5)
+    ax.vlines(np.arange(-left + 1, cols + right) - 0.5, -top - 0.5, rows + bottom - 0.5,
+              color="white", linewidth=1.5)
+    if top or bottom or left or right:
+        ax.add_patch(Rectangle((-0.5, -0.5), cols, rows, fill=False, edgecolor="black",
+                               linewidth=1.5))
+    ticks_off(ax)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# Animation: a window sliding forward, the gradient flowing back
+# --------------------------------------------------------------------------------------------
+
+def sliding_window_frames(grid, size, stride, kind="max", dout=None):
+    """The states of the sliding-window animation, computed with the naive style.
+
+    Parameters
+    ----------
+    grid : (H, W) input
+    size, stride : int
+    kind : "max" or "avg"
+    dout : (OH, OW) upstream gradient, optional (1, 2, 3, ... by default)
+
+    Returns
+    -------
+    out : (OH, OW) the full forward output
+    dout : (OH, OW)
+    steps : list of (i, j, dx_so_far) with dx_so_far (H, W)
+        After backward step ``(i, j)``, the gradient from windows ``(0, 0) .. (i, j)``
+        (row-major) added up: pixels covered by several windows collect several shares.
+    """
+    if kind not in ("max", "avg"):
+        raise ValueError(f'kind must be "max" or "avg"; got {kind!r}')
+    forward, backward = op_functions("naive", kind)
+    grid = np.asarray(grid, dtype=float)
+    out, cache = forward(grid[None, :, :, None], size, stride)   # (H, W) -> (1, H, W, 1)
+    out = out[0, :, :, 0]                                        # -> (OH, OW)
+    if dout is None:
+        dout = np.arange(1, out.size + 1, dtype=float).reshape(out.shape)
+    dout = np.asarray(dout, dtype=float)
+    steps, dx_so_far = [], np.zeros_like(grid)
+    for i, j in np.ndindex(out.shape):
+        # The gradient of window (i, j) alone: backward of a dout that is zero elsewhere.
+        one_window = np.zeros_like(dout)
+        one_window[i, j] = dout[i, j]
+        dx_so_far = dx_so_far + backward(one_window[None, :, :, None], cache)[0, :, :, 0]
+        steps.append((i, j, dx_so_far))
+    return out, dout, steps
+
+
+def frame_durations(steps: int, fps: float, pause: float) -> list[int]:
+    """Milliseconds per frame of the animation: ``steps`` forward frames, then ``steps`` backward.
+
+    Every frame lasts ``1 / fps`` seconds, except the last forward frame (the output is
+    complete) and the very last frame (the gradient is complete): they are held ``pause``
+    seconds, so a viewer can read them before the GIF moves on or starts again.
+    """
+    durations = [round(1000 / fps)] * (2 * steps)
+    durations[steps - 1] = durations[-1] = round(1000 * pause)
+    return durations
+
+
+def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=1.5, dpi=80,
+                           pause=3.0):
+    """Write a GIF: a window slides over ``grid`` filling the output, then the gradient flows back.
+
+    The first half shows the forward pass, one output cell per frame; the second half sends
+    ``dout`` back window by window and adds it into ``dx``, so pixels shared by overlapping
+    windows visibly collect more than one share. The GIF holds the complete output and the
+    complete gradient for ``pause`` seconds (:func:`frame_durations`). Every frame is computed
+    with the naive style and the GIF is the same file on every run.
+
+    Parameters
+    ----------
+    grid : (H, W) small input with the numbers to print (e.g. 7x7 integers)
+    size, stride : int
+    path : str or Path of the .gif to write
+    kind : "max" or "avg"
+    dout : (OH, OW), optional
+    fps : frames per second while the window moves
+    dpi : resolution
+    pause : seconds to hold the last forward frame and the last frame
+
+    Returns
+    -------
+    path : Path of the written file
+    """
+    grid = np.asarray(grid, dtype=float)
+    out, dout, steps = sliding_window_frames(grid, size, stride, kind, dout)
+    boxes = {(i, j): (top, left, height, width)
+             for i, j, top, left, height, width in window_boxes(grid.shape, size, stride,
+                                                                windows="all")}
+    label = f"{kind} · size {size} · stride {stride}"
+    number_format = "{:g}" if kind == "max" else "{:.2f}"
+    dx_limit = symmetric_limit(steps[-1][2])
+    blank_out = np.full(out.shape, np.nan)
+    frame_color = WINDOW_COLORS[0]
+
+    fig, axes = plt.subplots(1, 4, figsize=(11, 3.2), dpi=dpi,
+                             gridspec_kw={"width_ratios": [grid.shape[1], out.shape[1],
+                                                           out.shape[1], grid.shape[1]]})
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.8, wspace=0.15)
+
+    def draw(frame):
+        for ax in axes:
+            ax.clear()
+        forward_frames = len(steps)
+        if frame < forward_frames:                          # forward: fill the output
+            i, j = np.unravel_index(frame, out.shape)
+            shown_out = blank_out.copy()
+            shown_out.flat[:frame + 1] = out.flat[:frame + 1]
+            fig.suptitle(f"forward · {label} · window ({i}, {j})", fontsize=13)
+            dx_shown, dout_shown = np.full(grid.shape, np.nan), np.full(out.shape, np.nan)
+        else:                                               # backward: add up the gradient
+            i, j, dx_shown = steps[frame - forward_frames]
+            shown_out, dout_shown = out, dout
+            fig.suptitle(f"backward · {label} · window ({i}, {j}) sends dout = "
+                         f"{number_format.format(dout[i, j])} back", fontsize=13)
+        top, left, height, width = boxes[(i, j)]
+        show_numbers(grid, ax=axes[0], title="input x", fmt="{:g}")
+        show_numbers(shown_out, ax=axes[1], title="output", fmt=number_format,
+                     limits=(grid.min(), grid.max()))
+        show_numbers(dout_shown, ax=axes[2], title="dout", cmap="gradient", fmt="{:g}",
+                     limits=(-symmetric_limit(dout), symmetric_limit(dout)))
+        show_numbers(dx_shown, ax=axes[3], title="dx (adds up)", cmap="gradient",
+                     fmt=number_format, limits=(-dx_limit, dx_limit))
+        window_axes = axes[0] if frame < forward_frames else axes[3]
+        window_axes.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
+                                        edgecolor=frame_color, linewidth=3, clip_on=False))
+        outline_cells(axes[1] if frame < forward_frames else axes[2], [(i, j)],
+                      colors=[frame_color], inset=0.0)
+        if frame < forward_frames and kind == "max":
+            # Outline the window's winner, its first maximum in row-major order.
+            window = grid[top:top + height, left:left + width]
+            row, col = np.unravel_index(np.argmax(window), window.shape)
+            axes[0].add_patch(Rectangle((left + col - 0.5, top + row - 0.5), 1, 1, fill=False,
+                                        edgecolor="red", linewidth=2.5, clip_on=False))
+
+    frames = []
+    for frame in range(2 * len(steps)):
+        draw(frame)
+        fig.canvas.draw()
+        rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]    # (rows, cols, 4) -> RGB
+        # A GIF holds 256 colours per frame: pick them per frame (maximum coverage keeps the
+        # pale shades of the maps apart from white), without dithering noise.
+        frames.append(Image.fromarray(rgb).quantize(256, method=Image.Quantize.MAXCOVERAGE,
+                                                    dither=Image.Dither.NONE))
+    plt.close(fig)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames[0].save(path, save_all=True, append_images=frames[1:], loop=0,
+                   duration=frame_durations(len(steps), fps, pause))
+    return path
