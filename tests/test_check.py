@@ -444,6 +444,8 @@ def test_printed_numbers_have_the_digits_to_differ(capsys):
 def test_integer_results_are_compared_exactly(capsys):
     cases = [{"x": np.array([10**17, 3])}]
     assert check.against(lambda x: x + 1, lambda x: x, cases) is False
+    assert "compared exactly); the first at index (0,): expected 100000000000000000, " \
+        "received 100000000000000001" in capsys.readouterr().out
     assert check.against(lambda x: x.copy(), lambda x: x, cases) is True
 
 
@@ -533,7 +535,7 @@ def make_inputs(rng):
 
 def test_against_passes_equal_functions(capsys):
     assert check.against(lambda x: 2 * x, lambda x: x + x, make_inputs, cases=4, name="double")
-    assert capsys.readouterr().out.startswith("PASSED double: 4 of 4 cases match the reference.\n")
+    assert capsys.readouterr().out == "PASSED double: 4 of 4 cases match the reference.\n"
 
 
 def test_against_reports_the_first_failing_case(capsys):
