@@ -234,6 +234,8 @@ def _tolerances(expected: np.ndarray, received: np.ndarray):
 
 def _two_numbers(expected, received) -> tuple[str, str]:
     """Both numbers with just enough significant digits (at least 4) to tell them apart."""
+    if isinstance(expected, int) and isinstance(received, int):       # whole numbers: exactly
+        return str(expected), str(received)
     for digits in range(4, 18):
         shown = f"{expected:.{digits}g}", f"{received:.{digits}g}"
         if shown[0] != shown[1]:
@@ -295,13 +297,18 @@ def _compare_arrays(label, expected, received, rtol, atol):
         by_dtype = _tolerances(expected, received)
         rtol = by_dtype[0] if rtol is None else rtol
         atol = by_dtype[1] if atol is None else atol
-    wrong = ~np.isclose(received, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if expected.dtype.kind in "biu" and received.dtype.kind in "biu":
+        wrong = received != expected                   # exact: isclose would go through float
+    else:
+        wrong = ~np.isclose(received, expected, rtol=rtol, atol=atol, equal_nan=True)
     if not wrong.any():
         return "", None
     first = tuple(int(k) for k in np.argwhere(wrong)[0])
     with np.errstate(invalid="ignore"):
-        largest = np.nanmax(np.abs(received.astype(complex if received.dtype.kind == "c"
-                                                   else float) - expected))
+        # In float (or complex): bools cannot be subtracted, integers could wrap around.
+        difference = np.subtract(received, expected,
+                                 dtype=np.result_type(received, expected, np.float64))
+        largest = np.nanmax(np.abs(difference))
     want, got = _two_numbers(expected[first].item(), received[first].item())
     tolerance = (f"tolerance {rtol:.0e} relative, {atol:.1e} absolute" if rtol or atol
                  else "compared exactly")
