@@ -632,8 +632,8 @@ def _method_problem(student_fn, exercise: Exercise) -> str:
         x = inputs["x"]
         if peak > SEPARABLE_MEMORY_FACTOR * x.nbytes:
             size, stride = inputs["size"], inputs["stride"]
-            n, height, width, channels = x.shape
-            oh, ow = (height - size) // stride + 1, (width - size) // stride + 1
+            oh, ow = _pool_out_hw(x.shape, size, stride)
+            n, _, _, channels = x.shape
             windows = n * oh * ow * size * size * channels * x.itemsize
             return (f"it uses too much memory for a separable sum: on x {x.shape} "
                     f"({x.nbytes:,} bytes), size {size}, stride {stride}, it held "
@@ -696,8 +696,14 @@ def _fit(values: np.ndarray, shape: tuple) -> np.ndarray:
     return cropped if cropped.shape == tuple(shape) else np.resize(cropped, shape)
 
 
-def _pool_out_hw(height, width, size, stride):
-    return (height - size) // stride + 1, (width - size) // stride + 1
+def _pool_out_hw(x_shape, size, stride):
+    """``(OH, OW)`` of a "valid" pool, from the package's one home for geometry."""
+    return common.pool_geometry(x_shape, size, stride, "valid", 1).out_hw
+
+
+def _conv_out_hw(x_shape, w_shape, stride):
+    """``(OH, OW)`` of a "valid" convolution."""
+    return common.conv_geometry(x_shape, w_shape, stride, "valid", 1).out_hw
 
 
 def _shrink_pool(inputs: dict):
@@ -715,7 +721,7 @@ def _shrink_pool(inputs: dict):
             continue
         candidate = dict(inputs, x=x[:n2, :h2, :w2, :c2].copy(), size=size2, stride=stride2)
         if "dout" in inputs:
-            oh, ow = _pool_out_hw(h2, w2, size2, stride2)
+            oh, ow = _pool_out_hw((n2, h2, w2, c2), size2, stride2)
             candidate["dout"] = _fit(inputs["dout"], (n2, oh, ow, c2)).copy()
         yield candidate
 
@@ -735,7 +741,7 @@ def _shrink_conv(inputs: dict):
         if "b" in inputs:
             candidate["b"] = inputs["b"][:f2].copy()
         if "dout" in inputs:
-            oh, ow = (h2 - kh2) // stride2 + 1, (w2 - kw2) // stride2 + 1
+            oh, ow = _conv_out_hw((n2, h2, w2, c2), (kh2, kw2, c2, f2), stride2)
             candidate["dout"] = _fit(inputs["dout"], (n2, oh, ow, f2)).copy()
         yield candidate
 
@@ -796,7 +802,7 @@ def _pool_case(rng, shape, size, stride, with_dout: bool, ties: bool = False) ->
     x = _pool_input(rng, shape, ties)
     case = {"x": x, "size": size, "stride": stride}
     if with_dout:
-        oh, ow = _pool_out_hw(shape[1], shape[2], size, stride)
+        oh, ow = _pool_out_hw(shape, size, stride)
         dout = rng.integers(1, 10, size=(shape[0], oh, ow, shape[3])).astype(float)
         case = {"dout": dout, **case}
     return case
@@ -822,7 +828,7 @@ def _conv_cases(with_dout: bool):
         x = rng.normal(size=x_shape).round(2)
         w = rng.normal(size=w_shape).round(2)
         if with_dout:
-            oh, ow = (x_shape[1] - w_shape[0]) // stride + 1, (x_shape[2] - w_shape[1]) // stride + 1
+            oh, ow = _conv_out_hw(x_shape, w_shape, stride)
             dout = rng.normal(size=(x_shape[0], oh, ow, w_shape[3])).round(2)
             cases.append({"dout": dout, "x": x, "w": w, "stride": stride})
         else:
