@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -49,6 +50,9 @@ from . import OPS as OP_FUNCTIONS
 from . import STYLES, common, op_functions, torch_worker
 
 OPS = tuple(OP_FUNCTIONS)
+
+#: A function told what the benchmark is doing, one message at a time (printed on stderr).
+Progress = Callable[[str], None]
 PASSES = ("forward", "backward", "step")
 
 #: The naive style runs for real only if one call is expected to take at most this long.
@@ -206,7 +210,8 @@ def _clock(name: str):
     return time.process_time if name == "cpu" else time.perf_counter
 
 
-def time_call(fn, repeats: int, clock=time.perf_counter, progress=None, label: str = "") -> list:
+def time_call(fn, repeats: int, clock=time.perf_counter, progress: Progress | None = None,
+              label: str = "") -> list:
     """Run ``fn`` once to warm up, then ``repeats`` times; return the times in seconds.
 
     ``progress``, if given, is called with a message before each timed run when the warm-up
@@ -284,7 +289,7 @@ def _summarise(times) -> tuple:
 
 
 def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
-                  memory: bool = True, progress=None) -> list:
+                  memory: bool = True, progress: Progress | None = None) -> list:
     """Forward, backward and step rows of one style on one op."""
     arrays = _arrays(case, op)
     scale, estimated = 1.0, False
@@ -347,7 +352,7 @@ def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
 
 
 def torch_times(case: Case, op: str, python: str, repeats: int, clock_name: str,
-                timeout: float = 300, progress=None) -> dict | None:
+                timeout: float = 300, progress: Progress | None = None) -> dict | None:
     """PyTorch's forward, backward and step times in ms, or None if they could not be had.
 
     ``progress``, if given, is told why (the worker's last line on stderr).
@@ -383,7 +388,8 @@ def torch_available(python: str) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall",
-             torch_python=None, memory: bool = True, progress=None) -> list:
+             torch_python: str | None = None, memory: bool = True,
+             progress: Progress | None = None) -> list:
     """Every op x pass x style of ``case``: a list of :class:`Row`."""
     clock = _clock(clock_name)
     rows = []
@@ -486,7 +492,7 @@ def _megabytes(value) -> str:
     return "–" if value is None else f"{value / 2**20:.3g}"
 
 
-def machine_state(clock_name: str, torch_version=None) -> dict:
+def machine_state(clock_name: str, torch_version: str | None = None) -> dict:
     """What the numbers depend on: processor, load, versions, threads, clock."""
     cpu = platform.processor() or platform.machine()
     try:
