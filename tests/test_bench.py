@@ -218,6 +218,25 @@ def test_targets_judge_fast_and_show_strided_beside_it():
     assert bench.check_target(target_memory, no_memory)["met"] is None
 
 
+def test_targets_run_measures_each_case_once_and_prints_every_table(monkeypatch, tmp_path,
+                                                                   capsys):
+    tiny = bench.Case(ops=("max",), shape=(1, 12, 12, 2), styles=("naive", "strided", "fast"))
+    monkeypatch.setattr(bench, "TARGETS", [
+        bench.Target("tiny: fast vs naive", tiny, "max", "naive", 1e-9),
+        bench.Target("tiny: strided vs naive", tiny, "max", "naive", 1e9, "strided")])
+    path = tmp_path / "targets.json"
+    code, out, _ = run_cli(["bench", "--targets", "--repeats", "2", "--no-torch",
+                            "--json", str(path)], capsys)
+    assert code == 0
+    assert out.count(TABLE_HEADER) == 1                       # one case, measured once
+    assert "| case | pass | strided ms | fast ms | strided / fast |" in out
+    assert "| tiny: fast vs naive | fast |" in out and "| yes |" in out
+    assert "| tiny: strided vs naive | strided |" in out and "| **NO** |" in out
+    results = json.loads(path.read_text())
+    assert [target["met"] for target in results["targets"]] == [True, False]
+    assert results["targets"][0]["strided"].endswith("x faster")
+
+
 # --------------------------------------------------------------------------------------------
 # bench: the command line
 # --------------------------------------------------------------------------------------------
