@@ -210,8 +210,15 @@ def max_backward_per_image(dout, x, size, stride):
     return dx
 
 
+def max_pool_per_channel(x, size, stride):
+    # Vectorised over the windows, but a loop over the channels.
+    maps = [view_of(x[..., c:c + 1], size, stride).max(axis=(4, 5)) for c in range(x.shape[3])]
+    return np.concatenate(maps, axis=3)
+
+
 @pytest.mark.parametrize("checker, function", [
     (check.max_pool_vectorised, max_pool_loops),
+    (check.max_pool_vectorised, max_pool_per_channel),
     (check.avg_pool_separable, avg_pool_comprehension),
     (check.pool_windows, windows_per_position),
     (check.avg_pool_backward_by_offsets, avg_backward_loops),
