@@ -161,7 +161,8 @@ def show_feature_maps(image, stages, title=None, rows=4, width=11.0):
     height = width * tallest / sum(ratios) + 0.9 + (0.35 if title else 0)
     fig, axes = plt.subplots(1, len(ratios), figsize=(width, height), layout="constrained",
                              gridspec_kw={"width_ratios": ratios})
-    show_image(image, ax=axes[0], title="input")
+    show_image(image, ax=axes[0])
+    axes[0].set_title("input", fontsize=9)               # as small as the stages' titles
     for ax, (name, maps), strip in zip(axes[1:], stages, strips):
         if np.nanmin(strip) < 0:
             limit = symmetric_limit(maps)
