@@ -300,6 +300,9 @@ def test_padded_cells_are_hatched_and_show_the_value_they_hold():
     assert texts.count("-inf") == 16 and texts[:9] == [f"{v:g}" for v in range(9)]
     # Image cells keep their coordinates: the image spans -0.5..2.5, the padding one more.
     assert ax.get_images()[0].get_extent() == [-1.5, 3.5, 3.5, -1.5]
+    # Windows drawn over it keep the padded grid in view (and reach into the padding).
+    viz.draw_windows(ax, (3, 3), 3, 1, padding=1, windows=((0, 0),))
+    assert ax.get_xlim() == (-1.5, 3.5) and ax.get_ylim() == (3.5, -1.5)
     zeros = viz.show_numbers(grid, padding=((0, 1), (2, 0)))
     assert [text.get_text() for text in zeros.texts].count("0") == 1 + 1 * 5 + 2 * 3
     with pytest.raises(ValueError, match='padding must be an int.*got \'same\''):

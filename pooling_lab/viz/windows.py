@@ -196,16 +196,15 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
                                height - 2 * inset, facecolor=face, edgecolor=color,
                                linewidth=linewidth, clip_on=False))
     if boxes:
-        height, width = image_hw
+        # Pixel edges of every box, (top, left, bottom, right); widen the axes to all of them,
+        # never narrowing what is shown already (the image, or a padded grid).
+        edges = np.array([(top, left, top + height, left + width)
+                          for _, _, top, left, height, width in boxes]) - 0.5
         x_low, x_high = sorted(ax.get_xlim())
-        y_high, y_low = sorted(ax.get_ylim(), reverse=True)
-        lowest_top = min(min(box[2] for box in boxes) - 0.5, y_low)
-        lowest_left = min(min(box[3] for box in boxes) - 0.5, x_low)
-        highest_bottom = max(max(box[2] + box[4] for box in boxes) - 0.5, y_high)
-        highest_right = max(max(box[3] + box[5] for box in boxes) - 0.5, x_high)
+        y_low, y_high = sorted(ax.get_ylim())
+        ax.set_xlim(min(x_low, edges[:, 1].min()), max(x_high, edges[:, 3].max()))
         # Image axes run top to bottom, so the y limits are (bottom, top).
-        ax.set_xlim(min(lowest_left, -0.5), max(highest_right, width - 0.5))
-        ax.set_ylim(max(highest_bottom, height - 0.5), min(lowest_top, -0.5))
+        ax.set_ylim(max(y_high, edges[:, 2].max()), min(y_low, edges[:, 0].min()))
     return ax
 
 
