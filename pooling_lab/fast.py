@@ -1,96 +1,27 @@
-"""Style 3 · strided views: look at the windows through a zero-copy view of the input.
+"""Style 4 · fast: the strided style plus engineering, same contract, same results.
 
-NumPyNet builds its windows with ``as_strided``: an array that walks the input's memory with
-new strides, so that ``view[n, i, j, a, b, c]`` *is* ``xpad[n, i*SH + a*DH, j*SW + b*DW, c]``,
-without copying a byte. We use NumPy's ``sliding_window_view``, which computes those strides
-for us and checks that they stay inside the array (a wrong stride in ``as_strided`` reads
-whatever memory lies there).
-
-Forward reduces the view one kernel offset at a time: ``view[:, :, :, a, b, :]`` is tap
-``(a, b)`` of every window at once, ``(N, OH, OW, C)``. The loop runs ``KH * KW`` times and
-never builds the ``(N, OH, OW, KH, KW, C)`` array the stacked style builds. (Average pool
-goes one step further and adds kernel rows, then kernel columns: see below.)
-
-Backward is where views get subtle. A *writeable* window view of the gradient ``dxpad`` lists
-each pixel once for every window that covers it, so when windows overlap ``view += g`` reads
-every copy of a pixel before writing any and keeps only one update (the bug discussed in the
-Q&A about vectorising this backward). ``np.add.at`` on that view is correct but slow. Average
-pool and convolution loop over kernel offsets instead: one offset's slice of the view holds
-every pixel at most once, so its ``+=`` is exact, and the sum over offsets adds up the
-overlapping windows. Max pool needs no view at all: each window sends its gradient to one
-pixel, whose flat address is arithmetic, and one ``np.add.at`` on those addresses adds them
-all (see :func:`max_pool_backward`). Apart from a loop over blocks of about 256 KB (for cache
-locality, below), no Python loop runs over N, H, W or C. NumPyNet's max-pool backward loops
-over every output position, and its avg-pool backward uses the first image's normaliser for the
-whole batch; neither happens here.
-
-Making it fast (notebook 06 measures the main tricks; each costs a few lines):
-
-* **Blocks that stay in cache.** Max pool visits every output ``KH*KW`` times, once per tap.
-  Over a whole batch those outputs are megabytes and come back from main memory at every
-  visit; we cut the output into blocks of about 256 KB (a few images, or a few rows of one
-  large image) and let all the taps visit one block before moving on. The loop runs over
-  blocks, a few dozen per megabyte-sized batch, never over single pixels or channels.
-* **Contiguous scratch.** On a strided channels-last slice, NumPy's innermost loop is only
-  ``C`` numbers long and its per-loop overhead dominates. Max pool reads each tap twice
-  (compare, then maximum), so it first copies the tap to a contiguous buffer, read fast twice.
-* **Arithmetic, not masks.** Writes through a random mask (``np.where``, ``where=``, boolean
-  indexing) cost several times, up to twenty times, the plain arithmetic that does the same.
-  Max pool keeps its winners with ``np.maximum`` on small integers.
-* **Few channels: stride phases, stored channels-first.** With ``C`` below
-  :data:`FEW_CHANNELS` (a photo has 3) and a column stride above 1, the contiguous scratch above
-  is not enough: every tap copy still runs ``OH*OW`` inner loops of ``C`` numbers. Max pool
-  then splits each block of the input into its ``SH*SW`` stride phases (every SH-th row and
-  SW-th column, :func:`stride_phases`), copies each phase once, channels-first, and finds every
-  tap inside one phase as a block of whole rows: one strided copy per phase instead of one per
-  tap, and every other operation on rows ``OW`` numbers long. (About 2x on a 512x512 RGB
-  photo with size 3 and stride 2; with many channels the tap copies already run long inner
-  loops and the phase copies would only add a pass.)
-* **Max pool backward is a scatter.** One pass over ``dout`` with ``np.add.at`` on flat
-  addresses, instead of ``KH*KW`` passes that each pick one tap's gradients with a mask.
-* **A separable average.** A box sum is a sum of row sums: ``KH + KW`` passes over the data
-  instead of ``KH * KW``, and the row pass reads whole image rows. When no two windows share
-  a row (a column), the backward writes rows (columns) instead of adding to them.
-* **Convolution is matrix products** on contiguous copies of the taps (BLAS needs rows of
-  neighbouring numbers): one per kernel row, ``(N*OH*OW, KW*C) @ (KW*C, C_out)``, rather
-  than one im2col matrix ``KH*KW`` times the size of the input, and block by block, since
-  BLAS runs about twice as fast on operands that stay in cache.
+:mod:`pooling_lab.strided` shows the idea: a zero-copy window view, reduced one kernel offset
+at a time. This module keeps that idea and adds what makes it fast on real batches: it cuts
+the output into **cache blocks** of about :data:`BLOCK_BYTES` and lets every tap visit one block
+before moving on; it copies each tap into **contiguous scratch**, allocated once and reused by
+every block, so NumPy's inner loops run over long rows; with few channels, max pool reads each
+**stride phase** once instead of each tap; max pool's winners are kept with arithmetic, not
+masks, and its backward is one **scatter**; average pool is a **separable** sum (rows, then
+columns); and convolution is a **blocked matrix product** per kernel row. Notebook 06 adds
+these tricks one at a time and measures each.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from . import common
-
-
-def window_view(xpad: np.ndarray, geometry: common.Geometry, writeable: bool = False):
-    """A view of every window of ``xpad``, copying nothing.
-
-    Parameters
-    ----------
-    xpad : (N, Hp, Wp, C)
-    geometry : Geometry
-    writeable : bool
-        Only for writing gradients into ``xpad`` one kernel offset at a time (see the module
-        docstring for why a single ``+=`` on the whole view would be wrong).
-
-    Returns
-    -------
-    windows : (N, OH, OW, KH, KW, C) view of ``xpad``
-        ``windows[n, i, j, a, b, c]`` is ``xpad[n, i*SH + a*DH, j*SW + b*DW, c]``.
-    """
-    (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
-    # (N, Hp, Wp, C) -> (N, Hp-span_h+1, Wp-span_w+1, C, span_h, span_w): every window start
-    every_start = sliding_window_view(xpad, geometry.span, axis=(1, 2), writeable=writeable)
-    # keep every SH-th start and every DH-th tap -> (N, OH, OW, C, KH, KW)
-    windows = every_start[:, ::sh, ::sw, :, ::dh, ::dw]
-    return windows.transpose(0, 1, 2, 4, 5, 3)          # -> (N, OH, OW, KH, KW, C)
-
+from .strided import window_view
 
 # --------------------------------------------------------------------------------------------
-# Blocks of output rows, small enough to stay in cache
+# Blocks of output rows, small enough to stay in cache, each with views of reusable scratch
 # --------------------------------------------------------------------------------------------
 
 #: About how many bytes of output one block holds: a block's output and scratch arrays stay in
@@ -98,34 +29,61 @@ def window_view(xpad: np.ndarray, geometry: common.Geometry, writeable: bool = F
 BLOCK_BYTES = 256 * 1024
 
 
-def row_blocks(out_shape, itemsize: int):
-    """Cut the output ``(N, OH, OW, C)`` into blocks of about :data:`BLOCK_BYTES`.
+class Scratch(NamedTuple):
+    """A scratch array that :func:`blocks` allocates once and hands out block by block.
 
-    Returns
-    -------
-    blocks : list of (images, rows) slices
-        ``out[images, rows]`` is one block: several whole images, or several rows of one.
-    largest : (n, r)
-        The images and rows of the first block, the largest: scratch buffers of that size are
-        allocated once and reused, since a fresh allocation per block costs a page fault per
-        4 KB of it.
+    For a block of ``n`` images and ``r`` output rows its view has shape
+    ``(n, r + extra_rows, *tail)``; ``channels_first`` stores an ``(n, h, w, C)`` array as
+    ``(n, C, h, w)`` in memory (see :func:`channels_first_empty`).
     """
+
+    tail: tuple
+    dtype: object
+    extra_rows: int = 0
+    channels_first: bool = False
+
+
+def largest_block(out_shape, itemsize: int) -> tuple[int, int]:
+    """``(n, r)``: images and output rows in the first, largest block of the output
+    ``(N, OH, OW, C)``: several whole images, or several rows of one image, about
+    :data:`BLOCK_BYTES` of them."""
     n, oh, ow, channels = out_shape
     row_bytes = max(1, ow * channels * itemsize)
     if oh * row_bytes <= BLOCK_BYTES:
-        per_block = max(1, BLOCK_BYTES // (oh * row_bytes))              # whole images
-        blocks = [(slice(first, min(first + per_block, n)), slice(0, oh))
-                  for first in range(0, n, per_block)]
-        return blocks, (min(per_block, n), oh)
-    per_block = max(1, BLOCK_BYTES // row_bytes)                         # rows of one image
-    blocks = [(slice(image, image + 1), slice(first, min(first + per_block, oh)))
-              for image in range(n) for first in range(0, oh, per_block)]
-    return blocks, (1, min(per_block, oh))
+        return max(1, min(n, BLOCK_BYTES // (oh * row_bytes))), oh           # whole images
+    return 1, max(1, min(oh, BLOCK_BYTES // row_bytes))                      # rows of one
 
 
-def _every(first: int, step: int, count: int) -> slice:
-    """The slice of the ``count`` positions ``first, first + step, ...``."""
-    return slice(first, first + (count - 1) * step + 1, step)
+def blocks(out_shape, itemsize: int, *scratch: Scratch):
+    """Walk the output ``(N, OH, OW, C)`` block by block, with views of reusable scratch.
+
+    Every scratch array is allocated once, for the largest block (a fresh allocation per
+    block costs a page fault per 4 KB of it); each block gets the first ``n`` images and
+    ``r + extra_rows`` rows of it. Whole images, or rows of one image, so those views are
+    contiguous like the arrays they come from.
+
+    Yields
+    ------
+    images, rows : slice
+        ``out[images, rows]`` is the block, ``(n, r, OW, C)``.
+    views : tuple of arrays
+        One ``(n, r + extra_rows, *tail)`` view per :class:`Scratch`, in order.
+    """
+    per_image, per_row = largest_block(out_shape, itemsize)
+    buffers = [_empty((per_image, per_row + spec.extra_rows, *spec.tail), spec.dtype,
+                      spec.channels_first) for spec in scratch]
+    n, oh = out_shape[:2]
+    for first_image in range(0, n, per_image):
+        images = slice(first_image, min(first_image + per_image, n))
+        for first_row in range(0, oh, per_row):
+            rows = slice(first_row, min(first_row + per_row, oh))
+            size = (images.stop - images.start, rows.stop - rows.start)
+            yield images, rows, tuple(buffer[:size[0], :size[1] + spec.extra_rows]
+                                      for buffer, spec in zip(buffers, scratch))
+
+
+def _empty(shape, dtype, stored_channels_first: bool) -> np.ndarray:
+    return channels_first_empty(shape, dtype) if stored_channels_first else np.empty(shape, dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,20 +143,12 @@ def stride_phases(geometry: common.Geometry):
     return taps, reach
 
 
-def _phase_of(padded, geometry, phase, extra, images, rows):
-    """The part of phase ``(p, q)`` of ``padded`` (N, Hp, Wp, C) that the taps of output rows
-    ``rows`` read: a strided view ``(n, r + du, OW + dv, C)``, with ``extra = (du, dv)``."""
-    (sh, sw), (p, q), (du, dv) = geometry.stride, phase, extra
-    r, ow = rows.stop - rows.start, geometry.out_hw[1]
-    return padded[images, _every(p + sh * rows.start, sh, r + du), _every(q, sw, ow + dv)]
-
-
 # --------------------------------------------------------------------------------------------
 # Max pool
 # --------------------------------------------------------------------------------------------
 
 def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
-    """Max pool over a zero-copy window view, one kernel offset at a time.
+    """Max pool, block by block: a running maximum over contiguous copies of the taps.
 
     Parameters
     ----------
@@ -215,13 +165,12 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
     """
     x = common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
-    xpad = geometry.pad(x, -np.inf)
-    windows = window_view(xpad, geometry)                       # (N, OH, OW, KH, KW, C)
+    xpad = geometry.pad(x, -np.inf)                             # (N, Hp, Wp, C)
     if _few_channels(geometry):
         out, winner = _max_pool_phases(xpad, geometry)
     else:
-        out, winner = _max_pool_taps(windows, geometry)
-    _first_nan_wins(out, winner, windows, geometry)
+        out, winner = _max_pool_taps(window_view(xpad, geometry), geometry)
+    _settle_nan_and_zero(out, winner, xpad, geometry)
     common.keep_padding_from_winning(out, winner, geometry)
     return out, common.MaxPoolCache(geometry, winner, x.dtype)
 
@@ -231,14 +180,10 @@ def _max_pool_taps(windows, geometry):
     shape = (windows.shape[0], *geometry.out_hw, windows.shape[5])   # (N, OH, OW, C)
     out = np.empty(shape, dtype=windows.dtype)
     winner = np.zeros(shape, dtype=common.winner_dtype(geometry))
-    blocks, (n, r) = row_blocks(shape, windows.itemsize)
-    tap_buffer = np.empty((n, r, *shape[2:]), dtype=windows.dtype)   # scratch, reused by blocks
-    beats_buffer = np.empty(tap_buffer.shape, dtype=bool)
-    marks_buffer = np.empty(tap_buffer.shape, dtype=winner.dtype)
-    for images, rows in blocks:            # a few large blocks, for cache locality
+    scratch = [Scratch(shape[2:], windows.dtype), Scratch(shape[2:], bool),
+               Scratch(shape[2:], winner.dtype)]
+    for images, rows, (tap, beats, marks) in blocks(shape, windows.itemsize, *scratch):
         block, block_winner = out[images, rows], winner[images, rows]     # (n, r, OW, C)
-        n, r = block.shape[:2]
-        tap, beats, marks = tap_buffer[:n, :r], beats_buffer[:n, :r], marks_buffer[:n, :r]
         for k, a, b in geometry.offsets():
             if k == 0:
                 np.copyto(block, windows[images, rows, :, 0, 0, :])
@@ -252,36 +197,39 @@ def _max_pool_phases(xpad, geometry):
     """Max pool for few channels: each block's stride phases are copied once, channels-first,
     and every tap is a block of whole contiguous rows of one phase (see :func:`stride_phases`).
 
-    Returns ``out`` (N, OH, OW, C), and ``winner`` of that shape stored channels-first.
+    Returns ``out`` and ``winner``, both ``(N, OH, OW, C)`` and C-contiguous.
     """
     shape = (xpad.shape[0], *geometry.out_hw, xpad.shape[3])        # (N, OH, OW, C)
-    ow = shape[2]
+    (sh, sw), ow = geometry.stride, shape[2]
     maxima = channels_first_empty(shape, xpad.dtype)
     winner = channels_first_empty(shape, common.winner_dtype(geometry))
     winner.fill(0)
     taps, reach = stride_phases(geometry)
-    blocks, (n, r) = row_blocks(shape, xpad.itemsize)
-    phase_buffers = {phase: channels_first_empty((n, r + du, ow + dv, shape[3]), xpad.dtype)
-                     for phase, (du, dv) in reach.items()}
-    beats_buffer = channels_first_empty((n, r, *shape[2:]), bool)
-    marks_buffer = channels_first_empty(beats_buffer.shape, winner.dtype)
-    for images, rows in blocks:            # a few large blocks, for cache locality
+    scratch = [Scratch((ow + dv, shape[3]), xpad.dtype, du, True) for du, dv in reach.values()]
+    scratch += [Scratch(shape[2:], bool, 0, True), Scratch(shape[2:], winner.dtype, 0, True)]
+    for images, rows, (*copies, beats, marks) in blocks(shape, xpad.itemsize, *scratch):
         block, block_winner = maxima[images, rows], winner[images, rows]  # (n, r, OW, C)
-        n, r = block.shape[:2]
-        beats, marks = beats_buffer[:n, :r], marks_buffer[:n, :r]
-        for phase, extra in reach.items():
+        phase_copy = dict(zip(reach, copies))
+        for (p, q), copy in phase_copy.items():
             # one strided copy per phase, not per tap: (n, r + du, OW + dv, C)
-            np.copyto(channels_first(phase_buffers[phase][:n, :r + extra[0]]),
-                      channels_first(_phase_of(xpad, geometry, phase, extra, images, rows)))
+            du, dv = reach[p, q]
+            phase_rows = xpad[images, p::sh, q::sw][:, rows.start:rows.stop + du, :ow + dv]
+            np.copyto(channels_first(copy), channels_first(phase_rows))
+        r = block.shape[1]
         for k, phase, u, v in taps:            # in order of k, as _keep_larger needs
-            tap = phase_buffers[phase][:n, u:u + r, v:v + ow]   # (n, r, OW, C), rows contiguous
+            tap = phase_copy[phase][:, u:u + r, v:v + ow]      # (n, r, OW, C), rows contiguous
             if k == 0:
                 np.copyto(block, tap)
             else:
                 _keep_larger(tap, k, block, block_winner, beats, marks)
-    out = np.empty(shape, dtype=xpad.dtype)                     # hand back channels-last
-    np.copyto(channels_first(out), channels_first(maxima))
-    return out, winner
+    return _channels_last(maxima), _channels_last(winner)
+
+
+def _channels_last(array: np.ndarray) -> np.ndarray:
+    """A C-contiguous ``(n, h, w, C)`` copy of an array stored channels-first."""
+    result = np.empty(array.shape, dtype=array.dtype)
+    np.copyto(channels_first(result), channels_first(array))     # runs along rows, not C
+    return result
 
 
 def _keep_larger(tap, k, block, block_winner, beats, marks) -> None:
@@ -296,34 +244,39 @@ def _keep_larger(tap, k, block, block_winner, beats, marks) -> None:
     np.maximum(block_winner, marks, out=block_winner)
 
 
-def _first_nan_wins(out, winner, windows, geometry) -> None:
-    """``tap > out`` is False for NaN, so fix the windows that hold a NaN: their winner is the
-    first NaN (as ``np.argmax`` and PyTorch choose). Only runs when the input has NaN."""
-    # np.max propagates NaN: one fast reduction tells whether any window holds one.
-    if out.size == 0 or not np.isnan(out.max()):
+def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
+    """Fix the two kinds of window where the running maximum above is not the contract's.
+
+    A window holding NaN: ``tap > max`` is False for NaN, but PyTorch's rule gives the window
+    to its *last* NaN in row-major order. A window whose maximum is 0: ``np.maximum`` may
+    return ``-0.0`` where the winner is ``0.0``; the output must be the winner's own value.
+    Both are rare, so they are fixed one window at a time, on flat indices of ``out``.
+
+    Parameters
+    ----------
+    out, winner : (N, OH, OW, C), C-contiguous; updated in place
+    xpad : (N, Hp, Wp, C)
+    """
+    # two fast reductions: np.max propagates NaN, and is any output 0?
+    if out.size == 0 or not (np.isnan(out.max()) or (out == 0).any()):
         return
-    has_nan = np.isnan(out)
-    for k, a, b in reversed(list(geometry.offsets())):        # the first NaN is written last
-        hit = has_nan & np.isnan(windows[:, :, :, a, b, :])
-        winner[hit] = k
+    suspects = np.flatnonzero(~(np.abs(out) > 0))     # flat indices of NaN or 0 outputs, (S,)
+    image, i, j, channel = np.unravel_index(suspects, out.shape)       # (S,) each
+    (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
+    flat_winner = winner.reshape(-1)                            # a view: (N*OH*OW*C,)
+    has_nan = np.isnan(out.reshape(-1)[suspects])
+    for k, a, b in geometry.offsets():                  # the last NaN is written last
+        value = xpad[image, i * sh + a * dh, j * sw + b * dw, channel]          # (S,)
+        flat_winner[suspects[has_nan & np.isnan(value)]] = k
+    a, b = np.divmod(flat_winner[suspects].astype(np.intp), geometry.kernel[1])
+    out.reshape(-1)[suspects] = xpad[image, i * sh + a * dh, j * sw + b * dw, channel]
 
 
 def max_pool_backward(dout, cache):
-    """Send each window's gradient to its first maximum: one scatter-add of flat addresses.
+    """Send each window's gradient to its winner: one scatter-add of flat addresses per block.
 
-    Max pool's gradient is sparse: window ``(n, i, j)`` sends all of ``dout[n, i, j, c]`` to
-    a single pixel, the tap ``k = a*KW + b`` that won. Where that pixel sits in the flattened
-    ``dxpad`` is arithmetic::
-
-        address = window_start[n, i, j, c] + tap_offset[k]
-        window_start = ((n*Hp + i*SH)*Wp + j*SW)*C + c        tap_offset = (a*DH*Wp + b*DW)*C
-
-    and ``np.add.at(dxpad.ravel(), address, dout.ravel())`` adds every value at its address.
-    Unlike ``+=``, ``np.add.at`` *adds* when two windows chose the same pixel, which happens
-    when windows overlap. Given one flat integer array of addresses and values of the same
-    dtype, it runs one tight loop in C (NumPy 1.25 and later), so one pass over ``dout`` beats
-    ``KH*KW`` masked passes. (``np.add.at`` on a multi-dimensional window view, notebook 04,
-    takes NumPy's general path and is slow.)
+    As in :func:`pooling_lab.strided.max_pool_backward`; here the addresses are built block by
+    block, from a table of where each window of a block starts and the offset of each tap.
 
     Parameters
     ----------
@@ -334,38 +287,43 @@ def max_pool_backward(dout, cache):
     -------
     dx : (N, H, W, C)
     """
-    geometry = cache.geometry
+    geometry = common.check_cache(cache, common.MaxPoolCache).geometry
     dout = common.check_dout(dout, geometry, geometry.x_shape[3])
     dtype = common.backward_dtype(cache.dtype, dout)
-    dout = dout.astype(dtype, copy=False)       # np.add.at's fast loop needs one dtype
-    dxpad = common.zeros_padded(geometry, dtype)                # (N, Hp, Wp, C)
+    total = common.accumulation_dtype(dtype)
+    dout = dout.astype(total, copy=False)       # np.add.at's fast loop needs one dtype
+    dxpad = common.zeros_padded(geometry, total)                # (N, Hp, Wp, C)
     _, hp, wp, channels = dxpad.shape
     (sh, sw), (dh, dw), ow = geometry.stride, geometry.dilation, dout.shape[2]
     tap_offset = np.array([(a * dh * wp + b * dw) * channels for _, a, b in geometry.offsets()],
                           dtype=np.intp)                        # (KH*KW,)
-    blocks, (n, r) = row_blocks(dout.shape, dxpad.itemsize)
+    n, r = largest_block(dout.shape, dxpad.itemsize)
     # where each window starts, counted from its block's first window: (n, r, OW, C)
     window_start = (np.arange(n).reshape(-1, 1, 1, 1) * (hp * wp * channels)
                     + np.arange(r).reshape(-1, 1, 1) * (sh * wp * channels)
                     + np.arange(ow).reshape(-1, 1) * (sw * channels)
                     + np.arange(channels))
-    address_buffer = np.empty(window_start.shape, dtype=np.intp)
     flat_dx = dxpad.reshape(-1)                                 # a view: (N*Hp*Wp*C,)
-    for images, rows in blocks:            # a few large blocks, for cache locality
-        block_winner = cache.winner[images, rows]               # (n, r, OW, C)
-        n, r = block_winner.shape[:2]
-        address = address_buffer[:n, :r]
+    scratch = Scratch(dout.shape[2:], np.intp)
+    for images, rows, (address,) in blocks(dout.shape, dxpad.itemsize, scratch):
         block_start = (images.start * hp + rows.start * sh) * wp * channels
-        np.take(tap_offset + block_start, block_winner, out=address)   # winner k -> its offset
-        address += window_start[:n, :r]
+        np.take(tap_offset + block_start, cache.winner[images, rows], out=address)  # k -> offset
+        address += window_start[:address.shape[0], :address.shape[1]]
         # (n, r, OW, C) -> (n*r*OW*C,): one scatter-add, exact where windows share a pixel
         np.add.at(flat_dx, address.reshape(-1), dout[images, rows].reshape(-1))
-    return geometry.crop(dxpad)                                 # -> (N, H, W, C)
+    return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
 
 
 # --------------------------------------------------------------------------------------------
 # Average pool
 # --------------------------------------------------------------------------------------------
+
+def _row_and_column_taps(geometry: common.Geometry):
+    """The rows ``i*SH + a*DH`` of every kernel row ``a`` and the columns ``j*SW + b*DW`` of
+    every kernel column ``b``: two lists of slices, from :meth:`Geometry.tap_slices`."""
+    return ([geometry.tap_slices(a, 0)[0] for a in range(geometry.kernel[0])],
+            [geometry.tap_slices(0, b)[1] for b in range(geometry.kernel[1])])
+
 
 def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_include_pad=True):
     """Average pool: add the taps, one kernel row and then one kernel column at a time.
@@ -386,36 +344,35 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
     Returns
     -------
     out : (N, OH, OW, C)
+        float16 inputs are summed in float32 and rounded once.
     cache : AvgPoolCache
     """
     x = common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
-    divisor = common.avg_divisor(geometry, count_include_pad, x.dtype)    # (OH, OW, 1)
+    total = common.accumulation_dtype(x.dtype)                  # float32 for float16
+    divisor = common.avg_divisor(geometry, count_include_pad, total)      # (OH, OW, 1)
     xpad = geometry.pad(x, 0)                                   # (N, Hp, Wp, C)
-    (sh, sw), (dh, dw), (kh, kw) = geometry.stride, geometry.dilation, geometry.kernel
     shape = (x.shape[0], *geometry.out_hw, x.shape[3])           # (N, OH, OW, C)
-    ow = shape[2]
-    out = np.empty(shape, dtype=x.dtype)
-    blocks, (n, r) = row_blocks(shape, x.itemsize)
-    sums_buffer = np.empty((n, r, *xpad.shape[2:]), dtype=x.dtype)     # (n, r, Wp, C) scratch
-    for images, rows in blocks:            # a few large blocks, for cache locality
-        block = out[images, rows]                               # (n, r, OW, C)
-        n, r = block.shape[:2]
-        row_sums = sums_buffer[:n, :r]
-        for a in range(kh):
-            # rows i*SH + a*DH of the padded input, whole rows: (n, r, Wp, C)
-            tap_rows = xpad[images, _every(rows.start * sh + a * dh, sh, r)]
+    sums = np.empty(shape, dtype=total)
+    row_taps, col_taps = _row_and_column_taps(geometry)
+    scratch = Scratch(xpad.shape[2:], total)                     # row sums: (n, r, Wp, C)
+    for images, rows, (row_sums,) in blocks(shape, total.itemsize, scratch):
+        block = sums[images, rows]                              # (n, r, OW, C)
+        for a, tap_rows in enumerate(row_taps):
+            # this block's rows i*SH + a*DH of the padded input, whole rows: (n, r, Wp, C)
+            tap_rows = xpad[images, tap_rows][:, rows]
             if a == 0:
                 np.copyto(row_sums, tap_rows)
             else:
                 row_sums += tap_rows
-        for b in range(kw):
-            tap_cols = row_sums[:, :, _every(b * dw, sw, ow)]  # columns j*SW + b*DW: (n, r, OW, C)
+        for b, tap_cols in enumerate(col_taps):
+            tap_cols = row_sums[:, :, tap_cols]                 # columns j*SW + b*DW
             if b == 0:
                 np.copyto(block, tap_cols)
             else:
                 block += tap_cols
         block /= divisor[rows]
+    out = sums.astype(x.dtype, copy=False)                      # float16: rounded once
     return out, common.AvgPoolCache(geometry, divisor, x.dtype)
 
 
@@ -435,35 +392,33 @@ def avg_pool_backward(dout, cache):
     -------
     dx : (N, H, W, C)
     """
-    geometry = cache.geometry
+    geometry = common.check_cache(cache, common.AvgPoolCache).geometry
     dout = common.check_dout(dout, geometry, geometry.x_shape[3])
     dtype = common.backward_dtype(cache.dtype, dout)
-    dxpad = common.zeros_padded(geometry, dtype)                # (N, Hp, Wp, C)
-    (sh, sw), (dh, dw), (kh, kw) = geometry.stride, geometry.dilation, geometry.kernel
-    ow = dout.shape[2]
+    total = common.accumulation_dtype(dtype)
+    dxpad = common.zeros_padded(geometry, total)                # (N, Hp, Wp, C)
     # does a pixel lie in the rows (columns) of two windows? Then its rows (columns) need +=
-    rows_overlap, cols_overlap = sh < geometry.span[0], sw < geometry.span[1]
-    blocks, (n, r) = row_blocks(dout.shape, dxpad.itemsize)
-    share_buffer = np.empty((n, r, *dout.shape[2:]), dtype=dtype)     # (n, r, OW, C) scratch
-    spread_buffer = np.empty((n, r, *dxpad.shape[2:]), dtype=dtype)   # (n, r, Wp, C) scratch
-    for images, rows in blocks:            # a few large blocks, for cache locality
-        n, r = dout[images, rows].shape[:2]
-        share, spread = share_buffer[:n, :r], spread_buffer[:n, :r]
-        np.divide(dout[images, rows], cache.divisor[rows], out=share)   # each tap's gradient
+    rows_overlap, cols_overlap = (step < span for step, span in zip(geometry.stride,
+                                                                   geometry.span))
+    row_taps, col_taps = _row_and_column_taps(geometry)
+    scratch = [Scratch(dout.shape[2:], total),                  # share: (n, r, OW, C)
+               Scratch(dxpad.shape[2:], total)]                 # spread: (n, r, Wp, C)
+    for images, rows, (share, spread) in blocks(dout.shape, total.itemsize, *scratch):
+        np.divide(dout[images, rows], cache.divisor[rows], out=share, dtype=total)
         spread.fill(0)                        # columns no window reaches stay 0
-        for b in range(kw):
-            target = spread[:, :, _every(b * dw, sw, ow)]      # columns j*SW + b*DW
+        for tap_cols in col_taps:
+            target = spread[:, :, tap_cols]                     # columns j*SW + b*DW
             if cols_overlap:
                 np.add(target, share, out=target)
             else:
                 np.copyto(target, share)      # no column is written twice: skip reading back
-        for a in range(kh):
-            target = dxpad[images, _every(rows.start * sh + a * dh, sh, r)]   # rows i*SH + a*DH
+        for tap_rows in row_taps:
+            target = dxpad[images, tap_rows][:, rows]   # this block's rows i*SH + a*DH
             if rows_overlap:
                 np.add(target, spread, out=target)
             else:
                 np.copyto(target, spread)     # no row is written twice: skip reading dx back
-    return geometry.crop(dxpad)                                 # -> (N, H, W, C)
+    return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
 
 
 # --------------------------------------------------------------------------------------------
@@ -488,41 +443,45 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     Returns
     -------
     out : (N, OH, OW, C_out)
+        float16 is computed in float32 and rounded once.
     cache : ConvCache
     """
+    caller_x, caller_w = x, w
     x, w, b = common.conv_inputs(x, w, b)
     geometry = common.conv_geometry(x.shape, w.shape, stride, padding, dilation)
+    total = common.accumulation_dtype(x.dtype)
     windows = window_view(geometry.pad(x, 0), geometry)         # (N, OH, OW, KH, KW, C)
     n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
-    w_rows = w.reshape(kernel_rows, kernel_cols * channels, w.shape[3])   # (KH, KW*C, C_out)
-    out = np.empty((n, oh, ow, w.shape[3]), dtype=x.dtype)
+    c_out = w.shape[3]
+    w_rows = w.reshape(kernel_rows, kernel_cols * channels, c_out).astype(total)   # (KH, KW*C, C_out)
+    out = np.empty((n, oh, ow, c_out), dtype=total)
     # Blocks of about BLOCK_BYTES of taps: BLAS runs about twice as fast on operands that stay
-    # in cache, and the scratch below is allocated once, not once per kernel row.
-    blocks, (n, r) = row_blocks((n, oh, ow, kernel_cols * channels), x.itemsize)
-    taps_buffer = np.empty((n, r, ow, kernel_cols, channels), dtype=x.dtype)
-    product_buffer = np.empty((n * r * ow, w.shape[3]), dtype=x.dtype)
-    for images, rows in blocks:            # a few large blocks, for cache locality
+    # in cache. A contiguous copy of the taps lets matmul call BLAS, and a whole kernel row
+    # gives it KW*C numbers per row instead of C (faster when C is small).
+    scratch = [Scratch((ow, kernel_cols, channels), total),     # taps: (n, r, OW, KW, C)
+               Scratch((ow, c_out), total)]                     # product: (n, r, OW, C_out)
+    tap_shape = (n, oh, ow, kernel_cols * channels)
+    for images, rows, (taps, product) in blocks(tap_shape, total.itemsize, *scratch):
         block = out[images, rows]                               # (n, r, OW, C_out)
-        n, r = block.shape[:2]
-        block_rows = block.reshape(n * r * ow, w.shape[3])      # a view: (n*r*OW, C_out)
-        taps, product = taps_buffer[:n, :r], product_buffer[:n * r * ow]
+        pixels = block.shape[0] * block.shape[1] * ow           # n*r*OW rows of the products
+        # 2-D views of the same memory (blocks are contiguous): (n*r*OW, KW*C), (n*r*OW, C_out)
+        tap_rows = taps.reshape(pixels, kernel_cols * channels)
+        block_rows, product_rows = block.reshape(pixels, c_out), product.reshape(pixels, c_out)
         for a in range(kernel_rows):
-            # A contiguous copy lets matmul call BLAS, and a whole kernel row gives it KW*C
-            # numbers per row instead of C (faster when C is small): (n, r, OW, KW, C)
-            np.copyto(taps, windows[images, rows, :, a])
+            np.copyto(taps, windows[images, rows, :, a])        # (n, r, OW, KW, C)
             # (n*r*OW, KW*C) @ (KW*C, C_out); the first product goes straight into out
-            np.matmul(taps.reshape(-1, kernel_cols * channels), w_rows[a],
-                      out=block_rows if a == 0 else product)
+            np.matmul(tap_rows, w_rows[a], out=block_rows if a == 0 else product_rows)
             if a > 0:
-                block_rows += product
+                block += product
     if b is not None:
         out += b
-    return out, common.ConvCache(geometry, x, w)
+    out = out.astype(x.dtype, copy=False)                       # float16: rounded once
+    return out, common.conv_cache(geometry, x, w, caller_x, caller_w)
 
 
 def conv_backward(dout, cache):
     """Gradients of :func:`conv_forward`, block by block: ``dw`` one matrix product per kernel
-    row, ``dx`` one per kernel offset.
+    row, ``dx`` one per kernel offset, added into a writeable window view.
 
     Parameters
     ----------
@@ -535,35 +494,40 @@ def conv_backward(dout, cache):
     dw : (KH, KW, C, C_out)
     db : (C_out,)
     """
-    geometry, w = cache.geometry, cache.w
+    geometry, w = common.check_cache(cache, common.ConvCache).geometry, cache.w
     dout = common.check_dout(dout, geometry, w.shape[3])
     dtype = common.backward_dtype(cache.dtype, dout)
-    dout = dout.astype(dtype, copy=False)
+    total = common.accumulation_dtype(dtype)
+    dout = dout.astype(total, copy=False)
     windows = window_view(geometry.pad(cache.x, 0), geometry)   # (N, OH, OW, KH, KW, C)
     n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
-    dxpad = common.zeros_padded(geometry, dtype)
+    c_out = w.shape[3]
+    dxpad = common.zeros_padded(geometry, total)
     grad_windows = window_view(dxpad, geometry, writeable=True)
-    dw_rows = np.zeros((kernel_rows, kernel_cols * channels, w.shape[3]), dtype=dtype)
-    w_transposed = w.transpose(0, 1, 3, 2).astype(dtype)       # (KH, KW, C_out, C)
-    blocks, (n, r) = row_blocks((n, oh, ow, kernel_cols * channels), np.dtype(dtype).itemsize)
-    taps_buffer = np.empty((n, r, ow, kernel_cols, channels), dtype=cache.dtype)
-    dw_part = np.empty(dw_rows.shape[1:], dtype=dtype)         # (KW*C, C_out)
-    grad_buffer = np.empty((n * r * ow, channels), dtype=dtype)
-    for images, rows in blocks:            # a few large blocks, for cache locality
+    dw_rows = np.zeros((kernel_rows, kernel_cols * channels, c_out), dtype=total)
+    w_transposed = w.transpose(0, 1, 3, 2).astype(total)       # (KH, KW, C_out, C)
+    dw_part = np.empty(dw_rows.shape[1:], dtype=total)         # (KW*C, C_out)
+    scratch = [Scratch((ow, kernel_cols, channels), total),     # taps: (n, r, OW, KW, C)
+               Scratch((ow, channels), total)]                  # tap_grad: (n, r, OW, C)
+    tap_shape = (n, oh, ow, kernel_cols * channels)
+    for images, rows, (taps, tap_grad) in blocks(tap_shape, total.itemsize, *scratch):
         block_dout = dout[images, rows]                         # (n, r, OW, C_out)
-        n, r = block_dout.shape[:2]
-        dout_rows = block_dout.reshape(n * r * ow, w.shape[3])  # (n*r*OW, C_out)
-        taps, tap_grad = taps_buffer[:n, :r], grad_buffer[:n * r * ow]
+        pixels = block_dout.shape[0] * block_dout.shape[1] * ow
+        dout_rows = block_dout.reshape(pixels, c_out)           # (n*r*OW, C_out)
+        # 2-D views of the same memory (blocks are contiguous): (n*r*OW, KW*C), (n*r*OW, C)
+        tap_rows = taps.reshape(pixels, kernel_cols * channels)
+        grad_rows = tap_grad.reshape(pixels, channels)
         for a in range(kernel_rows):
             np.copyto(taps, windows[images, rows, :, a])         # (n, r, OW, KW, C)
             # (KW*C, n*r*OW) @ (n*r*OW, C_out) -> (KW*C, C_out), summed over the blocks
-            np.matmul(taps.reshape(-1, kernel_cols * channels).T, dout_rows, out=dw_part)
+            np.matmul(tap_rows.T, dout_rows, out=dw_part)
             dw_rows[a] += dw_part
             for b in range(kernel_cols):
                 # (n*r*OW, C_out) @ (C_out, C) -> (n, r, OW, C): one product per offset keeps
                 # each tap's gradient contiguous for the += below
-                np.matmul(dout_rows, w_transposed[a, b], out=tap_grad)
+                np.matmul(dout_rows, w_transposed[a, b], out=grad_rows)
                 target = grad_windows[images, rows, :, a, b, :]   # one offset: each pixel once
-                np.add(target, tap_grad.reshape(n, r, ow, channels), out=target)
-    db = dout.reshape(-1, w.shape[3]).sum(axis=0)               # -> (C_out,)
-    return geometry.crop(dxpad), dw_rows.reshape(w.shape), db
+                np.add(target, tap_grad, out=target)
+    db = dout.sum(axis=(0, 1, 2))                               # -> (C_out,)
+    return tuple(grad.astype(dtype, copy=False)
+                 for grad in (geometry.crop(dxpad), dw_rows.reshape(w.shape), db))

@@ -114,7 +114,7 @@ def max_pool_backward(dout, cache):
     -------
     dx : (N, H, W, C)
     """
-    geometry = cache.geometry
+    geometry = common.check_cache(cache, common.MaxPoolCache).geometry
     dout = common.check_dout(dout, geometry, geometry.x_shape[3])
     dtype = common.backward_dtype(cache.dtype, dout)
     dxpad = common.zeros_padded(geometry, common.accumulation_dtype(dtype))   # (N, Hp, Wp, C)
@@ -155,11 +155,11 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
     """
     x = common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
-    divisor = common.avg_divisor(geometry, count_include_pad, x.dtype)    # (OH, OW, 1)
+    total = common.accumulation_dtype(x.dtype)                  # float32 for float16
+    divisor = common.avg_divisor(geometry, count_include_pad, total)      # (OH, OW, 1)
     windows = window_view(geometry.pad(x, 0), geometry)          # (N, OH, OW, KH, KW, C)
-    # (N, OH, OW, KH, KW, C) -> (N, OH, OW, C)
-    sums = windows.sum(axis=(3, 4), dtype=common.accumulation_dtype(x.dtype))
-    out = (sums / divisor).astype(x.dtype, copy=False)
+    # (N, OH, OW, KH, KW, C) -> (N, OH, OW, C), rounded to x's dtype once
+    out = (windows.sum(axis=(3, 4), dtype=total) / divisor).astype(x.dtype, copy=False)
     return out, common.AvgPoolCache(geometry, divisor, x.dtype)
 
 
@@ -175,7 +175,7 @@ def avg_pool_backward(dout, cache):
     -------
     dx : (N, H, W, C)
     """
-    geometry = cache.geometry
+    geometry = common.check_cache(cache, common.AvgPoolCache).geometry
     dout = common.check_dout(dout, geometry, geometry.x_shape[3])
     dtype = common.backward_dtype(cache.dtype, dout)
     total = common.accumulation_dtype(dtype)
@@ -211,6 +211,7 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
         float16 is computed in float32 and rounded once.
     cache : ConvCache
     """
+    caller_x, caller_w = x, w
     x, w, b = common.conv_inputs(x, w, b)
     geometry = common.conv_geometry(x.shape, w.shape, stride, padding, dilation)
     total = common.accumulation_dtype(x.dtype)
@@ -219,7 +220,8 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     out = np.tensordot(windows, w.astype(total, copy=False), axes=3)
     if b is not None:
         out += b
-    return out.astype(x.dtype, copy=False), common.ConvCache(geometry, x, w)
+    out = out.astype(x.dtype, copy=False)                       # float16: rounded once
+    return out, common.conv_cache(geometry, x, w, caller_x, caller_w)
 
 
 def conv_backward(dout, cache):
@@ -237,7 +239,7 @@ def conv_backward(dout, cache):
     dw : (KH, KW, C, C_out)
     db : (C_out,)
     """
-    geometry, w = cache.geometry, cache.w
+    geometry, w = common.check_cache(cache, common.ConvCache).geometry, cache.w
     dout = common.check_dout(dout, geometry, w.shape[3])
     dtype = common.backward_dtype(cache.dtype, dout)
     total = common.accumulation_dtype(dtype)
