@@ -57,6 +57,15 @@ def largest_block(out_shape, itemsize: int) -> tuple[int, int]:
 def blocks(out_shape, itemsize: int, *scratch: Scratch):
     """Walk the output ``(N, OH, OW, C)`` block by block, with views of reusable scratch.
 
+    Parameters
+    ----------
+    out_shape : (N, OH, OW, C)
+        The array whose blocks are walked; its bytes per output row set the block size.
+    itemsize : int
+        Bytes per number of that array.
+    *scratch : Scratch
+        The scratch arrays each block needs.
+
     Every scratch array is allocated once, for the largest block (a fresh allocation per
     block costs a page fault per 4 KB of it); each block gets the first ``n`` images and
     ``r + extra_rows`` rows of it. Whole images, or rows of one image, so those views are
@@ -83,6 +92,7 @@ def blocks(out_shape, itemsize: int, *scratch: Scratch):
 
 
 def _empty(shape, dtype, stored_channels_first: bool) -> np.ndarray:
+    """An uninitialised ``(n, h, w, C)`` array, stored channels-last or channels-first."""
     return channels_first_empty(shape, dtype) if stored_channels_first else np.empty(shape, dtype)
 
 
@@ -205,8 +215,11 @@ def _max_pool_phases(xpad, geometry):
     winner = channels_first_empty(shape, common.winner_dtype(geometry))
     winner.fill(0)
     taps, reach = stride_phases(geometry)
-    scratch = [Scratch((ow + dv, shape[3]), xpad.dtype, du, True) for du, dv in reach.values()]
-    scratch += [Scratch(shape[2:], bool, 0, True), Scratch(shape[2:], winner.dtype, 0, True)]
+    # one copy per phase (n, r + du, OW + dv, C), then beats and marks (n, r, OW, C)
+    scratch = [Scratch((ow + dv, shape[3]), xpad.dtype, extra_rows=du, channels_first=True)
+               for du, dv in reach.values()]
+    scratch += [Scratch(shape[2:], bool, channels_first=True),
+                Scratch(shape[2:], winner.dtype, channels_first=True)]
     for images, rows, (*copies, beats, marks) in blocks(shape, xpad.itemsize, *scratch):
         block, block_winner = maxima[images, rows], winner[images, rows]  # (n, r, OW, C)
         phase_copy = dict(zip(reach, copies))
@@ -260,7 +273,7 @@ def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
     # two fast reductions: np.max propagates NaN, and is any output 0?
     if out.size == 0 or not (np.isnan(out.max()) or (out == 0).any()):
         return
-    suspects = np.flatnonzero(~(np.abs(out) > 0))     # flat indices of NaN or 0 outputs, (S,)
+    suspects = np.flatnonzero(np.isnan(out) | (out == 0))   # flat indices into out: (S,)
     image, i, j, channel = np.unravel_index(suspects, out.shape)       # (S,) each
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
     flat_winner = winner.reshape(-1)                            # a view: (N*OH*OW*C,)
@@ -358,15 +371,15 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
     scratch = Scratch(xpad.shape[2:], total)                     # row sums: (n, r, Wp, C)
     for images, rows, (row_sums,) in blocks(shape, total.itemsize, scratch):
         block = sums[images, rows]                              # (n, r, OW, C)
-        for a, tap_rows in enumerate(row_taps):
+        for a, rows_of_tap in enumerate(row_taps):
             # this block's rows i*SH + a*DH of the padded input, whole rows: (n, r, Wp, C)
-            tap_rows = xpad[images, tap_rows][:, rows]
+            tap_rows = xpad[images, rows_of_tap][:, rows]
             if a == 0:
                 np.copyto(row_sums, tap_rows)
             else:
                 row_sums += tap_rows
-        for b, tap_cols in enumerate(col_taps):
-            tap_cols = row_sums[:, :, tap_cols]                 # columns j*SW + b*DW
+        for b, cols_of_tap in enumerate(col_taps):
+            tap_cols = row_sums[:, :, cols_of_tap]              # columns j*SW + b*DW
             if b == 0:
                 np.copyto(block, tap_cols)
             else:
@@ -453,7 +466,8 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     windows = window_view(geometry.pad(x, 0), geometry)         # (N, OH, OW, KH, KW, C)
     n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
     c_out = w.shape[3]
-    w_rows = w.reshape(kernel_rows, kernel_cols * channels, c_out).astype(total)   # (KH, KW*C, C_out)
+    # (KH, KW, C, C_out) -> (KH, KW*C, C_out): one weight matrix per kernel row
+    w_rows = w.reshape(kernel_rows, kernel_cols * channels, c_out).astype(total)
     out = np.empty((n, oh, ow, c_out), dtype=total)
     # Blocks of about BLOCK_BYTES of taps: BLAS runs about twice as fast on operands that stay
     # in cache. A contiguous copy of the taps lets matmul call BLAS, and a whole kernel row
