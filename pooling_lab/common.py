@@ -1,9 +1,21 @@
-"""The contract shared by the three styles: argument checking, padding and shape arithmetic.
+"""The contract shared by the styles: argument checking, padding and shape arithmetic.
 
-Every style (``naive``, ``stacked``, ``strided``) starts the same way: it checks its
-arguments, works out the padding and the output size, and pads the input. All of that lives
-here, once, so that the three styles differ only in the part worth comparing, the way they
+Every style (``naive``, ``stacked``, ``strided``, ``fast``) starts the same way: it checks
+its arguments, works out the padding and the output size, and pads the input. All of that
+lives here, once, so that the styles differ only in the part worth comparing, the way they
 visit the windows.
+
+The rules every style follows, beyond shapes:
+
+* Errors: a ``TypeError`` for an argument of the wrong type, a ``ValueError`` for a bad
+  value, each naming the argument, the value received and what is allowed.
+* Max pool: the winning tap of a window is its first maximum in row-major order, or its
+  *last* NaN if it holds any (PyTorch's CPU rule, :func:`window_max`); the output is the
+  winning tap's own value (so signed zeros agree bit for bit); padded cells never win.
+* float16: sums (average pool, convolution, gradients where windows overlap) are taken in
+  float32 (:func:`accumulation_dtype`) and rounded to float16 once; results stay float16.
+* Caches: a cache holds what backward needs and cannot go stale (:func:`conv_cache`);
+  backward checks it is the right kind (:func:`check_cache`).
 
 Notation, used in every docstring of the package::
 
@@ -23,21 +35,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
 Pair = tuple[int, int]
-
-
-class ArgumentError(TypeError, ValueError):
-    """A bad ``size``, ``stride``, ``dilation`` or ``padding``.
-
-    Such a value is of the wrong kind and of the wrong value at once, so the error is both a
-    ``TypeError`` and a ``ValueError`` (as ``numpy.exceptions.AxisError`` is both a
-    ``ValueError`` and an ``IndexError``): ``except ValueError`` catches it, and so does
-    ``except TypeError``.
-    """
 
 
 # --------------------------------------------------------------------------------------------
@@ -60,7 +63,13 @@ def positive_int(value, name: str, allowed: str = "a positive integer") -> int:
     >>> positive_int(np.array(3), "size")
     3
     """
-    received = value
+    return _whole_number(value, name, allowed, smallest=1, received=value)
+
+
+def _whole_number(value, name: str, allowed: str, smallest: int, received) -> int:
+    """One whole number from ``smallest`` to :data:`LARGEST_INT`, by :func:`positive_int`'s
+    rules. ``received`` is the whole argument, for the message (``(2, 0)`` when ``value`` is
+    its entry ``0``)."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()                     # a 0-d array is the number it holds
     # bool is a subclass of int in Python, but size=True is always a mistake.
@@ -71,10 +80,11 @@ def positive_int(value, name: str, allowed: str = "a positive integer") -> int:
     elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
         number = int(value)                      # 2.0 means 2; 2.5 means nothing
     else:
-        raise TypeError(f"{name} must be {allowed}; got {received!r} "
-                        f"of type {type(received).__name__}")
-    if not 1 <= number <= LARGEST_INT:
-        raise ValueError(f"{name} must be {allowed} (1 to {LARGEST_INT:,}); got {received!r}")
+        kind = f"{value!r} is of type {type(value).__name__}"
+        raise TypeError(f"{name} must be {allowed}; got {received!r} ({kind})")
+    if not smallest <= number <= LARGEST_INT:
+        raise ValueError(f"{name} must be {allowed} ({smallest} to {LARGEST_INT:,}); "
+                         f"got {received!r}")
     return number
 
 
@@ -85,39 +95,38 @@ def accumulation_dtype(dtype) -> np.dtype:
     dtype = np.dtype(dtype)
     return np.dtype(np.float32) if dtype == np.float16 else dtype
 
-def _as_positive_int(value, name: str, received) -> int:
-    """One positive integer, or an ``ArgumentError`` that names ``name``."""
-    allowed = "a positive integer or a pair of positive integers (rows, cols)"
-    # bool is a subclass of int in Python, but size=True is always a mistake.
-    if isinstance(value, (bool, np.bool_)):
-        raise ArgumentError(f"{name} must be {allowed}; got {received!r} (a bool)")
-    if isinstance(value, numbers.Integral):
-        number = int(value)
-    elif isinstance(value, numbers.Real) and float(value).is_integer():
-        number = int(value)  # 2.0 means 2; 2.5 means nothing
-    else:
-        raise ArgumentError(f"{name} must be {allowed}; got {received!r}")
-    if number < 1:
-        raise ArgumentError(f"{name} must be {allowed}; got {received!r}")
-    return number
+
+def _entries(value):
+    """The entries of a tuple, a list or an array with axes; ``None`` for anything else
+    (one number, a 0-d array, or something that is neither)."""
+    if isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim > 0):
+        return list(value)
+    return None
 
 
 def as_pair(value, name: str) -> Pair:
     """Read ``size``, ``stride`` or ``dilation``: a positive int, or a pair ``(rows, cols)``.
 
+    One rule for array-likes, shared with ``padding``: a number may be a Python or NumPy
+    number or a 0-d array; a pair may be a tuple, a list or a 1-d array of two numbers.
+    Something that is not a whole number is a ``TypeError``; a pair without two entries, or a
+    number outside 1 to :data:`LARGEST_INT`, is a ``ValueError``.
+
     >>> as_pair(3, "size")
     (3, 3)
-    >>> as_pair((2, 1), "stride")
+    >>> as_pair(np.array([2, 1]), "stride")
     (2, 1)
     """
-    if isinstance(value, (tuple, list, np.ndarray)):
-        if len(value) != 2:
-            raise ArgumentError(
-                f"{name} must be a positive integer or a pair of positive integers "
-                f"(rows, cols); got {value!r} with {len(value)} entries")
-        return (_as_positive_int(value[0], name, value), _as_positive_int(value[1], name, value))
-    number = _as_positive_int(value, name, value)
-    return (number, number)
+    allowed = "a positive integer or a pair of positive integers (rows, cols)"
+    entries = _entries(value)
+    if entries is None:
+        number = _whole_number(value, name, allowed, smallest=1, received=value)
+        return (number, number)
+    if len(entries) != 2:
+        raise ValueError(f"{name} must be {allowed}; got {value!r} with {len(entries)} entries")
+    rows, cols = (_whole_number(entry, name, allowed, smallest=1, received=value)
+                  for entry in entries)
+    return (rows, cols)
 
 
 def as_real_array(array, name: str) -> np.ndarray:
@@ -197,15 +206,13 @@ def _same_padding(length: int, kernel: int, stride: int, dilation: int) -> Pair:
     return (total // 2, total - total // 2)
 
 
-def _as_pad_amount(value, received) -> int:
-    allowed = ('"valid", "same", an int p >= 0, a pair (ph, pw), '
-               'or ((top, bottom), (left, right))')
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ArgumentError(f"padding must be {allowed}; got {received!r}")
-    if value < 0:
-        raise ArgumentError(f"padding must not be negative; got {received!r} "
-                            f"(allowed: {allowed})")
-    return int(value)
+_PADDING_ALLOWED = ('"valid", "same", an int p >= 0, a pair (ph, pw), '
+                    'or ((top, bottom), (left, right))')
+
+
+def _pad_amount(value, received) -> int:
+    """One padding amount: a whole number from 0 to :data:`LARGEST_INT`."""
+    return _whole_number(value, "padding", _PADDING_ALLOWED, smallest=0, received=received)
 
 
 def resolve_padding(padding, in_hw: Pair, kernel: Pair, stride: Pair,
@@ -213,7 +220,9 @@ def resolve_padding(padding, in_hw: Pair, kernel: Pair, stride: Pair,
     """Turn any accepted ``padding`` into ``((top, bottom), (left, right))``.
 
     Accepted: ``"valid"`` (none), ``"same"`` (the TensorFlow/Keras rule per axis), an int
-    ``p`` (all four sides), a pair ``(ph, pw)``, or ``((top, bottom), (left, right))``.
+    ``p`` (all four sides), a pair ``(ph, pw)``, or ``((top, bottom), (left, right))``; the
+    numbers follow :func:`as_pair`'s rule for array-likes (``np.array([1, 1])`` is a pair, a
+    (2, 2) array gives top, bottom, left and right), but may be 0.
 
     >>> resolve_padding("same", (5, 6), (3, 3), (2, 2), (1, 1))
     ((1, 1), (0, 1))
@@ -223,25 +232,24 @@ def resolve_padding(padding, in_hw: Pair, kernel: Pair, stride: Pair,
             return ((0, 0), (0, 0))
         if padding == "same":
             return tuple(_same_padding(*axis) for axis in zip(in_hw, kernel, stride, dilation))
-        raise ArgumentError(
-            f'padding must be "valid", "same", an int, a pair or ((top, bottom), '
-            f'(left, right)); got the unknown string {padding!r}')
-    if isinstance(padding, (tuple, list)):
-        if len(padding) != 2:
-            raise ArgumentError(
-                f"padding must be an int, a pair (ph, pw) or ((top, bottom), (left, right)); "
-                f"got {padding!r} with {len(padding)} entries")
-        if all(isinstance(axis, (tuple, list)) for axis in padding):
-            if any(len(axis) != 2 for axis in padding):
-                raise ArgumentError(
-                    f"padding as ((top, bottom), (left, right)) needs two numbers per axis; "
-                    f"got {padding!r}")
-            return tuple((_as_pad_amount(axis[0], padding), _as_pad_amount(axis[1], padding))
-                         for axis in padding)
-        rows, cols = (_as_pad_amount(amount, padding) for amount in padding)
+        raise ValueError(f"padding must be {_PADDING_ALLOWED}; got the unknown string "
+                         f"{padding!r}")
+    entries = _entries(padding)
+    if entries is None:                                       # one amount for all four sides
+        amount = _pad_amount(padding, padding)
+        return ((amount, amount), (amount, amount))
+    if len(entries) != 2:
+        raise ValueError(f"padding must be {_PADDING_ALLOWED}; got {padding!r} with "
+                         f"{len(entries)} entries")
+    per_axis = [_entries(entry) for entry in entries]
+    if per_axis == [None, None]:                              # (ph, pw)
+        rows, cols = (_pad_amount(amount, padding) for amount in entries)
         return ((rows, rows), (cols, cols))
-    amount = _as_pad_amount(padding, padding)
-    return ((amount, amount), (amount, amount))
+    if any(axis is None or len(axis) != 2 for axis in per_axis):
+        raise ValueError(f"padding as ((top, bottom), (left, right)) needs two numbers per "
+                         f"axis; got {padding!r}")
+    return tuple((_pad_amount(before, padding), _pad_amount(after, padding))
+                 for before, after in per_axis)
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,6 +266,9 @@ class Geometry:
         The input's shape.
     kernel, stride, dilation : (rows, cols)
     padding : ((top, bottom), (left, right))
+    out_hw : (OH, OW)
+        Derived from the others: the window starts that fit,
+        ``(padded length - span) // stride + 1`` per axis.
     """
 
     x_shape: tuple[int, int, int, int]
@@ -265,18 +276,20 @@ class Geometry:
     stride: Pair
     dilation: Pair
     padding: tuple[Pair, Pair]
+    out_hw: Pair = field(init=False)
+
+    def __post_init__(self):
+        # computed once: the styles read out_hw in their loops (a frozen dataclass is set
+        # through object.__setattr__)
+        out_hw = tuple((length - reach) // step + 1
+                       for length, reach, step in zip(self.padded_shape[1:3], self.span,
+                                                      self.stride))
+        object.__setattr__(self, "out_hw", out_hw)
 
     @property
     def span(self) -> Pair:
         """Pixels one window reaches per axis, ``D*(K-1)+1``."""
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
-
-    @property
-    def out_hw(self) -> Pair:
-        """``(OH, OW)``: window starts that fit, ``(padded length - span) // stride + 1``."""
-        return tuple((length - reach) // step + 1
-                     for length, reach, step in zip(self.padded_shape[1:3], self.span,
-                                                    self.stride))
 
     @property
     def padded_shape(self) -> tuple[int, int, int, int]:
@@ -441,10 +454,13 @@ class MaxPoolCache:
     ----------
     geometry : Geometry
     winner : (N, OH, OW, C) small unsigned int array
-        The number ``k = a*KW + b`` of each window's first maximum (its first NaN, if any).
+        The number ``k = a*KW + b`` of each window's winning tap: its first maximum, or its
+        last NaN if it holds any (see :func:`window_max`).
     dtype : numpy.dtype
         The forward pass's floating dtype.
     """
+
+    made_by: ClassVar[str] = "max_pool_forward"
 
     geometry: Geometry
     winner: np.ndarray
@@ -463,6 +479,8 @@ class AvgPoolCache:
     dtype : numpy.dtype
     """
 
+    made_by: ClassVar[str] = "avg_pool_forward"
+
     geometry: Geometry
     divisor: np.ndarray
     dtype: np.dtype
@@ -470,14 +488,17 @@ class AvgPoolCache:
 
 @dataclass(frozen=True)
 class ConvCache:
-    """What ``conv_backward`` needs.
+    """What ``conv_backward`` needs. Build it with :func:`conv_cache`, which keeps ``x`` and
+    ``w`` safe from changes the caller makes after the forward pass.
 
     Attributes
     ----------
     geometry : Geometry
-    x : (N, H, W, C) the forward input (promoted to the floating dtype)
-    w : (KH, KW, C, C_out) the weights (same dtype)
+    x : (N, H, W, C) the forward input (promoted to the floating dtype), owned by the cache
+    w : (KH, KW, C, C_out) the weights (same dtype), owned by the cache
     """
+
+    made_by: ClassVar[str] = "conv_forward"
 
     geometry: Geometry
     x: np.ndarray
@@ -488,9 +509,85 @@ class ConvCache:
         return self.x.dtype
 
 
+def conv_cache(geometry: Geometry, x: np.ndarray, w: np.ndarray, caller_x, caller_w) -> ConvCache:
+    """The cache of one convolution, which cannot go stale.
+
+    ``x`` and ``w`` are the forward's arrays after checking and promotion; ``caller_x`` and
+    ``caller_w`` are what the caller passed. Where promotion made a new array (an int ``x``, a
+    float32 ``w`` beside a float64 ``x``) the cache simply keeps it; where ``x`` or ``w`` still
+    shares memory with the caller's array, the cache keeps a private copy. So changing the
+    caller's arrays in place between forward and backward (``w -= lr * dw``, an image edited
+    in place) leaves the gradients exact. PyTorch detects such a change and raises instead.
+
+    ``np.may_share_memory`` compares memory bounds only: it is quick, and when unsure it
+    answers yes, so the worst case is one copy too many.
+    """
+    def private(array, given):
+        return array.copy() if np.may_share_memory(array, given) else array
+    return ConvCache(geometry, private(x, caller_x), private(w, caller_w))
+
+
+def check_cache(cache, expected: type):
+    """Check that ``cache`` is the ``expected`` cache class; return it.
+
+    Every style's backward functions start here, so a cache from the wrong forward (a max
+    pool's cache given to ``avg_pool_backward``) or forward's whole ``(out, cache)`` result
+    gets a ``TypeError`` naming ``cache``, what was received and what is expected, instead of
+    an ``AttributeError`` from deep inside, for example::
+
+        TypeError: cache must be the MaxPoolCache that max_pool_forward returns; got a
+        tuple of 2 items: pass the cache alone, not forward's whole (out, cache) result
+    """
+    if isinstance(cache, expected):
+        return cache
+    if isinstance(cache, (MaxPoolCache, AvgPoolCache, ConvCache)):
+        received = f"a {type(cache).__name__}, which {cache.made_by} returns"
+    elif isinstance(cache, tuple):
+        received = (f"a tuple of {len(cache)} items: pass the cache alone, not forward's "
+                    f"whole (out, cache) result")
+    else:
+        received = f"a value of type {type(cache).__name__}"
+    raise TypeError(f"cache must be the {expected.__name__} that {expected.made_by} returns; "
+                    f"got {received}")
+
+
 # --------------------------------------------------------------------------------------------
-# Small pieces of the contract that all three styles apply
+# Small pieces of the contract that the styles apply
 # --------------------------------------------------------------------------------------------
+
+def window_max(windows: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum and the number of its winning tap, by PyTorch's CPU rule.
+
+    PyTorch walks a window's taps in row-major order and replaces its running maximum where a
+    tap is larger (strict ``>``: a tie keeps the earlier tap) or is NaN. So without NaN the
+    *first* maximum wins, and in a window with NaNs the *last* NaN wins (``[1, nan, 2, nan]``:
+    tap 3). The output is the winning tap's own value, which also settles signed zeros:
+    ``[0.0, -0.0]`` gives ``0.0`` and ``[-0.0, 0.0]`` gives ``-0.0``. We walk the taps the
+    same way, all windows at once; the only arrays made are window-sized (``np.argmax`` over
+    a middle axis would copy the whole of ``windows`` first).
+
+    Parameters
+    ----------
+    windows : array whose axis ``axis`` lists each window's taps in row-major order
+        ``(N, KH*KW, C)`` in the naive style, ``(N, OH, OW, KH*KW, C)`` in the stacked style.
+    axis : int
+
+    Returns
+    -------
+    out : ``windows``' shape without ``axis``
+        The winning taps' values.
+    winner : same shape, the smallest unsigned dtype that numbers every tap
+        The winning taps' numbers.
+    """
+    taps = np.moveaxis(windows, axis, 0)        # a view: taps[k] is tap k of every window
+    out = taps[0].copy()
+    winner = np.zeros(out.shape, dtype=np.min_scalar_type(len(taps) - 1))
+    for k in range(1, len(taps)):
+        replace = (taps[k] > out) | np.isnan(taps[k])     # PyTorch's test
+        np.copyto(out, taps[k], where=replace)
+        winner[replace] = k
+    return out, winner
+
 
 def winner_dtype(geometry: Geometry) -> np.dtype:
     """The smallest unsigned dtype that can number every tap (uint8 up to 16x16 kernels)."""
@@ -500,8 +597,8 @@ def winner_dtype(geometry: Geometry) -> np.dtype:
 def avg_divisor(geometry: Geometry, count_include_pad: bool, dtype) -> np.ndarray:
     """(OH, OW, 1): ``KH*KW`` for every window, or its count of taps inside the image."""
     if not isinstance(count_include_pad, (bool, np.bool_)):
-        raise ArgumentError(f"count_include_pad must be True or False; "
-                            f"got {count_include_pad!r}")
+        raise TypeError(f"count_include_pad must be True or False; "
+                        f"got {count_include_pad!r} of type {type(count_include_pad).__name__}")
     if count_include_pad:
         counts = np.full(geometry.out_hw, geometry.taps)
     else:

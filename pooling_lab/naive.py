@@ -5,11 +5,13 @@ This is the textbook version, close to the pooling article that loops over outpu
 out its window ``(N, KH, KW, C)`` with one slice and reduce it; batch and channels are
 handled by NumPy, so the loop runs ``OH * OW`` times.
 
-It is slow, but every line maps onto the formula, which makes it the reference the other two
+It is slow, but every line maps onto the formula, which makes it the reference the other
 styles are checked against. Unlike the article, it
 
 * gives a tied window's gradient to its *first* maximum only (the article's ``window == max``
-  mask gives the full gradient to every tied pixel, so gradient mass is duplicated);
+  mask gives the full gradient to every tied pixel, so gradient mass is duplicated), and a
+  window holding NaNs to its *last* NaN, as PyTorch does (:func:`common.window_max`);
+* sums float16 in float32 and rounds once (:func:`common.accumulation_dtype`);
 * handles padding, dilation and ``count_include_pad``, from the shared contract in
   :mod:`pooling_lab.common`.
 """
@@ -39,9 +41,9 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
     Returns
     -------
     out : (N, OH, OW, C)
-        The maximum of each window (NaN if the window holds a NaN).
+        The value of each window's winning tap: its first maximum, or its last NaN.
     cache : MaxPoolCache
-        Holds the number of each window's first maximum, for the backward pass.
+        Holds the number of each window's winning tap, for the backward pass.
     """
     x = common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
@@ -54,16 +56,14 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
         for j in range(ow):
             rows, cols = geometry.window_slices(i, j)
             window = xpad[:, rows, cols, :].reshape(n, geometry.taps, channels)
-            # (N, KH, KW, C) -> (N, KH*KW, C) -> (N, C); argmax keeps the first maximum
-            # (or the first NaN), np.max propagates NaN.
-            out[:, i, j, :] = window.max(axis=1)
-            winner[:, i, j, :] = window.argmax(axis=1)
+            # (N, KH, KW, C) -> (N, KH*KW, C) -> (N, C): the first maximum, or the last NaN
+            out[:, i, j, :], winner[:, i, j, :] = common.window_max(window, axis=1)
     common.keep_padding_from_winning(out, winner, geometry)
     return out, common.MaxPoolCache(geometry, winner, x.dtype)
 
 
 def max_pool_backward(dout, cache):
-    """Send each window's gradient to its first maximum; overlapping windows add up.
+    """Send each window's gradient to its winning tap; overlapping windows add up.
 
     Parameters
     ----------
@@ -73,11 +73,13 @@ def max_pool_backward(dout, cache):
     Returns
     -------
     dx : (N, H, W, C)
+        float16 gradients are summed in float32 and rounded once.
     """
-    geometry = cache.geometry
+    geometry = common.check_cache(cache, common.MaxPoolCache).geometry
     n, _, _, channels = geometry.x_shape
     dout = common.check_dout(dout, geometry, channels)
-    dxpad = common.zeros_padded(geometry, common.backward_dtype(cache.dtype, dout))
+    dtype = common.backward_dtype(cache.dtype, dout)
+    dxpad = common.zeros_padded(geometry, common.accumulation_dtype(dtype))
     batch = np.arange(n)[:, None]                         # (N, 1) broadcasts against (N, C)
     channel = np.arange(channels)[None, :]                # (1, C)
     kernel_w = geometry.kernel[1]
@@ -88,7 +90,8 @@ def max_pool_backward(dout, cache):
             a, b = np.divmod(cache.winner[:, i, j, :].astype(np.intp), kernel_w)  # (N, C) each
             # One winner per (n, c), so these (n, row, col, c) targets are all distinct.
             dxpad[batch, i * sh + a * dh, j * sw + b * dw, channel] += dout[:, i, j, :]
-    return geometry.crop(dxpad)                           # (N, Hp, Wp, C) -> (N, H, W, C)
+    # (N, Hp, Wp, C) -> (N, H, W, C), rounded to the gradient's dtype once
+    return geometry.crop(dxpad).astype(dtype, copy=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,19 +113,21 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
     Returns
     -------
     out : (N, OH, OW, C)
+        float16 is summed in float32 and rounded once.
     cache : AvgPoolCache
     """
     x = common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
-    divisor = common.avg_divisor(geometry, count_include_pad, x.dtype)    # (OH, OW, 1)
+    total = common.accumulation_dtype(x.dtype)            # float32 for float16
+    divisor = common.avg_divisor(geometry, count_include_pad, total)      # (OH, OW, 1)
     xpad = geometry.pad(x, 0)                             # (N, H, W, C) -> (N, Hp, Wp, C)
     n, _, _, channels = x.shape
     out = np.empty((n, *geometry.out_hw, channels), dtype=x.dtype)
     for i in range(geometry.out_hw[0]):
         for j in range(geometry.out_hw[1]):
             rows, cols = geometry.window_slices(i, j)
-            # (N, KH, KW, C) -> (N, C)
-            out[:, i, j, :] = xpad[:, rows, cols, :].sum(axis=(1, 2)) / divisor[i, j]
+            # (N, KH, KW, C) -> (N, C); storing into out rounds to x's dtype
+            out[:, i, j, :] = xpad[:, rows, cols, :].sum(axis=(1, 2), dtype=total) / divisor[i, j]
     return out, common.AvgPoolCache(geometry, divisor, x.dtype)
 
 
@@ -137,17 +142,21 @@ def avg_pool_backward(dout, cache):
     Returns
     -------
     dx : (N, H, W, C)
+        float16 gradients are summed in float32 and rounded once.
     """
-    geometry = cache.geometry
+    geometry = common.check_cache(cache, common.AvgPoolCache).geometry
     dout = common.check_dout(dout, geometry, geometry.x_shape[3])
-    dxpad = common.zeros_padded(geometry, common.backward_dtype(cache.dtype, dout))
+    dtype = common.backward_dtype(cache.dtype, dout)
+    total = common.accumulation_dtype(dtype)
+    dxpad = common.zeros_padded(geometry, total)
     for i in range(geometry.out_hw[0]):
         for j in range(geometry.out_hw[1]):
             rows, cols = geometry.window_slices(i, j)
-            share = dout[:, i, j, :] / cache.divisor[i, j]          # (N, C)
+            share = np.divide(dout[:, i, j, :], cache.divisor[i, j], dtype=total)   # (N, C)
             # (N, C) -> (N, 1, 1, C), broadcast over the window's (KH, KW) taps
             dxpad[:, rows, cols, :] += share[:, None, None, :]
-    return geometry.crop(dxpad)                           # (N, Hp, Wp, C) -> (N, H, W, C)
+    # (N, Hp, Wp, C) -> (N, H, W, C), rounded to the gradient's dtype once
+    return geometry.crop(dxpad).astype(dtype, copy=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,20 +180,25 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     Returns
     -------
     out : (N, OH, OW, C_out)
+        float16 is computed in float32 and rounded once.
     cache : ConvCache
     """
+    caller_x, caller_w = x, w
     x, w, b = common.conv_inputs(x, w, b)
     geometry = common.conv_geometry(x.shape, w.shape, stride, padding, dilation)
-    xpad = geometry.pad(x, 0)                             # (N, H, W, C) -> (N, Hp, Wp, C)
-    out = np.empty((x.shape[0], *geometry.out_hw, w.shape[3]), dtype=x.dtype)
+    total = common.accumulation_dtype(x.dtype)            # float32 for float16
+    xpad = geometry.pad(x.astype(total, copy=False), 0)   # (N, H, W, C) -> (N, Hp, Wp, C)
+    w_total = w.astype(total, copy=False)
+    out = np.empty((x.shape[0], *geometry.out_hw, w.shape[3]), dtype=total)
     for i in range(geometry.out_hw[0]):
         for j in range(geometry.out_hw[1]):
             rows, cols = geometry.window_slices(i, j)
             # (N, KH, KW, C) . (KH, KW, C, C_out) -> (N, C_out)
-            out[:, i, j, :] = np.tensordot(xpad[:, rows, cols, :], w, axes=3)
+            out[:, i, j, :] = np.tensordot(xpad[:, rows, cols, :], w_total, axes=3)
     if b is not None:
         out += b
-    return out, common.ConvCache(geometry, x, w)
+    out = out.astype(x.dtype, copy=False)                 # rounded once
+    return out, common.conv_cache(geometry, x, w, caller_x, caller_w)
 
 
 def conv_backward(dout, cache):
@@ -201,13 +215,16 @@ def conv_backward(dout, cache):
     dw : (KH, KW, C, C_out)
     db : (C_out,)
         The sum of ``dout`` over N, OH and OW (returned even when the forward had no bias).
+        float16 gradients are summed in float32 and rounded once.
     """
-    geometry, w = cache.geometry, cache.w
-    dout = common.check_dout(dout, geometry, w.shape[3])
+    geometry = common.check_cache(cache, common.ConvCache).geometry
+    dout = common.check_dout(dout, geometry, cache.w.shape[3])
     dtype = common.backward_dtype(cache.dtype, dout)
-    xpad = geometry.pad(cache.x, 0)
-    dxpad = common.zeros_padded(geometry, dtype)
-    dw = np.zeros(w.shape, dtype=dtype)
+    total = common.accumulation_dtype(dtype)              # float32 for float16
+    dout, w = dout.astype(total, copy=False), cache.w.astype(total, copy=False)
+    xpad = geometry.pad(cache.x.astype(total, copy=False), 0)
+    dxpad = common.zeros_padded(geometry, total)
+    dw = np.zeros(w.shape, dtype=total)
     for i in range(geometry.out_hw[0]):
         for j in range(geometry.out_hw[1]):
             rows, cols = geometry.window_slices(i, j)
@@ -216,5 +233,6 @@ def conv_backward(dout, cache):
             dw += np.tensordot(xpad[:, rows, cols, :], g, axes=([0], [0]))
             # (N, C_out) and (KH, KW, C, C_out) -> (N, KH, KW, C)
             dxpad[:, rows, cols, :] += np.tensordot(g, w, axes=([1], [3]))
-    db = dout.sum(axis=(0, 1, 2), dtype=dtype)             # (N, OH, OW, C_out) -> (C_out,)
-    return geometry.crop(dxpad), dw, db
+    db = dout.sum(axis=(0, 1, 2))                          # (N, OH, OW, C_out) -> (C_out,)
+    # each gradient rounded to the gradient's dtype once
+    return tuple(grad.astype(dtype, copy=False) for grad in (geometry.crop(dxpad), dw, db))

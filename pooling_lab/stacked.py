@@ -8,8 +8,9 @@ at once. Why: the loop then runs ``KH * KW`` times (9 for a 3x3 kernel) instead 
 times (16,384 for a 256x256 image pooled 2x2), yet it builds exactly the array EpyNN builds.
 
 The price is memory: the window array holds every input pixel once per window that covers it,
-``KH*KW / (SH*SW)`` times the input. So before stacking we compare its size against
-:data:`WINDOW_BUDGET_BYTES` and refuse, with a ``MemoryError``, what would not fit.
+``KH*KW / (SH*SW)`` times the input, plus the smaller arrays around it. So every function
+first adds up the arrays it will hold at its peak and refuses, with a ``MemoryError``, a call
+whose peak would exceed :data:`WINDOW_BUDGET_BYTES`.
 
 Backward builds the window gradients ``(N, OH, OW, KH, KW, C)`` in the same layout and adds
 them back, one slice addition per kernel offset (``col2im``). Unlike EpyNN, a tied max-pool
@@ -18,26 +19,91 @@ window gives its gradient to its first maximum only, and an integer ``stride`` i
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import common
 
-#: The largest window array (in bytes) this style will build: 1 GiB. Change it with
-#: ``pooling_lab.stacked.WINDOW_BUDGET_BYTES = ...``; the strided style needs no such array.
+#: The most memory (in bytes) one call of this style may hold at its peak: 1 GiB. Change it
+#: with ``pooling_lab.stacked.WINDOW_BUDGET_BYTES = ...``; the strided style needs no window
+#: array.
 WINDOW_BUDGET_BYTES = 2**30
 
 
-def _check_budget(geometry: common.Geometry, dtype) -> None:
-    """Raise ``MemoryError`` before allocating a window array larger than the budget."""
-    n, _, _, channels = geometry.x_shape
-    needed = n * geometry.out_hw[0] * geometry.out_hw[1] * geometry.taps * channels
-    needed *= np.dtype(dtype).itemsize
+@dataclass(frozen=True)
+class _Counts:
+    """Element counts of the arrays one call works with (times an itemsize: bytes).
+
+    windows : N*OH*OW*KH*KW*C, the window array
+    padded : N*Hp*Wp*C, the padded input or gradient
+    image : N*H*W*C, the input or ``dx``
+    out : N*OH*OW*C, the output or ``dout`` (``C_out`` channels for convolution)
+    """
+
+    windows: int
+    padded: int
+    image: int
+    out: int
+
+    @classmethod
+    def of(cls, geometry: common.Geometry, out_channels: int) -> "_Counts":
+        n, oh, ow = geometry.x_shape[0], *geometry.out_hw
+        windows = n * oh * ow * geometry.taps * geometry.x_shape[3]
+        return cls(windows, math.prod(geometry.padded_shape), math.prod(geometry.x_shape),
+                   n * oh * ow * out_channels)
+
+
+def _check_budget(geometry: common.Geometry, function: str, arrays: dict) -> None:
+    """Raise ``MemoryError`` before a call that would hold more than the budget at once.
+
+    Parameters
+    ----------
+    geometry : Geometry
+    function : str
+        The public function, for the message.
+    arrays : {str: int}
+        The bytes of every array the call makes (0 for one it does not need this time).
+        Their sum, plus NumPy's scratch buffers, bounds the call's peak from above (a few
+        arrays are freed before others are made); a test checks it against the peak that
+        ``tracemalloc`` measures.
+    """
+    # NumPy's own scratch: a ufunc on strided views or mixed dtypes works through buffers of
+    # np.getbufsize() elements (8192) per operand; allow four operands of 8 bytes.
+    arrays = {**arrays, "NumPy's buffers": 4 * np.getbufsize() * 8}
+    needed = sum(arrays.values())
     if needed > WINDOW_BUDGET_BYTES:
+        n, _, _, channels = geometry.x_shape
+        shape = (n, *geometry.out_hw, *geometry.kernel, channels)
+        parts = ", ".join(f"{what} {size:,}" for what, size in arrays.items() if size)
         raise MemoryError(
-            f"the stacked style would need {needed:,} bytes for its window array "
-            f"(N, OH, OW, KH, KW, C) = {(n, *geometry.out_hw, *geometry.kernel, channels)}, "
-            f"more than WINDOW_BUDGET_BYTES = {WINDOW_BUDGET_BYTES:,}; use the strided style "
-            f"(pooling_lab.strided), which builds no such array")
+            f"the stacked style would hold {needed:,} bytes at once in {function} "
+            f"({parts}), more than WINDOW_BUDGET_BYTES = {WINDOW_BUDGET_BYTES:,}; use the "
+            f"strided style (pooling_lab.strided), which never builds the window array "
+            f"(N, OH, OW, KH, KW, C) = {shape}")
+
+
+def _converted_bytes(array: np.ndarray, given) -> int:
+    """``array.nbytes`` if checking ``given`` made ``array`` a new array (an int image
+    converted to float64), 0 if ``array`` is the caller's own."""
+    if isinstance(given, np.ndarray) and np.may_share_memory(array, given):
+        return 0
+    return array.nbytes
+
+
+def _gradient_arrays(geometry: common.Geometry, count: _Counts, dout: np.ndarray, caller_dout,
+                     dtype: np.dtype, total: np.dtype) -> dict:
+    """The bytes of the arrays every backward pass makes besides its window gradients:
+    ``dout`` converted, the padded gradient in the summing dtype ``total``, ``dx`` cropped
+    from it and rounded to the gradient's ``dtype``."""
+    return {
+        "dout as float": (_converted_bytes(dout, caller_dout)
+                          + (count.out * total.itemsize if dout.dtype != total else 0)),
+        "padded dx": count.padded * total.itemsize,
+        "dx cropped": count.image * total.itemsize if geometry.is_padded else 0,
+        "dx rounded": count.image * dtype.itemsize if dtype != total else 0,
+    }
 
 
 def stack_windows(xpad: np.ndarray, geometry: common.Geometry) -> np.ndarray:
@@ -53,7 +119,8 @@ def stack_windows(xpad: np.ndarray, geometry: common.Geometry) -> np.ndarray:
     windows : (N, OH, OW, KH, KW, C)
         ``windows[n, i, j, a, b, c] == xpad[n, i*SH + a*DH, j*SW + b*DW, c]``.
     """
-    _check_budget(geometry, xpad.dtype)
+    windows_bytes = _Counts.of(geometry, geometry.x_shape[3]).windows * xpad.itemsize
+    _check_budget(geometry, "stack_windows", {"windows": windows_bytes})
     taps = [xpad[:, rows, cols, :]                        # (N, OH, OW, C), one per offset
             for rows, cols in (geometry.tap_slices(a, b) for _, a, b in geometry.offsets())]
     windows = np.stack(taps, axis=3)                      # -> (N, OH, OW, KH*KW, C)
@@ -100,15 +167,24 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
     Returns
     -------
     out : (N, OH, OW, C)
+        The value of each window's winning tap: its first maximum, or its last NaN.
     cache : MaxPoolCache
     """
-    x = common.as_float_array(x, "x", "N, H, W, C")
+    caller_x, x = x, common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
+    count = _Counts.of(geometry, x.shape[3])
+    _check_budget(geometry, "max_pool_forward", {
+        "x as float": _converted_bytes(x, caller_x),
+        "padded x": count.padded * x.itemsize if geometry.is_padded else 0,
+        "windows": count.windows * x.itemsize,
+        # out, the winners, and the running maximum's three boolean masks
+        "out and winners": count.out * (x.itemsize + common.winner_dtype(geometry).itemsize + 3),
+    })
     windows = stack_windows(geometry.pad(x, -np.inf), geometry)
     n, oh, ow, _, _, channels = windows.shape
     flat = windows.reshape(n, oh, ow, geometry.taps, channels)  # -> (N, OH, OW, KH*KW, C)
-    out = flat.max(axis=3)                                     # -> (N, OH, OW, C)
-    winner = flat.argmax(axis=3).astype(common.winner_dtype(geometry))  # first max / first NaN
+    # -> (N, OH, OW, C) twice: the winning values, and the winning taps' numbers
+    out, winner = common.window_max(flat, axis=3)
     common.keep_padding_from_winning(out, winner, geometry)
     return out, common.MaxPoolCache(geometry, winner, x.dtype)
 
@@ -124,18 +200,30 @@ def max_pool_backward(dout, cache):
     Returns
     -------
     dx : (N, H, W, C)
+        float16 gradients are summed in float32 and rounded once.
     """
-    geometry = cache.geometry
-    dout = common.check_dout(dout, geometry, geometry.x_shape[3])
+    geometry = common.check_cache(cache, common.MaxPoolCache).geometry
+    caller_dout, dout = dout, common.check_dout(dout, geometry, geometry.x_shape[3])
     dtype = common.backward_dtype(cache.dtype, dout)
-    _check_budget(geometry, dtype)
+    total = common.accumulation_dtype(dtype)               # float32 for float16
+    count = _Counts.of(geometry, geometry.x_shape[3])
+    _check_budget(geometry, "max_pool_backward", {
+        "window gradients": count.windows * total.itemsize,
+        "winner mask": count.windows,                      # one bool per tap
+        **_gradient_arrays(geometry, count, dout, caller_dout, dtype, total),
+    })
+    dout = dout.astype(total, copy=False)
     n, oh, ow, channels = dout.shape
-    tap_numbers = np.arange(geometry.taps)[:, None]           # (KH*KW, 1)
+    tap_numbers = np.arange(geometry.taps, dtype=cache.winner.dtype)[:, None]   # (KH*KW, 1)
     # (N, OH, OW, 1, C) == (KH*KW, 1) -> one-hot (N, OH, OW, KH*KW, C)
     is_winner = cache.winner[:, :, :, None, :] == tap_numbers
-    window_grads = (is_winner * dout[:, :, :, None, :]).astype(dtype, copy=False)
+    window_grads = np.where(is_winner, dout[:, :, :, None, :], 0)   # dout at the winner
+    del is_winner                                      # free it before the next big array
     window_grads = window_grads.reshape(n, oh, ow, *geometry.kernel, channels)
-    return geometry.crop(add_windows_back(window_grads, geometry))   # -> (N, H, W, C)
+    dxpad = add_windows_back(window_grads, geometry)
+    del window_grads                                   # free it before dx is cropped
+    # (N, Hp, Wp, C) -> (N, H, W, C), rounded to the gradient's dtype once
+    return geometry.crop(dxpad).astype(dtype, copy=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,14 +244,24 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
     Returns
     -------
     out : (N, OH, OW, C)
+        float16 is summed in float32 and rounded once.
     cache : AvgPoolCache
     """
-    x = common.as_float_array(x, "x", "N, H, W, C")
+    caller_x, x = x, common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
-    divisor = common.avg_divisor(geometry, count_include_pad, x.dtype)    # (OH, OW, 1)
+    total = common.accumulation_dtype(x.dtype)             # float32 for float16
+    count = _Counts.of(geometry, x.shape[3])
+    _check_budget(geometry, "avg_pool_forward", {
+        "x as float": _converted_bytes(x, caller_x),
+        "padded x": count.padded * x.itemsize if geometry.is_padded else 0,
+        "windows": count.windows * x.itemsize,
+        "sums and averages": count.out * (2 * total.itemsize + x.itemsize),
+    })
+    divisor = common.avg_divisor(geometry, count_include_pad, total)      # (OH, OW, 1)
     windows = stack_windows(geometry.pad(x, 0), geometry)
-    out = windows.sum(axis=(3, 4)) / divisor           # (N, OH, OW, KH, KW, C) -> (N, OH, OW, C)
-    return out, common.AvgPoolCache(geometry, divisor, x.dtype)
+    # (N, OH, OW, KH, KW, C) -> (N, OH, OW, C)
+    out = windows.sum(axis=(3, 4), dtype=total) / divisor
+    return out.astype(x.dtype, copy=False), common.AvgPoolCache(geometry, divisor, x.dtype)
 
 
 def avg_pool_backward(dout, cache):
@@ -177,17 +275,26 @@ def avg_pool_backward(dout, cache):
     Returns
     -------
     dx : (N, H, W, C)
+        float16 gradients are summed in float32 and rounded once.
     """
-    geometry = cache.geometry
-    dout = common.check_dout(dout, geometry, geometry.x_shape[3])
+    geometry = common.check_cache(cache, common.AvgPoolCache).geometry
+    caller_dout, dout = dout, common.check_dout(dout, geometry, geometry.x_shape[3])
     dtype = common.backward_dtype(cache.dtype, dout)
-    _check_budget(geometry, dtype)
-    share = (dout / cache.divisor).astype(dtype, copy=False)   # (N, OH, OW, C)
+    total = common.accumulation_dtype(dtype)               # float32 for float16
+    count = _Counts.of(geometry, geometry.x_shape[3])
+    _check_budget(geometry, "avg_pool_backward", {
+        "shares": count.out * total.itemsize,          # the window gradients are a view
+        **_gradient_arrays(geometry, count, dout, caller_dout, dtype, total),
+    })
+    share = np.divide(dout, cache.divisor, dtype=total)      # (N, OH, OW, C)
     n, oh, ow, channels = dout.shape
-    # (N, OH, OW, C) -> (N, OH, OW, KH, KW, C): the same share for every tap
+    # (N, OH, OW, C) -> (N, OH, OW, KH, KW, C): the same share for every tap. A read-only
+    # broadcast view: add_windows_back only reads it, so it need not be copied.
     window_grads = np.broadcast_to(share[:, :, :, None, None, :],
-                                   (n, oh, ow, *geometry.kernel, channels)).copy()
-    return geometry.crop(add_windows_back(window_grads, geometry))   # -> (N, H, W, C)
+                                   (n, oh, ow, *geometry.kernel, channels))
+    dxpad = add_windows_back(window_grads, geometry)
+    # (N, Hp, Wp, C) -> (N, H, W, C), rounded to the gradient's dtype once
+    return geometry.crop(dxpad).astype(dtype, copy=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,16 +318,30 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     Returns
     -------
     out : (N, OH, OW, C_out)
+        float16 is computed in float32 and rounded once.
     cache : ConvCache
     """
+    caller_x, caller_w = x, w
     x, w, b = common.conv_inputs(x, w, b)
     geometry = common.conv_geometry(x.shape, w.shape, stride, padding, dilation)
-    windows = stack_windows(geometry.pad(x, 0), geometry)       # (N, OH, OW, KH, KW, C)
+    total = common.accumulation_dtype(x.dtype)             # float32 for float16
+    count = _Counts.of(geometry, w.shape[3])
+    rounds = total != x.dtype                              # float16: work in float32
+    _check_budget(geometry, "conv_forward", {
+        # each either converted from the caller's or copied by the cache, never both
+        "x and w as float": x.nbytes + w.nbytes,
+        "x and w in float32": (count.image + w.size) * total.itemsize if rounds else 0,
+        "padded x": count.padded * total.itemsize if geometry.is_padded else 0,
+        "windows": count.windows * total.itemsize,
+        "out": count.out * (total.itemsize + (x.itemsize if rounds else 0)),
+    })
+    windows = stack_windows(geometry.pad(x.astype(total, copy=False), 0), geometry)
     # (N, OH, OW, KH, KW, C) . (KH, KW, C, C_out) -> (N, OH, OW, C_out)
-    out = np.tensordot(windows, w, axes=3)
+    out = np.tensordot(windows, w.astype(total, copy=False), axes=3)
     if b is not None:
         out += b
-    return out, common.ConvCache(geometry, x, w)
+    out = out.astype(x.dtype, copy=False)                  # rounded once
+    return out, common.conv_cache(geometry, x, w, caller_x, caller_w)
 
 
 def conv_backward(dout, cache):
@@ -236,17 +357,34 @@ def conv_backward(dout, cache):
     dx : (N, H, W, C)
     dw : (KH, KW, C, C_out)
     db : (C_out,)
+        float16 gradients are summed in float32 and rounded once.
     """
-    geometry, w = cache.geometry, cache.w
-    dout = common.check_dout(dout, geometry, w.shape[3])
+    geometry = common.check_cache(cache, common.ConvCache).geometry
+    kh, kw, channels, out_channels = cache.w.shape
+    caller_dout, dout = dout, common.check_dout(dout, geometry, out_channels)
     dtype = common.backward_dtype(cache.dtype, dout)
-    dout = dout.astype(dtype, copy=False)
-    windows = stack_windows(geometry.pad(cache.x, 0), geometry)   # (N, OH, OW, KH, KW, C)
-    # (N, OH, OW, KH, KW, C) . (N, OH, OW, C_out) -> (KH, KW, C, C_out)
-    dw = np.tensordot(windows, dout, axes=([0, 1, 2], [0, 1, 2])).astype(dtype, copy=False)
+    total = common.accumulation_dtype(dtype)               # float32 for float16
+    count = _Counts.of(geometry, out_channels)
+    _check_budget(geometry, "conv_backward", {
+        "x in the summing dtype": count.image * total.itemsize if cache.dtype != total else 0,
+        "padded x": count.padded * total.itemsize if geometry.is_padded else 0,
+        # the windows are freed before the window gradients are made
+        "windows, then window gradients": count.windows * total.itemsize,
+        "w, its transpose, dw and db": (3 * cache.w.size + out_channels) * total.itemsize,
+        **_gradient_arrays(geometry, count, dout, caller_dout, dtype, total),
+    })
+    dout, w = dout.astype(total, copy=False), cache.w.astype(total, copy=False)
+    windows = stack_windows(geometry.pad(cache.x.astype(total, copy=False), 0), geometry)
+    rows = windows.shape[0] * windows.shape[1] * windows.shape[2]       # N*OH*OW
+    # (N*OH*OW, KH*KW*C).T @ (N*OH*OW, C_out) -> (KH*KW*C, C_out) -> (KH, KW, C, C_out).
+    # The transposed matrix is a view that BLAS reads as it is (np.tensordot would copy it).
+    dw = windows.reshape(rows, kh * kw * channels).T @ dout.reshape(rows, out_channels)
+    dw = dw.reshape(cache.w.shape)
     del windows                                        # free it before the next big array
     # (N, OH, OW, C_out) . (KH, KW, C, C_out) -> (N, OH, OW, KH, KW, C)
-    window_grads = np.tensordot(dout, w.astype(dtype, copy=False), axes=([3], [3]))
-    dx = geometry.crop(add_windows_back(window_grads, geometry))
+    window_grads = np.tensordot(dout, w, axes=([3], [3]))
+    dxpad = add_windows_back(window_grads, geometry)
+    del window_grads                                   # free it before dx is cropped
     db = dout.sum(axis=(0, 1, 2))                      # (N, OH, OW, C_out) -> (C_out,)
-    return dx, dw, db
+    # each gradient rounded to the gradient's dtype once
+    return tuple(grad.astype(dtype, copy=False) for grad in (geometry.crop(dxpad), dw, db))

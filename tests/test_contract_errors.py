@@ -66,44 +66,68 @@ def test_b_of_a_non_numeric_dtype(name, style):
 # size, stride, dilation
 # --------------------------------------------------------------------------------------------
 
-BAD_NUMBERS = [0, -1, 2.5, True, "2", (2,), (2, 2, 2), (2, 0), (1.5, 2), [2, False]]
+# ValueError for a bad value, TypeError for a bad type: never both.
+BAD_NUMBER_VALUES = [0, -1, (2,), (2, 2, 2), (2, 0), np.array([2, 2, 2]), 2**31, 2**62]
+BAD_NUMBER_TYPES = [2.5, True, "2", (1.5, 2), [2, False], np.array(2.5), {2: 2}]   # None: below
+
+
+def _kinds_of(error_info):
+    return {kind.__name__ for kind in (TypeError, ValueError)
+            if isinstance(error_info.value, kind)}
 
 
 @pytest.mark.parametrize("name,style", STYLES)
-@pytest.mark.parametrize("bad", BAD_NUMBERS, ids=repr)
+@pytest.mark.parametrize("bad", BAD_NUMBER_VALUES, ids=repr)
 @pytest.mark.parametrize("argument", ["size", "stride", "dilation"])
-def test_size_stride_dilation_must_be_positive_integers(name, style, argument, bad):
+def test_size_stride_dilation_bad_values_are_value_errors(name, style, argument, bad):
     kwargs = {"size": 2, argument: bad}
     for forward in pools(style):
-        with pytest.raises(ValueError, match=rf"{argument} must be a positive integer"):
+        with pytest.raises(ValueError, match=rf"{argument} must be a positive integer") as error:
             forward(X, **kwargs)
-        with pytest.raises(TypeError, match=rf"{argument} must be a positive integer"):
-            forward(X, **kwargs)
+        assert _kinds_of(error) == {"ValueError"}
     if argument != "size":
         with pytest.raises(ValueError, match=rf"{argument} must be a positive integer.*got"):
             style.conv_forward(X, W, **{argument: bad})
 
 
 @pytest.mark.parametrize("name,style", STYLES)
+@pytest.mark.parametrize("bad", BAD_NUMBER_TYPES, ids=repr)
+@pytest.mark.parametrize("argument", ["size", "stride", "dilation"])
+def test_size_stride_dilation_bad_types_are_type_errors(name, style, argument, bad):
+    kwargs = {"size": 2, argument: bad}
+    for forward in pools(style):
+        with pytest.raises(TypeError, match=rf"{argument} must be a positive integer") as error:
+            forward(X, **kwargs)
+        assert _kinds_of(error) == {"TypeError"}
+    if argument != "size":
+        with pytest.raises(TypeError, match=rf"{argument} must be a positive integer.*got"):
+            style.conv_forward(X, W, **{argument: bad})
+
+
+@pytest.mark.parametrize("name,style", STYLES)
 def test_none_is_only_a_stride_for_pooling(name, style):
-    with pytest.raises(ValueError, match="size must be a positive integer.*got None"):
+    with pytest.raises(TypeError, match="size must be a positive integer.*got None"):
         style.max_pool_forward(X, None)
-    with pytest.raises(ValueError, match="dilation must be a positive integer.*got None"):
+    with pytest.raises(TypeError, match="dilation must be a positive integer.*got None"):
         style.avg_pool_forward(X, 2, dilation=None)
-    with pytest.raises(ValueError, match="stride must be a positive integer.*got None"):
+    with pytest.raises(TypeError, match="stride must be a positive integer.*got None"):
         style.conv_forward(X, W, stride=None)
 
 
 def test_the_message_shows_the_value_received():
     with pytest.raises(ValueError, match=r"stride must be .*; got -3"):
         pooling_lab.naive.max_pool_forward(X, 2, stride=-3)
-    with pytest.raises(ValueError, match=r"size must be .*; got True \(a bool\)"):
+    with pytest.raises(TypeError, match=r"size must be .*; got True \(a bool\)"):
         pooling_lab.naive.max_pool_forward(X, True)
+    with pytest.raises(ValueError, match=r"stride must be .*\(1 to 2,147,483,647\); got \(2, 0\)"):
+        pooling_lab.naive.max_pool_forward(X, 2, stride=(2, 0))
+    with pytest.raises(TypeError, match=r"dilation must be .*; got \(1.5, 2\) \(1.5 is of type"):
+        pooling_lab.naive.max_pool_forward(X, 2, dilation=(1.5, 2))
 
 
 @pytest.mark.parametrize("name,style", STYLES)
 def test_count_include_pad_must_be_a_bool(name, style):
-    with pytest.raises(ValueError, match="count_include_pad must be True or False; got 'no'"):
+    with pytest.raises(TypeError, match="count_include_pad must be True or False; got 'no'"):
         style.avg_pool_forward(X, 2, count_include_pad="no")
 
 
@@ -111,24 +135,37 @@ def test_count_include_pad_must_be_a_bool(name, style):
 # padding
 # --------------------------------------------------------------------------------------------
 
-BAD_PADDINGS = ["full", "SAME", -1, 1.5, True, (1,), (1, 2, 3), (1, -1), ((1, 1), (1,)),
-                ((1, 1), (1, -2)), ((1, 1), 1), None]
+BAD_PADDING_VALUES = ["full", "SAME", -1, (1,), (1, 2, 3), (1, -1), ((1, 1), (1,)),
+                      ((1, 1), (1, -2)), ((1, 1), 1), np.array([1, 1, 1]), 2**62]
+BAD_PADDING_TYPES = [1.5, True, None, (1, "1"), ((1, 1), (1, 0.5)), np.array(1.5)]
 
 
 @pytest.mark.parametrize("name,style", STYLES)
-@pytest.mark.parametrize("bad", BAD_PADDINGS, ids=repr)
-def test_padding_of_the_wrong_form(name, style, bad):
+@pytest.mark.parametrize("bad", BAD_PADDING_VALUES, ids=repr)
+def test_padding_bad_values_are_value_errors(name, style, bad):
     for forward in pools(style):
-        with pytest.raises(ValueError, match="padding"):
+        with pytest.raises(ValueError, match="padding") as error:
             forward(X, 3, padding=bad)
+        assert _kinds_of(error) == {"ValueError"}
     with pytest.raises(ValueError, match=r"padding .*got"):
+        style.conv_forward(X, W, padding=bad)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+@pytest.mark.parametrize("bad", BAD_PADDING_TYPES, ids=repr)
+def test_padding_bad_types_are_type_errors(name, style, bad):
+    for forward in pools(style):
+        with pytest.raises(TypeError, match=r"padding must be .*got") as error:
+            forward(X, 3, padding=bad)
+        assert _kinds_of(error) == {"TypeError"}
+    with pytest.raises(TypeError, match=r"padding must be .*got"):
         style.conv_forward(X, W, padding=bad)
 
 
 def test_padding_messages_name_what_is_allowed():
     with pytest.raises(ValueError, match=r"unknown string 'full'"):
         pooling_lab.naive.conv_forward(X, W, padding="full")
-    with pytest.raises(ValueError, match=r"must not be negative; got -1"):
+    with pytest.raises(ValueError, match=r"\(0 to 2,147,483,647\); got -1"):
         pooling_lab.naive.conv_forward(X, W, padding=-1)
 
 
