@@ -262,6 +262,17 @@ def test_outputs_do_not_share_memory_with_inputs_in_trivial_cases(name, style):
     assert not np.shares_memory(style.max_pool_backward(dout, cache), dout)
 
 
+@pytest.mark.parametrize("channels", [3, 16], ids=["few channels", "many channels"])
+@pytest.mark.parametrize("name,style", STYLES)
+def test_max_pool_results_are_c_contiguous(name, style, channels):
+    # fast takes its stride-phase path for few channels and a column stride above 1; it works
+    # channels-first there, and must still hand back ordinary channels-last arrays
+    x = np.random.default_rng(9).standard_normal((2, 9, 11, channels))
+    out, cache = style.max_pool_forward(x, 3, stride=2)
+    assert out.flags.c_contiguous and cache.winner.flags.c_contiguous
+    assert style.max_pool_backward(out, cache).flags.c_contiguous
+
+
 def test_the_stacked_style_refuses_a_window_array_over_budget(monkeypatch):
     x = np.zeros((2, 10, 10, 3))                      # 2*8*8*3*3*3 float64 windows = 27,648 bytes
     monkeypatch.setattr(pooling_lab.stacked, "WINDOW_BUDGET_BYTES", 27_647)
