@@ -124,14 +124,14 @@ def test_float16_average_gradients_are_summed_in_float32(name, style):
 
 @pytest.mark.parametrize("name,style", STYLES)
 def test_float16_max_pool_gradients_are_summed_in_float32(name, style):
-    # The centre wins all four windows: 2048 + 1 + 1 + 1 = 2051, which float16 rounds to 2052
-    # (half to even). Summed in float16, each + 1 is lost: 2048.
+    # The centre wins all four windows: 2048 + 2048 + 1 + 1.5 = 4098.5, which float16 rounds
+    # to 4100 (its spacing there is 4). Summed in float16, in either order, it gives 4096.
     x = np.zeros((1, 3, 3, 1), np.float16)
     x[0, 1, 1, 0] = 1
     out, cache = style.max_pool_forward(x, 2, stride=1)
-    dout = np.array([[2048, 1], [1, 1]], np.float16).reshape(1, 2, 2, 1)
+    dout = np.array([[2048, 2048], [1, 1.5]], np.float16).reshape(1, 2, 2, 1)
     dx = style.max_pool_backward(dout, cache)
-    assert dx.dtype == np.float16 and dx[0, 1, 1, 0] == 2052 and dx.sum() == 2052
+    assert dx.dtype == np.float16 and dx[0, 1, 1, 0] == 4100 and dx.sum() == 4100
 
 
 def float16_conv_case(seed, dyadic):
