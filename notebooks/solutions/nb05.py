@@ -1,4 +1,4 @@
-"""Notebook 05 · Convolution: the solutions of its two exercises."""
+"""Notebook 05 · Convolution: the solutions of its three exercises."""
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -65,5 +65,28 @@ def my_conv_backward(dout, x, w, stride):
     return dx, dw, db
 
 
+def my_avg_pool_as_conv(x, size, stride):
+    """A "valid" average pool computed by :func:`my_conv_forward` with a constant kernel.
+
+    Parameters
+    ----------
+    x : (N, H, W, C)
+    size, stride : int
+
+    Returns
+    -------
+    out : (N, OH, OW, C)
+        ``out[n, i, j, c]`` is the mean of channel ``c`` over window ``(i, j)``.
+    """
+    channels = x.shape[3]
+    # w[a, b, c, o]: 1/size**2 from input channel c to output channel c, 0 across channels
+    # (a kernel of 1/size**2 everywhere would add up all C channels).
+    w = np.zeros((size, size, channels, channels))
+    same_channel = np.arange(channels)
+    w[:, :, same_channel, same_channel] = 1 / size**2
+    return my_conv_forward(x, w, np.zeros(channels), stride)
+
+
 EXERCISES = {"my_conv_forward": check.conv_forward,
-             "my_conv_backward": check.conv_backward}
+             "my_conv_backward": check.conv_backward,
+             "my_avg_pool_as_conv": check.avg_pool_forward}
