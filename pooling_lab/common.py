@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
@@ -488,8 +488,9 @@ class AvgPoolCache:
 
 @dataclass(frozen=True)
 class ConvCache:
-    """What ``conv_backward`` needs. Build it with :func:`conv_cache`, which keeps ``x`` and
-    ``w`` safe from changes the caller makes after the forward pass.
+    """What ``conv_backward`` needs. Build it from :func:`conv_setup`'s ``x`` and ``w`` (or
+    with :func:`conv_cache`), which are safe from changes the caller makes after the forward
+    pass.
 
     Attributes
     ----------
@@ -664,3 +665,80 @@ def conv_inputs(x, w, b):
     if b is not None:
         b = b.astype(dtype, copy=False)
     return x, w, b
+
+
+# --------------------------------------------------------------------------------------------
+# How every forward and backward call starts
+# --------------------------------------------------------------------------------------------
+
+class ConvSetup(NamedTuple):
+    """A convolution's checked arguments, from :func:`conv_setup`.
+
+    Attributes
+    ----------
+    x : (N, H, W, C)
+        The input in the common floating dtype, owned by the call (never the caller's array).
+    w : (KH, KW, C, C_out)
+        The weights in the same dtype, owned by the call.
+    b : (C_out,) or None
+        The bias in the same dtype.
+    geometry : Geometry
+    total : numpy.dtype
+        The dtype sums are taken in (:func:`accumulation_dtype`: float32 for float16).
+    """
+
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray | None
+    geometry: Geometry
+    total: np.dtype
+
+
+def conv_setup(x, w, b, stride, padding, dilation) -> ConvSetup:
+    """The start of every style's ``conv_forward``: check the arguments, find the geometry.
+
+    ``x``, ``w`` and ``b`` are checked and promoted by :func:`conv_inputs`, the geometry comes
+    from :func:`conv_geometry`, and :func:`conv_cache` makes ``x`` and ``w`` the call's own
+    (a copy only where they still share memory with the caller's arrays), so the style ends
+    with ``ConvCache(geometry, x, w)``.
+    """
+    checked_x, checked_w, b = conv_inputs(x, w, b)
+    geometry = conv_geometry(checked_x.shape, checked_w.shape, stride, padding, dilation)
+    owned = conv_cache(geometry, checked_x, checked_w, x, w)
+    return ConvSetup(owned.x, owned.w, b, geometry, accumulation_dtype(owned.x.dtype))
+
+
+class BackwardSetup(NamedTuple):
+    """A backward call's checked arguments, from :func:`backward_setup`.
+
+    Attributes
+    ----------
+    geometry : Geometry
+        The forward pass's geometry, from its cache.
+    dout : (N, OH, OW, C), or (N, OH, OW, C_out) for convolution
+        The upstream gradient as a floating array (possibly the caller's own: never written).
+    dtype : numpy.dtype
+        The gradients' dtype: :func:`backward_dtype` of the forward dtype and ``dout``'s.
+    total : numpy.dtype
+        The dtype gradients are summed in (:func:`accumulation_dtype` of ``dtype``).
+    """
+
+    geometry: Geometry
+    dout: np.ndarray
+    dtype: np.dtype
+    total: np.dtype
+
+
+def backward_setup(dout, cache, expected: type) -> BackwardSetup:
+    """The start of every style's backward function.
+
+    Checks that ``cache`` is the ``expected`` class (:func:`check_cache`) before reading
+    anything from it, then that ``dout`` has the forward output's shape (:func:`check_dout`),
+    and works out the gradients' dtypes.
+    """
+    geometry = check_cache(cache, expected).geometry
+    # a convolution's output has C_out channels; a pooling output keeps x's C
+    channels = cache.w.shape[3] if isinstance(cache, ConvCache) else geometry.x_shape[3]
+    dout = check_dout(dout, geometry, channels)
+    dtype = backward_dtype(cache.dtype, dout)
+    return BackwardSetup(geometry, dout, dtype, accumulation_dtype(dtype))

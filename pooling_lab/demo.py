@@ -157,22 +157,6 @@ def save_figure(x, results, titles, output) -> str:
 # The command line
 # --------------------------------------------------------------------------------------------
 
-def add_arguments(parser) -> None:
-    """The options of ``python -m pooling_lab demo``."""
-    parser.add_argument("image", nargs="?", default="astronaut",
-                        help=f"a bundled photo ({', '.join(images.names())}) or an image file "
-                             f"(default: astronaut)")
-    parser.add_argument("--size", type=int, default=160,
-                        help="resize so that the longer side has this many pixels (default 160; "
-                             "the naive style takes seconds)")
-    parser.add_argument("--pool", type=int, default=3,
-                        help="pooling size, at most the photo's shorter side (default 3)")
-    parser.add_argument("--stride", type=int, default=2, help="pooling stride (default 2)")
-    parser.add_argument("--output", default="pooling_lab_demo.png",
-                        help="where to write the figure; its suffix sets the format (png, pdf, "
-                             "svg...); default: pooling_lab_demo.png")
-
-
 @dataclass(frozen=True)
 class Settings:
     """Checked options: the photo loaded, and what :func:`run` does with it.
@@ -190,6 +174,22 @@ class Settings:
     pool: int
     stride: int
     output: str
+
+
+def add_arguments(parser) -> None:
+    """The options of ``python -m pooling_lab demo``."""
+    parser.add_argument("image", nargs="?", default="astronaut",
+                        help=f"a bundled photo ({', '.join(images.names())}) or an image file "
+                             f"(default: astronaut)")
+    parser.add_argument("--size", type=int, default=160,
+                        help="resize so that the longer side has this many pixels (default 160; "
+                             "the naive style takes seconds)")
+    parser.add_argument("--pool", type=int, default=3,
+                        help="pooling size, at most the photo's shorter side (default 3)")
+    parser.add_argument("--stride", type=int, default=2, help="pooling stride (default 2)")
+    parser.add_argument("--output", default="pooling_lab_demo.png",
+                        help="where to write the figure; its suffix sets the format (png, pdf, "
+                             "svg...); default: pooling_lab_demo.png")
 
 
 def check_arguments(args) -> Settings:

@@ -160,18 +160,8 @@ def stride_phases(geometry: common.Geometry):
 def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
     """Max pool, block by block: a running maximum over contiguous copies of the taps.
 
-    Parameters
-    ----------
-    x : (N, H, W, C) array_like
-    size, stride, dilation : int or (rows, cols)
-        ``stride=None`` means ``stride = size``.
-    padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right))
-        Padded cells never win.
-
-    Returns
-    -------
-    out : (N, OH, OW, C)
-    cache : MaxPoolCache
+    Arguments and results as in :func:`pooling_lab.strided.max_pool_forward`:
+    ``x`` (N, H, W, C) -> ``out`` (N, OH, OW, C) and a ``MaxPoolCache``.
     """
     x = common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
@@ -290,20 +280,9 @@ def max_pool_backward(dout, cache):
 
     As in :func:`pooling_lab.strided.max_pool_backward`; here the addresses are built block by
     block, from a table of where each window of a block starts and the offset of each tap.
-
-    Parameters
-    ----------
-    dout : (N, OH, OW, C) array_like
-    cache : MaxPoolCache
-
-    Returns
-    -------
-    dx : (N, H, W, C)
+    Arguments and result: ``dout`` (N, OH, OW, C) and the ``MaxPoolCache`` -> ``dx`` (N, H, W, C).
     """
-    geometry = common.check_cache(cache, common.MaxPoolCache).geometry
-    dout = common.check_dout(dout, geometry, geometry.x_shape[3])
-    dtype = common.backward_dtype(cache.dtype, dout)
-    total = common.accumulation_dtype(dtype)
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.MaxPoolCache)
     dout = dout.astype(total, copy=False)       # np.add.at's fast loop needs one dtype
     dxpad = common.zeros_padded(geometry, total)                # (N, Hp, Wp, C)
     _, hp, wp, channels = dxpad.shape
@@ -346,19 +325,8 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
     ``KH + KW`` passes over the data instead of ``KH * KW``, and the row pass reads whole
     image rows, the fastest thing NumPy does.
 
-    Parameters
-    ----------
-    x : (N, H, W, C) array_like
-    size, stride, dilation, padding
-        As for :func:`max_pool_forward`; padding adds zeros.
-    count_include_pad : bool
-        True: divide by ``KH*KW``; False: by the number of taps inside the image.
-
-    Returns
-    -------
-    out : (N, OH, OW, C)
-        float16 inputs are summed in float32 and rounded once.
-    cache : AvgPoolCache
+    Arguments and results as in :func:`pooling_lab.strided.avg_pool_forward`:
+    ``x`` (N, H, W, C) -> ``out`` (N, OH, OW, C) and an ``AvgPoolCache``.
     """
     x = common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
@@ -395,20 +363,9 @@ def avg_pool_backward(dout, cache):
     The forward pass's two passes, reversed: each share goes to the ``KW`` columns of its
     window, giving ``(N, OH, Wp, C)``, and those go to the ``KH`` rows. One tap column (or
     row) holds each pixel at most once, so every ``+=`` is exact even when windows overlap.
-
-    Parameters
-    ----------
-    dout : (N, OH, OW, C) array_like
-    cache : AvgPoolCache
-
-    Returns
-    -------
-    dx : (N, H, W, C)
+    Arguments and result: ``dout`` (N, OH, OW, C) and the ``AvgPoolCache`` -> ``dx`` (N, H, W, C).
     """
-    geometry = common.check_cache(cache, common.AvgPoolCache).geometry
-    dout = common.check_dout(dout, geometry, geometry.x_shape[3])
-    dtype = common.backward_dtype(cache.dtype, dout)
-    total = common.accumulation_dtype(dtype)
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.AvgPoolCache)
     dxpad = common.zeros_padded(geometry, total)                # (N, Hp, Wp, C)
     # does a pixel lie in the rows (columns) of two windows? Then its rows (columns) need +=
     rows_overlap, cols_overlap = (step < span for step, span in zip(geometry.stride,
@@ -444,25 +401,11 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     ``out = b + sum_a taps(a) @ w[a]``, where ``taps(a)`` is ``(N*OH*OW, KW*C)``: the ``KW``
     taps of kernel row ``a`` side by side, and ``w[a]`` is ``(KW*C, C_out)``.
 
-    Parameters
-    ----------
-    x : (N, H, W, C) array_like
-    w : (KH, KW, C, C_out) array_like
-    b : (C_out,) array_like or None
-    stride, dilation : int or (rows, cols)
-    padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right))
-        Zero padding.
-
-    Returns
-    -------
-    out : (N, OH, OW, C_out)
-        float16 is computed in float32 and rounded once.
-    cache : ConvCache
+    Arguments and results as in :func:`pooling_lab.strided.conv_forward`: ``x`` (N, H, W, C),
+    ``w`` (KH, KW, C, C_out), ``b`` (C_out,) or None -> ``out`` (N, OH, OW, C_out) and a
+    ``ConvCache``.
     """
-    caller_x, caller_w = x, w
-    x, w, b = common.conv_inputs(x, w, b)
-    geometry = common.conv_geometry(x.shape, w.shape, stride, padding, dilation)
-    total = common.accumulation_dtype(x.dtype)
+    x, w, b, geometry, total = common.conv_setup(x, w, b, stride, padding, dilation)
     windows = window_view(geometry.pad(x, 0), geometry)         # (N, OH, OW, KH, KW, C)
     n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
     c_out = w.shape[3]
@@ -490,32 +433,21 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     if b is not None:
         out += b
     out = out.astype(x.dtype, copy=False)                       # float16: rounded once
-    return out, common.conv_cache(geometry, x, w, caller_x, caller_w)
+    return out, common.ConvCache(geometry, x, w)
 
 
 def conv_backward(dout, cache):
     """Gradients of :func:`conv_forward`, block by block: ``dw`` one matrix product per kernel
     row, ``dx`` one per kernel offset, added into a writeable window view.
 
-    Parameters
-    ----------
-    dout : (N, OH, OW, C_out) array_like
-    cache : ConvCache
-
-    Returns
-    -------
-    dx : (N, H, W, C)
-    dw : (KH, KW, C, C_out)
-    db : (C_out,)
+    Arguments and results: ``dout`` (N, OH, OW, C_out) and the ``ConvCache`` -> ``dx``
+    (N, H, W, C), ``dw`` (KH, KW, C, C_out), ``db`` (C_out,).
     """
-    geometry, w = common.check_cache(cache, common.ConvCache).geometry, cache.w
-    dout = common.check_dout(dout, geometry, w.shape[3])
-    dtype = common.backward_dtype(cache.dtype, dout)
-    total = common.accumulation_dtype(dtype)
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.ConvCache)
     dout = dout.astype(total, copy=False)
     windows = window_view(geometry.pad(cache.x, 0), geometry)   # (N, OH, OW, KH, KW, C)
     n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
-    c_out = w.shape[3]
+    w, c_out = cache.w, cache.w.shape[3]                         # (KH, KW, C, C_out)
     dxpad = common.zeros_padded(geometry, total)
     grad_windows = window_view(dxpad, geometry, writeable=True)
     dw_rows = np.zeros((kernel_rows, kernel_cols * channels, c_out), dtype=total)

@@ -75,11 +75,10 @@ def max_pool_backward(dout, cache):
     dx : (N, H, W, C)
         float16 gradients are summed in float32 and rounded once.
     """
-    geometry = common.check_cache(cache, common.MaxPoolCache).geometry
+    # the checked dout, the gradient's dtype and the dtype it is summed in (float32 for float16)
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.MaxPoolCache)
     n, _, _, channels = geometry.x_shape
-    dout = common.check_dout(dout, geometry, channels)
-    dtype = common.backward_dtype(cache.dtype, dout)
-    dxpad = common.zeros_padded(geometry, common.accumulation_dtype(dtype))
+    dxpad = common.zeros_padded(geometry, total)
     batch = np.arange(n)[:, None]                         # (N, 1) broadcasts against (N, C)
     channel = np.arange(channels)[None, :]                # (1, C)
     kernel_w = geometry.kernel[1]
@@ -144,10 +143,7 @@ def avg_pool_backward(dout, cache):
     dx : (N, H, W, C)
         float16 gradients are summed in float32 and rounded once.
     """
-    geometry = common.check_cache(cache, common.AvgPoolCache).geometry
-    dout = common.check_dout(dout, geometry, geometry.x_shape[3])
-    dtype = common.backward_dtype(cache.dtype, dout)
-    total = common.accumulation_dtype(dtype)
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.AvgPoolCache)
     dxpad = common.zeros_padded(geometry, total)
     for i in range(geometry.out_hw[0]):
         for j in range(geometry.out_hw[1]):
@@ -183,10 +179,8 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
         float16 is computed in float32 and rounded once.
     cache : ConvCache
     """
-    caller_x, caller_w = x, w
-    x, w, b = common.conv_inputs(x, w, b)
-    geometry = common.conv_geometry(x.shape, w.shape, stride, padding, dilation)
-    total = common.accumulation_dtype(x.dtype)            # float32 for float16
+    # the checked arrays, the geometry, and the dtype sums are taken in (float32 for float16)
+    x, w, b, geometry, total = common.conv_setup(x, w, b, stride, padding, dilation)
     xpad = geometry.pad(x.astype(total, copy=False), 0)   # (N, H, W, C) -> (N, Hp, Wp, C)
     w_total = w.astype(total, copy=False)
     out = np.empty((x.shape[0], *geometry.out_hw, w.shape[3]), dtype=total)
@@ -198,7 +192,7 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     if b is not None:
         out += b
     out = out.astype(x.dtype, copy=False)                 # rounded once
-    return out, common.conv_cache(geometry, x, w, caller_x, caller_w)
+    return out, common.ConvCache(geometry, x, w)
 
 
 def conv_backward(dout, cache):
@@ -217,10 +211,7 @@ def conv_backward(dout, cache):
         The sum of ``dout`` over N, OH and OW (returned even when the forward had no bias).
         float16 gradients are summed in float32 and rounded once.
     """
-    geometry = common.check_cache(cache, common.ConvCache).geometry
-    dout = common.check_dout(dout, geometry, cache.w.shape[3])
-    dtype = common.backward_dtype(cache.dtype, dout)
-    total = common.accumulation_dtype(dtype)              # float32 for float16
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.ConvCache)
     dout, w = dout.astype(total, copy=False), cache.w.astype(total, copy=False)
     xpad = geometry.pad(cache.x.astype(total, copy=False), 0)
     dxpad = common.zeros_padded(geometry, total)

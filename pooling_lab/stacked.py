@@ -202,10 +202,8 @@ def max_pool_backward(dout, cache):
     dx : (N, H, W, C)
         float16 gradients are summed in float32 and rounded once.
     """
-    geometry = common.check_cache(cache, common.MaxPoolCache).geometry
-    caller_dout, dout = dout, common.check_dout(dout, geometry, geometry.x_shape[3])
-    dtype = common.backward_dtype(cache.dtype, dout)
-    total = common.accumulation_dtype(dtype)               # float32 for float16
+    caller_dout = dout
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.MaxPoolCache)
     count = _Counts.of(geometry, geometry.x_shape[3])
     _check_budget(geometry, "max_pool_backward", {
         "window gradients": count.windows * total.itemsize,
@@ -277,10 +275,8 @@ def avg_pool_backward(dout, cache):
     dx : (N, H, W, C)
         float16 gradients are summed in float32 and rounded once.
     """
-    geometry = common.check_cache(cache, common.AvgPoolCache).geometry
-    caller_dout, dout = dout, common.check_dout(dout, geometry, geometry.x_shape[3])
-    dtype = common.backward_dtype(cache.dtype, dout)
-    total = common.accumulation_dtype(dtype)               # float32 for float16
+    caller_dout = dout
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.AvgPoolCache)
     count = _Counts.of(geometry, geometry.x_shape[3])
     _check_budget(geometry, "avg_pool_backward", {
         "shares": count.out * total.itemsize,          # the window gradients are a view
@@ -321,14 +317,11 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
         float16 is computed in float32 and rounded once.
     cache : ConvCache
     """
-    caller_x, caller_w = x, w
-    x, w, b = common.conv_inputs(x, w, b)
-    geometry = common.conv_geometry(x.shape, w.shape, stride, padding, dilation)
-    total = common.accumulation_dtype(x.dtype)             # float32 for float16
+    x, w, b, geometry, total = common.conv_setup(x, w, b, stride, padding, dilation)
     count = _Counts.of(geometry, w.shape[3])
     rounds = total != x.dtype                              # float16: work in float32
     _check_budget(geometry, "conv_forward", {
-        # each either converted from the caller's or copied by the cache, never both
+        # each either converted from the caller's or copied by conv_setup, never both
         "x and w as float": x.nbytes + w.nbytes,
         "x and w in float32": (count.image + w.size) * total.itemsize if rounds else 0,
         "padded x": count.padded * total.itemsize if geometry.is_padded else 0,
@@ -341,7 +334,7 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     if b is not None:
         out += b
     out = out.astype(x.dtype, copy=False)                  # rounded once
-    return out, common.conv_cache(geometry, x, w, caller_x, caller_w)
+    return out, common.ConvCache(geometry, x, w)
 
 
 def conv_backward(dout, cache):
@@ -359,11 +352,9 @@ def conv_backward(dout, cache):
     db : (C_out,)
         float16 gradients are summed in float32 and rounded once.
     """
-    geometry = common.check_cache(cache, common.ConvCache).geometry
+    caller_dout = dout
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.ConvCache)
     kh, kw, channels, out_channels = cache.w.shape
-    caller_dout, dout = dout, common.check_dout(dout, geometry, out_channels)
-    dtype = common.backward_dtype(cache.dtype, dout)
-    total = common.accumulation_dtype(dtype)               # float32 for float16
     count = _Counts.of(geometry, out_channels)
     _check_budget(geometry, "conv_backward", {
         "x in the summing dtype": count.image * total.itemsize if cache.dtype != total else 0,

@@ -114,10 +114,8 @@ def max_pool_backward(dout, cache):
     -------
     dx : (N, H, W, C)
     """
-    geometry = common.check_cache(cache, common.MaxPoolCache).geometry
-    dout = common.check_dout(dout, geometry, geometry.x_shape[3])
-    dtype = common.backward_dtype(cache.dtype, dout)
-    dxpad = common.zeros_padded(geometry, common.accumulation_dtype(dtype))   # (N, Hp, Wp, C)
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.MaxPoolCache)
+    dxpad = common.zeros_padded(geometry, total)                # (N, Hp, Wp, C)
     n, oh, ow, channels = dout.shape
     _, hp, wp, _ = dxpad.shape
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
@@ -175,10 +173,7 @@ def avg_pool_backward(dout, cache):
     -------
     dx : (N, H, W, C)
     """
-    geometry = common.check_cache(cache, common.AvgPoolCache).geometry
-    dout = common.check_dout(dout, geometry, geometry.x_shape[3])
-    dtype = common.backward_dtype(cache.dtype, dout)
-    total = common.accumulation_dtype(dtype)
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.AvgPoolCache)
     share = np.divide(dout, cache.divisor, dtype=total)        # (N, OH, OW, C), each tap's part
     dxpad = common.zeros_padded(geometry, total)                # (N, Hp, Wp, C)
     grad_windows = window_view(dxpad, geometry, writeable=True)  # (N, OH, OW, KH, KW, C)
@@ -211,17 +206,14 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
         float16 is computed in float32 and rounded once.
     cache : ConvCache
     """
-    caller_x, caller_w = x, w
-    x, w, b = common.conv_inputs(x, w, b)
-    geometry = common.conv_geometry(x.shape, w.shape, stride, padding, dilation)
-    total = common.accumulation_dtype(x.dtype)
+    x, w, b, geometry, total = common.conv_setup(x, w, b, stride, padding, dilation)
     windows = window_view(geometry.pad(x.astype(total, copy=False), 0), geometry)
     # (N, OH, OW, KH, KW, C) . (KH, KW, C, C_out) -> (N, OH, OW, C_out)
     out = np.tensordot(windows, w.astype(total, copy=False), axes=3)
     if b is not None:
         out += b
     out = out.astype(x.dtype, copy=False)                       # float16: rounded once
-    return out, common.conv_cache(geometry, x, w, caller_x, caller_w)
+    return out, common.ConvCache(geometry, x, w)
 
 
 def conv_backward(dout, cache):
@@ -239,11 +231,8 @@ def conv_backward(dout, cache):
     dw : (KH, KW, C, C_out)
     db : (C_out,)
     """
-    geometry, w = common.check_cache(cache, common.ConvCache).geometry, cache.w
-    dout = common.check_dout(dout, geometry, w.shape[3])
-    dtype = common.backward_dtype(cache.dtype, dout)
-    total = common.accumulation_dtype(dtype)
-    dout, w = dout.astype(total, copy=False), w.astype(total, copy=False)
+    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.ConvCache)
+    dout, w = dout.astype(total, copy=False), cache.w.astype(total, copy=False)
     windows = window_view(geometry.pad(cache.x.astype(total, copy=False), 0), geometry)
     # (N, OH, OW, KH, KW, C) . (N, OH, OW, C_out) -> (KH, KW, C, C_out)
     dw = np.tensordot(windows, dout, axes=([0, 1, 2], [0, 1, 2]))

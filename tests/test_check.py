@@ -39,6 +39,12 @@ def view_of(x, size, stride, writeable=False):
     return every_start[:, ::stride, ::stride]
 
 
+def printed_failure(checker, function, capsys) -> str:
+    """Run ``checker(function)``, assert that it fails, and return what it printed."""
+    assert checker(function) is False
+    return capsys.readouterr().out
+
+
 # --------------------------------------------------------------------------------------------
 # A wrapper around the package fails every checker with the "your own code" message
 # --------------------------------------------------------------------------------------------
@@ -81,8 +87,7 @@ def package_wrapper(checker, style):
 @pytest.mark.parametrize("checker", ALL_CHECKERS, ids=lambda checker: checker.__name__)
 def test_a_wrapper_around_the_package_fails_every_checker(checker, style_name, capsys):
     wrapper = package_wrapper(checker, pooling_lab.STYLES[style_name])
-    assert checker(wrapper) is False
-    printed = capsys.readouterr().out
+    printed = printed_failure(checker, wrapper, capsys)
     assert printed.startswith("FAILED ") and printed.count("\n") == 1
     assert "The exercise asks for your own code" in printed
     module = "layers" if checker is check.softmax_cross_entropy else style_name
@@ -157,8 +162,7 @@ def avg_backward_add_at(dout, x, size, stride):
 def test_np_add_at_fails_the_offset_loop_checker_only(capsys):
     assert check.avg_pool_backward(avg_backward_add_at) is True    # the values are right
     capsys.readouterr()
-    assert check.avg_pool_backward_by_offsets(avg_backward_add_at) is False
-    printed = capsys.readouterr().out
+    printed = printed_failure(check.avg_pool_backward_by_offsets, avg_backward_add_at, capsys)
     assert printed == ("FAILED avg_backward_add_at: it calls np.add.at. This exercise asks for "
                        "the offset loop of notebook 04, section 4: one += per kernel offset "
                        "(a, b) into a window view of a zero dx, not a scatter.\n")
@@ -225,8 +229,7 @@ def max_pool_per_channel(x, size, stride):
     (check.max_pool_backward_vectorised, max_backward_per_image),
 ], ids=lambda value: getattr(value, "__name__", ""))
 def test_a_loop_over_pixels_fails_the_no_loop_checkers(checker, function, capsys):
-    assert checker(function) is False
-    printed = capsys.readouterr().out
+    printed = printed_failure(checker, function, capsys)
     assert printed.startswith(f"FAILED {function.__name__}: the values are right (6 of 6 cases")
     assert "it runs a Python loop over pixels" in printed
     assert printed.count("\n") == 1
@@ -250,8 +253,7 @@ def avg_pool_from_window_array(x, size, stride):
 def test_the_window_array_fails_the_separable_checker(capsys):
     assert check.avg_pool_forward(avg_pool_from_window_array) is True
     capsys.readouterr()
-    assert check.avg_pool_separable(avg_pool_from_window_array) is False
-    printed = capsys.readouterr().out
+    printed = printed_failure(check.avg_pool_separable, avg_pool_from_window_array, capsys)
     assert "it uses too much memory for a separable sum" in printed
     assert "on x (2, 32, 32, 3) (49,152 bytes), size 4, stride 1" in printed
     assert "the window array would be 645,888 bytes" in printed
@@ -279,8 +281,7 @@ def avg_pool_divided_by_size(x, size, stride):
 
 
 def test_a_wrong_function_prints_a_shrunk_case(capsys):
-    assert check.avg_pool_forward(avg_pool_divided_by_size) is False
-    printed = capsys.readouterr().out
+    printed = printed_failure(check.avg_pool_forward, avg_pool_divided_by_size, capsys)
     assert printed.startswith("FAILED avg_pool_divided_by_size: case 1 of 6 (windows that tile "
                               "the image) differs.\n")
     assert "The smallest failing case found (shrunk from x (1, 4, 4, 1), size 2, stride 2):" \
@@ -297,8 +298,7 @@ def max_pool_wrong_in_second_channel(x, size, stride):
 
 
 def test_the_shrinker_keeps_what_the_failure_needs(capsys):
-    assert check.max_pool_vectorised(max_pool_wrong_in_second_channel) is False
-    printed = capsys.readouterr().out
+    printed = printed_failure(check.max_pool_vectorised, max_pool_wrong_in_second_channel, capsys)
     assert "case 4 of 6 (overlapping windows, a batch and channels) differs" in printed
     assert "(shrunk from x (2, 7, 7, 2), size 3, stride 2)" in printed
     # One image and one window are enough, but the second channel must stay.
@@ -316,8 +316,7 @@ def view_of_kernel(x, kernel_hw, stride):
 
 
 def test_a_flipped_kernel_shrinks_to_a_two_tap_kernel(capsys):
-    assert check.conv_forward(conv_forward_flipped_kernel) is False
-    printed = capsys.readouterr().out
+    printed = printed_failure(check.conv_forward, conv_forward_flipped_kernel, capsys)
     assert "FAILED conv_forward_flipped_kernel: case 1 of 5 (one channel in and out)" in printed
     assert "shrunk from x (1, 4, 4, 1), w (2, 2, 1, 1), b (1,), stride 1" in printed
     # A flip shows with two taps in one direction and one output value.
@@ -338,8 +337,7 @@ def max_pool_backward_mask(dout, x, size, stride):
 
 
 def test_the_mask_rule_fails_on_the_tie_case(capsys):
-    assert check.max_pool_backward(max_pool_backward_mask) is False
-    printed = capsys.readouterr().out
+    printed = printed_failure(check.max_pool_backward, max_pool_backward_mask, capsys)
     assert "case 6 of 6 (ties: a few values repeated in every window) differs" in printed
     assert "The smallest failing case found" in printed
 
@@ -353,8 +351,7 @@ def avg_pool_backward_dropped_overlap(dout, x, size, stride):
 
 
 def test_a_dropped_overlap_fails_on_the_first_overlapping_case(capsys):
-    assert check.avg_pool_backward(avg_pool_backward_dropped_overlap) is False
-    printed = capsys.readouterr().out
+    printed = printed_failure(check.avg_pool_backward, avg_pool_backward_dropped_overlap, capsys)
     assert "case 2 of 6 (overlapping windows, stride 1) differs" in printed
     # The smallest overlap: two windows of 2 on a row of 3 pixels.
     assert "dout = array of shape (1, 1, 2, 1), x = array of shape (1, 2, 3, 1), size = 2" \
@@ -505,8 +502,7 @@ def test_an_unsolved_exercise_prints_one_line(checker, capsys):
 def test_an_exception_is_reported_with_its_message(capsys):
     def crashes(x, size, stride):
         raise KeyError("oops")
-    assert check.max_pool_forward(crashes) is False
-    printed = capsys.readouterr().out
+    printed = printed_failure(check.max_pool_forward, crashes, capsys)
     assert "FAILED crashes: case 1 of 6 (windows that tile the image) raised an error." in printed
     assert "raised KeyError: 'oops'" in printed
 
@@ -521,8 +517,7 @@ def test_modifying_the_input_fails(capsys):
         out = view_of(x, size, stride).max(axis=(4, 5))
         x[...] = 0
         return out
-    assert check.max_pool_forward(pools_in_place) is False
-    printed = capsys.readouterr().out
+    printed = printed_failure(check.max_pool_forward, pools_in_place, capsys)
     assert "case 1 of 6 (windows that tile the image) modified an argument" in printed
     assert "it modified its argument x in place" in printed
 
