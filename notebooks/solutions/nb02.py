@@ -8,14 +8,7 @@ from pooling_lab import check
 def my_windows(x, size, stride):
     """Every "valid" window of ``x`` copied into one array, with one slice per kernel offset.
 
-    Parameters
-    ----------
-    x : (N, H, W, C)
-    size, stride : int
-
-    Returns
-    -------
-    windows : (N, OH, OW, size, size, C)
+    ``x`` : (N, H, W, C) and the ints ``size``, ``stride`` -> ``windows`` : (N, OH, OW, size, size, C).
         ``windows[n, i, j, a, b, c] == x[n, i*stride + a, j*stride + b, c]``.
     """
     out_rows = (x.shape[1] - size) // stride + 1

@@ -8,14 +8,7 @@ from pooling_lab import check
 def my_max_pool_forward(x, size, stride):
     """Max pool with "valid" windows over a window view: no copy, no Python loop.
 
-    Parameters
-    ----------
-    x : (N, H, W, C)
-    size, stride : int
-
-    Returns
-    -------
-    out : (N, OH, OW, C)
+    ``x`` : (N, H, W, C) and the ints ``size``, ``stride`` -> ``out`` : (N, OH, OW, C).
     """
     # A view of every window start; the two window axes are appended last:
     # (N, H, W, C) -> (N, H - size + 1, W - size + 1, C, size, size)

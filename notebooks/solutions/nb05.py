@@ -38,18 +38,8 @@ def my_conv_forward(x, w, b, stride):
 def my_conv_backward(dout, x, w, stride):
     """The gradients of a "valid" 2-D convolution.
 
-    Parameters
-    ----------
-    dout : (N, OH, OW, C_out)
-    x : (N, H, W, C)
-    w : (KH, KW, C, C_out)
-    stride : int
-
-    Returns
-    -------
-    dx : (N, H, W, C)
-    dw : (KH, KW, C, C_out)
-    db : (C_out,)
+    ``dout`` : (N, OH, OW, C_out), ``x`` : (N, H, W, C), ``w`` : (KH, KW, C, C_out) and the
+    int ``stride`` -> ``dx`` like ``x``, ``dw`` like ``w``, ``db`` : (C_out,).
     """
     db = dout.sum(axis=(0, 1, 2))                        # every output position adds b once
     windows = _windows(x, w.shape[:2], stride)            # (N, OH, OW, C, KH, KW)
@@ -68,14 +58,7 @@ def my_conv_backward(dout, x, w, stride):
 def my_avg_pool_as_conv(x, size, stride):
     """A "valid" average pool computed by :func:`my_conv_forward` with a constant kernel.
 
-    Parameters
-    ----------
-    x : (N, H, W, C)
-    size, stride : int
-
-    Returns
-    -------
-    out : (N, OH, OW, C)
+    ``x`` : (N, H, W, C) and the ints ``size``, ``stride`` -> ``out`` : (N, OH, OW, C).
         ``out[n, i, j, c]`` is the mean of channel ``c`` over window ``(i, j)``.
     """
     channels = x.shape[3]

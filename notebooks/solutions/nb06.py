@@ -11,14 +11,7 @@ def my_avg_pool_separable(x, size, stride):
     A window's sum is the sum of its ``size`` row sums, so ``2 * size`` slice additions do
     the work of ``size * size``, and no window array is ever built.
 
-    Parameters
-    ----------
-    x : (N, H, W, C)
-    size, stride : int
-
-    Returns
-    -------
-    out : (N, OH, OW, C)
+    ``x`` : (N, H, W, C) and the ints ``size``, ``stride`` -> ``out`` : (N, OH, OW, C).
     """
     batch, rows, cols, channels = x.shape
     out_rows = (rows - size) // stride + 1
