@@ -14,8 +14,8 @@ array that the stacked style copies.
 **Backward** is where views get subtle. A *writeable* window view of the padded gradient lists
 each pixel once for every window that covers it, so when windows overlap ``view += g`` reads
 every copy of a pixel before writing any, and keeps only one of the updates (the bug discussed
-in the Stack Overflow question "Vectorizing backward pass of max pooling with numpy
-as_strided"). One kernel offset's slice of the view holds every pixel at most once, though: a
+in the Q&A https://stackoverflow.com/questions/79516038, "Is it possible to add the windows
+back into the original array size at the same location without for loops?"). One kernel offset's slice of the view holds every pixel at most once, though: a
 ``+=`` per offset is exact, and the loop over offsets adds up the overlapping windows. Max pool
 goes further and sends each window's gradient straight to its winning pixel with one
 ``np.add.at`` (see :func:`max_pool_backward`).
