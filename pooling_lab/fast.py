@@ -278,9 +278,13 @@ def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
 def max_pool_backward(dout, cache):
     """Send each window's gradient to its winner: one scatter-add of flat addresses per block.
 
-    As in :func:`pooling_lab.strided.max_pool_backward`; here the addresses are built block by
-    block, from a table of where each window of a block starts and the offset of each tap.
-    Arguments and result: ``dout`` (N, OH, OW, C) and the ``MaxPoolCache`` -> ``dx`` (N, H, W, C).
+    :func:`pooling_lab.strided.max_pool_backward` makes ``KH*KW`` masked passes over ``dout``,
+    one per kernel offset. Here the winner's place in the flattened ``dxpad`` is arithmetic,
+    ``window_start[n, i, j, c] + tap_offset[k]``, and one ``np.add.at`` on those addresses adds
+    every window's gradient at once (it *adds* where windows chose the same pixel). Given one flat
+    integer array and values of one dtype, ``np.add.at`` runs one tight loop in C. The addresses
+    are built block by block, from a table of where each window of a block starts and the
+    offset of each tap. Arguments and result: ``dout`` (N, OH, OW, C) and the ``MaxPoolCache`` -> ``dx`` (N, H, W, C).
     """
     geometry, dout, dtype, total = common.backward_setup(dout, cache, common.MaxPoolCache)
     dout = dout.astype(total, copy=False)       # np.add.at's fast loop needs one dtype

@@ -15,10 +15,10 @@ array that the stacked style copies.
 each pixel once for every window that covers it, so when windows overlap ``view += g`` reads
 every copy of a pixel before writing any, and keeps only one of the updates (the bug discussed
 in the Q&A https://stackoverflow.com/questions/79516038, "Is it possible to add the windows
-back into the original array size at the same location without for loops?"). One kernel offset's slice of the view holds every pixel at most once, though: a
-``+=`` per offset is exact, and the loop over offsets adds up the overlapping windows. Max pool
-goes further and sends each window's gradient straight to its winning pixel with one
-``np.add.at`` (see :func:`max_pool_backward`).
+back into the original array size at the same location without for loops?"). One kernel
+offset's slice of the view holds every pixel at most once, though: a ``+=`` per offset is
+exact, and the loop over offsets adds up the overlapping windows. All three backward passes
+work that way; max pool adds, at each offset, the gradients of the windows that tap won.
 
 NumPyNet's max-pool backward loops over every output position, and its average-pool backward
 uses the first image's normaliser for the whole batch; neither happens here. The ``fast``
@@ -96,14 +96,15 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
 
 
 def max_pool_backward(dout, cache):
-    """Send each window's gradient to its winner: one scatter-add of flat addresses.
+    """Send each window's gradient to its winner, one kernel offset at a time.
 
-    Window ``(n, i, j)`` of channel ``c`` sends ``dout[n, i, j, c]`` to one pixel of the padded
-    gradient, at row ``i*SH + a*DH`` and column ``j*SW + b*DW`` for its winning tap
-    ``k = a*KW + b``. In the flattened ``dxpad`` that pixel sits at
-    ``((n*Hp + row)*Wp + col)*C + c``, and ``np.add.at(flat, address, values)`` adds every value
-    at its address. Unlike ``flat[address] += values``, it *adds* when two windows chose the
-    same pixel, which happens when windows overlap.
+    Window ``(n, i, j)`` of channel ``c`` sends all of ``dout[n, i, j, c]`` to one pixel: the
+    tap ``k = a*KW + b`` that won. For one offset ``(a, b)``, ``np.where(winner == k, dout, 0)``
+    is the gradient that tap ``k`` receives in every window, ``(N, OH, OW, C)``, and it is added
+    into the ``(a, b)`` slice of a writeable window view of the padded gradient. One offset's
+    slice holds every pixel at most once, so the ``+=`` is exact; the loop over offsets adds up
+    windows that chose the same pixel. (``np.where`` rather than ``dout * (winner == k)``: a NaN
+    or an infinity in ``dout`` times 0 would be NaN in the windows that did not choose tap ``k``.)
 
     Parameters
     ----------
@@ -116,17 +117,11 @@ def max_pool_backward(dout, cache):
     """
     geometry, dout, dtype, total = common.backward_setup(dout, cache, common.MaxPoolCache)
     dxpad = common.zeros_padded(geometry, total)                # (N, Hp, Wp, C)
-    n, oh, ow, channels = dout.shape
-    _, hp, wp, _ = dxpad.shape
-    (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
-    # the winner's kernel row and column; widened, since uint8 arithmetic would wrap
-    a, b = np.divmod(cache.winner.astype(np.intp), geometry.kernel[1])    # (N, OH, OW, C)
-    rows = np.arange(oh).reshape(-1, 1, 1) * sh + a * dh               # (N, OH, OW, C)
-    cols = np.arange(ow).reshape(-1, 1) * sw + b * dw                  # (N, OH, OW, C)
-    images = np.arange(n).reshape(-1, 1, 1, 1)                         # (N, 1, 1, 1)
-    address = ((images * hp + rows) * wp + cols) * channels + np.arange(channels)
-    # (N, OH, OW, C) -> (N*OH*OW*C,): one scatter-add, exact where windows share a pixel
-    np.add.at(dxpad.reshape(-1), address.reshape(-1), dout.reshape(-1))
+    grad_windows = window_view(dxpad, geometry, writeable=True)  # (N, OH, OW, KH, KW, C)
+    dout = dout.astype(total, copy=False)                       # float16 is added in float32
+    for k, a, b in geometry.offsets():
+        # tap k's share of every window: dout where tap k won, 0 elsewhere -> (N, OH, OW, C)
+        grad_windows[:, :, :, a, b, :] += np.where(cache.winner == k, dout, 0)
     return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
 
 
