@@ -303,7 +303,9 @@ def max_pool_backward(dout, cache):
     scratch = Scratch(dout.shape[2:], np.intp)
     for images, rows, (address,) in blocks(dout.shape, dxpad.itemsize, scratch):
         block_start = (images.start * hp + rows.start * sh) * wp * channels
-        np.take(tap_offset + block_start, cache.winner[images, rows], out=address)  # k -> offset
+        # k -> its offset; every k is a valid index, and mode="clip" lets np.take write into
+        # `address` directly (the default "raise" buffers the output first)
+        np.take(tap_offset + block_start, cache.winner[images, rows], out=address, mode="clip")
         address += window_start[:address.shape[0], :address.shape[1]]
         # (n, r, OW, C) -> (n*r*OW*C,): one scatter-add, exact where windows share a pixel
         np.add.at(flat_dx, address.reshape(-1), dout[images, rows].reshape(-1))
