@@ -24,16 +24,8 @@ def _gradient_windows(dx, size, stride):
 def my_avg_pool_backward(dout, x, size, stride):
     """Average-pool backward: every window spreads ``dout / size**2`` over its pixels.
 
-    Parameters
-    ----------
-    dout : (N, OH, OW, C)
-    x : (N, H, W, C)
-        Only its shape is used.
-    size, stride : int
-
-    Returns
-    -------
-    dx : (N, H, W, C)
+    ``dout`` : (N, OH, OW, C), ``x`` : (N, H, W, C) (only its shape is used) and the ints
+    ``size``, ``stride`` -> ``dx`` : (N, H, W, C).
     """
     dx = np.zeros(x.shape, dtype=dout.dtype)
     windows = _gradient_windows(dx, size, stride)       # (N, OH, OW, C, size, size)
