@@ -537,9 +537,12 @@ def filters_panel(image, controls: dict) -> Panel:
     if np.isclose(kernel.sum(), 1.0):
         viz.show_image(out, ax=_name(output, "output"), title=f"weights sum to 1 · {setting}")
     else:
-        viz.show_gradient(out, ax=_name(output, "output"), title=f"signed output · {setting}")
+        # a few strong edges would wash out the rest: full colour from the 99th percentile on
+        viz.show_gradient(out, ax=_name(output, "output"), title=f"signed output · {setting}",
+                          limit=viz.symmetric_limit(out, percentile=99))
     viz.show_gradient(dx, ax=_name(gradient, "dx"),
-                      title=f"dx for dout = {controls['dout']}\n{DOUT_CHOICES[controls['dout']]}")
+                      title=f"dx for dout = {controls['dout']}\n{DOUT_CHOICES[controls['dout']]}",
+                      limit=viz.symmetric_limit(dx, percentile=99))
     viz.show_numbers(dw[:, :, 0, 0], ax=_name(dw_ax, "dw"), fmt="{:.3g}", cmap="RdBu_r",
                      fontsize=max(5, 11 - kernel_w), title="dw")
     return Panel(figure)
