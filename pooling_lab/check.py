@@ -55,6 +55,7 @@ not raise: the checker prints one NOT SOLVED YET line and returns False, so the 
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import sys
 import sysconfig
@@ -1052,19 +1053,22 @@ def numerical_gradient(loss, array, h=1e-6, indices=None):
 
     ``d loss / d array[i] ~ (loss(array[i] + h) - loss(array[i] - h)) / (2h)``, with an error
     of order ``h**2``. Each entry is nudged in place and put back, so ``loss`` must read
-    ``array`` (a closure over it) and ``array`` must be a contiguous, writeable float64 array.
-    Other dtypes are refused rather than computed: an integer array cannot hold ``x + h`` and
-    in float32 or float16 the nudge is lost to rounding, so the result would be nonsense.
-    Check a float64 copy instead (``net.astype(np.float64)``, ``x.astype(np.float64)``).
+    ``array`` (a closure over it) and ``array`` must be a C-contiguous, writeable float64
+    array. Other dtypes are refused rather than computed: an integer array cannot hold
+    ``x + h`` and in float32 or float16 the nudge is lost to rounding, so the result would be
+    nonsense. Check a float64 copy instead (``net.astype(np.float64)``, ``x.astype(np.float64)``).
 
     Parameters
     ----------
     loss : callable, ``loss() -> float``
+        Must return one real number: a Python or NumPy number, or a 0-d array.
     array : ndarray of float64, any shape
-        Nudged one entry at a time and restored exactly.
+        Nudged one entry at a time and restored exactly, even when ``loss`` raises.
     h : float > 0
     indices : None or sequence of int
-        Flat indices of the entries to check (a sample, for large arrays); None: every entry.
+        Flat indices of the entries to check (a sample, for large arrays): a list, a tuple, a
+        range or a 1-d integer array of ints in ``range(array.size)``, repeats allowed.
+        None: every entry.
 
     Returns
     -------
@@ -1078,6 +1082,11 @@ def numerical_gradient(loss, array, h=1e-6, indices=None):
     array([ 2., -4.])
     """
     _check_callable(loss, "loss")
+    if isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Real):
+        raise TypeError(f"h must be a positive number (int or float); got "
+                        f"{type(h).__name__} {h!r}")
+    if not 0 < h < math.inf:
+        raise ValueError(f"h must be a positive number; got {h!r}")
     if not isinstance(array, np.ndarray):
         raise TypeError(f"array must be a NumPy array of float64 (nudged in place); got "
                         f"{type(array).__name__}")
@@ -1088,27 +1097,93 @@ def numerical_gradient(loss, array, h=1e-6, indices=None):
     if not array.flags.writeable:
         raise ValueError("array must be writeable so that it can be nudged in place; got a "
                          "read-only array")
-    if not (isinstance(h, (int, float)) and not isinstance(h, bool) and 0 < h < math.inf):
-        raise ValueError(f"h must be a positive number; got {h!r}")
-    flat = array.reshape(-1)
-    if not np.shares_memory(flat, array):
-        raise ValueError(f"array must be contiguous so that it can be nudged in place; got an "
-                         f"array with strides {array.strides}")
-    chosen = range(flat.size) if indices is None else indices
+    # Only a C-contiguous array reshapes to a flat *view*: nudging a copy would change nothing.
+    if not array.flags.c_contiguous:
+        raise ValueError(f"array must be contiguous (C order) so that it can be nudged in "
+                         f"place; got an array of shape {array.shape} with strides "
+                         f"{array.strides} (pass np.ascontiguousarray(array) to loss instead)")
+    flat = array.reshape(-1)                                   # (size,) view of array
+    chosen = range(flat.size) if indices is None else _flat_indices(indices, flat.size)
     grad = np.empty(len(chosen))
     for k, index in enumerate(chosen):
         kept = flat[index]
-        flat[index] = kept + h
-        up = loss()
-        flat[index] = kept - h
-        down = loss()
-        flat[index] = kept
-        grad[k] = (float(up) - float(down)) / (2 * h)
+        try:
+            flat[index] = kept + h
+            up = _loss_value(loss)
+            flat[index] = kept - h
+            down = _loss_value(loss)
+        finally:
+            flat[index] = kept                                 # restored even if loss raised
+        grad[k] = (up - down) / (2 * h)
     return grad.reshape(array.shape) if indices is None else grad
 
 
+def _flat_indices(indices, size: int) -> list[int]:
+    """``indices`` as a list of ints in ``range(size)``; a clear error naming it otherwise."""
+    allowed = (f"None or a sequence (list, tuple, range, 1-d array) of ints in "
+               f"range({size}), the flat indices of array")
+    shown = f"{indices!r}"[:200]
+    if isinstance(indices, np.ndarray):
+        if indices.ndim != 1:
+            raise ValueError(f"indices must be {allowed}; got an array of shape "
+                             f"{indices.shape}")
+        entries = indices.tolist()                             # NumPy ints -> Python ints
+    elif isinstance(indices, (list, tuple, range)):
+        entries = list(indices)
+    else:
+        raise TypeError(f"indices must be {allowed}; got {type(indices).__name__} {shown}")
+    for entry in entries:
+        if isinstance(entry, (bool, np.bool_)) or not isinstance(entry, numbers.Integral):
+            raise TypeError(f"indices must be {allowed}; got {shown}, whose entry {entry!r} "
+                            f"is of type {type(entry).__name__}")
+        if not 0 <= entry < size:
+            raise ValueError(f"indices must be {allowed}; got {shown}, whose entry {entry} "
+                             f"is out of range")
+    return [int(entry) for entry in entries]
+
+
+def _loss_value(loss) -> float:
+    """``loss()`` as a float; a ``TypeError`` naming ``loss`` unless it is one real number."""
+    value = loss()
+    number = value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
+    if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real):
+        if isinstance(value, np.ndarray):
+            returned = f"an array of shape {value.shape} and dtype {value.dtype}"
+        else:
+            returned = f"{type(value).__name__} {value!r}"[:200]
+        raise TypeError(f"loss must return one real number (a Python or NumPy number, or a "
+                        f"0-d array); it returned {returned}")
+    return float(number)
+
+
 def relative_error(a, b) -> float:
-    """``max |a - b|`` over the largest magnitude of either: 1e-7 or less is a pass in float64."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    """``max |a - b|`` over the largest magnitude of either: 1e-7 or less is a pass in float64.
+
+    Parameters
+    ----------
+    a, b : array_like of real numbers, the same shape (any)
+        Typically the analytic and the numerical gradient. Compared in float64.
+
+    Raises
+    ------
+    TypeError
+        ``a`` or ``b`` is not made of real numbers.
+    ValueError
+        ``a`` and ``b`` have different shapes (broadcasting would compare the wrong entries).
+    """
+    a, b = _real_float64(a, "a"), _real_float64(b, "b")
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape; got a of shape {a.shape} and b "
+                         f"of shape {b.shape}")
     scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), 1e-12)
     return float(np.abs(a - b).max(initial=0.0) / scale)
+
+
+def _real_float64(value, name: str) -> np.ndarray:
+    """``value`` as a float64 array, or a ``TypeError`` naming it (ragged lists included)."""
+    try:
+        array = np.asarray(value)
+    except ValueError as error:                        # a ragged list: not one array
+        raise TypeError(f"{name} must be an array of real numbers; got a "
+                        f"{type(value).__name__} that is not one array ({error})") from None
+    return common.as_real_array(array, name).astype(np.float64)

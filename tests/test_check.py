@@ -1,6 +1,7 @@
 """The exercise checkers pass right answers, explain wrong ones and cannot be fooled."""
 
 import importlib.util
+import math
 import sys
 
 import matplotlib
@@ -607,7 +608,117 @@ def test_numerical_gradient_refuses_bad_arguments():
         check.numerical_gradient(lambda: 0.0, [1.0, 2.0])
 
 
+@pytest.mark.parametrize("fails_on", ["plus", "minus"])
+def test_numerical_gradient_restores_the_entry_when_loss_raises(fails_on):
+    x = np.zeros(3)
+    calls = []
+
+    def loss():
+        calls.append(x[0])
+        if fails_on == "plus" or len(calls) == 2:           # the + h call, or the - h call
+            raise ZeroDivisionError("loss failed")
+        return 0.0
+    with pytest.raises(ZeroDivisionError, match="loss failed"):
+        check.numerical_gradient(loss, x)
+    assert calls[-1] == (1e-6 if fails_on == "plus" else -1e-6)   # it did fail mid-nudge
+    np.testing.assert_array_equal(x, np.zeros(3))
+
+
+@pytest.mark.parametrize("indices, error, message", [
+    ([100], ValueError, r"indices must be None or a sequence .* of ints in range\(6\).*"
+                        r"got \[100\], whose entry 100 is out of range"),
+    ([-1], ValueError, r"got \[-1\], whose entry -1 is out of range"),
+    ([1.5], TypeError, r"indices must be .*got \[1\.5\], whose entry 1\.5 is of type float"),
+    ([True], TypeError, r"indices must be .*whose entry True is of type bool"),
+    (np.array([0.0, 1.0]), TypeError, r"indices must be .*entry 0\.0 is of type float"),
+    (3, TypeError, r"indices must be None or a sequence .*; got int 3"),
+    ("01", TypeError, r"indices must be .*; got str '01'"),
+    ([[1, 2]], TypeError,
+     r"indices must be .*got \[\[1, 2\]\], whose entry \[1, 2\] is of type list"),
+    (np.array([[1, 2]]), ValueError, r"indices must be .*; got an array of shape \(1, 2\)"),
+])
+def test_numerical_gradient_refuses_bad_indices(indices, error, message):
+    x = np.zeros((2, 3))
+    with pytest.raises(error, match=message):
+        check.numerical_gradient(lambda: float(np.sum(x)), x, indices=indices)
+    np.testing.assert_array_equal(x, np.zeros((2, 3)))
+
+
+def test_numerical_gradient_accepts_indices_of_every_documented_kind():
+    x = np.arange(6.0).reshape(2, 3)
+
+    def loss():
+        return float(np.sum(x ** 2))                        # gradient 2x
+    for indices in ([5, 0, 5], (5, 0, 5), np.array([5, 0, 5]), np.array([5, 0, 5], np.uint8)):
+        np.testing.assert_allclose(check.numerical_gradient(loss, x, indices=indices),
+                                   [10.0, 0.0, 10.0], atol=1e-6)
+    np.testing.assert_allclose(check.numerical_gradient(loss, x, indices=range(1, 3)),
+                               [2.0, 4.0], atol=1e-6)
+    assert check.numerical_gradient(loss, x, indices=[]).shape == (0,)
+
+
+@pytest.mark.parametrize("returned, message", [
+    (np.array([1.0, 2.0]), r"loss must return one real number .*; it returned an array of "
+                           r"shape \(2,\) and dtype float64"),
+    (None, r"loss must return one real number .*; it returned NoneType None"),
+    ("1.0", r"loss must return one real number .*; it returned str '1.0'"),
+    (1 + 2j, r"loss must return one real number .*; it returned complex \(1\+2j\)"),
+    (True, r"loss must return one real number .*; it returned bool True"),
+])
+def test_numerical_gradient_refuses_a_loss_that_is_not_one_number(returned, message):
+    x = np.ones(2)
+    with pytest.raises(TypeError, match=message):
+        check.numerical_gradient(lambda: returned, x)
+    np.testing.assert_array_equal(x, np.ones(2))
+
+
+def test_numerical_gradient_accepts_every_kind_of_real_scalar_loss():
+    x = np.array([1.0, -2.0])
+    # A Python float, a NumPy float, a 0-d array, an entry of a 1-d array.
+    for as_scalar in (float, np.float64, np.array, lambda value: np.array([value])[0]):
+        grad = check.numerical_gradient(lambda: as_scalar(np.sum(x ** 2)), x)
+        np.testing.assert_allclose(grad, [2.0, -4.0], rtol=1e-6)
+    # An integer loss is a real number too: the nudge is lost, the gradient is 0, not an error.
+    np.testing.assert_array_equal(check.numerical_gradient(lambda: 7, x), [0.0, 0.0])
+
+
+def test_numerical_gradient_of_an_empty_array_is_empty():
+    grad = check.numerical_gradient(lambda: 0.0, np.zeros((0, 3)))
+    assert grad.shape == (0, 3) and grad.dtype == np.float64
+
+
+@pytest.mark.parametrize("h, error, message", [
+    ("a", TypeError, "h must be a positive number .int or float.; got str 'a'"),
+    (None, TypeError, "h must be a positive number .int or float.; got NoneType None"),
+    (True, TypeError, "h must be a positive number .int or float.; got bool True"),
+    (-1e-6, ValueError, "h must be a positive number; got -1e-06"),
+    (math.inf, ValueError, "h must be a positive number; got inf"),
+    (math.nan, ValueError, "h must be a positive number; got nan"),
+])
+def test_numerical_gradient_refuses_a_bad_h(h, error, message):
+    with pytest.raises(error, match=message):
+        check.numerical_gradient(lambda: 0.0, np.zeros(3), h=h)
+
+
 def test_relative_error():
     assert check.relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
     assert check.relative_error([1.0, 2.0], [1.0, 2.2]) == pytest.approx(0.2 / 2.2)
     assert check.relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    # float32 inputs are compared in float64: the difference is not rounded away.
+    assert check.relative_error(np.float32([1.0]), np.float32([1.0 + 2**-20])) > 0
+
+
+@pytest.mark.parametrize("a, b, error, message", [
+    (np.zeros(3), np.zeros(2), ValueError,
+     r"a and b must have the same shape; got a of shape \(3,\) and b of shape \(2,\)"),
+    # Broadcasting would compare every entry of b with every entry of a.
+    (np.zeros((3, 1)), np.zeros(3), ValueError, r"got a of shape \(3, 1\) and b of shape \(3,\)"),
+    (["x", "y"], [1.0, 2.0], TypeError, r"a must hold real numbers; got dtype <U1"),
+    ([1.0, 2.0], [1j, 2.0], TypeError, r"b must hold real numbers; got dtype complex128"),
+    ([1.0], None, TypeError, r"b must hold real numbers; got dtype object"),
+    ([[1.0], [1.0, 2.0]], [1.0], TypeError, r"a must be an array of real numbers; got a list "
+                                            r"that is not one array"),
+])
+def test_relative_error_refuses_bad_arguments(a, b, error, message):
+    with pytest.raises(error, match=message):
+        check.relative_error(a, b)
