@@ -51,6 +51,12 @@ Pair = tuple[int, int]
 #: that index arithmetic on it cannot overflow NumPy's 64-bit integers.
 LARGEST_INT = 2**31 - 1
 
+#: The most numbers one array the package makes may hold, about a billion (8 GiB in float64):
+#: far beyond any photo batch the course uses, and below what a 24 GB machine can hold. A
+#: call whose padded input or output, or a layer whose weights, would hold more is refused
+#: with a ``ValueError`` before anything is allocated.
+LARGEST_ARRAY = 2**30
+
 
 def positive_int(value, name: str, allowed: str = "a positive integer") -> int:
     """Read one positive integer argument; the package's one rule for counts and steps.
@@ -375,42 +381,78 @@ class Geometry:
             counts[self.tap_slices(a, b)] += 1     # one offset: each pixel at most once
         return counts[top:top + h, left:left + w]
 
-    def _inside_taps(self, axis: int) -> np.ndarray:
-        """(OH, KH) for axis 0, (OW, KW) for axis 1: True where a window's tap is in the image."""
+    def _inside_tap_range(self, axis: int) -> tuple[np.ndarray, np.ndarray]:
+        """Which kernel rows (axis 0) or columns (axis 1) of each window fall inside the image.
+
+        Returns ``(first, stop)``, two (OH,) int arrays for axis 0, (OW,) for axis 1: the taps
+        ``first <= a < stop`` are inside (none where ``stop <= first``). Tap ``a`` of a window
+        starting at ``start`` reads position ``start + a*D``, so it is inside when
+        ``-start <= a*D < length - start``; solving for ``a`` needs no (OH, KH) array.
+        """
         length, before = self.x_shape[1 + axis], self.padding[axis][0]
+        kernel, step = self.kernel[axis], self.dilation[axis]
         starts = np.arange(self.out_hw[axis]) * self.stride[axis] - before    # (OH,)
-        reach = np.arange(self.kernel[axis]) * self.dilation[axis]            # (KH,)
-        position = starts[:, None] + reach[None, :]                           # -> (OH, KH)
-        return (position >= 0) & (position < length)
+        # -(-n // d) is ceil(n / d) in integers: the first a with a*D >= n
+        first = np.clip(-(starts // step), 0, kernel)                         # ceil(-start / D)
+        stop = np.clip(-((starts - length) // step), 0, kernel)               # ceil((L-start)/D)
+        return first, stop
 
     def inside_counts(self) -> np.ndarray:
         """(OH, OW) int array: how many taps of each window fall inside the image."""
-        rows, cols = self._inside_taps(0).sum(axis=1), self._inside_taps(1).sum(axis=1)
-        return np.outer(rows, cols)
+        (row_first, row_stop), (col_first, col_stop) = (self._inside_tap_range(0),
+                                                        self._inside_tap_range(1))
+        rows = np.maximum(row_stop - row_first, 0)                            # (OH,)
+        cols = np.maximum(col_stop - col_first, 0)                            # (OW,)
+        return np.outer(rows, cols)                                           # -> (OH, OW)
 
     def first_inside_tap(self) -> np.ndarray:
         """(OH, OW) int array: the number ``k`` of each window's first tap inside the image.
 
         Inside taps form a rectangle of kernel rows times kernel columns, so the first one in
-        row-major order is (first inside row, first inside column). ``argmax`` of a boolean
-        row finds its first True; every window has one (``pool_geometry`` checks).
+        row-major order is (first inside row, first inside column). Every window has one
+        (``pool_geometry`` checks).
         """
-        rows, cols = self._inside_taps(0).argmax(axis=1), self._inside_taps(1).argmax(axis=1)
-        return np.add.outer(rows * self.kernel[1], cols)
+        rows, cols = self._inside_tap_range(0)[0], self._inside_tap_range(1)[0]
+        return np.add.outer(rows * self.kernel[1], cols)                      # (OH, OW)
 
 
-def _geometry(x_shape, kernel: Pair, stride, padding, dilation, kernel_name: str) -> Geometry:
+def check_array_size(shape, what: str, cause: str) -> None:
+    """Refuse an array of ``shape`` holding more than :data:`LARGEST_ARRAY` numbers.
+
+    Called before the array is made, so the caller gets a ``ValueError`` naming ``what``
+    the array is, the arguments that gave it its ``shape`` (``cause``) and the limit, instead
+    of NumPy's ``MemoryError`` or "array is too big" from deep inside.
+    """
+    numbers = math.prod(int(n) for n in shape)      # Python ints: no overflow
+    if numbers > LARGEST_ARRAY:
+        raise ValueError(
+            f"{cause} would make {what} of shape {tuple(shape)}, {numbers:,} numbers, more than "
+            f"the limit common.LARGEST_ARRAY = {LARGEST_ARRAY:,}; use smaller values")
+
+
+def _geometry(x_shape, kernel: Pair, stride, padding, dilation, kernel_name: str,
+              out_channels: tuple[str, int]) -> Geometry:
+    """The geometry every call checks: arguments read, padded input and output within
+    :data:`LARGEST_ARRAY`, and a window that fits the padded input. Nothing the size of the
+    input is allocated before these checks pass."""
     stride = as_pair(stride, "stride")
     dilation = as_pair(dilation, "dilation")
     in_hw = tuple(x_shape[1:3])
     pads = resolve_padding(padding, in_hw, kernel, stride, dilation)
     geometry = Geometry(tuple(int(n) for n in x_shape), kernel, stride, dilation, pads)
+    check_array_size(geometry.padded_shape, "the padded input (N, H + top + bottom, "
+                     "W + left + right, C)", f"padding {pads} on x of shape {geometry.x_shape}")
     span, padded_hw = geometry.span, geometry.padded_shape[1:3]
     if span[0] > padded_hw[0] or span[1] > padded_hw[1]:
         raise ValueError(
             f"{kernel_name} {kernel} with dilation {dilation} spans {span} pixels, larger than "
             f"the padded input {padded_hw} (H, W = {in_hw}, padding {pads}); use a smaller "
             f"kernel or dilation, or more padding")
+    n, (oh, ow) = geometry.x_shape[0], geometry.out_hw
+    channels_name, channels = out_channels             # ("C", C) or ("C_out", C_out)
+    check_array_size((n, oh, ow, channels), f"an output (N, OH, OW, {channels_name})",
+                     f"{kernel_name} {kernel}, stride {stride}, padding {pads} and dilation "
+                     f"{dilation} on x of shape {geometry.x_shape}")
     return geometry
 
 
@@ -422,7 +464,7 @@ def pool_geometry(x_shape, size, stride, padding, dilation) -> Geometry:
     """
     kernel = as_pair(size, "size")
     geometry = _geometry(x_shape, kernel, kernel if stride is None else stride,
-                         padding, dilation, "size")
+                         padding, dilation, "size", out_channels=("C", x_shape[3]))
     half = tuple(reach // 2 for reach in geometry.span)
     (top, bottom), (left, right) = geometry.padding
     if max(top, bottom) > half[0] or max(left, right) > half[1]:
@@ -439,7 +481,7 @@ def pool_geometry(x_shape, size, stride, padding, dilation) -> Geometry:
 def conv_geometry(x_shape, w_shape, stride, padding, dilation) -> Geometry:
     """The geometry of a convolution call; the kernel size comes from ``w``'s shape."""
     return _geometry(x_shape, tuple(int(k) for k in w_shape[:2]), stride, padding, dilation,
-                     "w's kernel")
+                     "w's kernel", out_channels=("C_out", w_shape[3]))
 
 
 # --------------------------------------------------------------------------------------------

@@ -63,25 +63,37 @@ def path(name: str) -> Path:
 
     Raises
     ------
+    TypeError
+        ``name`` is not a string.
     ValueError
         ``name`` is not one of :func:`names`.
     """
     available = names()
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, one of the bundled photos {available}; got "
+                        f"{name!r} of type {type(name).__name__}")
     if name not in available:
         raise ValueError(f"name must be one of the bundled photos {available}; got {name!r}")
     return _photo_dir() / f"{name}{_SUFFIX}"
 
 
-def _target_size(size, height: int, width: int) -> tuple[int, int]:
-    """Read ``size``: an int (the longer side, aspect kept) or ``(H, W)``; returns ``(H, W)``."""
+def _target_size(size, height: int, width: int, channels: int) -> tuple[int, int]:
+    """Read ``size``: an int (the longer side, aspect kept) or ``(H, W)``; returns ``(H, W)``.
+
+    A size whose image ``(1, H, W, channels)`` would hold more than
+    :data:`common.LARGEST_ARRAY` numbers is a ``ValueError``, before anything is resized.
+    """
     allowed = "None, a positive int (the longer side) or a pair of positive ints (H, W)"
     if isinstance(size, (tuple, list)):
         if len(size) != 2:
             raise ValueError(f"size must be {allowed}; got {size!r} with {len(size)} entries")
-        return tuple(common.positive_int(side, "size", allowed) for side in size)
-    longer_side = common.positive_int(size, "size", allowed)
-    scale = longer_side / max(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
+        target = tuple(common.positive_int(side, "size", allowed) for side in size)
+    else:
+        longer_side = common.positive_int(size, "size", allowed)
+        scale = longer_side / max(height, width)
+        target = max(1, round(height * scale)), max(1, round(width * scale))
+    common.check_array_size((1, *target, channels), "an image (1, H, W, C)", f"size {size!r}")
+    return target
 
 
 def float_dtype(dtype) -> np.dtype:
@@ -130,9 +142,12 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     Raises
     ------
     ValueError
-        Unknown ``name``, a bad ``size`` value or a ``dtype`` that is not float32 or float64.
+        Unknown ``name``, a bad ``size`` value (including one whose image would hold more
+        than :data:`common.LARGEST_ARRAY` numbers) or a ``dtype`` that is not float32 or
+        float64.
     TypeError
-        ``grayscale`` not a bool, ``size`` or ``dtype`` of the wrong kind.
+        ``name`` not a string, ``grayscale`` not a bool, ``size`` or ``dtype`` of the wrong
+        kind.
     """
     return load_file(path(name), grayscale=grayscale, size=size, dtype=dtype)
 
@@ -169,7 +184,7 @@ def _wide_pixels(photo: Image.Image, grayscale: bool, size) -> np.ndarray:
                              f"data, 0..{SIXTEEN_BIT_WHITE}, can be read")
         values /= SIXTEEN_BIT_WHITE
     if size is not None:
-        values = _resize(values, *_target_size(size, *values.shape))
+        values = _resize(values, *_target_size(size, *values.shape, 1 if grayscale else 3))
     pixels = values[:, :, None]                                       # (H, W) -> (H, W, 1)
     # A one-channel photo as RGB: three equal channels, whose luminance is the photo itself.
     return pixels if grayscale else np.repeat(pixels, 3, axis=2)      # -> (H, W, 3)
@@ -183,7 +198,7 @@ def _eight_bit_pixels(photo: Image.Image, grayscale: bool, size) -> np.ndarray:
         photo = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
     photo = photo.convert("L" if grayscale else "RGB")
     if size is not None:
-        height, width = _target_size(size, photo.height, photo.width)
+        height, width = _target_size(size, photo.height, photo.width, 1 if grayscale else 3)
         photo = photo.resize((width, height), Image.Resampling.LANCZOS)  # PIL wants (W, H)
     pixels = np.asarray(photo) / 255.0                # (H, W) or (H, W, 3), uint8 -> [0, 1]
     return pixels[:, :, None] if grayscale else pixels                # (H, W) -> (H, W, 1)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -256,6 +257,9 @@ class Conv2D(_StyledLayer):
         self.out_channels = common.positive_int(out_channels, "out_channels")
         self.kernel_size = common.as_pair(kernel_size, "kernel_size")
         w_shape = (*self.kernel_size, self.in_channels, self.out_channels)
+        common.check_array_size(w_shape, "the weights w (KH, KW, C_in, C_out)",
+                                f"kernel_size {self.kernel_size}, in_channels "
+                                f"{self.in_channels} and out_channels {self.out_channels}")
         # The geometry of an input one kernel large checks stride and padding now, with the
         # contract's messages, instead of at the first forward.
         common.conv_geometry((1, *w_shape[:3]), w_shape, stride, padding, 1)
@@ -456,6 +460,9 @@ class Dense(Layer):
         self.in_features = common.positive_int(in_features, "in_features")
         self.out_features = common.positive_int(out_features, "out_features")
         shape = (self.in_features, self.out_features)
+        common.check_array_size(shape, "the weights w (D_in, D_out)",
+                                f"in_features {self.in_features} and out_features "
+                                f"{self.out_features}")
         self.params = {
             "w": initial_weights(shape, self.in_features, self.out_features, init,
                                  _as_generator(rng)),
@@ -495,9 +502,17 @@ class Dense(Layer):
 # Loss and optimiser
 # --------------------------------------------------------------------------------------------
 
+def _check_classes(logits: np.ndarray) -> None:
+    """A softmax needs at least one class on the last axis of ``logits``."""
+    if logits.ndim == 0 or logits.shape[-1] == 0:
+        raise ValueError(f"logits must hold at least one class on its last axis (K >= 1); "
+                         f"got shape {logits.shape}")
+
+
 def softmax(logits):
-    """Class probabilities, ``(N, K) -> (N, K)``, each row summing to 1."""
+    """Class probabilities, ``(..., K) -> (..., K)``, each row summing to 1; ``K >= 1``."""
     logits = common.as_real_array(logits, "logits")
+    _check_classes(logits)
     # Subtracting each row's maximum changes nothing mathematically and keeps exp from
     # overflowing.
     exps = np.exp(logits - logits.max(axis=-1, keepdims=True))
@@ -512,7 +527,8 @@ def softmax_cross_entropy(logits, labels):
 
     Parameters
     ----------
-    logits : (N, K) array_like
+    logits : (N, K) array_like, with N >= 1 and K >= 1
+        An empty batch is a ``ValueError``: the mean of no losses is not a number.
     labels : (N,) int array_like, values in 0..K-1
 
     Returns
@@ -523,6 +539,10 @@ def softmax_cross_entropy(logits, labels):
     logits = common.as_real_array(logits, "logits")
     if logits.ndim != 2:
         raise ValueError(f"logits must have 2 axes (N, K); got shape {logits.shape}")
+    _check_classes(logits)
+    if logits.shape[0] == 0:
+        raise ValueError(f"logits must hold at least one example (N >= 1): the mean loss of "
+                         f"an empty batch is not a number; got shape {logits.shape}")
     labels = check_labels(labels, logits.shape[0], "labels", classes=logits.shape[1])
     rows = np.arange(len(labels))
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -557,7 +577,21 @@ class SGD:
         self.velocity: dict[tuple[Layer, str], np.ndarray] = {}
 
     def step(self, layers) -> None:
-        """Move every parameter of ``layers`` one step against its gradient."""
+        """Move every parameter of ``layers`` one step against its gradient.
+
+        Parameters
+        ----------
+        layers : list (or other iterable) of Layer
+            Usually a network's ``layers``; each must have run ``backward``.
+        """
+        if isinstance(layers, Layer) or not isinstance(layers, Iterable):
+            raise TypeError(f"layers must be a list of Layer objects (e.g. net.layers); got "
+                            f"{layers!r} of type {type(layers).__name__}")
+        layers = list(layers)
+        for index, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers must hold Layer objects; got {layer!r} at "
+                                f"position {index}")
         for layer in layers:
             for name, param in layer.params.items():
                 if name not in layer.grads:
@@ -574,6 +608,13 @@ class SGD:
 # --------------------------------------------------------------------------------------------
 # A network
 # --------------------------------------------------------------------------------------------
+
+def _check_optimizer(optimizer) -> None:
+    """Training needs an :class:`SGD` to take its steps."""
+    if not isinstance(optimizer, SGD):
+        raise TypeError(f"optimizer must be an SGD, e.g. SGD(lr=0.05); got {optimizer!r} of "
+                        f"type {type(optimizer).__name__}")
+
 
 class Sequential:
     """Layers applied one after another, with a softmax cross-entropy loss on top.
@@ -596,6 +637,9 @@ class Sequential:
 
     def __init__(self, layers):
         self.layers = list(layers)
+        if not self.layers:
+            raise ValueError("layers must hold at least one Layer (the last one's output is "
+                             "the logits); got none")
         first_position = {}                      # id(layer) -> where it first appears
         for index, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
@@ -697,6 +741,7 @@ class Sequential:
 
     def train_step(self, x, y, optimizer: SGD) -> float:
         """Forward, loss, backward and one optimiser step on one batch; returns the loss."""
+        _check_optimizer(optimizer)
         loss, dlogits = softmax_cross_entropy(self.forward(x), y)
         self.backward(dlogits)
         optimizer.step(self.layers)
@@ -724,6 +769,7 @@ class Sequential:
             ``"loss"`` (mean training loss over the epoch's batches), ``"test_accuracy"``
             (if test data was given) and ``"seconds"`` (wall time of the epoch's training).
         """
+        _check_optimizer(optimizer)
         x = _as_batch(x, "x")
         if len(x) == 0:
             raise ValueError(f"x must hold at least one training example; got shape {x.shape}")

@@ -1,9 +1,12 @@
 """Bad input fails loudly, with a message naming the argument, the value and what is allowed."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
 import pooling_lab
+from pooling_lab import common
 
 STYLES = list(pooling_lab.STYLES.items())
 X = np.zeros((2, 6, 6, 3))
@@ -208,3 +211,95 @@ def test_dout_must_match_the_forward_output(name, style):
     out, cache = style.conv_forward(X, W)
     with pytest.raises(ValueError, match=r"dout must have the forward output's shape \(2, 4, 4, 4\)"):
         style.conv_backward(np.zeros((2, 4, 4, 3)), cache)
+
+
+# --------------------------------------------------------------------------------------------
+# Sizes: one bound, common.LARGEST_ARRAY, checked before anything is allocated
+# --------------------------------------------------------------------------------------------
+# Each case made NumPy raise "array is too big" or a MemoryError ("Unable to allocate 53.7
+# GiB"), or tried a 48 GiB allocation inside the geometry, before the bound existed.
+
+def _peak_bytes(call):
+    """Run ``call``, which must raise ValueError; return (its message, the peak of memory)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError) as error:
+            call()
+        return str(error.value), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+HUGE_CASES = {
+    "conv-padding-2**31-1": (lambda style: style.conv_forward(
+        np.random.rand(1, 5, 5, 2), np.random.rand(2, 2, 2, 3), None, 1, 2**31 - 1),
+        "padding ((2147483647, 2147483647), (2147483647, 2147483647))",
+        "(1, 4294967299, 4294967299, 2)"),
+    "conv-padding-30000": (lambda style: style.conv_forward(
+        np.random.rand(1, 5, 5, 2), np.random.rand(2, 2, 2, 3), None, 1, 30000),
+        "padding ((30000, 30000), (30000, 30000))", "(1, 60005, 60005, 2)"),
+    "max-pool-size-2**31-1": (lambda style: style.max_pool_forward(
+        np.random.rand(1, 3, 3, 1), (2**31 - 1, 1), 1, ((2**30 - 1,) * 2, (0, 0))),
+        "padding ((1073741823, 1073741823), (0, 0))", "(1, 2147483649, 3, 1)"),
+}
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+@pytest.mark.parametrize("case", list(HUGE_CASES))
+def test_a_huge_padded_input_is_refused_before_any_allocation(name, style, case):
+    call, arguments, shape = HUGE_CASES[case]
+    message, peak = _peak_bytes(lambda: call(style))
+    assert arguments in message and shape in message and "padded input" in message
+    assert f"LARGEST_ARRAY = {common.LARGEST_ARRAY:,}" in message
+    assert peak < 10 * 2**20                   # nothing near the array's size was allocated
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_a_huge_output_is_refused_naming_the_arguments(name, style):
+    # a 1x1 kernel with 2**11 output channels on a 2**10 x 2**10 image: 2**31 output numbers,
+    # while x and w are small
+    x, w = np.zeros((1, 2**10, 2**10, 1), np.float32), np.zeros((1, 1, 1, 2**11), np.float32)
+    message, peak = _peak_bytes(lambda: style.conv_forward(x, w, None, 1, 0, 1))
+    assert "output (N, OH, OW, C_out) of shape (1, 1024, 1024, 2048)" in message
+    assert "w's kernel (1, 1), stride (1, 1), padding ((0, 0), (0, 0)) and dilation (1, 1)" \
+        in message
+    assert peak < 10 * 2**20
+
+
+def test_the_bound_itself_is_allowed():
+    # exactly LARGEST_ARRAY numbers in the padded input passes; one row more does not
+    rows = common.LARGEST_ARRAY // 2**15
+    assert common.conv_geometry((1, rows - 2, 2**15, 1), (1, 1, 1, 1), 1, ((1, 1), (0, 0)),
+                                1).padded_shape == (1, rows, 2**15, 1)
+    with pytest.raises(ValueError, match="padded input"):
+        common.conv_geometry((1, rows - 2, 2**15, 1), (1, 1, 1, 1), 1, ((1, 2), (0, 0)), 1)
+
+
+def test_pool_geometry_makes_no_windows_by_taps_array():
+    # 2**19 + 1 windows of 2**19 taps on one axis: a (OH, KH) array would be 2**38 booleans;
+    # the counts of inside taps and the first inside tap come from each window's start
+    geometry, peak = None, 0
+    tracemalloc.start()
+    try:
+        geometry = common.pool_geometry((1, 2**20, 1, 1), (2**19, 1), 1, 0, 1)
+        counts, first = geometry.inside_counts(), geometry.first_inside_tap()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20
+    assert counts.shape == first.shape == (2**19 + 1, 1)
+    assert (counts == 2**19).all() and (first == 0).all()
+
+
+@pytest.mark.parametrize("padding,dilation,counts,first", [
+    # H = 3, kernel 3, stride 1: window starts -1, 0, 1 with padding 1
+    (1, 1, [2, 3, 2], [1, 0, 0]),
+    # dilation 2, padding 2 (H = 3): starts -2, -1, 0, taps at start + 0, 2, 4:
+    # (-2, 0, 2), (-1, 1, 3), (0, 2, 4), of which rows 0..2 are inside
+    (2, 2, [2, 1, 2], [1, 1, 0]),
+])
+def test_inside_counts_and_first_inside_tap_by_hand(padding, dilation, counts, first):
+    geometry = common.conv_geometry((1, 3, 1, 1), (3, 1, 1, 1), 1, ((padding,) * 2, (0, 0)),
+                                    (dilation, 1))
+    assert geometry.inside_counts()[:, 0].tolist() == counts
+    assert geometry.first_inside_tap()[:, 0].tolist() == first

@@ -252,3 +252,20 @@ def test_a_missing_file_a_folder_and_a_file_that_is_not_an_image(tmp_path):
     with pytest.raises(ValueError, match=r"file must be an image file Pillow can read; got "
                                          r".*notes.txt"):
         images.load_file(text)
+
+
+@pytest.mark.parametrize("bad", [None, 3, b"chelsea"])
+def test_a_name_that_is_not_a_string_is_a_type_error(bad):
+    with pytest.raises(TypeError, match=rf"name must be a string.*got {bad!r}"):
+        images.load(bad)
+
+
+@pytest.mark.parametrize("size,shape", [(10**9, "(1, 665188470, 1000000000, 3)"),
+                                        ((10**5, 10**5), "(1, 100000, 100000, 3)")])
+def test_a_size_over_the_bound_is_refused_before_resizing(size, shape):
+    # Pillow raised a MemoryError with an empty message
+    with pytest.raises(ValueError) as error:
+        images.load_file(images.path("chelsea"), size=size)
+    message = str(error.value)
+    assert f"size {size!r}" in message and shape in message
+    assert "LARGEST_ARRAY" in message

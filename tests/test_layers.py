@@ -680,3 +680,65 @@ def test_show_training_draws_loss_and_accuracy_per_epoch(close_figures):
     np.testing.assert_allclose(accuracy_ax.lines[1].get_ydata(), [50, 80, 90])
     assert loss_ax.get_yscale() == "log"
 
+
+
+# --------------------------------------------------------------------------------------------
+# Bad arguments that used to reach NumPy or an AttributeError
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kernel_size,shape", [(2**31 - 1, "(2147483647, 2147483647, 1, 2)"),
+                                               (50000, "(50000, 50000, 1, 2)")])
+def test_conv2d_refuses_weights_over_the_size_bound(kernel_size, shape):
+    # NumPy said "array is too big" or tried to allocate 37 GiB
+    with pytest.raises(ValueError) as error:
+        Conv2D(1, 2, kernel_size)
+    message = str(error.value)
+    assert f"kernel_size ({kernel_size}, {kernel_size}), in_channels 1 and out_channels 2" \
+        in message
+    assert shape in message and f"{pooling_lab.common.LARGEST_ARRAY:,}" in message
+
+
+def test_dense_refuses_weights_over_the_size_bound():
+    with pytest.raises(ValueError, match=r"in_features 100000 and out_features 100000 .*"
+                                         r"\(100000, 100000\).*LARGEST_ARRAY"):
+        Dense(100000, 100000)
+    # the bound itself is allowed (checked without making the 8 GiB array)
+    pooling_lab.common.check_array_size((2**15, 2**15), "w", "in_features")
+    with pytest.raises(ValueError, match="LARGEST_ARRAY"):
+        pooling_lab.common.check_array_size((2**15, 2**15 + 1), "w", "in_features")
+
+
+@pytest.mark.parametrize("optimizer", [None, "sgd"])
+def test_fit_and_train_step_need_an_sgd(optimizer):
+    net = Sequential([Flatten(), Dense(4, 2)])
+    x, y = np.zeros((3, 2, 2, 1)), np.array([0, 1, 0])
+    for call in (lambda: net.fit(x, y, optimizer, epochs=1),
+                 lambda: net.train_step(x, y, optimizer)):
+        with pytest.raises(TypeError, match=rf"optimizer must be an SGD.*got {optimizer!r}"):
+            call()
+
+
+@pytest.mark.parametrize("layers,fragment", [(3, "layers must be a list of Layer objects"),
+                                             ([3], "layers must hold Layer objects"),
+                                             (Dense(2, 2), "layers must be a list")])
+def test_sgd_step_needs_a_list_of_layers(layers, fragment):
+    with pytest.raises(TypeError, match=fragment):
+        SGD().step(layers)
+
+
+def test_softmax_needs_at_least_one_class():
+    for call in (lambda: softmax(np.zeros((2, 0))),
+                 lambda: softmax_cross_entropy(np.zeros((2, 0)), np.zeros(2, int))):
+        with pytest.raises(ValueError, match=r"logits must hold at least one class.*\(2, 0\)"):
+            call()
+
+
+def test_softmax_cross_entropy_refuses_an_empty_batch():
+    # it returned NaN silently
+    with pytest.raises(ValueError, match=r"logits must hold at least one example.*\(0, 3\)"):
+        softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, int))
+
+
+def test_sequential_needs_at_least_one_layer():
+    with pytest.raises(ValueError, match="layers must hold at least one Layer"):
+        Sequential([])
