@@ -12,7 +12,9 @@ equivalents) set; ``--threads 0`` keeps the environment as it is.
 
 A bad option or file ends the command with one line on stderr, naming the problem, and exit
 status 2, before any work: each command's ``check_arguments`` raises ``ValueError`` or
-``TypeError`` (``OSError`` for a file), and :func:`main` prints its message.
+``TypeError`` (``OSError`` for a file), and :func:`main` prints its message. Those checks
+bound the sizes, but should a command still run out of memory, the ``MemoryError`` ends it
+the same way: one line and exit status 2.
 """
 
 from __future__ import annotations
@@ -84,7 +86,13 @@ def main(argv=None) -> int:
     except (ValueError, TypeError, OSError) as error:
         print(f"pooling-lab {args.command}: error: {error}", file=sys.stderr)
         return USAGE_ERROR
-    return command.run(settings)
+    try:
+        return command.run(settings)
+    except MemoryError as error:          # a safety net: the checks above should refuse first
+        reason = (str(error).splitlines() or ["MemoryError"])[0]
+        print(f"pooling-lab {args.command}: error: out of memory ({reason}); use a smaller "
+              f"case", file=sys.stderr)
+        return USAGE_ERROR
 
 
 if __name__ == "__main__":

@@ -33,8 +33,10 @@ thread unless ``--threads`` says otherwise (see :mod:`pooling_lab.__main__`).
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -63,6 +65,11 @@ NAIVE_CROP_POSITIONS = 16 * 16
 
 #: A call slower than this reports each of its timed runs on stderr, so a long case is not silent.
 SLOW_CALL_SECONDS = 1.0
+
+#: The most bytes a case's arrays may take together (x, the output, and w for conv), checked
+#: before any is allocated: the styles hold several arrays of that size at once, so a case
+#: much larger would not fit a laptop's memory.
+LARGEST_CASE_BYTES = 2**30
 
 #: The case and repeats without options, and with ``--quick``.
 DEFAULT_SHAPE, DEFAULT_REPEATS = (8, 64, 64, 16), 7
@@ -148,6 +155,18 @@ def case_geometry(case: Case, op: str, shape=None) -> common.Geometry:
         w_shape = (*case.kernel, shape[3], case.out_channels)
         return common.conv_geometry(shape, w_shape, case.stride, case.padding, case.dilation)
     return common.pool_geometry(shape, case.kernel, case.stride, case.padding, case.dilation)
+
+
+def case_bytes(case: Case, op: str) -> int:
+    """The bytes of ``op``'s arrays on ``case``: x (N, H, W, C), the output (N, OH, OW, C or
+    C_out), and w (KH, KW, C, C_out) for conv. Python integers: no overflow on any shape."""
+    n, _, _, channels = case.shape
+    count = math.prod(case.shape)                                       # x
+    out_h, out_w = case_geometry(case, op).out_hw
+    count += n * out_h * out_w * (case.out_channels if op == "conv" else channels)
+    if op == "conv":
+        count += case.kernel[0] * case.kernel[1] * channels * case.out_channels
+    return count * np.dtype(case.dtype).itemsize
 
 
 def _arrays(case: Case, op: str, shape=None, seed: int = 0) -> dict:
@@ -696,7 +715,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--style", nargs="+", choices=list(STYLES), default=list(STYLES),
                         dest="styles", help="styles to time (default: all)")
     parser.add_argument("--shape", nargs=4, type=int, metavar=("N", "H", "W", "C"),
-                        help=f"shape of x (default: {' '.join(map(str, DEFAULT_SHAPE))})")
+                        help=f"shape of x (default: {' '.join(map(str, DEFAULT_SHAPE))}); x, "
+                             f"the output and w together at most {LARGEST_CASE_BYTES:,} bytes")
     parser.add_argument("--kernel", nargs="+", type=int, metavar="K", default=[3],
                         help="pooling size or conv kernel: K or KH KW (default: 3)")
     parser.add_argument("--stride", nargs="+", type=int, metavar="S", default=[2],
@@ -721,10 +741,12 @@ def add_arguments(parser) -> None:
                         help="run the cases the course promises and check each target "
                              "(the fast style is judged; the case options are not used)")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    parser.add_argument("--torch-python", metavar="PYTHON", default=sys.executable,
+    parser.add_argument("--torch-python", metavar="PYTHON",
                         help="a Python that can import torch and numpy, run in isolated mode "
                              "(python -I: torch installed in its own environment, such as a "
-                             "venv); default: this one")
+                             "venv); default: this one. A PYTHON that is not an executable "
+                             "file is an error; one that cannot import torch only leaves the "
+                             "torch columns empty (a note says so)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch columns")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc runs (no peak MB column)")
@@ -773,14 +795,26 @@ def check_writable(path: str, name: str) -> None:
         raise ValueError(f"{name} {path!r}: the folder {str(folder)!r} is not writable")
 
 
+def _torch_python(python: str | None) -> str:
+    """``--torch-python``: this Python when not given, else a name on PATH or the path of an
+    executable file (ValueError otherwise)."""
+    if python is None:
+        return sys.executable
+    if shutil.which(python) is None:
+        raise ValueError(f"--torch-python must be an executable Python, a path or a name on "
+                         f"PATH; got {python!r}, which is not (or use --no-torch)")
+    return python
+
+
 def check_arguments(args) -> Settings:
     """Check the parsed options before any work; return what to run.
 
     Raises
     ------
     ValueError, TypeError
-        An option has a value the benchmark cannot use; the message names the option, the
-        value received and what is allowed.
+        An option has a value the benchmark cannot use (arrays beyond
+        :data:`LARGEST_CASE_BYTES`, a ``--torch-python`` that is not an executable...); the
+        message names the option, the value received and what is allowed.
     """
     notes = []
     if args.repeats is None:
@@ -792,7 +826,8 @@ def check_arguments(args) -> Settings:
                          f"(--repeats wins over --quick)")
     if args.json:
         check_writable(args.json, "--json")
-    settings = Settings(None, repeats, args.clock, None if args.no_torch else args.torch_python,
+    torch_python = _torch_python(args.torch_python)      # checked even with --no-torch
+    settings = Settings(None, repeats, args.clock, None if args.no_torch else torch_python,
                         not args.no_memory, args.json, tuple(notes))
     if args.targets:
         return settings
@@ -817,6 +852,12 @@ def check_arguments(args) -> Settings:
             case_geometry(case, op)
         except ValueError as error:
             raise ValueError(f"{case.describe(op)}: {error}") from None
+        needed = case_bytes(case, op)
+        if needed > LARGEST_CASE_BYTES:
+            raise ValueError(f"--shape {' '.join(map(str, shape))}: {op}'s arrays (x, output"
+                             f"{', w' if op == 'conv' else ''}) would take {needed:,} bytes "
+                             f"in {case.dtype}; the bench allows at most "
+                             f"{LARGEST_CASE_BYTES:,} bytes (1 GiB)")
     return replace(settings, case=case, notes=tuple(notes))
 
 

@@ -32,6 +32,10 @@ EDGE_KERNEL = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 #: Largest difference from the naive style for the styles to "agree" (float64).
 AGREEMENT = 1e-10
 
+#: The largest ``--size``: a 1024x1024 photo already keeps the naive style busy for minutes,
+#: and the slice-stacking style holds several copies of it (about 25 MB each, float64).
+LARGEST_SIZE = 1024
+
 
 def load_image(image: str, size: int) -> tuple:
     """A bundled photo's name or an image file -> ((1, H, W, 3) float64 in [0, 1], its name).
@@ -39,7 +43,8 @@ def load_image(image: str, size: int) -> tuple:
     Raises
     ------
     ValueError
-        ``image`` is neither a bundled photo nor a file Pillow can read as an image.
+        ``image`` is neither a bundled photo nor a file Pillow can read as an image, or it
+        holds NaN or infinite values (a float TIFF can): no style can be compared on them.
     """
     if image in images.names():
         return images.load(image, size=size), image
@@ -48,9 +53,13 @@ def load_image(image: str, size: int) -> tuple:
         raise ValueError(f"IMAGE must be one of {images.names()} or an image file; "
                          f"got {image!r}")
     try:
-        return images.load_file(path, size=size), path.name
+        x = images.load_file(path, size=size)
     except (OSError, ValueError) as error:        # not an image, unreadable, a mode Pillow lacks
         raise ValueError(f"IMAGE {image!r} could not be loaded: {error}") from None
+    if not np.isfinite(x).all():                  # a float TIFF may hold NaN or inf
+        raise ValueError(f"IMAGE {image!r} holds NaN or infinite values; the demo needs a "
+                         f"photo of finite numbers")
+    return x, path.name
 
 
 def edge_weights(channels: int) -> np.ndarray:
@@ -182,8 +191,8 @@ def add_arguments(parser) -> None:
                         help=f"a bundled photo ({', '.join(images.names())}) or an image file "
                              f"(default: astronaut)")
     parser.add_argument("--size", type=int, default=160,
-                        help="resize so that the longer side has this many pixels (default 160; "
-                             "the naive style takes seconds)")
+                        help=f"resize so that the longer side has this many pixels, 1 to "
+                             f"{LARGEST_SIZE} (default 160; the naive style takes seconds)")
     parser.add_argument("--pool", type=int, default=3,
                         help="pooling size, at most the photo's shorter side (default 3)")
     parser.add_argument("--stride", type=int, default=2, help="pooling stride (default 2)")
@@ -198,10 +207,14 @@ def check_arguments(args) -> Settings:
     Raises
     ------
     ValueError, TypeError
-        A bad option, an IMAGE that is not an image, a ``--pool`` larger than the photo or an
+        A bad option, a ``--size`` above :data:`LARGEST_SIZE`, an IMAGE that is not an image
+        or holds NaN or infinite values, a ``--pool`` larger than the photo or an
         ``--output`` that cannot be written; the message names it.
     """
     size = common.positive_int(args.size, "--size")
+    if size > LARGEST_SIZE:
+        raise ValueError(f"--size must be from 1 to {LARGEST_SIZE} pixels (the naive style "
+                         f"already takes minutes at {LARGEST_SIZE}); got {size}")
     pool = common.positive_int(args.pool, "--pool")
     stride = common.positive_int(args.stride, "--stride")
     check_writable(args.output, "--output")

@@ -162,6 +162,14 @@ WINDOWS_DEFAULTS = {"op": "max", "size": 3, "stride": 2, "padding": "valid", "di
 DRAWN_WINDOWS = ((0, 0), (0, 1), (1, 0), (1, 1))
 
 
+#: The ops :func:`windows` and :func:`backward` show: they draw pooling windows.
+POOL_OPS = ("max", "avg")
+
+
+def _op_message(op) -> str:
+    return f"op must be 'max' or 'avg' (a pooling op); got {op!r}"
+
+
 def windows_panel(image, controls: dict) -> Panel:
     """The picture of :func:`windows` for one setting of its controls.
 
@@ -180,9 +188,12 @@ def windows_panel(image, controls: dict) -> Panel:
         :data:`DRAWN_WINDOWS` and their taps, ``"output"`` the pooled photo, ``"coverage"``
         the window taps reading each pixel (``Geometry.coverage_counts``), ``"dx"`` the
         backward pass of a ``dout`` of ones summed over channels; the formula is the
-        figure's title. Or the package's message when it refuses the setting.
+        figure's title. Or the package's message when it refuses the setting, or a message
+        when ``op`` is not a pooling op.
     """
     op, style = controls["op"], controls["style"]
+    if op not in POOL_OPS:
+        return Panel(None, _op_message(op))
     forward, backward_pass = op_functions(style, op)
     options = dict(size=controls["size"], stride=controls["stride"],
                    padding=controls["padding"], dilation=controls["dilation"])
@@ -286,7 +297,7 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     controls : dict
         ``op``, ``size``, ``stride``, ``padding``, ``style`` as for :func:`windows_panel`, and
         ``step``: how many windows have sent their gradient back, 0 to ``OH * OW``.
-    dout : (OH, OW) array, optional
+    dout : (OH, OW) array of finite numbers, optional
         The upstream gradient; :func:`default_dout` by default.
 
     Returns
@@ -297,9 +308,12 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
         ``"window adds"`` (what this window sends back: ``backward`` of ``dout`` kept at this
         cell only) and ``"dx so far"`` (``backward`` of ``dout`` kept at the first ``step``
         cells; since backward is linear, this is the sum of the windows' shares). The title
-        says in words what this step does.
+        says in words what this step does. Or a message when the package refuses the setting,
+        ``op`` is not a pooling op, or ``dout`` holds NaN or inf.
     """
     op, style, step = controls["op"], controls["style"], controls["step"]
+    if op not in POOL_OPS:
+        return Panel(None, _op_message(op))
     forward, backward_pass = op_functions(style, op)
     x = common.as_real_array(grid, "grid")[None, :, :, None]         # (H, W) -> (1, H, W, 1)
     try:
@@ -308,6 +322,7 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
             dout = default_dout(cache.geometry.out_hw)
         dout = common.check_dout(np.asarray(dout, dtype=float)[None, :, :, None],
                                  cache.geometry, 1)                   # (OH, OW) -> (1, OH, OW, 1)
+        _check_finite_dout(dout[0, :, :, 0])
         dx_total = backward_pass(dout, cache)                         # (1, H, W, 1)
     except (TypeError, ValueError) as error:
         return Panel(None, str(error))
@@ -355,6 +370,16 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     figure.suptitle(f"{op} · size {controls['size']} · stride {controls['stride']} · padding "
                     f"{_padding_text(controls['padding'])} · {style}\n{story}", fontsize=10)
     return Panel(figure)
+
+
+def _check_finite_dout(dout) -> None:
+    """Raise ValueError if ``dout`` (OH, OW) holds NaN or inf: such a number has no colour and
+    no place on the gradient scale, and the step-through could not say where it went."""
+    not_finite = np.argwhere(~np.isfinite(dout))                     # (count, 2)
+    if len(not_finite):
+        row, col = (int(n) for n in not_finite[0])
+        raise ValueError(f"dout must hold finite numbers; got {dout[row, col]} at "
+                         f"dout[{row}, {col}] ({len(not_finite)} of {dout.size} cells)")
 
 
 def _gradient_limits(dx_total) -> dict:

@@ -255,6 +255,15 @@ BAD_BENCH_OPTIONS = [
     (["--padding", "2"], "is too large for pooling"),
     (["--json", "/nonexistent/folder/x.json"], "the folder '/nonexistent/folder' does not exist"),
     (["--repeats", "many"], "argument --repeats: invalid int value: 'many'"),
+    (["--shape", "1", "99999", "99999", "3"], "(1, 99999, 99999, 3)"),
+    (["--shape", "1", "9999", "9999", "3", "--op", "max"],
+     "--shape 1 9999 9999 3: max's arrays (x, output) would take 1,499,640,024 bytes in "
+     "float32; the bench allows at most 1,073,741,824 bytes (1 GiB)"),
+    (["--shape", "1", "9000", "9000", "3", "--op", "conv", "--out-channels", "8"],
+     "conv's arrays (x, output, w) would take 1,619,712,896 bytes"),
+    (["--torch-python", "/nonexistent"], "--torch-python must be an executable Python, a path "
+                                         "or a name on PATH; got '/nonexistent', which is not"),
+    (["--torch-python", __file__], "--torch-python must be an executable Python"),
 ]
 
 
@@ -271,6 +280,35 @@ def test_the_command_line_ends_a_bad_option_without_a_traceback():
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == ("pooling-lab bench: error: --out-channels must be a positive integer "
                            "(1 to 2,147,483,647); got 0\n")
+
+
+def test_case_bytes_counts_x_the_output_and_the_weights():
+    case = bench.Case(shape=(2, 10, 8, 3), kernel=(3, 3), stride=(2, 2), out_channels=5,
+                      dtype="float64")
+    # max: x 2*10*8*3 + out 2*4*3*3 numbers; conv adds w 3*3*3*5 and has 5 output channels
+    assert bench.case_bytes(case, "max") == (480 + 72) * 8
+    assert bench.case_bytes(case, "conv") == (480 + 2 * 4 * 3 * 5 + 135) * 8
+
+
+def test_running_out_of_memory_ends_with_one_line(monkeypatch, capsys):
+    def no_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 224. GiB for an array with shape "
+                          "(1, 99999, 99999, 3) and data type float64")
+
+    monkeypatch.setattr(bench, "_arrays", no_memory)
+    code, out, err = run_cli(["bench", "--quick", "--no-torch", "--op", "max"], capsys)
+    assert code == 2
+    assert err.splitlines()[-1] == ("pooling-lab bench: error: out of memory (Unable to "
+                                    "allocate 224. GiB for an array with shape (1, 99999, "
+                                    "99999, 3) and data type float64); use a smaller case")
+
+
+def test_a_torch_python_without_torch_only_leaves_the_torch_columns_empty(tmp_path, capsys):
+    code, out, err = run_cli(["bench", "--quick", "--op", "max", "--style", "fast",
+                              "--repeats", "1", "--no-memory", "--torch-python", "false"],
+                             capsys)
+    assert code == 0
+    assert "PyTorch not importable by false: no torch columns" in err
 
 
 def test_repeats_wins_over_quick_and_a_note_says_so(tmp_path, capsys):

@@ -66,6 +66,12 @@ def _text_file(tmp_path):
     return str(path)
 
 
+def _nan_file(tmp_path):
+    path = tmp_path / "nan.tif"
+    Image.fromarray(np.array([[np.nan, 1.0]], np.float32), "F").save(path)
+    return str(path)
+
+
 BAD_DEMO_ARGUMENTS = [
     (lambda tmp: [_text_file(tmp)], "IMAGE '{tmp}/notes.txt' could not be loaded: "),
     (lambda tmp: [str(tmp)], "IMAGE must be one of ['astronaut', 'chelsea', 'coffee', "
@@ -81,6 +87,12 @@ BAD_DEMO_ARGUMENTS = [
     (lambda tmp: ["--output", str(tmp)], "--output must name a file; got the folder"),
     (lambda tmp: ["--output", str(tmp / "x.foo")], "--output must end in one of ["),
     (lambda tmp: ["--pool", "two"], "argument --pool: invalid int value: 'two'"),
+    (lambda tmp: ["--size", "100000"],
+     f"--size must be from 1 to {demo.LARGEST_SIZE} pixels (the naive style already takes "
+     f"minutes at {demo.LARGEST_SIZE}); got 100000"),
+    (lambda tmp: [_nan_file(tmp), "--size", "8", "--pool", "1"],
+     "IMAGE '{tmp}/nan.tif' holds NaN or infinite values; the demo needs a photo of finite "
+     "numbers"),
 ]
 
 

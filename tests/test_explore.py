@@ -232,6 +232,32 @@ def test_backward_refusals_show_the_contract_message():
     assert panel.message == "dout must have the forward output's shape (1, 3, 3, 1); got (1, 2, 2, 1)"
 
 
+@pytest.mark.parametrize("op", ["max", "avg"])
+@pytest.mark.parametrize("where,value,message", [
+    ((0, 2), np.nan, "dout must hold finite numbers; got nan at dout[0, 2] (1 of 16 cells)"),
+    (slice(None), np.nan, "dout must hold finite numbers; got nan at dout[0, 0] (16 of 16 cells)"),
+    ((1, 1), -np.inf, "dout must hold finite numbers; got -inf at dout[1, 1] (1 of 16 cells)"),
+])
+def test_backward_a_nan_or_inf_dout_shows_a_message_without_a_warning(op, where, value,
+                                                                       message, recwarn):
+    dout = np.ones((4, 4))
+    dout[where] = value
+    controls = dict(op=op, size=2, stride=1, padding="valid", style="fast", step=3)
+    panel = explore.backward_panel(np.arange(25.0).reshape(5, 5), controls, dout=dout)
+    assert panel.figure is None and panel.message == message
+    assert np.isnan(dout).any() or np.isinf(dout).any()           # the caller's dout untouched
+    assert len(recwarn) == 0, [str(w.message) for w in recwarn]
+
+
+def test_the_pooling_panels_refuse_an_op_that_is_not_pooling():
+    message = "op must be 'max' or 'avg' (a pooling op); got 'conv'"
+    panel = explore.windows_panel(PHOTO, {**explore.WINDOWS_DEFAULTS, "op": "conv"})
+    assert panel.figure is None and panel.message == message
+    panel = explore.backward_panel(explore.BACKWARD_GRID, {**explore.BACKWARD_DEFAULTS,
+                                                           "op": "conv"})
+    assert panel.figure is None and panel.message == message
+
+
 def test_backward_step_out_of_range_is_refused():
     with pytest.raises(ValueError, match="step must be from 0 to OH \\* OW = 9; got 10"):
         explore.backward_panel(explore.BACKWARD_GRID, {**explore.BACKWARD_DEFAULTS, "step": 10})
