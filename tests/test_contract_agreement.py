@@ -36,7 +36,7 @@ def test_configurations_cover_the_contract():
     seen = set()
     for config in CONFIGS:
         geometry, kwargs = config["geometry"], config["kwargs"]
-        (kh, kw), (sh, sw) = geometry.kernel, geometry.stride
+        (kh, kw), (sh, _) = geometry.kernel, geometry.stride
         seen.add(("op", config["op"]))
         seen.add(("kernel", "square" if kh == kw else "non-square"))
         seen.add(("stride vs kernel", "smaller" if sh < kh else "equal" if sh == kh else "larger"))
