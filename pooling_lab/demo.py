@@ -150,13 +150,13 @@ def save_figure(x, results, titles, output) -> str:
         if op == "conv":
             edges = np.abs(out).sum(axis=2)        # (OH, OW, C) -> (OH, OW): edge strength
             # Scaled so that the 99th percentile is white: a few strong edges would dim the rest.
-            picture = edges / (np.percentile(edges, 99) or 1.0)
+            picture = edges / viz.symmetric_limit(edges, percentile=99)
         else:
             picture = out
         viz.show_image(picture, ax=axes[0, column],
                        title=f"{titles[op]}\nout {out.shape[0]}x{out.shape[1]}")
         dx = result["dx"][0].sum(axis=2)           # (H, W, C) -> (H, W)
-        limit = float(np.percentile(np.abs(dx), 99.5)) or 1.0    # a few outliers would wash it out
+        limit = viz.symmetric_limit(dx, percentile=99.5)    # a few outliers would wash it out
         viz.show_gradient(dx, ax=axes[1, column], title=f"dx\n{titles[op]}", limit=limit)
     figure.savefig(output, dpi=90)
     return str(Path(output).resolve())
