@@ -598,7 +598,7 @@ def check_cache(cache, expected: type):
 # Small pieces of the contract that the styles apply
 # --------------------------------------------------------------------------------------------
 
-def window_max(windows: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+def window_max(taps) -> tuple[np.ndarray, np.ndarray]:
     """Each window's maximum and the number of its winning tap, by PyTorch's CPU rule.
 
     PyTorch walks a window's taps in row-major order and replaces its running maximum where a
@@ -606,23 +606,22 @@ def window_max(windows: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     *first* maximum wins, and in a window with NaNs the *last* NaN wins (``[1, nan, 2, nan]``:
     tap 3). The output is the winning tap's own value, which also settles signed zeros:
     ``[0.0, -0.0]`` gives ``0.0`` and ``[-0.0, 0.0]`` gives ``-0.0``. We walk the taps the
-    same way, all windows at once; the only arrays made are window-sized (``np.argmax`` over
-    a middle axis would copy the whole of ``windows`` first).
+    same way, all windows at once; the only arrays made are the size of one tap
+    (``np.argmax`` over a middle axis would copy every window first).
 
     Parameters
     ----------
-    windows : array whose axis ``axis`` lists each window's taps in row-major order
-        ``(N, KH*KW, C)`` in the naive style, ``(N, OH, OW, KH*KW, C)`` in the stacked style.
-    axis : int
+    taps : sequence of ``KH*KW`` arrays of one shape, in row-major tap order
+        ``taps[k]`` is tap ``k`` of every window: an array whose first axis lists the taps
+        (naive, stacked) or a list of views of the window view (strided).
 
     Returns
     -------
-    out : ``windows``' shape without ``axis``
+    out : the shape of one tap
         The winning taps' values.
     winner : same shape, the smallest unsigned dtype that numbers every tap
         The winning taps' numbers.
     """
-    taps = np.moveaxis(windows, axis, 0)        # a view: taps[k] is tap k of every window
     out = taps[0].copy()
     winner = np.zeros(out.shape, dtype=np.min_scalar_type(len(taps) - 1))
     for k in range(1, len(taps)):

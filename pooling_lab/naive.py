@@ -57,7 +57,7 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
             rows, cols = geometry.window_slices(i, j)
             window = xpad[:, rows, cols, :].reshape(n, geometry.taps, channels)
             # (N, KH, KW, C) -> (N, KH*KW, C) -> (N, C): the first maximum, or the last NaN
-            out[:, i, j, :], winner[:, i, j, :] = common.window_max(window, axis=1)
+            out[:, i, j, :], winner[:, i, j, :] = common.window_max(np.moveaxis(window, 1, 0))
     common.keep_padding_from_winning(out, winner, geometry)
     return out, common.MaxPoolCache(geometry, winner, x.dtype)
 

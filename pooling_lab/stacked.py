@@ -184,7 +184,7 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
     n, oh, ow, _, _, channels = windows.shape
     flat = windows.reshape(n, oh, ow, geometry.taps, channels)  # -> (N, OH, OW, KH*KW, C)
     # -> (N, OH, OW, C) twice: the winning values, and the winning taps' numbers
-    out, winner = common.window_max(flat, axis=3)
+    out, winner = common.window_max(np.moveaxis(flat, 3, 0))   # taps first: a view
     common.keep_padding_from_winning(out, winner, geometry)
     return out, common.MaxPoolCache(geometry, winner, x.dtype)
 

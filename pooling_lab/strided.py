@@ -66,7 +66,8 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
 
     Tap ``k`` replaces the running maximum where it is larger (strict ``>``: an earlier tap
     keeps a tie) or where it is NaN (PyTorch's rule: the *last* NaN of a window wins). The
-    output is the winner's own value, so ``[0.0, -0.0]`` gives ``0.0``.
+    output is the winner's own value, so ``[0.0, -0.0]`` gives ``0.0``. The naive and stacked
+    styles run the same loop, :func:`common.window_max`, over their own taps.
 
     Parameters
     ----------
@@ -84,13 +85,10 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
     x = common.as_float_array(x, "x", "N, H, W, C")
     geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
     windows = window_view(geometry.pad(x, -np.inf), geometry)     # (N, OH, OW, KH, KW, C)
-    out = windows[:, :, :, 0, 0, :].copy()                       # tap 0 -> (N, OH, OW, C)
-    winner = np.zeros(out.shape, dtype=common.winner_dtype(geometry))
-    for k, a, b in geometry.offsets():
-        tap = windows[:, :, :, a, b, :]                          # (N, OH, OW, C)
-        replaces = (tap > out) | np.isnan(tap)      # (tap 0 against itself changes nothing)
-        np.copyto(out, tap, where=replaces)
-        winner[replaces] = k
+    # tap (a, b) of every window is a view (N, OH, OW, C); KH*KW of them, nothing copied
+    taps = [windows[:, :, :, a, b, :] for _, a, b in geometry.offsets()]
+    # a running maximum over the taps, PyTorch's rule -> (N, OH, OW, C) twice
+    out, winner = common.window_max(taps)
     common.keep_padding_from_winning(out, winner, geometry)
     return out, common.MaxPoolCache(geometry, winner, x.dtype)
 
