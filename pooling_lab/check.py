@@ -274,7 +274,8 @@ def _as_numbers(label: str, value, expected: np.ndarray):
 
 
 def _compare(expected, received, output_names, rtol, atol) -> tuple[str, tuple | None]:
-    """``("", None)`` when ``received`` matches, else ``(what is wrong, (label, exp, rec))``."""
+    """``("", None)`` when ``received`` matches, else ``(what is wrong, (label, exp, rec,
+    first))``, ``first`` the index of the first wrong value."""
     if output_names is None:
         return _compare_arrays("the result", expected, received, rtol, atol)
     if not isinstance(received, (tuple, list)) or len(received) != len(output_names):
@@ -329,7 +330,7 @@ def _compare_arrays(label, expected, received, rtol, atol):
         shown_expected, shown_received, where = _slice_around(expected, received, first)
     lines.append(f"  expected{where}:\n{_indent(_squeeze(shown_expected), decimals)}")
     lines.append(f"  received{where}:\n{_indent(_squeeze(shown_received), decimals)}")
-    return "\n".join(lines), (label, expected, received)
+    return "\n".join(lines), (label, expected, received, first)
 
 
 def _slice_around(expected, received, index):
@@ -375,22 +376,23 @@ def _shapes(inputs: dict) -> str:
                      for key, value in inputs.items())
 
 
-def _draw_difference(label, expected, received, title) -> None:
-    """Three panels: expected, received and their difference (``[n, :, :, c]`` of 4-D arrays)."""
+def _draw_difference(label, expected, received, first, title) -> None:
+    """Three panels: expected, received and their difference; for 4-D arrays the
+    ``[n, :, :, c]`` slice holding ``first``, the index of the first wrong value."""
     import matplotlib.pyplot as plt
 
-    expected, received = np.asarray(expected, float), np.asarray(received, float)
-    if expected.ndim == 4:
-        n, _, _, c = (int(k) for k in np.argwhere(
-            ~np.isclose(received, expected, equal_nan=True))[0])
-        expected, received = expected[n, :, :, c], received[n, :, :, c]
-        title = f"{title} · image {n} · channel {c}"
+    from . import viz                 # as matplotlib: loaded only when a failure is drawn
+
+    expected, received, _ = _slice_around(np.asarray(expected, float),
+                                          np.asarray(received, float), first)
+    if len(first) == 4:
+        title = f"{title} · image {first[0]} · channel {first[3]}"
     expected, received = np.atleast_2d(_squeeze(expected)), np.atleast_2d(_squeeze(received))
     if expected.ndim > 2:                     # e.g. (OH, OW, KH, KW) windows: one row per window
         expected = expected.reshape(expected.shape[0], -1)
         received = received.reshape(received.shape[0], -1)
     difference = received - expected
-    limit = float(np.nanmax(np.abs(difference))) or 1.0
+    limit = viz.symmetric_limit(difference)
     value_limits = (np.nanmin([expected.min(), received.min()]),
                     np.nanmax([expected.max(), received.max()]))
     figure, axes = plt.subplots(1, 3, figsize=(10, 3.4))
@@ -663,8 +665,8 @@ def _report_failure(student_fn, exercise, number, inputs, outcome, show) -> None
         if outcome.arrays is None or np.asarray(outcome.arrays[1]).size <= DRAW_MORE_THAN:
             print("  (show=True: nothing to draw, the numbers above say it all)")
         else:
-            label, expected, received = outcome.arrays
-            _draw_difference(label, expected, received,
+            label, expected, received, first = outcome.arrays
+            _draw_difference(label, expected, received, first,
                              f"{exercise.name} · case {number}: {_shapes(inputs)}")
 
 

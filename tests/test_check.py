@@ -398,6 +398,23 @@ def test_show_draws_expected_received_and_difference(monkeypatch, capsys):
     plt.close("all")
 
 
+def test_show_draws_the_slice_the_tolerances_found_wrong(monkeypatch, capsys):
+    # Image 1, channel 2 is off by 1e-12: wrong with rtol = atol = 0, yet within numpy.isclose's
+    # defaults, so the drawing must use the checker's own first error, not find it again.
+    import matplotlib.pyplot as plt
+    drawn = []
+    monkeypatch.setattr(plt, "show", lambda: drawn.append(plt.gcf()))
+    x = np.arange(2 * 3 * 3 * 3, dtype=float).reshape(2, 3, 3, 3)
+    nudged = x.copy()
+    nudged[1, 2, 0, 2] += 1e-12
+    assert check.against(lambda x: nudged, lambda x: x, [{"x": x}], rtol=0, atol=0,
+                         show=True) is False
+    assert "image 1 · channel 2" in drawn[0].get_suptitle()
+    difference = drawn[0].axes[2].get_images()[0].get_array()
+    assert difference.shape == (3, 3) and difference[2, 0] == pytest.approx(1e-12, rel=0.1)
+    plt.close("all")
+
+
 def test_show_does_not_draw_a_few_numbers(monkeypatch, capsys):
     import matplotlib.pyplot as plt
     monkeypatch.setattr(plt, "show", lambda: pytest.fail("nothing should be drawn"))
