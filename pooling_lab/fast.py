@@ -253,7 +253,9 @@ def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
     A window holding NaN: ``tap > max`` is False for NaN, but PyTorch's rule gives the window
     to its *last* NaN in row-major order. A window whose maximum is 0: ``np.maximum`` may
     return ``-0.0`` where the winner is ``0.0``; the output must be the winner's own value.
-    Both are rare, so they are fixed one window at a time, on flat indices of ``out``.
+    Only those windows are revisited, all at once: gathered by their flat indices in ``out``,
+    with one loop over the kernel offsets (after a ReLU, zero maxima are common, so the cost
+    follows their number, never a Python loop over windows).
 
     Parameters
     ----------
@@ -284,7 +286,8 @@ def max_pool_backward(dout, cache):
     every window's gradient at once (it *adds* where windows chose the same pixel). Given one flat
     integer array and values of one dtype, ``np.add.at`` runs one tight loop in C. The addresses
     are built block by block, from a table of where each window of a block starts and the
-    offset of each tap. Arguments and result: ``dout`` (N, OH, OW, C) and the ``MaxPoolCache`` -> ``dx`` (N, H, W, C).
+    offset of each tap. Arguments and result: ``dout`` (N, OH, OW, C) and the
+    ``MaxPoolCache`` -> ``dx`` (N, H, W, C).
     """
     geometry, dout, dtype, total = common.backward_setup(dout, cache, common.MaxPoolCache)
     dout = dout.astype(total, copy=False)       # np.add.at's fast loop needs one dtype
