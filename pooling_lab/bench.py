@@ -157,13 +157,19 @@ def case_geometry(case: Case, op: str, shape=None) -> common.Geometry:
     return common.pool_geometry(shape, case.kernel, case.stride, case.padding, case.dilation)
 
 
+def output_shape(case: Case, op: str) -> tuple:
+    """The shape of ``op``'s output on ``case``: (N, OH, OW, C), or (N, OH, OW, C_out) for
+    conv."""
+    n, _, _, channels = case.shape
+    return (n, *case_geometry(case, op).out_hw,
+            case.out_channels if op == "conv" else channels)
+
+
 def case_bytes(case: Case, op: str) -> int:
     """The bytes of ``op``'s arrays on ``case``: x (N, H, W, C), the output (N, OH, OW, C or
     C_out), and w (KH, KW, C, C_out) for conv. Python integers: no overflow on any shape."""
-    n, _, _, channels = case.shape
-    count = math.prod(case.shape)                                       # x
-    out_h, out_w = case_geometry(case, op).out_hw
-    count += n * out_h * out_w * (case.out_channels if op == "conv" else channels)
+    channels = case.shape[3]
+    count = math.prod(case.shape) + math.prod(output_shape(case, op))  # x and the output
     if op == "conv":
         count += case.kernel[0] * case.kernel[1] * channels * case.out_channels
     return count * np.dtype(case.dtype).itemsize
@@ -272,9 +278,7 @@ def copy_limit(case: Case, op: str, repeats: int, clock) -> float:
     x = _arrays(case, op)["x"]
     target = np.empty_like(x)
     seconds = statistics.median(time_call(lambda: np.copyto(target, x), repeats, clock))
-    out_channels = case.out_channels if op == "conv" else case.shape[3]
-    out_bytes = (case.shape[0] * int(np.prod(case_geometry(case, op).out_hw)) * out_channels
-                 * x.itemsize)
+    out_bytes = math.prod(output_shape(case, op)) * x.itemsize
     return seconds * (x.nbytes + out_bytes) / (2 * x.nbytes)
 
 
