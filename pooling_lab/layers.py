@@ -553,6 +553,13 @@ def softmax_cross_entropy(logits, labels):
     return float(loss), dlogits / len(labels)
 
 
+def _check_layer(layer, index: int) -> None:
+    """Entry ``index`` of a ``layers`` argument (of :class:`SGD` or :class:`Sequential`) must
+    be a :class:`Layer`."""
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layers must hold Layer objects; got {layer!r} at position {index}")
+
+
 class SGD:
     """Stochastic gradient descent with momentum.
 
@@ -589,9 +596,7 @@ class SGD:
                             f"{layers!r} of type {type(layers).__name__}")
         layers = list(layers)
         for index, layer in enumerate(layers):
-            if not isinstance(layer, Layer):
-                raise TypeError(f"layers must hold Layer objects; got {layer!r} at "
-                                f"position {index}")
+            _check_layer(layer, index)
         for layer in layers:
             for name, param in layer.params.items():
                 if name not in layer.grads:
@@ -642,9 +647,7 @@ class Sequential:
                              "the logits); got none")
         first_position = {}                      # id(layer) -> where it first appears
         for index, layer in enumerate(self.layers):
-            if not isinstance(layer, Layer):
-                raise TypeError(f"layers must hold Layer objects; got {layer!r} at "
-                                f"position {index}")
+            _check_layer(layer, index)
             if id(layer) in first_position:
                 kind = type(layer).__name__
                 raise ValueError(
