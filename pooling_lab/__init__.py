@@ -1,4 +1,4 @@
-"""pooling_lab: max pool, average pool and 2-D convolution, forward and backward, three ways (and a fourth, tuned for speed).
+"""pooling_lab: max pool, average pool and 2-D convolution, forward and backward, four ways.
 
 Each style is a module with the same six functions and the same contract (shapes, padding,
 tie rule, errors), described in :mod:`pooling_lab.common`::
@@ -28,14 +28,13 @@ __version__ = "1.0.0"
 #: ``fast``, the strided idea plus engineering (notebook 06).
 STYLES = {"naive": naive, "stacked": stacked, "strided": strided, "fast": fast}
 
-#: The six functions every style provides.
-FUNCTIONS = ("max_pool_forward", "max_pool_backward", "avg_pool_forward",
-             "avg_pool_backward", "conv_forward", "conv_backward")
-
 #: The ops, and the names of their forward and backward functions in every style.
 OPS = {"max": ("max_pool_forward", "max_pool_backward"),
        "avg": ("avg_pool_forward", "avg_pool_backward"),
        "conv": ("conv_forward", "conv_backward")}
+
+#: The six functions every style provides, op by op.
+FUNCTIONS = tuple(name for pair in OPS.values() for name in pair)
 
 
 def op_functions(style, op: str):
