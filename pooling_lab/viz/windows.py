@@ -74,7 +74,7 @@ def image_grid(images, titles=None, ncols=None, panel_size=3.0):
                          f"got {len(titles)}")
     ncols = len(images) if ncols is None else ncols
     nrows = -(-len(images) // ncols)                      # ceiling division
-    tallest = max(as_picture(image).shape[0] / as_picture(image).shape[1] for image in images)
+    tallest = max(picture.shape[0] / picture.shape[1] for picture in map(as_picture, images))
     row_height = panel_size * tallest + (0.35 if titles is not None else 0.1)
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, row_height * nrows),
                              layout="constrained", squeeze=False)
@@ -443,7 +443,7 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
                                                                 windows="all")}
     label = f"{kind} · size {size} · stride {stride}"
     number_format = "{:g}" if kind == "max" else "{:.2f}"
-    dx_limit = symmetric_limit(steps[-1][2])
+    dout_limit, dx_limit = symmetric_limit(dout), symmetric_limit(steps[-1][2])
     blank_out = np.full(out.shape, np.nan)
     frame_color = WINDOW_COLORS[0]
 
@@ -472,7 +472,7 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
         show_numbers(shown_out, ax=axes[1], title="output", fmt=number_format,
                      limits=(grid.min(), grid.max()))
         show_numbers(dout_shown, ax=axes[2], title="dout", cmap="gradient", fmt="{:g}",
-                     limits=(-symmetric_limit(dout), symmetric_limit(dout)))
+                     limits=(-dout_limit, dout_limit))
         show_numbers(dx_shown, ax=axes[3], title="dx (adds up)", cmap="gradient",
                      fmt=number_format, limits=(-dx_limit, dx_limit))
         window_axes = axes[0] if frame < forward_frames else axes[3]
