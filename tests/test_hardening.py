@@ -7,13 +7,12 @@ real peak of memory, and signed zeros that agree bit for bit.
 """
 
 import re
-import tracemalloc
 
 import numpy as np
 import pytest
 
 import pooling_lab
-from pooling_lab import common, stacked
+from pooling_lab import bench, common, stacked
 
 STYLES = list(pooling_lab.STYLES.items())
 nan = np.nan
@@ -318,18 +317,6 @@ def test_errors_are_value_errors_or_type_errors_never_both():
 BUDGET = 2**20           # 1 MiB: small enough to sweep, large against NumPy's 8192-item buffers
 
 
-def measured_peak(call):
-    """Bytes allocated at the peak of ``call()``, above what was allocated before it."""
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        call()
-        return tracemalloc.get_traced_memory()[1] - before
-    finally:
-        tracemalloc.stop()
-
-
 def _nan_image(height, dtype):
     x = np.random.default_rng(height).standard_normal((2, height, height + 3, 3))
     x[:, ::4, ::5, 1] = np.nan                          # NaN windows take the slower path
@@ -381,7 +368,7 @@ def test_stacked_calls_under_the_budget_stay_under_it_and_larger_ones_are_refuse
         with monkeypatch.context() as patch:
             patch.setattr(stacked, "WINDOW_BUDGET_BYTES", BUDGET)
             try:
-                peak = measured_peak(call)
+                peak = bench.peak_bytes(call)
             except MemoryError as error:
                 assert re.search(r"would hold [\d,]+ bytes at once in \w+ \(.+\), more than "
                                  r"WINDOW_BUDGET_BYTES = 1,048,576; use the strided style",
