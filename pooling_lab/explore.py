@@ -120,7 +120,7 @@ def _padding_text(padding) -> str:
 
 def _show_positive(values, ax, title, colorbar_label):
     """A map that is never negative: a sequential colour map from 0 (white) up (dark)."""
-    shown = ax.imshow(values, cmap="Reds", vmin=0, vmax=max(float(values.max()), 1e-12),
+    shown = ax.imshow(values, cmap="Reds", vmin=0, vmax=viz.symmetric_limit(values),
                       interpolation="nearest")
     bar = ax.figure.colorbar(shown, ax=ax, shrink=0.8)
     bar.set_label(colorbar_label)
@@ -200,13 +200,12 @@ def windows_panel(image, controls: dict) -> Panel:
     if op == "avg":
         options["count_include_pad"] = controls["count_include_pad"]
     try:
-        geometry = common.pool_geometry(image.shape, options["size"], options["stride"],
-                                        options["padding"], options["dilation"])
         out, cache = forward(image, **options)                       # (1, OH, OW, C)
         dx = backward_pass(np.ones_like(out), cache)                 # (1, H, W, C)
     except (TypeError, ValueError) as error:
         return Panel(None, str(error))
 
+    geometry = cache.geometry
     figure, (photo, output, coverage, gradient) = _new_figure(13, 3.9, 4, [1.1, 1, 1.2, 1.2])
     height, width = image.shape[1:3]
     viz.show_image(image, ax=_name(photo, "photo"),
@@ -384,11 +383,10 @@ def _check_finite_dout(dout) -> None:
 
 def _gradient_limits(dx_total) -> dict:
     """One colour scale for every gradient panel, set by the final ``dx`` so that colours do
-    not jump while stepping: sequential when nothing is negative, diverging otherwise."""
-    if dx_total.min() >= 0:
-        return dict(cmap="Reds", limits=(0.0, max(float(dx_total.max()), 1e-12)))
-    limit = viz.symmetric_limit(dx_total)
-    return dict(cmap="RdBu_r", limits=(-limit, limit))
+    not jump while stepping: the course's :func:`viz.gradient_colors`, sequential when nothing
+    is negative, diverging as soon as one value is negative."""
+    cmap, limits = viz.gradient_colors(dx_total, diverging=bool(dx_total.min() < 0))
+    return dict(cmap=cmap, limits=limits)
 
 
 def _show_padding(ax, geometry: common.Geometry) -> None:
