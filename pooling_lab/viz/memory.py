@@ -9,6 +9,8 @@ and ``dot_plot`` draw the timings of notebooks 02, 06 and 07, each style in its 
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -211,7 +213,7 @@ OTHER_COLORS = ("#000000", "#E69F00", "#56B4E9", "#999999")
 def _series_colors(names, colors):
     """One colour per series: ``colors[name]``, else the style's colour, else the next other."""
     colors = dict(colors or {})
-    others = iter(OTHER_COLORS * len(names))
+    others = itertools.cycle(OTHER_COLORS)
     return {name: colors.get(name, STYLE_COLORS.get(name)) or next(others) for name in names}
 
 
@@ -294,11 +296,12 @@ def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=
     series = list(dict.fromkeys(name for row in rows for name in table[row]))
     palette = _series_colors(series, colors)
     ax = new_axes(ax, figsize=(7, 0.55 * len(rows) * max(1, len(series) / 2) + 1.2))
-    # Series side by side in a row: offsets of up to +-0.3 of a row around its centre.
-    offsets = np.linspace(-0.3, 0.3, len(series)) if nested and len(series) > 1 else [0.0]
+    # Series side by side in a row: offsets of up to +-0.3 of a row around its centre; a lone
+    # series (or one series per row) sits on the centre.
+    offsets = (np.linspace(-0.3, 0.3, len(series)) if nested and len(series) > 1
+               else np.zeros(len(series)))
     every_value = []
-    for number, name in enumerate(series):
-        offset = offsets[number] if nested else 0.0
+    for offset, name in zip(offsets, series):
         points = [(row_number + offset, table[row][name]) for row_number, row in enumerate(rows)
                   if name in table[row]]
         y, x = (np.array(column, dtype=float) for column in zip(*points))
