@@ -94,6 +94,29 @@ def _whole_number(value, name: str, allowed: str, smallest: int, received) -> in
     return number
 
 
+def float_dtype(dtype) -> np.dtype:
+    """Read a ``dtype`` argument: float32 or float64, as a type, a dtype or a string.
+
+    Raises
+    ------
+    TypeError
+        ``dtype`` is not a dtype at all (``None``, ``"foo"``).
+    ValueError
+        A dtype other than float32 and float64 (``np.int32``, ``np.float16``).
+    """
+    allowed = "numpy.float32 or numpy.float64"
+    try:
+        # np.dtype(None) means float64, so None is refused before asking NumPy.
+        if dtype is None:
+            raise TypeError
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be {allowed}; got {dtype!r}, which is not a dtype") from None
+    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be {allowed}; got {dtype!r}")
+    return resolved
+
+
 def accumulation_dtype(dtype) -> np.dtype:
     """The dtype sums are taken in: float32 for float16 (whose 11-bit mantissa loses a sum of
     a few hundred terms, and whose range ends at 65504), the dtype itself otherwise. Results

@@ -96,29 +96,6 @@ def _target_size(size, height: int, width: int, channels: int) -> tuple[int, int
     return target
 
 
-def float_dtype(dtype) -> np.dtype:
-    """Read a ``dtype`` argument: float32 or float64, as a type, a dtype or a string.
-
-    Raises
-    ------
-    TypeError
-        ``dtype`` is not a dtype at all (``None``, ``"foo"``).
-    ValueError
-        A dtype other than float32 and float64 (``np.int32``, ``np.float16``).
-    """
-    allowed = "numpy.float32 or numpy.float64"
-    try:
-        # np.dtype(None) means float64, so None is refused before asking NumPy.
-        if dtype is None:
-            raise TypeError
-        resolved = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be {allowed}; got {dtype!r}, which is not a dtype") from None
-    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be {allowed}; got {dtype!r}")
-    return resolved
-
-
 def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.ndarray:
     """Load a bundled photo as a batch of one float image.
 
@@ -244,7 +221,7 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
         ``file`` is not an image Pillow can read (or a directory), or a bad argument value.
     """
     _check_file(file)
-    dtype = float_dtype(dtype)
+    dtype = common.float_dtype(dtype)
     if not isinstance(grayscale, (bool, np.bool_)):
         raise TypeError(f"grayscale must be True or False; got {grayscale!r}")
     try:

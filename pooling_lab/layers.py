@@ -38,7 +38,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from . import STYLES, common, images, op_functions
+from . import STYLES, common, op_functions
 
 #: The style layers use unless told otherwise: the tuned engine (notebook 06).
 DEFAULT_STYLE = "fast"
@@ -682,9 +682,9 @@ class Sequential:
         float32 halves the bytes every matrix product moves, and trains about twice as fast;
         finite-difference gradient checks need float64 (the default). Call it before
         training: the optimiser's velocities take the dtype of the parameters they first see.
-        ``dtype`` is checked as everywhere in the package (:func:`pooling_lab.images.float_dtype`).
+        ``dtype`` is checked as everywhere in the package (:func:`pooling_lab.common.float_dtype`).
         """
-        dtype = images.float_dtype(dtype)
+        dtype = common.float_dtype(dtype)
         for layer in self.layers:
             for name, param in layer.params.items():
                 layer.params[name] = param.astype(dtype)
