@@ -48,6 +48,9 @@ def code_cells(path: Path) -> list:
     return sources
 
 
+#: Each notebook by its number: "04" -> notebooks/04_....ipynb
+NOTEBOOK_OF = {notebook_number(path): path for path in NOTEBOOKS}
+
 EXERCISES = [(notebook_number(path), name)
              for path in NOTEBOOKS
              for name in load_solutions(notebook_number(path)).EXERCISES]
@@ -120,7 +123,7 @@ def raises_not_implemented(function: ast.FunctionDef) -> bool:
 @pytest.mark.parametrize("exercise", EXERCISES, ids=exercise_id)
 def test_every_exercise_has_a_stub_in_its_notebook(exercise):
     number, name = exercise
-    path = next(path for path in NOTEBOOKS if notebook_number(path) == number)
+    path = NOTEBOOK_OF[number]
     _, function, _ = find_stub(path, name)
     assert function is not None, f"{path.name} defines no function {name}"
     assert raises_not_implemented(function), (
@@ -130,7 +133,7 @@ def test_every_exercise_has_a_stub_in_its_notebook(exercise):
 @pytest.mark.parametrize("exercise", EXERCISES, ids=exercise_id)
 def test_each_notebook_calls_the_checker_its_solution_passes(exercise):
     number, name = exercise
-    path = next(path for path in NOTEBOOKS if notebook_number(path) == number)
+    path = NOTEBOOK_OF[number]
     checker = load_solutions(number).EXERCISES[name]
     _, _, cell = find_stub(path, name)
     assert cell is not None, f"{path.name} defines no function {name}"
@@ -142,7 +145,7 @@ def test_each_notebook_calls_the_checker_its_solution_passes(exercise):
 @pytest.mark.parametrize("exercise", EXERCISES, ids=exercise_id)
 def test_the_unsolved_stub_prints_one_not_solved_line(exercise, capsys):
     number, name = exercise
-    path = next(path for path in NOTEBOOKS if notebook_number(path) == number)
+    path = NOTEBOOK_OF[number]
     stub_source, _, _ = find_stub(path, name)
     assert stub_source is not None, f"{path.name} defines no function {name}"
     namespace = {"np": np}
@@ -218,14 +221,15 @@ def function_bodies(source: str) -> dict:
     return bodies
 
 
-@pytest.mark.parametrize("number", [notebook_number(path) for path in NOTEBOOKS])
+@pytest.mark.parametrize("number", list(NOTEBOOK_OF))
 def test_no_solution_body_appears_in_any_notebook(number):
     bodies = function_bodies((SOLUTIONS / f"nb{number}.py").read_text(encoding="utf-8"))
     assert set(load_solutions(number).EXERCISES) <= set(bodies)
+    notebooks = notebook_lines()                  # read once, searched for every function
     for function, body in bodies.items():
         assert body, f"solutions/nb{number}.py: {function} has no body"
         run = min(COPIED_RUN, len(body))          # a one-line solution: that line itself
-        for name, cells in notebook_lines().items():
+        for name, cells in notebooks.items():
             copies = copied_runs(body, cells, run)
             assert not copies, (f"{name} shows lines of {function} "
                                 f"(solutions/nb{number}.py): {copies[0]}")
