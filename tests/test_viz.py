@@ -380,3 +380,8 @@ def test_feature_maps_are_tiled_in_blocks_of_rows_with_white_gaps():
                                   pooled[0, :, :, 1].repeat(2, 0).repeat(2, 1))
     assert matplotlib.colors.to_hex(conv_image.get_cmap().get_bad()) == "#ffffff"
     assert axes[3].get_title() == "wide\n4x4 · 32 channels"
+
+
+def test_window_boxes_names_a_bad_windows_string():
+    with pytest.raises(ValueError, match=r'windows must be "all" or a sequence .*got \'ab\''):
+        viz.window_boxes((6, 6), 2, windows="ab")

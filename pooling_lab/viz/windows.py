@@ -153,7 +153,10 @@ def window_boxes(image_hw, size, stride=None, padding="valid", windows=((0, 0), 
     """
     geometry = common.pool_geometry((1, *image_hw, 1), size, stride, padding, dilation)
     oh, ow = geometry.out_hw
-    if isinstance(windows, str) and windows == "all":
+    if isinstance(windows, str):
+        if windows != "all":
+            raise ValueError(f'windows must be "all" or a sequence of (i, j) output positions; '
+                             f"got {windows!r}")
         windows = [(i, j) for i in range(oh) for j in range(ow)]
     return [(i, j, *geometry.window_origin(i, j), *geometry.span)
             for i, j in windows if 0 <= i < oh and 0 <= j < ow]
