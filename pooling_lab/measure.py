@@ -1,0 +1,58 @@
+"""Measuring a call: how long it takes (``timeit``) and how much memory it holds (``tracemalloc``).
+
+One home for the two measurements the course makes: the benchmark, the checkers, the demo and
+notebook 06 all call these, so a time or a peak means the same thing everywhere.
+
+>>> import numpy as np
+>>> x = np.ones((256, 256))
+>>> peak_bytes(lambda: x * 2) >= x.nbytes          # the product is a new array
+True
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import timeit
+import tracemalloc
+
+
+def seconds(call, repeats: int = 5, clock=time.perf_counter) -> list[float]:
+    """Run ``call()`` once to warm up, then ``repeats`` times; the time of each run in seconds.
+
+    Parameters
+    ----------
+    call : callable taking no argument
+    repeats : int
+    clock : callable returning seconds
+        ``time.perf_counter`` (wall time) or ``time.process_time`` (this process's CPU time,
+        steadier on a machine other people are using).
+    """
+    call()
+    return timeit.Timer(call, timer=clock).repeat(repeat=repeats, number=1)
+
+
+def median_seconds(call, repeats: int = 5, clock=time.perf_counter) -> float:
+    """The median of :func:`seconds`: one slow run (another program, a page fault) does not
+    move it."""
+    return statistics.median(seconds(call, repeats, clock))
+
+
+def peak_bytes(call) -> int:
+    """The most memory ``call()`` allocates at once beyond what existed before it, in bytes.
+
+    ``tracemalloc`` sees every allocation through Python's allocator, NumPy's arrays included;
+    if it was already tracing, it is left tracing.
+    """
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    return peak - before
