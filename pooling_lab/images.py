@@ -20,11 +20,12 @@ We look in the package first, then in the clone.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from . import common
 
@@ -120,8 +121,8 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     ------
     ValueError
         Unknown ``name``, a bad ``size`` value (including one whose image would hold more
-        than :data:`common.LARGEST_ARRAY` numbers) or a ``dtype`` that is not float32 or
-        float64.
+        than :data:`common.LARGEST_ARRAY` numbers), a ``dtype`` that is not float32 or
+        float64, or a damaged photo file (see :func:`load_file`).
     TypeError
         ``name`` not a string, ``grayscale`` not a bool, ``size`` or ``dtype`` of the wrong
         kind.
@@ -129,8 +130,9 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     return load_file(path(name), grayscale=grayscale, size=size, dtype=dtype)
 
 
-def _check_file(file) -> None:
-    """``file`` must be an existing file's path, or an open binary file."""
+def _check_file(file) -> str:
+    """``file`` must be an existing file's path or an open binary file; returns how error
+    messages name it."""
     if isinstance(file, (str, os.PathLike)):
         if not Path(file).exists():
             raise FileNotFoundError(f"file must be an image file; got {str(file)!r}, which "
@@ -138,9 +140,11 @@ def _check_file(file) -> None:
         if not Path(file).is_file():
             raise ValueError(f"file must be an image file; got {str(file)!r}, which is not "
                              f"a file")
-    elif not hasattr(file, "read"):
+        return repr(str(file))
+    if isinstance(file, io.TextIOBase) or not hasattr(file, "read"):
         raise TypeError(f"file must be a path (str or pathlib.Path) or an open binary file; "
                         f"got {file!r} of type {type(file).__name__}")
+    return repr(file)
 
 
 def _resize(values: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -213,26 +217,36 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     Raises
     ------
     TypeError
-        ``file`` is not a path or a file object (``None``, a number), or another argument
-        is of the wrong kind.
+        ``file`` is not a path or a binary file object (``None``, a number, a file opened in
+        text mode), or another argument is of the wrong kind.
     FileNotFoundError
         No file at that path.
     ValueError
-        ``file`` is not an image Pillow can read (or a directory), or a bad argument value.
+        A bad argument value, or a ``file`` that cannot be loaded, named in the message: a
+        directory; not an image; cut short (a truncated PNG or JPEG) or unreadable (any error
+        Pillow meets while reading it); or so large by its header that it is refused before
+        a pixel is decoded: its ``(1, H, W, C)`` array would hold more than
+        :data:`common.LARGEST_ARRAY` numbers, or it has more pixels than Pillow's own guard
+        allows (twice ``PIL.Image.MAX_IMAGE_PIXELS``).
     """
-    _check_file(file)
+    shown = _check_file(file)
     dtype = common.float_dtype(dtype)
     if not isinstance(grayscale, (bool, np.bool_)):
         raise TypeError(f"grayscale must be True or False; got {grayscale!r}")
     try:
-        photo = Image.open(file)
-    except UnidentifiedImageError as error:
-        raise ValueError(f"file must be an image file Pillow can read; got {file!r}, which is "
-                         f"not ({error})") from error
-    with photo:
-        photo = ImageOps.exif_transpose(photo)        # upright, as the camera meant it
-        if photo.mode in SIXTEEN_BIT_MODES or photo.mode == FLOAT_MODE:
-            pixels = _wide_pixels(photo, grayscale, size)
-        else:
-            pixels = _eight_bit_pixels(photo, grayscale, size)
+        with Image.open(file) as photo:               # reads the header only
+            common.check_array_size((1, photo.height, photo.width, 1 if grayscale else 3),
+                                    "an image (1, H, W, C)", f"file {shown}, {photo.width} x "
+                                    f"{photo.height} pixels by its header,")
+            photo = ImageOps.exif_transpose(photo)    # upright, as the camera meant it
+            if photo.mode in SIXTEEN_BIT_MODES or photo.mode == FLOAT_MODE:
+                pixels = _wide_pixels(photo, grayscale, size)
+            else:
+                pixels = _eight_bit_pixels(photo, grayscale, size)
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"file {shown} is refused from its header, before decoding, by "
+                         f"Pillow's guard (PIL.Image.MAX_IMAGE_PIXELS): {error}") from error
+    except OSError as error:                          # not an image, cut short, unreadable
+        raise ValueError(f"file must be an image file Pillow can read; got {shown}, which "
+                         f"Pillow cannot read ({error})") from error
     return pixels[None].astype(dtype)                 # (H, W, C) -> (1, H, W, C)
