@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+import uuid
 from collections.abc import Iterable
 
 import numpy as np
@@ -90,12 +91,22 @@ def _real_number(value, name: str, allowed: str, accepts) -> float:
     return float(value)
 
 
-def _as_batch(x, name: str) -> np.ndarray:
-    """``x`` as a floating array with a batch axis first, ``(N, ...)``."""
+def _as_batch(x, name: str, example: str = "example") -> np.ndarray:
+    """``x`` as a floating array of finite numbers with a batch axis first, ``(N, ...)``,
+    ``N >= 1``; ``example`` says what one example is for, in the error messages."""
     x = common.as_real_array(x, name)
-    if x.ndim < 1:
-        raise ValueError(f"{name} must have a batch axis first, (N, ...); got a scalar {x!r}")
+    if x.ndim < 1 or len(x) == 0:
+        raise ValueError(f"{name} must hold at least one {example}; got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} must hold finite numbers; got {x.size - np.isfinite(x).sum()}"
+                         f" NaN or infinite values")
     return x
+
+
+def _private(array: np.ndarray, given) -> np.ndarray:
+    """``array``, copied if it may share memory with ``given`` (what the caller passed): no
+    layer keeps or returns memory that its caller may change in place."""
+    return array.copy() if np.may_share_memory(array, given) else array
 
 
 def check_labels(labels, count: int | None, name: str, classes: int | None = None) -> np.ndarray:
@@ -179,11 +190,16 @@ class Layer:
     Subclasses keep what their backward needs in ``self._cache``; it is ``None`` until the
     first forward, and each forward replaces it: that is why one layer object may appear only
     once in a :class:`Sequential`.
+
+    ``key`` is a random name given when the layer is built and kept by copies and pickles:
+    :class:`SGD` files the layer's velocities under it, so momentum survives pickling the
+    network and its optimiser apart.
     """
 
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.key = uuid.uuid4().hex
         self._cache = None
 
     def _forward_cache(self):
@@ -417,18 +433,18 @@ class Flatten(Layer):
     """``(N, H, W, C) -> (N, H*W*C)``, the bridge from feature maps to a Dense layer."""
 
     def forward(self, x):
-        x = common.as_real_array(x, "x")
-        if x.ndim < 2:
+        array = common.as_real_array(x, "x")
+        if array.ndim < 2:
             raise ValueError(f"x must have a batch axis and at least one more, (N, ...); "
-                             f"got shape {x.shape}")
-        self._cache = x.shape
+                             f"got shape {array.shape}")
+        self._cache = array.shape
         # The feature count is spelled out: reshape(N, -1) cannot guess it when N = 0.
-        return x.reshape(x.shape[0], math.prod(x.shape[1:]))
+        return _private(array.reshape(array.shape[0], math.prod(array.shape[1:])), x)
 
     def backward(self, dout):
         x_shape = self._forward_cache()
-        dout = _check_dout_shape(dout, (x_shape[0], math.prod(x_shape[1:])), self)
-        return dout.reshape(x_shape)
+        checked = _check_dout_shape(dout, (x_shape[0], math.prod(x_shape[1:])), self)
+        return _private(checked.reshape(x_shape), dout)
 
     def output_shape(self, input_shape):
         """``(H, W, C) -> (H*W*C,)``."""
@@ -471,12 +487,13 @@ class Dense(Layer):
 
     def forward(self, x):
         """``x : (N, D_in) -> out : (N, D_out)``."""
-        x = common.as_real_array(x, "x")
-        if x.ndim != 2 or x.shape[1] != self.in_features:
+        array = common.as_real_array(x, "x")
+        if array.ndim != 2 or array.shape[1] != self.in_features:
             raise ValueError(f"x must have shape (N, in_features) = (N, {self.in_features}); "
-                             f"got {x.shape} (put a Flatten before Dense to flatten images)")
-        self._cache = x
-        return x @ self.params["w"] + self.params["b"]
+                             f"got {array.shape} (put a Flatten before Dense to flatten images)")
+        # Kept private: x changed in place before backward leaves grads["w"] exact.
+        self._cache = _private(array, x)
+        return array @ self.params["w"] + self.params["b"]
 
     def backward(self, dout):
         """``dout : (N, D_out) -> dx : (N, D_in)``; fills ``grads``."""
@@ -553,11 +570,17 @@ def softmax_cross_entropy(logits, labels):
     return float(loss), dlogits / len(labels)
 
 
-def _check_layer(layer, index: int) -> None:
-    """Entry ``index`` of a ``layers`` argument (of :class:`SGD` or :class:`Sequential`) must
-    be a :class:`Layer`."""
-    if not isinstance(layer, Layer):
-        raise TypeError(f"layers must hold Layer objects; got {layer!r} at position {index}")
+def _layer_list(layers) -> list:
+    """The ``layers`` argument of :class:`SGD` and :class:`Sequential`: a list (or other
+    iterable) of :class:`Layer` objects."""
+    if isinstance(layers, Layer) or not isinstance(layers, Iterable):
+        raise TypeError(f"layers must be a list of Layer objects (e.g. net.layers); got "
+                        f"{layers!r} of type {type(layers).__name__}")
+    layers = list(layers)
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"layers must hold Layer objects; got {layer!r} at position {index}")
+    return layers
 
 
 class SGD:
@@ -574,6 +597,13 @@ class SGD:
         The learning rate.
     momentum : float in [0, 1)
         How much of the last step carries over; 0 gives plain gradient descent.
+
+    Attributes
+    ----------
+    velocity : dict
+        ``{(layer.key, name): v}``: keyed by each layer's :attr:`Layer.key`, not by the layer
+        object, so an SGD pickled apart from its network finds its velocities again. A copy
+        of a network keeps its keys: give the copy an SGD of its own.
     """
 
     def __init__(self, lr=0.05, momentum=0.9):
@@ -581,7 +611,7 @@ class SGD:
                                lambda number: 0 < number < math.inf)
         self.momentum = _real_number(momentum, "momentum", "a number in [0, 1)",
                                      lambda number: 0 <= number < 1)
-        self.velocity: dict[tuple[Layer, str], np.ndarray] = {}
+        self.velocity: dict[tuple[str, str], np.ndarray] = {}
 
     def step(self, layers) -> None:
         """Move every parameter of ``layers`` one step against its gradient.
@@ -591,20 +621,12 @@ class SGD:
         layers : list (or other iterable) of Layer
             Usually a network's ``layers``; each must have run ``backward``.
         """
-        if isinstance(layers, Layer) or not isinstance(layers, Iterable):
-            raise TypeError(f"layers must be a list of Layer objects (e.g. net.layers); got "
-                            f"{layers!r} of type {type(layers).__name__}")
-        layers = list(layers)
-        for index, layer in enumerate(layers):
-            _check_layer(layer, index)
-        for layer in layers:
+        for layer in _layer_list(layers):
             for name, param in layer.params.items():
                 if name not in layer.grads:
                     raise RuntimeError(f"{type(layer).__name__} has no gradient for {name!r}: "
                                        f"call backward before SGD.step")
-                velocity = self.velocity.get((layer, name))
-                if velocity is None:
-                    velocity = self.velocity[layer, name] = np.zeros_like(param)
+                velocity = self.velocity.setdefault((layer.key, name), np.zeros_like(param))
                 velocity *= self.momentum
                 velocity -= self.lr * layer.grads[name]
                 param += velocity
@@ -641,13 +663,12 @@ class Sequential:
     """
 
     def __init__(self, layers):
-        self.layers = list(layers)
+        self.layers = _layer_list(layers)
         if not self.layers:
             raise ValueError("layers must hold at least one Layer (the last one's output is "
                              "the logits); got none")
         first_position = {}                      # id(layer) -> where it first appears
         for index, layer in enumerate(self.layers):
-            _check_layer(layer, index)
             if id(layer) in first_position:
                 kind = type(layer).__name__
                 raise ValueError(
@@ -732,20 +753,30 @@ class Sequential:
         """The fraction of ``x : (N, ...)`` whose predicted class equals ``y : (N,)``.
 
         ``y`` must be ints of shape ``(N,)`` exactly (see :func:`check_labels`), and ``x``
-        must hold at least one example.
+        at least one example of finite numbers. Logits that are not finite (parameters that
+        diverged) are a ``FloatingPointError``: an accuracy from NaN logits means nothing.
         """
-        x = _as_batch(x, "x")
-        if len(x) == 0:
-            raise ValueError(f"x must hold at least one example to measure an accuracy; "
-                             f"got shape {x.shape}")
+        x = _as_batch(x, "x", "example to measure an accuracy")
         logits = self.forward(x)
         labels = check_labels(y, len(x), "y", classes=logits.shape[1])
+        if not np.isfinite(logits).all():
+            raise FloatingPointError(f"the logits of {(~np.isfinite(logits)).any(axis=1).sum()}"
+                                     f" of {len(x)} examples are not finite: the network's "
+                                     f"parameters have diverged")
         return float(np.mean(logits.argmax(axis=1) == labels))
 
     def train_step(self, x, y, optimizer: SGD) -> float:
-        """Forward, loss, backward and one optimiser step on one batch; returns the loss."""
+        """Forward, loss, backward and one optimiser step on one batch; returns the loss.
+
+        A loss that is not finite (NaN or inf: training diverged) is a ``FloatingPointError``
+        naming it and the learning rate, raised before backward: no step is taken on it.
+        """
         _check_optimizer(optimizer)
         loss, dlogits = softmax_cross_entropy(self.forward(x), y)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"the loss is {loss}, not a finite number: training "
+                                     f"diverged; the learning rate lr = {optimizer.lr} may be "
+                                     f"too large (no step was taken on this batch)")
         self.backward(dlogits)
         optimizer.step(self.layers)
         return loss
@@ -771,11 +802,16 @@ class Sequential:
         history : dict of lists, one entry per epoch
             ``"loss"`` (mean training loss over the epoch's batches), ``"test_accuracy"``
             (if test data was given) and ``"seconds"`` (wall time of the epoch's training).
+
+        Raises
+        ------
+        FloatingPointError
+            As soon as a batch's loss is not finite (training diverged), naming the epoch,
+            the loss and the learning rate; no step is taken on that batch. An error of the
+            computation, not of one argument's value: each argument may be valid alone.
         """
         _check_optimizer(optimizer)
-        x = _as_batch(x, "x")
-        if len(x) == 0:
-            raise ValueError(f"x must hold at least one training example; got shape {x.shape}")
+        x = _as_batch(x, "x", "training example")
         y = check_labels(y, len(x), "y")
         if (x_test is None) != (y_test is None):
             given, missing = ("x_test", "y_test") if y_test is None else ("y_test", "x_test")
@@ -783,9 +819,6 @@ class Sequential:
                              f"None (pass both to measure the test accuracy, or neither)")
         if x_test is not None:
             x_test = _as_batch(x_test, "x_test")
-            if len(x_test) == 0:
-                raise ValueError(f"x_test must hold at least one example; got shape "
-                                 f"{x_test.shape}")
             check_labels(y_test, len(x_test), "y_test")
         epochs = common.positive_int(epochs, "epochs")
         batch_size = common.positive_int(batch_size, "batch_size")
@@ -793,17 +826,21 @@ class Sequential:
         history = {"loss": [], "seconds": []}
         if x_test is not None:
             history["test_accuracy"] = []
-        for _ in range(epochs):
+        for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             order = rng.permutation(len(x))
             total = 0.0
-            for first in range(0, len(x), batch_size):
-                batch = order[first:first + batch_size]
-                total += self.train_step(x[batch], y[batch], optimizer) * len(batch)
-            history["seconds"].append(time.perf_counter() - start)
-            history["loss"].append(total / len(x))
-            if x_test is not None:
-                history["test_accuracy"].append(self.accuracy(x_test, y_test))
+            try:
+                for first in range(0, len(x), batch_size):
+                    batch = order[first:first + batch_size]
+                    total += self.train_step(x[batch], y[batch], optimizer) * len(batch)
+                history["seconds"].append(time.perf_counter() - start)
+                history["loss"].append(total / len(x))
+                if x_test is not None:
+                    history["test_accuracy"].append(self.accuracy(x_test, y_test))
+            except FloatingPointError as error:
+                raise FloatingPointError(f"fit stopped in epoch {epoch} of {epochs}: "
+                                         f"{error}") from None
         return history
 
 

@@ -7,6 +7,7 @@ must raise an error that names the argument. At the end, the figures of notebook
 
 import copy
 import math
+import pickle
 
 import matplotlib
 
@@ -742,3 +743,118 @@ def test_softmax_cross_entropy_refuses_an_empty_batch():
 def test_sequential_needs_at_least_one_layer():
     with pytest.raises(ValueError, match="layers must hold at least one Layer"):
         Sequential([])
+
+
+# --------------------------------------------------------------------------------------------
+# Divergence, aliasing and pickling (issue 20)
+# --------------------------------------------------------------------------------------------
+
+def test_fit_stops_as_soon_as_the_loss_is_not_finite():
+    # It went on with NaN losses and reported accuracies computed from NaN logits.
+    data = digits.load()
+    net = Sequential([Flatten(), Dense(64, 10, rng=0)])
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError) as error:
+        net.fit(data.x_train[:300], data.y_train[:300], SGD(lr=1e308), epochs=3,
+                batch_size=50, x_test=data.x_test, y_test=data.y_test)
+    assert str(error.value) == (
+        "fit stopped in epoch 1 of 3: the loss is nan, not a finite number: training "
+        "diverged; the learning rate lr = 1e+308 may be too large (no step was taken on this "
+        "batch)")
+
+
+def test_accuracy_refuses_logits_that_are_not_finite():
+    net = Sequential([Dense(3, 2, rng=0)])
+    net.layers[0].params["w"][0, 0] = 1e308               # a weight that diverged
+    x = np.array([[1.0, 0, 0], [0, 1, 0], [2, 0, 0]])     # the last logit row overflows
+    with np.errstate(over="ignore"), pytest.raises(
+            FloatingPointError, match=r"the logits of 1 of 3 examples are not finite"):
+        net.accuracy(x, np.array([0, 1, 1]))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_fit_refuses_training_data_that_is_not_finite(bad):
+    x = np.zeros((4, 3))
+    x[1, 2] = x[3, 0] = bad
+    net = Sequential([Dense(3, 2, rng=0)])
+    with pytest.raises(ValueError, match=r"^x must hold finite numbers; got 2 NaN or "
+                                         r"infinite values$"):
+        net.fit(x, np.array([0, 1, 0, 1]), SGD(), epochs=1)
+    with pytest.raises(ValueError, match=r"^x_test must hold finite numbers; got 2 NaN"):
+        net.fit(np.ones((4, 3)), np.array([0, 1, 0, 1]), SGD(), epochs=1, x_test=x,
+                y_test=np.array([0, 1, 0, 1]))
+
+
+def test_dense_keeps_a_private_copy_of_x():
+    # Dense kept the caller's x by reference: changing it in place before backward changed
+    # grads["w"].
+    rng = np.random.default_rng(17)
+    x, dout = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    dense = Dense(3, 2, rng=0)
+    dense.forward(x)
+    expected = x.T @ dout                                 # (D_in, N) @ (N, D_out)
+    x += 100.0
+    dense.backward(dout)
+    np.testing.assert_array_equal(dense.grads["w"], expected)
+    ints = np.arange(6).reshape(2, 3)                     # promoted, so not copied twice
+    dense.forward(ints)
+    assert dense._cache.dtype == np.float64 and not np.shares_memory(dense._cache, ints)
+
+
+@pytest.mark.parametrize("layer", [
+    *(make(style=style) for style in STYLE_NAMES for make in (
+        lambda style: Conv2D(2, 2, 1, style=style), lambda style: MaxPool2D(1, style=style),
+        lambda style: AvgPool2D(1, style=style), lambda style: MaxPool2D(2, style=style))),
+    ReLU(), Flatten(), Dense(2, 3)], ids=repr)
+def test_no_layer_returns_memory_it_was_given(layer):
+    # Flatten.forward returned a view of x, and Flatten.backward one of dout. Windows of
+    # 1 x 1 are where a pool or a convolution could most easily hand back its input.
+    shape = (2, 2) if isinstance(layer, Dense) else (2, 4, 4, 2)
+    x = np.random.default_rng(18).standard_normal(shape)
+    out = layer.forward(x)
+    dout = np.ones_like(out)
+    dx = layer.backward(dout)
+    for given in (x, dout):
+        assert not np.shares_memory(out, given) and not np.shares_memory(dx, given)
+
+
+def trained_pair():
+    """A network and its SGD after two steps: the velocities are not zero."""
+    data = digits.load()
+    net = Sequential([Flatten(), Dense(64, 10, rng=0)])
+    optimizer = SGD(lr=0.1, momentum=0.9)
+    for first in (0, 20):
+        net.train_step(data.x_train[first:first + 20], data.y_train[first:first + 20], optimizer)
+    return net, optimizer, data.x_train[40:60], data.y_train[40:60]
+
+
+def parameters(net):
+    return [param.copy() for layer in net.layers for param in layer.params.values()]
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["together", "apart"])
+def test_momentum_survives_pickling(together):
+    # Velocities were keyed by layer objects: an SGD pickled apart from its network met new
+    # layer objects and started again from zero.
+    net, optimizer, x, y = trained_pair()
+    if together:
+        net_copy, optimizer_copy = pickle.loads(pickle.dumps((net, optimizer)))
+    else:
+        net_copy, optimizer_copy = (pickle.loads(pickle.dumps(net)),
+                                    pickle.loads(pickle.dumps(optimizer)))
+    net.train_step(x, y, optimizer)
+    net_copy.train_step(x, y, optimizer_copy)
+    for ours, restored in zip(parameters(net), parameters(net_copy)):
+        np.testing.assert_array_equal(restored, ours)
+    fresh = pickle.loads(pickle.dumps(net))               # without its velocities: not equal
+    fresh.train_step(x, y, SGD(lr=0.1, momentum=0.9))
+    assert not np.allclose(parameters(fresh)[0], parameters(net_copy)[0])
+
+
+def test_one_sgd_keeps_the_velocities_of_two_networks_apart():
+    net, optimizer, x, y = trained_pair()
+    other = Sequential([Flatten(), Dense(64, 10, rng=0)])
+    alone = copy.deepcopy(other)
+    other.train_step(x, y, optimizer)                     # shares the SGD with net
+    alone.train_step(x, y, SGD(lr=0.1, momentum=0.9))     # an SGD of its own
+    for shared, own in zip(parameters(other), parameters(alone)):
+        np.testing.assert_array_equal(shared, own)
