@@ -8,6 +8,7 @@ must raise an error that names the argument. At the end, the figures of notebook
 import copy
 import math
 import pickle
+import re
 
 import matplotlib
 
@@ -756,10 +757,9 @@ def test_fit_stops_as_soon_as_the_loss_is_not_finite():
     with np.errstate(all="ignore"), pytest.raises(FloatingPointError) as error:
         net.fit(data.x_train[:300], data.y_train[:300], SGD(lr=1e308), epochs=3,
                 batch_size=50, x_test=data.x_test, y_test=data.y_test)
-    assert str(error.value) == (
-        "fit stopped in epoch 1 of 3: the loss is nan, not a finite number: training "
-        "diverged; the learning rate lr = 1e+308 may be too large (no step was taken on this "
-        "batch)")
+    assert str(error.value) == ("fit stopped in epoch 1 of 3: the loss is nan, not finite: "
+                                "training diverged; the learning rate lr = 1e+308 may be too "
+                                "large")
 
 
 def test_accuracy_refuses_logits_that_are_not_finite():
@@ -858,3 +858,70 @@ def test_one_sgd_keeps_the_velocities_of_two_networks_apart():
     alone.train_step(x, y, SGD(lr=0.1, momentum=0.9))     # an SGD of its own
     for shared, own in zip(parameters(other), parameters(alone)):
         np.testing.assert_array_equal(shared, own)
+
+
+def test_train_step_takes_no_step_on_a_loss_that_is_not_finite():
+    net = Sequential([Dense(2, 2, rng=0)])
+    net.layers[0].params["w"][0, 0] = np.inf
+    before = parameters(net)
+    optimizer = SGD()
+    with np.errstate(invalid="ignore"), pytest.raises(
+            FloatingPointError, match=r"^the loss is nan, not finite: training diverged; the "
+                                      r"learning rate lr = 0.05 may be too large$"):
+        net.train_step(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 1]), optimizer)
+    for ours, kept in zip(parameters(net), before):
+        np.testing.assert_array_equal(ours, kept)
+    assert optimizer.velocity == {}
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input named before any work (issue 20)
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fit_kwargs,message", [
+    ({"y": np.array([0, 1, 2, 3])}, r"^y must lie in 0..2 \(the network has 3 classes\); got "
+                                    r"values from 0 to 3$"),
+    ({"x_test": np.zeros((2, 4)), "y_test": np.array([0, 5])},
+     r"^y_test must lie in 0..2 .* got values from 0 to 5$"),
+    ({"x_test": np.zeros((2, 5)), "y_test": np.array([0, 1])},
+     r"^x_test must hold examples shaped like x's, \(4,\); got \(5,\)$"),
+    ({"x": np.zeros((4, 5))}, r"^x must hold examples the network takes; got shape \(4, 5\): "
+                              r"Dense takes examples of shape \(in_features,\) = \(4,\); got "
+                              r"input shape \(5,\)"),
+    ({"x": np.zeros((4, 0))}, r"^x must hold examples the network takes; got shape \(4, 0\): "
+                              r"input_shape must be a tuple of positive ints"),
+], ids=["y-classes", "y_test-classes", "x_test-shape", "x-shape", "x-empty-examples"])
+def test_fit_names_bad_labels_and_shapes_before_training(fit_kwargs, message):
+    # y was named "labels" at the first batch; y_test was named "y", and x_test's shape
+    # refused, only after a whole epoch of training.
+    net = Sequential([Dense(4, 3, rng=0)])
+    before = parameters(net)
+    arguments = {"x": np.ones((4, 4)), "y": np.array([0, 1, 2, 0]), **fit_kwargs}
+    with pytest.raises(ValueError, match=message):
+        net.fit(arguments.pop("x"), arguments.pop("y"), SGD(), epochs=1, **arguments)
+    for ours, kept in zip(parameters(net), before):
+        np.testing.assert_array_equal(ours, kept)
+
+
+@pytest.mark.parametrize("layers", [Dense(2, 2), 3, None], ids=["a-layer", "int", "none"])
+def test_sequential_needs_a_list_of_layers(layers):
+    # A single layer gave "'Dense' object is not iterable".
+    with pytest.raises(TypeError, match=rf"^layers must be a list of Layer objects \(e.g. "
+                                        rf"net.layers\); got {re.escape(repr(layers))} of type"):
+        Sequential(layers)
+
+
+@pytest.mark.parametrize("layer", [ReLU(), Flatten(), Dense(4, 2), MaxPool2D(), Conv2D(1, 2, 3)],
+                         ids=repr)
+@pytest.mark.parametrize("input_shape,error,message", [
+    (5, TypeError, r"input_shape must be one example's shape as a tuple, e.g. \(8, 8, 1\); "
+                   r"got 5"),
+    (None, TypeError, r"input_shape must be one example's shape .*; got None"),
+    ((2, "a", 1), TypeError, r"input_shape must be a tuple of positive ints, e.g. \(8, 8, 1\)"),
+    ((4, 0, 1), ValueError, r"input_shape must be a tuple of positive ints, e.g. \(8, 8, 1\)"),
+], ids=["int", "none", "str-side", "zero-side"])
+def test_output_shape_names_a_bad_input_shape(layer, input_shape, error, message):
+    # ReLU, Flatten and Dense said "'int' object is not iterable"; the pools "invalid literal
+    # for int()"; Conv2D compared a string's last letter with its channels.
+    with pytest.raises(error, match=message):
+        layer.output_shape(input_shape)
