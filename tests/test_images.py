@@ -111,7 +111,6 @@ def test_the_package_copy_is_searched_before_the_clone():
 
 
 def test_load_file_reads_any_image_file_like_a_bundled_photo(tmp_path):
-    from PIL import Image
     np.testing.assert_array_equal(images.load_file(images.path("coffee"), size=64),
                                   images.load("coffee", size=64))
     file = tmp_path / "tiny.png"
