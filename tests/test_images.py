@@ -323,10 +323,11 @@ def test_a_bomb_past_largest_array_is_refused_from_its_header(tmp_path, monkeypa
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
     with pytest.raises(ValueError) as error:
         images.load_file(bomb_png(tmp_path, 200_000, 200_000), grayscale=grayscale)
-    assert str(error.value) == (
-        f"file '{tmp_path / 'bomb.png'}', 200000 x 200000 pixels by its header, would make an "
-        f"image (1, H, W, C) of shape {shape}, {numbers} numbers, more than the limit "
-        f"common.LARGEST_ARRAY = {common.LARGEST_ARRAY:,}; use smaller values")
+    message = str(error.value)
+    assert message.startswith(f"file '{tmp_path / 'bomb.png'}', 200000 x 200000 pixels by "
+                              f"its header, would make an image (1, H, W, C) of shape {shape}")
+    assert f"{numbers} numbers" in message and "LARGEST_ARRAY" in message
+    assert f"{common.LARGEST_ARRAY:,}" in message
 
 
 def test_a_header_within_the_limits_is_decoded(tmp_path):
