@@ -186,7 +186,7 @@ class Layer:
     Subclasses keep what their backward needs in ``self._cache``; it is ``None`` until the
     first forward, and each forward replaces it: that is why one layer object may appear only
     once in a :class:`Sequential`. ``key``, a random name kept by copies and pickles, files
-    the layer's velocities in :class:`SGD`, so momentum survives pickling them apart.
+    the layer's velocities in :class:`SGD`: momentum survives pickling network and SGD apart.
     """
 
     def __init__(self):
