@@ -63,8 +63,8 @@ def load(dtype=np.float64) -> Digits:
     Parameters
     ----------
     dtype : numpy.float32 or numpy.float64, default float64
-        The dtype of ``x_train`` and ``x_test``; checked as :func:`pooling_lab.images.load`
-        checks it (``TypeError`` if not a dtype, ``ValueError`` for another dtype).
+        The dtype of ``x_train`` and ``x_test``; a ``TypeError`` if not a dtype, a
+        ``ValueError`` for another dtype (as for :func:`pooling_lab.images.load`).
 
     Returns
     -------

@@ -20,11 +20,12 @@ We look in the package first, then in the clone.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from . import common
 
@@ -33,9 +34,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 SEARCH_DIRS = (_PACKAGE_DIR / "_images", _PACKAGE_DIR.parent / "images")
 _SUFFIX = ".jpg"
 
-#: Pillow's modes for integers wider than 8 bits. Pillow opens 16-bit PNG and TIFF files as
-#: ``"I;16"`` (or ``"I;16B"``, big-endian, ...), and some as ``"I"`` (32-bit storage): all are
-#: read as 16-bit data, 0..65535, and divided by :data:`SIXTEEN_BIT_WHITE`.
+#: Pillow's modes for 16-bit PNG and TIFF files (``"I"`` stores 32 bits): all are read as
+#: 16-bit data, 0..65535, and divided by :data:`SIXTEEN_BIT_WHITE`.
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 SIXTEEN_BIT_WHITE = 65535
 #: Pillow's mode for 32-bit floating-point pixels (float TIFF): values are kept as they are.
@@ -59,15 +59,8 @@ def names() -> list[str]:
 
 
 def path(name: str) -> Path:
-    """The file of photo ``name``.
-
-    Raises
-    ------
-    TypeError
-        ``name`` is not a string.
-    ValueError
-        ``name`` is not one of :func:`names`.
-    """
+    """The file of photo ``name``: a ``TypeError`` if ``name`` is not a string, a
+    ``ValueError`` if it is not one of :func:`names`."""
     available = names()
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, one of the bundled photos {available}; got "
@@ -79,10 +72,8 @@ def path(name: str) -> Path:
 
 def _target_size(size, height: int, width: int, channels: int) -> tuple[int, int]:
     """Read ``size``: an int (the longer side, aspect kept) or ``(H, W)``; returns ``(H, W)``.
-
     A size whose image ``(1, H, W, channels)`` would hold more than
-    :data:`common.LARGEST_ARRAY` numbers is a ``ValueError``, before anything is resized.
-    """
+    :data:`common.LARGEST_ARRAY` numbers is a ``ValueError``, before anything is resized."""
     allowed = "None, a positive int (the longer side) or a pair of positive ints (H, W)"
     if isinstance(size, (tuple, list)):
         if len(size) != 2:
@@ -119,28 +110,29 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     Raises
     ------
     ValueError
-        Unknown ``name``, a bad ``size`` value (including one whose image would hold more
-        than :data:`common.LARGEST_ARRAY` numbers) or a ``dtype`` that is not float32 or
-        float64.
+        Unknown ``name``; a bad ``size`` (or one whose image would hold more than
+        :data:`common.LARGEST_ARRAY` numbers) or ``dtype``; a damaged photo (see :func:`load_file`).
     TypeError
-        ``name`` not a string, ``grayscale`` not a bool, ``size`` or ``dtype`` of the wrong
-        kind.
+        An argument of the wrong kind: ``name`` not a string, ``grayscale`` not a bool...
     """
     return load_file(path(name), grayscale=grayscale, size=size, dtype=dtype)
 
 
-def _check_file(file) -> None:
-    """``file`` must be an existing file's path, or an open binary file."""
+def _check_file(file) -> str:
+    """``file`` must be an existing file's path or an open binary file; returns how error
+    messages name it."""
     if isinstance(file, (str, os.PathLike)):
+        shown = repr(str(file))
         if not Path(file).exists():
-            raise FileNotFoundError(f"file must be an image file; got {str(file)!r}, which "
-                                    f"does not exist")
+            raise FileNotFoundError(f"file must be an image file; got {shown}, which does "
+                                    f"not exist")
         if not Path(file).is_file():
-            raise ValueError(f"file must be an image file; got {str(file)!r}, which is not "
-                             f"a file")
-    elif not hasattr(file, "read"):
+            raise ValueError(f"file must be an image file; got {shown}, which is not a file")
+        return shown
+    if isinstance(file, io.TextIOBase) or not hasattr(file, "read"):
         raise TypeError(f"file must be a path (str or pathlib.Path) or an open binary file; "
                         f"got {file!r} of type {type(file).__name__}")
+    return repr(file)
 
 
 def _resize(values: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -213,26 +205,35 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     Raises
     ------
     TypeError
-        ``file`` is not a path or a file object (``None``, a number), or another argument
-        is of the wrong kind.
+        ``file`` is not a path or a binary file object (``None``, a number, a file opened in
+        text mode), or another argument is of the wrong kind.
     FileNotFoundError
         No file at that path.
     ValueError
-        ``file`` is not an image Pillow can read (or a directory), or a bad argument value.
+        A bad argument value, or a ``file`` (named in the message) that is a directory, not an
+        image, cut short or unreadable (any error Pillow meets reading it), or refused from
+        its header before a pixel is decoded: its ``(1, H, W, C)`` array would hold more than
+        :data:`common.LARGEST_ARRAY` numbers, or Pillow's own guard (twice
+        ``PIL.Image.MAX_IMAGE_PIXELS`` pixels) refuses it.
     """
-    _check_file(file)
+    shown = _check_file(file)
     dtype = common.float_dtype(dtype)
     if not isinstance(grayscale, (bool, np.bool_)):
         raise TypeError(f"grayscale must be True or False; got {grayscale!r}")
     try:
-        photo = Image.open(file)
-    except UnidentifiedImageError as error:
-        raise ValueError(f"file must be an image file Pillow can read; got {file!r}, which is "
-                         f"not ({error})") from error
-    with photo:
-        photo = ImageOps.exif_transpose(photo)        # upright, as the camera meant it
-        if photo.mode in SIXTEEN_BIT_MODES or photo.mode == FLOAT_MODE:
-            pixels = _wide_pixels(photo, grayscale, size)
-        else:
-            pixels = _eight_bit_pixels(photo, grayscale, size)
+        with Image.open(file) as photo:               # reads the header only
+            common.check_array_size((1, photo.height, photo.width, 1 if grayscale else 3),
+                                    "an image (1, H, W, C)", f"file {shown}, {photo.width} x "
+                                    f"{photo.height} pixels by its header,")
+            photo = ImageOps.exif_transpose(photo)    # upright, as the camera meant it
+            if photo.mode in SIXTEEN_BIT_MODES or photo.mode == FLOAT_MODE:
+                pixels = _wide_pixels(photo, grayscale, size)
+            else:
+                pixels = _eight_bit_pixels(photo, grayscale, size)
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"file {shown} is refused from its header, before decoding, by "
+                         f"Pillow's guard (PIL.Image.MAX_IMAGE_PIXELS): {error}") from error
+    except OSError as error:                          # not an image, cut short, unreadable
+        raise ValueError(f"file must be an image file Pillow can read; got {shown}, which "
+                         f"Pillow cannot read ({error})") from error
     return pixels[None].astype(dtype)                 # (H, W, C) -> (1, H, W, C)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+import uuid
 from collections.abc import Iterable
 
 import numpy as np
@@ -73,12 +74,8 @@ def _as_generator(rng) -> np.random.Generator:
 
 
 def _real_number(value, name: str, allowed: str, accepts) -> float:
-    """One real number for which ``accepts(number)`` is True, or a clear error.
-
-    A bool, a string or anything else that is not a real number is a ``TypeError``; a number
-    that ``accepts`` refuses is a ``ValueError``. NaN fails every comparison, so it is refused
-    by any ``accepts`` written as a comparison.
-    """
+    """One real number for which ``accepts(number)`` is True: else a ``TypeError`` for a
+    non-number (a bool, a string), a ``ValueError`` for a refused one (NaN fails comparisons)."""
     received = value
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()                     # a 0-d array is the number it holds
@@ -90,27 +87,31 @@ def _real_number(value, name: str, allowed: str, accepts) -> float:
     return float(value)
 
 
-def _as_batch(x, name: str) -> np.ndarray:
-    """``x`` as a floating array with a batch axis first, ``(N, ...)``."""
+def _as_batch(x, name: str, example: str = "example") -> np.ndarray:
+    """``x`` as a floating array of finite numbers with a batch axis first, ``(N, ...)``,
+    ``N >= 1``; ``example`` says what one example is for, in the error messages."""
     x = common.as_real_array(x, name)
-    if x.ndim < 1:
-        raise ValueError(f"{name} must have a batch axis first, (N, ...); got a scalar {x!r}")
+    if x.ndim < 1 or len(x) == 0:
+        raise ValueError(f"{name} must hold at least one {example}; got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} must hold finite numbers; got {x.size - np.isfinite(x).sum()}"
+                         f" NaN or infinite values")
     return x
+
+
+def _private(array: np.ndarray, given) -> np.ndarray:
+    """``array``, copied if it may share memory with ``given`` (what the caller passed): no
+    layer keeps or returns memory that its caller may change in place."""
+    return array.copy() if np.may_share_memory(array, given) else array
 
 
 def check_labels(labels, count: int | None, name: str, classes: int | None = None) -> np.ndarray:
     """Class labels: an int array of shape ``(count,)`` (any length if ``count`` is None),
     values in ``0..classes-1`` (not checked if ``classes`` is None).
 
-    A column of labels ``(N, 1)`` is refused, not flattened: compared with ``(N,)``
-    predictions it would broadcast to an ``(N, N)`` table and give a meaningless accuracy.
-
-    Raises
-    ------
-    TypeError
-        ``labels`` is None or not made of integers.
-    ValueError
-        The wrong shape, or a value outside ``0..classes-1``.
+    A ``TypeError`` if ``labels`` is None or not integers; a ``ValueError`` for the wrong
+    shape or a value outside ``0..classes-1``. A column of labels ``(N, 1)`` is refused, not
+    flattened: beside ``(N,)`` predictions it would broadcast to an ``(N, N)`` table.
     """
     expected = "an int array of shape (N,), one class label per example"
     if count is not None:
@@ -137,12 +138,18 @@ def _check_dout_shape(dout, expected: tuple, layer) -> np.ndarray:
     return dout
 
 
-def _check_axes(input_shape: tuple, layout: str, layer) -> None:
-    """One example's shape must have the axes of ``layout``, e.g. ``"H, W, C"``."""
-    axes = len(layout.split(", "))
-    if len(input_shape) != axes:
-        raise ValueError(f"{type(layer).__name__} takes examples of {axes} axes ({layout}); "
-                         f"got input shape {input_shape}")
+def _example_shape(input_shape, layer=None, layout: str = "") -> tuple:
+    """One example's shape, e.g. ``(8, 8, 1)``: a tuple (or list) of positive ints, with the
+    axes of ``layout`` (e.g. ``"H, W, C"``) if one is given for ``layer``."""
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"input_shape must be one example's shape as a tuple, e.g. "
+                        f"(8, 8, 1); got {input_shape!r}")
+    shape = tuple(common.positive_int(side, "input_shape", "a tuple of positive ints, e.g. "
+                                      "(8, 8, 1)") for side in input_shape)
+    if layout and len(shape) != len(layout.split(", ")):
+        raise ValueError(f"{type(layer).__name__} takes examples of {len(layout.split(', '))} "
+                         f"axes ({layout}); got input shape {shape}")
+    return shape
 
 
 def initial_weights(shape, fan_in: int, fan_out: int, init: str, rng) -> np.ndarray:
@@ -178,12 +185,14 @@ class Layer:
 
     Subclasses keep what their backward needs in ``self._cache``; it is ``None`` until the
     first forward, and each forward replaces it: that is why one layer object may appear only
-    once in a :class:`Sequential`.
+    once in a :class:`Sequential`. ``key``, a random name kept by copies and pickles, files
+    the layer's velocities in :class:`SGD`: momentum survives pickling network and SGD apart.
     """
 
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.key = uuid.uuid4().hex
         self._cache = None
 
     def _forward_cache(self):
@@ -208,10 +217,8 @@ class Layer:
 
 
 class _StyledLayer(Layer):
-    """A layer that calls one style of the contract, chosen by name and changeable later.
-
-    It keeps the style's name, not its module, so a layer can be copied (``copy.deepcopy``)
-    or pickled.
+    """A layer that calls one style of the contract, chosen by name and changeable later. It
+    keeps the style's name, not its module, so it can be copied (``copy.deepcopy``) or pickled.
     """
 
     def __init__(self, style: str):
@@ -260,23 +267,19 @@ class Conv2D(_StyledLayer):
         common.check_array_size(w_shape, "the weights w (KH, KW, C_in, C_out)",
                                 f"kernel_size {self.kernel_size}, in_channels "
                                 f"{self.in_channels} and out_channels {self.out_channels}")
-        # The geometry of an input one kernel large checks stride and padding now, with the
-        # contract's messages, instead of at the first forward.
+        # An input one kernel large checks stride and padding now, with the contract's messages.
         common.conv_geometry((1, *w_shape[:3]), w_shape, stride, padding, 1)
         self.stride = stride
         self.padding = padding
         taps = self.kernel_size[0] * self.kernel_size[1]
-        self.params = {
-            "w": initial_weights(w_shape, taps * self.in_channels, taps * self.out_channels,
-                                 init, _as_generator(rng)),
-            "b": np.zeros(self.out_channels),
-        }
+        w = initial_weights(w_shape, taps * self.in_channels, taps * self.out_channels, init,
+                            _as_generator(rng))
+        self.params = {"w": w, "b": np.zeros(self.out_channels)}
 
     def _check_channels(self, shape: tuple, what: str) -> None:
         if shape[-1] != self.in_channels:
             raise ValueError(f"{what} must have in_channels = {self.in_channels} channels on "
-                             f"its last axis (C); got {what} of shape {shape} with "
-                             f"{shape[-1]}")
+                             f"its last axis (C); got {what} of shape {shape} with {shape[-1]}")
 
     def forward(self, x):
         """``x : (N, H, W, C_in) -> out : (N, OH, OW, C_out)``."""
@@ -295,7 +298,7 @@ class Conv2D(_StyledLayer):
 
     def output_shape(self, input_shape):
         """``(H, W, C_in) -> (OH, OW, C_out)``."""
-        _check_axes(input_shape, "H, W, C", self)
+        input_shape = _example_shape(input_shape, self, "H, W, C")
         self._check_channels(input_shape, "the input")
         geometry = common.conv_geometry((1, *input_shape), self.params["w"].shape,
                                         self.stride, self.padding, 1)
@@ -308,10 +311,8 @@ class Conv2D(_StyledLayer):
 
 class _Pool2D(_StyledLayer):
     """What :class:`MaxPool2D` and :class:`AvgPool2D` share: the window arguments, checked
-    when the layer is built, and the calls to the style's pair of functions for ``op``.
-
-    Subclasses set ``op`` (``"max"`` or ``"avg"``, a key of :data:`pooling_lab.OPS`) and may
-    add keyword arguments of the forward function in :meth:`_options`.
+    when the layer is built, and the calls to the style's pair of functions for ``op``
+    (``"max"`` or ``"avg"``, set by subclasses, which may add options in :meth:`_options`).
     """
 
     op: str
@@ -319,8 +320,7 @@ class _Pool2D(_StyledLayer):
     def __init__(self, size, stride, padding, style):
         super().__init__(style)
         self.size = common.as_pair(size, "size")
-        # The geometry of an input one window large checks stride and padding now (padding
-        # at most half the window, for instance), with the contract's messages.
+        # An input one window large checks stride and padding (at most half the window) now.
         common.pool_geometry((1, *self.size, 1), self.size, stride, padding, 1)
         self.stride = stride
         self.padding = padding
@@ -342,7 +342,7 @@ class _Pool2D(_StyledLayer):
 
     def output_shape(self, input_shape):
         """``(H, W, C) -> (OH, OW, C)``."""
-        _check_axes(input_shape, "H, W, C", self)
+        input_shape = _example_shape(input_shape, self, "H, W, C")
         geometry = common.pool_geometry((1, *input_shape), self.size, self.stride,
                                         self.padding, 1)
         return (*geometry.out_hw, input_shape[2])
@@ -385,8 +385,7 @@ class AvgPool2D(_Pool2D):
     def __init__(self, size=2, stride=None, padding="valid", count_include_pad=True, *,
                  style=DEFAULT_STYLE):
         if not isinstance(count_include_pad, (bool, np.bool_)):
-            raise TypeError(f"count_include_pad must be True or False; "
-                            f"got {count_include_pad!r}")
+            raise TypeError(f"count_include_pad must be True or False; got {count_include_pad!r}")
         super().__init__(size, stride, padding, style)
         self.count_include_pad = bool(count_include_pad)
 
@@ -407,7 +406,7 @@ class ReLU(Layer):
         return _check_dout_shape(dout, passes.shape, self) * passes
 
     def output_shape(self, input_shape):
-        return tuple(input_shape)
+        return _example_shape(input_shape)
 
     def __repr__(self):
         return "ReLU()"
@@ -417,22 +416,22 @@ class Flatten(Layer):
     """``(N, H, W, C) -> (N, H*W*C)``, the bridge from feature maps to a Dense layer."""
 
     def forward(self, x):
-        x = common.as_real_array(x, "x")
-        if x.ndim < 2:
+        array = common.as_real_array(x, "x")
+        if array.ndim < 2:
             raise ValueError(f"x must have a batch axis and at least one more, (N, ...); "
-                             f"got shape {x.shape}")
-        self._cache = x.shape
+                             f"got shape {array.shape}")
+        self._cache = array.shape
         # The feature count is spelled out: reshape(N, -1) cannot guess it when N = 0.
-        return x.reshape(x.shape[0], math.prod(x.shape[1:]))
+        return _private(array.reshape(array.shape[0], math.prod(array.shape[1:])), x)
 
     def backward(self, dout):
         x_shape = self._forward_cache()
-        dout = _check_dout_shape(dout, (x_shape[0], math.prod(x_shape[1:])), self)
-        return dout.reshape(x_shape)
+        checked = _check_dout_shape(dout, (x_shape[0], math.prod(x_shape[1:])), self)
+        return _private(checked.reshape(x_shape), dout)
 
     def output_shape(self, input_shape):
         """``(H, W, C) -> (H*W*C,)``."""
-        return (math.prod(input_shape),)
+        return (math.prod(_example_shape(input_shape)),)
 
     def __repr__(self):
         return "Flatten()"
@@ -463,20 +462,19 @@ class Dense(Layer):
         common.check_array_size(shape, "the weights w (D_in, D_out)",
                                 f"in_features {self.in_features} and out_features "
                                 f"{self.out_features}")
-        self.params = {
-            "w": initial_weights(shape, self.in_features, self.out_features, init,
-                                 _as_generator(rng)),
-            "b": np.zeros(self.out_features),
-        }
+        w = initial_weights(shape, self.in_features, self.out_features, init,
+                            _as_generator(rng))
+        self.params = {"w": w, "b": np.zeros(self.out_features)}
 
     def forward(self, x):
         """``x : (N, D_in) -> out : (N, D_out)``."""
-        x = common.as_real_array(x, "x")
-        if x.ndim != 2 or x.shape[1] != self.in_features:
+        array = common.as_real_array(x, "x")
+        if array.ndim != 2 or array.shape[1] != self.in_features:
             raise ValueError(f"x must have shape (N, in_features) = (N, {self.in_features}); "
-                             f"got {x.shape} (put a Flatten before Dense to flatten images)")
-        self._cache = x
-        return x @ self.params["w"] + self.params["b"]
+                             f"got {array.shape} (put a Flatten before Dense to flatten images)")
+        # Kept private: x changed in place before backward leaves grads["w"] exact.
+        self._cache = _private(array, x)
+        return array @ self.params["w"] + self.params["b"]
 
     def backward(self, dout):
         """``dout : (N, D_out) -> dx : (N, D_in)``; fills ``grads``."""
@@ -488,7 +486,7 @@ class Dense(Layer):
 
     def output_shape(self, input_shape):
         """``(D_in,) -> (D_out,)``."""
-        if tuple(input_shape) != (self.in_features,):
+        if _example_shape(input_shape) != (self.in_features,):
             raise ValueError(f"Dense takes examples of shape (in_features,) = "
                              f"({self.in_features},); got input shape {input_shape} "
                              f"(put a Flatten before Dense to flatten images)")
@@ -513,8 +511,7 @@ def softmax(logits):
     """Class probabilities, ``(..., K) -> (..., K)``, each row summing to 1; ``K >= 1``."""
     logits = common.as_real_array(logits, "logits")
     _check_classes(logits)
-    # Subtracting each row's maximum changes nothing mathematically and keeps exp from
-    # overflowing.
+    # Subtracting each row's maximum changes nothing and keeps exp from overflowing.
     exps = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return exps / exps.sum(axis=-1, keepdims=True)
 
@@ -553,11 +550,17 @@ def softmax_cross_entropy(logits, labels):
     return float(loss), dlogits / len(labels)
 
 
-def _check_layer(layer, index: int) -> None:
-    """Entry ``index`` of a ``layers`` argument (of :class:`SGD` or :class:`Sequential`) must
-    be a :class:`Layer`."""
-    if not isinstance(layer, Layer):
-        raise TypeError(f"layers must hold Layer objects; got {layer!r} at position {index}")
+def _layer_list(layers) -> list:
+    """The ``layers`` argument of :class:`SGD` and :class:`Sequential`: a list (or other
+    iterable) of :class:`Layer` objects."""
+    if isinstance(layers, Layer) or not isinstance(layers, Iterable):
+        raise TypeError(f"layers must be a list of Layer objects (e.g. net.layers); got "
+                        f"{layers!r} of type {type(layers).__name__}")
+    layers = list(layers)
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"layers must hold Layer objects; got {layer!r} at position {index}")
+    return layers
 
 
 class SGD:
@@ -574,6 +577,12 @@ class SGD:
         The learning rate.
     momentum : float in [0, 1)
         How much of the last step carries over; 0 gives plain gradient descent.
+
+    Attributes
+    ----------
+    velocity : dict ``{(layer.key, name): v}``
+        Keyed by :attr:`Layer.key`, not by the layer object: it survives pickling the SGD and
+        its network apart. A copy of a network keeps its keys: give it an SGD of its own.
     """
 
     def __init__(self, lr=0.05, momentum=0.9):
@@ -581,7 +590,7 @@ class SGD:
                                lambda number: 0 < number < math.inf)
         self.momentum = _real_number(momentum, "momentum", "a number in [0, 1)",
                                      lambda number: 0 <= number < 1)
-        self.velocity: dict[tuple[Layer, str], np.ndarray] = {}
+        self.velocity: dict[tuple[str, str], np.ndarray] = {}
 
     def step(self, layers) -> None:
         """Move every parameter of ``layers`` one step against its gradient.
@@ -591,20 +600,14 @@ class SGD:
         layers : list (or other iterable) of Layer
             Usually a network's ``layers``; each must have run ``backward``.
         """
-        if isinstance(layers, Layer) or not isinstance(layers, Iterable):
-            raise TypeError(f"layers must be a list of Layer objects (e.g. net.layers); got "
-                            f"{layers!r} of type {type(layers).__name__}")
-        layers = list(layers)
-        for index, layer in enumerate(layers):
-            _check_layer(layer, index)
-        for layer in layers:
+        for layer in _layer_list(layers):
             for name, param in layer.params.items():
                 if name not in layer.grads:
                     raise RuntimeError(f"{type(layer).__name__} has no gradient for {name!r}: "
                                        f"call backward before SGD.step")
-                velocity = self.velocity.get((layer, name))
+                velocity = self.velocity.get((layer.key, name))
                 if velocity is None:
-                    velocity = self.velocity[layer, name] = np.zeros_like(param)
+                    velocity = self.velocity[layer.key, name] = np.zeros_like(param)
                 velocity *= self.momentum
                 velocity -= self.lr * layer.grads[name]
                 param += velocity
@@ -628,9 +631,8 @@ class Sequential:
     ----------
     layers : list of Layer
         The last layer's output is the logits ``(N, K)``. Each layer object may appear only
-        once: a layer keeps the cache of its last forward, so a second use would overwrite
-        the first one's, and a network that shares weights between positions would need
-        their gradients summed, which these layers do not do.
+        once: a second use would overwrite the cache of the first one's forward, and shared
+        weights would need their gradients summed, which these layers do not do.
 
     Examples
     --------
@@ -641,13 +643,12 @@ class Sequential:
     """
 
     def __init__(self, layers):
-        self.layers = list(layers)
+        self.layers = _layer_list(layers)
         if not self.layers:
             raise ValueError("layers must hold at least one Layer (the last one's output is "
                              "the logits); got none")
         first_position = {}                      # id(layer) -> where it first appears
         for index, layer in enumerate(self.layers):
-            _check_layer(layer, index)
             if id(layer) in first_position:
                 kind = type(layer).__name__
                 raise ValueError(
@@ -680,9 +681,9 @@ class Sequential:
         """Cast every parameter to ``dtype``, in place, and return the network.
 
         float32 halves the bytes every matrix product moves, and trains about twice as fast;
-        finite-difference gradient checks need float64 (the default). Call it before
-        training: the optimiser's velocities take the dtype of the parameters they first see.
-        ``dtype`` is checked as everywhere in the package (:func:`pooling_lab.common.float_dtype`).
+        finite-difference gradient checks need float64 (the default). Call it before training:
+        the optimiser's velocities take the dtype of the parameters they first see. ``dtype``
+        is checked as everywhere in the package (:func:`pooling_lab.common.float_dtype`).
         """
         dtype = common.float_dtype(dtype)
         for layer in self.layers:
@@ -692,18 +693,11 @@ class Sequential:
 
     def describe(self, input_shape) -> str:
         """A table with one line per layer: its output shape (one example's) and its number
-        of parameters.
-
-        ``input_shape`` is one example's shape, e.g. ``(8, 8, 1)``. The shapes come from each
-        layer's :meth:`~Layer.output_shape`: nothing runs, so the layers' caches (what their
-        next backward needs) are left as they were.
+        of parameters, for one example's ``input_shape``, e.g. ``(8, 8, 1)``. The shapes come
+        from each layer's :meth:`~Layer.output_shape`: nothing runs, so the layers' caches
+        (what their next backward needs) are left as they were.
         """
-        if not isinstance(input_shape, (tuple, list)):
-            raise TypeError(f"input_shape must be one example's shape as a tuple, e.g. "
-                            f"(8, 8, 1); got {input_shape!r}")
-        shape = tuple(common.positive_int(side, "input_shape",
-                                          "a tuple of positive ints, e.g. (8, 8, 1)")
-                      for side in input_shape)
+        shape = _example_shape(input_shape)
         rows = [("input", shape, "")]
         total = 0
         for layer in self.layers:
@@ -731,21 +725,27 @@ class Sequential:
     def accuracy(self, x, y) -> float:
         """The fraction of ``x : (N, ...)`` whose predicted class equals ``y : (N,)``.
 
-        ``y`` must be ints of shape ``(N,)`` exactly (see :func:`check_labels`), and ``x``
-        must hold at least one example.
-        """
-        x = _as_batch(x, "x")
-        if len(x) == 0:
-            raise ValueError(f"x must hold at least one example to measure an accuracy; "
-                             f"got shape {x.shape}")
+        ``y`` must be ints of shape ``(N,)`` exactly (see :func:`check_labels`), ``x`` at least
+        one example of finite numbers. Logits that are not finite (parameters that diverged)
+        are a ``FloatingPointError``: an accuracy from NaN logits means nothing."""
+        x = _as_batch(x, "x", "example to measure an accuracy")
         logits = self.forward(x)
         labels = check_labels(y, len(x), "y", classes=logits.shape[1])
+        if not np.isfinite(logits).all():
+            raise FloatingPointError(f"the logits of {(~np.isfinite(logits)).any(axis=1).sum()}"
+                                     f" of {len(x)} examples are not finite: the parameters "
+                                     f"diverged")
         return float(np.mean(logits.argmax(axis=1) == labels))
 
     def train_step(self, x, y, optimizer: SGD) -> float:
-        """Forward, loss, backward and one optimiser step on one batch; returns the loss."""
+        """Forward, loss, backward and one optimiser step on one batch; returns the loss. A
+        loss that is not finite (training diverged) is a ``FloatingPointError`` naming it and
+        the learning rate, raised before backward: no step is taken on it."""
         _check_optimizer(optimizer)
         loss, dlogits = softmax_cross_entropy(self.forward(x), y)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"the loss is {loss}, not finite: training diverged; the "
+                                     f"learning rate lr = {optimizer.lr} may be too large")
         self.backward(dlogits)
         optimizer.step(self.layers)
         return loss
@@ -771,39 +771,55 @@ class Sequential:
         history : dict of lists, one entry per epoch
             ``"loss"`` (mean training loss over the epoch's batches), ``"test_accuracy"``
             (if test data was given) and ``"seconds"`` (wall time of the epoch's training).
+
+        Raises
+        ------
+        FloatingPointError
+            As soon as a batch's loss is not finite (training diverged), naming the epoch,
+            the loss and the learning rate; no step is taken on that batch.
         """
         _check_optimizer(optimizer)
-        x = _as_batch(x, "x")
-        if len(x) == 0:
-            raise ValueError(f"x must hold at least one training example; got shape {x.shape}")
-        y = check_labels(y, len(x), "y")
+        x = _as_batch(x, "x", "training example")
+        shape = x.shape[1:]                      # one example's, through every layer: shape
+        try:                                     # arithmetic only, nothing runs yet
+            for layer in self.layers:
+                shape = layer.output_shape(shape)
+        except ValueError as error:
+            raise ValueError(f"x must hold examples the network takes; got shape {x.shape}: "
+                             f"{error}") from None
+        classes = shape[-1]
+        y = check_labels(y, len(x), "y", classes)
         if (x_test is None) != (y_test is None):
             given, missing = ("x_test", "y_test") if y_test is None else ("y_test", "x_test")
             raise ValueError(f"x_test and y_test go together: got {given} but {missing} is "
                              f"None (pass both to measure the test accuracy, or neither)")
         if x_test is not None:
             x_test = _as_batch(x_test, "x_test")
-            if len(x_test) == 0:
-                raise ValueError(f"x_test must hold at least one example; got shape "
-                                 f"{x_test.shape}")
-            check_labels(y_test, len(x_test), "y_test")
+            if x_test.shape[1:] != x.shape[1:]:
+                raise ValueError(f"x_test must hold examples shaped like x's, {x.shape[1:]}; "
+                                 f"got {x_test.shape[1:]}")
+            check_labels(y_test, len(x_test), "y_test", classes)
         epochs = common.positive_int(epochs, "epochs")
         batch_size = common.positive_int(batch_size, "batch_size")
         rng = _as_generator(rng)
         history = {"loss": [], "seconds": []}
         if x_test is not None:
             history["test_accuracy"] = []
-        for _ in range(epochs):
+        for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             order = rng.permutation(len(x))
             total = 0.0
-            for first in range(0, len(x), batch_size):
-                batch = order[first:first + batch_size]
-                total += self.train_step(x[batch], y[batch], optimizer) * len(batch)
-            history["seconds"].append(time.perf_counter() - start)
-            history["loss"].append(total / len(x))
-            if x_test is not None:
-                history["test_accuracy"].append(self.accuracy(x_test, y_test))
+            try:
+                for first in range(0, len(x), batch_size):
+                    batch = order[first:first + batch_size]
+                    total += self.train_step(x[batch], y[batch], optimizer) * len(batch)
+                history["seconds"].append(time.perf_counter() - start)
+                history["loss"].append(total / len(x))
+                if x_test is not None:
+                    history["test_accuracy"].append(self.accuracy(x_test, y_test))
+            except FloatingPointError as error:
+                raise FloatingPointError(f"fit stopped in epoch {epoch} of {epochs}: "
+                                         f"{error}") from None
         return history
 
 

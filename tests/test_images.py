@@ -3,12 +3,15 @@ range, dtype and clear errors. The odd files (16-bit, float, rotated, transparen
 by the tests themselves, in pytest's tmp_path."""
 
 import io
+import os
+import struct
+import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
-from pooling_lab import images
+from pooling_lab import common, images
 
 NAMES = ["astronaut", "chelsea", "coffee", "grace_hopper"]
 
@@ -108,7 +111,6 @@ def test_the_package_copy_is_searched_before_the_clone():
 
 
 def test_load_file_reads_any_image_file_like_a_bundled_photo(tmp_path):
-    from PIL import Image
     np.testing.assert_array_equal(images.load_file(images.path("coffee"), size=64),
                                   images.load("coffee", size=64))
     file = tmp_path / "tiny.png"
@@ -269,3 +271,106 @@ def test_a_size_over_the_bound_is_refused_before_resizing(size, shape):
     message = str(error.value)
     assert f"size {size!r}" in message and shape in message
     assert "LARGEST_ARRAY" in message
+
+
+# --------------------------------------------------------------------------------------------
+# Bombs, cut files and unreadable files (issue 20)
+# --------------------------------------------------------------------------------------------
+
+def noise_image_bytes(image_format):
+    """A 64 x 48 RGB image of noise (which compresses badly, so cuts land in the pixels)."""
+    pixels = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def bomb_png(tmp_path, width, height):
+    """A tiny PNG whose header (IHDR) claims ``width`` x ``height`` pixels, CRC mended."""
+    data = bytearray(noise_image_bytes("PNG"))
+    # 8 signature bytes, then the IHDR chunk: length (4), "IHDR" (4), width, height, ... CRC
+    assert data[12:16] == b"IHDR"
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    file = tmp_path / "bomb.png"
+    file.write_bytes(data)
+    return file
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fail the test if any pixel is decoded: the refusals below come from the header."""
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda photo: pytest.fail("decoded"))
+
+
+def test_a_bomb_is_refused_by_pillows_guard_as_a_value_error(tmp_path, no_decoding):
+    # It raised PIL.Image.DecompressionBombError, neither ValueError nor OSError.
+    file = bomb_png(tmp_path, 200_000, 200_000)
+    with pytest.raises(ValueError, match=r"file '.*bomb.png' is refused from its header, "
+                                         r"before decoding, by Pillow's guard \(PIL.Image."
+                                         r"MAX_IMAGE_PIXELS\): Image size \(40000000000 "
+                                         r"pixels\) exceeds limit of 178956970 pixels"):
+        images.load_file(file)
+
+
+@pytest.mark.parametrize("grayscale,shape,numbers", [
+    (False, "(1, 200000, 200000, 3)", "120,000,000,000"),
+    (True, "(1, 200000, 200000, 1)", "40,000,000,000")])
+def test_a_bomb_past_largest_array_is_refused_from_its_header(tmp_path, monkeypatch,
+                                                              no_decoding, grayscale, shape,
+                                                              numbers):
+    # With Pillow's guard lifted, the package's own limit still refuses it before decoding.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    with pytest.raises(ValueError) as error:
+        images.load_file(bomb_png(tmp_path, 200_000, 200_000), grayscale=grayscale)
+    message = str(error.value)
+    assert message.startswith(f"file '{tmp_path / 'bomb.png'}', 200000 x 200000 pixels by "
+                              f"its header, would make an image (1, H, W, C) of shape {shape}")
+    assert f"{numbers} numbers" in message and "LARGEST_ARRAY" in message
+    assert f"{common.LARGEST_ARRAY:,}" in message
+
+
+def test_a_header_within_the_limits_is_decoded(tmp_path):
+    # The same surgery with the true size: the refusals above come from the size alone.
+    x = images.load_file(bomb_png(tmp_path, 64, 48))
+    assert x.shape == (1, 48, 64, 3)
+    np.testing.assert_array_equal(x, images.load_file(io.BytesIO(noise_image_bytes("PNG"))))
+
+
+@pytest.mark.parametrize("image_format,kept,reason", [
+    ("PNG", "half", "image file is truncated"),
+    ("JPEG", "half", r"image file is truncated \(\d+ bytes not processed\)"),
+    ("JPEG", 60, "Truncated File Read"),              # cut inside the header
+], ids=["png-half", "jpeg-half", "jpeg-header"])
+def test_a_cut_file_is_a_value_error_naming_it(tmp_path, image_format, kept, reason):
+    # It was an OSError, where the docs say ValueError.
+    data = noise_image_bytes(image_format)
+    file = tmp_path / f"cut.{image_format.lower()}"
+    file.write_bytes(data[:len(data) // 2 if kept == "half" else kept])
+    with pytest.raises(ValueError, match=rf"file must be an image file Pillow can read; got "
+                                         rf"'.*{file.name}', which Pillow cannot read "
+                                         rf"\({reason}"):
+        images.load_file(file)
+
+
+def test_an_unreadable_file_is_a_value_error_naming_it(tmp_path):
+    file = tmp_path / "ok.png"
+    file.write_bytes(noise_image_bytes("PNG"))
+    with open(file, "rb") as opened:
+        os.close(opened.fileno())                     # every read now fails: EBADF
+        with pytest.raises(ValueError, match=r"got <_io.BufferedReader name='.*ok.png'>, "
+                                             r"which Pillow cannot read \(\[Errno 9\] Bad file "
+                                             r"descriptor\)"):
+            images.load_file(opened)
+        with pytest.raises(OSError):                  # its own close fails too: here, not
+            opened.close()                            # as a warning at garbage collection
+
+
+def test_a_file_opened_in_text_mode_is_a_type_error(tmp_path):
+    # It raised UnicodeDecodeError from inside Pillow.
+    file = tmp_path / "ok.png"
+    file.write_bytes(noise_image_bytes("PNG"))
+    with open(file) as text:
+        with pytest.raises(TypeError, match=r"file must be a path .* or an open binary file; "
+                                            r"got <_io.TextIOWrapper .* of type TextIOWrapper"):
+            images.load_file(text)

@@ -7,6 +7,8 @@ must raise an error that names the argument. At the end, the figures of notebook
 
 import copy
 import math
+import pickle
+import re
 
 import matplotlib
 
@@ -100,9 +102,11 @@ def test_relu_and_flatten_by_hand():
     relu = ReLU()
     np.testing.assert_array_equal(relu.forward(x), [[0.0, 0.0, 3.0]])
     np.testing.assert_array_equal(relu.backward(np.array([[5.0, 6.0, 7.0]])), [[0.0, 0.0, 7.0]])
+    # Shapes alone would pass a flatten in another order (channels first, say): check values.
     flatten = Flatten()
-    assert flatten.forward(np.zeros((4, 2, 3, 5))).shape == (4, 30)
-    assert flatten.backward(np.ones((4, 30))).shape == (4, 2, 3, 5)
+    maps = np.arange(4 * 2 * 3 * 5.0).reshape(4, 2, 3, 5)
+    np.testing.assert_array_equal(flatten.forward(maps), np.arange(120.0).reshape(4, 30))
+    np.testing.assert_array_equal(flatten.backward(np.arange(120.0).reshape(4, 30)), maps)
 
 
 def test_softmax_cross_entropy_value_and_gradient():
@@ -332,6 +336,7 @@ def test_predictions_and_accuracy():
     x = np.array([[3.0, 1, 0], [0, 0, 2], [0, 5, 1], [1, 0, 0]])
     np.testing.assert_array_equal(net.predict(x), [0, 2, 1, 0])
     assert net.accuracy(x, [0, 2, 2, 2]) == 0.5
+    np.testing.assert_allclose(net.predict_proba(x), softmax(x), rtol=1e-15)   # logits = x
     np.testing.assert_allclose(net.predict_proba(x).sum(axis=1), 1.0)
 
 
@@ -386,22 +391,24 @@ def test_backward_before_forward_is_a_clear_error(layer):
         layer.backward(np.zeros((1, 2)))
 
 
-@pytest.mark.parametrize("layer,x,message", [
-    (Conv2D(1, 2, 3), np.zeros((8, 8, 1)),
+@pytest.mark.parametrize("layer,x,error,message", [
+    (Conv2D(1, 2, 3), np.zeros((8, 8, 1)), ValueError,
      r"x must have 4 axes \(N, H, W, C\); got shape \(8, 8, 1\)"),
-    (Conv2D(1, 2, 3), np.zeros((2, 8, 8, 3)),
+    (Conv2D(1, 2, 3), np.zeros((2, 8, 8, 3)), ValueError,
      r"x must have in_channels = 1 channels .* got x of shape \(2, 8, 8, 3\) with 3"),
-    (MaxPool2D(), np.zeros((8, 8)), r"x must have 4 axes"),
-    (AvgPool2D(), np.zeros((2, 1, 1, 1)), r"size \(2, 2\) .* larger than the padded input"),
-    (Dense(4, 2), np.zeros((3, 5)),
+    (MaxPool2D(), np.zeros((8, 8)), ValueError, r"x must have 4 axes"),
+    (AvgPool2D(), np.zeros((2, 1, 1, 1)), ValueError,
+     r"size \(2, 2\) .* larger than the padded input"),
+    (Dense(4, 2), np.zeros((3, 5)), ValueError,
      r"x must have shape \(N, in_features\) = \(N, 4\); got \(3, 5\)"),
-    (Dense(4, 2), np.zeros((3, 2, 2)), r"x must have shape .* got \(3, 2, 2\) .*Flatten"),
-    (Flatten(), np.zeros(5), r"x must have a batch axis .* got shape \(5,\)"),
-    (ReLU(), np.array(["a"]), r"x must hold real numbers; got dtype <U1"),
+    (Dense(4, 2), np.zeros((3, 2, 2)), ValueError,
+     r"x must have shape .* got \(3, 2, 2\) .*Flatten"),
+    (Flatten(), np.zeros(5), ValueError, r"x must have a batch axis .* got shape \(5,\)"),
+    (ReLU(), np.array(["a"]), TypeError, r"x must hold real numbers; got dtype <U1"),
 ], ids=["conv-3-axes", "conv-channels", "pool-2-axes", "pool-too-small", "dense-features",
         "dense-images", "flatten-1-axis", "relu-strings"])
-def test_bad_forward_input_is_a_clear_error(layer, x, message):
-    with pytest.raises((ValueError, TypeError), match=message):
+def test_bad_forward_input_is_a_clear_error(layer, x, error, message):
+    with pytest.raises(error, match=message):      # the contract's type: ValueError for values
         layer.forward(x)
 
 
@@ -742,3 +749,181 @@ def test_softmax_cross_entropy_refuses_an_empty_batch():
 def test_sequential_needs_at_least_one_layer():
     with pytest.raises(ValueError, match="layers must hold at least one Layer"):
         Sequential([])
+
+
+# --------------------------------------------------------------------------------------------
+# Divergence, aliasing and pickling (issue 20)
+# --------------------------------------------------------------------------------------------
+
+def test_fit_stops_as_soon_as_the_loss_is_not_finite():
+    # It went on with NaN losses and reported accuracies computed from NaN logits.
+    data = digits.load()
+    net = Sequential([Flatten(), Dense(64, 10, rng=0)])
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError) as error:
+        net.fit(data.x_train[:300], data.y_train[:300], SGD(lr=1e308), epochs=3,
+                batch_size=50, x_test=data.x_test, y_test=data.y_test)
+    assert str(error.value) == ("fit stopped in epoch 1 of 3: the loss is nan, not finite: "
+                                "training diverged; the learning rate lr = 1e+308 may be too "
+                                "large")
+
+
+def test_accuracy_refuses_logits_that_are_not_finite():
+    net = Sequential([Dense(3, 2, rng=0)])
+    net.layers[0].params["w"][0, 0] = 1e308               # a weight that diverged
+    x = np.array([[1.0, 0, 0], [0, 1, 0], [2, 0, 0]])     # the last logit row overflows
+    with np.errstate(over="ignore"), pytest.raises(
+            FloatingPointError, match=r"the logits of 1 of 3 examples are not finite"):
+        net.accuracy(x, np.array([0, 1, 1]))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_fit_refuses_training_data_that_is_not_finite(bad):
+    x = np.zeros((4, 3))
+    x[1, 2] = x[3, 0] = bad
+    net = Sequential([Dense(3, 2, rng=0)])
+    with pytest.raises(ValueError, match=r"^x must hold finite numbers; got 2 NaN or "
+                                         r"infinite values$"):
+        net.fit(x, np.array([0, 1, 0, 1]), SGD(), epochs=1)
+    with pytest.raises(ValueError, match=r"^x_test must hold finite numbers; got 2 NaN"):
+        net.fit(np.ones((4, 3)), np.array([0, 1, 0, 1]), SGD(), epochs=1, x_test=x,
+                y_test=np.array([0, 1, 0, 1]))
+
+
+def test_dense_keeps_a_private_copy_of_x():
+    # Dense kept the caller's x by reference: changing it in place before backward changed
+    # grads["w"].
+    rng = np.random.default_rng(17)
+    x, dout = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    dense = Dense(3, 2, rng=0)
+    dense.forward(x)
+    expected = x.T @ dout                                 # (D_in, N) @ (N, D_out)
+    x += 100.0
+    dense.backward(dout)
+    np.testing.assert_array_equal(dense.grads["w"], expected)
+
+
+@pytest.mark.parametrize("layer", [
+    *(make(style=style) for style in STYLE_NAMES for make in (
+        lambda style: Conv2D(2, 2, 1, style=style), lambda style: MaxPool2D(1, style=style),
+        lambda style: AvgPool2D(1, style=style), lambda style: MaxPool2D(2, style=style))),
+    ReLU(), Flatten(), Dense(2, 3)], ids=repr)
+def test_no_layer_returns_memory_it_was_given(layer):
+    # Flatten.forward returned a view of x, and Flatten.backward one of dout. Windows of
+    # 1 x 1 are where a pool or a convolution could most easily hand back its input.
+    shape = (2, 2) if isinstance(layer, Dense) else (2, 4, 4, 2)
+    x = np.random.default_rng(18).standard_normal(shape)
+    out = layer.forward(x)
+    dout = np.ones_like(out)
+    dx = layer.backward(dout)
+    for given in (x, dout):
+        assert not np.shares_memory(out, given) and not np.shares_memory(dx, given)
+
+
+def trained_pair():
+    """A network and its SGD after two steps: the velocities are not zero."""
+    data = digits.load()
+    net = Sequential([Flatten(), Dense(64, 10, rng=0)])
+    optimizer = SGD(lr=0.1, momentum=0.9)
+    for first in (0, 20):
+        net.train_step(data.x_train[first:first + 20], data.y_train[first:first + 20], optimizer)
+    return net, optimizer, data.x_train[40:60], data.y_train[40:60]
+
+
+def parameters(net):
+    return [param.copy() for layer in net.layers for param in layer.params.values()]
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["together", "apart"])
+def test_momentum_survives_pickling(together):
+    # Velocities were keyed by layer objects: an SGD pickled apart from its network met new
+    # layer objects and started again from zero.
+    net, optimizer, x, y = trained_pair()
+    if together:
+        net_copy, optimizer_copy = pickle.loads(pickle.dumps((net, optimizer)))
+    else:
+        net_copy, optimizer_copy = (pickle.loads(pickle.dumps(net)),
+                                    pickle.loads(pickle.dumps(optimizer)))
+    net.train_step(x, y, optimizer)
+    net_copy.train_step(x, y, optimizer_copy)
+    for ours, restored in zip(parameters(net), parameters(net_copy)):
+        np.testing.assert_array_equal(restored, ours)
+    fresh = pickle.loads(pickle.dumps(net))               # without its velocities: not equal
+    fresh.train_step(x, y, SGD(lr=0.1, momentum=0.9))
+    assert not np.allclose(parameters(fresh)[0], parameters(net_copy)[0])
+
+
+def test_one_sgd_keeps_the_velocities_of_two_networks_apart():
+    net, optimizer, x, y = trained_pair()
+    other = Sequential([Flatten(), Dense(64, 10, rng=0)])
+    alone = copy.deepcopy(other)
+    other.train_step(x, y, optimizer)                     # shares the SGD with net
+    alone.train_step(x, y, SGD(lr=0.1, momentum=0.9))     # an SGD of its own
+    for shared, own in zip(parameters(other), parameters(alone)):
+        np.testing.assert_array_equal(shared, own)
+
+
+def test_train_step_takes_no_step_on_a_loss_that_is_not_finite():
+    net = Sequential([Dense(2, 2, rng=0)])
+    net.layers[0].params["w"][0, 0] = np.inf
+    before = parameters(net)
+    optimizer = SGD()
+    with np.errstate(invalid="ignore"), pytest.raises(
+            FloatingPointError, match=r"^the loss is nan, not finite: training diverged; the "
+                                      r"learning rate lr = 0.05 may be too large$"):
+        net.train_step(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 1]), optimizer)
+    for ours, kept in zip(parameters(net), before):
+        np.testing.assert_array_equal(ours, kept)
+    assert optimizer.velocity == {}
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input named before any work (issue 20)
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fit_kwargs,message", [
+    ({"y": np.array([0, 1, 2, 3])}, r"^y must lie in 0..2 \(the network has 3 classes\); got "
+                                    r"values from 0 to 3$"),
+    ({"x_test": np.zeros((2, 4)), "y_test": np.array([0, 5])},
+     r"^y_test must lie in 0..2 .* got values from 0 to 5$"),
+    ({"x_test": np.zeros((2, 5)), "y_test": np.array([0, 1])},
+     r"^x_test must hold examples shaped like x's, \(4,\); got \(5,\)$"),
+    ({"x": np.zeros((4, 5))}, r"^x must hold examples the network takes; got shape \(4, 5\): "
+                              r"Dense takes examples of shape \(in_features,\) = \(4,\); got "
+                              r"input shape \(5,\)"),
+    ({"x": np.zeros((4, 0))}, r"^x must hold examples the network takes; got shape \(4, 0\): "
+                              r"input_shape must be a tuple of positive ints"),
+], ids=["y-classes", "y_test-classes", "x_test-shape", "x-shape", "x-empty-examples"])
+def test_fit_names_bad_labels_and_shapes_before_training(fit_kwargs, message):
+    # y was named "labels" at the first batch; y_test was named "y", and x_test's shape
+    # refused, only after a whole epoch of training.
+    net = Sequential([Dense(4, 3, rng=0)])
+    before = parameters(net)
+    arguments = {"x": np.ones((4, 4)), "y": np.array([0, 1, 2, 0]), **fit_kwargs}
+    with pytest.raises(ValueError, match=message):
+        net.fit(arguments.pop("x"), arguments.pop("y"), SGD(), epochs=1, **arguments)
+    for ours, kept in zip(parameters(net), before):
+        np.testing.assert_array_equal(ours, kept)
+
+
+@pytest.mark.parametrize("layers", [Dense(2, 2), 3, None], ids=["a-layer", "int", "none"])
+def test_sequential_needs_a_list_of_layers(layers):
+    # A single layer gave "'Dense' object is not iterable".
+    with pytest.raises(TypeError, match=rf"^layers must be a list of Layer objects \(e.g. "
+                                        rf"net.layers\); got {re.escape(repr(layers))} of type"):
+        Sequential(layers)
+
+
+@pytest.mark.parametrize("layer", [ReLU(), Flatten(), Dense(4, 2), MaxPool2D(), Conv2D(1, 2, 3)],
+                         ids=repr)
+@pytest.mark.parametrize("input_shape,error,message", [
+    (5, TypeError, r"input_shape must be one example's shape as a tuple, e.g. \(8, 8, 1\); "
+                   r"got 5"),
+    (None, TypeError, r"input_shape must be one example's shape .*; got None"),
+    ((2, "a", 1), TypeError, r"input_shape must be a tuple of positive ints, e.g. \(8, 8, 1\)"),
+    ((4, 0, 1), ValueError, r"input_shape must be a tuple of positive ints, e.g. \(8, 8, 1\)"),
+], ids=["int", "none", "str-side", "zero-side"])
+def test_output_shape_names_a_bad_input_shape(layer, input_shape, error, message):
+    # ReLU, Flatten and Dense said "'int' object is not iterable"; the pools "invalid literal
+    # for int()"; Conv2D compared a string's last letter with its channels.
+    with pytest.raises(error, match=message):
+        layer.output_shape(input_shape)
