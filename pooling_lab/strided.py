@@ -180,61 +180,41 @@ def avg_pool_backward(dout, cache):
 # --------------------------------------------------------------------------------------------
 
 def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
-    """2-D convolution: one contraction of the window view with the weights.
+    """2-D convolution: one matrix product per kernel offset, added into the output.
 
-    ``out[n, i, j, o] = b[o] + sum_{a, b, c} windows[n, i, j, a, b, c] * w[a, b, c, o]``
-
-    Parameters
-    ----------
-    x : (N, H, W, C) array_like
-    w : (KH, KW, C, C_out) array_like
-    b : (C_out,) array_like or None
-    stride, dilation : int or (rows, cols)
-    padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right))
-        Zero padding.
-
-    Returns
-    -------
-    out : (N, OH, OW, C_out)
-        float16 is computed in float32 and rounded once.
-    cache : ConvCache
+    ``out[n, i, j, :] = b + sum_{a, b} windows[n, i, j, a, b, :] @ w[a, b]``: tap ``(a, b)`` of
+    every window is a view ``(N, OH, OW, C)`` and ``@ w[a, b]`` takes it to ``(N, OH, OW, C_out)``.
+    One product the size of the output exists at a time; a single ``np.tensordot`` of the whole
+    view would first copy every tap, ``KH*KW`` times the input.
     """
-    x, w, b, geometry, total = common.conv_setup(x, w, b, stride, padding, dilation)
+    x, w, bias, geometry, total = common.conv_setup(x, w, b, stride, padding, dilation)
     windows = window_view(geometry.pad(x.astype(total, copy=False), 0), geometry)
-    # (N, OH, OW, KH, KW, C) . (KH, KW, C, C_out) -> (N, OH, OW, C_out)
-    out = np.tensordot(windows, w.astype(total, copy=False), axes=3)
-    if b is not None:
-        out += b
+    w_total = w.astype(total, copy=False)
+    out = np.zeros((x.shape[0], *geometry.out_hw, w.shape[3]), dtype=total)
+    for _, row, col in geometry.offsets():
+        # (N, OH, OW, C) @ (C, C_out) -> (N, OH, OW, C_out): tap (row, col) of every window
+        out += windows[:, :, :, row, col, :] @ w_total[row, col]
+    if bias is not None:
+        out += bias
     out = out.astype(x.dtype, copy=False)                       # float16: rounded once
     return out, common.ConvCache(geometry, x, w)
 
 
 def conv_backward(dout, cache):
-    """Gradients of :func:`conv_forward`: ``dw`` by one contraction of the window view,
-    ``dx`` by one ``+=`` per kernel offset into a writeable window view.
-
-    Parameters
-    ----------
-    dout : (N, OH, OW, C_out) array_like
-    cache : ConvCache
-
-    Returns
-    -------
-    dx : (N, H, W, C)
-    dw : (KH, KW, C, C_out)
-    db : (C_out,)
-    """
+    """Gradients of :func:`conv_forward`, one kernel offset at a time: ``dw[a, b]`` contracts
+    tap ``(a, b)`` of the window view with ``dout``; ``dx`` gets ``dout @ w[a, b].T`` added into
+    the ``(a, b)`` slice of a writeable window view (one offset holds each pixel once)."""
     geometry, dout, dtype, total = common.backward_setup(dout, cache, common.ConvCache)
     dout, w = dout.astype(total, copy=False), cache.w.astype(total, copy=False)
     windows = window_view(geometry.pad(cache.x.astype(total, copy=False), 0), geometry)
-    # (N, OH, OW, KH, KW, C) . (N, OH, OW, C_out) -> (KH, KW, C, C_out)
-    dw = np.tensordot(windows, dout, axes=([0, 1, 2], [0, 1, 2]))
-    dxpad = common.zeros_padded(geometry, total)                # (N, Hp, Wp, C)
+    dxpad = np.zeros(geometry.padded_shape, dtype=total)
     grad_windows = window_view(dxpad, geometry, writeable=True)  # (N, OH, OW, KH, KW, C)
-    for _, a, b in geometry.offsets():
-        # (N, OH, OW, C_out) @ (C_out, C) -> (N, OH, OW, C): what tap (a, b) of every window
-        # sends back; one offset holds every pixel at most once, so += is exact
-        grad_windows[:, :, :, a, b, :] += dout @ w[a, b].T
+    dw = np.empty(w.shape, dtype=total)                         # (KH, KW, C, C_out)
+    for _, row, col in geometry.offsets():
+        tap = windows[:, :, :, row, col, :]                     # (N, OH, OW, C), a view
+        # (N, OH, OW, C) . (N, OH, OW, C_out), summed over N, OH, OW -> (C, C_out)
+        dw[row, col] = np.tensordot(tap, dout, axes=([0, 1, 2], [0, 1, 2]))
+        # (N, OH, OW, C_out) @ (C_out, C) -> (N, OH, OW, C), what tap (row, col) sends back
+        grad_windows[:, :, :, row, col, :] += dout @ w[row, col].T
     db = dout.sum(axis=(0, 1, 2))                               # (N, OH, OW, C_out) -> (C_out,)
-    return tuple(grad.astype(dtype, copy=False)
-                 for grad in (geometry.crop(dxpad), dw, db))
+    return tuple(grad.astype(dtype, copy=False) for grad in (geometry.crop(dxpad), dw, db))

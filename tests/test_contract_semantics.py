@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import pooling_lab
+from pooling_lab.measure import peak_bytes
 from configs import random_configs, run
 
 STYLES = list(pooling_lab.STYLES.items())
@@ -271,6 +272,17 @@ def test_max_pool_results_are_c_contiguous(name, style, channels):
     out, cache = style.max_pool_forward(x, 3, stride=2)
     assert out.flags.c_contiguous and cache.winner.flags.c_contiguous
     assert style.max_pool_backward(out, cache).flags.c_contiguous
+
+
+def test_the_strided_convolution_holds_no_window_array():
+    # one kernel offset at a time: a 7x7 kernel must not cost 49 copies of the input (was 52x)
+    x = np.random.default_rng(0).standard_normal((1, 128, 128, 16)).astype(np.float32)
+    w = np.random.default_rng(1).standard_normal((7, 7, 16, 16)).astype(np.float32)
+
+    def forward_and_backward():
+        out, cache = pooling_lab.strided.conv_forward(x, w, padding="same")
+        return pooling_lab.strided.conv_backward(out, cache)
+    assert peak_bytes(forward_and_backward) <= 8 * x.nbytes
 
 
 def test_the_stacked_style_refuses_a_window_array_over_budget(monkeypatch):
