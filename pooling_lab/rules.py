@@ -10,6 +10,7 @@ import math
 import numbers
 
 import numpy as np
+from numpy.ma import MaskedArray     # imported here, not on first use inside a measured call
 
 #: The largest count or step any argument may take: far beyond any image, and small enough
 #: that index arithmetic on it cannot overflow NumPy's 64-bit integers.
@@ -119,7 +120,7 @@ def as_real_array(array, name: str) -> np.ndarray:
     ``TypeError`` names ``name`` for anything that is not one array of real numbers: strings,
     complex numbers, a masked array (its mask would be ignored) or a ragged nested list.
     """
-    if isinstance(array, np.ma.MaskedArray):
+    if isinstance(array, MaskedArray):
         raise TypeError(f"{name} must be a plain array; got a numpy masked array, whose mask "
                         f"would be ignored: pass {name}.filled(value) or {name}.data")
     try:
