@@ -74,6 +74,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'pooling_lab' has no attribute {name!r}")
 
 
-__all__ = ["STYLES", "FUNCTIONS", "OPS", "check_style", "op_functions", "naive", "stacked", "strided", "fast",
-           "__version__",
-           *_LAZY_MODULES]
+__all__ = ["STYLES", "FUNCTIONS", "OPS", "check_style", "op_functions", "naive", "stacked",
+           "strided", "fast", "rules", "geometry", "contract", "__version__", *_LAZY_MODULES]

@@ -131,13 +131,10 @@ class ConvSetup(NamedTuple):
 
 
 def owned(array: np.ndarray, given) -> np.ndarray:
-    """``array``, or a private copy where it may share memory with ``given``, the caller's.
-
-    So a cache that keeps it cannot go stale: changing the caller's arrays in place between
-    forward and backward (``w -= lr * dw``) leaves the gradients exact (PyTorch raises there
-    instead). ``np.may_share_memory`` compares memory bounds only: quick, and when unsure it
-    answers yes, so the worst case is one copy too many.
-    """
+    """``array``, or a private copy where it may share memory with ``given``, the caller's:
+    a cache that keeps it cannot go stale (``w -= lr * dw`` between forward and backward
+    leaves the gradients exact; PyTorch raises there instead). ``np.may_share_memory`` only
+    compares memory bounds: quick, and when unsure it says yes (one copy too many at worst)."""
     return array.copy() if np.may_share_memory(array, given) else array
 
 

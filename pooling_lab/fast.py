@@ -79,8 +79,9 @@ def blocks(out_shape, itemsize: int, *scratch: Scratch):
     contiguous like the arrays they come from.
     """
     per_image, per_row = largest_block(out_shape, itemsize)
-    buffers = [_empty((per_image, per_row + spec.extra_rows, *spec.tail), spec.dtype,
-                      spec.channels_first) for spec in scratch]
+    buffers = [(channels_first_empty if spec.channels_first else np.empty)(
+                   (per_image, per_row + spec.extra_rows, *spec.tail), spec.dtype)
+               for spec in scratch]
     n, oh = out_shape[:2]
     for first_image in range(0, n, per_image):
         images = slice(first_image, min(first_image + per_image, n))
@@ -89,11 +90,6 @@ def blocks(out_shape, itemsize: int, *scratch: Scratch):
             size = (images.stop - images.start, rows.stop - rows.start)
             yield images, rows, tuple(buffer[:size[0], :size[1] + spec.extra_rows]
                                       for buffer, spec in zip(buffers, scratch))
-
-
-def _empty(shape, dtype, stored_channels_first: bool) -> np.ndarray:
-    """An uninitialised ``(n, h, w, C)`` array, stored channels-last or channels-first."""
-    return channels_first_empty(shape, dtype) if stored_channels_first else np.empty(shape, dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,12 +132,9 @@ def stride_phases(geometry: Geometry):
     ``i*SH + a*DH = p + SH*(i + u)`` with ``(u, p) = divmod(a*DH, SH)``: for all ``i`` at once,
     rows ``u .. u + OH - 1`` of phase ``p``, neighbours in that phase. Columns: ``(v, q)``.
 
-    Returns
-    -------
-    taps : list of (k, (p, q), u, v)
-        Every tap ``k = a*KW + b`` in order, its phase and where its block starts in it.
-    reach : dict {(p, q): (du, dv)}
-        The phases some tap reads, and how many rows and columns beyond ``(OH, OW)`` they need.
+    Returns ``taps``, a list of ``(k, (p, q), u, v)``: every tap ``k = a*KW + b`` in order, its
+    phase and where its block starts in it; and ``reach``, a dict ``{(p, q): (du, dv)}``: the
+    phases some tap reads, and how many rows and columns beyond ``(OH, OW)`` they need.
     """
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
     taps, reach = [], {}
@@ -252,10 +245,8 @@ def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
     return ``-0.0`` where the winner is ``0.0``; the output must be the winner's own value.
     Only those windows are revisited, all at once: gathered by their flat indices in ``out``,
     with one loop over the kernel offsets (after a ReLU, zero maxima are common, so the cost
-    follows their number, never a Python loop over windows).
-
-    ``out`` and ``winner`` (N, OH, OW, C), C-contiguous, are updated in place; ``xpad`` is
-    (N, Hp, Wp, C).
+    follows their number, never a Python loop over windows). ``out`` and ``winner``
+    (N, OH, OW, C), C-contiguous, are updated in place; ``xpad`` is (N, Hp, Wp, C).
     """
     # two fast reductions: np.max propagates NaN, and is any output 0?
     if out.size == 0 or not (np.isnan(out.max()) or (out == 0).any()):
