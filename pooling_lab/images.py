@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import common
+from . import rules
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: Where to look for the photos, in order: inside an installed wheel, then in a clone.
@@ -81,18 +81,18 @@ def _target_size(size, height: int, width: int, channels: int) -> tuple[int, int
     """Read ``size``: an int (the longer side, aspect kept) or ``(H, W)``; returns ``(H, W)``.
 
     A size whose image ``(1, H, W, channels)`` would hold more than
-    :data:`common.LARGEST_ARRAY` numbers is a ``ValueError``, before anything is resized.
+    :data:`rules.LARGEST_ARRAY` numbers is a ``ValueError``, before anything is resized.
     """
     allowed = "None, a positive int (the longer side) or a pair of positive ints (H, W)"
     if isinstance(size, (tuple, list)):
         if len(size) != 2:
             raise ValueError(f"size must be {allowed}; got {size!r} with {len(size)} entries")
-        target = tuple(common.positive_int(side, "size", allowed) for side in size)
+        target = tuple(rules.positive_int(side, "size", allowed) for side in size)
     else:
-        longer_side = common.positive_int(size, "size", allowed)
+        longer_side = rules.positive_int(size, "size", allowed)
         scale = longer_side / max(height, width)
         target = max(1, round(height * scale)), max(1, round(width * scale))
-    common.check_array_size((1, *target, channels), "an image (1, H, W, C)", f"size {size!r}")
+    rules.check_array_size((1, *target, channels), "an image (1, H, W, C)", f"size {size!r}")
     return target
 
 
@@ -120,7 +120,7 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     ------
     ValueError
         Unknown ``name``, a bad ``size`` value (including one whose image would hold more
-        than :data:`common.LARGEST_ARRAY` numbers) or a ``dtype`` that is not float32 or
+        than :data:`rules.LARGEST_ARRAY` numbers) or a ``dtype`` that is not float32 or
         float64.
     TypeError
         ``name`` not a string, ``grayscale`` not a bool, ``size`` or ``dtype`` of the wrong
@@ -221,7 +221,7 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
         ``file`` is not an image Pillow can read (or a directory), or a bad argument value.
     """
     _check_file(file)
-    dtype = common.float_dtype(dtype)
+    dtype = rules.float_dtype(dtype)
     if not isinstance(grayscale, (bool, np.bool_)):
         raise TypeError(f"grayscale must be True or False; got {grayscale!r}")
     try:
