@@ -1,15 +1,9 @@
 """pooling_lab: max pool, average pool and 2-D convolution, forward and backward, four ways.
 
-Each style is a module with the same six functions and the same contract (shapes, padding,
-tie rule, errors), described in :mod:`pooling_lab.common`::
-
-    out, cache = max_pool_forward(x, size, stride=None, padding="valid", dilation=1)
-    dx         = max_pool_backward(dout, cache)
-    out, cache = avg_pool_forward(x, size, stride=None, padding="valid", dilation=1,
-                                  count_include_pad=True)
-    dx         = avg_pool_backward(dout, cache)
-    out, cache = conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1)
-    dx, dw, db = conv_backward(dout, cache)
+Each style is a module with the same six functions (``max_pool_forward``, ``conv_backward``...)
+and the same contract (shapes, padding, tie rule, errors), described once in
+:mod:`pooling_lab.contract`; :mod:`pooling_lab.rules` reads the arguments and
+:mod:`pooling_lab.geometry` places the windows.
 
 ``STYLES`` maps each style's name to its module, in the order the course teaches them, so a
 notebook or a test can loop over them; :func:`op_functions` finds one op's pair of functions::
@@ -37,27 +31,32 @@ OPS = {"max": ("max_pool_forward", "max_pool_backward"),
 FUNCTIONS = tuple(name for pair in OPS.values() for name in pair)
 
 
+def check_style(style) -> str:
+    """``style`` itself if it names a style of :data:`STYLES`, else a ``TypeError`` (not a
+    string) or a ``ValueError`` (an unknown name) listing the names."""
+    allowed = ", ".join(repr(name) for name in STYLES)
+    if not isinstance(style, str):
+        raise TypeError(f"style must be one of {allowed}; got {style!r} "
+                        f"of type {type(style).__name__}")
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {allowed}; got {style!r}")
+    return style
+
+
 def op_functions(style, op: str):
     """The ``(forward, backward)`` functions of one op in one style.
 
     Parameters
     ----------
-    style : str or module
-        A name in :data:`STYLES` (``"naive"``, ``"stacked"``, ``"strided"``, ``"fast"``) or one of
-        the style modules themselves.
+    style : a name in :data:`STYLES` (:func:`check_style`), or one of the style modules
     op : {"max", "avg", "conv"}
 
     >>> forward, backward = op_functions("naive", "max")
     >>> forward.__name__, backward.__name__
     ('max_pool_forward', 'max_pool_backward')
     """
-    if isinstance(style, str):
-        if style not in STYLES:
-            raise ValueError(f"style must be one of {list(STYLES)}; got {style!r}")
-        style = STYLES[style]
-    elif style not in STYLES.values():
-        raise TypeError(f"style must be a name in {list(STYLES)} or one of those modules; "
-                        f"got {style!r}")
+    if not any(style is module for module in STYLES.values()):
+        style = STYLES[check_style(style)]
     if op not in OPS:
         raise ValueError(f"op must be one of {list(OPS)}; got {op!r}")
     forward_name, backward_name = OPS[op]
@@ -75,6 +74,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'pooling_lab' has no attribute {name!r}")
 
 
-__all__ = ["STYLES", "FUNCTIONS", "OPS", "op_functions", "naive", "stacked", "strided", "fast",
-           "__version__",
-           *_LAZY_MODULES]
+__all__ = ["STYLES", "FUNCTIONS", "OPS", "check_style", "op_functions", "naive", "stacked",
+           "strided", "fast", "rules", "geometry", "contract", "__version__", *_LAZY_MODULES]

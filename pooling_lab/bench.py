@@ -49,7 +49,8 @@ from pathlib import Path
 import numpy as np
 
 from . import OPS as OP_FUNCTIONS
-from . import STYLES, common, op_functions, torch_worker
+from . import STYLES, op_functions, rules, torch_worker
+from .geometry import Geometry, conv_geometry, pool_geometry
 
 OPS = tuple(OP_FUNCTIONS)
 
@@ -141,7 +142,7 @@ def _pair_text(pair) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
 
 
-def case_geometry(case: Case, op: str, shape=None) -> common.Geometry:
+def case_geometry(case: Case, op: str, shape=None) -> Geometry:
     """Where ``op``'s windows lie on an input of ``shape`` (default: the case's own).
 
     Raises
@@ -153,8 +154,8 @@ def case_geometry(case: Case, op: str, shape=None) -> common.Geometry:
     shape = case.shape if shape is None else shape
     if op == "conv":
         w_shape = (*case.kernel, shape[3], case.out_channels)
-        return common.conv_geometry(shape, w_shape, case.stride, case.padding, case.dilation)
-    return common.pool_geometry(shape, case.kernel, case.stride, case.padding, case.dilation)
+        return conv_geometry(shape, w_shape, case.stride, case.padding, case.dilation)
+    return pool_geometry(shape, case.kernel, case.stride, case.padding, case.dilation)
 
 
 def output_shape(case: Case, op: str) -> tuple:
@@ -784,8 +785,8 @@ class Settings:
 
 
 def _one_or_two(values: list, name: str) -> tuple:
-    """``--kernel 3`` -> (3, 3); ``--kernel 3 2`` -> (3, 2); checked by ``common.as_pair``."""
-    return common.as_pair(values[0] if len(values) == 1 else tuple(values), name)
+    """``--kernel 3`` -> (3, 3); ``--kernel 3 2`` -> (3, 2); checked by ``rules.as_pair``."""
+    return rules.as_pair(values[0] if len(values) == 1 else tuple(values), name)
 
 
 def check_writable(path: str, name: str) -> None:
@@ -824,7 +825,7 @@ def check_arguments(args) -> Settings:
     if args.repeats is None:
         repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS
     else:
-        repeats = common.positive_int(args.repeats, "--repeats")
+        repeats = rules.positive_int(args.repeats, "--repeats")
         if args.quick:
             notes.append(f"--quick with --repeats {repeats}: {repeats} timed runs "
                          f"(--repeats wins over --quick)")
@@ -838,12 +839,12 @@ def check_arguments(args) -> Settings:
     if args.shape is None:
         shape = QUICK_SHAPE if args.quick else DEFAULT_SHAPE
     else:
-        shape = tuple(common.positive_int(length, f"--shape {axis}")
-                      for length, axis in zip(args.shape, "NHWC", strict=True))
+        shape = tuple(rules.positive_int(length, f"--shape {axis}")
+                     for length, axis in zip(args.shape, "NHWC", strict=True))
         if args.quick:
             notes.append(f"--quick with --shape: x of shape {shape} (--shape wins over --quick)")
     out_channels = (shape[3] if args.out_channels is None
-                    else common.positive_int(args.out_channels, "--out-channels"))
+                    else rules.positive_int(args.out_channels, "--out-channels"))
     if len(args.padding) > 2 or min(args.padding) < 0:
         raise ValueError(f"--padding takes one or two integers >= 0; got {args.padding}")
     padding = (args.padding[0], args.padding[-1])

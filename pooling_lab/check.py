@@ -34,8 +34,9 @@ What every checker enforces besides the values:
 
 - **Your own code.** While your function runs, a call into the package's implementations
   (``pooling_lab.naive``, ``stacked``, ``strided``, ``fast``, ``layers``) or into PyTorch fails
-  the check: the exercise asks for your own code. The shared helpers of ``pooling_lab.common``
-  (argument checks, ``pool_geometry``) compute no pooled value or gradient and stay allowed.
+  the check: the exercise asks for your own code. The shared helpers (``pooling_lab.rules``,
+  ``geometry``, ``contract``: argument checks, ``pool_geometry``) compute no pooled value or
+  gradient and stay allowed.
 - **Your own arrays.** A function that writes into its input arrays fails.
 
 And where an exercise asks for a method, what the checker can measure:
@@ -65,7 +66,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import common, layers, naive, stacked
+from . import layers, naive, rules, stacked
+from .geometry import conv_geometry, pool_geometry
 
 #: The seed of every checker, so a failing case is the same on every run.
 SEED = 0
@@ -482,7 +484,7 @@ def against(student_fn, reference_fn, make_inputs, cases=6, name=None, output_na
     _check_callable(student_fn, "student_fn")
     _check_callable(reference_fn, "reference_fn")
     if callable(make_inputs):
-        cases = common.positive_int(cases, "cases", "at least 1, as 0 cases check nothing")
+        cases = rules.positive_int(cases, "cases", "at least 1, as 0 cases check nothing")
         rng = np.random.default_rng(_seed(seed))
         all_inputs = [make_inputs(rng) for _ in range(cases)]
     elif isinstance(make_inputs, (list, tuple)):
@@ -705,12 +707,12 @@ def _fit(values: np.ndarray, shape: tuple) -> np.ndarray:
 
 def _pool_out_hw(x_shape, size, stride):
     """``(OH, OW)`` of a "valid" pool, from the package's one home for geometry."""
-    return common.pool_geometry(x_shape, size, stride, "valid", 1).out_hw
+    return pool_geometry(x_shape, size, stride, "valid", 1).out_hw
 
 
 def _conv_out_hw(x_shape, w_shape, stride):
     """``(OH, OW)`` of a "valid" convolution."""
-    return common.conv_geometry(x_shape, w_shape, stride, "valid", 1).out_hw
+    return conv_geometry(x_shape, w_shape, stride, "valid", 1).out_hw
 
 
 def _shrink_pool(inputs: dict):
@@ -890,7 +892,7 @@ def _avg_pool_backward_reference(dout, x, size, stride):
 
 
 def _windows_reference(x, size, stride):
-    return stacked.stack_windows(x, common.pool_geometry(x.shape, size, stride, "valid", 1))
+    return stacked.stack_windows(x, pool_geometry(x.shape, size, stride, "valid", 1))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1188,4 +1190,4 @@ def _real_float64(value, name: str) -> np.ndarray:
     except ValueError as error:                        # a ragged list: not one array
         raise TypeError(f"{name} must be an array of real numbers; got a "
                         f"{type(value).__name__} that is not one array ({error})") from None
-    return common.as_real_array(array, name).astype(np.float64)
+    return rules.as_real_array(array, name).astype(np.float64)

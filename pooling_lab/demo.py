@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import STYLES, common, images, op_functions, viz
+from . import STYLES, images, op_functions, rules, viz
+from .geometry import pool_geometry
 from .bench import check_writable
 
 OPS = ("max", "avg", "conv")
@@ -211,12 +212,12 @@ def check_arguments(args) -> Settings:
         or holds NaN or infinite values, a ``--pool`` larger than the photo or an
         ``--output`` that cannot be written; the message names it.
     """
-    size = common.positive_int(args.size, "--size")
+    size = rules.positive_int(args.size, "--size")
     if size > LARGEST_SIZE:
         raise ValueError(f"--size must be from 1 to {LARGEST_SIZE} pixels (the naive style "
                          f"already takes minutes at {LARGEST_SIZE}); got {size}")
-    pool = common.positive_int(args.pool, "--pool")
-    stride = common.positive_int(args.stride, "--stride")
+    pool = rules.positive_int(args.pool, "--pool")
+    stride = rules.positive_int(args.stride, "--stride")
     check_writable(args.output, "--output")
     formats = Figure().canvas.get_supported_filetypes()
     suffix = Path(args.output).suffix.lstrip(".").lower()
@@ -225,7 +226,7 @@ def check_arguments(args) -> Settings:
                          f"format); got {args.output!r}")
     x, name = load_image(args.image, size)
     try:
-        common.pool_geometry(x.shape, pool, stride, "valid", 1)
+        pool_geometry(x.shape, pool, stride, "valid", 1)
     except ValueError:
         raise ValueError(f"--pool {pool} is larger than the photo, {x.shape[1]}x{x.shape[2]} "
                          f"pixels at --size {size}; use a smaller --pool or a larger "

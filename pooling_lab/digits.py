@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import common, images
+from . import images, rules
 
 #: The largest pen-stroke count in a cell: ``load`` divides by it to land in [0, 1].
 MAX_COUNT = 16
@@ -72,7 +72,7 @@ def load(dtype=np.float64) -> Digits:
         ``x_train`` (1438, 8, 8, 1), ``y_train`` (1438,), ``x_test`` (359, 8, 8, 1),
         ``y_test`` (359,). Every digit has 20 % of its scans (rounded) in the test set.
     """
-    dtype = common.float_dtype(dtype)
+    dtype = rules.float_dtype(dtype)
     with np.load(find_file()) as stored:
         def scaled(name):
             # (N, 8, 8) counts 0..16 -> (N, 8, 8, 1) in [0, 1]

@@ -12,7 +12,7 @@ Three explorers, each a row of controls (ipywidgets 8) above one picture:
   ``dx`` and ``dw`` for a chosen ``dout``.
 
 Every number drawn comes from the package itself: the style's own functions, found with
-:func:`pooling_lab.op_functions`, and the window positions from :class:`common.Geometry`. The
+:func:`pooling_lab.op_functions`, and the window positions from :class:`geometry.Geometry`. The
 explorers draw; they never pool or convolve by themselves.
 
 Each explorer is two layers, so that it can be tested without a browser:
@@ -41,7 +41,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from . import STYLES, common, images, op_functions, viz
+from . import STYLES, check_style, contract, images, op_functions, rules, viz
+from .geometry import Geometry, pool_geometry
+from .viz import geometry as viz_geometry
 
 #: The choices of the padding control: the two names, then a number of pixels on every side.
 PADDING_CHOICES = ("valid", "same", 0, 1, 2, 3, 4)
@@ -130,7 +132,7 @@ def _show_positive(values, ax, title, colorbar_label):
     return ax
 
 
-def _formula(geometry: common.Geometry) -> str:
+def _formula(geometry: Geometry) -> str:
     """The output-size formula for rows and columns with the numbers filled in (two lines)."""
     lines = []
     for axis, (length, out) in enumerate((("H", "OH"), ("W", "OW"))):
@@ -186,7 +188,7 @@ def windows_panel(image, controls: dict) -> Panel:
     Panel
         Four panels in a row, each named (``ax.get_label()``): ``"photo"`` with the windows of
         :data:`DRAWN_WINDOWS` and their taps, ``"output"`` the pooled photo, ``"coverage"``
-        the window taps reading each pixel (``Geometry.coverage_counts``), ``"dx"`` the
+        the window taps reading each pixel (``viz.geometry.coverage_counts``), ``"dx"`` the
         backward pass of a ``dout`` of ones summed over channels; the formula is the
         figure's title. Or the package's message when it refuses the setting, or a message
         when ``op`` is not a pooling op.
@@ -218,7 +220,7 @@ def windows_panel(image, controls: dict) -> Panel:
         setting += f"\ncount_include_pad {controls['count_include_pad']}"
     viz.show_image(out, ax=_name(output, "output"),
                    title=f"{setting}\nout {geometry.out_hw[0]}x{geometry.out_hw[1]}")
-    viz.show_coverage(geometry.coverage_counts(), ax=_name(coverage, "coverage"),
+    viz.show_coverage(viz_geometry.coverage_counts(geometry), ax=_name(coverage, "coverage"),
                       title="taps reading each pixel")
     summed = dx[0].sum(axis=2)                                       # (H, W, C) -> (H, W)
     over_channels = "\nsummed over C" if image.shape[3] > 1 else ""
@@ -228,7 +230,7 @@ def windows_panel(image, controls: dict) -> Panel:
     return Panel(figure)
 
 
-def _draw_windows(ax, geometry: common.Geometry) -> None:
+def _draw_windows(ax, geometry: Geometry) -> None:
     """Outline the span of the windows of :data:`DRAWN_WINDOWS` over the photo in ``ax``, mark
     each of their taps with a dot (dilation leaves gaps between taps), and zoom onto the
     top-left corner they cover, padding included (gray)."""
@@ -238,9 +240,9 @@ def _draw_windows(ax, geometry: common.Geometry) -> None:
         if i >= geometry.out_hw[0] or j >= geometry.out_hw[1]:
             continue
         color = viz.WINDOW_COLORS[number % len(viz.WINDOW_COLORS)]
-        top, left = geometry.window_origin(i, j)
+        top, left = viz_geometry.window_origin(geometry, i, j)
         _outline(ax, top, left, *geometry.span, color=color, linewidth=2)
-        taps = geometry.tap_positions(i, j).reshape(-1, 2)          # (KH, KW, 2) -> (KH*KW, 2)
+        taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)  # -> (KH*KW, 2)
         ax.plot(taps[:, 1], taps[:, 0], "o", color=color, markersize=4, linestyle="none")
         rows += [top, top + geometry.span[0] - 1]
         cols += [left, left + geometry.span[1] - 1]
@@ -274,8 +276,8 @@ BACKWARD_DEFAULTS = {"op": "max", "size": 3, "stride": 2, "padding": "valid", "s
 def backward_steps(grid, controls: dict) -> int:
     """How many steps the step-through has: one per output cell, ``OH * OW`` (0 if refused)."""
     try:
-        geometry = common.pool_geometry((1, *np.shape(grid), 1), controls["size"],
-                                        controls["stride"], controls["padding"], 1)
+        geometry = pool_geometry((1, *np.shape(grid), 1), controls["size"],
+                                 controls["stride"], controls["padding"], 1)
     except (TypeError, ValueError):
         return 0
     return geometry.out_hw[0] * geometry.out_hw[1]
@@ -314,13 +316,13 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     if op not in POOL_OPS:
         return Panel(None, _op_message(op))
     forward, backward_pass = op_functions(style, op)
-    x = common.as_real_array(grid, "grid")[None, :, :, None]         # (H, W) -> (1, H, W, 1)
+    x = rules.as_real_array(grid, "grid")[None, :, :, None]         # (H, W) -> (1, H, W, 1)
     try:
         out, cache = forward(x, controls["size"], controls["stride"], controls["padding"])
         if dout is None:
             dout = default_dout(cache.geometry.out_hw)
-        dout = common.check_dout(np.asarray(dout, dtype=float)[None, :, :, None],
-                                 cache.geometry, 1)                   # (OH, OW) -> (1, OH, OW, 1)
+        dout = contract.check_dout(np.asarray(dout, dtype=float)[None, :, :, None],
+                                   cache.geometry, 1)                   # (OH, OW) -> (1, OH, OW, 1)
         _check_finite_dout(dout[0, :, :, 0])
         dx_total = backward_pass(dout, cache)                         # (1, H, W, 1)
     except (TypeError, ValueError) as error:
@@ -356,7 +358,7 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
         story = _story(op, geometry, np.asarray(grid, dtype=float), out[0, i, j, 0],
                        dout[0, i, j, 0], (i, j), share, dx_so_far, x_ax)
         _outline(dout_ax, i, j, 1, 1, viz.WINDOW_COLORS[0], linewidth=3)
-        top, left = geometry.window_origin(i, j)
+        top, left = viz_geometry.window_origin(geometry, i, j)
         _outline(x_ax, top, left, *geometry.span, color=viz.WINDOW_COLORS[0], linewidth=3)
         _outline(share_ax, top, left, *geometry.span, color=viz.WINDOW_COLORS[0], linewidth=3)
     viz.show_numbers(share, ax=_name(share_ax, "window adds"), fmt="{:.3g}",
@@ -389,7 +391,7 @@ def _gradient_limits(dx_total) -> dict:
     return dict(cmap=cmap, limits=limits)
 
 
-def _show_padding(ax, geometry: common.Geometry) -> None:
+def _show_padding(ax, geometry: Geometry) -> None:
     """Widen a grid's axes to the padded input, so windows reaching into padding show."""
     (top, bottom), (left, right) = geometry.padding
     height, width = geometry.x_shape[1:3]
@@ -417,7 +419,7 @@ def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far
     else:
         (row, col), = changed
         _outline(x_ax, row, col, 1, 1, "red", linewidth=3)
-        taps = geometry.tap_positions(i, j).reshape(-1, 2)          # (KH, KW, 2) -> (KH*KW, 2)
+        taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)  # -> (KH*KW, 2)
         height, width = grid.shape
         ties = [(int(r), int(c)) for r, c in taps
                 if 0 <= r < height and 0 <= c < width and (r, c) != (row, col)
@@ -648,8 +650,7 @@ def _display(bundle_source, fallback: Panel) -> None:
 
 def _common_controls(widgets, style: str, padding="valid") -> dict:
     """The controls that every explorer has: size and stride sliders, padding and style."""
-    if style not in STYLES:
-        raise ValueError(f"style must be one of {list(STYLES)}; got {style!r}")
+    check_style(style)
     slider = dict(continuous_update=False, layout=widgets.Layout(width="220px"))
     return {
         "stride": widgets.IntSlider(value=2, min=1, max=6, description="stride", **slider),
@@ -665,7 +666,7 @@ def _photo(image, name: str, grayscale: bool, size: int):
     """``image`` checked as a single ``(1, H, W, C)`` image, or the bundled photo ``name``."""
     if image is None:
         return images.load(name, grayscale=grayscale, size=size)
-    image = common.as_float_array(image, "image", "N, H, W, C")
+    image = rules.as_float_array(image, "image", "N, H, W, C")
     if image.shape[0] != 1:
         raise ValueError(f"image must be one image, shape (1, H, W, C); got {image.shape}")
     return image
@@ -709,7 +710,7 @@ def windows(image=None, style: str = "fast") -> None:
 def backward_explorer(grid=None, dout=None, style: str = "fast", op: str = "max"):
     """The :func:`backward` explorer as an :class:`Explorer` (needs ipywidgets)."""
     widgets = _widgets()
-    grid = BACKWARD_GRID if grid is None else common.as_real_array(grid, "grid")
+    grid = BACKWARD_GRID if grid is None else rules.as_real_array(grid, "grid")
     if grid.ndim != 2:
         raise ValueError(f"grid must be a 2-D (H, W) array; got shape {grid.shape}")
     controls = _common_controls(widgets, style)

@@ -1,14 +1,25 @@
 """Style 4 · fast: the strided style plus engineering, same contract, same results.
 
-:mod:`pooling_lab.strided` shows the idea: a zero-copy window view, reduced one kernel offset
-at a time. This module keeps that idea and adds what makes it fast on real batches: it cuts
-the output into **cache blocks** of about :data:`BLOCK_BYTES` and lets every tap visit one block
-before moving on; it copies each tap into **contiguous scratch**, allocated once and reused by
-every block, so NumPy's inner loops run over long rows; with few channels, max pool reads each
-**stride phase** once instead of each tap; max pool's winners are kept with arithmetic, not
-masks, and its backward is one **scatter**; average pool is a **separable** sum (rows, then
-columns); and convolution is a **blocked matrix product** per kernel row. Notebook 06 adds
-these tricks one at a time and measures each.
+:mod:`pooling_lab.strided` shows the idea: a zero-copy window view, read one kernel offset at
+a time. This module keeps that idea and adds what makes it fast on real batches. Every op cuts
+its output into **cache blocks** of about :data:`BLOCK_BYTES` (:func:`blocks`) and lets every
+tap visit one block before moving on, through **contiguous scratch** allocated once and reused
+by every block, so NumPy's inner loops run over long rows. Then each op takes its own path:
+
+* ``max_pool_forward``: a running maximum kept with arithmetic, not masks
+  (:func:`_keep_larger`); with fewer than :data:`FEW_CHANNELS` channels and a column stride
+  above 1, each block's **stride phases** are copied once, channels-first, instead of each
+  tap (:func:`stride_phases`); NaN and signed-zero windows are settled afterwards, only those.
+* ``max_pool_backward``: one **scatter** per block, ``np.add.at`` on the winners' flat
+  addresses in ``dx``.
+* ``avg_pool_forward`` and ``avg_pool_backward``: a **separable** box sum, kernel rows then
+  kernel columns (``KH + KW`` passes instead of ``KH * KW``), and its reverse.
+* ``conv_forward``: a **blocked matrix product** per kernel row, ``(n*r*OW, KW*C) @ (KW*C,
+  C_out)``; ``conv_backward``: ``dw`` the same per kernel row, ``dx`` one product per kernel
+  offset added into a writeable window view, as in strided.
+
+Arguments and results are the contract's (:mod:`pooling_lab.contract`). Notebook 06 adds these
+tricks one at a time and measures each.
 """
 
 from __future__ import annotations
@@ -17,8 +28,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import common
-from .strided import window_view
+from .contract import (AvgPoolCache, ConvCache, MaxPoolCache, avg_divisor, backward_setup,
+                       conv_setup)
+from .geometry import Geometry, pool_geometry
+from .rules import accumulation_dtype, as_float_array
+from .strided import keep_padding_from_winning, window_view, winner_dtype
 
 # --------------------------------------------------------------------------------------------
 # Blocks of output rows, small enough to stay in cache, each with views of reusable scratch
@@ -55,32 +69,19 @@ def largest_block(out_shape, itemsize: int) -> tuple[int, int]:
 
 
 def blocks(out_shape, itemsize: int, *scratch: Scratch):
-    """Walk the output ``(N, OH, OW, C)`` block by block, with views of reusable scratch.
-
-    Parameters
-    ----------
-    out_shape : (N, OH, OW, C)
-        The array whose blocks are walked; its bytes per output row set the block size.
-    itemsize : int
-        Bytes per number of that array.
-    *scratch : Scratch
-        The scratch arrays each block needs.
+    """Walk an output ``(N, OH, OW, C)`` of ``itemsize``-byte numbers block by block: yield
+    ``images, rows`` (slices: ``out[images, rows]`` is the block, ``(n, r, OW, C)``) and one
+    ``(n, r + extra_rows, *tail)`` view per :class:`Scratch`, in order.
 
     Every scratch array is allocated once, for the largest block (a fresh allocation per
     block costs a page fault per 4 KB of it); each block gets the first ``n`` images and
     ``r + extra_rows`` rows of it. Whole images, or rows of one image, so those views are
     contiguous like the arrays they come from.
-
-    Yields
-    ------
-    images, rows : slice
-        ``out[images, rows]`` is the block, ``(n, r, OW, C)``.
-    views : tuple of arrays
-        One ``(n, r + extra_rows, *tail)`` view per :class:`Scratch`, in order.
     """
     per_image, per_row = largest_block(out_shape, itemsize)
-    buffers = [_empty((per_image, per_row + spec.extra_rows, *spec.tail), spec.dtype,
-                      spec.channels_first) for spec in scratch]
+    buffers = [(channels_first_empty if spec.channels_first else np.empty)(
+                   (per_image, per_row + spec.extra_rows, *spec.tail), spec.dtype)
+               for spec in scratch]
     n, oh = out_shape[:2]
     for first_image in range(0, n, per_image):
         images = slice(first_image, min(first_image + per_image, n))
@@ -91,11 +92,6 @@ def blocks(out_shape, itemsize: int, *scratch: Scratch):
                                       for buffer, spec in zip(buffers, scratch))
 
 
-def _empty(shape, dtype, stored_channels_first: bool) -> np.ndarray:
-    """An uninitialised ``(n, h, w, C)`` array, stored channels-last or channels-first."""
-    return channels_first_empty(shape, dtype) if stored_channels_first else np.empty(shape, dtype)
-
-
 # --------------------------------------------------------------------------------------------
 # Few channels: stride phases, stored channels-first
 # --------------------------------------------------------------------------------------------
@@ -104,7 +100,7 @@ def _empty(shape, dtype, stored_channels_first: bool) -> np.ndarray:
 FEW_CHANNELS = 8
 
 
-def _few_channels(geometry: common.Geometry) -> bool:
+def _few_channels(geometry: Geometry) -> bool:
     """True when tap slices would give NumPy inner loops only ``C`` numbers long: few channels
     and a column stride above 1 (with stride 1, a tap's rows are runs of ``OW*C`` numbers)."""
     return geometry.x_shape[3] < FEW_CHANNELS and geometry.stride[1] > 1
@@ -128,7 +124,7 @@ def channels_first_empty(shape, dtype) -> np.ndarray:
     return np.empty((n, channels, h, w), dtype).transpose(0, 2, 3, 1)
 
 
-def stride_phases(geometry: common.Geometry):
+def stride_phases(geometry: Geometry):
     """Which stride phase of the padded input each kernel tap reads.
 
     Rows ``p, p + SH, p + 2*SH, ...`` of the padded input form row phase ``p`` (``0 <= p < SH``);
@@ -136,12 +132,9 @@ def stride_phases(geometry: common.Geometry):
     ``i*SH + a*DH = p + SH*(i + u)`` with ``(u, p) = divmod(a*DH, SH)``: for all ``i`` at once,
     rows ``u .. u + OH - 1`` of phase ``p``, neighbours in that phase. Columns: ``(v, q)``.
 
-    Returns
-    -------
-    taps : list of (k, (p, q), u, v)
-        Every tap ``k = a*KW + b`` in order, its phase and where its block starts in it.
-    reach : dict {(p, q): (du, dv)}
-        The phases some tap reads, and how many rows and columns beyond ``(OH, OW)`` they need.
+    Returns ``taps``, a list of ``(k, (p, q), u, v)``: every tap ``k = a*KW + b`` in order, its
+    phase and where its block starts in it; and ``reach``, a dict ``{(p, q): (du, dv)}``: the
+    phases some tap reads, and how many rows and columns beyond ``(OH, OW)`` they need.
     """
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
     taps, reach = [], {}
@@ -158,28 +151,25 @@ def stride_phases(geometry: common.Geometry):
 # --------------------------------------------------------------------------------------------
 
 def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
-    """Max pool, block by block: a running maximum over contiguous copies of the taps.
-
-    Arguments and results as in :func:`pooling_lab.strided.max_pool_forward`:
-    ``x`` (N, H, W, C) -> ``out`` (N, OH, OW, C) and a ``MaxPoolCache``.
-    """
-    x = common.as_float_array(x, "x", "N, H, W, C")
-    geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
+    """Max pool, block by block: a running maximum over contiguous copies of the taps, or of
+    the stride phases when channels are few."""
+    x = as_float_array(x, "x", "N, H, W, C")
+    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
     xpad = geometry.pad(x, -np.inf)                             # (N, Hp, Wp, C)
     if _few_channels(geometry):
         out, winner = _max_pool_phases(xpad, geometry)
     else:
         out, winner = _max_pool_taps(window_view(xpad, geometry), geometry)
     _settle_nan_and_zero(out, winner, xpad, geometry)
-    common.keep_padding_from_winning(out, winner, geometry)
-    return out, common.MaxPoolCache(geometry, winner, x.dtype)
+    keep_padding_from_winning(out, winner, geometry)
+    return out, MaxPoolCache(geometry, winner, x.dtype)
 
 
 def _max_pool_taps(windows, geometry):
     """Max pool, each tap read from the window view: ``out, winner``, both ``(N, OH, OW, C)``."""
     shape = (windows.shape[0], *geometry.out_hw, windows.shape[5])   # (N, OH, OW, C)
     out = np.empty(shape, dtype=windows.dtype)
-    winner = np.zeros(shape, dtype=common.winner_dtype(geometry))
+    winner = np.zeros(shape, dtype=winner_dtype(geometry))
     scratch = [Scratch(shape[2:], windows.dtype), Scratch(shape[2:], bool),
                Scratch(shape[2:], winner.dtype)]
     for images, rows, (tap, beats, marks) in blocks(shape, windows.itemsize, *scratch):
@@ -202,7 +192,7 @@ def _max_pool_phases(xpad, geometry):
     shape = (xpad.shape[0], *geometry.out_hw, xpad.shape[3])        # (N, OH, OW, C)
     (sh, sw), ow = geometry.stride, shape[2]
     maxima = channels_first_empty(shape, xpad.dtype)
-    winner = channels_first_empty(shape, common.winner_dtype(geometry))
+    winner = channels_first_empty(shape, winner_dtype(geometry))
     winner.fill(0)
     taps, reach = stride_phases(geometry)
     # one copy per phase (n, r + du, OW + dv, C), then beats and marks (n, r, OW, C)
@@ -255,12 +245,8 @@ def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
     return ``-0.0`` where the winner is ``0.0``; the output must be the winner's own value.
     Only those windows are revisited, all at once: gathered by their flat indices in ``out``,
     with one loop over the kernel offsets (after a ReLU, zero maxima are common, so the cost
-    follows their number, never a Python loop over windows).
-
-    Parameters
-    ----------
-    out, winner : (N, OH, OW, C), C-contiguous; updated in place
-    xpad : (N, Hp, Wp, C)
+    follows their number, never a Python loop over windows). ``out`` and ``winner``
+    (N, OH, OW, C), C-contiguous, are updated in place; ``xpad`` is (N, Hp, Wp, C).
     """
     # two fast reductions: np.max propagates NaN, and is any output 0?
     if out.size == 0 or not (np.isnan(out.max()) or (out == 0).any()):
@@ -286,12 +272,11 @@ def max_pool_backward(dout, cache):
     every window's gradient at once (it *adds* where windows chose the same pixel). Given one flat
     integer array and values of one dtype, ``np.add.at`` runs one tight loop in C. The addresses
     are built block by block, from a table of where each window of a block starts and the
-    offset of each tap. Arguments and result: ``dout`` (N, OH, OW, C) and the
-    ``MaxPoolCache`` -> ``dx`` (N, H, W, C).
+    offset of each tap.
     """
-    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.MaxPoolCache)
+    geometry, dout, dtype, total = backward_setup(dout, cache, MaxPoolCache)
     dout = dout.astype(total, copy=False)       # np.add.at's fast loop needs one dtype
-    dxpad = common.zeros_padded(geometry, total)                # (N, Hp, Wp, C)
+    dxpad = np.zeros(geometry.padded_shape, dtype=total)                # (N, Hp, Wp, C)
     _, hp, wp, channels = dxpad.shape
     (sh, sw), (dh, dw), ow = geometry.stride, geometry.dilation, dout.shape[2]
     tap_offset = np.array([(a * dh * wp + b * dw) * channels for _, a, b in geometry.offsets()],
@@ -319,7 +304,7 @@ def max_pool_backward(dout, cache):
 # Average pool
 # --------------------------------------------------------------------------------------------
 
-def _row_and_column_taps(geometry: common.Geometry):
+def _row_and_column_taps(geometry: Geometry):
     """The rows ``i*SH + a*DH`` of every kernel row ``a`` and the columns ``j*SW + b*DW`` of
     every kernel column ``b``: two lists of slices, from :meth:`Geometry.tap_slices`."""
     return ([geometry.tap_slices(a, 0)[0] for a in range(geometry.kernel[0])],
@@ -333,14 +318,11 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
     ``(N, OH, Wp, C)``, and adding ``KW`` columns of those gives the window sums. That is
     ``KH + KW`` passes over the data instead of ``KH * KW``, and the row pass reads whole
     image rows, the fastest thing NumPy does.
-
-    Arguments and results as in :func:`pooling_lab.strided.avg_pool_forward`:
-    ``x`` (N, H, W, C) -> ``out`` (N, OH, OW, C) and an ``AvgPoolCache``.
     """
-    x = common.as_float_array(x, "x", "N, H, W, C")
-    geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
-    total = common.accumulation_dtype(x.dtype)                  # float32 for float16
-    divisor = common.avg_divisor(geometry, count_include_pad, total)      # (OH, OW, 1)
+    x = as_float_array(x, "x", "N, H, W, C")
+    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
+    total = accumulation_dtype(x.dtype)                  # float32 for float16
+    divisor = avg_divisor(geometry, count_include_pad, total)      # (OH, OW, 1)
     xpad = geometry.pad(x, 0)                                   # (N, Hp, Wp, C)
     shape = (x.shape[0], *geometry.out_hw, x.shape[3])           # (N, OH, OW, C)
     sums = np.empty(shape, dtype=total)
@@ -363,7 +345,7 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
                 block += tap_cols
         block /= divisor[rows]
     out = sums.astype(x.dtype, copy=False)                      # float16: rounded once
-    return out, common.AvgPoolCache(geometry, divisor, x.dtype)
+    return out, AvgPoolCache(geometry, divisor, x.dtype)
 
 
 def avg_pool_backward(dout, cache):
@@ -372,10 +354,9 @@ def avg_pool_backward(dout, cache):
     The forward pass's two passes, reversed: each share goes to the ``KW`` columns of its
     window, giving ``(N, OH, Wp, C)``, and those go to the ``KH`` rows. One tap column (or
     row) holds each pixel at most once, so every ``+=`` is exact even when windows overlap.
-    Arguments and result: ``dout`` (N, OH, OW, C) and the ``AvgPoolCache`` -> ``dx`` (N, H, W, C).
     """
-    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.AvgPoolCache)
-    dxpad = common.zeros_padded(geometry, total)                # (N, Hp, Wp, C)
+    geometry, dout, dtype, total = backward_setup(dout, cache, AvgPoolCache)
+    dxpad = np.zeros(geometry.padded_shape, dtype=total)                # (N, Hp, Wp, C)
     # does a pixel lie in the rows (columns) of two windows? Then its rows (columns) need +=
     rows_overlap, cols_overlap = (step < span for step, span in zip(geometry.stride,
                                                                    geometry.span))
@@ -409,12 +390,8 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
 
     ``out = b + sum_a taps(a) @ w[a]``, where ``taps(a)`` is ``(N*OH*OW, KW*C)``: the ``KW``
     taps of kernel row ``a`` side by side, and ``w[a]`` is ``(KW*C, C_out)``.
-
-    Arguments and results as in :func:`pooling_lab.strided.conv_forward`: ``x`` (N, H, W, C),
-    ``w`` (KH, KW, C, C_out), ``b`` (C_out,) or None -> ``out`` (N, OH, OW, C_out) and a
-    ``ConvCache``.
     """
-    x, w, b, geometry, total = common.conv_setup(x, w, b, stride, padding, dilation)
+    x, w, b, geometry, total = conv_setup(x, w, b, stride, padding, dilation)
     windows = window_view(geometry.pad(x, 0), geometry)         # (N, OH, OW, KH, KW, C)
     n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
     c_out = w.shape[3]
@@ -442,22 +419,19 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     if b is not None:
         out += b
     out = out.astype(x.dtype, copy=False)                       # float16: rounded once
-    return out, common.ConvCache(geometry, x, w)
+    return out, ConvCache(geometry, x, w)
 
 
 def conv_backward(dout, cache):
     """Gradients of :func:`conv_forward`, block by block: ``dw`` one matrix product per kernel
     row, ``dx`` one per kernel offset, added into a writeable window view.
-
-    Arguments and results: ``dout`` (N, OH, OW, C_out) and the ``ConvCache`` -> ``dx``
-    (N, H, W, C), ``dw`` (KH, KW, C, C_out), ``db`` (C_out,).
     """
-    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.ConvCache)
+    geometry, dout, dtype, total = backward_setup(dout, cache, ConvCache)
     dout = dout.astype(total, copy=False)
     windows = window_view(geometry.pad(cache.x, 0), geometry)   # (N, OH, OW, KH, KW, C)
     n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
     w, c_out = cache.w, cache.w.shape[3]                         # (KH, KW, C, C_out)
-    dxpad = common.zeros_padded(geometry, total)
+    dxpad = np.zeros(geometry.padded_shape, dtype=total)
     grad_windows = window_view(dxpad, geometry, writeable=True)
     dw_rows = np.zeros((kernel_rows, kernel_cols * channels, c_out), dtype=total)
     w_transposed = w.transpose(0, 1, 3, 2).astype(total)       # (KH, KW, C_out, C)

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import common
+from . import rules
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: Where to look for the photos, in order: inside an installed wheel, then in a clone.
@@ -73,17 +73,17 @@ def path(name: str) -> Path:
 def _target_size(size, height: int, width: int, channels: int) -> tuple[int, int]:
     """Read ``size``: an int (the longer side, aspect kept) or ``(H, W)``; returns ``(H, W)``.
     A size whose image ``(1, H, W, channels)`` would hold more than
-    :data:`common.LARGEST_ARRAY` numbers is a ``ValueError``, before anything is resized."""
+    :data:`rules.LARGEST_ARRAY` numbers is a ``ValueError``, before anything is resized."""
     allowed = "None, a positive int (the longer side) or a pair of positive ints (H, W)"
     if isinstance(size, (tuple, list)):
         if len(size) != 2:
             raise ValueError(f"size must be {allowed}; got {size!r} with {len(size)} entries")
-        target = tuple(common.positive_int(side, "size", allowed) for side in size)
+        target = tuple(rules.positive_int(side, "size", allowed) for side in size)
     else:
-        longer_side = common.positive_int(size, "size", allowed)
+        longer_side = rules.positive_int(size, "size", allowed)
         scale = longer_side / max(height, width)
         target = max(1, round(height * scale)), max(1, round(width * scale))
-    common.check_array_size((1, *target, channels), "an image (1, H, W, C)", f"size {size!r}")
+    rules.check_array_size((1, *target, channels), "an image (1, H, W, C)", f"size {size!r}")
     return target
 
 
@@ -111,7 +111,7 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     ------
     ValueError
         Unknown ``name``; a bad ``size`` (or one whose image would hold more than
-        :data:`common.LARGEST_ARRAY` numbers) or ``dtype``; a damaged photo (see :func:`load_file`).
+        :data:`rules.LARGEST_ARRAY` numbers) or ``dtype``; a damaged photo (see :func:`load_file`).
     TypeError
         An argument of the wrong kind: ``name`` not a string, ``grayscale`` not a bool...
     """
@@ -213,16 +213,16 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
         A bad argument value, or a ``file`` (named in the message) that is a directory, not an
         image, cut short or unreadable (any error Pillow meets reading it), or refused from
         its header before a pixel is decoded: its ``(1, H, W, C)`` array would hold more than
-        :data:`common.LARGEST_ARRAY` numbers, or Pillow's own guard (twice
+        :data:`rules.LARGEST_ARRAY` numbers, or Pillow's own guard (twice
         ``PIL.Image.MAX_IMAGE_PIXELS`` pixels) refuses it.
     """
     shown = _check_file(file)
-    dtype = common.float_dtype(dtype)
+    dtype = rules.float_dtype(dtype)
     if not isinstance(grayscale, (bool, np.bool_)):
         raise TypeError(f"grayscale must be True or False; got {grayscale!r}")
     try:
         with Image.open(file) as photo:               # reads the header only
-            common.check_array_size((1, photo.height, photo.width, 1 if grayscale else 3),
+            rules.check_array_size((1, photo.height, photo.width, 1 if grayscale else 3),
                                     "an image (1, H, W, C)", f"file {shown}, {photo.width} x "
                                     f"{photo.height} pixels by its header,")
             photo = ImageOps.exif_transpose(photo)    # upright, as the camera meant it

@@ -39,7 +39,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from . import STYLES, common, op_functions
+from . import check_style, op_functions, rules
+from .geometry import conv_geometry, pool_geometry
 
 #: The style layers use unless told otherwise: the tuned engine (notebook 06).
 DEFAULT_STYLE = "fast"
@@ -48,18 +49,6 @@ DEFAULT_STYLE = "fast"
 # --------------------------------------------------------------------------------------------
 # Checking arguments
 # --------------------------------------------------------------------------------------------
-
-def check_style(style) -> str:
-    """``style`` itself if it names a style of :data:`pooling_lab.STYLES`, else a clear error
-    (``TypeError`` for a non-string, ``ValueError`` for an unknown name)."""
-    allowed = ", ".join(repr(name) for name in STYLES)
-    if not isinstance(style, str):
-        raise TypeError(f"style must be one of {allowed}; got {style!r} "
-                        f"of type {type(style).__name__}")
-    if style not in STYLES:
-        raise ValueError(f"style must be one of {allowed}; got {style!r}")
-    return style
-
 
 def _as_generator(rng) -> np.random.Generator:
     """Accept a ``numpy.random.Generator`` (used as is) or an int seed >= 0."""
@@ -90,7 +79,7 @@ def _real_number(value, name: str, allowed: str, accepts) -> float:
 def _as_batch(x, name: str, example: str = "example") -> np.ndarray:
     """``x`` as a floating array of finite numbers with a batch axis first, ``(N, ...)``,
     ``N >= 1``; ``example`` says what one example is for, in the error messages."""
-    x = common.as_real_array(x, name)
+    x = rules.as_real_array(x, name)
     if x.ndim < 1 or len(x) == 0:
         raise ValueError(f"{name} must hold at least one {example}; got shape {x.shape}")
     if not np.isfinite(x).all():
@@ -131,7 +120,7 @@ def check_labels(labels, count: int | None, name: str, classes: int | None = Non
 
 
 def _check_dout_shape(dout, expected: tuple, layer) -> np.ndarray:
-    dout = common.as_real_array(dout, "dout")
+    dout = rules.as_real_array(dout, "dout")
     if dout.shape != expected:
         raise ValueError(f"dout must have the shape of {type(layer).__name__}.forward's "
                          f"output {expected}; got {dout.shape}")
@@ -144,7 +133,7 @@ def _example_shape(input_shape, layer=None, layout: str = "") -> tuple:
     if not isinstance(input_shape, (tuple, list)):
         raise TypeError(f"input_shape must be one example's shape as a tuple, e.g. "
                         f"(8, 8, 1); got {input_shape!r}")
-    shape = tuple(common.positive_int(side, "input_shape", "a tuple of positive ints, e.g. "
+    shape = tuple(rules.positive_int(side, "input_shape", "a tuple of positive ints, e.g. "
                                       "(8, 8, 1)") for side in input_shape)
     if layout and len(shape) != len(layout.split(", ")):
         raise ValueError(f"{type(layer).__name__} takes examples of {len(layout.split(', '))} "
@@ -260,15 +249,15 @@ class Conv2D(_StyledLayer):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid", *,
                  init="he", style=DEFAULT_STYLE, rng=0):
         super().__init__(style)
-        self.in_channels = common.positive_int(in_channels, "in_channels")
-        self.out_channels = common.positive_int(out_channels, "out_channels")
-        self.kernel_size = common.as_pair(kernel_size, "kernel_size")
+        self.in_channels = rules.positive_int(in_channels, "in_channels")
+        self.out_channels = rules.positive_int(out_channels, "out_channels")
+        self.kernel_size = rules.as_pair(kernel_size, "kernel_size")
         w_shape = (*self.kernel_size, self.in_channels, self.out_channels)
-        common.check_array_size(w_shape, "the weights w (KH, KW, C_in, C_out)",
+        rules.check_array_size(w_shape, "the weights w (KH, KW, C_in, C_out)",
                                 f"kernel_size {self.kernel_size}, in_channels "
                                 f"{self.in_channels} and out_channels {self.out_channels}")
         # An input one kernel large checks stride and padding now, with the contract's messages.
-        common.conv_geometry((1, *w_shape[:3]), w_shape, stride, padding, 1)
+        conv_geometry((1, *w_shape[:3]), w_shape, stride, padding, 1)
         self.stride = stride
         self.padding = padding
         taps = self.kernel_size[0] * self.kernel_size[1]
@@ -283,7 +272,7 @@ class Conv2D(_StyledLayer):
 
     def forward(self, x):
         """``x : (N, H, W, C_in) -> out : (N, OH, OW, C_out)``."""
-        x = common.as_float_array(x, "x", "N, H, W, C")
+        x = rules.as_float_array(x, "x", "N, H, W, C")
         self._check_channels(x.shape, "x")
         conv_forward, _ = op_functions(self.style, "conv")
         out, self._cache = conv_forward(x, self.params["w"], self.params["b"],
@@ -300,7 +289,7 @@ class Conv2D(_StyledLayer):
         """``(H, W, C_in) -> (OH, OW, C_out)``."""
         input_shape = _example_shape(input_shape, self, "H, W, C")
         self._check_channels(input_shape, "the input")
-        geometry = common.conv_geometry((1, *input_shape), self.params["w"].shape,
+        geometry = conv_geometry((1, *input_shape), self.params["w"].shape,
                                         self.stride, self.padding, 1)
         return (*geometry.out_hw, self.out_channels)
 
@@ -319,9 +308,9 @@ class _Pool2D(_StyledLayer):
 
     def __init__(self, size, stride, padding, style):
         super().__init__(style)
-        self.size = common.as_pair(size, "size")
+        self.size = rules.as_pair(size, "size")
         # An input one window large checks stride and padding (at most half the window) now.
-        common.pool_geometry((1, *self.size, 1), self.size, stride, padding, 1)
+        pool_geometry((1, *self.size, 1), self.size, stride, padding, 1)
         self.stride = stride
         self.padding = padding
 
@@ -343,7 +332,7 @@ class _Pool2D(_StyledLayer):
     def output_shape(self, input_shape):
         """``(H, W, C) -> (OH, OW, C)``."""
         input_shape = _example_shape(input_shape, self, "H, W, C")
-        geometry = common.pool_geometry((1, *input_shape), self.size, self.stride,
+        geometry = pool_geometry((1, *input_shape), self.size, self.stride,
                                         self.padding, 1)
         return (*geometry.out_hw, input_shape[2])
 
@@ -397,7 +386,7 @@ class ReLU(Layer):
     """``max(x, 0)``, element-wise, for an input of any shape."""
 
     def forward(self, x):
-        x = common.as_real_array(x, "x")
+        x = rules.as_real_array(x, "x")
         self._cache = x > 0                      # where the gradient flows through
         return np.maximum(x, 0)
 
@@ -416,7 +405,7 @@ class Flatten(Layer):
     """``(N, H, W, C) -> (N, H*W*C)``, the bridge from feature maps to a Dense layer."""
 
     def forward(self, x):
-        array = common.as_real_array(x, "x")
+        array = rules.as_real_array(x, "x")
         if array.ndim < 2:
             raise ValueError(f"x must have a batch axis and at least one more, (N, ...); "
                              f"got shape {array.shape}")
@@ -456,10 +445,10 @@ class Dense(Layer):
 
     def __init__(self, in_features, out_features, *, init="glorot", rng=0):
         super().__init__()
-        self.in_features = common.positive_int(in_features, "in_features")
-        self.out_features = common.positive_int(out_features, "out_features")
+        self.in_features = rules.positive_int(in_features, "in_features")
+        self.out_features = rules.positive_int(out_features, "out_features")
         shape = (self.in_features, self.out_features)
-        common.check_array_size(shape, "the weights w (D_in, D_out)",
+        rules.check_array_size(shape, "the weights w (D_in, D_out)",
                                 f"in_features {self.in_features} and out_features "
                                 f"{self.out_features}")
         w = initial_weights(shape, self.in_features, self.out_features, init,
@@ -468,7 +457,7 @@ class Dense(Layer):
 
     def forward(self, x):
         """``x : (N, D_in) -> out : (N, D_out)``."""
-        array = common.as_real_array(x, "x")
+        array = rules.as_real_array(x, "x")
         if array.ndim != 2 or array.shape[1] != self.in_features:
             raise ValueError(f"x must have shape (N, in_features) = (N, {self.in_features}); "
                              f"got {array.shape} (put a Flatten before Dense to flatten images)")
@@ -509,7 +498,7 @@ def _check_classes(logits: np.ndarray) -> None:
 
 def softmax(logits):
     """Class probabilities, ``(..., K) -> (..., K)``, each row summing to 1; ``K >= 1``."""
-    logits = common.as_real_array(logits, "logits")
+    logits = rules.as_real_array(logits, "logits")
     _check_classes(logits)
     # Subtracting each row's maximum changes nothing and keeps exp from overflowing.
     exps = np.exp(logits - logits.max(axis=-1, keepdims=True))
@@ -533,7 +522,7 @@ def softmax_cross_entropy(logits, labels):
     loss : float
     dlogits : (N, K)
     """
-    logits = common.as_real_array(logits, "logits")
+    logits = rules.as_real_array(logits, "logits")
     if logits.ndim != 2:
         raise ValueError(f"logits must have 2 axes (N, K); got shape {logits.shape}")
     _check_classes(logits)
@@ -683,9 +672,9 @@ class Sequential:
         float32 halves the bytes every matrix product moves, and trains about twice as fast;
         finite-difference gradient checks need float64 (the default). Call it before training:
         the optimiser's velocities take the dtype of the parameters they first see. ``dtype``
-        is checked as everywhere in the package (:func:`pooling_lab.common.float_dtype`).
+        is checked as everywhere in the package (:func:`pooling_lab.rules.float_dtype`).
         """
-        dtype = common.float_dtype(dtype)
+        dtype = rules.float_dtype(dtype)
         for layer in self.layers:
             for name, param in layer.params.items():
                 layer.params[name] = param.astype(dtype)
@@ -799,8 +788,8 @@ class Sequential:
                 raise ValueError(f"x_test must hold examples shaped like x's, {x.shape[1:]}; "
                                  f"got {x_test.shape[1:]}")
             check_labels(y_test, len(x_test), "y_test", classes)
-        epochs = common.positive_int(epochs, "epochs")
-        batch_size = common.positive_int(batch_size, "batch_size")
+        epochs = rules.positive_int(epochs, "epochs")
+        batch_size = rules.positive_int(batch_size, "batch_size")
         rng = _as_generator(rng)
         history = {"loss": [], "seconds": []}
         if x_test is not None:
@@ -841,7 +830,7 @@ def confusion_matrix(labels, predictions, classes: int) -> np.ndarray:
         ``counts[t, p]`` is the number of examples of class ``t`` predicted as ``p``; the
         diagonal holds the right answers.
     """
-    classes = common.positive_int(classes, "classes")
+    classes = rules.positive_int(classes, "classes")
     labels = check_labels(labels, None, "labels", classes)
     predictions = check_labels(predictions, len(labels), "predictions", classes)
     # Pair (t, p) gets the number t*classes + p; counting those numbers fills the matrix.

@@ -10,17 +10,21 @@ styles are checked against. Unlike the article, it
 
 * gives a tied window's gradient to its *first* maximum only (the article's ``window == max``
   mask gives the full gradient to every tied pixel, so gradient mass is duplicated), and a
-  window holding NaNs to its *last* NaN, as PyTorch does (:func:`common.window_max`);
-* sums float16 in float32 and rounds once (:func:`common.accumulation_dtype`);
-* handles padding, dilation and ``count_include_pad``, from the shared contract in
-  :mod:`pooling_lab.common`.
+  window holding NaNs to its *last* NaN, as PyTorch does (:func:`strided.window_max`);
+* sums float16 in float32 and rounds once (:func:`rules.accumulation_dtype`);
+* handles padding, dilation and ``count_include_pad``, as the contract asks
+  (:mod:`pooling_lab.contract`, which documents every function's arguments and results).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import common
+from .contract import (AvgPoolCache, ConvCache, MaxPoolCache, avg_divisor, backward_setup,
+                       conv_setup)
+from .geometry import pool_geometry
+from .rules import accumulation_dtype, as_float_array
+from .strided import keep_padding_from_winning, window_max, winner_dtype
 
 
 # --------------------------------------------------------------------------------------------
@@ -28,57 +32,31 @@ from . import common
 # --------------------------------------------------------------------------------------------
 
 def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
-    """Max pool with a Python loop over output positions.
-
-    Parameters
-    ----------
-    x : (N, H, W, C) array_like
-    size, stride, dilation : int or (rows, cols)
-        ``stride=None`` means ``stride = size``.
-    padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right))
-        Padded cells never win.
-
-    Returns
-    -------
-    out : (N, OH, OW, C)
-        The value of each window's winning tap: its first maximum, or its last NaN.
-    cache : MaxPoolCache
-        Holds the number of each window's winning tap, for the backward pass.
-    """
-    x = common.as_float_array(x, "x", "N, H, W, C")
-    geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
+    """Max pool with a Python loop over output positions: one slice ``(N, KH, KW, C)`` per
+    window, reduced by :func:`strided.window_max` (its first maximum, or its last NaN)."""
+    x = as_float_array(x, "x", "N, H, W, C")
+    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
     xpad = geometry.pad(x, -np.inf)                       # (N, H, W, C) -> (N, Hp, Wp, C)
     n, _, _, channels = x.shape
     oh, ow = geometry.out_hw
     out = np.empty((n, oh, ow, channels), dtype=x.dtype)
-    winner = np.empty((n, oh, ow, channels), dtype=common.winner_dtype(geometry))
+    winner = np.empty((n, oh, ow, channels), dtype=winner_dtype(geometry))
     for i in range(oh):
         for j in range(ow):
             rows, cols = geometry.window_slices(i, j)
             window = xpad[:, rows, cols, :].reshape(n, geometry.taps, channels)
             # (N, KH, KW, C) -> (N, KH*KW, C) -> (N, C): the first maximum, or the last NaN
-            out[:, i, j, :], winner[:, i, j, :] = common.window_max(np.moveaxis(window, 1, 0))
-    common.keep_padding_from_winning(out, winner, geometry)
-    return out, common.MaxPoolCache(geometry, winner, x.dtype)
+            out[:, i, j, :], winner[:, i, j, :] = window_max(np.moveaxis(window, 1, 0))
+    keep_padding_from_winning(out, winner, geometry)
+    return out, MaxPoolCache(geometry, winner, x.dtype)
 
 
 def max_pool_backward(dout, cache):
-    """Send each window's gradient to its winning tap; overlapping windows add up.
-
-    Parameters
-    ----------
-    dout : (N, OH, OW, C) array_like
-    cache : MaxPoolCache
-
-    Returns
-    -------
-    dx : (N, H, W, C)
-        float16 gradients are summed in float32 and rounded once.
-    """
+    """Send each window's gradient to its winning tap; overlapping windows add up."""
     # the checked dout, the gradient's dtype and the dtype it is summed in (float32 for float16)
-    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.MaxPoolCache)
+    geometry, dout, dtype, total = backward_setup(dout, cache, MaxPoolCache)
     n, _, _, channels = geometry.x_shape
-    dxpad = common.zeros_padded(geometry, total)
+    dxpad = np.zeros(geometry.padded_shape, dtype=total)
     batch = np.arange(n)[:, None]                         # (N, 1) broadcasts against (N, C)
     channel = np.arange(channels)[None, :]                # (1, C)
     kernel_w = geometry.kernel[1]
@@ -98,27 +76,11 @@ def max_pool_backward(dout, cache):
 # --------------------------------------------------------------------------------------------
 
 def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_include_pad=True):
-    """Average pool with a Python loop over output positions.
-
-    Parameters
-    ----------
-    x : (N, H, W, C) array_like
-    size, stride, dilation, padding
-        As for :func:`max_pool_forward`; padding adds zeros.
-    count_include_pad : bool
-        True: divide each window's sum by ``KH*KW`` (PyTorch's default). False: divide by the
-        number of taps inside the image (Keras and NumPyNet).
-
-    Returns
-    -------
-    out : (N, OH, OW, C)
-        float16 is summed in float32 and rounded once.
-    cache : AvgPoolCache
-    """
-    x = common.as_float_array(x, "x", "N, H, W, C")
-    geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
-    total = common.accumulation_dtype(x.dtype)            # float32 for float16
-    divisor = common.avg_divisor(geometry, count_include_pad, total)      # (OH, OW, 1)
+    """Average pool with a Python loop over output positions."""
+    x = as_float_array(x, "x", "N, H, W, C")
+    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
+    total = accumulation_dtype(x.dtype)            # float32 for float16
+    divisor = avg_divisor(geometry, count_include_pad, total)      # (OH, OW, 1)
     xpad = geometry.pad(x, 0)                             # (N, H, W, C) -> (N, Hp, Wp, C)
     n, _, _, channels = x.shape
     out = np.empty((n, *geometry.out_hw, channels), dtype=x.dtype)
@@ -127,24 +89,13 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
             rows, cols = geometry.window_slices(i, j)
             # (N, KH, KW, C) -> (N, C); storing into out rounds to x's dtype
             out[:, i, j, :] = xpad[:, rows, cols, :].sum(axis=(1, 2), dtype=total) / divisor[i, j]
-    return out, common.AvgPoolCache(geometry, divisor, x.dtype)
+    return out, AvgPoolCache(geometry, divisor, x.dtype)
 
 
 def avg_pool_backward(dout, cache):
-    """Spread each window's gradient evenly over its taps; overlapping windows add up.
-
-    Parameters
-    ----------
-    dout : (N, OH, OW, C) array_like
-    cache : AvgPoolCache
-
-    Returns
-    -------
-    dx : (N, H, W, C)
-        float16 gradients are summed in float32 and rounded once.
-    """
-    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.AvgPoolCache)
-    dxpad = common.zeros_padded(geometry, total)
+    """Spread each window's gradient evenly over its taps; overlapping windows add up."""
+    geometry, dout, dtype, total = backward_setup(dout, cache, AvgPoolCache)
+    dxpad = np.zeros(geometry.padded_shape, dtype=total)
     for i in range(geometry.out_hw[0]):
         for j in range(geometry.out_hw[1]):
             rows, cols = geometry.window_slices(i, j)
@@ -160,27 +111,12 @@ def avg_pool_backward(dout, cache):
 # --------------------------------------------------------------------------------------------
 
 def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
-    """2-D convolution (cross-correlation, as in every framework) with a loop over positions.
+    """2-D convolution (cross-correlation, as in every framework) with a loop over positions:
 
     ``out[n, i, j, o] = b[o] + sum_{a, b, c} xpad[n, i*SH + a*DH, j*SW + b*DW, c] * w[a, b, c, o]``
-
-    Parameters
-    ----------
-    x : (N, H, W, C) array_like
-    w : (KH, KW, C, C_out) array_like
-    b : (C_out,) array_like or None
-    stride, dilation : int or (rows, cols)
-    padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right))
-        Zero padding.
-
-    Returns
-    -------
-    out : (N, OH, OW, C_out)
-        float16 is computed in float32 and rounded once.
-    cache : ConvCache
     """
     # the checked arrays, the geometry, and the dtype sums are taken in (float32 for float16)
-    x, w, b, geometry, total = common.conv_setup(x, w, b, stride, padding, dilation)
+    x, w, b, geometry, total = conv_setup(x, w, b, stride, padding, dilation)
     xpad = geometry.pad(x.astype(total, copy=False), 0)   # (N, H, W, C) -> (N, Hp, Wp, C)
     w_total = w.astype(total, copy=False)
     out = np.empty((x.shape[0], *geometry.out_hw, w.shape[3]), dtype=total)
@@ -192,29 +128,16 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     if b is not None:
         out += b
     out = out.astype(x.dtype, copy=False)                 # rounded once
-    return out, common.ConvCache(geometry, x, w)
+    return out, ConvCache(geometry, x, w)
 
 
 def conv_backward(dout, cache):
-    """Gradients of :func:`conv_forward`, window by window.
-
-    Parameters
-    ----------
-    dout : (N, OH, OW, C_out) array_like
-    cache : ConvCache
-
-    Returns
-    -------
-    dx : (N, H, W, C)
-    dw : (KH, KW, C, C_out)
-    db : (C_out,)
-        The sum of ``dout`` over N, OH and OW (returned even when the forward had no bias).
-        float16 gradients are summed in float32 and rounded once.
-    """
-    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.ConvCache)
+    """Gradients of :func:`conv_forward`, window by window: each window adds its ``dw`` share
+    and sends ``dout @ w.T`` back to its pixels."""
+    geometry, dout, dtype, total = backward_setup(dout, cache, ConvCache)
     dout, w = dout.astype(total, copy=False), cache.w.astype(total, copy=False)
     xpad = geometry.pad(cache.x.astype(total, copy=False), 0)
-    dxpad = common.zeros_padded(geometry, total)
+    dxpad = np.zeros(geometry.padded_shape, dtype=total)
     dw = np.zeros(w.shape, dtype=total)
     for i in range(geometry.out_hw[0]):
         for j in range(geometry.out_hw[1]):

@@ -9,8 +9,8 @@ times (16,384 for a 256x256 image pooled 2x2), yet it builds exactly the array E
 
 The price is memory: the window array holds every input pixel once per window that covers it,
 ``KH*KW / (SH*SW)`` times the input, plus the smaller arrays around it. So every function
-first adds up the arrays it will hold at its peak and refuses, with a ``MemoryError``, a call
-whose peak would exceed :data:`WINDOW_BUDGET_BYTES`.
+first bounds what it will hold at its peak and refuses, with a ``MemoryError``, a call whose
+peak could exceed :data:`WINDOW_BUDGET_BYTES`. Arguments and results: :mod:`pooling_lab.contract`.
 
 Backward builds the window gradients ``(N, OH, OW, KH, KW, C)`` in the same layout and adds
 them back, one slice addition per kernel offset (``col2im``). Unlike EpyNN, a tied max-pool
@@ -20,11 +20,14 @@ window gives its gradient to its first maximum only, and an integer ``stride`` i
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from . import common
+from .contract import (AvgPoolCache, ConvCache, MaxPoolCache, avg_divisor, backward_setup,
+                       conv_setup)
+from .geometry import Geometry, pool_geometry
+from .rules import accumulation_dtype, as_float_array
+from .strided import keep_padding_from_winning, window_max
 
 #: The most memory (in bytes) one call of this style may hold at its peak: 1 GiB. Change it
 #: with ``pooling_lab.stacked.WINDOW_BUDGET_BYTES = ...``; the strided style needs no window
@@ -32,95 +35,36 @@ from . import common
 WINDOW_BUDGET_BYTES = 2**30
 
 
-@dataclass(frozen=True)
-class _Counts:
-    """Element counts of the arrays one call works with (times an itemsize: bytes).
+def _check_budget(geometry: Geometry, function: str, itemsize: int, out_channels=None,
+                  window_array: bool = True) -> None:
+    """Raise ``MemoryError`` before a call that could hold more than the budget at once.
 
-    windows : N*OH*OW*KH*KW*C, the window array
-    padded : N*Hp*Wp*C, the padded input or gradient
-    image : N*H*W*C, the input or ``dx``
-    out : N*OH*OW*C, the output or ``dout`` (``C_out`` channels for convolution)
+    A bound from above, in numbers of ``itemsize`` bytes (the call's widest floating dtype):
+    the ``window_array`` (or its gradients) and one bool per window tap (max pool's mask), three
+    arrays the size of the padded input (converted, padded, cropped), three the size of the
+    output (sums, results, ``dout`` converted), and for convolution three of the weights; plus
+    NumPy's scratch, four buffers of ``np.getbufsize()`` numbers of 8 bytes.
     """
-
-    windows: int
-    padded: int
-    image: int
-    out: int
-
-    @classmethod
-    def of(cls, geometry: common.Geometry, out_channels: int) -> "_Counts":
-        n, oh, ow = geometry.x_shape[0], *geometry.out_hw
-        windows = n * oh * ow * geometry.taps * geometry.x_shape[3]
-        return cls(windows, math.prod(geometry.padded_shape), math.prod(geometry.x_shape),
-                   n * oh * ow * out_channels)
-
-
-def _check_budget(geometry: common.Geometry, function: str, arrays: dict) -> None:
-    """Raise ``MemoryError`` before a call that would hold more than the budget at once.
-
-    Parameters
-    ----------
-    geometry : Geometry
-    function : str
-        The public function, for the message.
-    arrays : {str: int}
-        The bytes of every array the call makes (0 for one it does not need this time).
-        Their sum, plus NumPy's scratch buffers, bounds the call's peak from above (a few
-        arrays are freed before others are made); a test checks it against the peak that
-        ``tracemalloc`` measures.
-    """
-    # NumPy's own scratch: a ufunc on strided views or mixed dtypes works through buffers of
-    # np.getbufsize() elements (8192) per operand; allow four operands of 8 bytes.
-    arrays = {**arrays, "NumPy's buffers": 4 * np.getbufsize() * 8}
-    needed = sum(arrays.values())
+    n, oh, ow, channels = geometry.x_shape[0], *geometry.out_hw, geometry.x_shape[3]
+    shape = (n, oh, ow, *geometry.kernel, channels)                # the window array's
+    windows = math.prod(shape) if window_array else 0
+    weights = 0 if out_channels is None else geometry.taps * channels * out_channels
+    out = n * oh * ow * (channels if out_channels is None else out_channels)
+    needed = (windows * (itemsize + 1) + 4 * np.getbufsize() * 8
+              + itemsize * (3 * math.prod(geometry.padded_shape) + 3 * out + 3 * weights))
     if needed > WINDOW_BUDGET_BYTES:
-        n, _, _, channels = geometry.x_shape
-        shape = (n, *geometry.out_hw, *geometry.kernel, channels)
-        parts = ", ".join(f"{what} {size:,}" for what, size in arrays.items() if size)
+        held = (f"the window array {shape} alone is {windows * itemsize:,} bytes"
+                if window_array else "no window array, only the arrays around it")
         raise MemoryError(
-            f"the stacked style would hold {needed:,} bytes at once in {function} "
-            f"({parts}), more than WINDOW_BUDGET_BYTES = {WINDOW_BUDGET_BYTES:,}; use the "
-            f"strided style (pooling_lab.strided), which never builds the window array "
-            f"(N, OH, OW, KH, KW, C) = {shape}")
+            f"the stacked style would hold {needed:,} bytes at once in {function} ({held}), "
+            f"more than WINDOW_BUDGET_BYTES = {WINDOW_BUDGET_BYTES:,}; use the strided style "
+            f"(pooling_lab.strided), which never builds the window array")
 
 
-def _converted_bytes(array: np.ndarray, given) -> int:
-    """``array.nbytes`` if checking ``given`` made ``array`` a new array (an int image
-    converted to float64), 0 if ``array`` is the caller's own."""
-    if isinstance(given, np.ndarray) and np.may_share_memory(array, given):
-        return 0
-    return array.nbytes
-
-
-def _gradient_arrays(geometry: common.Geometry, count: _Counts, dout: np.ndarray, caller_dout,
-                     dtype: np.dtype, total: np.dtype) -> dict:
-    """The bytes of the arrays every backward pass makes besides its window gradients:
-    ``dout`` converted, the padded gradient in the summing dtype ``total``, ``dx`` cropped
-    from it and rounded to the gradient's ``dtype``."""
-    return {
-        "dout as float": (_converted_bytes(dout, caller_dout)
-                          + (count.out * total.itemsize if dout.dtype != total else 0)),
-        "padded dx": count.padded * total.itemsize,
-        "dx cropped": count.image * total.itemsize if geometry.is_padded else 0,
-        "dx rounded": count.image * dtype.itemsize if dtype != total else 0,
-    }
-
-
-def stack_windows(xpad: np.ndarray, geometry: common.Geometry) -> np.ndarray:
-    """Every window of the padded input, copied into one array.
-
-    Parameters
-    ----------
-    xpad : (N, Hp, Wp, C)
-    geometry : Geometry
-
-    Returns
-    -------
-    windows : (N, OH, OW, KH, KW, C)
-        ``windows[n, i, j, a, b, c] == xpad[n, i*SH + a*DH, j*SW + b*DW, c]``.
-    """
-    windows_bytes = _Counts.of(geometry, geometry.x_shape[3]).windows * xpad.itemsize
-    _check_budget(geometry, "stack_windows", {"windows": windows_bytes})
+def stack_windows(xpad: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """Every window of ``xpad (N, Hp, Wp, C)`` copied into one array ``(N, OH, OW, KH, KW, C)``:
+    ``windows[n, i, j, a, b, c] == xpad[n, i*SH + a*DH, j*SW + b*DW, c]``."""
+    _check_budget(geometry, "stack_windows", xpad.itemsize)
     taps = [xpad[:, rows, cols, :]                        # (N, OH, OW, C), one per offset
             for rows, cols in (geometry.tap_slices(a, b) for _, a, b in geometry.offsets())]
     windows = np.stack(taps, axis=3)                      # -> (N, OH, OW, KH*KW, C)
@@ -128,20 +72,10 @@ def stack_windows(xpad: np.ndarray, geometry: common.Geometry) -> np.ndarray:
     return windows.reshape(n, oh, ow, *geometry.kernel, channels)   # -> (N, OH, OW, KH, KW, C)
 
 
-def add_windows_back(window_grads: np.ndarray, geometry: common.Geometry) -> np.ndarray:
-    """The reverse of :func:`stack_windows` (``col2im``): sum window values into pixels.
-
-    Parameters
-    ----------
-    window_grads : (N, OH, OW, KH, KW, C)
-
-    Returns
-    -------
-    dxpad : (N, Hp, Wp, C)
-        Each pixel receives the sum over every window tap that covers it, so gradients of
-        overlapping windows add up.
-    """
-    dxpad = common.zeros_padded(geometry, window_grads.dtype)
+def add_windows_back(window_grads: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """The reverse of :func:`stack_windows` (``col2im``): ``window_grads (N, OH, OW, KH, KW, C)``
+    summed into the pixels they came from, ``dxpad (N, Hp, Wp, C)``; overlapping windows add."""
+    dxpad = np.zeros(geometry.padded_shape, dtype=window_grads.dtype)
     for _, a, b in geometry.offsets():
         rows, cols = geometry.tap_slices(a, b)
         # One offset's slice holds no pixel twice, so this += loses nothing.
@@ -154,62 +88,23 @@ def add_windows_back(window_grads: np.ndarray, geometry: common.Geometry) -> np.
 # --------------------------------------------------------------------------------------------
 
 def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
-    """Max pool by stacking the windows into ``(N, OH, OW, KH, KW, C)`` and reducing.
-
-    Parameters
-    ----------
-    x : (N, H, W, C) array_like
-    size, stride, dilation : int or (rows, cols)
-        ``stride=None`` means ``stride = size``.
-    padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right))
-        Padded cells never win.
-
-    Returns
-    -------
-    out : (N, OH, OW, C)
-        The value of each window's winning tap: its first maximum, or its last NaN.
-    cache : MaxPoolCache
-    """
-    caller_x, x = x, common.as_float_array(x, "x", "N, H, W, C")
-    geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
-    count = _Counts.of(geometry, x.shape[3])
-    _check_budget(geometry, "max_pool_forward", {
-        "x as float": _converted_bytes(x, caller_x),
-        "padded x": count.padded * x.itemsize if geometry.is_padded else 0,
-        "windows": count.windows * x.itemsize,
-        # out, the winners, and the running maximum's three boolean masks
-        "out and winners": count.out * (x.itemsize + common.winner_dtype(geometry).itemsize + 3),
-    })
+    """Max pool: :func:`strided.window_max` over the taps of the stacked window array."""
+    x = as_float_array(x, "x", "N, H, W, C")
+    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
+    _check_budget(geometry, "max_pool_forward", x.itemsize)
     windows = stack_windows(geometry.pad(x, -np.inf), geometry)
     n, oh, ow, _, _, channels = windows.shape
     flat = windows.reshape(n, oh, ow, geometry.taps, channels)  # -> (N, OH, OW, KH*KW, C)
     # -> (N, OH, OW, C) twice: the winning values, and the winning taps' numbers
-    out, winner = common.window_max(np.moveaxis(flat, 3, 0))   # taps first: a view
-    common.keep_padding_from_winning(out, winner, geometry)
-    return out, common.MaxPoolCache(geometry, winner, x.dtype)
+    out, winner = window_max(np.moveaxis(flat, 3, 0))          # taps first: a view
+    keep_padding_from_winning(out, winner, geometry)
+    return out, MaxPoolCache(geometry, winner, x.dtype)
 
 
 def max_pool_backward(dout, cache):
-    """Window gradients that are ``dout`` at each winner and 0 elsewhere, added back.
-
-    Parameters
-    ----------
-    dout : (N, OH, OW, C) array_like
-    cache : MaxPoolCache
-
-    Returns
-    -------
-    dx : (N, H, W, C)
-        float16 gradients are summed in float32 and rounded once.
-    """
-    caller_dout = dout
-    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.MaxPoolCache)
-    count = _Counts.of(geometry, geometry.x_shape[3])
-    _check_budget(geometry, "max_pool_backward", {
-        "window gradients": count.windows * total.itemsize,
-        "winner mask": count.windows,                      # one bool per tap
-        **_gradient_arrays(geometry, count, dout, caller_dout, dtype, total),
-    })
+    """Window gradients that are ``dout`` at each winner and 0 elsewhere, added back."""
+    geometry, dout, dtype, total = backward_setup(dout, cache, MaxPoolCache)
+    _check_budget(geometry, "max_pool_backward", total.itemsize)
     dout = dout.astype(total, copy=False)
     n, oh, ow, channels = dout.shape
     tap_numbers = np.arange(geometry.taps, dtype=cache.winner.dtype)[:, None]   # (KH*KW, 1)
@@ -229,59 +124,22 @@ def max_pool_backward(dout, cache):
 # --------------------------------------------------------------------------------------------
 
 def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_include_pad=True):
-    """Average pool by stacking the windows and averaging them.
-
-    Parameters
-    ----------
-    x : (N, H, W, C) array_like
-    size, stride, dilation, padding
-        As for :func:`max_pool_forward`; padding adds zeros.
-    count_include_pad : bool
-        True: divide by ``KH*KW``; False: by the number of taps inside the image.
-
-    Returns
-    -------
-    out : (N, OH, OW, C)
-        float16 is summed in float32 and rounded once.
-    cache : AvgPoolCache
-    """
-    caller_x, x = x, common.as_float_array(x, "x", "N, H, W, C")
-    geometry = common.pool_geometry(x.shape, size, stride, padding, dilation)
-    total = common.accumulation_dtype(x.dtype)             # float32 for float16
-    count = _Counts.of(geometry, x.shape[3])
-    _check_budget(geometry, "avg_pool_forward", {
-        "x as float": _converted_bytes(x, caller_x),
-        "padded x": count.padded * x.itemsize if geometry.is_padded else 0,
-        "windows": count.windows * x.itemsize,
-        "sums and averages": count.out * (2 * total.itemsize + x.itemsize),
-    })
-    divisor = common.avg_divisor(geometry, count_include_pad, total)      # (OH, OW, 1)
+    """Average pool: the stacked window array summed over its kernel axes."""
+    x = as_float_array(x, "x", "N, H, W, C")
+    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
+    total = accumulation_dtype(x.dtype)                    # float32 for float16
+    _check_budget(geometry, "avg_pool_forward", total.itemsize)
+    divisor = avg_divisor(geometry, count_include_pad, total)   # (OH, OW, 1)
     windows = stack_windows(geometry.pad(x, 0), geometry)
     # (N, OH, OW, KH, KW, C) -> (N, OH, OW, C)
     out = windows.sum(axis=(3, 4), dtype=total) / divisor
-    return out.astype(x.dtype, copy=False), common.AvgPoolCache(geometry, divisor, x.dtype)
+    return out.astype(x.dtype, copy=False), AvgPoolCache(geometry, divisor, x.dtype)
 
 
 def avg_pool_backward(dout, cache):
-    """Every tap of a window gets the window's gradient over its divisor; added back.
-
-    Parameters
-    ----------
-    dout : (N, OH, OW, C) array_like
-    cache : AvgPoolCache
-
-    Returns
-    -------
-    dx : (N, H, W, C)
-        float16 gradients are summed in float32 and rounded once.
-    """
-    caller_dout = dout
-    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.AvgPoolCache)
-    count = _Counts.of(geometry, geometry.x_shape[3])
-    _check_budget(geometry, "avg_pool_backward", {
-        "shares": count.out * total.itemsize,          # the window gradients are a view
-        **_gradient_arrays(geometry, count, dout, caller_dout, dtype, total),
-    })
+    """Every tap of a window gets the window's gradient over its divisor; added back."""
+    geometry, dout, dtype, total = backward_setup(dout, cache, AvgPoolCache)
+    _check_budget(geometry, "avg_pool_backward", total.itemsize, window_array=False)
     share = np.divide(dout, cache.divisor, dtype=total)      # (N, OH, OW, C)
     n, oh, ow, channels = dout.shape
     # (N, OH, OW, C) -> (N, OH, OW, KH, KW, C): the same share for every tap. A read-only
@@ -298,72 +156,27 @@ def avg_pool_backward(dout, cache):
 # --------------------------------------------------------------------------------------------
 
 def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
-    """2-D convolution as one big contraction of the window array with the weights.
+    """2-D convolution as one big contraction of the window array with the weights:
 
     ``out[n, i, j, o] = b[o] + sum_{a, b, c} windows[n, i, j, a, b, c] * w[a, b, c, o]``
-
-    Parameters
-    ----------
-    x : (N, H, W, C) array_like
-    w : (KH, KW, C, C_out) array_like
-    b : (C_out,) array_like or None
-    stride, dilation : int or (rows, cols)
-    padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right))
-        Zero padding.
-
-    Returns
-    -------
-    out : (N, OH, OW, C_out)
-        float16 is computed in float32 and rounded once.
-    cache : ConvCache
     """
-    x, w, b, geometry, total = common.conv_setup(x, w, b, stride, padding, dilation)
-    count = _Counts.of(geometry, w.shape[3])
-    rounds = total != x.dtype                              # float16: work in float32
-    _check_budget(geometry, "conv_forward", {
-        # each either converted from the caller's or copied by conv_setup, never both
-        "x and w as float": x.nbytes + w.nbytes,
-        "x and w in float32": (count.image + w.size) * total.itemsize if rounds else 0,
-        "padded x": count.padded * total.itemsize if geometry.is_padded else 0,
-        "windows": count.windows * total.itemsize,
-        "out": count.out * (total.itemsize + (x.itemsize if rounds else 0)),
-    })
+    x, w, b, geometry, total = conv_setup(x, w, b, stride, padding, dilation)
+    _check_budget(geometry, "conv_forward", total.itemsize, out_channels=w.shape[3])
     windows = stack_windows(geometry.pad(x.astype(total, copy=False), 0), geometry)
     # (N, OH, OW, KH, KW, C) . (KH, KW, C, C_out) -> (N, OH, OW, C_out)
     out = np.tensordot(windows, w.astype(total, copy=False), axes=3)
     if b is not None:
         out += b
     out = out.astype(x.dtype, copy=False)                  # rounded once
-    return out, common.ConvCache(geometry, x, w)
+    return out, ConvCache(geometry, x, w)
 
 
 def conv_backward(dout, cache):
-    """Gradients of :func:`conv_forward` through the window array.
-
-    Parameters
-    ----------
-    dout : (N, OH, OW, C_out) array_like
-    cache : ConvCache
-
-    Returns
-    -------
-    dx : (N, H, W, C)
-    dw : (KH, KW, C, C_out)
-    db : (C_out,)
-        float16 gradients are summed in float32 and rounded once.
-    """
-    caller_dout = dout
-    geometry, dout, dtype, total = common.backward_setup(dout, cache, common.ConvCache)
+    """Gradients of :func:`conv_forward` through the window array: ``dw`` one matrix product
+    of the windows with ``dout``, ``dx`` the window gradients ``dout . w`` added back."""
+    geometry, dout, dtype, total = backward_setup(dout, cache, ConvCache)
     kh, kw, channels, out_channels = cache.w.shape
-    count = _Counts.of(geometry, out_channels)
-    _check_budget(geometry, "conv_backward", {
-        "x in the summing dtype": count.image * total.itemsize if cache.dtype != total else 0,
-        "padded x": count.padded * total.itemsize if geometry.is_padded else 0,
-        # the windows are freed before the window gradients are made
-        "windows, then window gradients": count.windows * total.itemsize,
-        "w, its transpose, dw and db": (3 * cache.w.size + out_channels) * total.itemsize,
-        **_gradient_arrays(geometry, count, dout, caller_dout, dtype, total),
-    })
+    _check_budget(geometry, "conv_backward", total.itemsize, out_channels=out_channels)
     dout, w = dout.astype(total, copy=False), cache.w.astype(total, copy=False)
     windows = stack_windows(geometry.pad(cache.x.astype(total, copy=False), 0), geometry)
     rows = windows.shape[0] * windows.shape[1] * windows.shape[2]       # N*OH*OW

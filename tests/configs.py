@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pooling_lab import common
+from pooling_lab.geometry import conv_geometry, pool_geometry
 
 OPS = ("max", "avg", "conv")
 
@@ -57,12 +57,12 @@ def draw_config(rng, op: str) -> dict:
         try:
             if op == "conv":
                 c_out = int(rng.integers(1, 4))
-                geometry = common.conv_geometry(x_shape, (*kernel, channels, c_out),
-                                                stride, padding, dilation)
+                geometry = conv_geometry(x_shape, (*kernel, channels, c_out),
+                                         stride, padding, dilation)
             else:
                 size = kernel if kernel[0] != kernel[1] or rng.random() < 0.5 else kernel[0]
                 stride_arg = None if rng.random() < 0.15 else stride
-                geometry = common.pool_geometry(x_shape, size, stride_arg, padding, dilation)
+                geometry = pool_geometry(x_shape, size, stride_arg, padding, dilation)
         except ValueError:
             continue  # e.g. a window larger than the padded input: draw again
         x = _draw_values(rng, x_shape, dtype)
@@ -106,3 +106,25 @@ def describe(config: dict) -> str:
     extra = f" w{config['w'].shape}" if config["op"] == "conv" else ""
     return (f"{config['op']} x{config['x'].shape}{extra} {np.dtype(config['dtype']).name} "
             f"{config['kwargs']}")
+
+
+# --------------------------------------------------------------------------------------------
+# 2. float16: summed in float32, rounded once, and the styles agree
+# --------------------------------------------------------------------------------------------
+
+def ulps_from(result16, truth):
+    """|result - truth| in units of float16 spacing at the truth (at least 2**-6, so that
+    results near zero are not measured against subnormal spacings)."""
+    scale = np.maximum(np.abs(truth), 2.0**-6).astype(np.float16)
+    return np.abs(result16.astype(np.float64) - truth) / np.spacing(scale).astype(np.float64)
+
+
+def float16_conv_case(seed, dyadic):
+    """x, w, b in float16 in [-4, 4]; ``dyadic`` keeps them multiples of 1/16, so that every
+    product and every sum is exact in float32 (any summing order gives the same float32),
+    though not in float16."""
+    rng = np.random.default_rng(seed)
+    arrays = [rng.uniform(-4, 4, shape) for shape in [(2, 9, 10, 8), (3, 3, 8, 5), (5,)]]
+    if dyadic:
+        arrays = [np.round(array * 16) / 16 for array in arrays]
+    return [array.astype(np.float16) for array in arrays]

@@ -116,7 +116,7 @@ def test_the_wrapper_message_names_the_function_called(capsys):
 
 def test_a_package_building_block_counts_as_the_package(capsys):
     def my_max_pool_forward(x, size, stride):
-        geometry = pooling_lab.common.pool_geometry(x.shape, size, stride, "valid", 1)
+        geometry = pooling_lab.geometry.pool_geometry(x.shape, size, stride, "valid", 1)
         return pooling_lab.strided.window_view(x, geometry).max(axis=(3, 4))
     assert check.max_pool_vectorised(my_max_pool_forward) is False
     assert "it calls pooling_lab.strided.window_view" in capsys.readouterr().out

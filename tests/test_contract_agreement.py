@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import pooling_lab
-from configs import OPS, describe, random_configs, run
+from configs import OPS, describe, float16_conv_case, random_configs, run, ulps_from
 
 CONFIGS = random_configs(count_per_op=120)
 # float16 sums are taken in float32 and rounded once, but in a different order per style: the
@@ -85,3 +85,24 @@ def test_fast_agrees_with_naive_when_cut_into_small_blocks(config, block_bytes, 
     for name, got, want in zip(("out", "dx", "dw", "db"), received, expected):
         assert_close(got, want, config["dtype"], f"fast {name} in blocks of {block_bytes} "
                                                  f"bytes on {describe(config)}")
+
+
+@pytest.mark.parametrize("dyadic", [True, False], ids=["exact-in-float32", "random"])
+def test_float16_convolution_agrees_across_styles_and_with_float32_rounded_once(dyadic):
+    x, w, b = float16_conv_case(1, dyadic)
+    truth = pooling_lab.naive.conv_forward(*(a.astype(np.float64) for a in (x, w, b)),
+                                           padding=1)[0]
+    results = {}
+    for name, style in pooling_lab.STYLES.items():
+        out, _ = style.conv_forward(x, w, b, padding=1)
+        in_float32, _ = style.conv_forward(*(a.astype(np.float32) for a in (x, w, b)),
+                                           padding=1)
+        assert out.dtype == np.float16, name
+        np.testing.assert_array_equal(out, in_float32.astype(np.float16), err_msg=name)
+        assert ulps_from(out, truth).max() <= 0.6, name      # was about 30 ulps
+        results[name] = out
+    for name, out in results.items():
+        if dyadic:          # exact sums: every style must give the very same float16
+            np.testing.assert_array_equal(out, truth.astype(np.float16), err_msg=name)
+        else:
+            assert ulps_from(out, results["naive"].astype(np.float64)).max() <= 1, name

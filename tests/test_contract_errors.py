@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import pooling_lab
-from pooling_lab import common
+from pooling_lab import rules
+from pooling_lab.geometry import conv_geometry, pool_geometry
 
 STYLES = list(pooling_lab.STYLES.items())
 X = np.zeros((2, 6, 6, 3))
@@ -45,6 +46,30 @@ def test_non_numeric_dtypes_raise_type_error(name, style, bad):
 
 
 @pytest.mark.parametrize("name,style", STYLES)
+def test_masked_arrays_are_refused_naming_the_argument(name, style):
+    # the mask was dropped silently: max pool returned the masked values
+    masked = np.ma.masked_greater(np.arange(16.0).reshape(1, 4, 4, 1), 10)
+    for forward in pools(style):
+        with pytest.raises(TypeError, match=r"x must be a plain array; got a numpy masked array"):
+            forward(masked, 2)
+    with pytest.raises(TypeError, match=r"w must be a plain array; got a numpy masked array"):
+        style.conv_forward(np.zeros((1, 4, 4, 1)), np.ma.masked_equal(np.zeros((2, 2, 1, 1)), 0))
+    out, cache = style.max_pool_forward(np.zeros((1, 4, 4, 1)), 2)
+    with pytest.raises(TypeError, match=r"dout must be a plain array; got a numpy masked array"):
+        style.max_pool_backward(np.ma.masked_equal(np.zeros(out.shape), 0), cache)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_ragged_nested_lists_are_a_type_error_naming_the_argument(name, style):
+    # was NumPy's "inhomogeneous shape" ValueError, naming no argument
+    ragged = [[[[1.0], [2.0]], [[3.0]]]]
+    with pytest.raises(TypeError, match=r"x must be an array of real numbers; got a ragged"):
+        style.max_pool_forward(ragged, 1)
+    with pytest.raises(TypeError, match=r"w must be an array of real numbers; got a ragged"):
+        style.conv_forward(np.zeros((1, 2, 2, 1)), ragged)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
 def test_w_with_the_wrong_number_of_axes_or_channels(name, style):
     with pytest.raises(ValueError, match=r"w must have 4 axes \(KH, KW, C_in, C_out\)"):
         style.conv_forward(X, np.zeros((3, 3, 3)))
@@ -70,7 +95,8 @@ def test_b_of_a_non_numeric_dtype(name, style):
 # --------------------------------------------------------------------------------------------
 
 # ValueError for a bad value, TypeError for a bad type: never both.
-BAD_NUMBER_VALUES = [0, -1, (2,), (2, 2, 2), (2, 0), np.array([2, 2, 2]), 2**31, 2**62]
+BAD_NUMBER_VALUES = [0, -1, (2,), (2, 2, 2), (2, 0), np.array([2, 2, 2]), 2**31, 2**62, 2**64,
+                     np.int64(2**62)]
 BAD_NUMBER_TYPES = [2.5, True, "2", (1.5, 2), [2, False], np.array(2.5), {2: 2}]   # None: below
 
 
@@ -184,6 +210,14 @@ def test_pooling_windows_of_padding_only(name, style):
 
 
 @pytest.mark.parametrize("name,style", STYLES)
+def test_same_padding_made_too_large_by_dilation_says_so(name, style):
+    # was "padding ((4, 4), (4, 4)) with dilation (8, 8) ...": numbers the user never typed
+    with pytest.raises(ValueError, match=r'padding "same" \(here \(\(4, 4\), \(4, 4\)\)\) with '
+                                         r"dilation \(8, 8\) .*holds? padding only"):
+        style.max_pool_forward(np.zeros((1, 4, 4, 1)), 2, stride=1, padding="same", dilation=8)
+
+
+@pytest.mark.parametrize("name,style", STYLES)
 def test_window_larger_than_the_padded_input(name, style):
     for forward in pools(style):
         with pytest.raises(ValueError, match=r"size \(7, 7\).*spans \(7, 7\).*padded input \(6, 6\)"):
@@ -214,7 +248,7 @@ def test_dout_must_match_the_forward_output(name, style):
 
 
 # --------------------------------------------------------------------------------------------
-# Sizes: one bound, common.LARGEST_ARRAY, checked before anything is allocated
+# Sizes: one bound, rules.LARGEST_ARRAY, checked before anything is allocated
 # --------------------------------------------------------------------------------------------
 # Each case made NumPy raise "array is too big" or a MemoryError ("Unable to allocate 53.7
 # GiB"), or tried a 48 GiB allocation inside the geometry, before the bound existed.
@@ -250,7 +284,7 @@ def test_a_huge_padded_input_is_refused_before_any_allocation(name, style, case)
     call, arguments, shape = HUGE_CASES[case]
     message, peak = _peak_bytes(lambda: call(style))
     assert arguments in message and shape in message and "padded input" in message
-    assert f"LARGEST_ARRAY = {common.LARGEST_ARRAY:,}" in message
+    assert f"LARGEST_ARRAY = {rules.LARGEST_ARRAY:,}" in message
     assert peak < 10 * 2**20                   # nothing near the array's size was allocated
 
 
@@ -268,11 +302,11 @@ def test_a_huge_output_is_refused_naming_the_arguments(name, style):
 
 def test_the_bound_itself_is_allowed():
     # exactly LARGEST_ARRAY numbers in the padded input passes; one row more does not
-    rows = common.LARGEST_ARRAY // 2**15
-    assert common.conv_geometry((1, rows - 2, 2**15, 1), (1, 1, 1, 1), 1, ((1, 1), (0, 0)),
-                                1).padded_shape == (1, rows, 2**15, 1)
+    rows = rules.LARGEST_ARRAY // 2**15
+    assert conv_geometry((1, rows - 2, 2**15, 1), (1, 1, 1, 1), 1, ((1, 1), (0, 0)),
+                         1).padded_shape == (1, rows, 2**15, 1)
     with pytest.raises(ValueError, match="padded input"):
-        common.conv_geometry((1, rows - 2, 2**15, 1), (1, 1, 1, 1), 1, ((1, 2), (0, 0)), 1)
+        conv_geometry((1, rows - 2, 2**15, 1), (1, 1, 1, 1), 1, ((1, 2), (0, 0)), 1)
 
 
 def test_pool_geometry_makes_no_windows_by_taps_array():
@@ -281,7 +315,7 @@ def test_pool_geometry_makes_no_windows_by_taps_array():
     geometry, peak = None, 0
     tracemalloc.start()
     try:
-        geometry = common.pool_geometry((1, 2**20, 1, 1), (2**19, 1), 1, 0, 1)
+        geometry = pool_geometry((1, 2**20, 1, 1), (2**19, 1), 1, 0, 1)
         counts, first = geometry.inside_counts(), geometry.first_inside_tap()
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -299,7 +333,32 @@ def test_pool_geometry_makes_no_windows_by_taps_array():
     (2, 2, [2, 1, 2], [1, 1, 0]),
 ])
 def test_inside_counts_and_first_inside_tap_by_hand(padding, dilation, counts, first):
-    geometry = common.conv_geometry((1, 3, 1, 1), (3, 1, 1, 1), 1, ((padding,) * 2, (0, 0)),
-                                    (dilation, 1))
+    geometry = conv_geometry((1, 3, 1, 1), (3, 1, 1, 1), 1, ((padding,) * 2, (0, 0)),
+                             (dilation, 1))
     assert geometry.inside_counts()[:, 0].tolist() == counts
     assert geometry.first_inside_tap()[:, 0].tolist() == first
+
+
+# --------------------------------------------------------------------------------------------
+# Caches
+# --------------------------------------------------------------------------------------------
+
+# --------------------------------------------------------------------------------------------
+# 8. Clear errors: a wrong cache, a huge stride; one rule for array-likes
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,style", STYLES)
+def test_backward_given_the_wrong_cache_raises_a_type_error_naming_cache(name, style):
+    x = np.zeros((1, 4, 4, 1))
+    max_out, max_cache = style.max_pool_forward(x, 2)
+    with pytest.raises(TypeError, match=r"cache must be the AvgPoolCache that avg_pool_forward "
+                                        r"returns; got a MaxPoolCache, which max_pool_forward"):
+        style.avg_pool_backward(max_out, max_cache)
+    with pytest.raises(TypeError, match=r"cache must be the MaxPoolCache .*got a tuple of 2 "
+                                        r"items: pass the cache alone"):
+        style.max_pool_backward(max_out, (max_out, max_cache))
+    with pytest.raises(TypeError, match=r"cache must be the ConvCache that conv_forward "
+                                        r"returns; got a value of type NoneType"):
+        style.conv_backward(np.zeros((1, 3, 3, 1)), None)
+    with pytest.raises(TypeError, match=r"cache must be the MaxPoolCache .*ConvCache"):
+        style.max_pool_backward(max_out, style.conv_forward(x, np.zeros((2, 2, 1, 1)))[1])

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 import pooling_lab
-from pooling_lab import common, explore
+from pooling_lab import explore
+from pooling_lab.geometry import pool_geometry
+from pooling_lab.viz import geometry as viz_geometry
 
 RNG = np.random.default_rng(7)
 PHOTO = RNG.random((1, 9, 11, 3))                 # a small "photo": every setting stays cheap
@@ -76,11 +78,11 @@ def test_windows_draws_the_contract_results_or_its_message(setting, style):
     assert panel.message is None
     out, cache = forward(PHOTO, **options)
     dx = backward(np.ones_like(out), cache)
-    geometry = common.pool_geometry(PHOTO.shape, setting["size"], setting["stride"],
-                                    setting["padding"], setting["dilation"])
+    geometry = pool_geometry(PHOTO.shape, setting["size"], setting["stride"],
+                             setting["padding"], setting["dilation"])
     shown = panels(panel.figure)
     np.testing.assert_array_equal(drawn(shown["output"]), out[0])
-    np.testing.assert_array_equal(drawn(shown["coverage"]), geometry.coverage_counts())
+    np.testing.assert_array_equal(drawn(shown["coverage"]), viz_geometry.coverage_counts(geometry))
     np.testing.assert_array_equal(drawn(shown["dx"]), dx[0].sum(axis=2))
     # The formula's results are the output size.
     results = re.findall(r"= (\d+)   with", panel.figure.get_suptitle())
@@ -91,10 +93,10 @@ def test_windows_draws_the_contract_results_or_its_message(setting, style):
                      if i < out.shape[1] and j < out.shape[2]]
     assert len(photo.patches) == len(photo.lines) == len(drawn_windows)
     for (i, j), outline, dots in zip(drawn_windows, photo.patches, photo.lines):
-        top, left = geometry.window_origin(i, j)
+        top, left = viz_geometry.window_origin(geometry, i, j)
         assert outline.get_xy() == (left - 0.5, top - 0.5)
         assert (outline.get_height(), outline.get_width()) == geometry.span
-        taps = geometry.tap_positions(i, j).reshape(-1, 2)
+        taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)
         np.testing.assert_array_equal(dots.get_xydata(), taps[:, ::-1])   # (x, y) = (col, row)
 
 

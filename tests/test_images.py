@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from pooling_lab import common, images
+from pooling_lab import images, rules
 
 NAMES = ["astronaut", "chelsea", "coffee", "grace_hopper"]
 
@@ -327,7 +327,7 @@ def test_a_bomb_past_largest_array_is_refused_from_its_header(tmp_path, monkeypa
     assert message.startswith(f"file '{tmp_path / 'bomb.png'}', 200000 x 200000 pixels by "
                               f"its header, would make an image (1, H, W, C) of shape {shape}")
     assert f"{numbers} numbers" in message and "LARGEST_ARRAY" in message
-    assert f"{common.LARGEST_ARRAY:,}" in message
+    assert f"{rules.LARGEST_ARRAY:,}" in message
 
 
 def test_a_header_within_the_limits_is_decoded(tmp_path):

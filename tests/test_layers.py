@@ -702,7 +702,7 @@ def test_conv2d_refuses_weights_over_the_size_bound(kernel_size, shape):
     message = str(error.value)
     assert f"kernel_size ({kernel_size}, {kernel_size}), in_channels 1 and out_channels 2" \
         in message
-    assert shape in message and f"{pooling_lab.common.LARGEST_ARRAY:,}" in message
+    assert shape in message and f"{pooling_lab.rules.LARGEST_ARRAY:,}" in message
 
 
 def test_dense_refuses_weights_over_the_size_bound():
@@ -710,9 +710,9 @@ def test_dense_refuses_weights_over_the_size_bound():
                                          r"\(100000, 100000\).*LARGEST_ARRAY"):
         Dense(100000, 100000)
     # the bound itself is allowed (checked without making the 8 GiB array)
-    pooling_lab.common.check_array_size((2**15, 2**15), "w", "in_features")
+    pooling_lab.rules.check_array_size((2**15, 2**15), "w", "in_features")
     with pytest.raises(ValueError, match="LARGEST_ARRAY"):
-        pooling_lab.common.check_array_size((2**15, 2**15 + 1), "w", "in_features")
+        pooling_lab.rules.check_array_size((2**15, 2**15 + 1), "w", "in_features")
 
 
 @pytest.mark.parametrize("optimizer", [None, "sgd"])

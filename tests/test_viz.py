@@ -13,6 +13,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 
 import pooling_lab  # noqa: E402
 from pooling_lab import viz  # noqa: E402
+from pooling_lab.viz import geometry as viz_geometry  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -155,9 +156,9 @@ def test_coverage_counts_agree_with_an_avg_pool_backward():
 
 
 def test_coverage_counts_are_the_geometry_s_even_with_padding_and_dilation():
-    geometry = pooling_lab.common.pool_geometry((1, 9, 8, 1), 3, 2, 1, 2)
+    geometry = pooling_lab.geometry.pool_geometry((1, 9, 8, 1), 3, 2, 1, 2)
     np.testing.assert_array_equal(viz.coverage_counts((9, 8), 3, 2, 1, 2),
-                                  geometry.coverage_counts())
+                                  viz_geometry.coverage_counts(geometry))
     # Dilation 2: a 2x2 kernel, stride 4, reads every other pixel: counts 1 and 0 alternate.
     np.testing.assert_array_equal(viz.coverage_counts((1, 8), (1, 2), (1, 4), dilation=2)[0],
                                   [1, 0, 1, 0, 1, 0, 1, 0])
@@ -323,11 +324,12 @@ def test_style_colours_are_defined_once_for_every_style():
 # --------------------------------------------------------------------------------------------
 
 def test_window_boxes_are_the_geometry_s_origins_and_spans():
-    geometry = pooling_lab.common.pool_geometry((1, 9, 9, 1), 3, 2, 1, 2)
+    geometry = pooling_lab.geometry.pool_geometry((1, 9, 9, 1), 3, 2, 1, 2)
     boxes = viz.window_boxes((9, 9), 3, 2, padding=1, dilation=2, windows="all")
     assert len(boxes) == geometry.out_hw[0] * geometry.out_hw[1]
     for i, j, top, left, height, width in boxes:
-        assert (top, left) == geometry.window_origin(i, j) and (height, width) == (5, 5)
+        assert (top, left) == viz_geometry.window_origin(geometry, i, j)
+        assert (height, width) == (5, 5)
     assert boxes[0][2:4] == (-1, -1)
 
 

@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 
 import pooling_lab  # noqa: E402
 from pooling_lab import viz  # noqa: E402
+from pooling_lab.viz import geometry as viz_geometry  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 
@@ -65,11 +66,12 @@ def tap_cells(ax, color):
 
 
 def test_show_taps_fills_the_geometry_s_tap_positions():
-    geometry = pooling_lab.common.conv_geometry((1, 7, 7, 1), (3, 3, 1, 1), 2, 1, 2)
+    geometry = pooling_lab.geometry.conv_geometry((1, 7, 7, 1), (3, 3, 1, 1), 2, 1, 2)
     ax = viz.show_taps((7, 7), 3, stride=2, padding=1, dilation=2, outputs=[(0, 0), (1, 2)])
     for number, (i, j) in enumerate([(0, 0), (1, 2)]):
         color = matplotlib.colors.to_hex(viz.WINDOW_COLORS[number])
-        expected = sorted(map(tuple, geometry.tap_positions(i, j).reshape(-1, 2).tolist()))
+        taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)     # -> (KH*KW, 2)
+        expected = sorted(map(tuple, taps.tolist()))
         assert tap_cells(ax, color) == expected
     assert tap_cells(ax, matplotlib.colors.to_hex(viz.WINDOW_COLORS[0]))[0] == (-1, -1)
     with pytest.raises(ValueError, match=r"outputs must lie inside .* \(3, 3\); got \(3, 0\)"):

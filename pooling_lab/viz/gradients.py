@@ -20,7 +20,8 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import BoundaryNorm, ListedColormap
 
-from .. import common
+from ..geometry import pool_geometry
+from . import geometry as viz_geometry
 from .base import as_map, new_axes, ticks_off
 
 
@@ -145,7 +146,7 @@ def show_difference(after, before, ax=None, title=None, colorbar=True, limit=Non
 
 
 def coverage_counts(image_hw, size, stride=None, padding="valid", dilation=1) -> np.ndarray:
-    """How many pooling windows read each pixel: :meth:`common.Geometry.coverage_counts`.
+    """How many pooling windows read each pixel: :func:`viz.geometry.coverage_counts`.
 
     Parameters
     ----------
@@ -159,8 +160,8 @@ def coverage_counts(image_hw, size, stride=None, padding="valid", dilation=1) ->
         1 everywhere for windows that tile the image, more where windows overlap, 0 for pixels
         no window reaches (a stride larger than the window, or the gaps of a dilated window).
     """
-    return common.pool_geometry((1, *image_hw, 1), size, stride, padding,
-                                dilation).coverage_counts()
+    return viz_geometry.coverage_counts(pool_geometry((1, *image_hw, 1), size, stride,
+                                                      padding, dilation))
 
 
 def count_colors(counts):

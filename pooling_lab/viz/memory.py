@@ -17,7 +17,9 @@ import numpy as np
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import LogLocator, NullFormatter, NullLocator
 
-from .. import common
+from .. import rules
+from ..geometry import conv_geometry
+from . import geometry as viz_geometry
 from .base import (PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MARKERS, WINDOW_COLORS,
                    new_axes)
 
@@ -130,7 +132,7 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     """Draw the input grid, its padding, and the taps that a few output windows read.
 
     Image cells are white; padded cells are hatched gray with the 0 they hold. The taps of each
-    listed output (:meth:`common.Geometry.tap_positions`) are filled in its own colour, half
+    listed output (:func:`viz.geometry.tap_positions`) are filled in its own colour, half
     transparent, so taps two windows share look mixed; its window's span is outlined with a
     dashed line. A legend says which colour is which output.
 
@@ -150,8 +152,8 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     -------
     ax
     """
-    kernel = common.as_pair(kernel, "kernel")
-    geometry = common.conv_geometry((1, *in_hw, 1), (*kernel, 1, 1), stride, padding, dilation)
+    kernel = rules.as_pair(kernel, "kernel")
+    geometry = conv_geometry((1, *in_hw, 1), (*kernel, 1, 1), stride, padding, dilation)
     for i, j in outputs:
         if not (0 <= i < geometry.out_hw[0] and 0 <= j < geometry.out_hw[1]):
             raise ValueError(f"outputs must lie inside the output grid (OH, OW) = "
@@ -173,11 +175,11 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     handles, tap_alpha = [], 0.55
     for number, (i, j) in enumerate(outputs):
         color = WINDOW_COLORS[number % len(WINDOW_COLORS)]
-        taps = geometry.tap_positions(i, j).reshape(-1, 2)       # (KH, KW, 2) -> (KH*KW, 2)
+        taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)  # -> (KH*KW, 2)
         for row, col in taps:
             ax.add_patch(Rectangle((col, row), 1, 1, facecolor=color, alpha=tap_alpha,
                                    edgecolor="none"))
-        first_row, first_col = geometry.window_origin(i, j)
+        first_row, first_col = viz_geometry.window_origin(geometry, i, j)
         span_h, span_w = geometry.span
         ax.add_patch(Rectangle((first_col, first_row), span_w, span_h, fill=False,
                                edgecolor=color, linewidth=2.5, linestyle="--"))

@@ -4,7 +4,7 @@ sliding-window animation.
 Coordinates follow ``imshow``: the centre of pixel ``(row, col)`` is the point ``(col, row)``,
 so a pixel's edges lie half a unit away. Padded cells have negative rows and columns (before the
 image) or rows and columns past its last one (after it), as in
-:meth:`common.Geometry.window_origin`.
+:func:`viz.geometry.window_origin`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import numpy as np
 from matplotlib.patches import Rectangle
 from PIL import Image
 
-from .. import common, op_functions
+from .. import op_functions
+from ..geometry import pool_geometry, resolve_padding
+from . import geometry as viz_geometry
 from .base import (NUMBERS_CMAP, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS, as_picture,
                    new_axes, ticks_off)
 from .gradients import gradient_colors, symmetric_limit
@@ -148,17 +150,17 @@ def window_boxes(image_hw, size, stride=None, padding="valid", windows=((0, 0), 
     Returns
     -------
     boxes : list of (i, j, top, left, height, width)
-        ``(top, left)`` is :meth:`common.Geometry.window_origin`, negative for a window that
+        ``(top, left)`` is :func:`viz.geometry.window_origin`, negative for a window that
         starts in the padding; ``(height, width)`` is the window's span.
     """
-    geometry = common.pool_geometry((1, *image_hw, 1), size, stride, padding, dilation)
+    geometry = pool_geometry((1, *image_hw, 1), size, stride, padding, dilation)
     oh, ow = geometry.out_hw
     if isinstance(windows, str):
         if windows != "all":
             raise ValueError(f'windows must be "all" or a sequence of (i, j) output positions; '
                              f"got {windows!r}")
         windows = [(i, j) for i in range(oh) for j in range(ow)]
-    return [(i, j, *geometry.window_origin(i, j), *geometry.span)
+    return [(i, j, *viz_geometry.window_origin(geometry, i, j), *geometry.span)
             for i, j in windows if 0 <= i < oh and 0 <= j < ow]
 
 
@@ -244,8 +246,8 @@ def _resolve_grid_padding(padding, shape):
     if isinstance(padding, str):
         raise ValueError(f'padding must be an int, a pair (ph, pw) or ((top, bottom), '
                          f'(left, right)) here; got {padding!r} (for "same", pass the '
-                         f'geometry\'s padding, e.g. common.pool_geometry(...).padding)')
-    return common.resolve_padding(padding, shape, (1, 1), (1, 1), (1, 1))
+                         f'geometry\'s padding, e.g. pool_geometry(...).padding)')
+    return resolve_padding(padding, shape, (1, 1), (1, 1), (1, 1))
 
 
 def _luminance(rgba) -> float:

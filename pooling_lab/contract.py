@@ -1,0 +1,197 @@
+"""The contract every style keeps: how its six functions start, and what their caches hold.
+
+Every style (``naive``, ``stacked``, ``strided``, ``fast``) offers the same six functions::
+
+    out, cache = max_pool_forward(x, size, stride=None, padding="valid", dilation=1)
+    dx         = max_pool_backward(dout, cache)
+    out, cache = avg_pool_forward(x, size, stride=None, padding="valid", dilation=1,
+                                  count_include_pad=True)
+    dx         = avg_pool_backward(dout, cache)
+    out, cache = conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1)
+    dx, dw, db = conv_backward(dout, cache)
+
+with, in the notation of :mod:`pooling_lab.geometry`:
+
+* Arrays: ``x (N, H, W, C)`` channels last, ``w (KH, KW, C, C_out)``, ``b (C_out,)`` or None,
+  ``out (N, OH, OW, C)`` (``C_out`` for convolution); ``dx`` like ``x``, ``dw`` like ``w``,
+  ``db (C_out,)``, the sum of ``dout`` even when forward had no bias. No input is ever
+  written into, and no result shares memory with an input.
+* ``size``, ``stride``, ``dilation``: an int or ``(rows, cols)``; pooling's ``stride=None``
+  means ``stride = size``. ``padding``: ``"valid"``, ``"same"`` (TensorFlow/Keras), an int,
+  ``(ph, pw)`` or ``((top, bottom), (left, right))``; see :mod:`pooling_lab.rules`.
+* Max pool pads with -inf and padded cells never win; its winner is the first maximum of a
+  window in row-major order, or its *last* NaN (PyTorch's CPU rule,
+  :func:`pooling_lab.strided.window_max`); the output is the winner's own value. Average pool
+  and convolution pad with zeros; ``count_include_pad=True`` divides by ``KH*KW``, False by
+  the taps inside the image. Convolution is cross-correlation, as in every framework.
+* dtypes: floating inputs keep their precision, integers and bools become float64, mixed
+  inputs follow ``np.result_type``; float16 is summed in float32
+  (:func:`rules.accumulation_dtype`) and rounded once.
+* Errors: ``TypeError`` for a wrong type, ``ValueError`` for a bad value, naming the argument,
+  the value and what is allowed. A cache holds what backward needs and cannot go stale
+  (:func:`conv_setup`); backward checks it is the right kind (:func:`check_cache`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, NamedTuple
+
+import numpy as np
+
+from .geometry import Geometry, conv_geometry
+from .rules import accumulation_dtype, as_float_array, as_real_array
+
+
+@dataclass(frozen=True)
+class MaxPoolCache:
+    """What ``max_pool_backward`` needs: the ``geometry``, the forward's floating ``dtype`` and
+    ``winner (N, OH, OW, C)``, the number ``k = a*KW + b`` of each window's winning tap (the
+    smallest unsigned dtype that numbers every tap)."""
+
+    made_by: ClassVar[str] = "max_pool_forward"
+
+    geometry: Geometry
+    winner: np.ndarray
+    dtype: np.dtype
+
+
+@dataclass(frozen=True)
+class AvgPoolCache:
+    """What ``avg_pool_backward`` needs: the ``geometry``, the forward's ``dtype`` and
+    ``divisor (OH, OW, 1)``, what each window's sum was divided by."""
+
+    made_by: ClassVar[str] = "avg_pool_forward"
+
+    geometry: Geometry
+    divisor: np.ndarray
+    dtype: np.dtype
+
+
+@dataclass(frozen=True)
+class ConvCache:
+    """What ``conv_backward`` needs: the ``geometry``, the forward input ``x (N, H, W, C)`` and
+    the weights ``w (KH, KW, C, C_out)``, both in the forward's dtype and owned by the cache
+    (:func:`conv_setup`)."""
+
+    made_by: ClassVar[str] = "conv_forward"
+
+    geometry: Geometry
+    x: np.ndarray
+    w: np.ndarray
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.x.dtype
+
+
+def check_cache(cache, expected: type):
+    """Return ``cache`` if it is the ``expected`` cache class, else a ``TypeError`` naming
+    ``cache``, what was received and what is expected (not an ``AttributeError`` from deep
+    inside), for example::
+
+        TypeError: cache must be the MaxPoolCache that max_pool_forward returns; got a
+        tuple of 2 items: pass the cache alone, not forward's whole (out, cache) result
+    """
+    if isinstance(cache, expected):
+        return cache
+    if isinstance(cache, (MaxPoolCache, AvgPoolCache, ConvCache)):
+        received = f"a {type(cache).__name__}, which {cache.made_by} returns"
+    elif isinstance(cache, tuple):
+        received = (f"a tuple of {len(cache)} items: pass the cache alone, not forward's "
+                    f"whole (out, cache) result")
+    else:
+        received = f"a value of type {type(cache).__name__}"
+    raise TypeError(f"cache must be the {expected.__name__} that {expected.made_by} returns; "
+                    f"got {received}")
+
+
+def avg_divisor(geometry: Geometry, count_include_pad: bool, dtype) -> np.ndarray:
+    """(OH, OW, 1): ``KH*KW`` for every window, or its count of taps inside the image."""
+    if not isinstance(count_include_pad, (bool, np.bool_)):
+        raise TypeError(f"count_include_pad must be True or False; "
+                        f"got {count_include_pad!r} of type {type(count_include_pad).__name__}")
+    if count_include_pad:
+        counts = np.full(geometry.out_hw, geometry.taps)
+    else:
+        counts = geometry.inside_counts()
+    return counts[:, :, None].astype(dtype)
+
+
+class ConvSetup(NamedTuple):
+    """A convolution's checked arguments: ``x (N, H, W, C)``, ``w (KH, KW, C, C_out)`` and
+    ``b (C_out,)`` or None in their common floating dtype (``x`` and ``w`` owned by the call),
+    the ``geometry``, and ``total``, the dtype sums are taken in."""
+
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray | None
+    geometry: Geometry
+    total: np.dtype
+
+
+def owned(array: np.ndarray, given) -> np.ndarray:
+    """``array``, or a private copy where it may share memory with ``given``, the caller's:
+    a cache that keeps it cannot go stale (``w -= lr * dw`` between forward and backward
+    leaves the gradients exact; PyTorch raises there instead). ``np.may_share_memory`` only
+    compares memory bounds: quick, and when unsure it says yes (one copy too many at worst)."""
+    return array.copy() if np.may_share_memory(array, given) else array
+
+
+def conv_setup(x, w, b, stride, padding, dilation) -> ConvSetup:
+    """The start of every style's ``conv_forward``: check and promote the arrays, find the
+    geometry, and make ``x`` and ``w`` the call's own, for ``ConvCache(geometry, x, w)``."""
+    checked_x = as_float_array(x, "x", "N, H, W, C")
+    checked_w = as_float_array(w, "w", "KH, KW, C_in, C_out")
+    if checked_w.shape[2] != checked_x.shape[3]:
+        raise ValueError(
+            f"w's C_in (axis 2 of w, shape {checked_w.shape}) must equal x's channel count "
+            f"C = {checked_x.shape[3]} (x has shape {checked_x.shape}); got C_in = "
+            f"{checked_w.shape[2]}")
+    if 0 in checked_w.shape[:2]:
+        raise ValueError(f"w's kernel (KH, KW) must be at least 1x1; got w of shape "
+                         f"{checked_w.shape}")
+    arrays = [checked_x, checked_w]
+    if b is not None:
+        b = as_real_array(b, "b")
+        if b.shape != (checked_w.shape[3],):
+            raise ValueError(f"b must have shape (C_out,) = ({checked_w.shape[3]},) to match w "
+                             f"of shape {checked_w.shape}; got {b.shape}")
+        arrays.append(b)
+    dtype = np.result_type(*arrays)
+    geometry = conv_geometry(checked_x.shape, checked_w.shape, stride, padding, dilation)
+    return ConvSetup(owned(checked_x.astype(dtype, copy=False), x),
+                     owned(checked_w.astype(dtype, copy=False), w),
+                     None if b is None else b.astype(dtype, copy=False),
+                     geometry, accumulation_dtype(dtype))
+
+
+class BackwardSetup(NamedTuple):
+    """A backward call's checked arguments: the forward's ``geometry``, ``dout`` as a floating
+    array (possibly the caller's: never written), the gradients' ``dtype`` (``np.result_type``
+    of the forward dtype and ``dout``'s) and ``total``, the dtype they are summed in."""
+
+    geometry: Geometry
+    dout: np.ndarray
+    dtype: np.dtype
+    total: np.dtype
+
+
+def check_dout(dout, geometry: Geometry, channels: int) -> np.ndarray:
+    """``dout`` as a floating array of the forward output's shape ``(N, OH, OW, channels)``."""
+    dout = as_float_array(dout, "dout", "N, OH, OW, C")
+    expected = (geometry.x_shape[0], *geometry.out_hw, channels)
+    if dout.shape != expected:
+        raise ValueError(f"dout must have the forward output's shape {expected}; got {dout.shape}")
+    return dout
+
+
+def backward_setup(dout, cache, expected: type) -> BackwardSetup:
+    """The start of every style's backward function: check that ``cache`` is the ``expected``
+    class before reading anything from it, then that ``dout`` has the forward output's shape,
+    ``(N, OH, OW, C)`` or ``(N, OH, OW, C_out)``."""
+    geometry = check_cache(cache, expected).geometry
+    channels = cache.w.shape[3] if isinstance(cache, ConvCache) else geometry.x_shape[3]
+    dout = check_dout(dout, geometry, channels)
+    dtype = np.result_type(cache.dtype, dout.dtype)
+    return BackwardSetup(geometry, dout, dtype, accumulation_dtype(dtype))

@@ -1,0 +1,38 @@
+"""Where the windows of a :class:`pooling_lab.geometry.Geometry` lie, in the coordinates of
+the unpadded input: what the figures and the explorers draw."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..geometry import Geometry
+
+
+def window_origin(geometry: Geometry, i: int, j: int) -> tuple[int, int]:
+    """``(row, col)`` of the top-left tap of output ``(i, j)``'s window in the unpadded input
+    (negative where the window starts in the padding)."""
+    (sh, sw), ((top, _), (left, _)) = geometry.stride, geometry.padding
+    return (i * sh - top, j * sw - left)
+
+
+def tap_positions(geometry: Geometry, i: int, j: int) -> np.ndarray:
+    """(KH, KW, 2) int array: ``(row, col)`` in the unpadded input of every tap of output
+    ``(i, j)``'s window (outside ``0..H-1`` / ``0..W-1`` where a tap reads padding)."""
+    row, col = window_origin(geometry, i, j)
+    rows = row + np.arange(geometry.kernel[0]) * geometry.dilation[0]          # (KH,)
+    cols = col + np.arange(geometry.kernel[1]) * geometry.dilation[1]          # (KW,)
+    return np.stack(np.meshgrid(rows, cols, indexing="ij"), axis=-1)           # -> (KH, KW, 2)
+
+
+def coverage_counts(geometry: Geometry) -> np.ndarray:
+    """(H, W) int array: how many window taps read each pixel of the unpadded input.
+
+    It is the gradient that a ``dout`` of ones sends back through a sum over every window:
+    one ``+=`` per kernel offset into a padded count, then the padding cropped away.
+    """
+    _, h, w, _ = geometry.x_shape
+    (top, _), (left, _) = geometry.padding
+    counts = np.zeros(geometry.padded_shape[1:3], dtype=np.int64)
+    for _, a, b in geometry.offsets():
+        counts[geometry.tap_slices(a, b)] += 1     # one offset: each pixel at most once
+    return counts[top:top + h, left:left + w]
