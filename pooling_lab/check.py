@@ -1,51 +1,46 @@
 """Exercise checkers: run your function on small cases, compare it with the package, say why.
 
-Each checker calls your function on a handful of small seeded cases (overlapping windows, a
-stride larger than the window, non-square images, ties), compares what it returns with a
-reference and prints a verdict: how many cases passed, or the *smallest* failing case it can
-find (it shrinks N, H, W, C and the window while the failure stays of the same kind), with its
-arguments as they were passed, the expected values and yours, and the line of your code that
-raised. It returns True or False; ``show=True`` draws the failing case (expected, received,
-difference). What your function prints is shown once, after the verdict.
+A checker calls your function on small seeded cases (overlapping windows, a stride larger than
+the window, non-square images, ties), compares each result with a reference and prints a
+verdict: the cases passed, or the *smallest* failing case it can find (it shrinks N, H, W, C and
+the window while the failure keeps its kind), with the arguments as they were passed, expected
+and received values, and the line of your code that raised. It returns True or False;
+``show=True`` draws the failing case. What your function prints comes once, after the verdict.
 
-The checkers (``size`` and ``stride`` are ints, padding is "valid")::
-
-    notebook  checker                            your function
-    00        channels_first(f)                  f(x)                     -> (N, C, H, W)
-    01, 05    avg_pool_forward(f)                f(x, size, stride)       -> (N, OH, OW, C)
-    01        max_pool_forward(f)                f(x, size, stride)       -> (N, OH, OW, C)
-    02        pool_windows(f)            [1]     f(x, size, stride)       -> (N, OH, OW, KH, KW, C)
-    03        max_pool_vectorised(f)     [1]     f(x, size, stride)       -> (N, OH, OW, C)
-    04        avg_pool_backward_by_offsets(f) [1][2]  f(dout, x, size, stride) -> dx (N, H, W, C)
-    04        max_pool_backward_vectorised(f) [1]     f(dout, x, size, stride) -> dx (N, H, W, C)
-    05        conv_forward(f)                    f(x, w, b, stride)       -> (N, OH, OW, C_out)
-    05        conv_backward(f)                   f(dout, x, w, stride)    -> (dx, dw, db)
-    06        avg_pool_separable(f)      [1][3]  f(x, size, stride)       -> (N, OH, OW, C)
-    07        softmax_cross_entropy(f)           f(logits, labels)        -> (loss, dlogits)
+    notebook  checker                               your function
+    00        channels_first(f)                     f(x)                     -> (N, C, H, W)
+    01, 05    avg_pool_forward(f)                   f(x, size, stride)       -> (N, OH, OW, C)
+    01        max_pool_forward(f)                   f(x, size, stride)       -> (N, OH, OW, C)
+    02        pool_windows(f)                 [1]   f(x, size, stride)       -> (N, OH, OW, KH, KW, C)
+    03        max_pool_vectorised(f)          [1]   f(x, size, stride)       -> (N, OH, OW, C)
+    04        avg_pool_backward_by_offsets(f) [1,2] f(dout, x, size, stride) -> dx (N, H, W, C)
+    04        max_pool_backward_vectorised(f) [1]   f(dout, x, size, stride) -> dx (N, H, W, C)
+    05        conv_forward(f)                       f(x, w, b, stride)       -> (N, OH, OW, C_out)
+    05        conv_backward(f)                      f(dout, x, w, stride)    -> (dx, dw, db)
+    06        avg_pool_separable(f)           [1,3] f(x, size, stride)       -> (N, OH, OW, C)
+    07        softmax_cross_entropy(f)              f(logits, labels)        -> (loss, dlogits)
     also      max_pool_backward(f), avg_pool_backward(f): the values only
 
-Each takes ``show=False`` and ``timeout=None`` (seconds per call; None: :data:`TIME_LIMIT`).
-:data:`EXERCISES` lists the course's exercises (notebook, checker, points) and :func:`judge`
-returns a :class:`Verdict` without printing, for grading.
+Each also takes ``timeout=`` (seconds per call; None: :data:`TIME_LIMIT`). :data:`EXERCISES`
+lists the course's exercises with their points; :func:`judge` returns a :class:`Verdict`
+without printing, for grading. Every checker enforces, besides the values: **your own code**
+(a call into pooling_lab's styles or layers, into ``notebooks/solutions`` or into PyTorch fails,
+in any thread your function starts); **your own arrays** (an argument changed in place, by one
+bit, fails); **a time limit** per call; **the watch stays on** (turning off the profile, the
+trace or ``tracemalloc`` fails). Where an exercise asks for a method:
 
-Every checker enforces, besides the values: **your own code** (a call into ``pooling_lab``'s
-styles or layers, into ``notebooks/solutions`` or into PyTorch fails, in any thread your
-function starts); **your own arrays** (an argument changed in place, even one bit, fails); **a
-time limit** per call; and **the watch stays on** (turning off the profile, the trace or
-``tracemalloc`` fails). Where an exercise asks for a method, it measures:
-
-- [1] **No Python loop over pixels.** Only your own code is counted: the lines run in your
-  functions and the calls they make, on a small and on a larger case. If it grows with N, H, W
-  or C, your code loops over pixels; a loop over the kernel offsets is fine; printing is fine.
+- [1] **No Python loop over pixels.** Only your own work is counted, on a small and a larger
+  case: lines run in your functions and the calls they make (not NumPy's, not printing). If it
+  grows with N, H, W or C, your code loops over pixels; a loop over kernel offsets is fine.
 - [2] **No** ``np.add.at``: one ``+=`` per kernel offset into a window view.
-- [3] **No window array**: at its peak (``tracemalloc``) the function holds at most
-  :data:`MEMORY_FACTOR` times the input's bytes on x (2, 32, 32, 3), size 6, stride 1, where
-  the window array alone is 25.6 times. That the sums are separable is not checked.
+- [3] **No window array**: at its peak (``tracemalloc``) your function holds at most
+  :data:`MEMORY_FACTOR` times the input's bytes on x (2, 32, 32, 3), size 6, stride 1, where the
+  window array alone is 25.6 times. That the sums are separable is not checked.
 
-What no checker can see: the time limit stops Python code (a loop, a call), not one long NumPy
-call, which is judged when it returns; and in your own kernel a determined student can fool any
-checker (edit this module, say). A checker tells you whether you are right; marks come from the
-grader's own run.
+What no checker sees: the time limit stops Python code, not one long C call (a huge NumPy
+operation, ``time.sleep``), which is judged when it returns; and in your own kernel a determined
+student can fool any checker (by editing this module, say). A checker tells you whether you are
+right; marks come from the grader's own run.
 """
 
 from __future__ import annotations
@@ -71,30 +66,23 @@ from numpy.lib.stride_tricks import sliding_window_view
 from . import layers, naive
 from .gradcheck import numerical_gradient, relative_error  # noqa: F401  (notebooks 04, 05, 07)
 
-#: The seed of every table case, so a failing case is the same on every run.
-SEED = 0
-#: Seconds one call of your function may take (each checker's ``timeout=`` overrides it).
-TIME_LIMIT = 3.0
-#: Shrinking a failing case stops after this many seconds or this many tries.
-SHRINK_SECONDS, SHRINK_TRIES = 5.0, 300
-#: Arrays with at most this many values are printed whole; more than DRAW_MORE_THAN are drawn.
-PRINT_WHOLE, DRAW_MORE_THAN = 64, 4
-#: At most this many lines of what your function printed are shown after the verdict.
-PRINTED_LINES = 12
-#: How much more of your own work (lines run, calls made) the larger loop case may take.
-LOOP_SLACK = 2
-#: No window array: the peak memory on the memory case, at most this many times the input's.
-MEMORY_FACTOR = 10
+SEED = 0                              # of every table case: a failure is the same on every run
+TIME_LIMIT = 3.0                      # seconds per call of your function (or timeout=)
+SHRINK_SECONDS, SHRINK_TRIES = 3.0, 300          # shrinking stops at whichever comes first
+PRINT_WHOLE, DRAW_MORE_THAN = 64, 4   # arrays this small are printed whole; larger are drawn
+PRINTED_LINES = 12                    # lines of your function's prints shown after the verdict
+LOOP_SLACK = 2                        # more own work the larger loop case may take
+MEMORY_FACTOR = 10                    # no window array: peak bytes over the input's, at most
 #: ``(rtol, atol)`` by the less precise floating dtype; ``atol`` scales with the largest value.
 TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-3), np.dtype(np.float32): (1e-5, 1e-6),
               np.dtype(np.float64): (1e-9, 1e-12)}
-#: The package's implementations: a call into one of them is not "your own code".
+#: What a student's function may not call: the package's implementations and the solutions.
 FORBIDDEN_MODULES = ("pooling_lab.naive", "pooling_lab.stacked", "pooling_lab.strided",
                      "pooling_lab.fast", "pooling_lab.layers")
 SOLUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
                          "notebooks", "solutions") + os.sep
 
-# The method rules an exercise may ask for, as the verdicts state them.
+# The method rules, as the verdicts state them.
 NO_PIXEL_LOOP = "no Python loop over pixels (the same work of your own code on a larger case)"
 NO_ADD_AT = "no np.add.at (or any ufunc's .at): one += per kernel offset"
 NO_WINDOW_ARRAY = (f"no window array (peak memory at most {MEMORY_FACTOR}x the input); that the "
@@ -110,12 +98,11 @@ class _TimeUp(BaseException):
 
 
 #: Calls that switch the watch off, by the id of the C function or of the Python code object.
-_SWITCHES = {id(function): f"{module}.{function.__name__}" for module, function in (
-    ("sys", sys.setprofile), ("sys", sys.settrace), ("tracemalloc", tracemalloc.stop),
-    ("tracemalloc", tracemalloc.clear_traces))}
+_SWITCHES = {id(function): f"{function.__module__.strip('_')}.{function.__name__}"
+             for function in (sys.setprofile, sys.settrace, tracemalloc.stop,
+                              tracemalloc.clear_traces)}
 _SWITCHES.update({id(function.__code__): f"threading.{function.__name__}"
                   for function in (threading.setprofile, threading.settrace)})
-
 _LIBRARY = tuple({os.path.realpath(folder) + os.sep for folder in (
     *(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")),
     os.path.dirname(os.path.dirname(np.__file__)), os.path.dirname(os.path.realpath(__file__)))})
@@ -124,9 +111,8 @@ _LIBRARY = tuple({os.path.realpath(folder) + os.sep for folder in (
 @functools.lru_cache(maxsize=None)
 def _is_own(filename: str) -> bool:
     """Whether code of ``filename`` is the student's: not Python's, a package's or this one's."""
-    if filename.startswith(("<frozen", "<string>", "<__array_function__")):
-        return False
-    return not os.path.realpath(filename).startswith(_LIBRARY)
+    return not (filename.startswith(("<frozen", "<string>", "<__array_function__"))
+                or os.path.realpath(filename).startswith(_LIBRARY))
 
 
 @functools.lru_cache(maxsize=None)
@@ -136,8 +122,7 @@ def _in_solutions(filename: str) -> bool:
 
 def _forbidden_c(function, forbid_at: bool) -> str:
     """``"np.add.at"``, ``"torch.max"``: the name of a forbidden C function, else ``""``."""
-    owner = getattr(function, "__self__", None)
-    name = getattr(function, "__name__", "?")
+    owner, name = getattr(function, "__self__", None), getattr(function, "__name__", "?")
     if forbid_at and isinstance(owner, np.ufunc) and name == "at":
         return f"np.{owner.__name__}.at"
     module = getattr(function, "__module__", None) or type(owner).__module__ or ""
@@ -150,7 +135,7 @@ class _Call(NamedTuple):
 
     result: object
     error: Exception | None
-    forbidden: list       # package, solutions or PyTorch functions called, in order
+    forbidden: list       # package, solutions or PyTorch functions it called, in order
     switched: list        # calls that turned the watch off
     slow: bool            # it passed the time limit
     work: int             # lines run in the student's code, plus calls made from it
@@ -159,12 +144,13 @@ class _Call(NamedTuple):
 
 
 def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _Call:
-    """``student_fn(*args)`` under the watch, in this thread and any thread it starts.
+    """``student_fn(*args)`` under the watch, in this thread and in any thread it starts.
 
-    The profile function sees every call (forbidden ones, the watch's switches) and the trace
-    function every line of the student's own code; both raise :class:`_TimeUp` past the
-    deadline. That stops Python code anywhere; one long C call (a huge NumPy operation) is not
-    interrupted, and counts as slow when it returns. ``KeyboardInterrupt`` is never caught.
+    The profile function sees every call (forbidden ones, the watch's switches), the trace
+    function every line of the student's own code; past the deadline either raises
+    :class:`_TimeUp` there, which stops Python code on every platform and in a Jupyter kernel.
+    One long C call is not interrupted: it counts as slow when it returns. Only ``Exception``
+    is caught: ``KeyboardInterrupt`` still stops the cell.
     """
     own_file = getattr(getattr(student_fn, "__code__", None), "co_filename", None)
     forbidden, switched, work, deadline = [], [], [0], [time.perf_counter() + limit]
@@ -234,7 +220,7 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
 
 
 # --------------------------------------------------------------------------------------------
-# Comparing a result with the reference, and printing arrays
+# Comparing a result with the reference, and showing arrays
 # --------------------------------------------------------------------------------------------
 
 def _two_numbers(expected, received) -> tuple[str, str]:
@@ -250,11 +236,9 @@ def _two_numbers(expected, received) -> tuple[str, str]:
 
 def _decimals(expected, received) -> int:
     """How many decimals (at least 4) print the two numbers differently."""
-    for decimals in range(4, 18):
-        if (np.format_float_positional(expected, precision=decimals, unique=False)
-                != np.format_float_positional(received, precision=decimals, unique=False)):
-            return decimals
-    return 17
+    return next((decimals for decimals in range(4, 18)
+                 if np.format_float_positional(expected, precision=decimals, unique=False)
+                 != np.format_float_positional(received, precision=decimals, unique=False)), 17)
 
 
 def _squeeze(array):
@@ -281,9 +265,9 @@ def _slice_around(expected, received, index):
             f" (image n={n}, channel c={c}: the [{n}, :, :, {c}] slice)")
 
 
-def _compare_arrays(label, expected, received, check) -> tuple[str, str, tuple | None]:
-    """``(kind, what is wrong, (label, expected, received, first))``; kind is "pass", "type"
-    (not an array of real numbers), "shape" or "values"."""
+def _compare_arrays(label, expected, received, check) -> tuple:
+    """``(kind, what is wrong, (label, expected, received, first))``; kind: "pass", "type" (not
+    an array of real numbers), "shape" or "values"."""
     expected = np.asarray(expected)
     try:
         got = np.asarray(received)
@@ -297,19 +281,17 @@ def _compare_arrays(label, expected, received, check) -> tuple[str, str, tuple |
         return "type", (f"  {label}: expected an array of numbers, received "
                         f"{type(received).__name__} {received!r}"[:300]), None
     if got.shape != expected.shape:
-        return "shape", f"  {label}: expected shape {expected.shape}, received shape {got.shape}", None
+        return "shape", f"  {label}: expected shape {expected.shape}, received {got.shape}", None
     floats = [array.dtype for array in (expected, got) if array.dtype.kind in "fc"]
-    rtol, atol = (0.0, 0.0)
+    rtol, atol = 0.0, 0.0                          # integers: exactly (isclose goes via float)
     if floats:
         least = np.dtype(np.finfo(max(floats, key=lambda dtype: np.finfo(dtype).eps)).dtype)
         rtol, atol = TOLERANCES.get(least, TOLERANCES[np.dtype(np.float64)])
         scale = float(np.max(np.abs(expected), initial=0.0))
         atol *= scale if np.isfinite(scale) and scale > 0 else 1.0
-    rtol, atol = (rtol if check.rtol is None else check.rtol, atol if check.atol is None else check.atol)
-    if not floats:
-        wrong = got != expected                    # exact: isclose would go through float
-    else:
-        wrong = ~np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+    rtol, atol = check.rtol if check.rtol is not None else rtol, check.atol if \
+        check.atol is not None else atol
+    wrong = ~np.isclose(got, expected, rtol, atol, equal_nan=True) if floats else got != expected
     if not wrong.any():
         return "pass", "", None
     first = tuple(int(k) for k in np.argwhere(wrong)[0])
@@ -318,25 +300,26 @@ def _compare_arrays(label, expected, received, check) -> tuple[str, str, tuple |
     finite = np.isfinite(difference)
     largest = f"largest difference {difference[finite].max(initial=0.0):.3g}"
     if not finite.all():                           # NaN and inf are differences, and named
-        nan, inf = int(np.isnan(got).sum()), int(np.isinf(got).sum())
-        largest = f"{nan} NaN and {inf} inf received; {largest.replace('largest', 'largest finite')}"
+        named = [f"{int(found.sum())} {what}" for found, what in
+                 ((np.isnan(got), "NaN"), (np.isinf(got), "inf")) if found.any()]
+        largest = f"{' and '.join(named)} received; largest finite {largest[8:]}"
     tolerance = (f"tolerance {rtol:.0e} relative, {atol:.1e} absolute" if rtol or atol
                  else "compared exactly")
     want, have = _two_numbers(expected[first].item(), got[first].item())
-    lines = [f"  {label}: {int(wrong.sum())} of {wrong.size} values differ ({largest}; "
-             f"{tolerance}); the first at index {first}: expected {want}, received {have}"]
     decimals = (_decimals(expected[first].real, got[first].real)
                 if expected.dtype.kind == "f" and got.dtype.kind in "fiu" else 4)
     shown_expected, shown_received, where = ((expected, got, _as_2d_note(expected))
                                              if expected.size <= PRINT_WHOLE
                                              else _slice_around(expected, got, first))
-    lines.append(f"  expected{where}:\n{_indent(shown_expected, decimals)}")
-    lines.append(f"  received{where}:\n{_indent(shown_received, decimals)}")
-    return "values", "\n".join(lines), (label, expected, got, first)
+    return "values", (f"  {label}: {int(wrong.sum())} of {wrong.size} values differ ({largest}; "
+                      f"{tolerance}); the first at index {first}: expected {want}, received "
+                      f"{have}\n  expected{where}:\n{_indent(shown_expected, decimals)}\n"
+                      f"  received{where}:\n{_indent(shown_received, decimals)}"), (
+        label, expected, got, first)
 
 
-def _compare(check, expected, received):
-    """:func:`_compare_arrays` for one result, or for each output of a tuple in turn."""
+def _compare(check, expected, received) -> tuple:
+    """:func:`_compare_arrays` on one result, or on each output of a tuple in turn."""
     if check.outputs is None:
         return _compare_arrays("the result", expected, received, check)
     if not isinstance(received, (tuple, list)) or len(received) != len(check.outputs):
@@ -353,15 +336,11 @@ def _compare(check, expected, received):
 
 def _describe_inputs(inputs: dict) -> str:
     """``  arguments: x = array of shape (1, 4, 4, 1), size = 2, ...`` plus the small arrays."""
-    parts, arrays = [], []
-    for key, value in inputs.items():
-        if isinstance(value, np.ndarray):
-            parts.append(f"{key} = array of shape {value.shape}")
-            if value.size <= PRINT_WHOLE:
-                arrays.append(f"  {key}{_as_2d_note(value)} =\n{_indent(value)}")
-        else:
-            parts.append(f"{key} = {value!r}")
-    return "\n".join(["  arguments: " + ", ".join(parts), *arrays])
+    parts = [f"{key} = array of shape {value.shape}" if isinstance(value, np.ndarray)
+             else f"{key} = {value!r}" for key, value in inputs.items()]
+    return "\n".join(["  arguments: " + ", ".join(parts)] + [
+        f"  {key}{_as_2d_note(value)} =\n{_indent(value)}" for key, value in inputs.items()
+        if isinstance(value, np.ndarray) and value.size <= PRINT_WHOLE])
 
 
 def _shapes(inputs: dict) -> str:
@@ -371,60 +350,56 @@ def _shapes(inputs: dict) -> str:
 
 
 def _draw_difference(label, expected, received, first, title) -> None:
-    """Three panels: expected, received and their difference (for 4-D arrays the
-    ``[n, :, :, c]`` slice holding ``first``, the index of the first wrong value)."""
+    """Expected, received and their difference (of 4-D arrays the ``[n, :, :, c]`` slice holding
+    ``first``, the index of the first wrong value)."""
     import matplotlib.pyplot as plt
 
     from . import viz                 # as matplotlib: loaded only when a failure is drawn
 
     expected, received, _ = _slice_around(np.asarray(expected, float),
                                           np.asarray(received, float), first)
-    if len(first) == 4:
-        title = f"{title} · image {first[0]} · channel {first[3]}"
-    expected, received = np.atleast_2d(_squeeze(expected)), np.atleast_2d(_squeeze(received))
+    title += f" · image {first[0]} · channel {first[3]}" if len(first) == 4 else ""
+    expected, received = (np.atleast_2d(_squeeze(array)) for array in (expected, received))
     if expected.ndim > 2:                     # e.g. (OH, OW, KH, KW) windows: one row per window
-        expected = expected.reshape(expected.shape[0], -1)
-        received = received.reshape(received.shape[0], -1)
+        expected, received = (array.reshape(array.shape[0], -1) for array in (expected, received))
     difference = received - expected
     limit = viz.symmetric_limit(np.nan_to_num(difference))
-    value_limits = (np.nanmin([expected.min(), received.min()]),
-                    np.nanmax([expected.max(), received.max()]))
+    low, high = np.nanmin([expected, received]), np.nanmax([expected, received])
     figure, axes = plt.subplots(1, 3, figsize=(10, 3.4))
-    panels = [(expected, "expected", "Greys", value_limits),
-              (received, "received", "Greys", value_limits),
-              (difference, "received − expected", "RdBu_r", (-limit, limit))]
-    for ax, (values, name, cmap, (low, high)) in zip(axes, panels):
-        figure.colorbar(ax.imshow(values, cmap=cmap, vmin=low, vmax=high), ax=ax, shrink=0.8)
-        ax.set_title(f"{label} · {name}")
-        ax.set(xticks=[], yticks=[])
+    for ax, (values, name, cmap, (vmin, vmax)) in zip(axes, [
+            (expected, "expected", "Greys", (low, high)), (received, "received", "Greys", (low, high)),
+            (difference, "received − expected", "RdBu_r", (-limit, limit))]):
+        figure.colorbar(ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax), ax=ax, shrink=0.8)
+        ax.set(title=f"{label} · {name}", xticks=[], yticks=[])
     figure.suptitle(title)
     figure.tight_layout()
     plt.show()
 
 
 # --------------------------------------------------------------------------------------------
-# One run loop: every case, guarded; the first failure shrunk; the method rules; a verdict
+# One run loop: every case guarded, the first failure shrunk, the method rules, a verdict
 # --------------------------------------------------------------------------------------------
 
 class Case(NamedTuple):
-    """One input: what it tests, the arguments by name, and its part in a method rule."""
+    """One input: what it tests, the arguments by name, its part in a method rule ("small" and
+    "large": the loop rule's pair; "memory": the window rule's case)."""
 
     name: str
     inputs: dict
-    role: str = ""        # "small" and "large": the loop rule's pair; "memory": the window rule
+    role: str = ""
 
 
 @dataclass(frozen=True)
 class Check:
-    """What one checker runs: ``student_fn(*[inputs[name] for name in signature])`` against
-    ``reference(**inputs)`` on ``cases()`` (plus ``random_case(rng)`` for hidden cases)."""
+    """What a checker runs: ``student_fn(*[inputs[name] for name in signature])`` against
+    ``reference(**inputs)`` on ``cases()``, and on ``random_case(rng)`` for hidden cases."""
 
     signature: tuple                      # the student's arguments, in order
     reference: Callable
     cases: Callable                       # cases() -> list of Case
     random_case: Callable | None = None   # random_case(rng) -> inputs
-    shrink: Callable | None = None        # shrink(inputs) -> smaller inputs, one at a time
-    outputs: tuple | None = None          # the names of a tuple result, e.g. ("dx", "dw", "db")
+    shrink: Callable | None = None        # shrink(inputs) yields smaller inputs
+    outputs: tuple | None = None          # names of a tuple result, e.g. ("dx", "dw", "db")
     forward: bool = False                 # (out, cache) is accepted for out
     rules: tuple = ()                     # NO_PIXEL_LOOP, NO_ADD_AT, NO_WINDOW_ARRAY
     doc: str = ""
@@ -433,8 +408,8 @@ class Check:
 
 
 class Verdict(NamedTuple):
-    """``passed`` and ``message``, exactly what the checker prints; ``drawing`` what
-    ``show=True`` draws, as ``(label, expected, received, first index, title)``, or None."""
+    """``message`` is exactly what the checker prints; ``drawing`` what ``show=True`` draws,
+    ``(label, expected, received, first index, title)``, or None."""
 
     passed: bool
     message: str
@@ -442,27 +417,26 @@ class Verdict(NamedTuple):
 
 
 class _Outcome(NamedTuple):
-    kind: str             # "pass", "unsolved", "none", "forbidden", "switched", "slow",
-    problem: str          # "raised <Error>", "modified", "type", "shape" or "values"
+    kind: str      # "pass", "unsolved", "none", "forbidden", "switched", "slow", "modified",
+    problem: str   # "raised <Error>", "type", "shape" or "values"; problem: what to print
     arrays: tuple | None
     call: _Call
 
 
 def _raised(student_fn, error) -> tuple[str, str, str]:
-    """``(line, inner, outer)``: where the student's code raised ``error`` and which of its
-    functions raised (``inner``) called from which (``outer``)."""
-    frames = list(traceback.walk_tb(error.__traceback__))
-    own = [(frame.f_code, line) for frame, line in frames if _is_own(frame.f_code.co_filename)]
+    """``(where, inner, outer)``: the line of the student's code that raised ``error``, the
+    student's function that raised it, and the function checked."""
+    own = [(frame.f_code, line) for frame, line in traceback.walk_tb(error.__traceback__)
+           if _is_own(frame.f_code.co_filename)]
     named = [code.co_name for code, _ in own if not code.co_name.startswith("<")]
     outer = getattr(student_fn, "__name__", "your function")
-    inner = named[-1] if named else outer
     if not own:
-        return "", inner, outer
+        return "", outer, outer
     code, line = own[-1]
     cell = "ipykernel" in code.co_filename or code.co_filename.startswith("<ipython")
-    where = "its cell" if cell else os.path.basename(code.co_filename)
     text = linecache.getline(code.co_filename, line).strip() or "(source not available)"
-    return f"\n  at line {line} of {where}, in {code.co_name}: {text}", inner, outer
+    return (f"\n  at line {line} of {'its cell' if cell else os.path.basename(code.co_filename)}"
+            f", in {code.co_name}: {text}", named[-1] if named else outer, outer)
 
 
 def _attempt(check, student_fn, inputs: dict, limit: float, memory=False) -> _Outcome:
@@ -472,32 +446,27 @@ def _attempt(check, student_fn, inputs: dict, limit: float, memory=False) -> _Ou
               for key, value in inputs.items()}
     call = _watched(student_fn, [passed[name] for name in check.signature], limit,
                     NO_ADD_AT in check.rules, memory)
-
-    def outcome(kind, problem="", arrays=None):
-        return _Outcome(kind, problem, arrays, call)
-    if call.switched or call.forbidden:
-        return outcome("switched" if call.switched else "forbidden")
-    if call.slow:
-        return outcome("slow")
-    if call.error is not None:
-        line, inner, outer = _raised(student_fn, call.error)
-        last = list(traceback.walk_tb(call.error.__traceback__))[-1][0].f_code.co_filename
-        if isinstance(call.error, NotImplementedError) and _is_own(last):
-            return outcome("unsolved", inner)
+    result, error = call.result, call.error
+    if call.switched or call.forbidden or call.slow:
+        return _Outcome("switched" if call.switched else "forbidden" if call.forbidden
+                        else "slow", "", None, call)
+    if error is not None:
+        where, inner, outer = _raised(student_fn, error)
+        last = list(traceback.walk_tb(error.__traceback__))[-1][0].f_code.co_filename
+        if isinstance(error, NotImplementedError) and _is_own(last):
+            return _Outcome("unsolved", inner, None, call)
         who = f"`{inner}`, which `{outer}` calls," if inner != outer else "it"
-        return outcome(f"raised {type(call.error).__name__}",
-                       f"  {who} raised {type(call.error).__name__}: {call.error}{line}")
-    if call.result is None:
-        return outcome("none")
+        return _Outcome(f"raised {type(error).__name__}", f"  {who} raised "
+                        f"{type(error).__name__}: {error}{where}", None, call)
     changed = [key for key, value in inputs.items() if isinstance(value, np.ndarray) and (
         value.shape != passed[key].shape or value.tobytes() != passed[key].tobytes())]
-    if changed:                                    # bitwise: signed zeros and NaN count too
-        return outcome("modified", f"  it modified its argument {', '.join(changed)} in place; "
-                                   f"work on a new array (e.g. np.zeros_like or .copy()).")
-    result = call.result
+    if result is None or changed:                  # bitwise: signed zeros and NaN count too
+        return _Outcome("none" if result is None else "modified", "" if result is None else
+                        f"  it modified its argument {', '.join(changed)} in place; work on a "
+                        f"new array (e.g. np.zeros_like or .copy()).", None, call)
     if check.forward and isinstance(result, tuple) and len(result) == 2:
         result = result[0]                         # (out, cache) like the package
-    return outcome(*_compare(check, expected, result))
+    return _Outcome(*_compare(check, expected, result), call)
 
 
 def _shrink(check, student_fn, inputs, outcome, limit):
@@ -522,12 +491,9 @@ def _shrink(check, student_fn, inputs, outcome, limit):
 def _with_prints(message: str, printed: str, which: str) -> str:
     """The verdict, then what the student's function printed on one case, trimmed."""
     lines = [line[:160] for line in printed.rstrip().splitlines()]
-    if not lines:
-        return message
-    more = len(lines) - PRINTED_LINES
-    shown = lines[:PRINTED_LINES] + ([f"... ({more} more lines)"] if more > 0 else [])
-    return "\n".join([message, f"  your function printed (on {which}):",
-                      *("    " + line for line in shown)])
+    more = [f"... ({len(lines) - PRINTED_LINES} more lines)"] if len(lines) > PRINTED_LINES else []
+    return "\n".join([message] + ([f"  your function printed (on {which}):"] + [
+        "    " + line for line in lines[:PRINTED_LINES] + more] if lines else []))
 
 
 def _method_problem(check, measured: dict) -> str:
@@ -544,9 +510,8 @@ def _method_problem(check, measured: dict) -> str:
         inputs, peak = measured["memory"]
         x, size, stride = inputs["x"], inputs["size"], inputs["stride"]
         if peak > MEMORY_FACTOR * x.nbytes:
-            n, height, width, channels = x.shape
-            windows = (n * ((height - size) // stride + 1) * ((width - size) // stride + 1)
-                       * size * size * channels * x.itemsize)
+            oh, ow = _out_hw(x.shape[1], x.shape[2], (size, size), stride)
+            windows = x.nbytes // (x.shape[1] * x.shape[2]) * oh * ow * size * size
             return (f"it builds something as big as the window array: on x {x.shape} "
                     f"({x.nbytes:,} bytes), size {size}, stride {stride}, it held {peak:,} bytes "
                     f"at its peak, more than {MEMORY_FACTOR}x the input (the window array would "
@@ -564,7 +529,7 @@ def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
     if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 0:
         raise ValueError(f"hidden must be a whole number >= 0; got {hidden!r}")
     limit = TIME_LIMIT if timeout is None else timeout
-    if not (isinstance(limit, (int, float)) and 0 < limit < math.inf):
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not 0 < limit < 1e6:
         raise ValueError(f"timeout must be None or a number of seconds > 0; got {timeout!r}")
     name = name or getattr(student_fn, "__name__", "your function")
     rng = np.random.default_rng(SEED if seed is None else seed)
@@ -578,56 +543,52 @@ def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
             return _failure(check, student_fn, name, number, cases, outcome, limit, show)
         measured[case.role] = (case.inputs, outcome.call.peak if case.role == "memory"
                                else outcome.call.work)
-    total = len(cases)
-    problem = _method_problem(check, measured)
+    total, problem = len(cases), _method_problem(check, measured)
     if problem:
         message = (f"FAILED {name}: the values are right ({total} of {total} cases match the "
                    f"reference), but {problem}")
         return Verdict(False, _with_prints(message, first_printed, "case 1"))
     lines = [f"PASSED {name}: {total} of {total} cases match the reference.",
-             f"  covered: {'; '.join(dict.fromkeys(case.name for case in cases))}."]
-    if check.rules:
-        lines.append(f"  checked too: {'; '.join(check.rules)}.")
+             f"  covered: {'; '.join(case.name for case in cases if not case.role)}."]
+    lines += [f"  checked too: {'; '.join(check.rules)}."] if check.rules else []
     return Verdict(True, _with_prints("\n".join(lines), first_printed, "case 1"))
 
 
 def _failure(check, student_fn, name, number, cases, outcome, limit, show) -> Verdict:
     """The verdict on the first failing case: one line, or the case shrunk and explained."""
-    case, kind = cases[number - 1], outcome.kind
+    case, kind, printed = cases[number - 1], outcome.kind, outcome.call.printed
     where = f"case {number} of {len(cases)} ({case.name})"
     if kind == "unsolved":
-        if outcome.problem == name:
-            return Verdict(False, f"NOT SOLVED YET {name}: it raises NotImplementedError. "
-                                  f"Write its body, then run this cell again.")
-        return Verdict(False, f"NOT SOLVED YET {name}: `{outcome.problem}`, which `{name}` "
-                              f"calls, raises NotImplementedError. Solve `{outcome.problem}` "
-                              f"first, then run this cell again.")
+        inner = outcome.problem
+        return Verdict(False, f"NOT SOLVED YET {name}: " + (
+            "it raises NotImplementedError. Write its body" if inner == name else
+            f"`{inner}`, which `{name}` calls, raises NotImplementedError. Solve `{inner}` first")
+            + ", then run this cell again.")
     if kind == "none" and number == 1:
-        return Verdict(False, f"NOT SOLVED YET {name}: it returns None. "
-                              f"Did you forget the return statement?")
-    if kind in ("forbidden", "switched"):
-        called = outcome.call.switched or outcome.call.forbidden
-        called = ", ".join(called[:3]) + (" ..." if len(called) > 3 else "")
-        if kind == "switched":
-            message = (f"FAILED {name}: it turned off the checker's watch (it calls {called}). "
-                       f"Write the exercise without switching the profile, the trace or "
-                       f"tracemalloc off. (In your own kernel a determined cheat can still fool a "
-                       f"checker; marks come from the grader's own run.)")
-        elif NO_ADD_AT in check.rules and called.endswith(".at"):
-            message = (f"FAILED {name}: it calls {called}. This exercise asks for the offset "
-                       f"loop of notebook 04, section 4: one += per kernel offset (a, b) into a "
-                       f"window view of a zero dx, not a scatter.")
-        else:
-            message = (f"FAILED {name}: it calls {called}. The exercise asks for your own code: "
-                       f"write it with NumPy, without the package's styles or layers "
-                       f"(pooling_lab.naive, stacked, strided, fast, layers), the reference "
-                       f"solutions (notebooks/solutions) or PyTorch.")
-        return Verdict(False, _with_prints(message, outcome.call.printed, f"case {number}"))
-    if kind == "slow":
+        return Verdict(False, f"NOT SOLVED YET {name}: it returns None. Did you forget the "
+                              f"return statement?")
+    called = outcome.call.switched or outcome.call.forbidden
+    called = ", ".join(called[:3]) + (f" and {len(called) - 3} more" if len(called) > 3 else "")
+    if kind == "switched":
+        message = (f"FAILED {name}: it turned off the checker's watch (it calls {called}). Write "
+                   f"the exercise without switching the profile, the trace or tracemalloc off. "
+                   f"(In your own kernel a determined cheat can still fool a checker; marks "
+                   f"come from the grader's own run.)")
+    elif kind == "forbidden" and NO_ADD_AT in check.rules and called.endswith(".at"):
+        message = (f"FAILED {name}: it calls {called}. This exercise asks for the offset loop of "
+                   f"notebook 04, section 4: one += per kernel offset (a, b) into a window view "
+                   f"of a zero dx, not a scatter.")
+    elif kind == "forbidden":
+        message = (f"FAILED {name}: it calls {called}. The exercise asks for your own code: "
+                   f"write it with NumPy, without the package's styles or layers "
+                   f"(pooling_lab.naive, stacked, strided, fast, layers), the reference "
+                   f"solutions (notebooks/solutions) or PyTorch.")
+    elif kind == "slow":
         message = (f"FAILED {name}: it took longer than {limit:g} s on {where}.\n"
                    f"{_describe_inputs(case.inputs)}\n  An endless loop, or a loop over every "
                    f"pixel? (The limit is the checker's timeout=, {limit:g} s now.)")
-        return Verdict(False, _with_prints(message, outcome.call.printed, f"case {number}"))
+    if kind in ("switched", "forbidden", "slow"):
+        return Verdict(False, _with_prints(message, printed, f"case {number}"))
     verb = {"modified": "modified an argument", "none": "returned None (a branch without a "
             "return?)"}.get(kind, "raised an error" if kind.startswith("raised") else "differs")
     inputs, outcome = _shrink(check, student_fn, case.inputs, outcome, limit)
@@ -639,26 +600,20 @@ def _failure(check, student_fn, name, number, cases, outcome, limit, show) -> Ve
     if outcome.arrays is not None and np.asarray(outcome.arrays[2]).size > DRAW_MORE_THAN:
         drawing = (*outcome.arrays, f"{name} · {_shapes(inputs)}")
     elif show:
-        why = ("its values are all printed above" if outcome.arrays is not None else
-               f"the failure is {'a ' + kind if kind in ('shape', 'type') else 'not a difference'}"
-               f" of values, not something to picture")
-        lines.append(f"  (show=True: nothing to draw: {why}.)")
-    shrunk = "the case above" if inputs is not case.inputs else f"case {number}"
-    return Verdict(False, _with_prints("\n".join(lines), outcome.call.printed, shrunk), drawing)
+        lines.append("  (show=True: nothing to draw: " + (
+            "all its values are printed above.)" if outcome.arrays is not None else
+            f"the result has the wrong {kind}, so there is no difference map.)"
+            if kind in ("shape", "type") else "the failure is not a difference of values.)"))
+    which = "the case above" if inputs is not case.inputs else f"case {number}"
+    return Verdict(False, _with_prints("\n".join(lines), outcome.call.printed, which), drawing)
 
 
 # --------------------------------------------------------------------------------------------
 # The cases, how they shrink, and the references
 # --------------------------------------------------------------------------------------------
 
-def _out_hw(height, width, kernel_hw, stride):
+def _out_hw(height, width, kernel_hw, stride) -> tuple[int, int]:
     return (height - kernel_hw[0]) // stride + 1, (width - kernel_hw[1]) // stride + 1
-
-
-def _fit(values: np.ndarray, shape: tuple) -> np.ndarray:
-    """``values`` cropped to ``shape``; repeated (``np.resize``) along an axis that grew."""
-    cropped = values[tuple(slice(0, length) for length in shape)]
-    return cropped.copy() if cropped.shape == tuple(shape) else np.resize(cropped, shape)
 
 
 def _pool_case(rng, shape, size, stride, dout: bool, ties=False) -> dict:
@@ -684,37 +639,18 @@ POOL_RULE_CASES = (((1, 5, 6, 1), 3, 2, "small", "the loop check's small case"),
 
 def _pool_cases(dout: bool, rules=()) -> list:
     rng = np.random.default_rng(SEED)
-    cases = [Case(name, _pool_case(rng, shape, size, stride, dout, ties))
-             for shape, size, stride, ties, name in POOL_CASES]
-    wanted = {"small", "large"} if NO_PIXEL_LOOP in rules else set()
-    wanted |= {"memory"} if NO_WINDOW_ARRAY in rules else set()
-    return cases + [Case(name, _pool_case(rng, shape, size, stride, dout), role)
-                    for shape, size, stride, role, name in POOL_RULE_CASES if role in wanted]
+    roles = {"small", "large"} if NO_PIXEL_LOOP in rules else set()
+    roles |= {"memory"} if NO_WINDOW_ARRAY in rules else set()
+    return [Case(name, _pool_case(rng, shape, size, stride, dout, ties))
+            for shape, size, stride, ties, name in POOL_CASES] + [
+        Case(name, _pool_case(rng, shape, size, stride, dout), role)
+        for shape, size, stride, role, name in POOL_RULE_CASES if role in roles]
 
 
 def _random_pool_case(rng, dout: bool) -> dict:
-    size, stride = int(rng.integers(1, 5)), int(rng.integers(1, 5))
-    shape = (int(rng.integers(1, 4)), *(size + rng.integers(0, 7, size=2)), int(rng.integers(1, 4)))
-    return _pool_case(rng, tuple(int(d) for d in shape), size, stride, dout, rng.random() < 0.3)
-
-
-def _shrink_pool(inputs: dict):
-    """Smaller pooling cases: one image, channel, row or column fewer, a smaller window or step."""
-    x, size, stride = inputs["x"], inputs["size"], inputs["stride"]
-    n, height, width, channels = x.shape
-    for n2, h2, w2, c2, size2, stride2 in ((n - 1, height, width, channels, size, stride),
-                                           (n, height, width, channels - 1, size, stride),
-                                           (n, height - 1, width, channels, size, stride),
-                                           (n, height, width - 1, channels, size, stride),
-                                           (n, height, width, channels, size - 1, stride),
-                                           (n, height, width, channels, size, stride - 1)):
-        if min(n2, c2, size2, stride2) < 1 or min(h2, w2) < size2:
-            continue
-        candidate = dict(inputs, x=x[:n2, :h2, :w2, :c2].copy(), size=size2, stride=stride2)
-        if "dout" in inputs:
-            candidate["dout"] = _fit(inputs["dout"], (n2, *_out_hw(h2, w2, (size2, size2),
-                                                                   stride2), c2))
-        yield candidate
+    size, stride, n, channels = (int(k) for k in rng.integers(1, [5, 5, 4, 4]))
+    height, width = (size + int(k) for k in rng.integers(0, 7, size=2))
+    return _pool_case(rng, (n, height, width, channels), size, stride, dout, rng.random() < 0.3)
 
 
 #: (x shape, w shape, stride, what the case tests)
@@ -741,36 +677,38 @@ def _conv_cases(dout: bool) -> list:
 
 
 def _random_conv_case(rng, dout: bool) -> dict:
-    kh, kw, stride = (int(k) for k in rng.integers(1, 4, size=3))
-    n, c, filters = (int(k) for k in rng.integers(1, 4, size=3))
-    x_shape = (n, kh + int(rng.integers(0, 6)), kw + int(rng.integers(0, 6)), c)
-    return _conv_case(rng, x_shape, (kh, kw, c, filters), stride, dout)
+    kh, kw, stride, n, channels, filters = (int(k) for k in rng.integers(1, 4, size=6))
+    x_shape = (n, kh + int(rng.integers(0, 6)), kw + int(rng.integers(0, 6)), channels)
+    return _conv_case(rng, x_shape, (kh, kw, channels, filters), stride, dout)
 
 
-def _shrink_conv(inputs: dict):
-    """Smaller convolution cases: fewer images, channels, filters, rows, columns, kernel taps."""
-    x, w, stride = inputs["x"], inputs["w"], inputs["stride"]
-    dims = (*x.shape, w.shape[0], w.shape[1], w.shape[3], stride)
+def _shrink_grid(inputs: dict):
+    """Smaller pooling or convolution cases: one image, row, column or channel fewer, a smaller
+    window (kernel rows, columns, filters) or stride; ``dout`` cropped to fit."""
+    x, stride, w = inputs["x"], inputs["stride"], inputs.get("w")
+    kernel = (w.shape[0], w.shape[1], w.shape[3]) if w is not None else (inputs["size"],)
+    dims = (x.shape[0], x.shape[3], x.shape[1], x.shape[2], *kernel, stride)
     for axis in range(len(dims)):
-        n2, h2, w2, c2, kh2, kw2, f2, stride2 = (d - (k == axis) for k, d in enumerate(dims))
-        if min(n2, c2, kh2, kw2, f2, stride2) < 1 or h2 < kh2 or w2 < kw2:
+        n, c, height, width, *kernel, step = (d - (k == axis) for k, d in enumerate(dims))
+        kh, kw, filters = kernel if w is not None else (kernel[0], kernel[0], c)
+        if min(n, c, kh, kw, filters, step) < 1 or height < kh or width < kw:
             continue
-        candidate = dict(inputs, x=x[:n2, :h2, :w2, :c2].copy(),
-                         w=w[:kh2, :kw2, :c2, :f2].copy(), stride=stride2)
+        smaller = dict(inputs, x=x[:n, :height, :width, :c].copy(), stride=step)
+        smaller.update({"w": w[:kh, :kw, :c, :filters].copy()} if w is not None else {"size": kh})
         if "b" in inputs:
-            candidate["b"] = inputs["b"][:f2].copy()
-        if "dout" in inputs:
-            candidate["dout"] = _fit(inputs["dout"],
-                                     (n2, *_out_hw(h2, w2, (kh2, kw2), stride2), f2))
-        yield candidate
+            smaller["b"] = inputs["b"][:filters].copy()
+        if "dout" in inputs:                       # cropped, repeated along an axis that grew
+            shape = (n, *_out_hw(height, width, (kh, kw), step), filters)
+            cropped = inputs["dout"][tuple(slice(0, length) for length in shape)]
+            smaller["dout"] = np.resize(cropped, shape)
+        yield smaller
 
 
 def _channels_cases() -> list:
     rng = np.random.default_rng(SEED)
     shapes = ((1, 2, 3, 4), (2, 3, 3, 1), (3, 4, 2, 3), (1, 5, 5, 3), (2, 1, 4, 2))
-    return [Case(f"a batch of shape {shape}", {"x": rng.normal(size=shape).round(2)})
-            for shape in shapes] + [Case("8-bit pixels", {"x": rng.integers(
-                0, 256, size=(2, 3, 4, 3), dtype=np.uint8)})]
+    return [Case(f"a batch {shape}", {"x": rng.normal(size=shape).round(2)}) for shape in shapes
+            ] + [Case("8-bit pixels", {"x": rng.integers(0, 256, (2, 3, 4, 3), np.uint8)})]
 
 
 def _shrink_axes(inputs: dict):
@@ -806,67 +744,61 @@ def _windows_reference(x, size, stride):
                        3, 5).copy()
 
 
-def _pool_backward_reference(kind):
-    def reference(dout, x, size, stride):
-        forward, backward = ((naive.max_pool_forward, naive.max_pool_backward) if kind == "max"
-                             else (naive.avg_pool_forward, naive.avg_pool_backward))
-        return backward(dout, forward(x, size, stride)[1])
-    return reference
+def _pool_reference(kind: str, backward: bool):
+    forward = getattr(naive, f"{kind}_pool_forward")
+    if not backward:
+        return lambda x, size, stride: forward(x, size, stride)[0]
+    return lambda dout, x, size, stride: getattr(naive, f"{kind}_pool_backward")(
+        dout, forward(x, size, stride)[1])
 
 
 # --------------------------------------------------------------------------------------------
 # The table: what each checker runs, and the course's exercises
 # --------------------------------------------------------------------------------------------
 
-POOL, POOL_BACKWARD = ("x", "size", "stride"), ("dout", "x", "size", "stride")
-
-
-def _pool_check(backward: bool, reference, rules=(), doc="") -> Check:
-    return Check(POOL_BACKWARD if backward else POOL, reference,
+def _pool_check(kind: str, backward=False, rules=(), doc="", reference=None) -> Check:
+    return Check(("dout", "x", "size", "stride") if backward else ("x", "size", "stride"),
+                 reference or _pool_reference(kind, backward),
                  functools.partial(_pool_cases, backward, rules),
-                 functools.partial(_random_pool_case, dout=backward), _shrink_pool,
+                 functools.partial(_random_pool_case, dout=backward), _shrink_grid,
                  forward=not backward, rules=rules, doc=doc)
 
 
-_MAX = lambda x, size, stride: naive.max_pool_forward(x, size, stride)[0]   # noqa: E731
-_AVG = lambda x, size, stride: naive.avg_pool_forward(x, size, stride)[0]   # noqa: E731
+def _conv_check(backward: bool, doc: str) -> Check:
+    return Check(("dout", "x", "w", "stride") if backward else ("x", "w", "b", "stride"),
+                 (lambda dout, x, w, stride: naive.conv_backward(
+                     dout, naive.conv_forward(x, w, stride=stride)[1])) if backward else
+                 (lambda x, w, b, stride: naive.conv_forward(x, w, b, stride)[0]),
+                 functools.partial(_conv_cases, backward),
+                 functools.partial(_random_conv_case, dout=backward), _shrink_grid,
+                 outputs=("dx", "dw", "db") if backward else None, forward=not backward, doc=doc)
 
-#: Checker name -> what it runs.
+
+#: Checker name -> what it runs (``doc``: the function it checks).
 CHECKS = {
     "channels_first": Check(("x",), lambda x: np.moveaxis(x, 3, 1), _channels_cases,
-                            lambda rng: {"x": rng.normal(size=tuple(rng.integers(1, 5, size=4)))},
+                            lambda rng: {"x": rng.normal(size=tuple(rng.integers(1, 5, 4)))},
                             _shrink_axes, doc="f(x) -> (N, C, H, W) for x (N, H, W, C)"),
-    "max_pool_forward": _pool_check(False, _MAX, doc="f(x, size, stride) -> out, a max pool"),
-    "avg_pool_forward": _pool_check(False, _AVG, doc="f(x, size, stride) -> out, an average pool"),
-    "pool_windows": Check(POOL, _windows_reference, functools.partial(
-        _pool_cases, False, (NO_PIXEL_LOOP,)), functools.partial(_random_pool_case, dout=False),
-        _shrink_pool, rules=(NO_PIXEL_LOOP,),
-        doc="f(x, size, stride) -> windows (N, OH, OW, KH, KW, C), one slice per kernel offset"),
-    "max_pool_vectorised": _pool_check(False, _MAX, (NO_PIXEL_LOOP,),
-                                       "f(x, size, stride) -> out, a max pool with no pixel loop"),
-    "avg_pool_separable": _pool_check(False, _AVG, (NO_PIXEL_LOOP, NO_WINDOW_ARRAY),
+    "max_pool_forward": _pool_check("max", doc="f(x, size, stride) -> out, a max pool"),
+    "avg_pool_forward": _pool_check("avg", doc="f(x, size, stride) -> out, an average pool"),
+    "pool_windows": _pool_check("max", False, (NO_PIXEL_LOOP,), "f(x, size, stride) -> windows "
+                                "(N, OH, OW, KH, KW, C), one slice per kernel offset",
+                                _windows_reference),
+    "max_pool_vectorised": _pool_check("max", False, (NO_PIXEL_LOOP,),
+                                       "f(x, size, stride) -> out, a max pool, no pixel loop"),
+    "avg_pool_separable": _pool_check("avg", False, (NO_PIXEL_LOOP, NO_WINDOW_ARRAY),
                                       "f(x, size, stride) -> out, an average pool by separable "
                                       "sums, without the window array"),
-    "max_pool_backward": _pool_check(True, _pool_backward_reference("max"),
-                                     doc="f(dout, x, size, stride) -> dx; ties: first maximum"),
-    "avg_pool_backward": _pool_check(True, _pool_backward_reference("avg"),
-                                     doc="f(dout, x, size, stride) -> dx of an average pool"),
-    "max_pool_backward_vectorised": _pool_check(True, _pool_backward_reference("max"),
-                                                (NO_PIXEL_LOOP,), "max_pool_backward, no pixel "
-                                                "loop"),
-    "avg_pool_backward_by_offsets": _pool_check(True, _pool_backward_reference("avg"),
-                                                (NO_PIXEL_LOOP, NO_ADD_AT), "avg_pool_backward, "
-                                                "one += per kernel offset"),
-    "conv_forward": Check(("x", "w", "b", "stride"),
-                          lambda x, w, b, stride: naive.conv_forward(x, w, b, stride)[0],
-                          functools.partial(_conv_cases, False),
-                          functools.partial(_random_conv_case, dout=False), _shrink_conv,
-                          forward=True, doc="f(x, w, b, stride) -> out (N, OH, OW, C_out)"),
-    "conv_backward": Check(("dout", "x", "w", "stride"), lambda dout, x, w, stride:
-                           naive.conv_backward(dout, naive.conv_forward(x, w, stride=stride)[1]),
-                           functools.partial(_conv_cases, True),
-                           functools.partial(_random_conv_case, dout=True), _shrink_conv,
-                           outputs=("dx", "dw", "db"), doc="f(dout, x, w, stride) -> (dx, dw, db)"),
+    "max_pool_backward": _pool_check("max", True, doc="f(dout, x, size, stride) -> dx of a max "
+                                                      "pool; ties: the first maximum"),
+    "avg_pool_backward": _pool_check("avg", True, doc="f(dout, x, size, stride) -> dx of an "
+                                                      "average pool"),
+    "max_pool_backward_vectorised": _pool_check("max", True, (NO_PIXEL_LOOP,), "f(dout, x, size, "
+                                                "stride) -> dx of a max pool, no pixel loop"),
+    "avg_pool_backward_by_offsets": _pool_check("avg", True, (NO_PIXEL_LOOP, NO_ADD_AT), "f(dout, "
+                                                "x, size, stride) -> dx, one += per offset"),
+    "conv_forward": _conv_check(False, "f(x, w, b, stride) -> out (N, OH, OW, C_out)"),
+    "conv_backward": _conv_check(True, "f(dout, x, w, stride) -> (dx, dw, db)"),
     "softmax_cross_entropy": Check(("logits", "labels"), layers.softmax_cross_entropy,
                                    _softmax_cases, lambda rng: _logits_case(
                                        rng, rng.choice([1, 10, 1000])), _shrink_logits,
@@ -904,16 +836,15 @@ EXERCISES = {exercise.function: exercise for exercise in (
 
 
 def judge(function_name: str, namespace: dict, *, seed=None, hidden=0, timeout=None) -> Verdict:
-    """The verdict on exercise ``function_name`` for the function ``namespace[function_name]``
-    (the functions it calls are looked up in its own globals, the notebook's namespace), on the
-    table's cases plus ``hidden`` random cases drawn from ``seed``. Prints nothing."""
+    """The verdict on exercise ``function_name`` for ``namespace[function_name]`` (the student's
+    functions it calls are found in its globals, the notebook's namespace), on the table's cases
+    plus ``hidden`` random cases drawn from ``seed``. Prints nothing."""
     if function_name not in EXERCISES:
         raise ValueError(f"function_name must be one of {', '.join(EXERCISES)}; got "
                          f"{function_name!r}")
     student_fn = namespace.get(function_name)
     if not callable(student_fn):
-        return Verdict(False, f"NOT SOLVED YET {function_name}: there is no function "
-                              f"{function_name}.")
+        return Verdict(False, f"NOT SOLVED YET {function_name}: no function {function_name}.")
     return run(EXERCISES[function_name].check, student_fn, function_name, seed=seed,
                hidden=hidden, timeout=timeout)
 
@@ -927,12 +858,12 @@ def _public(checker_name: str):
             _draw_difference(*verdict.drawing)
         return verdict.passed
     checker.__name__ = checker.__qualname__ = checker_name
-    checker.__doc__ = (f"Check ``{CHECKS[checker_name].doc}``; print the verdict, return True "
-                       f"or False (see the module's docstring).")
+    checker.__doc__ = (f"Check ``{CHECKS[checker_name].doc}``: print the verdict, return True or "
+                       f"False; ``show=True`` draws a failure, ``timeout`` is seconds per call.")
     return checker
 
 
-channels_first, max_pool_forward, avg_pool_forward, pool_windows, max_pool_vectorised, \
-    avg_pool_separable, max_pool_backward, avg_pool_backward, max_pool_backward_vectorised, \
-    avg_pool_backward_by_offsets, conv_forward, conv_backward, softmax_cross_entropy = (
-        _public(checker_name) for checker_name in CHECKS)
+(channels_first, max_pool_forward, avg_pool_forward, pool_windows, max_pool_vectorised,
+ avg_pool_separable, max_pool_backward, avg_pool_backward, max_pool_backward_vectorised,
+ avg_pool_backward_by_offsets, conv_forward, conv_backward, softmax_cross_entropy) = (
+    _public(checker_name) for checker_name in CHECKS)
