@@ -130,6 +130,12 @@ def _forbidden_c(function, forbid_at: bool) -> str:
     return f"{module}.{name}" if torch else ""
 
 
+def _quiet_time_up(excepthook, args) -> None:
+    """A thread the watch stopped ends silently; other errors in threads are reported."""
+    if args.exc_type is not _TimeUp:
+        excepthook(args)
+
+
 class _Call(NamedTuple):
     """What one watched call did."""
 
@@ -184,7 +190,8 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
             raise _TimeUp
 
     printed, result, error, slow, peak = io.StringIO(), None, None, False, 0
-    hooks = sys.gettrace(), sys.getprofile(), threading.gettrace(), threading.getprofile()
+    hooks = (sys.gettrace(), sys.getprofile(), threading.gettrace(), threading.getprofile(),
+             threading.excepthook)
     started_tracemalloc = memory and not tracemalloc.is_tracing()
     if started_tracemalloc:
         tracemalloc.start()
@@ -194,6 +201,7 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
         before, start = tracemalloc.get_traced_memory()[0], time.perf_counter()
         threading.settrace(on_frame)
         threading.setprofile(on_call)
+        threading.excepthook = functools.partial(_quiet_time_up, hooks[4])
         sys.settrace(on_frame)
         sys.setprofile(on_call)
         try:
@@ -211,6 +219,7 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
             sys.settrace(hooks[0])
             threading.setprofile(hooks[3])
             threading.settrace(hooks[2])
+            threading.excepthook = hooks[4]
             if memory and tracemalloc.is_tracing():
                 peak = tracemalloc.get_traced_memory()[1] - before
             if started_tracemalloc:

@@ -736,3 +736,308 @@ def test_relative_error():
 def test_relative_error_refuses_bad_arguments(a, b, error, message):
     with pytest.raises(error, match=message):
         check.relative_error(a, b)
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 17: no false rejection, no crash, the student's line, a time limit, honest reports,
+# a watch that holds, one table (each test fails on the checkers before the issue)
+# --------------------------------------------------------------------------------------------
+
+def max_pool_printing(x, size, stride):
+    out = view_of(x, size, stride).max(axis=(4, 5))
+    print("out =", out)                                    # NumPy's printing is not my work
+    return out
+
+
+def test_debug_prints_are_not_a_pixel_loop_and_are_shown_once_after_the_verdict(capsys):
+    # Before: "its Python work ... grows from 233 ... to 15030": a false loop verdict.
+    assert check.max_pool_vectorised(max_pool_printing) is True
+    printed = capsys.readouterr().out
+    assert printed.startswith("PASSED max_pool_printing: 8 of 8 cases match the reference.\n")
+    assert printed.count("out =") == 1
+    assert printed.index("your function printed (on case 1):") > printed.index("checked too")
+
+
+def separable_out_of_place(x, size, stride):
+    x = x.copy()                                           # a defensive copy
+    oh, ow = (x.shape[1] - size) // stride + 1, (x.shape[2] - size) // stride + 1
+    rows = x[:, 0:(oh - 1) * stride + 1:stride]
+    for a in range(1, size):
+        rows = rows + x[:, a:a + (oh - 1) * stride + 1:stride]          # out of place
+    sums = rows[:, :, 0:(ow - 1) * stride + 1:stride]
+    for b in range(1, size):
+        sums = sums + rows[:, :, b:b + (ow - 1) * stride + 1:stride]
+    return sums / size**2
+
+
+def separable_prefix_sums(x, size, stride):
+    rows = np.cumsum(np.pad(x, ((0, 0), (1, 0), (0, 0), (0, 0))), axis=1)
+    rows = (rows[:, size:] - rows[:, :-size])[:, ::stride]
+    sums = np.cumsum(np.pad(rows, ((0, 0), (0, 0), (1, 0), (0, 0))), axis=2)
+    return (sums[:, :, size:] - sums[:, :, :-size])[:, :, ::stride] / size**2
+
+
+@pytest.mark.parametrize("function", [separable_out_of_place, separable_prefix_sums])
+def test_correct_separable_code_passes_the_memory_rule(function, capsys):
+    # Before: "it uses too much memory for a separable sum" (peaks 4.4x the input).
+    assert check.avg_pool_separable(function) is True, capsys.readouterr().out
+
+
+def raises_on_a_batch_of_4(x, size, stride):
+    if x.shape[0] == 4:
+        raise IndexError("a batch of 4")
+    return view_of(x, size, stride).max(axis=(4, 5))
+
+
+def wrong_on_a_batch_of_4(x, size, stride):
+    out = view_of(x, size, stride).max(axis=(4, 5))
+    return out + (x.shape[0] == 4)
+
+
+def test_the_loop_cases_are_guarded_and_compared(capsys):
+    # Before: the first ended the cell with an IndexError from check.py, the second passed.
+    assert check.max_pool_vectorised(raises_on_a_batch_of_4) is False
+    printed = capsys.readouterr().out
+    assert printed.startswith("FAILED raises_on_a_batch_of_4: case 8 of 8 (its larger case")
+    assert "it raised IndexError: a batch of 4" in printed
+    assert check.max_pool_vectorised(wrong_on_a_batch_of_4) is False
+    assert "case 8 of 8 (its larger case (N, H, W, C all grow)) differs" in (
+        capsys.readouterr().out)
+
+
+def test_keyboard_interrupt_still_stops_the_cell():
+    def interrupted(x, size, stride):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        check.max_pool_forward(interrupted)
+
+
+def reshapes_wrongly(x, size, stride):
+    out = view_of(x, size, stride).max(axis=(4, 5))
+    return out.reshape(out.shape[0], -1, 3)                # the line that raises
+
+
+def test_an_error_shows_the_line_that_raised(capsys):
+    assert check.max_pool_forward(reshapes_wrongly) is False
+    line = reshapes_wrongly.__code__.co_firstlineno + 2
+    assert (f"  at line {line} of test_check.py, in reshapes_wrongly: "
+            f"return out.reshape(out.shape[0], -1, 3)") in capsys.readouterr().out
+
+
+def test_the_students_inner_function_that_raises_is_named(capsys):
+    namespace = {"np": np}
+    exec(compile("def my_conv_forward(x, w, b, stride):\n"
+         "    raise NotImplementedError\n\n"
+         "def my_avg_pool_as_conv(x, size, stride):\n"
+         "    w = np.ones((size, size, x.shape[3], x.shape[3]))\n"
+         "    return my_conv_forward(x, w, np.zeros(x.shape[3]), stride)\n", "<cell 1>", "exec"),
+         namespace)
+    assert check.avg_pool_forward(namespace["my_avg_pool_as_conv"]) is False
+    assert capsys.readouterr().out == (
+        "NOT SOLVED YET my_avg_pool_as_conv: `my_conv_forward`, which `my_avg_pool_as_conv` "
+        "calls, raises NotImplementedError. Solve `my_conv_forward` first, then run this cell "
+        "again.\n")
+
+    def helper(x):
+        raise ValueError("no")
+
+    def outer(x, size, stride):
+        return helper(x)
+    assert check.max_pool_forward(outer) is False
+    assert "  `helper`, which `outer` calls, raised ValueError: no" in capsys.readouterr().out
+
+
+def endless(x, size, stride):
+    while True:
+        pass
+
+
+def endless_in_a_thread(x, size, stride):
+    import threading
+    worker = threading.Thread(target=endless, args=(x, size, stride))
+    worker.start()
+    worker.join()
+    return x
+
+
+@pytest.mark.parametrize("function", [endless, endless_in_a_thread])
+def test_an_endless_loop_ends_in_a_verdict(function, capsys):
+    # Before: the cell hung (no timeout= either).
+    assert check.max_pool_forward(function, timeout=0.3) is False
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"FAILED {function.__name__}: it took longer than 0.3 s on case 1 "
+                              f"of 6 (windows that tile the image).\n  arguments: x = array")
+    assert (sys.getprofile(), sys.gettrace()) == (None, None)
+
+
+def test_shrinking_a_slow_wrong_function_stops_within_its_budget(monkeypatch, capsys):
+    import time
+    monkeypatch.setattr(check, "SHRINK_SECONDS", 1.0)
+
+    def slow_and_wrong(x, size, stride):
+        time.sleep(0.1)
+        return 2 * view_of(x, size, stride).mean(axis=(4, 5))
+    start = time.perf_counter()
+    assert check.avg_pool_forward(slow_and_wrong) is False
+    assert time.perf_counter() - start < 1.6                # before: about 2 s per 0.1 s call
+    assert "differs" in capsys.readouterr().out
+
+
+def divides_dout_in_place(dout, x, size, stride):
+    dout /= size * size
+    dx = np.zeros(x.shape)
+    grads = view_of(dx, size, stride, writeable=True)
+    for a in range(size):
+        for b in range(size):
+            grads[..., a, b] += dout
+    return dx
+
+
+def test_inputs_are_shown_as_they_were_passed(capsys):
+    # Before: "dout = 0.0002", the original 1 divided by 4 at each of six calls.
+    assert check.avg_pool_backward(divides_dout_in_place) is False
+    printed = capsys.readouterr().out
+    assert "it modified its argument dout in place" in printed
+    assert "  dout (axes of length 1 dropped) =\n    1.\n" in printed
+
+
+def test_the_mutation_check_is_bitwise(capsys):
+    def flips_a_zero(x, size, stride):
+        x[x == 0] = -0.0                                      # equal to 0.0, not the same bits
+        return view_of(x, size, stride).max(axis=(4, 5))
+    assert check.max_pool_forward(flips_a_zero) is False
+    assert "it modified its argument x in place" in capsys.readouterr().out
+
+
+def test_nan_in_a_result_is_a_named_difference(capsys):
+    def one_nan(x, size, stride):
+        out = view_of(x, size, stride).mean(axis=(4, 5))
+        out[0, 0, 0, 0] = np.nan
+        return out
+    assert check.avg_pool_forward(one_nan) is False
+    # Before: "largest difference nan" and a RuntimeWarning.
+    assert "1 of 1 values differ (1 NaN received; largest finite difference 0;" in (
+        capsys.readouterr().out)
+
+
+def conv_backward_swapped(dout, x, w, stride):
+    windows = view_of_kernel(x, w.shape[:2], stride)           # (N, OH, OW, C, KH, KW)
+    dx = np.zeros(x.shape)
+    dx_windows = sliding_window_view(dx, w.shape[:2], axis=(1, 2), writeable=True)[
+        :, ::stride, ::stride]
+    for a in range(w.shape[0]):
+        for b in range(w.shape[1]):
+            dx_windows[..., a, b] += dout @ w[a, b].T
+    return np.einsum("nijcab,nijo->abco", windows, dout), dx, dout.sum(axis=(0, 1, 2))
+
+
+def test_shrinking_keeps_the_failures_kind(capsys):
+    # Before: shrunk to x (1, 1, 1, 1), where dx and dw have one shape: "1 of 1 values differ".
+    assert check.conv_backward(conv_backward_swapped) is False
+    printed = capsys.readouterr().out
+    assert "  dx: expected shape (1, 1, 2, 1), received (1, 1, 1, 1)" in printed
+    assert "values differ" not in printed
+
+
+def test_none_on_one_branch_gets_its_case(capsys):
+    def forgets_a_branch(x, size, stride):
+        if x.shape[1] == 9:
+            return None
+        return view_of(x, size, stride).mean(axis=(4, 5))
+    # Before: "NOT SOLVED YET forgets_a_branch: it returns None."
+    assert check.avg_pool_forward(forgets_a_branch) is False
+    assert capsys.readouterr().out.startswith(
+        "FAILED forgets_a_branch: case 5 of 6 (a stride larger than the window) returned None")
+
+
+def test_prints_of_a_failing_function_come_once_after_the_verdict_trimmed(capsys):
+    def chatty(x, size, stride):
+        for row in range(40):
+            print("row", row)
+        return -view_of(x, size, stride).max(axis=(4, 5))
+    assert check.max_pool_forward(chatty) is False
+    printed = capsys.readouterr().out
+    assert printed.startswith("FAILED chatty: case 1 of 6")
+    assert printed.count("your function printed") == 1 and printed.count("row 0\n") == 1
+    assert printed.endswith(f"    row {check.PRINTED_LINES - 1}\n    ... "
+                            f"({40 - check.PRINTED_LINES} more lines)\n")
+
+
+def calls_fast_in_a_thread(x, size, stride):
+    import threading
+    results = []
+    worker = threading.Thread(target=lambda: results.append(
+        pooling_lab.fast.max_pool_forward(x, size, stride)[0]))
+    worker.start()
+    worker.join()
+    return results[0]
+
+
+def profile_off_then_fast(x, size, stride):
+    sys.setprofile(None)
+    return pooling_lab.fast.max_pool_forward(x, size, stride)[0]
+
+
+def trace_off_then_loop(x, size, stride):
+    sys.settrace(None)
+    return max_pool_loops(x, size, stride)
+
+
+def tracemalloc_off_then_windows(x, size, stride):
+    import tracemalloc
+    tracemalloc.stop()
+    return np.ascontiguousarray(view_of(x, size, stride)).mean(axis=(4, 5))
+
+
+def reference_solution(x, size, stride):
+    spec = importlib.util.spec_from_file_location(
+        "solutions_nb03", pooling_lab.check.SOLUTIONS + "nb03.py")
+    solutions = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(solutions)
+    return solutions.my_max_pool_forward(x, size, stride)
+
+
+@pytest.mark.parametrize("checker, function, message", [
+    (check.max_pool_forward, calls_fast_in_a_thread, "it calls pooling_lab.fast.max_pool_forward"),
+    (check.max_pool_forward, profile_off_then_fast,
+     "it turned off the checker's watch (it calls sys.setprofile)"),
+    (check.max_pool_vectorised, trace_off_then_loop,
+     "it turned off the checker's watch (it calls sys.settrace)"),
+    (check.avg_pool_separable, tracemalloc_off_then_windows,
+     "it turned off the checker's watch (it calls tracemalloc.stop)"),
+    (check.max_pool_vectorised, reference_solution, "solutions_nb03.my_max_pool_forward"),
+], ids=lambda value: getattr(value, "__name__", None))
+def test_the_watch_holds(checker, function, message, capsys):
+    # Before: each of these passed.
+    assert checker(function) is False
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"FAILED {function.__name__}: ") and message in printed
+    assert (sys.getprofile(), sys.gettrace()) == (None, None)
+
+
+def test_one_table_of_exercises_for_grading(capsys):
+    assert list(check.EXERCISES) == [
+        "to_channels_first", "my_avg_pool", "my_windows", "my_max_pool_forward",
+        "my_avg_pool_backward", "my_max_pool_backward", "my_conv_forward", "my_conv_backward",
+        "my_avg_pool_as_conv", "my_avg_pool_separable", "my_softmax_cross_entropy"]
+    for name, exercise in check.EXERCISES.items():
+        assert exercise.function == name and exercise.points > 0
+        assert callable(getattr(check, exercise.checker)) and exercise.notebook[:2].isdigit()
+    tie_cases = [case.name for case in check.CHECKS["max_pool_backward"].cases()
+                 if case.name.startswith("ties")]
+    assert tie_cases == ["ties: a few values repeated in every window"]
+
+
+def test_judge_prints_nothing_and_draws_hidden_cases_from_the_seed(capsys):
+    namespace = {"my_windows": lambda x, size, stride: np.moveaxis(
+        view_of(x, size, stride), 3, 5) + (x.shape[0] == 3)}    # wrong on batches of 3 only
+    table = check.judge("my_windows", namespace)
+    assert table.passed is True and table.message.startswith("PASSED my_windows: 8 of 8 cases")
+    hidden = check.judge("my_windows", namespace, seed=5, hidden=20)
+    assert hidden.passed is False and "hidden case" in hidden.message.split("\n")[0]
+    assert hidden.message == check.judge("my_windows", namespace, seed=5, hidden=20).message
+    assert capsys.readouterr().out == ""
+    assert check.judge("my_windows", {}).message == "NOT SOLVED YET my_windows: no function " \
+                                                    "my_windows."
+    with pytest.raises(ValueError, match="function_name must be one of to_channels_first, "):
+        check.judge("my_window", namespace)
