@@ -542,7 +542,7 @@ def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
         raise ValueError(f"timeout must be None or a number of seconds > 0; got {timeout!r}")
     name = name or getattr(student_fn, "__name__", "your function")
     rng = np.random.default_rng(SEED if seed is None else seed)
-    cases = check.cases() + [Case(f"hidden case {k}", check.random_case(rng))
+    cases = check.cases() + [Case(f"hidden case {k}", check.random_case(rng), "hidden")
                              for k in range(1, hidden + 1)]
     measured, first_printed = {}, None
     for number, case in enumerate(cases, start=1):
@@ -558,7 +558,8 @@ def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
                    f"reference), but {problem}")
         return Verdict(False, _with_prints(message, first_printed, "case 1"))
     lines = [f"PASSED {name}: {total} of {total} cases match the reference.",
-             f"  covered: {'; '.join(case.name for case in cases if not case.role)}."]
+             f"  covered: {'; '.join(case.name for case in cases if not case.role)}"
+             + (f"; {hidden} hidden random cases." if hidden else ".")]
     lines += [f"  checked too: {'; '.join(check.rules)}."] if check.rules else []
     return Verdict(True, _with_prints("\n".join(lines), first_printed, "case 1"))
 
