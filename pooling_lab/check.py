@@ -1,46 +1,29 @@
 """Exercise checkers: run your function on small cases, compare it with the package, say why.
 
-A checker calls your function on small seeded cases (overlapping windows, a stride larger than
-the window, non-square images, ties), compares each result with a reference and prints a
-verdict: the cases passed, or the *smallest* failing case it can find (it shrinks N, H, W, C and
-the window while the failure keeps its kind), with the arguments as they were passed, expected
-and received values, and the line of your code that raised. It returns True or False;
-``show=True`` draws the failing case. What your function prints comes once, after the verdict.
+``check.conv_forward(f)`` (and every checker in :data:`CHECKS`: ``channels_first``,
+``avg_pool_forward``, ``pool_windows``, ...) calls ``f`` on small seeded cases (overlapping
+windows, a stride larger than the window, non-square images, ties), compares each result with a
+reference and prints a verdict: the cases passed, or the *smallest* failing case it finds (it
+shrinks N, H, W, C and the window while the failure keeps its kind) with the arguments as they
+were passed, the values expected and received, and the line of your code that raised. What ``f``
+prints comes once, after the verdict. It returns True or False; ``show=True`` draws the failing
+case; ``timeout=`` sets the seconds per call (:data:`TIME_LIMIT`). For grading, :func:`judge`
+returns the :class:`Verdict` of an exercise of :data:`EXERCISES` without printing.
 
-    notebook  checker                               your function
-    00        channels_first(f)                     f(x)                     -> (N, C, H, W)
-    01, 05    avg_pool_forward(f)                   f(x, size, stride)       -> (N, OH, OW, C)
-    01        max_pool_forward(f)                   f(x, size, stride)       -> (N, OH, OW, C)
-    02        pool_windows(f)                 [1]   f(x, size, stride)       -> (N, OH, OW, KH, KW, C)
-    03        max_pool_vectorised(f)          [1]   f(x, size, stride)       -> (N, OH, OW, C)
-    04        avg_pool_backward_by_offsets(f) [1,2] f(dout, x, size, stride) -> dx (N, H, W, C)
-    04        max_pool_backward_vectorised(f) [1]   f(dout, x, size, stride) -> dx (N, H, W, C)
-    05        conv_forward(f)                       f(x, w, b, stride)       -> (N, OH, OW, C_out)
-    05        conv_backward(f)                      f(dout, x, w, stride)    -> (dx, dw, db)
-    06        avg_pool_separable(f)           [1,3] f(x, size, stride)       -> (N, OH, OW, C)
-    07        softmax_cross_entropy(f)              f(logits, labels)        -> (loss, dlogits)
-    also      max_pool_backward(f), avg_pool_backward(f): the values only
-
-Each also takes ``timeout=`` (seconds per call; None: :data:`TIME_LIMIT`). :data:`EXERCISES`
-lists the course's exercises with their points; :func:`judge` returns a :class:`Verdict`
-without printing, for grading. Every checker enforces, besides the values: **your own code**
-(a call into pooling_lab's styles or layers, into ``notebooks/solutions`` or into PyTorch fails,
-in any thread your function starts); **your own arrays** (an argument changed in place, by one
-bit, fails); **a time limit** per call; **the watch stays on** (turning off the profile, the
-trace or ``tracemalloc`` fails). Where an exercise asks for a method:
-
-- [1] **No Python loop over pixels.** Only your own work is counted, on a small and a larger
-  case: lines run in your functions and the calls they make (not NumPy's, not printing). If it
-  grows with N, H, W or C, your code loops over pixels; a loop over kernel offsets is fine.
-- [2] **No** ``np.add.at``: one ``+=`` per kernel offset into a window view.
-- [3] **No window array**: at its peak (``tracemalloc``) your function holds at most
-  :data:`MEMORY_FACTOR` times the input's bytes on x (2, 32, 32, 3), size 6, stride 1, where the
-  window array alone is 25.6 times. That the sums are separable is not checked.
+Every checker enforces **your own code** (a call into pooling_lab's styles or layers, into
+``notebooks/solutions`` or into PyTorch fails, in any thread ``f`` starts), **your own arrays**
+(an argument changed in place, by one bit, fails), **a time limit** per call, and that **the
+watch stays on** (turning off the profile, the trace or ``tracemalloc`` fails). Where an exercise
+asks for a method (the rules below), it measures it: **no Python loop over pixels** counts only
+your own work, the lines run in your functions and the calls they make (not NumPy's, not
+printing), on a small and a larger case; **no window array** holds the peak memory
+(``tracemalloc``) to :data:`MEMORY_FACTOR` times the input on x (2, 32, 32, 3), size 6, stride 1,
+where the window array alone is 25.6 times. That sums are separable is not checked.
 
 What no checker sees: the time limit stops Python code, not one long C call (a huge NumPy
-operation, ``time.sleep``), which is judged when it returns; and in your own kernel a determined
-student can fool any checker (by editing this module, say). A checker tells you whether you are
-right; marks come from the grader's own run.
+operation, ``time.sleep``), judged when it returns; and in your own kernel a determined student
+can fool any checker (by editing this module, say). A checker tells you whether you are right;
+marks come from the grader's own run.
 """
 
 from __future__ import annotations
@@ -89,9 +72,7 @@ NO_WINDOW_ARRAY = (f"no window array (peak memory at most {MEMORY_FACTOR}x the i
                    f"sums are separable is not checked")
 
 
-# --------------------------------------------------------------------------------------------
-# The watch: one profile and one trace function around each call of the student's function
-# --------------------------------------------------------------------------------------------
+# --- The watch: one profile and one trace function around each call of the student's function ---
 
 class _TimeUp(BaseException):
     """Raised inside the student's code by the watch once a call passes its time limit."""
@@ -138,7 +119,6 @@ def _quiet_time_up(excepthook, args) -> None:
 
 class _Call(NamedTuple):
     """What one watched call did."""
-
     result: object
     error: Exception | None
     forbidden: list       # package, solutions or PyTorch functions it called, in order
@@ -228,19 +208,14 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
     return _Call(result, error, forbidden, turned_off, slow, work[0], peak, printed.getvalue())
 
 
-# --------------------------------------------------------------------------------------------
-# Comparing a result with the reference, and showing arrays
-# --------------------------------------------------------------------------------------------
+# --- Comparing a result with the reference, and showing arrays ---
 
 def _two_numbers(expected, received) -> tuple[str, str]:
     """Both numbers with just enough significant digits (at least 4) to tell them apart."""
     if isinstance(expected, int) and isinstance(received, int):       # whole numbers: exactly
         return str(expected), str(received)
-    for digits in range(4, 18):
-        shown = f"{expected:.{digits}g}", f"{received:.{digits}g}"
-        if shown[0] != shown[1]:
-            return shown
-    return f"{expected!r}", f"{received!r}"
+    return next(((f"{expected:.{d}g}", f"{received:.{d}g}") for d in range(4, 18)
+                 if f"{expected:.{d}g}" != f"{received:.{d}g}"), (repr(expected), repr(received)))
 
 
 def _decimals(expected, received) -> int:
@@ -255,14 +230,14 @@ def _squeeze(array):
     return np.squeeze(array) if array.ndim > 2 else array
 
 
-def _indent(array, decimals: int = 4) -> str:
-    text = np.array2string(_squeeze(np.asarray(array)), precision=decimals, suppress_small=True,
+def _block(label: str, array, note=None, decimals=4) -> str:
+    """``  label (axes of length 1 dropped):`` and the array below it, indented."""
+    array = np.asarray(array)
+    note = (" (axes of length 1 dropped)" if array.ndim > 2 and 1 in array.shape else "") \
+        if note is None else note
+    text = np.array2string(_squeeze(array), precision=decimals, suppress_small=True,
                            max_line_width=100)
-    return "\n".join("    " + line for line in text.splitlines())
-
-
-def _as_2d_note(array) -> str:
-    return " (axes of length 1 dropped)" if array.ndim > 2 and 1 in array.shape else ""
+    return f"  {label}{note}:\n" + "\n".join("    " + line for line in text.splitlines())
 
 
 def _slice_around(expected, received, index):
@@ -298,8 +273,8 @@ def _compare_arrays(label, expected, received, check) -> tuple:
         rtol, atol = TOLERANCES.get(least, TOLERANCES[np.dtype(np.float64)])
         scale = float(np.max(np.abs(expected), initial=0.0))
         atol *= scale if np.isfinite(scale) and scale > 0 else 1.0
-    rtol, atol = check.rtol if check.rtol is not None else rtol, check.atol if \
-        check.atol is not None else atol
+    rtol = rtol if check.rtol is None else check.rtol
+    atol = atol if check.atol is None else check.atol
     wrong = ~np.isclose(got, expected, rtol, atol, equal_nan=True) if floats else got != expected
     if not wrong.any():
         return "pass", "", None
@@ -317,14 +292,13 @@ def _compare_arrays(label, expected, received, check) -> tuple:
     want, have = _two_numbers(expected[first].item(), got[first].item())
     decimals = (_decimals(expected[first].real, got[first].real)
                 if expected.dtype.kind == "f" and got.dtype.kind in "fiu" else 4)
-    shown_expected, shown_received, where = ((expected, got, _as_2d_note(expected))
-                                             if expected.size <= PRINT_WHOLE
+    shown_expected, shown_received, where = ((expected, got, None) if expected.size <= PRINT_WHOLE
                                              else _slice_around(expected, got, first))
-    return "values", (f"  {label}: {int(wrong.sum())} of {wrong.size} values differ ({largest}; "
-                      f"{tolerance}); the first at index {first}: expected {want}, received "
-                      f"{have}\n  expected{where}:\n{_indent(shown_expected, decimals)}\n"
-                      f"  received{where}:\n{_indent(shown_received, decimals)}"), (
-        label, expected, got, first)
+    return "values", "\n".join([
+        f"  {label}: {int(wrong.sum())} of {wrong.size} values differ ({largest}; {tolerance}); "
+        f"the first at index {first}: expected {want}, received {have}",
+        _block("expected", shown_expected, where, decimals),
+        _block("received", shown_received, where, decimals)]), (label, expected, got, first)
 
 
 def _compare(check, expected, received) -> tuple:
@@ -332,10 +306,9 @@ def _compare(check, expected, received) -> tuple:
     if check.outputs is None:
         return _compare_arrays("the result", expected, received, check)
     if not isinstance(received, (tuple, list)) or len(received) != len(check.outputs):
-        kind = (f"a {type(received).__name__} of {len(received)}"
-                if isinstance(received, (tuple, list)) else f"a {type(received).__name__}")
-        return "type", (f"  expected a tuple of {len(check.outputs)} "
-                        f"({', '.join(check.outputs)}); received {kind}"), None
+        size = f" of {len(received)}" if isinstance(received, (tuple, list)) else ""
+        return "type", (f"  expected a tuple of {len(check.outputs)} ({', '.join(check.outputs)})"
+                        f"; received a {type(received).__name__}{size}"), None
     for label, want, got in zip(check.outputs, expected, received):
         outcome = _compare_arrays(label, want, got, check)
         if outcome[0] != "pass":
@@ -348,7 +321,7 @@ def _describe_inputs(inputs: dict) -> str:
     parts = [f"{key} = array of shape {value.shape}" if isinstance(value, np.ndarray)
              else f"{key} = {value!r}" for key, value in inputs.items()]
     return "\n".join(["  arguments: " + ", ".join(parts)] + [
-        f"  {key}{_as_2d_note(value)} =\n{_indent(value)}" for key, value in inputs.items()
+        _block(key, value) for key, value in inputs.items()
         if isinstance(value, np.ndarray) and value.size <= PRINT_WHOLE])
 
 
@@ -359,8 +332,8 @@ def _shapes(inputs: dict) -> str:
 
 
 def _draw_difference(label, expected, received, first, title) -> None:
-    """Expected, received and their difference (of 4-D arrays the ``[n, :, :, c]`` slice holding
-    ``first``, the index of the first wrong value)."""
+    """Expected, received and their difference, with the course's colour rule for signed maps
+    (of 4-D arrays the ``[n, :, :, c]`` slice holding ``first``, the first wrong value)."""
     import matplotlib.pyplot as plt
 
     from . import viz                 # as matplotlib: loaded only when a failure is drawn
@@ -368,26 +341,21 @@ def _draw_difference(label, expected, received, first, title) -> None:
     expected, received, _ = _slice_around(np.asarray(expected, float),
                                           np.asarray(received, float), first)
     title += f" · image {first[0]} · channel {first[3]}" if len(first) == 4 else ""
+    # (OH, OW, KH, KW) windows and other arrays of more axes: one row per first index
     expected, received = (np.atleast_2d(_squeeze(array)) for array in (expected, received))
-    if expected.ndim > 2:                     # e.g. (OH, OW, KH, KW) windows: one row per window
-        expected, received = (array.reshape(array.shape[0], -1) for array in (expected, received))
-    difference = received - expected
-    limit = viz.symmetric_limit(np.nan_to_num(difference))
-    low, high = np.nanmin([expected, received]), np.nanmax([expected, received])
+    expected, received = (array.reshape(array.shape[0], -1) for array in (expected, received))
+    limit = viz.symmetric_limit(np.nan_to_num([expected, received]))
     figure, axes = plt.subplots(1, 3, figsize=(10, 3.4))
-    for ax, (values, name, cmap, (vmin, vmax)) in zip(axes, [
-            (expected, "expected", "Greys", (low, high)), (received, "received", "Greys", (low, high)),
-            (difference, "received − expected", "RdBu_r", (-limit, limit))]):
-        figure.colorbar(ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax), ax=ax, shrink=0.8)
-        ax.set(title=f"{label} · {name}", xticks=[], yticks=[])
+    for ax, values, name in zip(axes, (expected, received, received - expected),
+                                ("expected", "received", "received − expected")):
+        viz.show_gradient(np.nan_to_num(values), ax=ax, title=f"{label} · {name}",
+                          limit=None if name.startswith("received −") else limit)
     figure.suptitle(title)
     figure.tight_layout()
     plt.show()
 
 
-# --------------------------------------------------------------------------------------------
-# One run loop: every case guarded, the first failure shrunk, the method rules, a verdict
-# --------------------------------------------------------------------------------------------
+# --- One run loop: every case guarded, the first failure shrunk, the method rules, a verdict ---
 
 class Case(NamedTuple):
     """One input: what it tests, the arguments by name, its part in a method rule ("small" and
@@ -402,7 +370,6 @@ class Case(NamedTuple):
 class Check:
     """What a checker runs: ``student_fn(*[inputs[name] for name in signature])`` against
     ``reference(**inputs)`` on ``cases()``, and on ``random_case(rng)`` for hidden cases."""
-
     signature: tuple                      # the student's arguments, in order
     reference: Callable
     cases: Callable                       # cases() -> list of Case
@@ -411,7 +378,6 @@ class Check:
     outputs: tuple | None = None          # names of a tuple result, e.g. ("dx", "dw", "db")
     forward: bool = False                 # (out, cache) is accepted for out
     rules: tuple = ()                     # NO_PIXEL_LOOP, NO_ADD_AT, NO_WINDOW_ARRAY
-    doc: str = ""
     rtol: float | None = None             # None: by dtype (TOLERANCES)
     atol: float | None = None
 
@@ -419,7 +385,6 @@ class Check:
 class Verdict(NamedTuple):
     """``message`` is exactly what the checker prints; ``drawing`` what ``show=True`` draws,
     ``(label, expected, received, first index, title)``, or None."""
-
     passed: bool
     message: str
     drawing: tuple | None = None
@@ -618,9 +583,7 @@ def _failure(check, student_fn, name, number, cases, outcome, limit, show) -> Ve
     return Verdict(False, _with_prints("\n".join(lines), outcome.call.printed, which), drawing)
 
 
-# --------------------------------------------------------------------------------------------
-# The cases, how they shrink, and the references
-# --------------------------------------------------------------------------------------------
+# --- The cases, how they shrink, and the references ---
 
 def _out_hw(height, width, kernel_hw, stride) -> tuple[int, int]:
     return (height - kernel_hw[0]) // stride + 1, (width - kernel_hw[1]) // stride + 1
@@ -762,87 +725,69 @@ def _pool_reference(kind: str, backward: bool):
         dout, forward(x, size, stride)[1])
 
 
-# --------------------------------------------------------------------------------------------
-# The table: what each checker runs, and the course's exercises
-# --------------------------------------------------------------------------------------------
+# --- The table: what each checker runs, and the course's exercises ---
 
-def _pool_check(kind: str, backward=False, rules=(), doc="", reference=None) -> Check:
+def _pool_check(kind: str, backward=False, rules=(), reference=None) -> Check:
     return Check(("dout", "x", "size", "stride") if backward else ("x", "size", "stride"),
                  reference or _pool_reference(kind, backward),
                  functools.partial(_pool_cases, backward, rules),
                  functools.partial(_random_pool_case, dout=backward), _shrink_grid,
-                 forward=not backward, rules=rules, doc=doc)
+                 forward=not backward, rules=rules)
 
 
-def _conv_check(backward: bool, doc: str) -> Check:
+def _conv_check(backward: bool) -> Check:
     return Check(("dout", "x", "w", "stride") if backward else ("x", "w", "b", "stride"),
                  (lambda dout, x, w, stride: naive.conv_backward(
                      dout, naive.conv_forward(x, w, stride=stride)[1])) if backward else
                  (lambda x, w, b, stride: naive.conv_forward(x, w, b, stride)[0]),
                  functools.partial(_conv_cases, backward),
                  functools.partial(_random_conv_case, dout=backward), _shrink_grid,
-                 outputs=("dx", "dw", "db") if backward else None, forward=not backward, doc=doc)
+                 outputs=("dx", "dw", "db") if backward else None, forward=not backward)
 
 
-#: Checker name -> what it runs (``doc``: the function it checks).
+#: Checker name -> what it runs.
 CHECKS = {
-    "channels_first": Check(("x",), lambda x: np.moveaxis(x, 3, 1), _channels_cases,
-                            lambda rng: {"x": rng.normal(size=tuple(rng.integers(1, 5, 4)))},
-                            _shrink_axes, doc="f(x) -> (N, C, H, W) for x (N, H, W, C)"),
-    "max_pool_forward": _pool_check("max", doc="f(x, size, stride) -> out, a max pool"),
-    "avg_pool_forward": _pool_check("avg", doc="f(x, size, stride) -> out, an average pool"),
-    "pool_windows": _pool_check("max", False, (NO_PIXEL_LOOP,), "f(x, size, stride) -> windows "
-                                "(N, OH, OW, KH, KW, C), one slice per kernel offset",
-                                _windows_reference),
-    "max_pool_vectorised": _pool_check("max", False, (NO_PIXEL_LOOP,),
-                                       "f(x, size, stride) -> out, a max pool, no pixel loop"),
-    "avg_pool_separable": _pool_check("avg", False, (NO_PIXEL_LOOP, NO_WINDOW_ARRAY),
-                                      "f(x, size, stride) -> out, an average pool by separable "
-                                      "sums, without the window array"),
-    "max_pool_backward": _pool_check("max", True, doc="f(dout, x, size, stride) -> dx of a max "
-                                                      "pool; ties: the first maximum"),
-    "avg_pool_backward": _pool_check("avg", True, doc="f(dout, x, size, stride) -> dx of an "
-                                                      "average pool"),
-    "max_pool_backward_vectorised": _pool_check("max", True, (NO_PIXEL_LOOP,), "f(dout, x, size, "
-                                                "stride) -> dx of a max pool, no pixel loop"),
-    "avg_pool_backward_by_offsets": _pool_check("avg", True, (NO_PIXEL_LOOP, NO_ADD_AT), "f(dout, "
-                                                "x, size, stride) -> dx, one += per offset"),
-    "conv_forward": _conv_check(False, "f(x, w, b, stride) -> out (N, OH, OW, C_out)"),
-    "conv_backward": _conv_check(True, "f(dout, x, w, stride) -> (dx, dw, db)"),
+    "channels_first": Check(("x",), lambda x: np.moveaxis(x, 3, 1), _channels_cases, lambda rng: {
+        "x": rng.normal(size=tuple(rng.integers(1, 5, 4)))}, _shrink_axes),
+    "max_pool_forward": _pool_check("max"),
+    "avg_pool_forward": _pool_check("avg"),
+    "pool_windows": _pool_check("max", False, (NO_PIXEL_LOOP,), _windows_reference),
+    "max_pool_vectorised": _pool_check("max", False, (NO_PIXEL_LOOP,)),
+    "avg_pool_separable": _pool_check("avg", False, (NO_PIXEL_LOOP, NO_WINDOW_ARRAY)),
+    "max_pool_backward": _pool_check("max", True),
+    "avg_pool_backward": _pool_check("avg", True),
+    "max_pool_backward_vectorised": _pool_check("max", True, (NO_PIXEL_LOOP,)),
+    "avg_pool_backward_by_offsets": _pool_check("avg", True, (NO_PIXEL_LOOP, NO_ADD_AT)),
+    "conv_forward": _conv_check(False),
+    "conv_backward": _conv_check(True),
     "softmax_cross_entropy": Check(("logits", "labels"), layers.softmax_cross_entropy,
                                    _softmax_cases, lambda rng: _logits_case(
                                        rng, rng.choice([1, 10, 1000])), _shrink_logits,
-                                   outputs=("loss", "dlogits"),
-                                   doc="f(logits, labels) -> (loss, dlogits)"),
+                                   outputs=("loss", "dlogits")),
 }
 
 
 class Exercise(NamedTuple):
     """One notebook exercise: the student's function, its notebook, its checker, its points."""
-
     function: str
     notebook: str
     checker: str
     points: int
 
-    @property
-    def check(self) -> Check:
-        return CHECKS[self.checker]
-
 
 #: The course's exercises in course order, by the student's function name.
-EXERCISES = {exercise.function: exercise for exercise in (
-    Exercise("to_channels_first", "00_welcome", "channels_first", 1),
-    Exercise("my_avg_pool", "01_pooling_loops", "avg_pool_forward", 2),
-    Exercise("my_windows", "02_slice_stacking", "pool_windows", 2),
-    Exercise("my_max_pool_forward", "03_strided_views", "max_pool_vectorised", 2),
-    Exercise("my_avg_pool_backward", "04_backward_pooling", "avg_pool_backward_by_offsets", 3),
-    Exercise("my_max_pool_backward", "04_backward_pooling", "max_pool_backward_vectorised", 3),
-    Exercise("my_conv_forward", "05_convolution", "conv_forward", 3),
-    Exercise("my_conv_backward", "05_convolution", "conv_backward", 4),
-    Exercise("my_avg_pool_as_conv", "05_convolution", "avg_pool_forward", 2),
-    Exercise("my_avg_pool_separable", "06_speed_and_memory", "avg_pool_separable", 3),
-    Exercise("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy", 3))}
+EXERCISES = {row[0]: Exercise(*row) for row in (
+    ("to_channels_first", "00_welcome", "channels_first", 1),
+    ("my_avg_pool", "01_pooling_loops", "avg_pool_forward", 2),
+    ("my_windows", "02_slice_stacking", "pool_windows", 2),
+    ("my_max_pool_forward", "03_strided_views", "max_pool_vectorised", 2),
+    ("my_avg_pool_backward", "04_backward_pooling", "avg_pool_backward_by_offsets", 3),
+    ("my_max_pool_backward", "04_backward_pooling", "max_pool_backward_vectorised", 3),
+    ("my_conv_forward", "05_convolution", "conv_forward", 3),
+    ("my_conv_backward", "05_convolution", "conv_backward", 4),
+    ("my_avg_pool_as_conv", "05_convolution", "avg_pool_forward", 2),
+    ("my_avg_pool_separable", "06_speed_and_memory", "avg_pool_separable", 3),
+    ("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy", 3))}
 
 
 def judge(function_name: str, namespace: dict, *, seed=None, hidden=0, timeout=None) -> Verdict:
@@ -852,11 +797,10 @@ def judge(function_name: str, namespace: dict, *, seed=None, hidden=0, timeout=N
     if function_name not in EXERCISES:
         raise ValueError(f"function_name must be one of {', '.join(EXERCISES)}; got "
                          f"{function_name!r}")
-    student_fn = namespace.get(function_name)
-    if not callable(student_fn):
+    if not callable(namespace.get(function_name)):
         return Verdict(False, f"NOT SOLVED YET {function_name}: no function {function_name}.")
-    return run(EXERCISES[function_name].check, student_fn, function_name, seed=seed,
-               hidden=hidden, timeout=timeout)
+    return run(CHECKS[EXERCISES[function_name].checker], namespace[function_name],
+               function_name, seed=seed, hidden=hidden, timeout=timeout)
 
 
 def _public(checker_name: str):
@@ -867,13 +811,14 @@ def _public(checker_name: str):
         if show and verdict.drawing:
             _draw_difference(*verdict.drawing)
         return verdict.passed
+    check = CHECKS[checker_name]
     checker.__name__ = checker.__qualname__ = checker_name
-    checker.__doc__ = (f"Check ``{CHECKS[checker_name].doc}``: print the verdict, return True or "
-                       f"False; ``show=True`` draws a failure, ``timeout`` is seconds per call.")
+    checker.__doc__ = (f"Check ``student_fn({', '.join(check.signature)})`` against the package "
+                       f"({'; '.join(check.rules) or 'the values'}); print the verdict, return "
+                       f"True or False. ``show=True`` draws a failure; ``timeout``: seconds per "
+                       f"call.")
     return checker
 
 
-(channels_first, max_pool_forward, avg_pool_forward, pool_windows, max_pool_vectorised,
- avg_pool_separable, max_pool_backward, avg_pool_backward, max_pool_backward_vectorised,
- avg_pool_backward_by_offsets, conv_forward, conv_backward, softmax_cross_entropy) = (
-    _public(checker_name) for checker_name in CHECKS)
+# check.channels_first, check.conv_forward, ...: one public checker per row of the table.
+globals().update({checker_name: _public(checker_name) for checker_name in CHECKS})

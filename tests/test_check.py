@@ -898,7 +898,7 @@ def test_inputs_are_shown_as_they_were_passed(capsys):
     assert check.avg_pool_backward(divides_dout_in_place) is False
     printed = capsys.readouterr().out
     assert "it modified its argument dout in place" in printed
-    assert "  dout (axes of length 1 dropped) =\n    1.\n" in printed
+    assert "  dout (axes of length 1 dropped):\n    1.\n" in printed
 
 
 def test_the_mutation_check_is_bitwise(capsys):
