@@ -1,29 +1,22 @@
 """Exercise checkers: run your function on small cases, compare it with the package, say why.
 
-``check.conv_forward(f)`` (and every checker in :data:`CHECKS`: ``channels_first``,
-``avg_pool_forward``, ``pool_windows``, ...) calls ``f`` on small seeded cases (overlapping
-windows, a stride larger than the window, non-square images, ties), compares each result with a
-reference and prints a verdict: the cases passed, or the *smallest* failing case it finds (it
-shrinks N, H, W, C and the window while the failure keeps its kind) with the arguments as they
-were passed, the values expected and received, and the line of your code that raised. What ``f``
-prints comes once, after the verdict. It returns True or False; ``show=True`` draws the failing
-case; ``timeout=`` sets the seconds per call (:data:`TIME_LIMIT`). For grading, :func:`judge`
-returns the :class:`Verdict` of an exercise of :data:`EXERCISES` without printing.
+``check.conv_forward(f)``, like every checker of :data:`CHECKS`, calls ``f`` on small seeded
+cases (overlapping windows, a stride larger than the window, non-square images, ties) and prints
+a verdict: the cases passed, or the *smallest* failing case it finds (shrunk while the failure
+keeps its kind) with the arguments as passed, the values expected and received, and the line of
+your code that raised; then what ``f`` printed. It returns True or False; ``show=True`` draws the
+failure, ``timeout=`` sets the seconds per call. :func:`judge` grades an exercise of
+:data:`EXERCISES` without printing.
 
-Every checker enforces **your own code** (a call into pooling_lab's styles or layers, into
-``notebooks/solutions`` or into PyTorch fails, in any thread ``f`` starts), **your own arrays**
-(an argument changed in place, by one bit, fails), **a time limit** per call, and that **the
-watch stays on** (turning off the profile, the trace or ``tracemalloc`` fails). Where an exercise
-asks for a method (the rules below), it measures it: **no Python loop over pixels** counts only
-your own work, the lines run in your functions and the calls they make (not NumPy's, not
-printing), on a small and a larger case; **no window array** holds the peak memory
-(``tracemalloc``) to :data:`MEMORY_FACTOR` times the input on x (2, 32, 32, 3), size 6, stride 1,
-where the window array alone is 25.6 times. That sums are separable is not checked.
-
-What no checker sees: the time limit stops Python code, not one long C call (a huge NumPy
-operation, ``time.sleep``), judged when it returns; and in your own kernel a determined student
-can fool any checker (by editing this module, say). A checker tells you whether you are right;
-marks come from the grader's own run.
+Every checker fails a call into pooling_lab's styles or layers, ``notebooks/solutions`` or
+PyTorch (in any thread ``f`` starts), an argument changed in place (by one bit), a call past the
+time limit, and turning off the watch (the profile, the trace, ``tracemalloc``). The method
+rules: no Python loop over pixels (the lines and calls of your own code, not NumPy's or
+printing, the same on a small and a larger case), no ``np.add.at``, no window array (a peak of at
+most :data:`MEMORY_FACTOR` times the input on x (2, 32, 32, 3), size 6, where the windows are
+25.6 times). What no checker sees: one long C call is judged only when it returns; separable
+sums are not checked; and in your own kernel a determined student can fool any checker (by
+editing this module, say): marks come from the grader's own run.
 """
 
 from __future__ import annotations
@@ -60,8 +53,8 @@ MEMORY_FACTOR = 10                    # no window array: peak bytes over the inp
 TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-3), np.dtype(np.float32): (1e-5, 1e-6),
               np.dtype(np.float64): (1e-9, 1e-12)}
 #: What a student's function may not call: the package's implementations and the solutions.
-FORBIDDEN_MODULES = ("pooling_lab.naive", "pooling_lab.stacked", "pooling_lab.strided",
-                     "pooling_lab.fast", "pooling_lab.layers")
+FORBIDDEN_MODULES = tuple(f"pooling_lab.{name}" for name in ("naive", "stacked", "strided",
+                                                             "fast", "layers"))
 SOLUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
                          "notebooks", "solutions") + os.sep
 
@@ -84,6 +77,9 @@ _SWITCHES = {id(function): f"{function.__module__.strip('_')}.{function.__name__
                               tracemalloc.clear_traces)}
 _SWITCHES.update({id(function.__code__): f"threading.{function.__name__}"
                   for function in (threading.setprofile, threading.settrace)})
+# Threads first: once sys.setprofile is set, the profile sees the other calls.
+_HOOK_GETTERS = threading.gettrace, threading.getprofile, sys.gettrace, sys.getprofile
+_HOOK_SETTERS = threading.settrace, threading.setprofile, sys.settrace, sys.setprofile
 _LIBRARY = tuple({os.path.realpath(folder) + os.sep for folder in (
     *(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")),
     os.path.dirname(os.path.dirname(np.__file__)), os.path.dirname(os.path.realpath(__file__)))})
@@ -104,17 +100,11 @@ def _in_solutions(filename: str) -> bool:
 def _forbidden_c(function, forbid_at: bool) -> str:
     """``"np.add.at"``, ``"torch.max"``: the name of a forbidden C function, else ``""``."""
     owner, name = getattr(function, "__self__", None), getattr(function, "__name__", "?")
+    module = getattr(function, "__module__", None) or type(owner).__module__ or ""
     if forbid_at and isinstance(owner, np.ufunc) and name == "at":
         return f"np.{owner.__name__}.at"
-    module = getattr(function, "__module__", None) or type(owner).__module__ or ""
-    torch = "torch" in (module.split(".")[0], type(owner).__module__.split(".")[0])
-    return f"{module}.{name}" if torch else ""
-
-
-def _quiet_time_up(excepthook, args) -> None:
-    """A thread the watch stopped ends silently; other errors in threads are reported."""
-    if args.exc_type is not _TimeUp:
-        excepthook(args)
+    return f"{module}.{name}" if "torch" in (module.split(".")[0],
+                                             type(owner).__module__.split(".")[0]) else ""
 
 
 class _Call(NamedTuple):
@@ -130,14 +120,10 @@ class _Call(NamedTuple):
 
 
 def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _Call:
-    """``student_fn(*args)`` under the watch, in this thread and in any thread it starts.
-
-    The profile function sees every call (forbidden ones, the watch's switches), the trace
-    function every line of the student's own code; past the deadline either raises
-    :class:`_TimeUp` there, which stops Python code on every platform and in a Jupyter kernel.
-    One long C call is not interrupted: it counts as slow when it returns. Only ``Exception``
-    is caught: ``KeyboardInterrupt`` still stops the cell.
-    """
+    """``student_fn(*args)`` watched, in this thread and in any thread it starts: the profile
+    function sees every call, the trace function every line of the student's code, and past the
+    deadline either raises :class:`_TimeUp`, which stops Python code on any platform and in a
+    Jupyter kernel (one long C call is judged when it returns). ``KeyboardInterrupt`` passes."""
     own_file = getattr(getattr(student_fn, "__code__", None), "co_filename", None)
     forbidden, switched, work, deadline = [], [], [0], [time.perf_counter() + limit]
 
@@ -170,8 +156,7 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
             raise _TimeUp
 
     printed, result, error, slow, peak = io.StringIO(), None, None, False, 0
-    hooks = (sys.gettrace(), sys.getprofile(), threading.gettrace(), threading.getprofile(),
-             threading.excepthook)
+    hooks, excepthook = [getter() for getter in _HOOK_GETTERS], threading.excepthook
     started_tracemalloc = memory and not tracemalloc.is_tracing()
     if started_tracemalloc:
         tracemalloc.start()
@@ -179,11 +164,10 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
         if memory:
             tracemalloc.reset_peak()
         before, start = tracemalloc.get_traced_memory()[0], time.perf_counter()
-        threading.settrace(on_frame)
-        threading.setprofile(on_call)
-        threading.excepthook = functools.partial(_quiet_time_up, hooks[4])
-        sys.settrace(on_frame)
-        sys.setprofile(on_call)
+        threading.excepthook = lambda args: (   # a thread the watch stopped ends silently
+            None if args.exc_type is _TimeUp else excepthook(args))
+        for setter, hook in zip(_HOOK_SETTERS, (on_frame, on_call, on_frame, on_call)):
+            setter(hook)
         try:
             result = student_fn(*args)
         except _TimeUp:
@@ -195,11 +179,9 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
             intact = sys.getprofile() is on_call and (slow or sys.gettrace() is on_frame) and (
                 not memory or tracemalloc.is_tracing())
             turned_off = list(switched) or ([] if intact or slow else ["a switch it reached"])
-            sys.setprofile(hooks[1])
-            sys.settrace(hooks[0])
-            threading.setprofile(hooks[3])
-            threading.settrace(hooks[2])
-            threading.excepthook = hooks[4]
+            for setter, hook in zip(_HOOK_SETTERS, hooks):
+                setter(hook)
+            threading.excepthook = excepthook
             if memory and tracemalloc.is_tracing():
                 peak = tracemalloc.get_traced_memory()[1] - before
             if started_tracemalloc:
@@ -225,17 +207,13 @@ def _decimals(expected, received) -> int:
                  != np.format_float_positional(received, precision=decimals, unique=False)), 17)
 
 
-def _squeeze(array):
-    """Drop axes of length 1, so a (1, 4, 4, 1) array prints as a 4x4 grid."""
-    return np.squeeze(array) if array.ndim > 2 else array
-
-
 def _block(label: str, array, note=None, decimals=4) -> str:
     """``  label (axes of length 1 dropped):`` and the array below it, indented."""
     array = np.asarray(array)
     note = (" (axes of length 1 dropped)" if array.ndim > 2 and 1 in array.shape else "") \
         if note is None else note
-    text = np.array2string(_squeeze(array), precision=decimals, suppress_small=True,
+    text = np.array2string(np.squeeze(array) if array.ndim > 2 else array, precision=decimals,
+                           suppress_small=True,
                            max_line_width=100)
     return f"  {label}{note}:\n" + "\n".join("    " + line for line in text.splitlines())
 
@@ -249,7 +227,7 @@ def _slice_around(expected, received, index):
             f" (image n={n}, channel c={c}: the [{n}, :, :, {c}] slice)")
 
 
-def _compare_arrays(label, expected, received, check) -> tuple:
+def _compare_arrays(label, expected, received) -> tuple:
     """``(kind, what is wrong, (label, expected, received, first))``; kind: "pass", "type" (not
     an array of real numbers), "shape" or "values"."""
     expected = np.asarray(expected)
@@ -273,8 +251,6 @@ def _compare_arrays(label, expected, received, check) -> tuple:
         rtol, atol = TOLERANCES.get(least, TOLERANCES[np.dtype(np.float64)])
         scale = float(np.max(np.abs(expected), initial=0.0))
         atol *= scale if np.isfinite(scale) and scale > 0 else 1.0
-    rtol = rtol if check.rtol is None else check.rtol
-    atol = atol if check.atol is None else check.atol
     wrong = ~np.isclose(got, expected, rtol, atol, equal_nan=True) if floats else got != expected
     if not wrong.any():
         return "pass", "", None
@@ -304,13 +280,13 @@ def _compare_arrays(label, expected, received, check) -> tuple:
 def _compare(check, expected, received) -> tuple:
     """:func:`_compare_arrays` on one result, or on each output of a tuple in turn."""
     if check.outputs is None:
-        return _compare_arrays("the result", expected, received, check)
+        return _compare_arrays("the result", expected, received)
     if not isinstance(received, (tuple, list)) or len(received) != len(check.outputs):
         size = f" of {len(received)}" if isinstance(received, (tuple, list)) else ""
         return "type", (f"  expected a tuple of {len(check.outputs)} ({', '.join(check.outputs)})"
                         f"; received a {type(received).__name__}{size}"), None
     for label, want, got in zip(check.outputs, expected, received):
-        outcome = _compare_arrays(label, want, got, check)
+        outcome = _compare_arrays(label, want, got)
         if outcome[0] != "pass":
             return outcome
     return "pass", "", None
@@ -342,7 +318,7 @@ def _draw_difference(label, expected, received, first, title) -> None:
                                           np.asarray(received, float), first)
     title += f" · image {first[0]} · channel {first[3]}" if len(first) == 4 else ""
     # (OH, OW, KH, KW) windows and other arrays of more axes: one row per first index
-    expected, received = (np.atleast_2d(_squeeze(array)) for array in (expected, received))
+    expected, received = (np.atleast_2d(np.squeeze(array)) for array in (expected, received))
     expected, received = (array.reshape(array.shape[0], -1) for array in (expected, received))
     limit = viz.symmetric_limit(np.nan_to_num([expected, received]))
     figure, axes = plt.subplots(1, 3, figsize=(10, 3.4))
@@ -358,9 +334,8 @@ def _draw_difference(label, expected, received, first, title) -> None:
 # --- One run loop: every case guarded, the first failure shrunk, the method rules, a verdict ---
 
 class Case(NamedTuple):
-    """One input: what it tests, the arguments by name, its part in a method rule ("small" and
-    "large": the loop rule's pair; "memory": the window rule's case)."""
-
+    """What a case tests, its arguments by name, its role: "small" and "large" (the loop rule),
+    "memory" (the window rule), "hidden"."""
     name: str
     inputs: dict
     role: str = ""
@@ -378,8 +353,6 @@ class Check:
     outputs: tuple | None = None          # names of a tuple result, e.g. ("dx", "dw", "db")
     forward: bool = False                 # (out, cache) is accepted for out
     rules: tuple = ()                     # NO_PIXEL_LOOP, NO_ADD_AT, NO_WINDOW_ARRAY
-    rtol: float | None = None             # None: by dtype (TOLERANCES)
-    atol: float | None = None
 
 
 class Verdict(NamedTuple):
@@ -544,26 +517,22 @@ def _failure(check, student_fn, name, number, cases, outcome, limit, show) -> Ve
                               f"return statement?")
     called = outcome.call.switched or outcome.call.forbidden
     called = ", ".join(called[:3]) + (f" and {len(called) - 3} more" if len(called) > 3 else "")
-    if kind == "switched":
-        message = (f"FAILED {name}: it turned off the checker's watch (it calls {called}). Write "
-                   f"the exercise without switching the profile, the trace or tracemalloc off. "
-                   f"(In your own kernel a determined cheat can still fool a checker; marks "
-                   f"come from the grader's own run.)")
-    elif kind == "forbidden" and NO_ADD_AT in check.rules and called.endswith(".at"):
-        message = (f"FAILED {name}: it calls {called}. This exercise asks for the offset loop of "
-                   f"notebook 04, section 4: one += per kernel offset (a, b) into a window view "
-                   f"of a zero dx, not a scatter.")
-    elif kind == "forbidden":
-        message = (f"FAILED {name}: it calls {called}. The exercise asks for your own code: "
-                   f"write it with NumPy, without the package's styles or layers "
-                   f"(pooling_lab.naive, stacked, strided, fast, layers), the reference "
-                   f"solutions (notebooks/solutions) or PyTorch.")
-    elif kind == "slow":
-        message = (f"FAILED {name}: it took longer than {limit:g} s on {where}.\n"
-                   f"{_describe_inputs(case.inputs)}\n  An endless loop, or a loop over every "
-                   f"pixel? (The limit is the checker's timeout=, {limit:g} s now.)")
-    if kind in ("switched", "forbidden", "slow"):
-        return Verdict(False, _with_prints(message, printed, f"case {number}"))
+    message = {
+        "switched": f"it turned off the checker's watch (it calls {called}). Write the exercise "
+                    f"without switching the profile, the trace or tracemalloc off. (In your own "
+                    f"kernel a determined cheat can still fool a checker; marks come from the "
+                    f"grader's own run.)",
+        "forbidden": f"it calls {called}. " + (
+            "This exercise asks for the offset loop of notebook 04, section 4: one += per kernel "
+            "offset (a, b) into a window view of a zero dx, not a scatter."
+            if called.endswith(".at") else "The exercise asks for your own code: write it with "
+            "NumPy, without the package's styles or layers (pooling_lab.naive, stacked, strided, "
+            "fast, layers), the reference solutions (notebooks/solutions) or PyTorch."),
+        "slow": f"it took longer than {limit:g} s on {where}.\n{_describe_inputs(case.inputs)}\n"
+                f"  An endless loop, or a loop over every pixel? (The limit is the checker's "
+                f"timeout=, {limit:g} s now.)"}.get(kind)
+    if message:
+        return Verdict(False, _with_prints(f"FAILED {name}: {message}", printed, f"case {number}"))
     verb = {"modified": "modified an argument", "none": "returned None (a branch without a "
             "return?)"}.get(kind, "raised an error" if kind.startswith("raised") else "differs")
     inputs, outcome = _shrink(check, student_fn, case.inputs, outcome, limit)
