@@ -125,11 +125,8 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
     deadline either raises :class:`_TimeUp`, which stops Python code on any platform and in a
     Jupyter kernel (one long C call is judged when it returns). ``KeyboardInterrupt`` passes."""
     own_file = getattr(getattr(student_fn, "__code__", None), "co_filename", None)
-    forbidden, switched, work, deadline = [], [], [0], [time.perf_counter() + limit]
-
-    def note(found, name):
-        if name and name not in found:
-            found.append(name)
+    # forbidden and switched: dicts as ordered sets of the names called ("" for none)
+    forbidden, switched, work, deadline = {}, {}, [0], [time.perf_counter() + limit]
 
     def on_line(frame, event, arg):
         work[0] += event == "line"
@@ -143,14 +140,14 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
     def on_call(frame, event, arg):
         if event == "call":
             code, module = frame.f_code, frame.f_globals.get("__name__") or ""
-            note(switched, _SWITCHES.get(id(code)))
+            switched[_SWITCHES.get(id(code), "")] = None
             if module in FORBIDDEN_MODULES or module.split(".")[0] == "torch" or (
                     code.co_filename != own_file and _in_solutions(code.co_filename)):
-                note(forbidden, f"{module}.{code.co_qualname}")
+                forbidden[f"{module}.{code.co_qualname}"] = None
             work[0] += frame.f_back is not None and _is_own(frame.f_back.f_code.co_filename)
         elif event == "c_call":
-            note(switched, _SWITCHES.get(id(arg)))
-            note(forbidden, _forbidden_c(arg, forbid_at))
+            switched[_SWITCHES.get(id(arg), "")] = None
+            forbidden[_forbidden_c(arg, forbid_at)] = None
             work[0] += _is_own(frame.f_code.co_filename)
         if time.perf_counter() > deadline[0]:
             raise _TimeUp
@@ -178,7 +175,8 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
             deadline[0] = math.inf               # the watch's own clean-up is never stopped
             intact = sys.getprofile() is on_call and (slow or sys.gettrace() is on_frame) and (
                 not memory or tracemalloc.is_tracing())
-            turned_off = list(switched) or ([] if intact or slow else ["a switch it reached"])
+            turned_off = [name for name in switched if name] or (
+                [] if intact or slow else ["a switch it reached"])
             for setter, hook in zip(_HOOK_SETTERS, hooks):
                 setter(hook)
             threading.excepthook = excepthook
@@ -187,24 +185,22 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
             if started_tracemalloc:
                 tracemalloc.stop()
     slow = slow or time.perf_counter() - start > limit      # one long C call, judged after
-    return _Call(result, error, forbidden, turned_off, slow, work[0], peak, printed.getvalue())
+    return _Call(result, error, [name for name in forbidden if name], turned_off, slow, work[0],
+                 peak, printed.getvalue())
 
 
 # --- Comparing a result with the reference, and showing arrays ---
 
-def _two_numbers(expected, received) -> tuple[str, str]:
-    """Both numbers with just enough significant digits (at least 4) to tell them apart."""
+def _digits(expected, received) -> tuple[str, str, int]:
+    """Both numbers with just enough significant digits (at least 4) to tell them apart, and
+    how many decimals print them differently in an array."""
     if isinstance(expected, int) and isinstance(received, int):       # whole numbers: exactly
-        return str(expected), str(received)
-    return next(((f"{expected:.{d}g}", f"{received:.{d}g}") for d in range(4, 18)
-                 if f"{expected:.{d}g}" != f"{received:.{d}g}"), (repr(expected), repr(received)))
-
-
-def _decimals(expected, received) -> int:
-    """How many decimals (at least 4) print the two numbers differently."""
-    return next((decimals for decimals in range(4, 18)
-                 if np.format_float_positional(expected, precision=decimals, unique=False)
-                 != np.format_float_positional(received, precision=decimals, unique=False)), 17)
+        return str(expected), str(received), 4
+    shown = next(((f"{expected:.{d}g}", f"{received:.{d}g}") for d in range(4, 18) if
+                  f"{expected:.{d}g}" != f"{received:.{d}g}"), (repr(expected), repr(received)))
+    return (*shown, next((d for d in range(4, 18) if np.format_float_positional(
+        expected.real, precision=d, unique=False) != np.format_float_positional(
+        received.real, precision=d, unique=False)), 17))
 
 
 def _block(label: str, array, note=None, decimals=4) -> str:
@@ -233,15 +229,13 @@ def _compare_arrays(label, expected, received) -> tuple:
     expected = np.asarray(expected)
     try:
         got = np.asarray(received)
-    except (TypeError, ValueError) as error:
-        return "type", (f"  {label}: expected an array of numbers, received a "
-                        f"{type(received).__name__} that is not one array ({error})"), None
-    if got.dtype.kind == "c" and expected.dtype.kind != "c":
-        return "type", (f"  {label}: received complex numbers ({got.dtype}); the result must be "
-                        f"real. Did an FFT or a square root of a negative number creep in?"), None
-    if got.dtype.kind not in "biufc":
-        return "type", (f"  {label}: expected an array of numbers, received "
-                        f"{type(received).__name__} {received!r}"[:300]), None
+    except (TypeError, ValueError):                # a ragged list: not one array
+        got = np.empty(0, dtype=object)
+    if got.dtype.kind not in "biuf":
+        return "type", (f"  {label}: expected an array of real numbers, received "
+                        f"{type(received).__name__} {received!r}"[:240] + (
+                            f" (complex numbers, {got.dtype}: did an FFT or a square root of a "
+                            f"negative number creep in?)" if got.dtype.kind == "c" else "")), None
     if got.shape != expected.shape:
         return "shape", f"  {label}: expected shape {expected.shape}, received {got.shape}", None
     floats = [array.dtype for array in (expected, got) if array.dtype.kind in "fc"]
@@ -265,9 +259,7 @@ def _compare_arrays(label, expected, received) -> tuple:
         largest = f"{' and '.join(named)} received; largest finite {largest[8:]}"
     tolerance = (f"tolerance {rtol:.0e} relative, {atol:.1e} absolute" if rtol or atol
                  else "compared exactly")
-    want, have = _two_numbers(expected[first].item(), got[first].item())
-    decimals = (_decimals(expected[first].real, got[first].real)
-                if expected.dtype.kind == "f" and got.dtype.kind in "fiu" else 4)
+    want, have, decimals = _digits(expected[first].item(), got[first].item())
     shown_expected, shown_received, where = ((expected, got, None) if expected.size <= PRINT_WHOLE
                                              else _slice_around(expected, got, first))
     return "values", "\n".join([
@@ -370,20 +362,22 @@ class _Outcome(NamedTuple):
     call: _Call
 
 
-def _raised(student_fn, error) -> tuple[str, str, str]:
-    """``(where, inner, outer)``: the line of the student's code that raised ``error``, the
-    student's function that raised it, and the function checked."""
-    own = [(frame.f_code, line) for frame, line in traceback.walk_tb(error.__traceback__)
-           if _is_own(frame.f_code.co_filename)]
-    named = [code.co_name for code, _ in own if not code.co_name.startswith("<")]
+def _raised(student_fn, error) -> tuple:
+    """``(where, inner, outer, unsolved)``: the line of the student's code that raised, the
+    student's function that raised, the function checked, and whether it is a stub."""
+    frames = list(traceback.walk_tb(error.__traceback__))
+    own = [(frame.f_code, line) for frame, line in frames if _is_own(frame.f_code.co_filename)]
     outer = getattr(student_fn, "__name__", "your function")
+    inner = ([outer] + [code.co_name for code, _ in own if not code.co_name.startswith("<")])[-1]
+    unsolved = isinstance(error, NotImplementedError) and _is_own(
+        frames[-1][0].f_code.co_filename)            # raised by the student, not by NumPy
     if not own:
-        return "", outer, outer
+        return "", inner, outer, unsolved
     code, line = own[-1]
     cell = "ipykernel" in code.co_filename or code.co_filename.startswith("<ipython")
     text = linecache.getline(code.co_filename, line).strip() or "(source not available)"
     return (f"\n  at line {line} of {'its cell' if cell else os.path.basename(code.co_filename)}"
-            f", in {code.co_name}: {text}", named[-1] if named else outer, outer)
+            f", in {code.co_name}: {text}", inner, outer, unsolved)
 
 
 def _attempt(check, student_fn, inputs: dict, limit: float, memory=False) -> _Outcome:
@@ -394,23 +388,22 @@ def _attempt(check, student_fn, inputs: dict, limit: float, memory=False) -> _Ou
     call = _watched(student_fn, [passed[name] for name in check.signature], limit,
                     NO_ADD_AT in check.rules, memory)
     result, error = call.result, call.error
-    if call.switched or call.forbidden or call.slow:
-        return _Outcome("switched" if call.switched else "forbidden" if call.forbidden
-                        else "slow", "", None, call)
-    if error is not None:
-        where, inner, outer = _raised(student_fn, error)
-        last = list(traceback.walk_tb(error.__traceback__))[-1][0].f_code.co_filename
-        if isinstance(error, NotImplementedError) and _is_own(last):
-            return _Outcome("unsolved", inner, None, call)
-        who = f"`{inner}`, which `{outer}` calls," if inner != outer else "it"
-        return _Outcome(f"raised {type(error).__name__}", f"  {who} raised "
-                        f"{type(error).__name__}: {error}{where}", None, call)
     changed = [key for key, value in inputs.items() if isinstance(value, np.ndarray) and (
         value.shape != passed[key].shape or value.tobytes() != passed[key].tobytes())]
-    if result is None or changed:                  # bitwise: signed zeros and NaN count too
-        return _Outcome("none" if result is None else "modified", "" if result is None else
-                        f"  it modified its argument {', '.join(changed)} in place; work on a "
-                        f"new array (e.g. np.zeros_like or .copy()).", None, call)
+    if call.switched or call.forbidden or call.slow or (error is None and result is None):
+        kind = "switched" if call.switched else "forbidden" if call.forbidden else "slow" \
+            if call.slow else "none"
+        return _Outcome(kind, "", None, call)
+    if error is not None:
+        where, inner, outer, unsolved = _raised(student_fn, error)
+        who = f"`{inner}`, which `{outer}` calls," if inner != outer else "it"
+        return _Outcome("unsolved", inner, None, call) if unsolved else _Outcome(
+            f"raised {type(error).__name__}",
+            f"  {who} raised {type(error).__name__}: {error}{where}", None, call)
+    if changed:                                    # bitwise: signed zeros and NaN count too
+        return _Outcome("modified", f"  it modified its argument {', '.join(changed)} in place; "
+                                    f"work on a new array (e.g. np.zeros_like or .copy()).",
+                        None, call)
     if check.forward and isinstance(result, tuple) and len(result) == 2:
         result = result[0]                         # (out, cache) like the package
     return _Outcome(*_compare(check, expected, result), call)
@@ -445,25 +438,21 @@ def _with_prints(message: str, printed: str, which: str) -> str:
 
 def _method_problem(check, measured: dict) -> str:
     """What the exercise's method rules find wrong in a function that gives the right values."""
-    if NO_PIXEL_LOOP in check.rules:
-        (small, small_work), (large, large_work) = measured["small"], measured["large"]
-        if large_work > small_work + LOOP_SLACK:
-            return (f"it runs a Python loop over pixels: the work of your own code (lines run "
-                    f"plus calls made) grows from {small_work} for {_shapes(small)} to "
-                    f"{large_work} for {_shapes(large)}. The exercise asks for whole-array NumPy "
-                    f"operations; a loop over the kernel offsets is fine, a loop over N, H, W or "
-                    f"C is not.")
-    if NO_WINDOW_ARRAY in check.rules:
-        inputs, peak = measured["memory"]
+    (small, small_work), (large, large_work) = measured.get("small"), measured.get("large")
+    if NO_PIXEL_LOOP in check.rules and large_work > small_work + LOOP_SLACK:
+        return (f"it runs a Python loop over pixels: the work of your own code (lines run plus "
+                f"calls made) grows from {small_work} for {_shapes(small)} to {large_work} for "
+                f"{_shapes(large)}. The exercise asks for whole-array NumPy operations; a loop "
+                f"over the kernel offsets is fine, a loop over N, H, W or C is not.")
+    inputs, peak = measured.get("memory")
+    if NO_WINDOW_ARRAY in check.rules and peak > MEMORY_FACTOR * inputs["x"].nbytes:
         x, size, stride = inputs["x"], inputs["size"], inputs["stride"]
-        if peak > MEMORY_FACTOR * x.nbytes:
-            oh, ow = _out_hw(x.shape[1], x.shape[2], (size, size), stride)
-            windows = x.nbytes // (x.shape[1] * x.shape[2]) * oh * ow * size * size
-            return (f"it builds something as big as the window array: on x {x.shape} "
-                    f"({x.nbytes:,} bytes), size {size}, stride {stride}, it held {peak:,} bytes "
-                    f"at its peak, more than {MEMORY_FACTOR}x the input (the window array would "
-                    f"be {windows:,} bytes). Sum row slices, then column slices, without "
-                    f"building the windows.")
+        out_hw = _out_hw(x.shape[1], x.shape[2], (size, size), stride)
+        windows = x.nbytes // (x.shape[1] * x.shape[2]) * out_hw[0] * out_hw[1] * size * size
+        return (f"it builds something as big as the window array: on x {x.shape} ({x.nbytes:,} "
+                f"bytes), size {size}, stride {stride}, it held {peak:,} bytes at its peak, more "
+                f"than {MEMORY_FACTOR}x the input (the window array would be {windows:,} bytes). "
+                f"Sum row slices, then column slices, without building the windows.")
     return ""
 
 
@@ -471,25 +460,25 @@ def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
         timeout=None) -> Verdict:
     """Run ``student_fn`` on every case of ``check`` (plus ``hidden`` random cases drawn from
     ``seed``), then the method rules; return the :class:`Verdict`. Prints nothing."""
+    limit = TIME_LIMIT if timeout is None else timeout
     if not callable(student_fn):
         raise TypeError(f"student_fn must be a function; got {type(student_fn).__name__}")
-    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 0:
-        raise ValueError(f"hidden must be a whole number >= 0; got {hidden!r}")
-    limit = TIME_LIMIT if timeout is None else timeout
-    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not 0 < limit < 1e6:
-        raise ValueError(f"timeout must be None or a number of seconds > 0; got {timeout!r}")
+    if not (isinstance(hidden, int) and hidden >= 0 and isinstance(limit, (int, float)) and
+            0 < limit < 1e6) or isinstance(hidden, bool):
+        raise ValueError(f"hidden must be a whole number >= 0 and timeout None or seconds > 0; "
+                         f"got hidden={hidden!r}, timeout={timeout!r}")
     name = name or getattr(student_fn, "__name__", "your function")
     rng = np.random.default_rng(SEED if seed is None else seed)
     cases = check.cases() + [Case(f"hidden case {k}", check.random_case(rng), "hidden")
                              for k in range(1, hidden + 1)]
-    measured, first_printed = {}, None
+    measured, first_printed = {"small": (None, 0), "large": (None, 0), "memory": (None, 0)}, None
     for number, case in enumerate(cases, start=1):
         outcome = _attempt(check, student_fn, case.inputs, limit, case.role == "memory")
         first_printed = outcome.call.printed if first_printed is None else first_printed
         if outcome.kind != "pass":
             return _failure(check, student_fn, name, number, cases, outcome, limit, show)
-        measured[case.role] = (case.inputs, outcome.call.peak if case.role == "memory"
-                               else outcome.call.work)
+        measured[case.role] = case.inputs, outcome.call.work if case.role != "memory" else \
+            outcome.call.peak
     total, problem = len(cases), _method_problem(check, measured)
     if problem:
         message = (f"FAILED {name}: the values are right ({total} of {total} cases match the "
@@ -680,25 +669,14 @@ def _shrink_logits(inputs: dict):
         yield dict(inputs, logits=logits[:, :-1].copy())
 
 
-def _windows_reference(x, size, stride):
-    """(N, H, W, C) -> (N, OH, OW, KH, KW, C), copied."""
-    return np.moveaxis(sliding_window_view(x, (size, size), axis=(1, 2))[:, ::stride, ::stride],
-                       3, 5).copy()
-
-
-def _pool_reference(kind: str, backward: bool):
-    forward = getattr(naive, f"{kind}_pool_forward")
-    if not backward:
-        return lambda x, size, stride: forward(x, size, stride)[0]
-    return lambda dout, x, size, stride: getattr(naive, f"{kind}_pool_backward")(
-        dout, forward(x, size, stride)[1])
-
-
 # --- The table: what each checker runs, and the course's exercises ---
 
 def _pool_check(kind: str, backward=False, rules=(), reference=None) -> Check:
+    forward, back = (getattr(naive, f"{kind}_pool_{way}") for way in ("forward", "backward"))
     return Check(("dout", "x", "size", "stride") if backward else ("x", "size", "stride"),
-                 reference or _pool_reference(kind, backward),
+                 reference or ((lambda dout, x, size, stride: back(
+                     dout, forward(x, size, stride)[1])) if backward else
+                     (lambda x, size, stride: forward(x, size, stride)[0])),
                  functools.partial(_pool_cases, backward, rules),
                  functools.partial(_random_pool_case, dout=backward), _shrink_grid,
                  forward=not backward, rules=rules)
@@ -720,7 +698,9 @@ CHECKS = {
         "x": rng.normal(size=tuple(rng.integers(1, 5, 4)))}, _shrink_axes),
     "max_pool_forward": _pool_check("max"),
     "avg_pool_forward": _pool_check("avg"),
-    "pool_windows": _pool_check("max", False, (NO_PIXEL_LOOP,), _windows_reference),
+    "pool_windows": _pool_check("max", False, (NO_PIXEL_LOOP,), lambda x, size, stride: (
+        np.moveaxis(sliding_window_view(x, (size, size), axis=(1, 2)), 3, 5)[:, ::stride, ::stride]
+        .copy())),
     "max_pool_vectorised": _pool_check("max", False, (NO_PIXEL_LOOP,)),
     "avg_pool_separable": _pool_check("avg", False, (NO_PIXEL_LOOP, NO_WINDOW_ARRAY)),
     "max_pool_backward": _pool_check("max", True),
@@ -783,9 +763,7 @@ def _public(checker_name: str):
     check = CHECKS[checker_name]
     checker.__name__ = checker.__qualname__ = checker_name
     checker.__doc__ = (f"Check ``student_fn({', '.join(check.signature)})`` against the package "
-                       f"({'; '.join(check.rules) or 'the values'}); print the verdict, return "
-                       f"True or False. ``show=True`` draws a failure; ``timeout``: seconds per "
-                       f"call.")
+                       f"({'; '.join(check.rules) or 'the values'}); print the verdict, return it.")
     return checker
 
 
