@@ -39,7 +39,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import layers, naive
+from . import layers, measure, naive
 from .gradcheck import numerical_gradient, relative_error  # noqa: F401  (notebooks 04, 05, 07)
 
 SEED = 0                              # of every table case: a failure is the same on every run
@@ -152,41 +152,39 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
         if time.perf_counter() > deadline[0]:
             raise _TimeUp
 
-    printed, result, error, slow, peak = io.StringIO(), None, None, False, 0
-    hooks, excepthook = [getter() for getter in _HOOK_GETTERS], threading.excepthook
-    started_tracemalloc = memory and not tracemalloc.is_tracing()
-    if started_tracemalloc:
-        tracemalloc.start()
-    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-        if memory:
-            tracemalloc.reset_peak()
-        before, start = tracemalloc.get_traced_memory()[0], time.perf_counter()
-        threading.excepthook = lambda args: (   # a thread the watch stopped ends silently
-            None if args.exc_type is _TimeUp else excepthook(args))
+    hooks, excepthook, done, printed = [get() for get in _HOOK_GETTERS], threading.excepthook, {
+        "result": None, "error": None, "slow": False}, io.StringIO()
+
+    def call() -> None:
         for setter, hook in zip(_HOOK_SETTERS, (on_frame, on_call, on_frame, on_call)):
             setter(hook)
         try:
-            result = student_fn(*args)
+            done["result"] = student_fn(*args)
         except _TimeUp:
-            slow = True
+            done["slow"] = True
         except Exception as raised:              # reported in the verdict, never re-raised
-            error = raised
+            done["error"] = raised
         finally:
             deadline[0] = math.inf               # the watch's own clean-up is never stopped
-            intact = sys.getprofile() is on_call and (slow or sys.gettrace() is on_frame) and (
+            done["intact"] = sys.getprofile() is on_call and (
+                done["slow"] or sys.gettrace() is on_frame) and (
                 not memory or tracemalloc.is_tracing())
-            turned_off = [name for name in switched if name] or (
-                [] if intact or slow else ["a switch it reached"])
+            done["switched"] = [name for name in switched if name]     # before the restoring
             for setter, hook in zip(_HOOK_SETTERS, hooks):
                 setter(hook)
-            threading.excepthook = excepthook
-            if memory and tracemalloc.is_tracing():
-                peak = tracemalloc.get_traced_memory()[1] - before
-            if started_tracemalloc:
-                tracemalloc.stop()
-    slow = slow or time.perf_counter() - start > limit      # one long C call, judged after
-    return _Call(result, error, [name for name in forbidden if name], turned_off, slow, work[0],
-                 peak, printed.getvalue())
+
+    start = time.perf_counter()
+    threading.excepthook = lambda args: (       # a thread the watch stopped ends silently
+        None if args.exc_type is _TimeUp else excepthook(args))
+    try:
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            peak = measure.peak_bytes(call) if memory else call() or 0
+    finally:
+        threading.excepthook = excepthook
+    slow = done["slow"] or time.perf_counter() - start > limit   # one long C call, judged after
+    switched = done["switched"] or ([] if done["intact"] or slow else ["a switch it reached"])
+    return _Call(done["result"], done["error"], [name for name in forbidden if name], switched,
+                 slow, work[0], peak, printed.getvalue())
 
 
 # --- Comparing a result with the reference, and showing arrays ---
