@@ -107,23 +107,15 @@ def _forbidden_c(function, forbid_at: bool) -> str:
                                              type(owner).__module__.split(".")[0]) else ""
 
 
-class _Call(NamedTuple):
-    """What one watched call did."""
-    result: object
-    error: Exception | None
-    forbidden: list       # package, solutions or PyTorch functions it called, in order
-    switched: list        # calls that turned the watch off
-    slow: bool            # it passed the time limit
-    work: int             # lines run in the student's code, plus calls made from it
-    peak: int             # bytes held at the peak (0 unless measured)
-    printed: str          # what it printed (stdout and stderr)
-
-
-def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _Call:
+def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> dict:
     """``student_fn(*args)`` watched, in this thread and in any thread it starts: the profile
     function sees every call, the trace function every line of the student's code, and past the
     deadline either raises :class:`_TimeUp`, which stops Python code on any platform and in a
-    Jupyter kernel (one long C call is judged when it returns). ``KeyboardInterrupt`` passes."""
+    Jupyter kernel (one long C call is judged when it returns). ``KeyboardInterrupt`` passes.
+
+    Returns the call's ``result`` or ``error``, the ``forbidden`` calls and the watch's
+    ``switched`` off by it (names, in order), whether it was ``slow``, its ``work`` (lines run in
+    the student's code plus calls made from it), its ``peak`` bytes and what it ``printed``."""
     own_file = getattr(getattr(student_fn, "__code__", None), "co_filename", None)
     # forbidden and switched: dicts as ordered sets of the names called ("" for none)
     forbidden, switched, work, deadline = {}, {}, [0], [time.perf_counter() + limit]
@@ -181,10 +173,11 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> _
             peak = measure.peak_bytes(call) if memory else call() or 0
     finally:
         threading.excepthook = excepthook
-    slow = done["slow"] or time.perf_counter() - start > limit   # one long C call, judged after
-    switched = done["switched"] or ([] if done["intact"] or slow else ["a switch it reached"])
-    return _Call(done["result"], done["error"], [name for name in forbidden if name], switched,
-                 slow, work[0], peak, printed.getvalue())
+    done["slow"] = done["slow"] or time.perf_counter() - start > limit   # a long C call too
+    done["switched"] = done["switched"] or ([] if done["intact"] or done["slow"] else
+                                            ["a switch it reached"])
+    return dict(done, forbidden=[name for name in forbidden if name], work=work[0], peak=peak,
+                printed=printed.getvalue())
 
 
 # --- Comparing a result with the reference, and showing arrays ---
@@ -357,7 +350,7 @@ class _Outcome(NamedTuple):
     kind: str      # "pass", "unsolved", "none", "forbidden", "switched", "slow", "modified",
     problem: str   # "raised <Error>", "type", "shape" or "values"; problem: what to print
     arrays: tuple | None
-    call: _Call
+    call: dict           # what _watched returns
 
 
 def _raised(student_fn, error) -> tuple:
@@ -385,12 +378,12 @@ def _attempt(check, student_fn, inputs: dict, limit: float, memory=False) -> _Ou
               for key, value in inputs.items()}
     call = _watched(student_fn, [passed[name] for name in check.signature], limit,
                     NO_ADD_AT in check.rules, memory)
-    result, error = call.result, call.error
+    result, error = call["result"], call["error"]
     changed = [key for key, value in inputs.items() if isinstance(value, np.ndarray) and (
         value.shape != passed[key].shape or value.tobytes() != passed[key].tobytes())]
-    if call.switched or call.forbidden or call.slow or (error is None and result is None):
-        kind = "switched" if call.switched else "forbidden" if call.forbidden else "slow" \
-            if call.slow else "none"
+    if call["switched"] or call["forbidden"] or call["slow"] or (error is None and result is None):
+        kind = "switched" if call["switched"] else "forbidden" if call["forbidden"] else "slow" \
+            if call["slow"] else "none"
         return _Outcome(kind, "", None, call)
     if error is not None:
         where, inner, outer, unsolved = _raised(student_fn, error)
@@ -472,11 +465,11 @@ def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
     measured, first_printed = {"small": (None, 0), "large": (None, 0), "memory": (None, 0)}, None
     for number, case in enumerate(cases, start=1):
         outcome = _attempt(check, student_fn, case.inputs, limit, case.role == "memory")
-        first_printed = outcome.call.printed if first_printed is None else first_printed
+        first_printed = outcome.call["printed"] if first_printed is None else first_printed
         if outcome.kind != "pass":
             return _failure(check, student_fn, name, number, cases, outcome, limit, show)
-        measured[case.role] = case.inputs, outcome.call.work if case.role != "memory" else \
-            outcome.call.peak
+        measured[case.role] = case.inputs, outcome.call["work"] if case.role != "memory" else \
+            outcome.call["peak"]
     total, problem = len(cases), _method_problem(check, measured)
     if problem:
         message = (f"FAILED {name}: the values are right ({total} of {total} cases match the "
@@ -491,7 +484,7 @@ def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
 
 def _failure(check, student_fn, name, number, cases, outcome, limit, show) -> Verdict:
     """The verdict on the first failing case: one line, or the case shrunk and explained."""
-    case, kind, printed = cases[number - 1], outcome.kind, outcome.call.printed
+    case, kind, printed = cases[number - 1], outcome.kind, outcome.call["printed"]
     where = f"case {number} of {len(cases)} ({case.name})"
     if kind == "unsolved":
         inner = outcome.problem
@@ -502,7 +495,7 @@ def _failure(check, student_fn, name, number, cases, outcome, limit, show) -> Ve
     if kind == "none" and number == 1:
         return Verdict(False, f"NOT SOLVED YET {name}: it returns None. Did you forget the "
                               f"return statement?")
-    called = outcome.call.switched or outcome.call.forbidden
+    called = outcome.call["switched"] or outcome.call["forbidden"]
     called = ", ".join(called[:3]) + (f" and {len(called) - 3} more" if len(called) > 3 else "")
     message = {
         "switched": f"it turned off the checker's watch (it calls {called}). Write the exercise "
@@ -536,7 +529,7 @@ def _failure(check, student_fn, name, number, cases, outcome, limit, show) -> Ve
             f"the result has the wrong {kind}, so there is no difference map.)"
             if kind in ("shape", "type") else "the failure is not a difference of values.)"))
     which = "the case above" if inputs is not case.inputs else f"case {number}"
-    return Verdict(False, _with_prints("\n".join(lines), outcome.call.printed, which), drawing)
+    return Verdict(False, _with_prints("\n".join(lines), outcome.call["printed"], which), drawing)
 
 
 # --- The cases, how they shrink, and the references ---
