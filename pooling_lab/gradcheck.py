@@ -9,28 +9,14 @@ import numpy as np
 
 
 def numerical_gradient(loss, array, h=1e-6, indices=None):
-    """Central differences of a scalar ``loss()`` with respect to entries of ``array``.
+    """``d loss() / d array[i] ~ (loss(array[i] + h) - loss(array[i] - h)) / (2h)``, error ~h**2.
 
-    ``d loss / d array[i] ~ (loss(array[i] + h) - loss(array[i] - h)) / (2h)``, with an error of
-    order ``h**2``. Each entry is nudged in place and put back (even when ``loss`` raises), so
-    ``loss`` must read ``array`` and ``array`` must be a C-contiguous, writeable float64 array:
-    an integer array cannot hold ``x + h`` and float32 rounds the nudge away (check a float64
-    copy, ``x.astype(np.float64)``).
+    Each entry is nudged in place and put back (even when ``loss`` raises): ``loss() -> float``
+    must read ``array``, a C-contiguous writeable float64 array of any shape (an integer array
+    cannot hold ``x + h``, float32 rounds it away). ``indices``: None (every entry) or the flat
+    indices to check (list, tuple, range or 1-d array of ints). Returns float64 gradients, the
+    shape of ``array`` or ``(len(indices),)``.
 
-    Parameters
-    ----------
-    loss : callable, ``loss() -> float``, one real number (a Python or NumPy number, a 0-d array)
-    array : ndarray of float64, any shape
-    h : float > 0
-    indices : None or a list, tuple, range or 1-d array of ints in ``range(array.size)``
-        Flat indices of the entries to check (repeats allowed); None: every entry.
-
-    Returns
-    -------
-    grad : ndarray of float64, the shape of ``array`` (``indices`` None) or ``(len(indices),)``
-
-    Examples
-    --------
     >>> x = np.array([1.0, -2.0])
     >>> np.round(numerical_gradient(lambda: float(np.sum(x ** 2)), x), 6)
     array([ 2., -4.])
@@ -48,13 +34,10 @@ def numerical_gradient(loss, array, h=1e-6, indices=None):
         raise TypeError(f"array must be float64 to be nudged by h={h}; got {array.dtype}. An "
                         f"integer array cannot hold x + h and float32/float16 round the nudge "
                         f"away: check a float64 copy (array.astype(np.float64)).")
-    if not array.flags.writeable:
-        raise ValueError("array must be writeable so that it can be nudged in place; got a "
-                         "read-only array")
-    if not array.flags.c_contiguous:     # only then is reshape(-1) a view: a copy would not move
-        raise ValueError(f"array must be contiguous (C order) so that it can be nudged in place; "
-                         f"got an array of shape {array.shape} with strides {array.strides} "
-                         f"(pass np.ascontiguousarray(array) to loss instead)")
+    if not array.flags.writeable or not array.flags.c_contiguous:   # else reshape(-1) copies
+        problem = "read-only" if not array.flags.writeable else f"strides {array.strides}"
+        raise ValueError(f"array must be writeable and contiguous (C order) so that it can be "
+                         f"nudged in place; got {problem} (np.ascontiguousarray(array) is)")
     flat = array.reshape(-1)                                   # (size,) view of array
     chosen = range(flat.size) if indices is None else _flat_indices(indices, flat.size)
     grad = np.empty(len(chosen))
@@ -118,9 +101,9 @@ def _real_float64(value, name: str) -> np.ndarray:
     """``value`` as a float64 array, or a ``TypeError`` naming it (ragged lists included)."""
     try:
         array = np.asarray(value)
-    except ValueError as error:                                # a ragged list: not one array
+    except ValueError:                                         # a ragged list: not one array
         raise TypeError(f"{name} must be an array of real numbers; got a "
-                        f"{type(value).__name__} that is not one array ({error})") from None
+                        f"{type(value).__name__} that is not one array") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
     return array.astype(np.float64)
