@@ -1,22 +1,19 @@
 """Exercise checkers: run your function on small cases, compare it with the package, say why.
 
-``check.conv_forward(f)``, like every checker of :data:`CHECKS`, calls ``f`` on small seeded
-cases (overlapping windows, a stride larger than the window, non-square images, ties) and prints
-a verdict: the cases passed, or the *smallest* failing case it finds (shrunk while the failure
-keeps its kind) with the arguments as passed, the values expected and received, and the line of
-your code that raised; then what ``f`` printed. It returns True or False; ``show=True`` draws the
-failure, ``timeout=`` sets the seconds per call. :func:`judge` grades an exercise of
-:data:`EXERCISES` without printing.
+``check.conv_forward(f)``, like every checker of :data:`CHECKS`, runs ``f`` on small seeded cases
+and prints a verdict: the cases passed, or the smallest failing case it finds (of the same kind
+of failure) with the arguments as passed, the values expected and received, the line of your code
+that raised, then what ``f`` printed. It returns True or False (``show=True`` draws the failure,
+``timeout=`` sets the seconds per call); :func:`judge` grades an exercise of :data:`EXERCISES`.
 
 Every checker fails a call into pooling_lab's styles or layers, ``notebooks/solutions`` or
 PyTorch (in any thread ``f`` starts), an argument changed in place (by one bit), a call past the
-time limit, and turning off the watch (the profile, the trace, ``tracemalloc``). The method
-rules: no Python loop over pixels (the lines and calls of your own code, not NumPy's or
-printing, the same on a small and a larger case), no ``np.add.at``, no window array (a peak of at
-most :data:`MEMORY_FACTOR` times the input on x (2, 32, 32, 3), size 6, where the windows are
-25.6 times). What no checker sees: one long C call is judged only when it returns; separable
-sums are not checked; and in your own kernel a determined student can fool any checker (by
-editing this module, say): marks come from the grader's own run.
+time limit, and turning the watch (profile, trace, ``tracemalloc``) off; and the method rules:
+no Python loop over pixels (your own lines and calls, not NumPy's or printing, the same on a
+small and a larger case), no ``np.add.at``, no window array (a peak of at most
+:data:`MEMORY_FACTOR` times the input on x (2, 32, 32, 3), size 6, where the windows are 25.6
+times). Not seen: one long C call (judged when it returns), whether sums are separable, and a
+determined student fooling a checker in their own kernel: marks come from the grader's run.
 """
 
 from __future__ import annotations
@@ -92,9 +89,14 @@ def _is_own(filename: str) -> bool:
                 or os.path.realpath(filename).startswith(_LIBRARY))
 
 
-@functools.lru_cache(maxsize=None)
-def _in_solutions(filename: str) -> bool:
-    return os.path.realpath(filename).startswith(SOLUTIONS)
+def _forbidden(code, module: str, own_file) -> bool:
+    """Whether a Python function is the package's, PyTorch's or a reference solution."""
+    return module in FORBIDDEN_MODULES or module.split(".")[0] == "torch" or (
+        code.co_filename != own_file and _in_solutions(code.co_filename))
+
+
+_in_solutions = functools.lru_cache(maxsize=None)(
+    lambda filename: os.path.realpath(filename).startswith(SOLUTIONS))
 
 
 def _forbidden_c(function, forbid_at: bool) -> str:
@@ -133,8 +135,7 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> d
         if event == "call":
             code, module = frame.f_code, frame.f_globals.get("__name__") or ""
             switched[_SWITCHES.get(id(code), "")] = None
-            if module in FORBIDDEN_MODULES or module.split(".")[0] == "torch" or (
-                    code.co_filename != own_file and _in_solutions(code.co_filename)):
+            if _forbidden(code, module, own_file):
                 forbidden[f"{module}.{code.co_qualname}"] = None
             work[0] += frame.f_back is not None and _is_own(frame.f_back.f_code.co_filename)
         elif event == "c_call":
@@ -317,8 +318,7 @@ def _draw_difference(label, expected, received, first, title) -> None:
 # --- One run loop: every case guarded, the first failure shrunk, the method rules, a verdict ---
 
 class Case(NamedTuple):
-    """What a case tests, its arguments by name, its role: "small" and "large" (the loop rule),
-    "memory" (the window rule), "hidden"."""
+    """What it tests, its arguments by name, its role: "small", "large", "memory", "hidden"."""
     name: str
     inputs: dict
     role: str = ""
@@ -339,8 +339,7 @@ class Check:
 
 
 class Verdict(NamedTuple):
-    """``message`` is exactly what the checker prints; ``drawing`` what ``show=True`` draws,
-    ``(label, expected, received, first index, title)``, or None."""
+    """``message``: what the checker prints; ``drawing``: what ``show=True`` draws, or None."""
     passed: bool
     message: str
     drawing: tuple | None = None
@@ -452,12 +451,10 @@ def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
     """Run ``student_fn`` on every case of ``check`` (plus ``hidden`` random cases drawn from
     ``seed``), then the method rules; return the :class:`Verdict`. Prints nothing."""
     limit = TIME_LIMIT if timeout is None else timeout
-    if not callable(student_fn):
-        raise TypeError(f"student_fn must be a function; got {type(student_fn).__name__}")
-    if not (isinstance(hidden, int) and hidden >= 0 and isinstance(limit, (int, float)) and
-            0 < limit < 1e6) or isinstance(hidden, bool):
-        raise ValueError(f"hidden must be a whole number >= 0 and timeout None or seconds > 0; "
-                         f"got hidden={hidden!r}, timeout={timeout!r}")
+    if not callable(student_fn) or not (isinstance(hidden, int) and hidden >= 0 and isinstance(
+            limit, (int, float)) and 0 < limit < 1e6) or isinstance(hidden, bool):
+        raise TypeError(f"student_fn must be a function, hidden a whole number >= 0, timeout None "
+                        f"or seconds > 0; got {student_fn!r}, {hidden!r}, {timeout!r}"[:300])
     name = name or getattr(student_fn, "__name__", "your function")
     rng = np.random.default_rng(SEED if seed is None else seed)
     cases = check.cases() + [Case(f"hidden case {k}", check.random_case(rng), "hidden")
