@@ -62,7 +62,7 @@ NO_WINDOW_ARRAY = (f"no window array (peak memory at most {MEMORY_FACTOR}x the i
                    f"sums are separable is not checked")
 
 
-# --- The watch: one profile and one trace function around each call of the student's function ---
+# --- The watch: a profile and a trace function around each call of the student's function ---
 
 class _TimeUp(BaseException):
     """Raised inside the student's code by the watch once a call passes its time limit."""
@@ -197,12 +197,10 @@ def _digits(expected, received) -> tuple[str, str, int]:
 
 def _block(label: str, array, note=None, decimals=4) -> str:
     """``  label (axes of length 1 dropped):`` and the array below it, indented."""
-    array = np.asarray(array)
-    note = (" (axes of length 1 dropped)" if array.ndim > 2 and 1 in array.shape else "") \
-        if note is None else note
-    text = np.array2string(np.squeeze(array) if array.ndim > 2 else array, precision=decimals,
-                           suppress_small=True,
-                           max_line_width=100)
+    array, squeeze = np.asarray(array), np.ndim(array) > 2 and 1 in np.shape(array)
+    note = (" (axes of length 1 dropped)" if squeeze else "") if note is None else note
+    text = np.array2string(np.squeeze(array) if squeeze else array, precision=decimals,
+                           suppress_small=True, max_line_width=100)
     return f"  {label}{note}:\n" + "\n".join("    " + line for line in text.splitlines())
 
 
@@ -315,7 +313,7 @@ def _draw_difference(label, expected, received, first, title) -> None:
     plt.show()
 
 
-# --- One run loop: every case guarded, the first failure shrunk, the method rules, a verdict ---
+# --- One run loop: every case guarded, the first failure shrunk, the method rules ---
 
 class Case(NamedTuple):
     """What it tests, its arguments by name, its role: "small", "large", "memory", "hidden"."""
