@@ -809,6 +809,7 @@ def test_keyboard_interrupt_still_stops_the_cell():
         raise KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
         check.max_pool_forward(interrupted)
+    assert (sys.getprofile(), sys.gettrace()) == (None, None)          # the watch is put away
 
 
 def reshapes_wrongly(x, size, stride):
