@@ -30,7 +30,6 @@ import threading
 import time
 import traceback
 import tracemalloc
-from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -228,11 +227,11 @@ def _compare_arrays(label, expected, received) -> tuple:
                             f"negative number creep in?)" if got.dtype.kind == "c" else "")), None
     if got.shape != expected.shape:
         return "shape", f"  {label}: expected shape {expected.shape}, received {got.shape}", None
-    floats = [array.dtype for array in (expected, got) if array.dtype.kind in "fc"]
+    floats = [array.dtype for array in (expected, got) if array.dtype.kind == "f"]
     rtol, atol = 0.0, 0.0                          # integers: exactly (isclose goes via float)
-    if floats:
-        least = np.dtype(np.finfo(max(floats, key=lambda dtype: np.finfo(dtype).eps)).dtype)
-        rtol, atol = TOLERANCES.get(least, TOLERANCES[np.dtype(np.float64)])
+    if floats:                                     # the less precise dtype's tolerances
+        rtol, atol = TOLERANCES.get(max(floats, key=lambda dtype: np.finfo(dtype).eps),
+                                    TOLERANCES[np.dtype(np.float64)])
         scale = float(np.max(np.abs(expected), initial=0.0))
         atol *= scale if np.isfinite(scale) and scale > 0 else 1.0
     wrong = ~np.isclose(got, expected, rtol, atol, equal_nan=True) if floats else got != expected
@@ -322,8 +321,7 @@ class Case(NamedTuple):
     role: str = ""
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """What a checker runs: ``student_fn(*[inputs[name] for name in signature])`` against
     ``reference(**inputs)`` on ``cases()``, and on ``random_case(rng)`` for hidden cases."""
     signature: tuple                      # the student's arguments, in order
@@ -361,11 +359,12 @@ def _raised(student_fn, error) -> tuple:
         frames[-1][0].f_code.co_filename)            # raised by the student, not by NumPy
     if not own:
         return "", inner, outer, unsolved
-    code, line = own[-1]
-    cell = "ipykernel" in code.co_filename or code.co_filename.startswith("<ipython")
-    text = linecache.getline(code.co_filename, line).strip() or "(source not available)"
-    return (f"\n  at line {line} of {'its cell' if cell else os.path.basename(code.co_filename)}"
-            f", in {code.co_name}: {text}", inner, outer, unsolved)
+    (code, line), file = own[-1], own[-1][0].co_filename
+    cell = "ipykernel" in file or file.startswith("<ipython")     # a notebook cell's code
+    where = "its cell" if cell else os.path.basename(file)
+    return (f"\n  at line {line} of {where}, in {code.co_name}: "
+            f"{linecache.getline(file, line).strip() or '(source not available)'}", inner, outer,
+            unsolved)
 
 
 def _attempt(check, student_fn, inputs: dict, limit: float, memory=False) -> _Outcome:
