@@ -342,10 +342,12 @@ class Verdict(NamedTuple):
 
 
 class _Outcome(NamedTuple):
-    kind: str      # "pass", "unsolved", "none", "forbidden", "switched", "slow", "modified",
-    problem: str   # "raised <Error>", "type", "shape" or "values"; problem: what to print
+    """One case judged: its ``kind`` ("pass", "unsolved", "none", "forbidden", "switched", "slow",
+    "modified", "raised <Error>", "type", "shape", "values"), what to print, what to draw."""
+    kind: str
+    problem: str
     arrays: tuple | None
-    call: dict           # what _watched returns
+    call: dict            # what _watched returned
 
 
 def _raised(student_fn, error) -> tuple:
