@@ -1,375 +1,285 @@
 """Exercise checkers: run your function on small cases, compare it with the package, say why.
 
-Each checker calls your function on a handful of small, seeded configurations (overlapping
-windows, a stride larger than the window, non-square images, ties), compares what it returns
-with a reference and prints a verdict: how many cases passed, or the *smallest* failing case it
-can find (it shrinks N, H, W, C and the window while the failure persists), with its
-arguments, the expected values and yours. It returns True or False. With ``show=True`` a
-failure also draws a difference map (expected, received, difference) of the failing case.
+``check.conv_forward(f)``, like every checker of :data:`CHECKS`, runs ``f`` on small seeded cases
+and prints a verdict: the cases passed, or the smallest failing case it finds (of the same kind
+of failure) with the arguments as passed, the values expected and received, the line of your code
+that raised, then what ``f`` printed. It returns True or False (``show=True`` draws the failure,
+``timeout=`` sets the seconds per call); :func:`judge` grades an exercise of :data:`EXERCISES`.
 
-The checkers the notebooks call (``size`` and ``stride`` are ints, padding is "valid")::
-
-    notebook  checker                              your function
-    00        check.channels_first(f)              f(x)                    -> (N, C, H, W)
-    01        check.avg_pool_forward(f)            f(x, size, stride)      -> (N, OH, OW, C)
-    01, 02    check.max_pool_forward(f)            f(x, size, stride)      -> (N, OH, OW, C)
-    02        check.pool_windows(f)       [1]      f(x, size, stride)      -> (N, OH, OW, KH, KW, C)
-    03        check.max_pool_vectorised(f) [1]     f(x, size, stride)      -> (N, OH, OW, C)
-    04        check.avg_pool_backward_by_offsets(f) [1][2]
-                                                   f(dout, x, size, stride) -> dx (N, H, W, C)
-    04        check.max_pool_backward_vectorised(f) [1]
-                                                   f(dout, x, size, stride) -> dx (N, H, W, C)
-    05        check.conv_forward(f)                f(x, w, b, stride)      -> (N, OH, OW, C_out)
-    05        check.conv_backward(f)               f(dout, x, w, stride)   -> (dx, dw, db)
-    06        check.avg_pool_separable(f)  [1][3]  f(x, size, stride)      -> (N, OH, OW, C)
-    07        check.softmax_cross_entropy(f)       f(logits, labels)       -> (loss, dlogits)
-
-    also      check.max_pool_backward(f), check.avg_pool_backward(f): outputs only
-
-A forward function may also return ``(out, cache)`` as the package's do. Max-pool backward
-follows the package's tie rule: a window's gradient goes to its *first* maximum (row-major).
-For any other exercise, :func:`against` compares a function with a reference of your choice.
-
-What every checker enforces besides the values:
-
-- **Your own code.** While your function runs, a call into the package's implementations
-  (``pooling_lab.naive``, ``stacked``, ``strided``, ``fast``, ``layers``) or into PyTorch fails
-  the check: the exercise asks for your own code. The shared helpers (``pooling_lab.rules``,
-  ``geometry``, ``contract``: argument checks, ``pool_geometry``) compute no pooled value or
-  gradient and stay allowed.
-- **Your own arrays.** A function that writes into its input arrays fails.
-
-And where an exercise asks for a method, what the checker can measure:
-
-- [1] **No Python loop over pixels.** The checker runs your function on a small and on a larger
-  input and counts the Python work done (lines of your code run, plus function calls): if it
-  grows with N, H, W or C, your code loops over pixels. A loop over the kernel offsets is fine.
-- [2] **No** ``np.add.at``: notebook 04 asks for the offset loop, one ``+=`` per kernel offset.
-- [3] **No window array.** The separable average must not build the ``(N, OH, OW, KH, KW, C)``
-  windows: the checker measures the peak memory your function allocates (``tracemalloc``)
-  against the input's size. That the sums are separable (rows, then columns) is not checked.
-
-An unsolved exercise (a body that raises ``NotImplementedError`` or returns ``None``) does
-not raise: the checker prints one NOT SOLVED YET line and returns False, so the notebook runs.
+Every checker fails a call into pooling_lab's styles or layers, ``notebooks/solutions`` or
+PyTorch (in any thread ``f`` starts), an argument changed in place (by one bit), a call past the
+time limit, and turning the watch (profile, trace, ``tracemalloc``) off; and the method rules:
+no Python loop over pixels (your own lines and calls, not NumPy's or printing, the same on a
+small and a larger case), no ``np.add.at``, no window array (a peak of at most
+:data:`MEMORY_FACTOR` times the input on x (2, 32, 32, 3), size 6, where the windows are 25.6
+times). Not seen: one long C call (judged when it returns), whether sums are separable, and a
+determined student fooling a checker in their own kernel: marks come from the grader's run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import io
+import linecache
 import math
-import numbers
 import os
 import sys
 import sysconfig
+import threading
+import time
+import traceback
 import tracemalloc
-from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-from . import layers, naive, rules, stacked
-from .geometry import conv_geometry, pool_geometry
+from . import layers, measure, naive
+from .gradcheck import numerical_gradient, relative_error  # noqa: F401  (notebooks 04, 05, 07)
 
-#: The seed of every checker, so a failing case is the same on every run.
-SEED = 0
-
-#: Arrays with at most this many elements are printed whole in a failure report.
-PRINT_WHOLE = 64
-
-#: A difference map is drawn (with ``show=True``) only for arrays with more values than this.
-DRAW_MORE_THAN = 4
-
-#: The package's implementations: a call into one of them is not "your own code".
-PACKAGE_IMPLEMENTATIONS = ("pooling_lab.naive", "pooling_lab.stacked", "pooling_lab.strided",
-                           "pooling_lab.fast", "pooling_lab.layers")
-
-#: ``(rtol, atol)`` for each floating dtype, by the less precise of expected and received.
-#: ``atol`` is relative to the largest expected magnitude, so it scales with the data.
-TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-3),
-              np.dtype(np.float32): (1e-5, 1e-6),
+SEED = 0                              # of every table case: a failure is the same on every run
+TIME_LIMIT = 3.0                      # seconds per call of your function (or timeout=)
+SHRINK_SECONDS, SHRINK_TRIES = 3.0, 300          # shrinking stops at whichever comes first
+PRINT_WHOLE, DRAW_MORE_THAN = 64, 4   # arrays this small are printed whole; larger are drawn
+PRINTED_LINES = 12                    # lines of your function's prints shown after the verdict
+LOOP_SLACK = 2                        # more own work the larger loop case may take
+MEMORY_FACTOR = 10                    # no window array: peak bytes over the input's, at most
+#: ``(rtol, atol)`` by the less precise floating dtype; ``atol`` scales with the largest value.
+TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-3), np.dtype(np.float32): (1e-5, 1e-6),
               np.dtype(np.float64): (1e-9, 1e-12)}
+#: What a student's function may not call: the package's implementations and the solutions.
+FORBIDDEN_MODULES = tuple(f"pooling_lab.{name}" for name in ("naive", "stacked", "strided",
+                                                             "fast", "layers"))
+SOLUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
+                         "notebooks", "solutions") + os.sep
 
-#: How many smaller cases the shrinker may try before it reports the smallest found so far.
-SHRINK_BUDGET = 300
-
-#: How much more Python work the larger probe may take before it counts as a loop over pixels:
-#: room for incidental noise (a kernel's output stream, say), far below one loop's growth.
-LOOP_SLACK = 4
-
-#: The separable average may allocate at most this many times the input's bytes at its peak.
-SEPARABLE_MEMORY_FACTOR = 4
-
-
-# --------------------------------------------------------------------------------------------
-# Watching the student's function run
-# --------------------------------------------------------------------------------------------
-
-def _module_of(frame) -> str:
-    return frame.f_globals.get("__name__") or ""
+# The method rules, as the verdicts state them.
+NO_PIXEL_LOOP = "no Python loop over pixels (the same work of your own code on a larger case)"
+NO_ADD_AT = "no np.add.at (or any ufunc's .at): one += per kernel offset"
+NO_WINDOW_ARRAY = (f"no window array (peak memory at most {MEMORY_FACTOR}x the input); that the "
+                   f"sums are separable is not checked")
 
 
-def _is_forbidden_module(module: str) -> bool:
-    return module in PACKAGE_IMPLEMENTATIONS or module == "torch" or module.startswith("torch.")
+# --- The watch: a profile and a trace function around each call of the student's function ---
+
+class _TimeUp(BaseException):
+    """Raised inside the student's code by the watch once a call passes its time limit."""
 
 
-def _c_function_name(function) -> tuple[str, object]:
-    """``("numpy.add.at", np.add)``: a readable name of a C function and what it is bound to."""
-    owner = getattr(function, "__self__", None)
+#: Calls that switch the watch off, by the id of the C function or of the Python code object.
+_SWITCHES = {id(function): f"{function.__module__.strip('_')}.{function.__name__}"
+             for function in (sys.setprofile, sys.settrace, tracemalloc.stop,
+                              tracemalloc.clear_traces)}
+_SWITCHES.update({id(function.__code__): f"threading.{function.__name__}"
+                  for function in (threading.setprofile, threading.settrace)})
+# Threads first: once sys.setprofile is set, the profile sees the other calls.
+_HOOK_GETTERS = threading.gettrace, threading.getprofile, sys.gettrace, sys.getprofile
+_HOOK_SETTERS = threading.settrace, threading.setprofile, sys.settrace, sys.setprofile
+_LIBRARY = tuple({os.path.realpath(folder) + os.sep for folder in (
+    *(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")),
+    os.path.dirname(os.path.dirname(np.__file__)), os.path.dirname(os.path.realpath(__file__)))})
+
+
+@functools.lru_cache(maxsize=None)
+def _is_own(filename: str) -> bool:
+    """Whether code of ``filename`` is the student's: not Python's, a package's or this one's."""
+    return not (filename.startswith(("<frozen", "<string>", "<__array_function__"))
+                or os.path.realpath(filename).startswith(_LIBRARY))
+
+
+def _forbidden(code, module: str, own_file) -> bool:
+    """Whether a Python function is the package's, PyTorch's or a reference solution."""
+    return module in FORBIDDEN_MODULES or module.split(".")[0] == "torch" or (
+        code.co_filename != own_file and _in_solutions(code.co_filename))
+
+
+_in_solutions = functools.lru_cache(maxsize=None)(
+    lambda filename: os.path.realpath(filename).startswith(SOLUTIONS))
+
+
+def _forbidden_c(function, forbid_at: bool) -> str:
+    """``"np.add.at"``, ``"torch.max"``: the name of a forbidden C function, else ``""``."""
+    owner, name = getattr(function, "__self__", None), getattr(function, "__name__", "?")
     module = getattr(function, "__module__", None) or type(owner).__module__ or ""
-    if isinstance(owner, np.ufunc):
-        return f"np.{owner.__name__}.{function.__name__}", owner
-    return f"{module}.{getattr(function, '__name__', '?')}", owner
+    if forbid_at and isinstance(owner, np.ufunc) and name == "at":
+        return f"np.{owner.__name__}.at"
+    return f"{module}.{name}" if "torch" in (module.split(".")[0],
+                                             type(owner).__module__.split(".")[0]) else ""
 
 
-def _call_guarded(student_fn, args, kwargs, forbid_ufunc_at: bool):
-    """``student_fn(*args, **kwargs)`` while recording forbidden calls.
+def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> dict:
+    """``student_fn(*args)`` watched, in this thread and in any thread it starts: the profile
+    function sees every call, the trace function every line of the student's code, and past the
+    deadline either raises :class:`_TimeUp`, which stops Python code on any platform and in a
+    Jupyter kernel (one long C call is judged when it returns). ``KeyboardInterrupt`` passes.
 
-    Returns ``(result, error, forbidden)``: the result (None if it raised), the exception it
-    raised (None if it returned) and, in order, the package or PyTorch functions it called (and
-    ``np.<ufunc>.at`` when ``forbid_ufunc_at``). Only the student's call is watched: the
-    references are computed outside.
-    """
-    forbidden = []
+    Returns the call's ``result`` or ``error``, the ``forbidden`` calls and the watch's
+    ``switched`` off by it (names, in order), whether it was ``slow``, its ``work`` (lines run in
+    the student's code plus calls made from it), its ``peak`` bytes and what it ``printed``."""
+    own_file = getattr(getattr(student_fn, "__code__", None), "co_filename", None)
+    # forbidden and switched: dicts as ordered sets of the names called ("" for none)
+    forbidden, switched, work, deadline = {}, {}, [0], [time.perf_counter() + limit]
 
-    def record(name):
-        if name not in forbidden:
-            forbidden.append(name)
+    def on_line(frame, event, arg):
+        work[0] += event == "line"
+        if time.perf_counter() > deadline[0]:
+            raise _TimeUp
+        return on_line
 
-    def watch(frame, event, arg):
-        # Python functions: the module they were defined in; C functions: their own module.
-        if event == "call" and _is_forbidden_module(_module_of(frame)):
-            record(f"{_module_of(frame)}.{frame.f_code.co_qualname}")
+    def on_frame(frame, event, arg):
+        return on_line if _is_own(frame.f_code.co_filename) else None
+
+    def on_call(frame, event, arg):
+        if event == "call":
+            code, module = frame.f_code, frame.f_globals.get("__name__") or ""
+            switched[_SWITCHES.get(id(code), "")] = None
+            if _forbidden(code, module, own_file):
+                forbidden[f"{module}.{code.co_qualname}"] = None
+            work[0] += frame.f_back is not None and _is_own(frame.f_back.f_code.co_filename)
         elif event == "c_call":
-            name, owner = _c_function_name(arg)
-            if forbid_ufunc_at and isinstance(owner, np.ufunc) and arg.__name__ == "at":
-                record(name)
-            elif name.startswith("torch") or type(owner).__module__.startswith("torch"):
-                record(name)
+            switched[_SWITCHES.get(id(arg), "")] = None
+            forbidden[_forbidden_c(arg, forbid_at)] = None
+            work[0] += _is_own(frame.f_code.co_filename)
+        if time.perf_counter() > deadline[0]:
+            raise _TimeUp
 
-    result = error = None
-    previous = sys.getprofile()
-    sys.setprofile(watch)
+    hooks, excepthook, done, printed = [get() for get in _HOOK_GETTERS], threading.excepthook, {
+        "result": None, "error": None, "slow": False}, io.StringIO()
+
+    def call() -> None:
+        for setter, hook in zip(_HOOK_SETTERS, (on_frame, on_call, on_frame, on_call)):
+            setter(hook)
+        try:
+            done["result"] = student_fn(*args)
+        except _TimeUp:
+            done["slow"] = True
+        except Exception as raised:              # reported in the verdict, never re-raised
+            done["error"] = raised
+        finally:
+            deadline[0] = math.inf               # the watch's own clean-up is never stopped
+            done["intact"] = sys.getprofile() is on_call and (
+                done["slow"] or sys.gettrace() is on_frame) and (
+                not memory or tracemalloc.is_tracing())
+            done["switched"] = [name for name in switched if name]     # before the restoring
+            for setter, hook in zip(_HOOK_SETTERS, hooks):
+                setter(hook)
+
+    start = time.perf_counter()
+    threading.excepthook = lambda args: (       # a thread the watch stopped ends silently
+        None if args.exc_type is _TimeUp else excepthook(args))
     try:
-        result = student_fn(*args, **kwargs)
-    except Exception as raised:                      # reported by the caller, never re-raised
-        error = raised
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            peak = measure.peak_bytes(call) if memory else call() or 0
     finally:
-        sys.setprofile(previous)
-    return result, error, forbidden
+        threading.excepthook = excepthook
+    done["slow"] = done["slow"] or time.perf_counter() - start > limit   # a long C call too
+    done["switched"] = done["switched"] or ([] if done["intact"] or done["slow"] else
+                                            ["a switch it reached"])
+    return dict(done, forbidden=[name for name in forbidden if name], work=work[0], peak=peak,
+                printed=printed.getvalue())
 
 
-def _library_folders() -> tuple[str, ...]:
-    """Where Python's and the installed packages' code lives (not the student's code)."""
-    paths = sysconfig.get_paths()
-    folders = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-    folders.add(os.path.dirname(os.path.dirname(np.__file__)))
-    return tuple(os.path.realpath(folder) + os.sep for folder in folders)
+# --- Comparing a result with the reference, and showing arrays ---
 
-
-def _python_work(student_fn, args) -> int:
-    """How much Python runs during ``student_fn(*args)``: calls made plus lines of own code.
-
-    Vectorised NumPy does the same Python work for any array size; a Python loop over pixels
-    (or a ``map``, ``np.vectorize`` or comprehension over them) does more on a larger input.
-    """
-    library = _library_folders()
-    counts = {"work": 0}
-    own_files = {}
-
-    def is_own(filename):
-        if filename not in own_files:
-            real = os.path.realpath(filename)
-            own_files[filename] = not (filename.startswith("<frozen")
-                                       or real.startswith(library))
-        return own_files[filename]
-
-    def count_lines(frame, event, arg):
-        if event == "line":
-            counts["work"] += 1
-        return count_lines
-
-    def count_calls(frame, event, arg):
-        counts["work"] += 1                                   # a Python function was called
-        return count_lines if is_own(frame.f_code.co_filename) else None
-
-    def count_c_calls(frame, event, arg):
-        if event == "c_call":
-            counts["work"] += 1
-
-    previous_trace, previous_profile = sys.gettrace(), sys.getprofile()
-    sys.settrace(count_calls)
-    sys.setprofile(count_c_calls)
-    try:
-        student_fn(*args)
-    finally:
-        sys.settrace(previous_trace)
-        sys.setprofile(previous_profile)
-    return counts["work"]
-
-
-def _peak_bytes(student_fn, args) -> int:
-    """The most memory ``student_fn(*args)`` holds at once beyond what existed before."""
-    started = not tracemalloc.is_tracing()
-    if started:
-        tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        before, _ = tracemalloc.get_traced_memory()
-        student_fn(*args)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        if started:
-            tracemalloc.stop()
-    return peak - before
-
-
-# --------------------------------------------------------------------------------------------
-# Comparing results
-# --------------------------------------------------------------------------------------------
-
-def _tolerances(expected: np.ndarray, received: np.ndarray):
-    """``(rtol, atol)`` for the less precise floating dtype of the two; exact for integers."""
-    floats = [array.dtype for array in (expected, received) if array.dtype.kind in "fc"]
-    if not floats:
-        return 0.0, 0.0
-    least = max(floats, key=lambda dtype: np.finfo(dtype).eps)
-    real = np.dtype(np.finfo(least).dtype)                # complex128 -> float64
-    rtol, atol = TOLERANCES.get(real, TOLERANCES[np.dtype(np.float64)])
-    scale = float(np.max(np.abs(expected), initial=0.0)) if expected.size else 0.0
-    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
-    return rtol, atol * scale
-
-
-def _two_numbers(expected, received) -> tuple[str, str]:
-    """Both numbers with just enough significant digits (at least 4) to tell them apart."""
+def _digits(expected, received) -> tuple[str, str, int]:
+    """Both numbers with just enough significant digits (at least 4) to tell them apart, and
+    how many decimals print them differently in an array."""
     if isinstance(expected, int) and isinstance(received, int):       # whole numbers: exactly
-        return str(expected), str(received)
-    for digits in range(4, 18):
-        shown = f"{expected:.{digits}g}", f"{received:.{digits}g}"
-        if shown[0] != shown[1]:
-            return shown
-    return f"{expected!r}", f"{received!r}"
+        return str(expected), str(received), 4
+    shown = next(((f"{expected:.{d}g}", f"{received:.{d}g}") for d in range(4, 18) if
+                  f"{expected:.{d}g}" != f"{received:.{d}g}"), (repr(expected), repr(received)))
+    return (*shown, next((d for d in range(4, 18) if np.format_float_positional(
+        expected.real, precision=d, unique=False) != np.format_float_positional(
+        received.real, precision=d, unique=False)), 17))
 
 
-def _decimals_to_tell_apart(expected, received) -> int:
-    """How many decimals (at least 4) make the printed arrays show two numbers differently."""
-    for decimals in range(4, 18):
-        if (np.format_float_positional(expected, precision=decimals, unique=False)
-                != np.format_float_positional(received, precision=decimals, unique=False)):
-            return decimals
-    return 17
-
-
-def _as_numbers(label: str, value, expected: np.ndarray):
-    """``(array, problem)``: ``value`` as an array of numbers, or what is wrong with it."""
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        return None, (f"  {label}: expected an array of numbers, received a "
-                      f"{type(value).__name__} that is not one array ({error})")
-    if array.dtype.kind == "c" and expected.dtype.kind != "c":
-        return None, (f"  {label}: received complex numbers ({array.dtype}); the result must "
-                      f"be real. Did an FFT or a square root of a negative number creep in?")
-    if array.dtype.kind not in "biufc":
-        return None, (f"  {label}: expected an array of numbers, received "
-                      f"{type(value).__name__} {value!r}"[:300])
-    return array, ""
-
-
-def _compare(expected, received, output_names, rtol, atol) -> tuple[str, tuple | None]:
-    """``("", None)`` when ``received`` matches, else ``(what is wrong, (label, exp, rec,
-    first))``, ``first`` the index of the first wrong value."""
-    if output_names is None:
-        return _compare_arrays("the result", expected, received, rtol, atol)
-    if not isinstance(received, (tuple, list)) or len(received) != len(output_names):
-        kind = (f"a {type(received).__name__} of {len(received)}"
-                if isinstance(received, (tuple, list)) else f"a {type(received).__name__}")
-        return (f"  expected a tuple of {len(output_names)} ({', '.join(output_names)}); "
-                f"received {kind}"), None
-    for output_name, want, got in zip(output_names, expected, received):
-        problem, arrays = _compare_arrays(output_name, want, got, rtol, atol)
-        if problem:
-            return problem, arrays
-    return "", None
-
-
-def _compare_arrays(label, expected, received, rtol, atol):
-    """Type and shape first, then values; for a large array, the slice holding the first error."""
-    expected = np.asarray(expected)
-    received, problem = _as_numbers(label, received, expected)
-    if problem:
-        return problem, None
-    if received.shape != expected.shape:
-        return (f"  {label}: expected shape {expected.shape}, "
-                f"received shape {received.shape}"), None
-    if rtol is None or atol is None:
-        by_dtype = _tolerances(expected, received)
-        rtol = by_dtype[0] if rtol is None else rtol
-        atol = by_dtype[1] if atol is None else atol
-    if expected.dtype.kind in "biu" and received.dtype.kind in "biu":
-        wrong = received != expected                   # exact: isclose would go through float
-    else:
-        wrong = ~np.isclose(received, expected, rtol=rtol, atol=atol, equal_nan=True)
-    if not wrong.any():
-        return "", None
-    first = tuple(int(k) for k in np.argwhere(wrong)[0])
-    with np.errstate(invalid="ignore"):
-        # In float (or complex): bools cannot be subtracted, integers could wrap around.
-        difference = np.subtract(received, expected,
-                                 dtype=np.result_type(received, expected, np.float64))
-        largest = np.nanmax(np.abs(difference))
-    want, got = _two_numbers(expected[first].item(), received[first].item())
-    tolerance = (f"tolerance {rtol:.0e} relative, {atol:.1e} absolute" if rtol or atol
-                 else "compared exactly")
-    lines = [f"  {label}: {int(wrong.sum())} of {wrong.size} values differ "
-             f"(largest difference {largest:.3g}; {tolerance}); the first at index {first}: "
-             f"expected {want}, received {got}"]
-    decimals = (_decimals_to_tell_apart(expected[first].real, received[first].real)
-                if expected.dtype.kind == "f" and received.dtype.kind in "fiu" else 4)
-    if expected.size <= PRINT_WHOLE:
-        shown_expected, shown_received, where = expected, received, _as_2d_note(expected)
-    else:
-        # (N, H, W, C) -> (H, W): the image and channel of the first error
-        shown_expected, shown_received, where = _slice_around(expected, received, first)
-    lines.append(f"  expected{where}:\n{_indent(_squeeze(shown_expected), decimals)}")
-    lines.append(f"  received{where}:\n{_indent(_squeeze(shown_received), decimals)}")
-    return "\n".join(lines), (label, expected, received, first)
+def _block(label: str, array, note=None, decimals=4) -> str:
+    """``  label (axes of length 1 dropped):`` and the array below it, indented."""
+    array, squeeze = np.asarray(array), np.ndim(array) > 2 and 1 in np.shape(array)
+    note = (" (axes of length 1 dropped)" if squeeze else "") if note is None else note
+    text = np.array2string(np.squeeze(array) if squeeze else array, precision=decimals,
+                           suppress_small=True, max_line_width=100)
+    return f"  {label}{note}:\n" + "\n".join("    " + line for line in text.splitlines())
 
 
 def _slice_around(expected, received, index):
-    """For a 4-D array, the 2-D slice ``[n, :, :, c]`` holding ``index``; else the arrays."""
-    if expected.ndim == 4:
-        n, _, _, c = index
-        return (expected[n, :, :, c], received[n, :, :, c],
-                f" (image n={n}, channel c={c}: the [{n}, :, :, {c}] slice)")
-    return expected, received, ""
+    """For 4-D arrays, the 2-D slice ``[n, :, :, c]`` holding ``index``; else the arrays."""
+    if expected.ndim != 4:
+        return expected, received, ""
+    n, _, _, c = index
+    return (expected[n, :, :, c], received[n, :, :, c],
+            f" (image n={n}, channel c={c}: the [{n}, :, :, {c}] slice)")
 
 
-def _squeeze(array):
-    """Drop axes of length 1, so a (1, 4, 4, 1) array prints as a 4x4 grid."""
-    return np.squeeze(array) if array.ndim > 2 else array
+def _compare_arrays(label, expected, received) -> tuple:
+    """``(kind, what is wrong, (label, expected, received, first))``; kind: "pass", "type" (not
+    an array of real numbers), "shape" or "values"."""
+    expected = np.asarray(expected)
+    try:
+        got = np.asarray(received)
+    except (TypeError, ValueError):                # a ragged list: not one array
+        got = np.empty(0, dtype=object)
+    if got.dtype.kind not in "biuf":
+        return "type", (f"  {label}: expected an array of real numbers, received "
+                        f"{type(received).__name__} {received!r}"[:240] + (
+                            f" (complex numbers, {got.dtype}: did an FFT or a square root of a "
+                            f"negative number creep in?)" if got.dtype.kind == "c" else "")), None
+    if got.shape != expected.shape:
+        return "shape", f"  {label}: expected shape {expected.shape}, received {got.shape}", None
+    floats = [array.dtype for array in (expected, got) if array.dtype.kind == "f"]
+    rtol, atol = 0.0, 0.0                          # integers: exactly (isclose goes via float)
+    if floats:                                     # the less precise dtype's tolerances
+        rtol, atol = TOLERANCES.get(max(floats, key=lambda dtype: np.finfo(dtype).eps),
+                                    TOLERANCES[np.dtype(np.float64)])
+        scale = float(np.max(np.abs(expected), initial=0.0))
+        atol *= scale if np.isfinite(scale) and scale > 0 else 1.0
+    wrong = ~np.isclose(got, expected, rtol, atol, equal_nan=True) if floats else got != expected
+    if not wrong.any():
+        return "pass", "", None
+    first = tuple(int(k) for k in np.argwhere(wrong)[0])
+    with np.errstate(all="ignore"):                # in float: bools cannot be subtracted
+        difference = np.abs(np.subtract(got, expected, dtype=np.result_type(got, expected, 1.0)))
+    finite = np.isfinite(difference)
+    largest = f"largest difference {difference[finite].max(initial=0.0):.3g}"
+    if not finite.all():                           # NaN and inf are differences, and named
+        named = [f"{int(found.sum())} {what}" for found, what in
+                 ((np.isnan(got), "NaN"), (np.isinf(got), "inf")) if found.any()]
+        largest = f"{' and '.join(named)} received; largest finite {largest[8:]}"
+    tolerance = (f"tolerance {rtol:.0e} relative, {atol:.1e} absolute" if rtol or atol
+                 else "compared exactly")
+    want, have, decimals = _digits(expected[first].item(), got[first].item())
+    shown_expected, shown_received, where = ((expected, got, None) if expected.size <= PRINT_WHOLE
+                                             else _slice_around(expected, got, first))
+    return "values", "\n".join([
+        f"  {label}: {int(wrong.sum())} of {wrong.size} values differ ({largest}; {tolerance}); "
+        f"the first at index {first}: expected {want}, received {have}",
+        _block("expected", shown_expected, where, decimals),
+        _block("received", shown_received, where, decimals)]), (label, expected, got, first)
 
 
-def _as_2d_note(array) -> str:
-    return " (axes of length 1 dropped)" if array.ndim > 2 and 1 in array.shape else ""
-
-
-def _indent(array, decimals: int = 4) -> str:
-    text = np.array2string(np.asarray(array), precision=decimals, suppress_small=True,
-                           max_line_width=100)
-    return "\n".join("    " + line for line in text.splitlines())
+def _compare(check, expected, received) -> tuple:
+    """:func:`_compare_arrays` on one result, or on each output of a tuple in turn."""
+    if check.outputs is None:
+        return _compare_arrays("the result", expected, received)
+    if not isinstance(received, (tuple, list)) or len(received) != len(check.outputs):
+        size = f" of {len(received)}" if isinstance(received, (tuple, list)) else ""
+        return "type", (f"  expected a tuple of {len(check.outputs)} ({', '.join(check.outputs)})"
+                        f"; received a {type(received).__name__}{size}"), None
+    for label, want, got in zip(check.outputs, expected, received):
+        outcome = _compare_arrays(label, want, got)
+        if outcome[0] != "pass":
+            return outcome
+    return "pass", "", None
 
 
 def _describe_inputs(inputs: dict) -> str:
-    """``  arguments: x = array of shape (1, 4, 4, 1), size = 2, ...`` plus small arrays."""
-    parts, arrays = [], []
-    for key, value in inputs.items():
-        if isinstance(value, np.ndarray):
-            parts.append(f"{key} = array of shape {value.shape}")
-            if value.size <= PRINT_WHOLE:
-                arrays.append(f"  {key}{_as_2d_note(value)} =\n{_indent(_squeeze(value))}")
-        else:
-            parts.append(f"{key} = {value!r}")
-    return "\n".join(["  arguments: " + ", ".join(parts), *arrays])
+    """``  arguments: x = array of shape (1, 4, 4, 1), size = 2, ...`` plus the small arrays."""
+    parts = [f"{key} = array of shape {value.shape}" if isinstance(value, np.ndarray)
+             else f"{key} = {value!r}" for key, value in inputs.items()]
+    return "\n".join(["  arguments: " + ", ".join(parts)] + [
+        _block(key, value) for key, value in inputs.items()
+        if isinstance(value, np.ndarray) and value.size <= PRINT_WHOLE])
 
 
 def _shapes(inputs: dict) -> str:
@@ -379,388 +289,362 @@ def _shapes(inputs: dict) -> str:
 
 
 def _draw_difference(label, expected, received, first, title) -> None:
-    """Three panels: expected, received and their difference; for 4-D arrays the
-    ``[n, :, :, c]`` slice holding ``first``, the index of the first wrong value."""
+    """Expected, received and their difference, with the course's colour rule for signed maps
+    (of 4-D arrays the ``[n, :, :, c]`` slice holding ``first``, the first wrong value)."""
     import matplotlib.pyplot as plt
 
     from . import viz                 # as matplotlib: loaded only when a failure is drawn
 
     expected, received, _ = _slice_around(np.asarray(expected, float),
                                           np.asarray(received, float), first)
-    if len(first) == 4:
-        title = f"{title} · image {first[0]} · channel {first[3]}"
-    expected, received = np.atleast_2d(_squeeze(expected)), np.atleast_2d(_squeeze(received))
-    if expected.ndim > 2:                     # e.g. (OH, OW, KH, KW) windows: one row per window
-        expected = expected.reshape(expected.shape[0], -1)
-        received = received.reshape(received.shape[0], -1)
-    difference = received - expected
-    limit = viz.symmetric_limit(difference)
-    value_limits = (np.nanmin([expected.min(), received.min()]),
-                    np.nanmax([expected.max(), received.max()]))
+    title += f" · image {first[0]} · channel {first[3]}" if len(first) == 4 else ""
+    # (OH, OW, KH, KW) windows and other arrays of more axes: one row per first index
+    expected, received = (np.atleast_2d(np.squeeze(array)) for array in (expected, received))
+    expected, received = (array.reshape(array.shape[0], -1) for array in (expected, received))
+    limit = viz.symmetric_limit(np.nan_to_num([expected, received]))
     figure, axes = plt.subplots(1, 3, figsize=(10, 3.4))
-    panels = [(expected, "expected", "Greys", value_limits),
-              (received, "received", "Greys", value_limits),
-              (difference, "received − expected", "RdBu_r", (-limit, limit))]
-    for ax, (values, name, cmap, (low, high)) in zip(axes, panels):
-        image = ax.imshow(values, cmap=cmap, vmin=low, vmax=high)
-        ax.set_title(f"{label} · {name}")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        figure.colorbar(image, ax=ax, shrink=0.8)
+    for ax, values, name in zip(axes, (expected, received, received - expected),
+                                ("expected", "received", "received − expected")):
+        viz.show_gradient(np.nan_to_num(values), ax=ax, title=f"{label} · {name}",
+                          limit=None if name.startswith("received −") else limit)
     figure.suptitle(title)
     figure.tight_layout()
     plt.show()
 
 
-# --------------------------------------------------------------------------------------------
-# The generic checker
-# --------------------------------------------------------------------------------------------
+# --- One run loop: every case guarded, the first failure shrunk, the method rules ---
 
-@dataclass
-class Exercise:
-    """Everything a checker needs about one exercise (see :func:`against` for the common case).
-
-    ``call(student_fn, inputs) -> (args, kwargs)`` says how the student's function is called;
-    ``unwrap(result)`` keeps what is compared (e.g. ``out`` of ``(out, cache)``); ``shrink``
-    yields smaller versions of a case; ``probe`` is a small and a larger case for the loop check.
-    """
-
+class Case(NamedTuple):
+    """What it tests, its arguments by name, its role: "small", "large", "memory", "hidden"."""
     name: str
+    inputs: dict
+    role: str = ""
+
+
+class Check(NamedTuple):
+    """What a checker runs: ``student_fn(*[inputs[name] for name in signature])`` against
+    ``reference(**inputs)`` on ``cases()``, and on ``random_case(rng)`` for hidden cases."""
+    signature: tuple                      # the student's arguments, in order
     reference: Callable
-    cases: list
-    case_names: list | None = None
-    output_names: tuple | None = None
-    call: Callable = lambda student_fn, inputs: ((), inputs)
-    unwrap: Callable = lambda result: result
-    rtol: float | None = None
-    atol: float | None = None
-    shrink: Callable | None = None
-    forbid_ufunc_at: bool = False
-    forbid_ufunc_at_reason: str = ""
-    probe: tuple | None = None
-    separable_probe: dict | None = None
-    covered: list = field(default_factory=list)
+    cases: Callable                       # cases() -> list of Case
+    random_case: Callable | None = None   # random_case(rng) -> inputs
+    shrink: Callable | None = None        # shrink(inputs) yields smaller inputs
+    outputs: tuple | None = None          # names of a tuple result, e.g. ("dx", "dw", "db")
+    forward: bool = False                 # (out, cache) is accepted for out
+    rules: tuple = ()                     # NO_PIXEL_LOOP, NO_ADD_AT, NO_WINDOW_ARRAY
 
 
-def against(student_fn, reference_fn, make_inputs, cases=6, name=None, output_names=None,
-            rtol=None, atol=None, seed=SEED, case_names=None, show=False):
-    """Compare ``student_fn`` with ``reference_fn`` on several inputs and print a verdict.
-
-    Parameters
-    ----------
-    student_fn, reference_fn : callables
-        Both are called with the same keyword arguments, ``fn(**inputs)``.
-    make_inputs : callable ``make_inputs(rng) -> dict``, or a non-empty list of dicts
-        The keyword arguments of one case. A callable is called ``cases`` times with one
-        seeded ``numpy.random.Generator``; a list gives the cases themselves.
-    cases : int, at least 1
-        How many cases to draw when ``make_inputs`` is callable.
-    name : str, optional
-        What to call the function in the verdict (its ``__name__`` by default).
-    output_names : sequence of str, optional
-        Names of the outputs when the functions return a tuple, e.g. ``("dx", "dw", "db")``.
-        None: the functions return one array.
-    rtol, atol : float, optional
-        Tolerances of ``numpy.isclose``. None: by dtype (:data:`TOLERANCES`), so a float32
-        result is held to float32 precision and a float64 one to float64's; integers exactly.
-    seed : int, at least 0
-    case_names : sequence of str, optional
-        What each case tests, printed with a failing case (e.g. "overlapping windows").
-    show : bool
-        On a failure, also draw expected, received and their difference.
-
-    Returns
-    -------
-    passed : bool
-
-    Examples
-    --------
-    >>> def make_inputs(rng):
-    ...     return {"x": rng.normal(size=(2, 3))}
-    >>> against(lambda x: 2 * x, lambda x: x + x, make_inputs, name="double")
-    PASSED double: 6 of 6 cases match the reference.
-    True
-    """
-    _check_callable(student_fn, "student_fn")
-    _check_callable(reference_fn, "reference_fn")
-    if callable(make_inputs):
-        cases = rules.positive_int(cases, "cases", "at least 1, as 0 cases check nothing")
-        rng = np.random.default_rng(_seed(seed))
-        all_inputs = [make_inputs(rng) for _ in range(cases)]
-    elif isinstance(make_inputs, (list, tuple)):
-        all_inputs = list(make_inputs)
-        if not all_inputs:
-            raise ValueError("make_inputs must hold at least one case; got an empty list "
-                             "(nothing would be checked)")
-    else:
-        raise TypeError(f"make_inputs must be a function make_inputs(rng) -> dict or a list "
-                        f"of dicts; got {type(make_inputs).__name__}")
-    for number, inputs in enumerate(all_inputs, start=1):
-        if not isinstance(inputs, dict):
-            raise TypeError(f"each case must be a dict of keyword arguments; case {number} "
-                            f"is a {type(inputs).__name__}")
-    if case_names is not None and len(case_names) != len(all_inputs):
-        raise ValueError(f"case_names must name each of the {len(all_inputs)} cases; got "
-                         f"{len(case_names)} names")
-    for value, label in ((rtol, "rtol"), (atol, "atol")):
-        if value is not None and not (isinstance(value, (int, float)) and 0 <= value < math.inf):
-            raise ValueError(f"{label} must be None or a number >= 0; got {value!r}")
-    exercise = Exercise(name=name or _name(student_fn, "your function"),
-                        reference=reference_fn, cases=all_inputs, case_names=case_names,
-                        output_names=output_names, rtol=rtol, atol=atol)
-    return run(student_fn, exercise, show=show)
+class Verdict(NamedTuple):
+    """``message``: what the checker prints; ``drawing``: what ``show=True`` draws, or None."""
+    passed: bool
+    message: str
+    drawing: tuple | None = None
 
 
-def _check_callable(value, label: str) -> None:
-    if not callable(value):
-        raise TypeError(f"{label} must be a function; got {type(value).__name__} {value!r}")
+class _Outcome(NamedTuple):
+    """One case judged: its ``kind`` ("pass", "unsolved", "none", "forbidden", "switched", "slow",
+    "modified", "raised <Error>", "type", "shape", "values"), what to print, what to draw."""
+    kind: str
+    problem: str
+    arrays: tuple | None
+    call: dict            # what _watched returned
 
 
-def _seed(seed) -> int:
-    """The seed of the checker's generator: a whole number from 0 (NumPy refuses negatives)."""
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a whole number >= 0; got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0; got {seed}")
-    return int(seed)
+def _raised(student_fn, error) -> tuple:
+    """``(where, inner, outer, unsolved)``: the line of the student's code that raised, the
+    student's function that raised, the function checked, and whether it is a stub."""
+    frames = list(traceback.walk_tb(error.__traceback__))
+    own = [(frame.f_code, line) for frame, line in frames if _is_own(frame.f_code.co_filename)]
+    outer = getattr(student_fn, "__name__", "your function")
+    inner = ([outer] + [code.co_name for code, _ in own if not code.co_name.startswith("<")])[-1]
+    unsolved = isinstance(error, NotImplementedError) and _is_own(
+        frames[-1][0].f_code.co_filename)            # raised by the student, not by NumPy
+    if not own:
+        return "", inner, outer, unsolved
+    (code, line), file = own[-1], own[-1][0].co_filename
+    cell = "ipykernel" in file or file.startswith("<ipython")     # a notebook cell's code
+    where = "its cell" if cell else os.path.basename(file)
+    return (f"\n  at line {line} of {where}, in {code.co_name}: "
+            f"{linecache.getline(file, line).strip() or '(source not available)'}", inner, outer,
+            unsolved)
 
 
-def _name(student_fn, default: str) -> str:
-    return getattr(student_fn, "__name__", default)
-
-
-def run(student_fn, exercise: Exercise, show: bool = False) -> bool:
-    """Run ``student_fn`` on every case of ``exercise``, then the method checks; print a verdict."""
-    _check_callable(student_fn, "student_fn")
-    name, total = exercise.name, len(exercise.cases)
-    for number, inputs in enumerate(exercise.cases, start=1):
-        expected = exercise.reference(**inputs)
-        try:
-            outcome = _judge(student_fn, exercise, inputs, expected)
-        except NotImplementedError:
-            print(f"NOT SOLVED YET {name}: it raises NotImplementedError. "
-                  f"Write its body, then run this cell again.")
-            return False
-        if outcome.kind == "none":
-            print(f"NOT SOLVED YET {name}: it returns None. "
-                  f"Did you forget the return statement?")
-            return False
-        if outcome.kind == "forbidden":
-            print(_forbidden_message(name, outcome.forbidden, exercise))
-            return False
-        if outcome.kind != "pass":
-            _report_failure(student_fn, exercise, number, inputs, outcome, show)
-            return False
-    method_problem = _method_problem(student_fn, exercise)
-    if method_problem:
-        print(f"FAILED {name}: the values are right ({total} of {total} cases match the "
-              f"reference), but {method_problem}")
-        return False
-    print(f"PASSED {name}: {total} of {total} cases match the reference.")
-    if exercise.covered:
-        print(f"  covered: {'; '.join(exercise.covered)}.")
-    if exercise.forbid_ufunc_at or exercise.probe or exercise.separable_probe:
-        print(f"  checked too: {'; '.join(_what_is_enforced(exercise))}.")
-    return True
-
-
-@dataclass
-class _Outcome:
-    kind: str                     # "pass", "none", "forbidden", "raised", "modified", "differs"
-    problem: str = ""
-    forbidden: list = field(default_factory=list)
-    arrays: tuple | None = None
-
-
-def _judge(student_fn, exercise: Exercise, inputs: dict, expected) -> _Outcome:
-    """Run the student's function on one case (guarded) and compare it with ``expected``.
-
-    A ``NotImplementedError`` is raised again: the caller says NOT SOLVED YET.
-    """
-    originals = {key: value.copy() for key, value in inputs.items()
-                 if isinstance(value, np.ndarray)}
-    args, kwargs = exercise.call(student_fn, inputs)
-    result, error, forbidden = _call_guarded(student_fn, args, kwargs, exercise.forbid_ufunc_at)
-    if forbidden:
-        return _Outcome("forbidden", forbidden=forbidden)
-    if isinstance(error, NotImplementedError):
-        raise error
+def _attempt(check, student_fn, inputs: dict, limit: float, memory=False) -> _Outcome:
+    """Run the student's function on a fresh copy of one case, watched, and judge what it did."""
+    expected = check.reference(**inputs)
+    passed = {key: value.copy() if isinstance(value, np.ndarray) else value
+              for key, value in inputs.items()}
+    call = _watched(student_fn, [passed[name] for name in check.signature], limit,
+                    NO_ADD_AT in check.rules, memory)
+    result, error = call["result"], call["error"]
+    changed = [key for key, value in inputs.items() if isinstance(value, np.ndarray) and (
+        value.shape != passed[key].shape or value.tobytes() != passed[key].tobytes())]
+    if call["switched"] or call["forbidden"] or call["slow"] or (error is None and result is None):
+        kind = "switched" if call["switched"] else "forbidden" if call["forbidden"] else "slow" \
+            if call["slow"] else "none"
+        return _Outcome(kind, "", None, call)
     if error is not None:
-        return _Outcome("raised", f"  raised {type(error).__name__}: {error}")
-    if result is None:
-        return _Outcome("none")
-    changed = [key for key, original in originals.items()
-               if not np.array_equal(inputs[key], original, equal_nan=True)]
-    if changed:
+        where, inner, outer, unsolved = _raised(student_fn, error)
+        who = f"`{inner}`, which `{outer}` calls," if inner != outer else "it"
+        return _Outcome("unsolved", inner, None, call) if unsolved else _Outcome(
+            f"raised {type(error).__name__}",
+            f"  {who} raised {type(error).__name__}: {error}{where}", None, call)
+    if changed:                                    # bitwise: signed zeros and NaN count too
         return _Outcome("modified", f"  it modified its argument {', '.join(changed)} in place; "
-                                    f"work on a new array (e.g. np.zeros_like or .copy()).")
-    problem, arrays = _compare(expected, exercise.unwrap(result), exercise.output_names,
-                               exercise.rtol, exercise.atol)
-    return _Outcome("differs", problem, arrays=arrays) if problem else _Outcome("pass")
+                                    f"work on a new array (e.g. np.zeros_like or .copy()).",
+                        None, call)
+    if check.forward and isinstance(result, tuple) and len(result) == 2:
+        result = result[0]                         # (out, cache) like the package
+    return _Outcome(*_compare(check, expected, result), call)
 
 
-def _forbidden_message(name: str, forbidden: list, exercise: Exercise) -> str:
-    called = ", ".join(forbidden[:3]) + (" ..." if len(forbidden) > 3 else "")
-    if exercise.forbid_ufunc_at and forbidden[0].endswith(".at"):
-        return f"FAILED {name}: it calls {forbidden[0]}. {exercise.forbid_ufunc_at_reason}"
-    return (f"FAILED {name}: it calls {called}. The exercise asks for your own code: write it "
-            f"with NumPy, without the package's styles or layers (pooling_lab.naive, stacked, "
-            f"strided, fast, layers) or PyTorch.")
-
-
-def _what_is_enforced(exercise: Exercise) -> list:
-    checks = ["your own code (no call into pooling_lab's styles or layers, or PyTorch)",
-              "no argument modified in place"]
-    if exercise.forbid_ufunc_at:
-        checks.append("no np.add.at (or any ufunc's .at)")
-    if exercise.probe:
-        small, large = exercise.probe
-        checks.append(f"no Python loop over pixels (the same Python work for {_shapes(small)} "
-                      f"as for {_shapes(large)})")
-    if exercise.separable_probe:
-        checks.append(f"no window array (peak memory at most {SEPARABLE_MEMORY_FACTOR}x the "
-                      f"input); that the sums are separable is not checked")
-    return checks
-
-
-def _method_problem(student_fn, exercise: Exercise) -> str:
-    """What the exercise's method checks find wrong in a function that gives the right values."""
-    if exercise.probe:
-        small, large = exercise.probe
-        work = [_python_work(student_fn, exercise.call(student_fn, case)[0])
-                for case in (small, large)]
-        if work[1] > work[0] + LOOP_SLACK:
-            return (f"it runs a Python loop over pixels: its Python work (lines of your code "
-                    f"run plus function calls) grows from {work[0]} for {_shapes(small)} to "
-                    f"{work[1]} for {_shapes(large)}. The exercise asks for whole-array NumPy "
-                    f"operations; a loop over the kernel offsets is fine, a loop over N, H, W "
-                    f"or C is not.")
-    if exercise.separable_probe:
-        inputs = exercise.separable_probe
-        peak = _peak_bytes(student_fn, exercise.call(student_fn, inputs)[0])
-        x = inputs["x"]
-        if peak > SEPARABLE_MEMORY_FACTOR * x.nbytes:
-            size, stride = inputs["size"], inputs["stride"]
-            oh, ow = _pool_out_hw(x.shape, size, stride)
-            n, _, _, channels = x.shape
-            windows = n * oh * ow * size * size * channels * x.itemsize
-            return (f"it uses too much memory for a separable sum: on x {x.shape} "
-                    f"({x.nbytes:,} bytes), size {size}, stride {stride}, it held "
-                    f"{peak:,} bytes at its peak, more than {SEPARABLE_MEMORY_FACTOR}x the "
-                    f"input (the window array would be {windows:,} bytes). Sum row slices, "
-                    f"then column slices, without building the windows.")
-    return ""
-
-
-def _report_failure(student_fn, exercise, number, inputs, outcome, show) -> None:
-    """Print the failing case, shrunk to the smallest one that still fails, and maybe draw it."""
-    about = f" ({exercise.case_names[number - 1]})" if exercise.case_names else ""
-    verb = {"raised": "raised an error", "modified": "modified an argument"}.get(outcome.kind,
-                                                                               "differs")
-    print(f"FAILED {exercise.name}: case {number} of {len(exercise.cases)}{about} {verb}.")
-    smallest, smallest_outcome = _shrink(student_fn, exercise, inputs, outcome)
-    if smallest is not inputs:
-        print(f"  The smallest failing case found (shrunk from {_shapes(inputs)}):")
-    print(_describe_inputs(smallest))
-    print(smallest_outcome.problem)
-    if show:
-        if outcome.arrays is None or np.asarray(outcome.arrays[1]).size <= DRAW_MORE_THAN:
-            print("  (show=True: nothing to draw, the numbers above say it all)")
-        else:
-            label, expected, received, first = outcome.arrays
-            _draw_difference(label, expected, received, first,
-                             f"{exercise.name} · case {number}: {_shapes(inputs)}")
-
-
-def _shrink(student_fn, exercise: Exercise, inputs: dict, outcome: _Outcome):
-    """Greedily replace the case by a smaller one that fails the same way, while one exists."""
-    if exercise.shrink is None:
-        return inputs, outcome
-    tries = 0
-    improved = True
-    while improved and tries < SHRINK_BUDGET:
+def _shrink(check, student_fn, inputs, outcome, limit):
+    """Greedily replace the case by a smaller one that fails the same way, within the budget."""
+    stop, tries, improved = time.perf_counter() + SHRINK_SECONDS, 0, check.shrink is not None
+    while improved:
         improved = False
-        for candidate in exercise.shrink(inputs):
+        for candidate in check.shrink(inputs):
             tries += 1
+            if tries > SHRINK_TRIES or time.perf_counter() > stop:
+                return inputs, outcome
             try:
-                expected = exercise.reference(**candidate)
-                candidate_outcome = _judge(student_fn, exercise, candidate, expected)
-            except Exception:                    # the reference refuses it, or NotImplemented
+                attempt = _attempt(check, student_fn, candidate, limit)
+            except Exception:                          # the reference refuses the candidate
                 continue
-            if candidate_outcome.kind == outcome.kind:
-                inputs, outcome, improved = candidate, candidate_outcome, True
-                break
-            if tries >= SHRINK_BUDGET:
+            if attempt.kind == outcome.kind:
+                inputs, outcome, improved = candidate, attempt, True
                 break
     return inputs, outcome
 
 
-# --------------------------------------------------------------------------------------------
-# Shrinking cases
-# --------------------------------------------------------------------------------------------
-
-def _fit(values: np.ndarray, shape: tuple) -> np.ndarray:
-    """``values`` cropped to ``shape``; repeated (``np.resize``) along an axis that grew."""
-    cropped = values[tuple(slice(0, length) for length in shape)]
-    return cropped if cropped.shape == tuple(shape) else np.resize(cropped, shape)
+def _with_prints(message: str, printed: str, which: str) -> str:
+    """The verdict, then what the student's function printed on one case, trimmed."""
+    lines = [line[:160] for line in printed.rstrip().splitlines()]
+    more = [f"... ({len(lines) - PRINTED_LINES} more lines)"] if len(lines) > PRINTED_LINES else []
+    return "\n".join([message] + ([f"  your function printed (on {which}):"] + [
+        "    " + line for line in lines[:PRINTED_LINES] + more] if lines else []))
 
 
-def _pool_out_hw(x_shape, size, stride):
-    """``(OH, OW)`` of a "valid" pool, from the package's one home for geometry."""
-    return pool_geometry(x_shape, size, stride, "valid", 1).out_hw
+def _method_problem(check, measured: dict) -> str:
+    """What the exercise's method rules find wrong in a function that gives the right values."""
+    (small, small_work), (large, large_work) = measured.get("small"), measured.get("large")
+    if NO_PIXEL_LOOP in check.rules and large_work > small_work + LOOP_SLACK:
+        return (f"it runs a Python loop over pixels: the work of your own code (lines run plus "
+                f"calls made) grows from {small_work} for {_shapes(small)} to {large_work} for "
+                f"{_shapes(large)}. The exercise asks for whole-array NumPy operations; a loop "
+                f"over the kernel offsets is fine, a loop over N, H, W or C is not.")
+    inputs, peak = measured.get("memory")
+    if NO_WINDOW_ARRAY in check.rules and peak > MEMORY_FACTOR * inputs["x"].nbytes:
+        x, size, stride = inputs["x"], inputs["size"], inputs["stride"]
+        out_hw = _out_hw(x.shape[1], x.shape[2], (size, size), stride)
+        windows = x.nbytes // (x.shape[1] * x.shape[2]) * out_hw[0] * out_hw[1] * size * size
+        return (f"it builds something as big as the window array: on x {x.shape} ({x.nbytes:,} "
+                f"bytes), size {size}, stride {stride}, it held {peak:,} bytes at its peak, more "
+                f"than {MEMORY_FACTOR}x the input (the window array would be {windows:,} bytes). "
+                f"Sum row slices, then column slices, without building the windows.")
+    return ""
 
 
-def _conv_out_hw(x_shape, w_shape, stride):
-    """``(OH, OW)`` of a "valid" convolution."""
-    return conv_geometry(x_shape, w_shape, stride, "valid", 1).out_hw
+def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
+        timeout=None) -> Verdict:
+    """Run ``student_fn`` on every case of ``check`` (plus ``hidden`` random cases drawn from
+    ``seed``), then the method rules; return the :class:`Verdict`. Prints nothing."""
+    limit = TIME_LIMIT if timeout is None else timeout
+    if not callable(student_fn) or not (isinstance(hidden, int) and hidden >= 0 and isinstance(
+            limit, (int, float)) and 0 < limit < 1e6) or isinstance(hidden, bool):
+        raise TypeError(f"student_fn must be a function, hidden a whole number >= 0, timeout None "
+                        f"or seconds > 0; got {student_fn!r}, {hidden!r}, {timeout!r}"[:300])
+    name = name or getattr(student_fn, "__name__", "your function")
+    rng = np.random.default_rng(SEED if seed is None else seed)
+    cases = check.cases() + [Case(f"hidden case {k}", check.random_case(rng), "hidden")
+                             for k in range(1, hidden + 1)]
+    measured, first_printed = {"small": (None, 0), "large": (None, 0), "memory": (None, 0)}, None
+    for number, case in enumerate(cases, start=1):
+        outcome = _attempt(check, student_fn, case.inputs, limit, case.role == "memory")
+        first_printed = outcome.call["printed"] if first_printed is None else first_printed
+        if outcome.kind != "pass":
+            return _failure(check, student_fn, name, number, cases, outcome, limit, show)
+        measured[case.role] = case.inputs, outcome.call["work"] if case.role != "memory" else \
+            outcome.call["peak"]
+    total, problem = len(cases), _method_problem(check, measured)
+    if problem:
+        message = (f"FAILED {name}: the values are right ({total} of {total} cases match the "
+                   f"reference), but {problem}")
+        return Verdict(False, _with_prints(message, first_printed, "case 1"))
+    lines = [f"PASSED {name}: {total} of {total} cases match the reference.",
+             f"  covered: {'; '.join(case.name for case in cases if not case.role)}"
+             + (f"; {hidden} hidden random cases." if hidden else ".")]
+    lines += [f"  checked too: {'; '.join(check.rules)}."] if check.rules else []
+    return Verdict(True, _with_prints("\n".join(lines), first_printed, "case 1"))
 
 
-def _shrink_pool(inputs: dict):
-    """Smaller pooling cases: one fewer image, channel, row or column, a smaller window or step."""
-    x, size, stride = inputs["x"], inputs["size"], inputs["stride"]
-    n, height, width, channels = x.shape
-    smaller = [(n - 1, height, width, channels, size, stride),
-               (n, height, width, channels - 1, size, stride),
-               (n, height - 1, width, channels, size, stride),
-               (n, height, width - 1, channels, size, stride),
-               (n, height, width, channels, size - 1, stride),
-               (n, height, width, channels, size, stride - 1)]
-    for n2, h2, w2, c2, size2, stride2 in smaller:
-        if min(n2, c2, size2, stride2) < 1 or min(h2, w2) < size2:
-            continue
-        candidate = dict(inputs, x=x[:n2, :h2, :w2, :c2].copy(), size=size2, stride=stride2)
-        if "dout" in inputs:
-            oh, ow = _pool_out_hw((n2, h2, w2, c2), size2, stride2)
-            candidate["dout"] = _fit(inputs["dout"], (n2, oh, ow, c2)).copy()
-        yield candidate
+def _failure(check, student_fn, name, number, cases, outcome, limit, show) -> Verdict:
+    """The verdict on the first failing case: one line, or the case shrunk and explained."""
+    case, kind, printed = cases[number - 1], outcome.kind, outcome.call["printed"]
+    where = f"case {number} of {len(cases)} ({case.name})"
+    if kind == "unsolved":
+        inner = outcome.problem
+        return Verdict(False, f"NOT SOLVED YET {name}: " + (
+            "it raises NotImplementedError. Write its body" if inner == name else
+            f"`{inner}`, which `{name}` calls, raises NotImplementedError. Solve `{inner}` first")
+            + ", then run this cell again.")
+    if kind == "none" and number == 1:
+        return Verdict(False, f"NOT SOLVED YET {name}: it returns None. Did you forget the "
+                              f"return statement?")
+    called = outcome.call["switched"] or outcome.call["forbidden"]
+    called = ", ".join(called[:3]) + (f" and {len(called) - 3} more" if len(called) > 3 else "")
+    message = {
+        "switched": f"it turned off the checker's watch (it calls {called}). Write the exercise "
+                    f"without switching the profile, the trace or tracemalloc off. (In your own "
+                    f"kernel a determined cheat can still fool a checker; marks come from the "
+                    f"grader's own run.)",
+        "forbidden": f"it calls {called}. " + (
+            "This exercise asks for the offset loop of notebook 04, section 4: one += per kernel "
+            "offset (a, b) into a window view of a zero dx, not a scatter."
+            if called.endswith(".at") else "The exercise asks for your own code: write it with "
+            "NumPy, without the package's styles or layers (pooling_lab.naive, stacked, strided, "
+            "fast, layers), the reference solutions (notebooks/solutions) or PyTorch."),
+        "slow": f"it took longer than {limit:g} s on {where}.\n{_describe_inputs(case.inputs)}\n"
+                f"  An endless loop, or a loop over every pixel? (The limit is the checker's "
+                f"timeout=, {limit:g} s now.)"}.get(kind)
+    if message:
+        return Verdict(False, _with_prints(f"FAILED {name}: {message}", printed, f"case {number}"))
+    verb = {"modified": "modified an argument", "none": "returned None (a branch without a "
+            "return?)"}.get(kind, "raised an error" if kind.startswith("raised") else "differs")
+    inputs, outcome = _shrink(check, student_fn, case.inputs, outcome, limit)
+    lines = [f"FAILED {name}: {where} {verb}."]
+    if inputs is not case.inputs:
+        lines.append(f"  The smallest failing case found (shrunk from {_shapes(case.inputs)}):")
+    lines += [_describe_inputs(inputs)] + ([outcome.problem] if outcome.problem else [])
+    drawing = None
+    if outcome.arrays is not None and np.asarray(outcome.arrays[2]).size > DRAW_MORE_THAN:
+        drawing = (*outcome.arrays, f"{name} · {_shapes(inputs)}")
+    elif show:
+        lines.append("  (show=True: nothing to draw: " + (
+            "all its values are printed above.)" if outcome.arrays is not None else
+            f"the result has the wrong {kind}, so there is no difference map.)"
+            if kind in ("shape", "type") else "the failure is not a difference of values.)"))
+    which = "the case above" if inputs is not case.inputs else f"case {number}"
+    return Verdict(False, _with_prints("\n".join(lines), outcome.call["printed"], which), drawing)
 
 
-def _shrink_conv(inputs: dict):
-    """Smaller convolution cases: fewer images, channels, filters, rows, columns, kernel taps."""
-    x, w, stride = inputs["x"], inputs["w"], inputs["stride"]
-    n, height, width, channels = x.shape
-    kh, kw, _, filters = w.shape
-    dims = (n, height, width, channels, kh, kw, filters, stride)
+# --- The cases, how they shrink, and the references ---
+
+def _out_hw(height, width, kernel_hw, stride) -> tuple[int, int]:
+    return (height - kernel_hw[0]) // stride + 1, (width - kernel_hw[1]) // stride + 1
+
+
+def _pool_case(rng, shape, size, stride, dout: bool, ties=False) -> dict:
+    """``x, size, stride`` (``dout`` first for a backward pass); ties: small integers in x."""
+    x = rng.integers(0, 3, size=shape).astype(float) if ties else rng.normal(size=shape).round(2)
+    oh, ow = _out_hw(shape[1], shape[2], (size, size), stride)
+    gradient = {"dout": rng.integers(1, 10, size=(shape[0], oh, ow, shape[3])).astype(float)}
+    return {**(gradient if dout else {}), "x": x, "size": size, "stride": stride}
+
+
+#: (x shape, size, stride, ties, what the case tests): simplest first, so a failure is small.
+POOL_CASES = (((1, 4, 4, 1), 2, 2, False, "windows that tile the image"),
+              ((1, 5, 5, 1), 3, 1, False, "overlapping windows, stride 1"),
+              ((1, 5, 8, 1), 2, 2, False, "a wide image (H != W)"),
+              ((2, 7, 7, 2), 3, 2, False, "overlapping windows, a batch and channels"),
+              ((1, 9, 6, 1), 2, 3, False, "a stride larger than the window"),
+              ((2, 6, 6, 1), 3, 2, True, "ties: a few values repeated in every window"))
+#: The method rules' cases: (x shape, size, stride, role, what the case is for).
+POOL_RULE_CASES = (((1, 5, 6, 1), 3, 2, "small", "the loop check's small case"),
+                   ((4, 13, 15, 4), 3, 2, "large", "its larger case (N, H, W, C all grow)"),
+                   ((2, 32, 32, 3), 6, 1, "memory", "the memory check's case"))
+
+
+def _pool_cases(dout: bool, rules=()) -> list:
+    rng = np.random.default_rng(SEED)
+    roles = {"small", "large"} if NO_PIXEL_LOOP in rules else set()
+    roles |= {"memory"} if NO_WINDOW_ARRAY in rules else set()
+    return [Case(name, _pool_case(rng, shape, size, stride, dout, ties))
+            for shape, size, stride, ties, name in POOL_CASES] + [
+        Case(name, _pool_case(rng, shape, size, stride, dout), role)
+        for shape, size, stride, role, name in POOL_RULE_CASES if role in roles]
+
+
+def _random_pool_case(rng, dout: bool) -> dict:
+    size, stride, n, channels = (int(k) for k in rng.integers(1, [5, 5, 4, 4]))
+    height, width = (size + int(k) for k in rng.integers(0, 7, size=2))
+    return _pool_case(rng, (n, height, width, channels), size, stride, dout, rng.random() < 0.3)
+
+
+#: (x shape, w shape, stride, what the case tests)
+CONV_CASES = (((1, 4, 4, 1), (2, 2, 1, 1), 1, "one channel in and out"),
+              ((1, 5, 6, 2), (3, 3, 2, 1), 1, "two input channels, a wide image"),
+              ((2, 6, 6, 2), (3, 3, 2, 3), 2, "a batch, three filters, stride 2"),
+              ((1, 7, 5, 3), (2, 3, 3, 2), 1, "a rectangular kernel"),
+              ((2, 8, 8, 1), (2, 2, 1, 2), 3, "a stride larger than the kernel"))
+
+
+def _conv_case(rng, x_shape, w_shape, stride, dout: bool) -> dict:
+    """``x, w, b, stride``, or ``dout, x, w, stride`` for the backward pass."""
+    x, w = rng.normal(size=x_shape).round(2), rng.normal(size=w_shape).round(2)
+    if not dout:
+        return {"x": x, "w": w, "b": rng.normal(size=w_shape[3]).round(2), "stride": stride}
+    oh, ow = _out_hw(x_shape[1], x_shape[2], w_shape[:2], stride)
+    return {"dout": rng.normal(size=(x_shape[0], oh, ow, w_shape[3])).round(2), "x": x, "w": w,
+            "stride": stride}
+
+
+def _conv_cases(dout: bool) -> list:
+    rng = np.random.default_rng(SEED)
+    return [Case(name, _conv_case(rng, *spec, dout)) for *spec, name in CONV_CASES]
+
+
+def _random_conv_case(rng, dout: bool) -> dict:
+    kh, kw, stride, n, channels, filters = (int(k) for k in rng.integers(1, 4, size=6))
+    x_shape = (n, kh + int(rng.integers(0, 6)), kw + int(rng.integers(0, 6)), channels)
+    return _conv_case(rng, x_shape, (kh, kw, channels, filters), stride, dout)
+
+
+def _shrink_grid(inputs: dict):
+    """Smaller pooling or convolution cases: one image, row, column or channel fewer, a smaller
+    window (kernel rows, columns, filters) or stride; ``dout`` cropped to fit."""
+    x, stride, w = inputs["x"], inputs["stride"], inputs.get("w")
+    kernel = (w.shape[0], w.shape[1], w.shape[3]) if w is not None else (inputs["size"],)
+    dims = (x.shape[0], x.shape[3], x.shape[1], x.shape[2], *kernel, stride)
     for axis in range(len(dims)):
-        n2, h2, w2, c2, kh2, kw2, f2, stride2 = (d - (k == axis) for k, d in enumerate(dims))
-        if min(n2, c2, kh2, kw2, f2, stride2) < 1 or h2 < kh2 or w2 < kw2:
+        n, c, height, width, *kernel, step = (d - (k == axis) for k, d in enumerate(dims))
+        kh, kw, filters = kernel if w is not None else (kernel[0], kernel[0], c)
+        if min(n, c, kh, kw, filters, step) < 1 or height < kh or width < kw:
             continue
-        candidate = dict(inputs, x=x[:n2, :h2, :w2, :c2].copy(),
-                         w=w[:kh2, :kw2, :c2, :f2].copy(), stride=stride2)
+        smaller = dict(inputs, x=x[:n, :height, :width, :c].copy(), stride=step)
+        smaller.update({"w": w[:kh, :kw, :c, :filters].copy()} if w is not None else {"size": kh})
         if "b" in inputs:
-            candidate["b"] = inputs["b"][:f2].copy()
-        if "dout" in inputs:
-            oh, ow = _conv_out_hw((n2, h2, w2, c2), (kh2, kw2, c2, f2), stride2)
-            candidate["dout"] = _fit(inputs["dout"], (n2, oh, ow, f2)).copy()
-        yield candidate
+            smaller["b"] = inputs["b"][:filters].copy()
+        if "dout" in inputs:                       # cropped, repeated along an axis that grew
+            shape = (n, *_out_hw(height, width, (kh, kw), step), filters)
+            cropped = inputs["dout"][tuple(slice(0, length) for length in shape)]
+            smaller["dout"] = np.resize(cropped, shape)
+        yield smaller
+
+
+def _channels_cases() -> list:
+    rng = np.random.default_rng(SEED)
+    shapes = ((1, 2, 3, 4), (2, 3, 3, 1), (3, 4, 2, 3), (1, 5, 5, 3), (2, 1, 4, 2))
+    return [Case(f"a batch {shape}", {"x": rng.normal(size=shape).round(2)}) for shape in shapes
+            ] + [Case("8-bit pixels", {"x": rng.integers(0, 256, (2, 3, 4, 3), np.uint8)})]
 
 
 def _shrink_axes(inputs: dict):
-    """Smaller versions of a one-array case: one fewer entry along each axis in turn."""
-    x = inputs["x"]
-    for axis in range(x.ndim):
-        if x.shape[axis] > 1:
-            yield dict(inputs, x=np.delete(x, -1, axis=axis))
+    """One entry fewer along each axis in turn."""
+    for axis, length in enumerate(inputs["x"].shape):
+        if length > 1:
+            yield dict(inputs, x=np.delete(inputs["x"], -1, axis=axis))
+
+
+def _logits_case(rng, scale) -> dict:
+    n, k = int(rng.integers(1, 6)), int(rng.integers(2, 11))
+    return {"logits": scale * rng.standard_normal((n, k)), "labels": rng.integers(0, k, size=n)}
+
+
+def _softmax_cases() -> list:
+    rng = np.random.default_rng(SEED)
+    return [Case(f"logits about {scale}" if scale < 1000 else "logits in the thousands",
+                 _logits_case(rng, scale)) for scale in (1, 1, 10, 10, 1000, 1000)]
 
 
 def _shrink_logits(inputs: dict):
@@ -772,422 +656,103 @@ def _shrink_logits(inputs: dict):
         yield dict(inputs, logits=logits[:, :-1].copy())
 
 
-# --------------------------------------------------------------------------------------------
-# The cases of the pooling and convolution exercises
-# --------------------------------------------------------------------------------------------
-
-#: (x shape, size, stride, what the case tests), simplest first so a first failure is small.
-POOL_CASES = (
-    ((1, 4, 4, 1), 2, 2, "windows that tile the image"),
-    ((1, 5, 5, 1), 3, 1, "overlapping windows, stride 1"),
-    ((1, 5, 8, 1), 2, 2, "a wide image (H != W)"),
-    ((2, 7, 7, 2), 3, 2, "overlapping windows, a batch and channels"),
-    ((1, 9, 6, 1), 2, 3, "a stride larger than the window"),
-    ((2, 6, 6, 1), 3, 2, "ties: a few values repeated in every window"),
-)
-
-#: (x shape, w shape, stride, what the case tests)
-CONV_CASES = (
-    ((1, 4, 4, 1), (2, 2, 1, 1), 1, "one channel in and out"),
-    ((1, 5, 6, 2), (3, 3, 2, 1), 1, "two input channels, a wide image"),
-    ((2, 6, 6, 2), (3, 3, 2, 3), 2, "a batch, three filters, stride 2"),
-    ((1, 7, 5, 3), (2, 3, 3, 2), 1, "a rectangular kernel"),
-    ((2, 8, 8, 1), (2, 2, 1, 2), 3, "a stride larger than the kernel"),
-)
-
-#: The loop check's two pooling inputs: (x shape, size, stride), small then larger in N, H, W, C.
-POOL_PROBE = (((1, 5, 6, 1), 3, 2), ((4, 13, 15, 4), 3, 2))
-
-
-def _pool_input(rng, shape, ties: bool) -> np.ndarray:
-    """Random values; with ``ties``, small integers, so windows hold repeated maxima."""
-    if ties:
-        return rng.integers(0, 3, size=shape).astype(float)
-    return rng.normal(size=shape).round(2)
-
-
-def _pool_case(rng, shape, size, stride, with_dout: bool, ties: bool = False) -> dict:
-    """Keyword arguments of one pooling case: ``x, size, stride``, or ``dout, x, size, stride``."""
-    x = _pool_input(rng, shape, ties)
-    case = {"x": x, "size": size, "stride": stride}
-    if with_dout:
-        oh, ow = _pool_out_hw(shape, size, stride)
-        dout = rng.integers(1, 10, size=(shape[0], oh, ow, shape[3])).astype(float)
-        case = {"dout": dout, **case}
-    return case
-
-
-def _pool_cases(with_dout: bool):
-    rng = np.random.default_rng(SEED)
-    return [_pool_case(rng, shape, size, stride, with_dout, ties=number == len(POOL_CASES) - 1)
-            for number, (shape, size, stride, _) in enumerate(POOL_CASES)]
-
-
-def _pool_probe(with_dout: bool):
-    rng = np.random.default_rng(SEED)
-    return tuple(_pool_case(rng, shape, size, stride, with_dout)
-                 for shape, size, stride in POOL_PROBE)
-
-
-def _conv_cases(with_dout: bool):
-    """Keyword arguments of each convolution case: x, w, b (or dout), stride."""
-    rng = np.random.default_rng(SEED)
-    cases = []
-    for x_shape, w_shape, stride, _ in CONV_CASES:
-        x = rng.normal(size=x_shape).round(2)
-        w = rng.normal(size=w_shape).round(2)
-        if with_dout:
-            oh, ow = _conv_out_hw(x_shape, w_shape, stride)
-            dout = rng.normal(size=(x_shape[0], oh, ow, w_shape[3])).round(2)
-            cases.append({"dout": dout, "x": x, "w": w, "stride": stride})
-        else:
-            cases.append({"x": x, "w": w, "b": rng.normal(size=w_shape[3]).round(2),
-                          "stride": stride})
-    return cases
-
-
-def _positional(student_fn, inputs):
-    """Call the student's function with the case's values in order: ``f(dout, x, size, stride)``."""
-    return tuple(inputs.values()), {}
-
-
-def _forward_output(result):
-    """Keep ``out`` when a forward function returns ``(out, cache)`` like the package."""
-    if isinstance(result, tuple) and len(result) == 2:
-        return result[0]
-    return result
-
-
-def _pool_exercise(student_fn, name, reference, with_dout, unwrap=lambda result: result,
-                   **options) -> Exercise:
-    return Exercise(name=_name(student_fn, name), reference=reference,
-                    cases=_pool_cases(with_dout), case_names=[case[3] for case in POOL_CASES],
-                    call=_positional, unwrap=unwrap, shrink=_shrink_pool,
-                    covered=[case[3] for case in POOL_CASES], **options)
-
-
-def _conv_exercise(student_fn, name, reference, with_dout, **options) -> Exercise:
-    return Exercise(name=_name(student_fn, name), reference=reference,
-                    cases=_conv_cases(with_dout), case_names=[case[3] for case in CONV_CASES],
-                    call=_positional, shrink=_shrink_conv,
-                    covered=[case[3] for case in CONV_CASES], **options)
-
-
-# The references, computed outside the guard with the package's naive style.
-
-def _max_pool_reference(x, size, stride):
-    return naive.max_pool_forward(x, size, stride)[0]
-
-
-def _avg_pool_reference(x, size, stride):
-    return naive.avg_pool_forward(x, size, stride)[0]
-
-
-def _max_pool_backward_reference(dout, x, size, stride):
-    return naive.max_pool_backward(dout, naive.max_pool_forward(x, size, stride)[1])
-
-
-def _avg_pool_backward_reference(dout, x, size, stride):
-    return naive.avg_pool_backward(dout, naive.avg_pool_forward(x, size, stride)[1])
-
-
-def _windows_reference(x, size, stride):
-    return stacked.stack_windows(x, pool_geometry(x.shape, size, stride, "valid", 1))
-
-
-# --------------------------------------------------------------------------------------------
-# The checkers
-# --------------------------------------------------------------------------------------------
-
-def max_pool_forward(student_fn, show=False) -> bool:
-    """Check ``student_fn(x, size, stride) -> out``, a max pool with "valid" padding.
-
-    x is (N, H, W, C); size and stride are ints; out is (N, OH, OW, C) with
-    ``OH = (H - size) // stride + 1``. Returning ``(out, cache)`` is fine too. Loops allowed.
-    """
-    return run(student_fn, _pool_exercise(student_fn, "max_pool_forward", _max_pool_reference,
-                                          False, unwrap=_forward_output), show)
-
-
-def avg_pool_forward(student_fn, show=False) -> bool:
-    """Check ``student_fn(x, size, stride) -> out``, an average pool with "valid" padding.
-
-    Every window holds ``size * size`` pixels and its mean is its sum divided by that.
-    Loops allowed (notebook 01 asks for two).
-    """
-    return run(student_fn, _pool_exercise(student_fn, "avg_pool_forward", _avg_pool_reference,
-                                          False, unwrap=_forward_output), show)
-
-
-def max_pool_vectorised(student_fn, show=False) -> bool:
-    """Check ``student_fn(x, size, stride) -> out`` (notebook 03): a max pool with no Python
-    loop over pixels, e.g. one reduction over a window view."""
-    return run(student_fn, _pool_exercise(student_fn, "max_pool_forward", _max_pool_reference,
-                                          False, unwrap=_forward_output,
-                                          probe=_pool_probe(False)), show)
-
-
-def pool_windows(student_fn, show=False) -> bool:
-    """Check ``student_fn(x, size, stride) -> windows`` (notebook 02), every "valid" window.
-
-    windows is (N, OH, OW, KH, KW, C) with ``windows[n, i, j, a, b, c] ==
-    x[n, i*stride + a, j*stride + b, c]``, built with one slice per kernel offset: no Python
-    loop over pixels or output positions.
-    """
-    return run(student_fn, _pool_exercise(student_fn, "windows", _windows_reference, False,
-                                          probe=_pool_probe(False)), show)
-
-
-def avg_pool_separable(student_fn, show=False) -> bool:
-    """Check ``student_fn(x, size, stride) -> out`` (notebook 06): an average pool by separable
-    sums, with no Python loop over pixels and without building the window array."""
-    rng = np.random.default_rng(SEED)
-    memory_case = {"x": rng.normal(size=(2, 32, 32, 3)), "size": 4, "stride": 1}
-    return run(student_fn, _pool_exercise(student_fn, "avg_pool_separable", _avg_pool_reference,
-                                          False, unwrap=_forward_output,
-                                          probe=_pool_probe(False),
-                                          separable_probe=memory_case), show)
-
-
-def max_pool_backward(student_fn, show=False) -> bool:
-    """Check ``student_fn(dout, x, size, stride) -> dx`` for a max pool.
-
-    dout is (N, OH, OW, C); dx is (N, H, W, C). Each window sends its ``dout`` to its first
-    maximum (row-major order) and nothing to the other pixels; a pixel that wins several
-    overlapping windows adds their gradients up.
-    """
-    return run(student_fn, _pool_exercise(student_fn, "max_pool_backward",
-                                          _max_pool_backward_reference, True), show)
-
-
-def max_pool_backward_vectorised(student_fn, show=False) -> bool:
-    """:func:`max_pool_backward` with no Python loop over pixels (notebook 04)."""
-    return run(student_fn, _pool_exercise(student_fn, "max_pool_backward",
-                                          _max_pool_backward_reference, True,
-                                          probe=_pool_probe(True)), show)
-
-
-def avg_pool_backward(student_fn, show=False) -> bool:
-    """Check ``student_fn(dout, x, size, stride) -> dx`` for an average pool.
-
-    Each window spreads ``dout / (size * size)`` over all its pixels; overlapping windows add
-    up. (x is passed for its shape.)
-    """
-    return run(student_fn, _pool_exercise(student_fn, "avg_pool_backward",
-                                          _avg_pool_backward_reference, True), show)
-
-
-def avg_pool_backward_by_offsets(student_fn, show=False) -> bool:
-    """:func:`avg_pool_backward` the way notebook 04 asks: one ``+=`` per kernel offset into a
-    window view of ``dx``; no ``np.add.at`` and no Python loop over pixels."""
-    reason = ("This exercise asks for the offset loop of notebook 04, section 4: one += per "
-              "kernel offset (a, b) into a window view of a zero dx, not a scatter.")
-    return run(student_fn, _pool_exercise(student_fn, "avg_pool_backward",
-                                          _avg_pool_backward_reference, True,
-                                          probe=_pool_probe(True), forbid_ufunc_at=True,
-                                          forbid_ufunc_at_reason=reason), show)
-
-
-def conv_forward(student_fn, show=False) -> bool:
-    """Check ``student_fn(x, w, b, stride) -> out``, a "valid" 2-D convolution.
-
-    x is (N, H, W, C), w is (KH, KW, C, C_out), b is (C_out,); out is (N, OH, OW, C_out)::
-
-        out[n, i, j, o] = b[o] + sum over a, b, c of
-                          x[n, i*stride + a, j*stride + b, c] * w[a, b, c, o]
-    """
-    def reference(x, w, b, stride):
-        return naive.conv_forward(x, w, b, stride)[0]
-    return run(student_fn, _conv_exercise(student_fn, "conv_forward", reference, False,
-                                          unwrap=_forward_output), show)
-
-
-def conv_backward(student_fn, show=False) -> bool:
-    """Check ``student_fn(dout, x, w, stride) -> (dx, dw, db)`` for a "valid" 2-D convolution.
-
-    dout is (N, OH, OW, C_out); dx is (N, H, W, C), dw is (KH, KW, C, C_out), db is (C_out,).
-    """
-    def reference(dout, x, w, stride):
-        return naive.conv_backward(dout, naive.conv_forward(x, w, stride=stride)[1])
-    return run(student_fn, _conv_exercise(student_fn, "conv_backward", reference, True,
-                                          output_names=("dx", "dw", "db")), show)
-
-
-def channels_first(student_fn, show=False) -> bool:
-    """Check ``student_fn(x) -> (N, C, H, W)`` for a channels-last ``x`` (N, H, W, C) (notebook
-    00): the same numbers, the axes in the other order."""
-    rng = np.random.default_rng(SEED)
-    shapes = [(1, 2, 3, 4), (2, 3, 3, 1), (3, 4, 2, 3), (1, 5, 5, 3), (2, 1, 4, 2)]
-    cases = [{"x": rng.normal(size=shape).round(2)} for shape in shapes]
-    cases.append({"x": rng.integers(0, 256, size=(2, 3, 4, 3), dtype=np.uint8)})
-    exercise = Exercise(name=_name(student_fn, "to_channels_first"),
-                        reference=lambda x: np.moveaxis(x, 3, 1), cases=cases,
-                        call=_positional, shrink=_shrink_axes,
-                        covered=["six batches of different shapes, one of them uint8 pixels"])
-    return run(student_fn, exercise, show)
-
-
-def softmax_cross_entropy(student_fn, show=False) -> bool:
-    """Check ``student_fn(logits, labels) -> (loss, dlogits)`` (notebook 07).
-
-    logits is (N, K), labels (N,) ints in 0..K-1; loss is the mean cross-entropy (a number) and
-    dlogits (N, K) is ``(softmax(logits) - one_hot(labels)) / N``. The last cases have logits in
-    the thousands, where a plain ``np.exp`` overflows.
-    """
-    rng = np.random.default_rng(SEED)
-    cases = []
-    for scale in (1, 1, 10, 10, 1000, 1000):
-        n, k = int(rng.integers(1, 6)), int(rng.integers(2, 11))
-        cases.append({"logits": scale * rng.standard_normal((n, k)),
-                      "labels": rng.integers(0, k, size=n)})
-    names = ["logits about 1"] * 2 + ["logits about 10"] * 2 + ["logits in the thousands"] * 2
-    exercise = Exercise(name=_name(student_fn, "softmax_cross_entropy"),
-                        reference=layers.softmax_cross_entropy, cases=cases, case_names=names,
-                        output_names=("loss", "dlogits"), call=_positional,
-                        shrink=_shrink_logits, covered=sorted(set(names)))
-    return run(student_fn, exercise, show)
-
-
-# --------------------------------------------------------------------------------------------
-# Gradient checks: the numbers a backward pass must match
-# --------------------------------------------------------------------------------------------
-
-def numerical_gradient(loss, array, h=1e-6, indices=None):
-    """Central differences of a scalar ``loss()`` with respect to entries of ``array``.
-
-    ``d loss / d array[i] ~ (loss(array[i] + h) - loss(array[i] - h)) / (2h)``, with an error
-    of order ``h**2``. Each entry is nudged in place and put back, so ``loss`` must read
-    ``array`` (a closure over it) and ``array`` must be a C-contiguous, writeable float64
-    array. Other dtypes are refused rather than computed: an integer array cannot hold
-    ``x + h`` and in float32 or float16 the nudge is lost to rounding, so the result would be
-    nonsense. Check a float64 copy instead (``net.astype(np.float64)``, ``x.astype(np.float64)``).
-
-    Parameters
-    ----------
-    loss : callable, ``loss() -> float``
-        Must return one real number: a Python or NumPy number, or a 0-d array.
-    array : ndarray of float64, any shape
-        Nudged one entry at a time and restored exactly, even when ``loss`` raises.
-    h : float > 0
-    indices : None or sequence of int
-        Flat indices of the entries to check (a sample, for large arrays): a list, a tuple, a
-        range or a 1-d integer array of ints in ``range(array.size)``, repeats allowed.
-        None: every entry.
-
-    Returns
-    -------
-    grad : ndarray of float64
-        The shape of ``array`` when ``indices`` is None, else ``(len(indices),)``.
-
-    Examples
-    --------
-    >>> x = np.array([1.0, -2.0])
-    >>> np.round(numerical_gradient(lambda: float(np.sum(x ** 2)), x), 6)
-    array([ 2., -4.])
-    """
-    _check_callable(loss, "loss")
-    if isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Real):
-        raise TypeError(f"h must be a positive number (int or float); got "
-                        f"{type(h).__name__} {h!r}")
-    if not 0 < h < math.inf:
-        raise ValueError(f"h must be a positive number; got {h!r}")
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"array must be a NumPy array of float64 (nudged in place); got "
-                        f"{type(array).__name__}")
-    if array.dtype != np.float64:
-        raise TypeError(f"array must be float64 to be nudged by h={h}; got {array.dtype}. "
-                        f"An integer array cannot hold x + h and float32/float16 round the "
-                        f"nudge away: check a float64 copy (array.astype(np.float64)).")
-    if not array.flags.writeable:
-        raise ValueError("array must be writeable so that it can be nudged in place; got a "
-                         "read-only array")
-    # Only a C-contiguous array reshapes to a flat *view*: nudging a copy would change nothing.
-    if not array.flags.c_contiguous:
-        raise ValueError(f"array must be contiguous (C order) so that it can be nudged in "
-                         f"place; got an array of shape {array.shape} with strides "
-                         f"{array.strides} (pass np.ascontiguousarray(array) to loss instead)")
-    flat = array.reshape(-1)                                   # (size,) view of array
-    chosen = range(flat.size) if indices is None else _flat_indices(indices, flat.size)
-    grad = np.empty(len(chosen))
-    for k, index in enumerate(chosen):
-        kept = flat[index]
-        try:
-            flat[index] = kept + h
-            up = _loss_value(loss)
-            flat[index] = kept - h
-            down = _loss_value(loss)
-        finally:
-            flat[index] = kept                                 # restored even if loss raised
-        grad[k] = (up - down) / (2 * h)
-    return grad.reshape(array.shape) if indices is None else grad
-
-
-def _flat_indices(indices, size: int) -> list[int]:
-    """``indices`` as a list of ints in ``range(size)``; a clear error naming it otherwise."""
-    allowed = (f"None or a sequence (list, tuple, range, 1-d array) of ints in "
-               f"range({size}), the flat indices of array")
-    shown = f"{indices!r}"[:200]
-    if isinstance(indices, np.ndarray):
-        if indices.ndim != 1:
-            raise ValueError(f"indices must be {allowed}; got an array of shape "
-                             f"{indices.shape}")
-        entries = indices.tolist()                             # NumPy ints -> Python ints
-    elif isinstance(indices, (list, tuple, range)):
-        entries = list(indices)
-    else:
-        raise TypeError(f"indices must be {allowed}; got {type(indices).__name__} {shown}")
-    for entry in entries:
-        if isinstance(entry, (bool, np.bool_)) or not isinstance(entry, numbers.Integral):
-            raise TypeError(f"indices must be {allowed}; got {shown}, whose entry {entry!r} "
-                            f"is of type {type(entry).__name__}")
-        if not 0 <= entry < size:
-            raise ValueError(f"indices must be {allowed}; got {shown}, whose entry {entry} "
-                             f"is out of range")
-    return [int(entry) for entry in entries]
-
-
-def _loss_value(loss) -> float:
-    """``loss()`` as a float; a ``TypeError`` naming ``loss`` unless it is one real number."""
-    value = loss()
-    number = value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
-    if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real):
-        if isinstance(value, np.ndarray):
-            returned = f"an array of shape {value.shape} and dtype {value.dtype}"
-        else:
-            returned = f"{type(value).__name__} {value!r}"[:200]
-        raise TypeError(f"loss must return one real number (a Python or NumPy number, or a "
-                        f"0-d array); it returned {returned}")
-    return float(number)
-
-
-def relative_error(a, b) -> float:
-    """``max |a - b|`` over the largest magnitude of either: 1e-7 or less is a pass in float64.
-
-    Parameters
-    ----------
-    a, b : array_like of real numbers, the same shape (any)
-        Typically the analytic and the numerical gradient. Compared in float64.
-
-    Raises
-    ------
-    TypeError
-        ``a`` or ``b`` is not made of real numbers.
-    ValueError
-        ``a`` and ``b`` have different shapes (broadcasting would compare the wrong entries).
-    """
-    a, b = _real_float64(a, "a"), _real_float64(b, "b")
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape; got a of shape {a.shape} and b "
-                         f"of shape {b.shape}")
-    scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0), 1e-12)
-    return float(np.abs(a - b).max(initial=0.0) / scale)
-
-
-def _real_float64(value, name: str) -> np.ndarray:
-    """``value`` as a float64 array, or a ``TypeError`` naming it (ragged lists included)."""
-    try:
-        array = np.asarray(value)
-    except ValueError as error:                        # a ragged list: not one array
-        raise TypeError(f"{name} must be an array of real numbers; got a "
-                        f"{type(value).__name__} that is not one array ({error})") from None
-    return rules.as_real_array(array, name).astype(np.float64)
+# --- The table: what each checker runs, and the course's exercises ---
+
+def _pool_check(kind: str, backward=False, rules=(), reference=None) -> Check:
+    forward, back = (getattr(naive, f"{kind}_pool_{way}") for way in ("forward", "backward"))
+    return Check(("dout", "x", "size", "stride") if backward else ("x", "size", "stride"),
+                 reference or ((lambda dout, x, size, stride: back(
+                     dout, forward(x, size, stride)[1])) if backward else
+                     (lambda x, size, stride: forward(x, size, stride)[0])),
+                 functools.partial(_pool_cases, backward, rules),
+                 functools.partial(_random_pool_case, dout=backward), _shrink_grid,
+                 forward=not backward, rules=rules)
+
+
+def _conv_check(backward: bool) -> Check:
+    return Check(("dout", "x", "w", "stride") if backward else ("x", "w", "b", "stride"),
+                 (lambda dout, x, w, stride: naive.conv_backward(
+                     dout, naive.conv_forward(x, w, stride=stride)[1])) if backward else
+                 (lambda x, w, b, stride: naive.conv_forward(x, w, b, stride)[0]),
+                 functools.partial(_conv_cases, backward),
+                 functools.partial(_random_conv_case, dout=backward), _shrink_grid,
+                 outputs=("dx", "dw", "db") if backward else None, forward=not backward)
+
+
+#: Checker name -> what it runs.
+CHECKS = {
+    "channels_first": Check(("x",), lambda x: np.moveaxis(x, 3, 1), _channels_cases, lambda rng: {
+        "x": rng.normal(size=tuple(rng.integers(1, 5, 4)))}, _shrink_axes),
+    "max_pool_forward": _pool_check("max"),
+    "avg_pool_forward": _pool_check("avg"),
+    "pool_windows": _pool_check("max", False, (NO_PIXEL_LOOP,), lambda x, size, stride: (
+        np.moveaxis(sliding_window_view(x, (size, size), axis=(1, 2)), 3, 5)[:, ::stride, ::stride]
+        .copy())),
+    "max_pool_vectorised": _pool_check("max", False, (NO_PIXEL_LOOP,)),
+    "avg_pool_separable": _pool_check("avg", False, (NO_PIXEL_LOOP, NO_WINDOW_ARRAY)),
+    "max_pool_backward": _pool_check("max", True),
+    "avg_pool_backward": _pool_check("avg", True),
+    "max_pool_backward_vectorised": _pool_check("max", True, (NO_PIXEL_LOOP,)),
+    "avg_pool_backward_by_offsets": _pool_check("avg", True, (NO_PIXEL_LOOP, NO_ADD_AT)),
+    "conv_forward": _conv_check(False),
+    "conv_backward": _conv_check(True),
+    "softmax_cross_entropy": Check(("logits", "labels"), layers.softmax_cross_entropy,
+                                   _softmax_cases, lambda rng: _logits_case(
+                                       rng, rng.choice([1, 10, 1000])), _shrink_logits,
+                                   outputs=("loss", "dlogits")),
+}
+
+
+class Exercise(NamedTuple):
+    """One notebook exercise: the student's function, its notebook, its checker, its points."""
+    function: str
+    notebook: str
+    checker: str
+    points: int
+
+
+#: The course's exercises in course order, by the student's function name.
+EXERCISES = {row[0]: Exercise(*row) for row in (
+    ("to_channels_first", "00_welcome", "channels_first", 1),
+    ("my_avg_pool", "01_pooling_loops", "avg_pool_forward", 2),
+    ("my_windows", "02_slice_stacking", "pool_windows", 2),
+    ("my_max_pool_forward", "03_strided_views", "max_pool_vectorised", 2),
+    ("my_avg_pool_backward", "04_backward_pooling", "avg_pool_backward_by_offsets", 3),
+    ("my_max_pool_backward", "04_backward_pooling", "max_pool_backward_vectorised", 3),
+    ("my_conv_forward", "05_convolution", "conv_forward", 3),
+    ("my_conv_backward", "05_convolution", "conv_backward", 4),
+    ("my_avg_pool_as_conv", "05_convolution", "avg_pool_forward", 2),
+    ("my_avg_pool_separable", "06_speed_and_memory", "avg_pool_separable", 3),
+    ("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy", 3))}
+
+
+def judge(function_name: str, namespace: dict, *, seed=None, hidden=0, timeout=None) -> Verdict:
+    """The verdict on exercise ``function_name`` for ``namespace[function_name]`` (the student's
+    functions it calls are found in its globals, the notebook's namespace), on the table's cases
+    plus ``hidden`` random cases drawn from ``seed``. Prints nothing."""
+    if function_name not in EXERCISES:
+        raise ValueError(f"function_name must be one of {', '.join(EXERCISES)}; got "
+                         f"{function_name!r}")
+    if not callable(namespace.get(function_name)):
+        return Verdict(False, f"NOT SOLVED YET {function_name}: no function {function_name}.")
+    return run(CHECKS[EXERCISES[function_name].checker], namespace[function_name],
+               function_name, seed=seed, hidden=hidden, timeout=timeout)
+
+
+def _public(checker_name: str):
+    """The checker a notebook calls: print the verdict (and draw it), return passed."""
+    def checker(student_fn, show=False, timeout=None) -> bool:
+        verdict = run(CHECKS[checker_name], student_fn, show=show, timeout=timeout)
+        print(verdict.message)
+        if show and verdict.drawing:
+            _draw_difference(*verdict.drawing)
+        return verdict.passed
+    check = CHECKS[checker_name]
+    checker.__name__ = checker.__qualname__ = checker_name
+    checker.__doc__ = (f"Check ``student_fn({', '.join(check.signature)})`` against the package "
+                       f"({'; '.join(check.rules) or 'the values'}); print the verdict, return it.")
+    return checker
+
+
+# check.channels_first, check.conv_forward, ...: one public checker per row of the table.
+globals().update({checker_name: _public(checker_name) for checker_name in CHECKS})

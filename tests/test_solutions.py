@@ -85,6 +85,26 @@ def test_every_solution_passes_its_checker(exercise, capsys):
     assert "FAILED" not in printed and "NOT SOLVED" not in printed
 
 
+def test_the_grading_table_lists_every_exercise_with_the_checker_its_notebook_calls():
+    from pooling_lab import check
+    assert list(check.EXERCISES) == [name for _, name in EXERCISES]
+    for number, name in EXERCISES:
+        exercise = check.EXERCISES[name]
+        assert exercise.notebook == NOTEBOOK_OF[number].stem
+        assert exercise.checker == load_solutions(number).EXERCISES[name].__name__
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=exercise_id)
+def test_every_solution_passes_judge_on_hidden_cases_printing_nothing(exercise, capsys):
+    from pooling_lab import check
+    number, name = exercise
+    verdict = check.judge(name, vars(load_solutions(number)), seed=17, hidden=10)
+    assert verdict.passed, verdict.message
+    assert verdict.message.startswith(f"PASSED {name}: ") and "10 hidden random cases" in (
+        verdict.message)
+    assert capsys.readouterr().out == ""
+
+
 # --------------------------------------------------------------------------------------------
 # The notebook holds a stub, which runs cleanly
 # --------------------------------------------------------------------------------------------
