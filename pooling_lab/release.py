@@ -69,9 +69,9 @@ def check_arguments(args) -> Settings:
 
 
 def _code_lines(source: str) -> list:
-    """The lines of ``source`` that hold code, stripped (no blanks, no comments)."""
-    return [line.strip() for line in source.splitlines()
-            if line.strip() and not line.strip().startswith("#")]
+    """The lines of ``source`` that hold code, without comments (a `` #`` ends the code)."""
+    lines = (line.split(" #")[0].strip() for line in source.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def solution_runs(solutions: Path) -> dict:
