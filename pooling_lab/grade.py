@@ -1,26 +1,18 @@
 """Grade a class: every exercise of every submitted notebook, judged again in its own process.
 
-    python -m pooling_lab grade [--out grades.csv] [--timeout S] [--seed N] [--jobs J] SUBMISSION...
+    python -m pooling_lab grade [--out CSV] [--timeout S] [--seed N] [--jobs J] SUBMISSION...
 
-A submission is a notebook (``.ipynb``) or a folder of them. The grader never runs a notebook
-and never reads its outputs: from each code cell it takes only the definitions (``def``,
-``import``, and assignments of a constant such as ``EPS = 1e-12``), so a ``solved = True``, a
-printed "PASSED" or a replaced checker earn nothing, and a cell that does not parse costs only
-the functions defined in it. Each exercise is judged by :func:`pooling_lab.check.judge` on the
-exercise table's cases plus hidden ones drawn from ``--seed``, in a fresh Python process
-(``python -I``, a fresh temporary folder, no environment variables but ``PATH``) where the
-student's code cannot import the package's styles and layers, the reference solutions or
-PyTorch; the checker's own watch fails any call into them that gets through. Limits: the wall
-time (``--timeout``, the process is killed), and on Linux the CPU time, the memory
-(:data:`MEMORY_LIMIT`) and the size of a written file; elsewhere only the wall time.
+A submission is a notebook or a folder of them. No notebook is run and no output read: only
+the definitions of its code cells are taken (``def``, ``import``, constants such as ``EPS =
+1e-12``), so ``solved = True``, a printed "PASSED" or a replaced checker earn nothing, and a
+cell that does not parse costs only its own functions. Each exercise is judged by
+``check.judge`` (the table's cases plus hidden ones drawn from ``--seed``) in a fresh
+``python -I`` in a fresh temporary folder, where the student's code cannot import the styles,
+the layers, the solutions or PyTorch, within ``--timeout`` seconds and, on Linux only, limits
+of CPU time, memory and file size. It still runs with your rights: see TEACHING.md.
 
-Writes ``grades.csv`` (a row ``max`` with each exercise's points, then one row per submission,
-named by its file's stem: each exercise 0 or its full points) and ``feedback/<stem>.md`` beside
-it, with each exercise's verdict in the checker's own words. Progress goes to stderr, how many
-solved each exercise to stdout. A file that is not a notebook is a row of zeros with a note.
-
-The graded code runs with your rights: the limits stop accidents (an endless loop, a huge
-array), not an attack. Grade an untrusted class inside a container (see TEACHING.md).
+Writes ``grades.csv`` (a row ``max``, then one per submission named by its file's stem, each
+exercise 0 or its points) and ``feedback/<stem>.md`` with each verdict in the checker's words.
 """
 
 from __future__ import annotations
@@ -28,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ast
 import concurrent.futures
+import contextlib
 import csv
 import json
 import linecache
@@ -51,14 +44,13 @@ FORBIDDEN_IMPORTS = ("pooling_lab.naive", "pooling_lab.stacked", "pooling_lab.st
 #: Hidden cases per exercise, drawn from --seed, on top of the exercise table's own.
 HIDDEN_CASES = 3
 
-#: Address space of one judging process on Linux (NumPy and the checker take about 0.5 GiB).
-MEMORY_LIMIT = 2 * 1024**3
+#: Limits of one judging process on Linux: its address space (NumPy and the checker take about
+#: 0.5 GiB) and the largest file it may write.
+MEMORY_LIMIT, FILE_SIZE_LIMIT = 2 * 1024**3, 16 * 1024**2
 
-#: Largest file the graded code may write, on Linux.
-FILE_SIZE_LIMIT = 16 * 1024**2
-
-#: Only these environment variables reach the graded code (no tokens, no PYTHONPATH).
-KEPT_VARIABLES = ("PATH", "SYSTEMROOT", "LANG")
+#: The graded code's only environment variables (none of the teacher's tokens): one BLAS thread.
+ENVIRONMENT = {name: os.environ[name] for name in ("PATH", "SYSTEMROOT") if name in os.environ}
+ENVIRONMENT |= dict.fromkeys(("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"), "1")
 
 #: The graded process starts here: it finds this package where the grader found it.
 CHILD = ("import sys; sys.path.insert(0, {root!r}); "
@@ -83,8 +75,7 @@ class Row:
     notes: list = field(default_factory=list)
 
     def points(self, name: str) -> int:
-        passed = self.verdicts.get(name, (False, ""))[0]
-        return EXERCISES[name].points if passed else 0
+        return EXERCISES[name].points if self.verdicts[name][0] else 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,8 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("grades.csv"),
                         help="the grades table (default grades.csv); feedback/ goes beside it")
     parser.add_argument("--timeout", type=float, default=30.0,
-                        help="seconds one exercise may take, its process's start included "
-                             "(default 30)")
+                        help="seconds per exercise, its process's start included (default 30)")
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the hidden cases (default: a new one, printed)")
     parser.add_argument("--jobs", type=int, default=1,
@@ -128,41 +118,28 @@ def check_arguments(args) -> Settings:
     return Settings(submissions, args.out, args.timeout, seed, args.jobs)
 
 
-# --------------------------------------------------------------------------------------------
-# What is taken from a notebook: its definitions
-# --------------------------------------------------------------------------------------------
-
 def is_definition(statement: ast.stmt) -> bool:
     """A ``def``, an ``import`` or an assignment of a constant (``EPS = 1e-12``) to names."""
-    if isinstance(statement, (ast.FunctionDef, ast.Import, ast.ImportFrom)):
-        return True
-    if isinstance(statement, ast.Assign) and all(isinstance(target, ast.Name)
-                                                  for target in statement.targets):
-        try:
-            ast.literal_eval(statement.value)
-        except ValueError:
-            return False
-        return True
-    return False
+    if not isinstance(statement, ast.Assign):
+        return isinstance(statement, (ast.FunctionDef, ast.Import, ast.ImportFrom))
+    try:
+        ast.literal_eval(statement.value)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return False
+    return all(isinstance(target, ast.Name) for target in statement.targets)
 
 
 def code_cells(path: Path, row: Row) -> list:
-    """``[(label, source)]``: the code cells of ``path`` that parse, magics blanked out.
-
-    A cell that does not parse, or a file that is not a notebook, is a note on ``row``.
-    """
+    """``[(label, source)]`` of the code cells that parse; the others are notes on ``row``."""
     try:
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        assert isinstance(cells, list)
-    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AssertionError):
+        sources = [(number, "".join(cell["source"]))    # a list of lines, or one string
+                   for number, cell in enumerate(cells, start=1) if cell["cell_type"] == "code"]
+    except (OSError, ValueError, TypeError, KeyError):
         row.notes.append("not a notebook")
         return []
     parsed = []
-    for number, cell in enumerate(cells, start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+    for number, source in sources:
         if source.lstrip().startswith("%%"):           # a cell magic: the cell is not Python
             continue
         # IPython's %magics and !shell lines are not Python: blank them, keep the numbering.
@@ -170,24 +147,15 @@ def code_cells(path: Path, row: Row) -> list:
                            for line in source.splitlines())
         try:
             ast.parse(source)
-        except SyntaxError as error:
-            row.notes.append(f"cell {number} does not parse (line {error.lineno}): its "
-                             f"definitions are not graded")
+        except (SyntaxError, ValueError, RecursionError) as error:   # ValueError: a NUL
+            row.notes.append(f"cell {number} does not parse (line "
+                             f"{getattr(error, 'lineno', '?')}): its definitions are not graded")
             continue
         parsed.append((f"<cell {number}>", source))
     if not parsed and not row.notes:
         row.notes.append("no code cell")
     return parsed
 
-
-def defined_names(cells: list) -> set:
-    return {statement.name for _, source in cells for statement in ast.parse(source).body
-            if isinstance(statement, ast.FunctionDef)}
-
-
-# --------------------------------------------------------------------------------------------
-# The judging process
-# --------------------------------------------------------------------------------------------
 
 def _forbidden(name: str) -> bool:
     return any(name == blocked or name.startswith(blocked + ".") for blocked in FORBIDDEN_IMPORTS)
@@ -205,7 +173,6 @@ class ImportBlocker:
         if _forbidden(name) and not importer.startswith("pooling_lab"):
             raise ImportError(f"{name} cannot be imported while an exercise is graded: the "
                               f"exercise asks for your own code", name=name)
-        return None
 
 
 def _seal() -> None:
@@ -214,8 +181,7 @@ def _seal() -> None:
     for name in [name for name in sys.modules if _forbidden(name)]:
         del sys.modules[name]
     for name in FORBIDDEN_IMPORTS:
-        if name.startswith("pooling_lab.") and hasattr(pooling_lab, name[12:]):
-            delattr(pooling_lab, name[12:])
+        vars(pooling_lab).pop(name.removeprefix("pooling_lab."), None)
     sys.meta_path.insert(0, ImportBlocker())
 
 
@@ -223,8 +189,7 @@ def _limit(timeout: float) -> None:
     """CPU seconds, address space and file size of this process, where the OS allows (Linux)."""
     if sys.platform.startswith("linux"):
         import resource
-        cpu_seconds = int(timeout) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        resource.setrlimit(resource.RLIMIT_CPU, (int(timeout) + 1, int(timeout) + 2))
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
         resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
 
@@ -233,19 +198,17 @@ def judge_request() -> None:
     """The graded process: read a request on stdin, write ``{"passed", "message"}`` on stdout."""
     request = json.load(sys.stdin)
     verdicts = os.fdopen(os.dup(1), "w")
-    quiet = os.open(os.devnull, os.O_WRONLY)          # the student's prints go nowhere
-    os.dup2(quiet, 1)
-    os.dup2(quiet, 2)
+    for stream in (1, 2):                             # the student's prints go nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream)
     _seal()
     _limit(request["timeout"])
     namespace = {"__name__": "submission"}
     for label, source in request["cells"]:
         linecache.cache[label] = (len(source), None, source.splitlines(True), label)
         for statement in filter(is_definition, ast.parse(source).body):
-            try:
+            # A statement that fails costs only the functions that need it.
+            with contextlib.suppress(BaseException):
                 exec(compile(ast.Module([statement], []), label, "exec"), namespace)
-            except BaseException:         # costs only the functions that need this statement
-                pass
     try:
         verdict = judge(request["function"], namespace, seed=request["seed"],
                         hidden=HIDDEN_CASES, timeout=request["timeout"])
@@ -253,24 +216,21 @@ def judge_request() -> None:
     except BaseException as error:
         result = {"passed": False, "message": f"the checker stopped: {type(error).__name__}: "
                                               f"{error}"}
-    verdicts.write(json.dumps(result) + "\n")
-    verdicts.flush()
+    print(request.pop("nonce") + json.dumps(result), file=verdicts, flush=True)
     os._exit(0)                           # no clean-up code of the student's runs after this
 
 
 def judge_in_process(cells: list, function: str, settings: Settings) -> tuple[bool, str]:
     """``(passed, message)`` of one exercise, judged in a fresh process in a fresh folder."""
+    # Only a line that starts with the nonce is the checker's: prints cannot fake a verdict.
     request = {"cells": cells, "function": function, "seed": settings.seed,
-               "timeout": settings.timeout}
-    env = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
-    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               MPLBACKEND="Agg")
+               "timeout": settings.timeout, "nonce": secrets.token_hex(16)}
     root = str(Path(__file__).resolve().parent.parent)
     with tempfile.TemporaryDirectory(prefix="pooling_lab_grade_") as folder:
         process = subprocess.Popen(
-            [sys.executable, "-I", "-c", CHILD.format(root=root)], cwd=folder, env=env | {
-                "HOME": folder}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=os.name == "posix")
+            [sys.executable, "-I", "-c", CHILD.format(root=root)], cwd=folder,
+            env=ENVIRONMENT | {"HOME": folder, "MPLBACKEND": "Agg"}, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=os.name == "posix")
         try:
             out, err = process.communicate(json.dumps(request).encode(), settings.timeout)
         except subprocess.TimeoutExpired:
@@ -280,24 +240,21 @@ def judge_in_process(cells: list, function: str, settings: Settings) -> tuple[bo
             process.communicate()
             return False, (f"FAILED {function}: stopped after {settings.timeout:g} s (the "
                            f"--timeout): an endless loop, or far too slow.")
-    lines = out.decode(errors="replace").splitlines()
-    if process.returncode == 0 and lines:
-        result = json.loads(lines[-1])
-        return result["passed"], result["message"]
-    if process.returncode == -getattr(signal, "SIGXCPU", 0):
-        return False, f"FAILED {function}: used more CPU time than the {settings.timeout:g} s."
+    for line in out.decode(errors="replace").splitlines():
+        if line.startswith(request["nonce"]):
+            result = json.loads(line.removeprefix(request["nonce"]))
+            return result["passed"], result["message"]
     last = (err.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+    if process.returncode < 0:        # SIGXCPU: the CPU time limit
+        last = f"killed by {signal.Signals(-process.returncode).name}"
     return False, f"FAILED {function}: the judging process ended ({process.returncode}): {last}"
 
-
-# --------------------------------------------------------------------------------------------
-# The class
-# --------------------------------------------------------------------------------------------
 
 def grade_submission(path: Path, settings: Settings) -> Row:
     row = Row(path.stem)
     cells = code_cells(path, row)
-    names = defined_names(cells)
+    names = {statement.name for _, source in cells for statement in ast.parse(source).body
+             if isinstance(statement, ast.FunctionDef)}
     for name in EXERCISES:
         row.verdicts[name] = (judge_in_process(cells, name, settings) if name in names else
                               (False, f"NOT SOLVED {name}: no `def {name}` in this notebook."))
@@ -308,16 +265,14 @@ def grade_submission(path: Path, settings: Settings) -> Row:
 
 
 def write_feedback(row: Row, folder: Path, settings: Settings) -> None:
-    total = sum(row.points(name) for name in EXERCISES)
     full = sum(exercise.points for exercise in EXERCISES.values())
-    lines = [f"# {row.name}: {total} of {full} points", "",
+    lines = [f"# {row.name}: {sum(map(row.points, EXERCISES))} of {full} points", "",
              f"Graded by `python -m pooling_lab grade` (seed {settings.seed}, "
              f"{HIDDEN_CASES} hidden cases per exercise, {settings.timeout:g} s each)."]
     lines += [f"\n**Note:** {note}" for note in row.notes]
     for name, exercise in EXERCISES.items():
-        passed, message = row.verdicts[name]
         lines += ["", f"## `{name}` (notebook {exercise.notebook}): {row.points(name)} of "
-                      f"{exercise.points}", "", "```text", message, "```"]
+                      f"{exercise.points}", "", "```text", row.verdicts[name][1], "```"]
     (folder / f"{row.name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -345,6 +300,6 @@ def run(settings: Settings) -> int:
     print(f"Graded {count} submissions (seed {settings.seed}): {settings.out}, {feedback}/")
     width = max(map(len, EXERCISES))
     for name in EXERCISES:
-        solved = sum(row.verdicts[name][0] for row in rows)
-        print(f"  {name:<{width}}  solved by {solved} of {count}")
+        print(f"  {name:<{width}}  solved by {sum(row.verdicts[name][0] for row in rows)} of "
+              f"{count}")
     return 0

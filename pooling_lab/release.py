@@ -2,12 +2,10 @@
 
     python -m pooling_lab release OUT
 
-OUT (a new or empty folder) receives the notebooks (``notebooks/NN_*.ipynb`` and their
-figures, exercise cells unsolved), ``images/``, the package's source with its
-``pyproject.toml``, the package as a wheel in ``dist/`` (built by ``pip wheel`` from that
-source) and a short README for students. Not released: ``notebooks/solutions/``, TEACHING.md,
-the tests. Before writing anything, each notebook is checked against the reference
-solutions: one that holds :data:`COPIED_RUN` lines in a row of a solution's body is refused.
+OUT (a new or empty folder) receives the notebooks with their figures, ``images/``, the
+package's source, the package as a wheel in ``dist/`` (``pip wheel`` of that source) and a
+README for students; not ``notebooks/solutions/``, TEACHING.md or the tests. A notebook that
+shows :data:`COPIED_RUN` lines in a row of a solution's body stops the release before it starts.
 """
 
 from __future__ import annotations
@@ -34,22 +32,18 @@ STUDENT_README = """# pooling_lab: the course
 Max pool, average pool and 2-D convolution, forward and backward, built in NumPy, one notebook
 at a time. Start with `notebooks/00_welcome.ipynb`.
 
-**Install** (Python 3.11 or newer), on your own machine, a JupyterHub or Colab:
-
-    pip install {wheel}
-
-(in a notebook cell: `%pip install {wheel}`, after uploading the file). Or, in this folder,
-`pip install .` installs the same package from its source.
-
-**Run** the notebooks from the `notebooks/` folder, top to bottom. Each one ends with a
-*Try it* exercise: write the function, run the checker cell below it, and hand the notebook
-in as your teacher asks. Your teacher grades every exercise again, on cases of their own.
+Install it (Python 3.11 or newer) with `pip install {wheel}`, or `%pip install ...` in a
+notebook cell on a JupyterHub or in Colab (upload the file first); `pip install .` in this
+folder installs the same from the source. Run the notebooks top to bottom. Each ends with a
+*Try it* exercise: write the function, run the checker cell below it, hand the notebook in.
+Your teacher grades every exercise again, on cases of their own.
 """
 
 
 @dataclass
 class Settings:
     root: Path
+    notebooks: list
     out: Path
 
 
@@ -65,7 +59,13 @@ def check_arguments(args) -> Settings:
                       f"notebooks/); this package runs from {root}")
     if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         raise OSError(f"OUT {args.out} exists and is not an empty folder; give a new one")
-    return Settings(root, args.out)
+    notebooks = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    runs = solution_runs(root / "notebooks" / "solutions")
+    for notebook in notebooks:
+        if shown := shown_solutions(notebook, runs):
+            raise ValueError(f"{notebook.name} shows the solution of {', '.join(shown)}: "
+                             f"nothing released")
+    return Settings(root, notebooks, args.out)
 
 
 def _code_lines(source: str) -> list:
@@ -100,28 +100,16 @@ def shown_solutions(notebook: Path, runs: dict) -> list:
 
 def run(settings: Settings) -> int:
     root, out = settings.root, settings.out
-    notebooks = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    runs = solution_runs(root / "notebooks" / "solutions")
-    for notebook in notebooks:
-        if shown := shown_solutions(notebook, runs):
-            print(f"pooling-lab release: error: {notebook.name} shows the solution of "
-                  f"{', '.join(shown)}; nothing written", file=sys.stderr)
-            return 1
     skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "notebooks").mkdir()
-    for notebook in notebooks:
-        shutil.copy2(notebook, out / "notebooks")
     for folder in ("notebooks/figures", "images", "pooling_lab"):
-        if (root / folder).is_dir():
-            shutil.copytree(root / folder, out / folder, ignore=skip)
-    for name in COPIED_FILES:
-        if (root / name).is_file():
-            shutil.copy2(root / name, out / name)
+        shutil.copytree(root / folder, out / folder, ignore=skip, dirs_exist_ok=True)
+    for path in [*settings.notebooks, *(root / name for name in COPIED_FILES)]:
+        shutil.copy2(path, out / path.relative_to(root))
     wheel = f"dist/pooling_lab-{__version__}-py3-none-any.whl"
     (out / "README.md").write_text(STUDENT_README.format(wheel=wheel), encoding="utf-8")
     print(f"Building {wheel} with pip ...", file=sys.stderr)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w",
                     str(out / "dist"), str(out)], check=True, stdout=sys.stderr)
-    print(f"Released {len(notebooks)} notebooks, images/, the source and {wheel} to {out}")
+    print(f"Released {len(settings.notebooks)} notebooks, images/, the source and {wheel} "
+          f"to {out}")
     return 0

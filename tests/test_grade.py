@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from pooling_lab import grade, release
+from pooling_lab.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "notebooks" / "solutions"
@@ -110,6 +111,11 @@ CLASS = {
                          "    return x.transpose(0, 3, 1, 2)"), {"to_channels_first"}, ""),
     "late_import": (notebook(AVG_POOL.replace("import numpy as np", ""), "import numpy as np"),
                     {"my_avg_pool"}, ""),
+    "forged_verdict": (notebook(
+        "import os\n\ndef to_channels_first(x):\n    for stream in range(1, 10):\n"
+        "        try:\n"
+        "            os.write(stream, b'{\"passed\": true, \"message\": \"PASSED\"}\\n')\n"
+        "        except OSError:\n            pass"), set(), "it returns None"),
     "nosy": (notebook(f"import os\n\ndef to_channels_first(x):\n"
                       f"    alone = os.listdir('.') == [] and {SECRET!r} not in os.environ\n"
                       f"    return x.transpose(0, 3, 1, 2) if alone else x"),
@@ -171,20 +177,17 @@ def test_the_summary_counts_who_solved_each_exercise(graded):
         assert re.search(rf"\n  {name} +solved by {solved} of {len(CLASS)}\n", stdout)
 
 
-def test_bad_arguments_are_one_line_and_exit_2(tmp_path):
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
+def test_bad_arguments_are_one_line_and_exit_2(tmp_path, capsys):
     for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
         (tmp_path / folder / "alice.ipynb").write_text(notebook())
-    for arguments, phrase in (([str(tmp_path / "missing.ipynb")], "no such file or folder"),
-                              ([str(tmp_path / "a"), str(tmp_path / "b")], "named 'alice'"),
-                              (["--timeout", "0", str(tmp_path / "a")], "--timeout"),
-                              (["--jobs", "0", str(tmp_path / "a")], "--jobs")):
-        finished = subprocess.run([sys.executable, "-m", "pooling_lab", "grade", *arguments],
-                                  capture_output=True, text=True, cwd=tmp_path,
-                                  env=dict(os.environ, PYTHONPATH=str(ROOT)))
-        assert finished.returncode == 2
-        assert finished.stderr.count("\n") == 1 and phrase in finished.stderr
+    for arguments, phrase in (([tmp_path / "missing.ipynb"], "no such file or folder"),
+                              ([tmp_path / "a", tmp_path / "b"], "named 'alice'"),
+                              (["--timeout", "0", tmp_path / "a"], "--timeout"),
+                              (["--jobs", "0", tmp_path / "a"], "--jobs")):
+        assert main(["grade", *map(str, arguments)]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and phrase in error
 
 
 # --------------------------------------------------------------------------------------------
