@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import grade, release
     for module in (grade, release):     # the integrator moves these into the command table
         sub = commands.add_parser(module.__name__.rsplit(".", 1)[1],
-                                  help=module.__doc__.split("\n")[0],
+                                  help=module.__doc__.split(":")[0].lower(),
                                   description=module.__doc__.split("\n\n")[0])
         module.add_arguments(sub)
         sub.set_defaults(threads=0)     # their own processes set BLAS threads themselves
