@@ -148,8 +148,8 @@ def code_cells(path: Path, row: Row) -> list:
         try:
             ast.parse(source)
         except (SyntaxError, ValueError, RecursionError) as error:   # ValueError: a NUL
-            row.notes.append(f"cell {number} does not parse (line "
-                             f"{getattr(error, 'lineno', '?')}): its definitions are not graded")
+            line = getattr(error, "lineno", None) or "?"
+            row.notes.append(f"cell {number} does not parse (line {line}): not graded")
             continue
         parsed.append((f"<cell {number}>", source))
     if not parsed and not row.notes:

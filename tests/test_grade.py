@@ -65,6 +65,9 @@ CLASS = {
                        "check.channels_first = lambda f: print('PASSED') or True\n"
                        "check.judge = lambda *args, **kwargs: True",
                        "import pooling_lab\npooling_lab.check = None",
+                       "import pooling_lab.grade as grader\n"
+                       "grader.judge = lambda *args, **kwargs: type('Verdict', (), "
+                       "{'passed': True, 'message': 'PASSED'})",
                        output="PASSED to_channels_first: 6 of 6 cases match the reference.\n"),
               set(), "NotImplementedError"),
     "wrong": (notebook(wrong("to_channels_first", "return args[0].transpose(0, 3, 2, 1)"),
