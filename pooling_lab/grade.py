@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import ast
 import concurrent.futures
-import contextlib
 import csv
 import json
 import linecache
@@ -202,17 +201,18 @@ def judge_request() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), stream)
     _seal()
     _limit(request["timeout"])
-    namespace = {"__name__": "submission"}
+    namespace, failed = {"__name__": "submission"}, []  # a failure costs only what needs it
     for label, source in request["cells"]:
         linecache.cache[label] = (len(source), None, source.splitlines(True), label)
         for statement in filter(is_definition, ast.parse(source).body):
-            # A statement that fails costs only the functions that need it.
-            with contextlib.suppress(BaseException):
+            try:
                 exec(compile(ast.Module([statement], []), label, "exec"), namespace)
+            except BaseException as error:
+                failed.append(f"\n{label} line {statement.lineno} failed: {error!r}")
     try:
         verdict = judge(request["function"], namespace, seed=request["seed"],
                         hidden=HIDDEN_CASES, timeout=request["timeout"])
-        result = {"passed": bool(verdict.passed), "message": str(verdict.message)}
+        result = {"passed": bool(verdict.passed), "message": "".join([verdict.message, *failed])}
     except BaseException as error:
         result = {"passed": False, "message": f"the checker stopped: {type(error).__name__}: "
                                               f"{error}"}

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from . import __version__
 
+ROOT = Path(__file__).resolve().parent.parent    # the course's own folder, beside pyproject.toml
+
 #: A solution counts as shown in a notebook when this many of its lines appear there in a row.
 COPIED_RUN = 3
 
@@ -42,7 +44,6 @@ Your teacher grades every exercise again, on cases of their own.
 
 @dataclass
 class Settings:
-    root: Path
     notebooks: list
     out: Path
 
@@ -53,19 +54,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check_arguments(args) -> Settings:
-    root = Path(__file__).resolve().parent.parent
-    if not (root / "pyproject.toml").is_file() or not (root / "notebooks").is_dir():
+    if not (ROOT / "pyproject.toml").is_file() or not (ROOT / "notebooks").is_dir():
         raise OSError(f"release needs the course's own folder (with pyproject.toml and "
-                      f"notebooks/); this package runs from {root}")
+                      f"notebooks/); this package runs from {ROOT}")
     if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         raise OSError(f"OUT {args.out} exists and is not an empty folder; give a new one")
-    notebooks = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    runs = solution_runs(root / "notebooks" / "solutions")
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    runs = solution_runs(ROOT / "notebooks" / "solutions")
     for notebook in notebooks:
         if shown := shown_solutions(notebook, runs):
             raise ValueError(f"{notebook.name} shows the solution of {', '.join(shown)}: "
                              f"nothing released")
-    return Settings(root, notebooks, args.out)
+    return Settings(notebooks, args.out)
 
 
 def _code_lines(source: str) -> list:
@@ -99,7 +99,7 @@ def shown_solutions(notebook: Path, runs: dict) -> list:
 
 
 def run(settings: Settings) -> int:
-    root, out = settings.root, settings.out
+    root, out = ROOT, settings.out
     skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
     for folder in ("notebooks/figures", "images", "pooling_lab"):
         shutil.copytree(root / folder, out / folder, ignore=skip, dirs_exist_ok=True)
