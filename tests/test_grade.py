@@ -23,6 +23,7 @@ from pooling_lab.__main__ import main
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 EXERCISES = grade.EXERCISES
+FULL_MARKS = sum(exercise.points for exercise in EXERCISES.values())
 
 #: Each reference solutions module, whole: one cell each makes a correct notebook.
 SOLVED = [path.read_text(encoding="utf-8") for path in sorted(SOLUTIONS.glob("nb*.py"))]
@@ -55,7 +56,7 @@ def wrong(name, body, imports="import numpy as np") -> str:
 
 #: name -> (file's text, the exercises it solves, a phrase its notes or feedback must hold).
 CLASS = {
-    "correct": (notebook(*SOLVED), set(EXERCISES), "13 of 13"),
+    "correct": (notebook(*SOLVED), set(EXERCISES), f"{FULL_MARKS} of {FULL_MARKS} points"),
     "messy": (notebook("%matplotlib inline", CHANNELS_FIRST, "def oops(:\n    pass", "1 / 0",
                        "%%writefile ../pooling_lab/check.py\nprint('hacked')", AVG_POOL),
               {"to_channels_first", "my_avg_pool"}, "cell 4 does not parse (line 1)"),
@@ -156,7 +157,7 @@ def test_the_table_has_a_max_row_and_one_row_per_submission(graded):
     assert set(rows) == {"max", *CLASS}
     assert {name: int(rows["max"][name]) for name in EXERCISES} == {
         name: exercise.points for name, exercise in EXERCISES.items()}
-    assert int(rows["max"]["total"]) == sum(exercise.points for exercise in EXERCISES.values())
+    assert int(rows["max"]["total"]) == FULL_MARKS
 
 
 @pytest.mark.parametrize("name", CLASS)
