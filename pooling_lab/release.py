@@ -1,0 +1,115 @@
+"""Write the student copy of the course: the notebooks without solutions, and the package.
+
+    python -m pooling_lab release OUT
+
+OUT (a new or empty folder) receives the notebooks with their figures, ``images/``, the
+package's source, the package as a wheel in ``dist/`` (``pip wheel`` of that source) and a
+README for students; not ``notebooks/solutions/``, TEACHING.md or the tests. A notebook that
+shows :data:`COPIED_RUN` lines in a row of a solution's body stops the release before it starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+
+ROOT = Path(__file__).resolve().parent.parent    # the course's own folder, beside pyproject.toml
+
+#: A solution counts as shown in a notebook when this many of its lines appear there in a row.
+COPIED_RUN = 3
+
+#: Files of the course's folder that the student copy holds as they are.
+COPIED_FILES = ("pyproject.toml", "LICENSE", "environment.yml")
+
+STUDENT_README = """# pooling_lab: the course
+
+Max pool, average pool and 2-D convolution, forward and backward, built in NumPy, one notebook
+at a time. Start with `notebooks/00_welcome.ipynb`.
+
+Install it (Python 3.11 or newer) with `pip install {wheel}`, or `%pip install ...` in a
+notebook cell on a JupyterHub or in Colab (upload the file first); `pip install .` in this
+folder installs the same from the source. Run the notebooks top to bottom. Each ends with a
+*Try it* exercise: write the function, run the checker cell below it, hand the notebook in.
+Your teacher grades every exercise again, on cases of their own.
+"""
+
+
+@dataclass
+class Settings:
+    notebooks: list
+    out: Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", type=Path, metavar="OUT",
+                        help="a new or empty folder for the student copy")
+
+
+def check_arguments(args) -> Settings:
+    if not (ROOT / "pyproject.toml").is_file() or not (ROOT / "notebooks").is_dir():
+        raise OSError(f"release needs the course's own folder (with pyproject.toml and "
+                      f"notebooks/); this package runs from {ROOT}")
+    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
+        raise OSError(f"OUT {args.out} exists and is not an empty folder; give a new one")
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    runs = solution_runs(ROOT / "notebooks" / "solutions")
+    for notebook in notebooks:
+        if shown := shown_solutions(notebook, runs):
+            raise ValueError(f"{notebook.name} shows the solution of {', '.join(shown)}: "
+                             f"nothing released")
+    return Settings(notebooks, args.out)
+
+
+def _code_lines(source: str) -> list:
+    """The lines of ``source`` that hold code, without comments (a `` #`` ends the code)."""
+    lines = (line.split(" #")[0].strip() for line in source.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def solution_runs(solutions: Path) -> dict:
+    """``{function name: set of COPIED_RUN-line runs of its body}`` of every reference solution."""
+    runs = {}
+    for path in sorted(solutions.glob("nb*.py")):
+        source = path.read_text(encoding="utf-8")
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef):
+                body = node.body[1:] if ast.get_docstring(node) else node.body
+                lines = _code_lines("\n".join(ast.get_source_segment(source, statement)
+                                              for statement in body))
+                runs[node.name] = {tuple(lines[start:start + COPIED_RUN])
+                                   for start in range(max(1, len(lines) - COPIED_RUN + 1))}
+    return runs
+
+
+def shown_solutions(notebook: Path, runs: dict) -> list:
+    """The names of the solutions of which ``notebook`` shows a run of lines."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    lines = _code_lines("\n".join("".join(cell["source"]) for cell in cells))
+    shown = {tuple(lines[start:start + length])
+             for length in range(1, COPIED_RUN + 1) for start in range(len(lines))}
+    return sorted(name for name, function_runs in runs.items() if function_runs & shown)
+
+
+def run(settings: Settings) -> int:
+    root, out = ROOT, settings.out
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+    for folder in ("notebooks/figures", "images", "pooling_lab"):
+        shutil.copytree(root / folder, out / folder, ignore=skip, dirs_exist_ok=True)
+    for path in [*settings.notebooks, *(root / name for name in COPIED_FILES)]:
+        shutil.copy2(path, out / path.relative_to(root))
+    wheel = f"dist/pooling_lab-{__version__}-py3-none-any.whl"
+    (out / "README.md").write_text(STUDENT_README.format(wheel=wheel), encoding="utf-8")
+    print(f"Building {wheel} with pip ...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w",
+                    str(out / "dist"), str(out)], check=True, stdout=sys.stderr)
+    print(f"Released {len(settings.notebooks)} notebooks, images/, the source and {wheel} "
+          f"to {out}")
+    return 0
