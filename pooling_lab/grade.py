@@ -32,8 +32,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# TEMPORARY until issue 17 lands: `from .check import EXERCISES, judge`.
-from ._judge_shim import EXERCISES, judge
+from .check import EXERCISES, judge
 
 #: What the graded code may not import: the package's styles and layers, the reference
 #: solutions and PyTorch (each name with its submodules).
