@@ -3,6 +3,7 @@
     python -m pooling_lab demo [IMAGE]     the four styles on a photo, timed, and a picture
     python -m pooling_lab bench [options]  time and memory of every op, pass and style
     python -m pooling_lab bench --targets  the course's performance targets, checked
+    python -m pooling_lab slides NB... --out DIR   reveal.js decks that need no network
 
 Both commands run NumPy's BLAS (used by convolution) on one thread, as the PyTorch numbers
 are: on a small shared machine, BLAS threads that wait for a busy core can make a small
@@ -39,7 +40,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import bench, demo
+    from . import bench, demo, slides
 
     parser = OneLineParser(
         prog="pooling-lab",
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: python -m pooling_lab bench --op max --shape 32 64 64 32 "
                "--kernel 3 --stride 2 --torch-python /path/to/python-with-torch")
     bench.add_arguments(bench_parser)
+    slides.add_arguments(commands.add_parser(
+        "slides", help="write reveal.js decks of notebooks that need no network",
+        description=slides.__doc__.split("\n\n")[0]))
     for sub in (demo_parser, bench_parser):
         sub.add_argument("--threads", type=int, default=1,
                          help="BLAS threads (default 1, as PyTorch's here); 0 keeps the "
@@ -70,6 +74,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "slides":
+        args.threads = 0                  # no BLAS work: no restart
     if args.threads < 0:
         parser.error(f"argument --threads: must be 0 (keep the environment) or a positive "
                      f"number of threads; got {args.threads}")
@@ -79,6 +85,8 @@ def main(argv=None) -> int:
         return subprocess.run([sys.executable, "-m", "pooling_lab", *argv], env=env).returncode
     if args.command == "demo":
         from . import demo as command
+    elif args.command == "slides":
+        from . import slides as command
     else:
         from . import bench as command
     try:
