@@ -97,6 +97,38 @@ def test_teaching_md_and_paths_json_name_the_same_sections():
     assert teaching_paths() == expected
 
 
+def prose_words(cells) -> int:
+    """Words of prose in ``cells``: the markdown, without fenced code, as TEACHING.md counts."""
+    text = "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
+    return len(re.sub(r"```.*?```", "", text, flags=re.S).split())
+
+
+#: TEACHING.md's rule: 100 words a minute, 5 minutes of discussion per notebook, 5 per explorer.
+WORDS_PER_MINUTE, DISCUSSION, EXPLORERS = 100, 5, {"01": 1, "04": 1, "05": 1}
+
+
+def test_teaching_minutes_follow_the_words_per_minute_rule():
+    import math
+    import nbformat
+    text = (NOTEBOOKS / "TEACHING.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (0\d) · [^|]+\| ([\d,]+)(?: \(\+([\d,]+) deep dive\))? \| "
+                      r"(\d+)(?: \(\+(\d+)\))? \|", text, flags=re.M)
+    assert [row[0] for row in rows] == [f"0{k}" for k in range(8)]
+    for number, words, deep, minutes, deep_minutes in rows:
+        words, deep = int(words.replace(",", "")), int((deep or "0").replace(",", ""))
+        expected = math.ceil(words / WORDS_PER_MINUTE + DISCUSSION
+                             + 5 * EXPLORERS.get(number, 0))
+        assert int(minutes) == expected, f"{number}: {minutes} minutes for {words} words"
+        assert int(deep_minutes or 0) == math.ceil(deep / WORDS_PER_MINUTE)
+        name = next(NOTEBOOKS.glob(f"{number}_*.ipynb")).name
+        parts = sections(nbformat.read(NOTEBOOKS / name, 4).cells)
+        optional = sum(prose_words(cells) for heading, cells in parts.items()
+                       if heading and "Optional deep dive" in heading)
+        actual = sum(prose_words(cells) for cells in parts.values()) - optional
+        assert abs(actual - words) <= 0.1 * actual, f"{number}: {words} words; counted {actual}"
+        assert abs(optional - deep) <= 0.1 * max(optional, 1)
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     """A copy of notebooks/ (a notebook may write files where it runs)."""
