@@ -227,3 +227,44 @@ def test_an_offline_deck_navigates_and_typesets_its_formulas(decks, tmp_path):
         finally:
             browser.close()
     assert refused == []
+
+
+#: Figure cells whose code stays on the slide because the code is the lesson.
+FIGURE_CODE_SHOWN = {("03_strided_views.ipynb", "cell-12")}    # sliding_window_view, drawn
+
+#: The most words of prose a slide shows; the rest of a section goes to speaker notes.
+PROSE_PER_SLIDE = 120
+
+#: The widest code line a slide shows whole (the decks also wrap wider lines).
+CODE_WIDTH = 80
+
+
+def prose_words(markdown: str) -> int:
+    """Words of running prose: fenced and indented code, lists, tables, quotes and display
+    math left out (they are laid out, not read aloud)."""
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    return sum(len(line.split()) for line in text.split("\n")
+               if not re.match(r"\s*([-*>|]|\d+\.)\s|\s{2,}\S|\$\$", line))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name[:2])
+def test_slides_show_figures_short_code_and_short_prose(path):
+    import nbformat
+    notebook = nbformat.read(path, as_version=4)
+    wide, plotting, slides = [], [], []
+    for cell in notebook.cells:
+        slide_type = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if slide_type in ("slide", "subslide") or not slides:
+            slides.append([cell.id, 0])
+        if cell.cell_type == "markdown" and slide_type not in ("notes", "skip"):
+            slides[-1][1] += prose_words(cell.source)
+        if cell.cell_type != "code" or "hide-input" in cell.metadata.get("tags", []):
+            continue
+        wide += [(cell.id, line) for line in cell.source.split("\n") if len(line) > CODE_WIDTH]
+        figure = any("image/png" in output.get("data", {}) for output in cell.outputs)
+        if figure and "explore." not in cell.source and (path.name, cell.id) not in FIGURE_CODE_SHOWN:
+            plotting.append(cell.id)
+    assert not wide, f"{path.name}: code lines wider than {CODE_WIDTH}: {wide}"
+    assert not plotting, f"{path.name}: figure cells not tagged hide-input: {plotting}"
+    crowded = [(first, words) for first, words in slides if words > PROSE_PER_SLIDE]
+    assert not crowded, f"{path.name}: slides over {PROSE_PER_SLIDE} words of prose: {crowded}"
