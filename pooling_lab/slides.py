@@ -98,20 +98,11 @@ def check_arguments(args) -> Settings:
     return Settings(notebooks, out)
 
 
-def copy_assets(out: Path) -> None:
-    """Copy reveal.js and MathJax from their installed packages into ``out``."""
-    for name, package, inside in ASSETS:
-        source = Path(find_spec(package).origin).parent / inside
-        shutil.copytree(source, out / name, dirs_exist_ok=True)
-
-
 def for_slides(notebook):
     """A copy of ``notebook`` as the deck shows it: no test markers, explorers as pictures."""
     notebook = copy.deepcopy(notebook)
     notebook.metadata.pop("widgets", None)
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
+    for cell in (cell for cell in notebook.cells if cell.cell_type == "code"):
         cell.source = "\n".join(line for line in cell.source.split("\n")
                                 if not line.startswith("# NBVAL_"))
         for output in cell.get("outputs", []):
@@ -122,8 +113,7 @@ def for_slides(notebook):
 
 
 def deck_html(notebook) -> str:
-    """The reveal.js deck of one notebook (a ``NotebookNode``), loading scripts from its own
-    folder."""
+    """The reveal.js deck of ``notebook`` (a NotebookNode); it loads scripts from its folder."""
     from jinja2 import DictLoader
     from nbconvert import SlidesExporter
     from traitlets.config import Config
@@ -134,15 +124,16 @@ def deck_html(notebook) -> str:
                               extra_loaders=[DictLoader({"offline.j2": TEMPLATE})],
                               reveal_url_prefix="reveal.js", reveal_theme="white",
                               mathjax_url=MATHJAX_URL)
-    body, _ = exporter.from_notebook_node(for_slides(notebook))
-    return body
+    return exporter.from_notebook_node(for_slides(notebook))[0]
 
 
 def run(settings: Settings) -> int:
     """Write one deck per notebook into ``settings.out``; print each deck's path."""
     import nbformat
 
-    copy_assets(settings.out)
+    for name, package, inside in ASSETS:              # reveal.js and MathJax, beside the decks
+        source = Path(find_spec(package).origin).parent / inside
+        shutil.copytree(source, settings.out / name, dirs_exist_ok=True)
     for path in settings.notebooks:
         deck = settings.out / f"{path.stem}.slides.html"
         html = deck_html(nbformat.read(path, as_version=4))
