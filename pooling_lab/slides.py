@@ -26,12 +26,17 @@ from pathlib import Path
 ASSETS = (("reveal.js", "sphinx_revealjs", "_static/revealjs"),
           ("mathjax", "jupyter_server_mathjax", "static"))
 
-MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
-
 #: Extends nbconvert's reveal template: local scripts only, and slides that fit.
 TEMPLATE = """{%- extends 'index.html.j2' -%}
 {% block html_head_js %}{% endblock html_head_js %}
 {% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{% block html_head_js_mathjax %}
+<script type="text/x-mathjax-config">
+MathJax.Hub.Config({tex2jax: {inlineMath: [["$", "$"]], processEscapes: true}, messageStyle: "none",
+                    "HTML-CSS": {availableFonts: [], webFont: "STIX-Web", imageFont: null}});
+</script>
+<script src="mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"></script>
+{% endblock html_head_js_mathjax %}
 {% block html_head_css %}
 <style>
 .reveal .slides section { overflow-y: auto; max-height: 100%; }
@@ -122,8 +127,7 @@ def deck_html(notebook) -> str:
                                                "remove_input_tags": ["hide-input"]}})
     exporter = SlidesExporter(config=config, template_file="offline.j2",
                               extra_loaders=[DictLoader({"offline.j2": TEMPLATE})],
-                              reveal_url_prefix="reveal.js", reveal_theme="white",
-                              mathjax_url=MATHJAX_URL)
+                              reveal_url_prefix="reveal.js", reveal_theme="white")
     return exporter.from_notebook_node(for_slides(notebook))[0]
 
 
