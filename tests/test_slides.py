@@ -217,6 +217,8 @@ def test_an_offline_deck_navigates_and_typesets_its_formulas(decks, tmp_path):
             page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
             assert page.evaluate("() => Reveal.getIndices().h") == 3
             assert "3 · " in page.locator("section.present h2").first.inner_text()
+            # A slide taller than the screen scrolls instead of running off the bottom.
+            assert page.evaluate("getComputedStyle(Reveal.getCurrentSlide()).overflowY") == "auto"
             page.screenshot(path=tmp_path / "slide_3.png")
             page.goto(deck + "#/2")                     # the output-size formula
             page.wait_for_function("() => Reveal.getIndices().h === 2")
