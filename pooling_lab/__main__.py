@@ -3,6 +3,7 @@
     python -m pooling_lab demo [IMAGE]     the four styles on a photo, timed, and a picture
     python -m pooling_lab bench [options]  time and memory of every op, pass and style
     python -m pooling_lab bench --targets  the course's performance targets, checked
+    python -m pooling_lab slides NB... --out DIR   reveal.js decks that need no network
 
 Both commands run NumPy's BLAS (used by convolution) on one thread, as the PyTorch numbers
 are: on a small shared machine, BLAS threads that wait for a busy core can make a small
@@ -39,7 +40,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import bench, demo
+    from . import bench, demo, slides
 
     parser = OneLineParser(
         prog="pooling-lab",
@@ -58,8 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: python -m pooling_lab bench --op max --shape 32 64 64 32 "
                "--kernel 3 --stride 2 --torch-python /path/to/python-with-torch")
     bench.add_arguments(bench_parser)
-    from . import grade, release
-    for module in (grade, release):     # the integrator moves these into the command table
+    from . import grade, release, slides
+    for module in (grade, release, slides):     # the integrator moves these into the command table
         sub = commands.add_parser(module.__name__.rsplit(".", 1)[1],
                                   help=module.__doc__.split(":")[0].lower(),
                                   description=module.__doc__.split("\n\n")[0])
@@ -77,6 +78,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "slides":
+        args.threads = 0                  # no BLAS work: no restart
     if args.threads < 0:
         parser.error(f"argument --threads: must be 0 (keep the environment) or a positive "
                      f"number of threads; got {args.threads}")
@@ -84,8 +87,9 @@ def main(argv=None) -> int:
     if args.threads > 0 and any(os.environ.get(name) != wanted for name in THREAD_VARIABLES):
         env = dict(os.environ, **{name: wanted for name in THREAD_VARIABLES})
         return subprocess.run([sys.executable, "-m", "pooling_lab", *argv], env=env).returncode
-    from . import bench, demo, grade, release
-    command = {"demo": demo, "bench": bench, "grade": grade, "release": release}[args.command]
+    from . import bench, demo, grade, release, slides
+    command = {"demo": demo, "bench": bench, "grade": grade, "release": release,
+               "slides": slides}[args.command]
     try:
         settings = command.check_arguments(args)
     except (ValueError, TypeError, OSError) as error:

@@ -1,13 +1,17 @@
-"""Every notebook converts to a reveal.js deck with one slide per section.
+"""Every notebook converts to a reveal.js deck that needs no network, one slide per section.
 
-``jupyter nbconvert --to slides notebooks/01_pooling_loops.ipynb`` is what a teacher runs; the
-test calls the same exporter through nbconvert's Python API (one process, much faster). A
-section is a markdown heading ``# `` (the title) or ``## ``; its cell carries the slideshow
-metadata ``slide``, and everything up to the next section is sub-slides, fragments or notes,
-nested inside that slide.
+``python -m pooling_lab slides notebooks/0*.ipynb --out DIR`` is what a teacher runs; the decks
+are written once per test module (the ``decks`` fixture) and every test reads them. A section
+is a markdown heading ``# `` (the title) or ``## ``; its cell carries the slideshow metadata
+``slide``, and everything up to the next section is sub-slides, fragments or notes, nested
+inside that slide. One test opens a deck in Chromium with every request that is not a file
+aborted: it must still navigate and typeset its formulas.
 """
 
+import argparse
+import os
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -67,18 +71,33 @@ class TopLevelSections(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def exporter():
-    from nbconvert import SlidesExporter
-    return SlidesExporter()
+def decks(tmp_path_factory):
+    """{notebook name: (deck path, deck HTML)}, every notebook converted once by the command."""
+    from pooling_lab import slides
+    parser = argparse.ArgumentParser()
+    slides.add_arguments(parser)
+    out = tmp_path_factory.mktemp("decks")
+    settings = slides.check_arguments(parser.parse_args([*map(str, NOTEBOOKS), "--out", str(out)]))
+    assert slides.run(settings) == 0
+    found = {}
+    for path in NOTEBOOKS:
+        deck = out / f"{path.stem}.slides.html"
+        found[path.name] = (deck, deck.read_text(encoding="utf-8"))
+    return found
 
 
-def deck_slides(exporter, notebook) -> int:
-    """How many top-level slides the reveal.js deck of ``notebook`` has."""
-    body, _ = exporter.from_notebook_node(notebook)
-    assert "Reveal.initialize" in body, "not a reveal.js deck"
+def top_level_slides(html: str) -> int:
+    """How many top-level slides a reveal.js deck has."""
+    assert "Reveal.initialize" in html, "not a reveal.js deck"
     parser = TopLevelSections()
-    parser.feed(body)
+    parser.feed(html)
     return parser.slides
+
+
+def deck_slides(notebook) -> int:
+    """How many top-level slides the deck of a small ``notebook`` has."""
+    from pooling_lab import slides
+    return top_level_slides(slides.deck_html(notebook))
 
 
 def small_notebook(slide_types):
@@ -92,15 +111,15 @@ def small_notebook(slide_types):
     return new_notebook(cells=cells)
 
 
-def test_the_slide_counter_counts_top_level_slides(exporter):
+def test_the_slide_counter_counts_top_level_slides():
     marked = small_notebook(["slide", "subslide", "slide", "fragment", "slide", "subslide"])
-    assert deck_slides(exporter, marked) == 3
+    assert deck_slides(marked) == 3
     assert len(section_headings(marked)) == 3
-    assert deck_slides(exporter, small_notebook(["slide", "-", "-", "-", "slide", "-"])) == 2
+    assert deck_slides(small_notebook(["slide", "-", "-", "-", "slide", "-"])) == 2
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name[:2])
-def test_the_deck_has_one_slide_per_section(path, exporter):
+def test_the_deck_has_one_slide_per_section(path, decks):
     import nbformat
     notebook = nbformat.read(path, as_version=4)
     headings = section_headings(notebook)
@@ -109,7 +128,7 @@ def test_the_deck_has_one_slide_per_section(path, exporter):
     first_lines = {index: notebook.cells[index].source.split("\n")[0] for index, _ in headings}
     buried = [heading for index, heading in headings if first_lines[index] != heading]
     assert not buried, f"{path.name}: headings in the middle of a cell: {buried}"
-    slides = deck_slides(exporter, notebook)
+    slides = top_level_slides(decks[path.name][1])
     slide_cells = [index for index, cell in enumerate(notebook.cells)
                    if cell.get("metadata", {}).get("slideshow", {}).get("slide_type") == "slide"]
     section_cells = [index for index, _ in headings]
@@ -117,3 +136,137 @@ def test_the_deck_has_one_slide_per_section(path, exporter):
         f"{path.name}: {slides} slides for {len(headings)} sections; cells marked "
         f"'slide': {slide_cells}, cells starting a section: {section_cells}")
     assert slide_cells == section_cells
+
+
+def test_a_deck_hides_tagged_inputs_and_test_markers_and_shows_explorers_as_pictures():
+    from nbformat.v4 import new_code_cell, new_output
+    from pooling_lab import slides
+    figure = new_code_cell("draw_the_figure()", metadata={"tags": ["hide-input"]}, outputs=[
+        new_output("display_data", {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})])
+    marked = new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(41 + 1)")
+    explorer = new_code_cell("explore()", outputs=[new_output("display_data", {
+        "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2,
+                                                     "version_minor": 0},
+        "image/png": "iVBORw0KGgo=", "text/plain": "VBox()"})])
+    notebook = small_notebook(["slide", "-", "slide", "-", "slide", "-"])
+    notebook.cells += [figure, marked, explorer]
+    html = slides.deck_html(notebook)
+    assert "draw_the_figure" not in html and html.count('src="data:image/png') == 2
+    assert "NBVAL" not in html and "41" in html
+    assert "widget-view" not in html
+    assert notebook.cells[-1].outputs[0].data.keys() > {"image/png"}    # the input is unchanged
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["missing.ipynb"], "NOTEBOOK must be an .ipynb file; got 'missing.ipynb'"),
+    (["README.md"], "NOTEBOOK must be an .ipynb file; got 'README.md'"),
+    (["notebooks/01_pooling_loops.ipynb", "--out", "README.md"], "--out must be a folder"),
+])
+def test_bad_arguments_are_one_line_and_exit_status_2_before_any_work(arguments, message,
+                                                                     capsys, monkeypatch):
+    from pooling_lab.__main__ import main
+    monkeypatch.chdir(ROOT)
+    if "--out" not in arguments:
+        arguments = [*arguments, "--out", "never_made"]
+    assert main(["slides", *arguments]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
+    assert not (ROOT / "never_made").exists()
+
+
+def test_decks_load_nothing_from_the_network(decks):
+    for name, (deck, html) in decks.items():
+        # What the page loads (links a reader may follow are not loaded).
+        sources = re.findall(r'<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)="([^"#]+)"',
+                             html)
+        remote = [source for source in sources if re.match(r"[a-z]+:", source)
+                  and not source.startswith("data:")]
+        assert not remote, f"{name} loads {remote}"
+        local = [source.split("?")[0] for source in sources if source not in remote
+                 and not source.startswith("data:")]
+        missing = [source for source in local if not (deck.parent / source).is_file()]
+        assert not missing, f"{name}: {missing} are not beside the deck"
+        assert "# NBVAL_" not in html, f"{name} shows a test marker"
+
+
+def test_an_offline_deck_navigates_and_typesets_its_formulas(decks, tmp_path):
+    from test_browser import CHROMIUM_ARGS, missing_requirement
+    reason = missing_requirement()
+    if reason is not None:
+        if os.environ.get("POOLING_LAB_BROWSER_TESTS") == "require":
+            pytest.fail(f"browser tests required but cannot run: {reason}")
+        pytest.skip(f"browser tests skipped: {reason}")
+    from playwright.sync_api import sync_playwright
+    deck = decks["01_pooling_loops.ipynb"][0].as_uri()
+    refused = []
+
+    def only_files(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                             args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.route("**/*", only_files)
+            page.goto(deck + "#/3")
+            page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+            assert page.evaluate("() => Reveal.getIndices().h") == 3
+            assert "3 · " in page.locator("section.present h2").first.inner_text()
+            # A slide taller than the screen scrolls instead of running off the bottom.
+            assert page.evaluate("getComputedStyle(Reveal.getCurrentSlide()).overflowY") == "auto"
+            page.screenshot(path=tmp_path / "slide_3.png")
+            page.goto(deck + "#/2")                     # the output-size formula
+            page.wait_for_function("() => Reveal.getIndices().h === 2")
+            page.wait_for_function("() => document.querySelector("
+                                   "'section.present .MathJax, section.present .MathJax_SVG')",
+                                   timeout=30_000)
+            page.screenshot(path=tmp_path / "slide_2.png")
+        finally:
+            browser.close()
+    assert refused == []
+
+
+#: Figure cells whose code stays on the slide because the code is the lesson.
+FIGURE_CODE_SHOWN = {("03_strided_views.ipynb", "cell-12")}    # sliding_window_view, drawn
+
+#: The most words of prose a slide shows; the rest of a section goes to speaker notes.
+PROSE_PER_SLIDE = 120
+
+#: The widest code line a slide shows whole (the decks also wrap wider lines).
+CODE_WIDTH = 80
+
+
+def prose_words(markdown: str) -> int:
+    """Words of running prose: fenced and indented code, lists, tables, quotes and display
+    math left out (they are laid out, not read aloud)."""
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    return sum(len(line.split()) for line in text.split("\n")
+               if not re.match(r"\s*([-*>|]|\d+\.)\s|\s{2,}\S|\$\$", line))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name[:2])
+def test_slides_show_figures_short_code_and_short_prose(path):
+    import nbformat
+    notebook = nbformat.read(path, as_version=4)
+    wide, plotting, slides = [], [], []
+    for cell in notebook.cells:
+        slide_type = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if slide_type in ("slide", "subslide") or not slides:
+            slides.append([cell.id, 0])
+        if cell.cell_type == "markdown" and slide_type not in ("notes", "skip"):
+            slides[-1][1] += prose_words(cell.source)
+        if cell.cell_type != "code" or "hide-input" in cell.metadata.get("tags", []):
+            continue
+        wide += [(cell.id, line) for line in cell.source.split("\n") if len(line) > CODE_WIDTH]
+        figure = any("image/png" in output.get("data", {}) for output in cell.outputs)
+        if figure and "explore." not in cell.source and (path.name, cell.id) not in FIGURE_CODE_SHOWN:
+            plotting.append(cell.id)
+    assert not wide, f"{path.name}: code lines wider than {CODE_WIDTH}: {wide}"
+    assert not plotting, f"{path.name}: figure cells not tagged hide-input: {plotting}"
+    crowded = [(first, words) for first, words in slides if words > PROSE_PER_SLIDE]
+    assert not crowded, f"{path.name}: slides over {PROSE_PER_SLIDE} words of prose: {crowded}"

@@ -1,0 +1,150 @@
+"""Slide decks that need no network: ``python -m pooling_lab slides NOTEBOOK... --out DIR``.
+
+Each notebook becomes ``DIR/<name>.slides.html``, a reveal.js deck made by nbconvert's
+``SlidesExporter``. Everything the deck loads sits in DIR, copied from installed packages:
+reveal.js from ``sphinx-revealjs`` and MathJax from ``jupyter-server-mathjax`` (both in the
+``course`` extra). The template drops require.js, jQuery, mermaid and the widget manager,
+which nbconvert would fetch from CDNs; an explorer shows the static picture of its output.
+
+On the slides: a cell tagged ``hide-input`` shows its output only (the figure, not the
+plotting code), ``# NBVAL_CHECK_OUTPUT`` markers are left out, code lines wrap at the slide's
+edge, a slide taller than the screen scrolls, and cells marked ``notes`` are speaker notes
+(``S`` opens them).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+#: Where each library comes from: (folder in DIR, package, folder inside the package).
+ASSETS = (("reveal.js", "sphinx_revealjs", "_static/revealjs"),
+          ("mathjax", "jupyter_server_mathjax", "static"))
+
+#: Extends nbconvert's reveal template: local scripts only, and slides that fit.
+TEMPLATE = """{%- extends 'index.html.j2' -%}
+{% block html_head_js %}{% endblock html_head_js %}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{% block html_head_js_mathjax %}
+<script type="text/x-mathjax-config">
+MathJax.Hub.Config({tex2jax: {inlineMath: [["$", "$"]], processEscapes: true}, messageStyle: "none",
+                    "HTML-CSS": {availableFonts: [], webFont: "STIX-Web", imageFont: null}});
+</script>
+<script src="mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"></script>
+{% endblock html_head_js_mathjax %}
+{% block html_head_css %}
+<style>
+.reveal .slides section { overflow-y: auto; max-height: 100%; }
+.reveal pre, .reveal .jp-OutputArea-output pre { white-space: pre-wrap; word-break: break-all; }
+.reveal .jp-OutputArea-output img { max-width: 100%; max-height: 640px; }
+</style>
+{% endblock html_head_css %}
+{% block footer_js %}
+<script src="reveal.js/dist/reveal.js"></script>
+<script src="reveal.js/plugin/notes/notes.js"></script>
+<script>
+Reveal.initialize({controls: true, progress: true, hash: true, center: false,
+                   transition: "none", width: 1024, height: 768, plugins: [RevealNotes]});
+Reveal.on("slidechanged", function (event) {
+    MathJax.Hub.Queue(["Rerender", MathJax.Hub, event.currentSlide]);
+});
+</script>
+{% endblock footer_js %}
+"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to convert and where to: the notebooks' paths and the output folder."""
+    notebooks: tuple
+    out: Path
+
+
+def add_arguments(parser) -> None:
+    """The options of ``python -m pooling_lab slides``."""
+    parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK",
+                        help="notebooks to convert (.ipynb files)")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="folder for the decks and the scripts they load (made if missing)")
+
+
+def check_arguments(args) -> Settings:
+    """Check the notebooks and the output folder before any work.
+
+    Raises
+    ------
+    ValueError
+        A NOTEBOOK that is not a readable ``.ipynb`` file, an ``--out`` that is a file, or a
+        missing package that ships reveal.js or MathJax.
+    OSError
+        ``--out`` cannot be made.
+    """
+    for name, package, _ in ASSETS:
+        if find_spec(package) is None:
+            raise ValueError(f"the decks need {name} from the package {package!r}, which is "
+                             f"not installed (pip install -e \".[course]\")")
+    notebooks = tuple(Path(path) for path in args.notebooks)
+    for path in notebooks:
+        if path.suffix != ".ipynb" or not path.is_file():
+            raise ValueError(f"NOTEBOOK must be an .ipynb file; got {str(path)!r}")
+        try:
+            json.loads(path.read_text(encoding="utf-8"))["cells"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"NOTEBOOK {str(path)!r} is not a notebook: {error}") from None
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out must be a folder; got the file {str(out)!r}")
+    out.mkdir(parents=True, exist_ok=True)
+    return Settings(notebooks, out)
+
+
+def for_slides(notebook):
+    """A copy of ``notebook`` as the deck shows it: no test markers, explorers as pictures."""
+    notebook = copy.deepcopy(notebook)
+    notebook.metadata.pop("widgets", None)
+    for cell in (cell for cell in notebook.cells if cell.cell_type == "code"):
+        cell.source = "\n".join(line for line in cell.source.split("\n")
+                                if not line.startswith("# NBVAL_"))
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if len(data) > 1:                           # a widget beside its static picture
+                data.pop("application/vnd.jupyter.widget-view+json", None)
+    return notebook
+
+
+def deck_html(notebook) -> str:
+    """The reveal.js deck of ``notebook`` (a NotebookNode); it loads scripts from its folder."""
+    from jinja2 import DictLoader
+    from nbconvert import SlidesExporter
+    from traitlets.config import Config
+
+    config = Config({"TagRemovePreprocessor": {"enabled": True,
+                                               "remove_input_tags": ["hide-input"]}})
+    exporter = SlidesExporter(config=config, template_file="offline.j2",
+                              extra_loaders=[DictLoader({"offline.j2": TEMPLATE})],
+                              reveal_url_prefix="reveal.js", reveal_theme="white")
+    return exporter.from_notebook_node(for_slides(notebook))[0]
+
+
+def run(settings: Settings) -> int:
+    """Write one deck per notebook into ``settings.out``; print each deck's path."""
+    import nbformat
+
+    for name, package, inside in ASSETS:              # reveal.js and MathJax, beside the decks
+        source = Path(find_spec(package).origin).parent / inside
+        shutil.copytree(source, settings.out / name, dirs_exist_ok=True)
+    for path in settings.notebooks:
+        deck = settings.out / f"{path.stem}.slides.html"
+        html = deck_html(nbformat.read(path, as_version=4))
+        for picture in re.findall(r'<img [^>]*src="([^":]+)"', html):  # figures/..., not data:
+            if (path.parent / picture).is_file():
+                (settings.out / picture).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path.parent / picture, settings.out / picture)
+        deck.write_text(html, encoding="utf-8")
+        print(deck)
+    return 0

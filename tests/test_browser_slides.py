@@ -1,0 +1,63 @@
+"""Live slides in JupyterLab: notebook 01 presented with jupyterlab-slideshow's Deck.
+
+The test opens a copy of 01 in JupyterLab (the server and the browser of test_browser.py),
+runs the imports and the explorer's cell (all a teacher needs for this slide), starts the Deck (the command palette's "Start Deck", ``deck:start``), goes to
+the explorer's slide, moves its stride slider with the keyboard and checks that the slide, as
+screenshots show it, changes: the kernel runs behind the slides. Skipped with a one-line
+reason where Chromium or the test extra is missing, as test_browser.py.
+"""
+
+from test_browser import (REDRAW_S, RUN_ALL_S, SERVER_START_S,  # noqa: F401
+                          browser_ready, error_outputs, explorer_cell, lab, page, screenshots)
+
+NOTEBOOK, CALL = "01_pooling_loops.ipynb", "explore.windows"
+
+#: True while the Deck presents.
+PRESENTING = "() => document.body.dataset.jpDeckMode === 'presenting'"
+
+
+def test_live_slides_move_an_explorer_on_its_slide(lab, page, screenshots):
+    page.goto(f"{lab}/lab/tree/{NOTEBOOK}?reset")
+    page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext"
+                           "?.session?.kernel", timeout=SERVER_START_S * 1000)
+    # The first code cell (the imports), then the explorer's cell; the index of the latter.
+    index = page.evaluate("""async (call) => {
+        const notebook = window.jupyterapp.shell.currentWidget.content;
+        const cells = notebook.widgets;
+        const imports = cells.findIndex(cell => cell.model.type === 'code');
+        const explorer = cells.findIndex(
+            cell => cell.model.sharedModel.getSource().includes(call));
+        for (const index of [imports, explorer]) {
+            notebook.activeCellIndex = index;
+            await window.jupyterapp.commands.execute('notebook:run-cell');
+        }
+        return explorer;
+    }""", CALL)
+    assert index > 0
+    cell = explorer_cell(page, CALL)
+    picture = cell.locator(".jp-OutputArea-output img").first
+    picture.wait_for(timeout=RUN_ALL_S * 1000)
+
+    page.evaluate("() => window.jupyterapp.commands.execute('deck:start')")
+    page.wait_for_function(PRESENTING, timeout=REDRAW_S * 1000)
+    page.evaluate("(index) => { window.jupyterapp.shell.currentWidget.content"
+                  ".activeCellIndex = index; }", index)     # the Deck shows the active cell
+    stride = cell.locator(".widget-slider", has_text="stride").locator(".noUi-handle")
+    stride.wait_for(state="visible", timeout=REDRAW_S * 1000)
+    page.wait_for_timeout(1000)                         # let the slide transition end
+    box, viewport = stride.bounding_box(), page.viewport_size
+    assert 0 <= box["x"] < viewport["width"] and 0 <= box["y"] < viewport["height"], (
+        f"the slider is off the slide: {box}")
+    before_src = picture.get_attribute("src")
+    before = page.screenshot(path=screenshots / "live_slide_before.png")
+
+    stride.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("([cell, src]) => cell.querySelector('img').src !== src",
+                           arg=[cell.element_handle(), before_src], timeout=REDRAW_S * 1000)
+    page.wait_for_timeout(300)                          # let the new picture paint
+    after = page.screenshot(path=screenshots / "live_slide_after.png")
+    assert page.evaluate(PRESENTING), "the Deck stopped"
+    assert after != before
+    assert error_outputs(page) == []
+    page.evaluate("() => window.jupyterapp.commands.execute('deck:stop')")
