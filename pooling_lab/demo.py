@@ -1,9 +1,10 @@
-"""The terminal tour: the four styles on a photo, whether they agree, how long each took.
+"""Run the four styles on a photo, say whether they agree and how long each took, draw them.
 
 ``python -m pooling_lab demo [IMAGE]`` loads a bundled photo (``astronaut`` unless IMAGE names
 another, or a file), runs max pool, average pool and a 3x3 edge-finding convolution forward
 and backward in each style, prints a table of times and differences, and writes a picture of
-the forward outputs and the backward gradients to a PNG whose name it prints.
+the forward outputs and the backward gradients to a PNG whose name it prints. Exit status 0
+when the styles agree, :data:`DISAGREE` (3) when they do not; 2 and 130 as every command.
 
 The upstream gradient is ``dout = out``, the gradient of the loss ``sum(out**2) / 2``: each
 output sends back its own value, so ``dx`` shows where the outputs came from.
@@ -14,15 +15,17 @@ directly and saved with ``savefig``: no window opens and the matplotlib backend 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import STYLES, common, images, op_functions, viz
-from .bench import check_writable
+from . import STYLES, common, images, measure, op_functions, viz
+from .__main__ import output_file
+
+#: The command multiplies matrices (convolution): it takes ``--threads``.
+USES_BLAS = True
 
 OPS = ("max", "avg", "conv")
 
@@ -31,6 +34,12 @@ EDGE_KERNEL = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
 #: Largest difference from the naive style for the styles to "agree" (float64).
 AGREEMENT = 1e-10
+
+#: The exit status when the styles disagree (0 and 2 are taken: done, and a bad option).
+DISAGREE = 3
+
+#: The figure formats matplotlib writes without LaTeX (its PGF backend needs xelatex).
+FIGURE_FORMATS = sorted(set(Figure().canvas.get_supported_filetypes()) - {"pgf"})
 
 #: The largest ``--size``: a 1024x1024 photo already keeps the naive style busy for minutes,
 #: and the slice-stacking style holds several copies of it (about 25 MB each, float64).
@@ -79,16 +88,14 @@ def run_op(style_name: str, op: str, x: np.ndarray, size: int, stride: int) -> d
         ``out`` (1, OH, OW, C), ``dx`` (1, H, W, C), ``forward`` and ``backward`` in seconds.
     """
     forward, backward = op_functions(style_name, op)
-    start = time.perf_counter()
     if op == "conv":
-        out, cache = forward(x, edge_weights(x.shape[3]), padding="same")
+        (out, cache), forward_seconds = measure.timed(
+            lambda: forward(x, edge_weights(x.shape[3]), padding="same"))
     else:
-        out, cache = forward(x, size, stride=stride)
-    middle = time.perf_counter()
-    grads = backward(out, cache)                  # dout = out
-    end = time.perf_counter()
+        (out, cache), forward_seconds = measure.timed(lambda: forward(x, size, stride=stride))
+    grads, backward_seconds = measure.timed(lambda: backward(out, cache))     # dout = out
     dx = grads[0] if op == "conv" else grads      # conv: (dx, dw, db)
-    return {"out": out, "dx": dx, "forward": middle - start, "backward": end - middle}
+    return {"out": out, "dx": dx, "forward": forward_seconds, "backward": backward_seconds}
 
 
 def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
@@ -158,8 +165,9 @@ def save_figure(x, results, titles, output) -> str:
         dx = result["dx"][0].sum(axis=2)           # (H, W, C) -> (H, W)
         limit = viz.symmetric_limit(dx, percentile=99.5)    # a few outliers would wash it out
         viz.show_gradient(dx, ax=axes[1, column], title=f"dx\n{titles[op]}", limit=limit)
-    figure.savefig(output, dpi=90)
-    return str(Path(output).resolve())
+    path = Path(output).expanduser()
+    figure.savefig(path, dpi=90)
+    return str(path.resolve())
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,14 +183,14 @@ class Settings:
     x : (1, H, W, 3) float64 in [0, 1]
     name : the photo's name or file name
     pool, stride : the pooling size and stride
-    output : where to write the figure
+    output : where to write the figure, ``~`` expanded
     """
 
     x: np.ndarray
     name: str
     pool: int
     stride: int
-    output: str
+    output: Path
 
 
 def add_arguments(parser) -> None:
@@ -197,8 +205,8 @@ def add_arguments(parser) -> None:
                         help="pooling size, at most the photo's shorter side (default 3)")
     parser.add_argument("--stride", type=int, default=2, help="pooling stride (default 2)")
     parser.add_argument("--output", default="pooling_lab_demo.png",
-                        help="where to write the figure; its suffix sets the format (png, pdf, "
-                             "svg...); default: pooling_lab_demo.png")
+                        help=f"where to write the figure; its suffix sets the format, one of "
+                             f"{', '.join(FIGURE_FORMATS)}; default: pooling_lab_demo.png")
 
 
 def check_arguments(args) -> Settings:
@@ -206,10 +214,10 @@ def check_arguments(args) -> Settings:
 
     Raises
     ------
-    ValueError, TypeError
+    ValueError, TypeError, OSError
         A bad option, a ``--size`` above :data:`LARGEST_SIZE`, an IMAGE that is not an image
         or holds NaN or infinite values, a ``--pool`` larger than the photo or an
-        ``--output`` that cannot be written; the message names it.
+        ``--output`` that cannot be written or drawn; the message names it.
     """
     size = common.positive_int(args.size, "--size")
     if size > LARGEST_SIZE:
@@ -217,12 +225,7 @@ def check_arguments(args) -> Settings:
                          f"already takes minutes at {LARGEST_SIZE}); got {size}")
     pool = common.positive_int(args.pool, "--pool")
     stride = common.positive_int(args.stride, "--stride")
-    check_writable(args.output, "--output")
-    formats = Figure().canvas.get_supported_filetypes()
-    suffix = Path(args.output).suffix.lstrip(".").lower()
-    if suffix not in formats:
-        raise ValueError(f"--output must end in one of {sorted(formats)} (the figure's "
-                         f"format); got {args.output!r}")
+    output = output_file(args.output, "--output", FIGURE_FORMATS)
     x, name = load_image(args.image, size)
     try:
         common.pool_geometry(x.shape, pool, stride, "valid", 1)
@@ -230,10 +233,10 @@ def check_arguments(args) -> Settings:
         raise ValueError(f"--pool {pool} is larger than the photo, {x.shape[1]}x{x.shape[2]} "
                          f"pixels at --size {size}; use a smaller --pool or a larger "
                          f"--size") from None
-    return Settings(x, name, pool, stride, args.output)
+    return Settings(x, name, pool, stride, output)
 
 
 def run(settings: Settings) -> int:
-    """Run the tour; exit status 0 if the styles agree, 1 if not."""
+    """Run the tour; exit status 0 if the styles agree, :data:`DISAGREE` if not."""
     results = tour(settings.x, settings.name, settings.pool, settings.stride, settings.output)
-    return 0 if results["agree"] else 1
+    return 0 if results["agree"] else DISAGREE

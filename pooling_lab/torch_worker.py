@@ -9,24 +9,27 @@ back::
     ...      "repeats": 7, "clock": "wall"}' | python -m pooling_lab.torch_worker
     {"forward": 1.9, "backward": 3.1, "step": 5.0, "version": "2.13.0+cpu"}
 
-Times are medians in milliseconds, after one warm-up call, on one thread with oneDNN off. A
-bad case ends with one line on stderr and exit status 2; a Python without PyTorch with one
-line on stderr and exit status 3.
+Times are medians in milliseconds, after one warm-up call, timed by :mod:`pooling_lab.measure`
+(loaded by its path), on PyTorch's default CPU path (oneDNN on, as its users run it) with one
+thread. A bad case ends with one line on stderr and exit status 2; a Python without PyTorch
+with one line on stderr and exit status 3.
 
 Why a separate process: a process that mixed PyTorch and NumPy timings once aborted with heap
 corruption, and two processes cannot slow each other's caches or allocators.
 
-This file imports only the standard library and NumPy (PyTorch when it runs, never when it is
-imported) and nothing from ``pooling_lab``, so ``bench`` runs it by its path with a Python
-that has PyTorch and NumPy but not this package.
+This file imports only the standard library, NumPy and its sibling ``measure.py`` (PyTorch when
+it runs, never when it is imported), so ``bench`` runs it by its path with a Python that has
+PyTorch and NumPy but not this package.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -121,15 +124,13 @@ def parse_spec(text: str) -> Spec:
                 clock=_choice(fields["clock"], "clock", CLOCKS))
 
 
-def median_ms(fn, repeats: int, clock) -> float:
-    """Run ``fn`` once to warm up, then ``repeats`` times; the median time in milliseconds."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = clock()
-        fn()
-        times.append(clock() - start)
-    return float(np.median(times) * 1e3)
+def _measure_module():
+    """``pooling_lab.measure``, loaded from the file beside this one: the package itself may not
+    be importable by the Python that runs the worker."""
+    spec = importlib.util.spec_from_file_location("measure", Path(__file__).with_name("measure.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def measure(spec: Spec, torch) -> dict:
@@ -146,6 +147,7 @@ def measure(spec: Spec, torch) -> dict:
         PyTorch has no such layer (its ``avg_pool2d`` takes no dilation).
     """
     functional = torch.nn.functional
+    median_seconds = _measure_module().median_seconds
     clock = time.process_time if spec.clock == "cpu" else time.perf_counter
     dtype = getattr(torch, spec.dtype)
     # The same x as bench's NumPy run (seed 0), laid out channels-last in memory like our
@@ -178,7 +180,7 @@ def measure(spec: Spec, torch) -> dict:
                                          padding=spec.padding, count_include_pad=True)
 
     with torch.no_grad():
-        forward_ms = median_ms(lambda: layer(x), spec.repeats, clock)
+        forward_ms = 1e3 * median_seconds(lambda: layer(x), spec.repeats, clock)
     x_grad = x.detach().clone().requires_grad_(True)
     for param in params:
         param.requires_grad_(True)
@@ -191,7 +193,7 @@ def measure(spec: Spec, torch) -> dict:
             param.grad = None
         out.backward(dout, retain_graph=True)            # the graph is reused by every run
 
-    backward_ms = median_ms(backward, spec.repeats, clock)
+    backward_ms = 1e3 * median_seconds(backward, spec.repeats, clock)
     return {"forward": forward_ms, "backward": backward_ms, "step": forward_ms + backward_ms,
             "version": torch.__version__}
 
@@ -209,8 +211,7 @@ def main() -> int:
         print(f"torch_worker: PyTorch is not importable by {sys.executable} ({error}); "
               f"name a Python that has it with --torch-python", file=sys.stderr)
         return NO_TORCH
-    torch.backends.mkldnn.enabled = False      # its oneDNN path corrupted the heap on this machine
-    torch.set_num_threads(1)
+    torch.set_num_threads(1)                  # one thread, as the NumPy styles; oneDNN as default
     try:
         times = measure(spec, torch)
     except SpecError as error:
