@@ -85,35 +85,21 @@ ESTIMATED_NOTE = ("~ estimated: the naive style ran on a crop of the input and i
                   "scaled by the number of output positions.")
 
 
-# --------------------------------------------------------------------------------------------
-# A benchmark case
-# --------------------------------------------------------------------------------------------
+# -------------------- A benchmark case -----------------------------------------------------
 
 @dataclass(frozen=True)
 class Case:
-    """One configuration to time.
+    """One configuration to time; pairs are (rows, cols)."""
 
-    Attributes
-    ----------
-    ops : tuple of "max", "avg", "conv"
-    shape : (N, H, W, C) of x
-    kernel : (KH, KW): pooling window, or the convolution's kernel
-    stride, dilation : (rows, cols)
-    padding : (rows, cols): zeros (or -inf for max pool) added on both sides of each axis
-    out_channels : C_out of the convolution (w is (KH, KW, C, C_out))
-    dtype : "float32" or "float64"
-    styles : names from ``pooling_lab.STYLES``
-    """
-
-    ops: tuple[str, ...] = OPS
-    shape: tuple[int, int, int, int] = DEFAULT_SHAPE
-    kernel: tuple[int, int] = (3, 3)
+    ops: tuple[str, ...] = OPS                      # of "max", "avg", "conv"
+    shape: tuple[int, int, int, int] = DEFAULT_SHAPE  # (N, H, W, C) of x
+    kernel: tuple[int, int] = (3, 3)                # the pooling window or conv kernel
     stride: tuple[int, int] = (2, 2)
-    padding: tuple[int, int] = (0, 0)
+    padding: tuple[int, int] = (0, 0)               # zeros (-inf: max) on both sides
     dilation: tuple[int, int] = (1, 1)
-    out_channels: int = 16
-    dtype: str = "float32"
-    styles: tuple[str, ...] = tuple(STYLES)
+    out_channels: int = 16                          # conv's C_out: w is (KH, KW, C, C_out)
+    dtype: str = "float32"                          # or "float64"
+    styles: tuple[str, ...] = tuple(STYLES)         # names from pooling_lab.STYLES
 
     def describe(self, op: str) -> str:
         def pair(values):
@@ -130,13 +116,8 @@ class Case:
 
 
 def case_geometry(case: Case, op: str, shape=None) -> common.Geometry:
-    """Where ``op``'s windows lie on an input of ``shape`` (default: the case's own).
-
-    Raises
-    ------
-    ValueError
-        The case is one the contract refuses, with the contract's message.
-    """
+    """Where ``op``'s windows lie on an input of ``shape`` (default: the case's own); a
+    ValueError with the contract's message if the contract refuses the case."""
     shape = case.shape if shape is None else shape
     if op == "conv":
         w_shape = (*case.kernel, shape[3], case.out_channels)
@@ -197,9 +178,7 @@ def _crop_shape(case: Case, op: str) -> tuple:
     return (case.shape[0], *crop_hw, case.shape[3])
 
 
-# --------------------------------------------------------------------------------------------
-# Measuring
-# --------------------------------------------------------------------------------------------
+# -------------------- Measuring ------------------------------------------------------------
 
 def time_runs(call, repeats: int, clock=time.perf_counter, progress: Progress = quiet,
               label: str = "") -> list:
@@ -285,9 +264,7 @@ def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
     return rows
 
 
-# --------------------------------------------------------------------------------------------
-# PyTorch, in its own process
-# --------------------------------------------------------------------------------------------
+# -------------------- PyTorch, in its own process ------------------------------------------
 
 #: The worker, run by its path with the other Python. ``-I`` (isolated mode) keeps this
 #: package's folder, whose modules have names such as ``common``, off that Python's path.
@@ -340,9 +317,7 @@ def torch_available(python: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-# --------------------------------------------------------------------------------------------
-# Running a case, printing the tables
-# --------------------------------------------------------------------------------------------
+# -------------------- Running a case, printing the tables ----------------------------------
 
 def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall",
              torch_python: str | None = None, memory: bool = True,
@@ -442,13 +417,11 @@ def _megabytes(value) -> str:
 
 def machine_state(clock_name: str, torch_version: str | None = None) -> dict:
     """What the numbers depend on: processor, load, versions, threads, clock."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu_info = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in
+             (cpu_info.read_text().splitlines() if cpu_info.exists() else [])
+             if line.startswith("model name")]
+    cpu = names[0] if names else platform.processor() or platform.machine()
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     except (TypeError, KeyError):                     # NumPy before 1.26 prints, returns None
@@ -481,9 +454,7 @@ def format_state(state: dict) -> str:
             f"{state['clock']} · {state['date_utc']} UTC")
 
 
-# --------------------------------------------------------------------------------------------
-# The promised targets
-# --------------------------------------------------------------------------------------------
+# -------------------- The promised targets -------------------------------------------------
 
 @dataclass(frozen=True)
 class Target:
@@ -550,9 +521,10 @@ def _value_text(kind: str, value: float | None) -> str:
 
 
 def _step_text(target: Target, row: Row) -> str:
-    if target.kind == "memory":
-        return f"peak {_megabytes(row.peak_bytes)} MB"
-    return f"{_number(row.median_ms)} ms"
+    """One style's step on ``target``, its ratio judged after a comma."""
+    measured = (f"peak {_megabytes(row.peak_bytes)} MB" if target.kind == "memory"
+                else f"{'~' * row.estimated}{_number(row.median_ms)} ms")
+    return f"{measured}, {_value_text(target.kind, _target_value(target, row))}"
 
 
 def check_target(target: Target, rows) -> dict:
@@ -572,24 +544,19 @@ def check_target(target: Target, rows) -> dict:
               "style": target.style, "measured": "failed", "reference": "–", "value": None,
               "met": None, "strided": None}
     if target.style != "strided" and "strided" in step:
-        strided = step["strided"]
-        result["strided"] = (f"{_step_text(target, strided)}, "
-                             f"{_value_text(target.kind, _target_value(target, strided))}")
+        result["strided"] = _step_text(target, step["strided"])
     if target.style not in step:
         return result
     judged = step[target.style]
-    result["measured"] = _step_text(target, judged)
-    if target.kind == "torch":
-        result["reference"] = ("–" if judged.torch_ms is None
-                               else f"torch {_number(judged.torch_ms)} ms")
+    result["measured"] = _step_text(target, judged).split(", ")[0]
+    if target.kind == "torch" and judged.torch_ms is not None:
+        result["reference"] = f"torch {_number(judged.torch_ms)} ms"
     elif target.kind == "naive":
-        naive = step.get("naive")
-        result["reference"] = (f"naive {'~' * naive.estimated}{_number(naive.median_ms)} ms"
-                               if naive else "naive failed")
-    else:
+        result["reference"] = ("naive " + _step_text(target, step["naive"]).split(", ")[0]
+                               if "naive" in step else "naive failed")
+    elif target.kind == "memory":
         result["reference"] = ", ".join(
-            f"{style} peak {_megabytes(row.peak_bytes)} MB = "
-            f"{_value_text('memory', _target_value(target, row))}" for style, row in step.items()
+            f"{style} {_step_text(target, row).replace(', ', ' = ')}" for style, row in step.items()
             if style not in (target.style, "strided") and row.peak_bytes is not None) or "–"
     result["value"] = value = _target_value(target, judged)
     if value is not None:
@@ -606,21 +573,18 @@ def format_targets(results) -> str:
     bounds = {"torch": "at most", "naive": "at least", "memory": "at most"}
     for result in results:
         kind, value = result["kind"], result["value"]
-        if value is None and kind == "torch" and result["measured"] != "failed":
-            shown = "no PyTorch"
+        if value is None:
+            shown = ("no PyTorch" if kind == "torch" and result["measured"] != "failed"
+                     else "not measured")
         else:
-            shown = _value_text(kind, value)
-        if value is not None:
-            shown += f" ({bounds[kind]} {_number(result['limit'])}x)"
+            shown = f"{_value_text(kind, value)} ({bounds[kind]} {_number(result['limit'])}x)"
         met = "–" if result["met"] is None else ("yes" if result["met"] else "**NO**")
         lines.append(f"| {result['target']} | {result['style']} | {result['measured']} "
                      f"| {result['reference']} | {shown} | {met} | {result['strided'] or '–'} |")
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------------------------
-# The command line
-# --------------------------------------------------------------------------------------------
+# -------------------- The command line -----------------------------------------------------
 
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab bench``."""
@@ -673,31 +637,15 @@ def add_arguments(parser) -> None:
 
 @dataclass(frozen=True)
 class Settings:
-    """Checked options: what :func:`run` does.
+    """Checked options: what :func:`run` does."""
 
-    Attributes
-    ----------
-    case : the case to time, or None for ``--targets``
-    repeats : timed runs after one warm-up run
-    clock : "wall" or "cpu"
-    torch_python : the Python to ask for PyTorch's times, or None for ``--no-torch``
-    memory : whether to measure peak memory
-    json_path : where to write the results (``~`` expanded), or None
-    notes : what the options decided that the user may not expect, printed first
-    """
-
-    case: Case | None
-    repeats: int
-    clock: str
-    torch_python: str | None
-    memory: bool
-    json_path: Path | None
-    notes: tuple[str, ...] = ()
-
-
-def _one_or_two(values: list, name: str) -> tuple:
-    """``--kernel 3`` -> (3, 3); ``--kernel 3 2`` -> (3, 2); checked by ``common.as_pair``."""
-    return common.as_pair(values[0] if len(values) == 1 else tuple(values), name)
+    case: Case | None               # None for --targets
+    repeats: int                    # timed runs after one warm-up run
+    clock: str                      # "wall" or "cpu"
+    torch_python: str | None        # the Python that runs the worker; None for --no-torch
+    memory: bool                    # whether to measure peak memory
+    json_path: Path | None          # ~ expanded
+    notes: tuple[str, ...] = ()     # what the options decided that the user may not expect
 
 
 def check_arguments(args) -> Settings:
@@ -737,11 +685,11 @@ def check_arguments(args) -> Settings:
                     else common.positive_int(args.out_channels, "--out-channels"))
     if len(args.padding) > 2 or min(args.padding) < 0:
         raise ValueError(f"--padding takes one or two integers >= 0; got {args.padding}")
-    case = Case(ops=tuple(args.ops), shape=shape, kernel=_one_or_two(args.kernel, "--kernel"),
-                stride=_one_or_two(args.stride, "--stride"),
-                padding=(args.padding[0], args.padding[-1]),
-                dilation=_one_or_two(args.dilation, "--dilation"), out_channels=out_channels,
-                dtype=args.dtype, styles=tuple(args.styles))
+    pairs = {name: common.as_pair(values[0] if len(values) == 1 else tuple(values), f"--{name}")
+             for name, values in (("kernel", args.kernel), ("stride", args.stride),
+                                  ("dilation", args.dilation))}    # 3 -> (3, 3); 3 2 -> (3, 2)
+    case = Case(tuple(args.ops), shape, padding=(args.padding[0], args.padding[-1]),
+                out_channels=out_channels, dtype=args.dtype, styles=tuple(args.styles), **pairs)
     for op in case.ops:
         try:
             case_geometry(case, op)

@@ -73,10 +73,7 @@ def load_image(image: str, size: int) -> tuple:
 
 def edge_weights(channels: int) -> np.ndarray:
     """(3, 3, C, C): the Laplacian on each channel separately."""
-    w = np.zeros((3, 3, channels, channels))
-    for c in range(channels):
-        w[:, :, c, c] = EDGE_KERNEL
-    return w
+    return EDGE_KERNEL[:, :, None, None] * np.eye(channels)     # (3, 3, 1, 1) * (C, C)
 
 
 def run_op(style_name: str, op: str, x: np.ndarray, size: int, stride: int) -> dict:
@@ -176,21 +173,13 @@ def save_figure(x, results, titles, output) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """Checked options: the photo loaded, and what :func:`run` does with it.
+    """Checked options: the photo loaded, and what :func:`run` does with it."""
 
-    Attributes
-    ----------
-    x : (1, H, W, 3) float64 in [0, 1]
-    name : the photo's name or file name
-    pool, stride : the pooling size and stride
-    output : where to write the figure, ``~`` expanded
-    """
-
-    x: np.ndarray
-    name: str
-    pool: int
-    stride: int
-    output: Path
+    x: np.ndarray         # (1, H, W, 3) float64 in [0, 1]
+    name: str             # the photo's name or file name
+    pool: int             # the pooling size
+    stride: int           # and stride
+    output: Path          # where to write the figure, ~ expanded
 
 
 def add_arguments(parser) -> None:
