@@ -58,16 +58,10 @@ class OneLineParser(argparse.ArgumentParser):
 def output_file(path: str, option: str, formats=None) -> Path:
     """The file ``option`` names, ``~`` expanded, once it is known that it can be written.
 
-    ``formats``, if given, are the suffixes allowed (without the dot). The file is opened for
-    appending, which creates it if need be (and removes it again): any reason it cannot be
-    written shows before the work rather than after.
-
-    Raises
-    ------
-    ValueError
-        ``path`` is a folder, lies in a folder that does not exist, or has another suffix.
-    OSError
-        The file cannot be created or written (no permission, a system folder such as /proc).
+    A folder, a folder that does not exist, or a suffix not in ``formats`` (if given) is a
+    ValueError. The file is then opened for appending, which creates it if need be (removed
+    again): a file that cannot be written (no permission, /proc...) is an OSError before the
+    work rather than after it.
     """
     file = Path(path).expanduser()
     if file.is_dir():

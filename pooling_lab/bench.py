@@ -6,16 +6,11 @@ columns explained by :data:`LEGEND` under them; progress and notes go to stderr.
 ``python -m pooling_lab bench --op max --shape 32 64 64 32 --kernel 3 --stride 2
 --torch-python /path/to/python-with-torch``.
 
-Times come from :mod:`pooling_lab.measure` (``timeit``), peaks from ``tracemalloc``. When one
-naive call would take more than :data:`NAIVE_SECONDS`, the naive style runs on a crop of the
-input and its times are scaled by the number of output positions, marked ``~``. PyTorch's
-times, when the Python named with ``--torch-python`` can import it, come from
-:mod:`pooling_lab.torch_worker` in a separate process: its default CPU path (oneDNN on), one
-thread, as NumPy's BLAS runs here (see :mod:`pooling_lab.__main__`). When the run has both the
-``strided`` and the ``fast`` style, a second table sets the lesson against the tuned code.
-
-``--targets`` runs the cases the course promises (:data:`TARGETS`): ``fast`` must meet each,
-``strided`` is shown beside it. ``--json FILE`` writes everything, and on Ctrl-C what was
+Times come from :mod:`pooling_lab.measure`; a naive call slower than :data:`NAIVE_SECONDS`
+runs on a crop, its times scaled up and marked ``~``. PyTorch runs in
+:mod:`pooling_lab.torch_worker`, a process of its own, on its default CPU path (oneDNN on) and
+one thread, as NumPy's BLAS here (see :mod:`pooling_lab.__main__`). ``--targets`` checks the
+course's promises (:data:`TARGETS`); ``--json FILE`` writes everything, on Ctrl-C what was
 measured so far.
 """
 
@@ -203,10 +198,7 @@ def copy_limit(case: Case, op: str, repeats: int, clock) -> float:
 
 @dataclass
 class Row:
-    """One line of the table (times in milliseconds, memory in bytes).
-
-    A style that failed has ``error`` set and no times (``median_ms`` and ``spread_ms`` None).
-    """
+    """One line of the table (times in ms, memory in bytes); a failed style has only ``error``."""
 
     case: str
     op: str
@@ -281,12 +273,9 @@ def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
 
 def torch_times(case: Case, op: str, python: str, repeats: int, clock_name: str,
                 timeout: float = 300, progress: Progress = quiet) -> dict | None:
-    """PyTorch's forward, backward and step times in ms, or None if they could not be had.
-
-    A worker that crashes (killed by a signal, or an exit status other than the worker's own
-    "bad case" and "no PyTorch") runs once more. ``progress`` is told of each failure in one
-    line, with the worker's last line on stderr.
-    """
+    """PyTorch's forward, backward and step times in ms, or None, ``progress`` told why in one
+    line. A worker that crashes (a signal, an exit status other than its "bad case" and "no
+    PyTorch") runs once more."""
     spec = json.dumps(torch_spec(case, op, repeats, clock_name))
     for then in ("retrying once", "no PyTorch times"):
         try:
@@ -357,43 +346,43 @@ def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall
     return rows
 
 
+def _markdown(header: list, lines: list) -> str:
+    """A Markdown table (readable in a terminal and in the README); a line's first cell, its
+    case, is left empty when it repeats the line above's."""
+    shown = [f"| {' | '.join(header)} |", "|" + "---|" * len(header)]
+    for previous, line in zip([None, *lines], lines):
+        first = "" if previous and previous[0] == line[0] else line[0]
+        shown.append(f"| {' | '.join([first, *line[1:]])} |")
+    return "\n".join(shown)
+
+
 def format_table(rows) -> str:
-    """The rows as a Markdown table (readable in a terminal and in the README)."""
-    lines = ["| case | pass | style | median ms | spread ms | x naive | peak MB | x copy "
-             "| torch ms | x torch |", "|" + "---|" * 10]
-    previous_case = None
+    """The rows as a Markdown table, a failed style's error in its median cell."""
+    lines = []
     for row in rows:
-        case = "" if row.case == previous_case else row.case     # name each case once
-        previous_case = row.case
-        if row.error:
-            lines.append(f"| {case} | {row.pass_} | {row.style} | failed: {row.error} "
-                         f"|{' – |' * 6}")
-            continue
-        tilde = "~" if row.estimated else ""
-        lines.append(
-            f"| {case} | {row.pass_} | {row.style} | {tilde}{_number(row.median_ms)} "
-            f"| {tilde}{_number(row.spread_ms)} | {_ratio(row.x_naive)} "
-            f"| {_megabytes(row.peak_bytes)} | {_ratio(row.x_copy)} | {_number(row.torch_ms)} "
-            f"| {_ratio(row.x_torch)} |")
-    return "\n".join(lines)
+        tilde = "~" * row.estimated
+        lines.append([row.case, row.pass_, row.style, f"failed: {row.error}", *["–"] * 6]
+                     if row.error else
+                     [row.case, row.pass_, row.style, tilde + _number(row.median_ms),
+                      tilde + _number(row.spread_ms), _ratio(row.x_naive),
+                      _megabytes(row.peak_bytes), _ratio(row.x_copy), _number(row.torch_ms),
+                      _ratio(row.x_torch)])
+    return _markdown(["case", "pass", "style", "median ms", "spread ms", "x naive", "peak MB",
+                      "x copy", "torch ms", "x torch"], lines)
 
 
 def format_comparison(rows, slower: str = "strided", faster: str = "fast") -> str:
     """``slower`` against ``faster``, op by op and pass by pass, as a Markdown table; "" when
     the rows do not hold both styles."""
-    medians = {(row.case, row.pass_, row.style): row for row in rows if row.error is None}
-    lines = [f"| case | pass | {slower} ms | {faster} ms | {slower} / {faster} |",
-             "|---|---|---|---|---|"]
-    previous_case = None
-    for (case, pass_, style), row in medians.items():
-        other = medians.get((case, pass_, faster))
-        if style != slower or other is None:
-            continue
-        shown_case = "" if case == previous_case else case
-        previous_case = case
-        lines.append(f"| {shown_case} | {pass_} | {_number(row.median_ms)} "
-                     f"| {_number(other.median_ms)} | {_ratio(row.median_ms / other.median_ms)} |")
-    return "\n".join(lines) if len(lines) > 2 else ""
+    medians = {(row.case, row.pass_, row.style): row.median_ms for row in rows if not row.error}
+    lines = [[case, pass_, _number(median), _number(medians[case, pass_, faster]),
+              _ratio(median / medians[case, pass_, faster])]
+             for (case, pass_, style), median in medians.items()
+             if style == slower and (case, pass_, faster) in medians]
+    if not lines:
+        return ""
+    return _markdown(["case", "pass", f"{slower} ms", f"{faster} ms", f"{slower} / {faster}"],
+                     lines)
 
 
 def format_notes(rows) -> str:
@@ -458,12 +447,9 @@ def format_state(state: dict) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """A promise: ``style``'s training step on ``case`` compared with ``limit``.
-
-    ``kind`` says what is compared: ``"torch"``, step time <= limit x PyTorch's; ``"naive"``,
-    speed-up over the naive style >= limit; ``"memory"``, peak of the step <= limit x the
-    input's bytes.
-    """
+    """A promise on ``style``'s training step on ``case``, of a ``kind``: ``"torch"``, step time
+    <= limit x PyTorch's; ``"naive"``, speed-up over naive >= limit; ``"memory"``, the step's
+    peak <= limit x the input's bytes."""
 
     name: str
     case: Case
@@ -528,16 +514,10 @@ def _step_text(target: Target, row: Row) -> str:
 
 
 def check_target(target: Target, rows) -> dict:
-    """Whether ``rows`` (of the target's case) meet ``target``.
-
-    Returns
-    -------
-    result : dict
-        ``style`` is the style judged and ``measured`` its step; ``reference`` what it is
-        compared with; ``value`` the ratio (x torch, x naive, or peak / input bytes); ``met``
-        True, False or None (not measured, or no PyTorch); ``strided``, when the judged style
-        is another, the same ratio for the strided style, for comparison.
-    """
+    """Whether ``rows`` (of the target's case) meet ``target``: a dict of the ``style`` judged,
+    its step (``measured``), what it is compared with (``reference``), the ratio (``value``),
+    ``met`` (True, False, or None: not measured, no PyTorch) and the ``strided`` style's figure
+    when another style is judged."""
     step = {row.style: row for row in rows
             if row.op == target.op and row.pass_ == "step" and row.error is None}
     result = {"target": target.name, "kind": target.kind, "limit": target.limit,
@@ -649,16 +629,8 @@ class Settings:
 
 
 def check_arguments(args) -> Settings:
-    """Check the parsed options before any work; return what to run.
-
-    Raises
-    ------
-    ValueError, TypeError, OSError
-        An option has a value the benchmark cannot use (arrays beyond
-        :data:`LARGEST_CASE_BYTES`, a ``--torch-python`` that is not an executable, a
-        ``--json`` file that cannot be written...); the message names the option, the value
-        received and what is allowed.
-    """
+    """Check the parsed options before any work; return what to run. A ValueError, TypeError
+    or OSError names an option the benchmark cannot use, its value and what is allowed."""
     notes = []
     repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS
     if args.repeats is not None:

@@ -47,14 +47,8 @@ LARGEST_SIZE = 1024
 
 
 def load_image(image: str, size: int) -> tuple:
-    """A bundled photo's name or an image file -> ((1, H, W, 3) float64 in [0, 1], its name).
-
-    Raises
-    ------
-    ValueError
-        ``image`` is neither a bundled photo nor a file Pillow can read as an image, or it
-        holds NaN or infinite values (a float TIFF can): no style can be compared on them.
-    """
+    """A bundled photo's name or an image file -> ((1, H, W, 3) float64 in [0, 1], its name);
+    a ValueError if it is neither, or holds NaN or infinite values (a float TIFF can)."""
     if image in images.names():
         return images.load(image, size=size), image
     path = Path(image)
@@ -77,13 +71,8 @@ def edge_weights(channels: int) -> np.ndarray:
 
 
 def run_op(style_name: str, op: str, x: np.ndarray, size: int, stride: int) -> dict:
-    """Forward and backward of one op in one style, timed (seconds).
-
-    Returns
-    -------
-    result : dict
-        ``out`` (1, OH, OW, C), ``dx`` (1, H, W, C), ``forward`` and ``backward`` in seconds.
-    """
+    """Forward and backward of one op in one style, timed once: a dict of ``out``
+    (1, OH, OW, C), ``dx`` (1, H, W, C), and ``forward`` and ``backward`` in seconds."""
     forward, backward = op_functions(style_name, op)
     if op == "conv":
         (out, cache), forward_seconds = measure.timed(
@@ -99,11 +88,8 @@ def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
          output: str = "pooling_lab_demo.png", show=print) -> dict:
     """Run every op in every style on ``x`` (1, H, W, 3); print the table through ``show``.
 
-    Returns
-    -------
-    results : dict
-        ``{op: {style: result}}`` (see :func:`run_op`, plus each result's ``difference`` from
-        the naive style), ``agree`` and ``figure``, the path of the PNG written to ``output``.
+    Returns ``{op: {style: result}}`` (:func:`run_op`'s, plus its ``difference`` from the naive
+    style), ``agree`` and ``figure``, the path of the picture written to ``output``.
     """
     show(f"Photo: {name}, x of shape {x.shape} (N, H, W, C), float64 in [0, 1]\n")
     titles = {"max": f"max · size {pool} · stride {stride}",
@@ -199,15 +185,10 @@ def add_arguments(parser) -> None:
 
 
 def check_arguments(args) -> Settings:
-    """Check the options and load the photo, before any work; return what to run.
-
-    Raises
-    ------
-    ValueError, TypeError, OSError
-        A bad option, a ``--size`` above :data:`LARGEST_SIZE`, an IMAGE that is not an image
-        or holds NaN or infinite values, a ``--pool`` larger than the photo or an
-        ``--output`` that cannot be written or drawn; the message names it.
-    """
+    """Check the options and load the photo, before any work; return what to run. A
+    ValueError, TypeError or OSError names the option: a ``--size`` above :data:`LARGEST_SIZE`,
+    an IMAGE that is not a photo of finite numbers, a ``--pool`` larger than the photo, an
+    ``--output`` that cannot be written or drawn..."""
     size = common.positive_int(args.size, "--size")
     if size > LARGEST_SIZE:
         raise ValueError(f"--size must be from 1 to {LARGEST_SIZE} pixels (the naive style "

@@ -35,6 +35,9 @@ from types import SimpleNamespace
 import numpy as np
 
 #: Each field of the case: the values allowed, or (how many integers, the smallest allowed).
+#: ``shape`` is (N, H, W, C) of x; ``kernel``, ``stride``, ``padding`` (zeros on both sides) and
+#: ``dilation`` are (rows, cols); ``out_channels`` is null for pooling; ``repeats`` counts the
+#: timed runs after one warm-up; ``clock`` "wall" is time.perf_counter, "cpu" time.process_time.
 FIELDS = {"op": ("max", "avg", "conv"), "shape": (4, 1), "kernel": (2, 1), "stride": (2, 1),
           "padding": (2, 0), "dilation": (2, 1), "out_channels": (1, 1),
           "dtype": ("float32", "float64"), "repeats": (1, 1), "clock": ("wall", "cpu")}
@@ -48,22 +51,9 @@ class SpecError(ValueError):
 
 
 def parse_spec(text: str) -> SimpleNamespace:
-    """Read the JSON case sent by ``bench``: one object with the keys of :data:`FIELDS`.
-
-    Returns
-    -------
-    spec : SimpleNamespace
-        ``op``; ``shape`` (N, H, W, C) of x; ``kernel``, ``stride``, ``padding`` (zeros on both
-        sides) and ``dilation`` as (rows, cols) tuples; ``out_channels`` (None for pooling);
-        ``dtype``; ``repeats``, timed runs after one warm-up; ``clock``, "wall"
-        (time.perf_counter) or "cpu" (time.process_time).
-
-    Raises
-    ------
-    SpecError
-        The text is not such an object, or a field has a value the worker cannot run (named
-        in the message).
-    """
+    """Read the JSON case sent by ``bench``: one object with the keys of :data:`FIELDS`, lists
+    read as tuples. A SpecError names what is wrong: not such an object, or a field whose value
+    the worker cannot run."""
     try:
         fields = json.loads(text)
     except json.JSONDecodeError as error:
