@@ -15,7 +15,8 @@ thread. A bad case ends with one line on stderr and exit status 2; a Python with
 with one line on stderr and exit status 3.
 
 Why a separate process: a process that mixed PyTorch and NumPy timings once aborted with heap
-corruption, and two processes cannot slow each other's caches or allocators.
+corruption (``bench`` runs a crashed worker once more), and two processes cannot slow each
+other's caches or allocators.
 
 This file imports only the standard library, NumPy and its sibling ``measure.py`` (PyTorch when
 it runs, never when it is imported), so ``bench`` runs it by its path with a Python that has
