@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from dataclasses import replace
 from pathlib import Path
 
@@ -514,3 +515,44 @@ def test_ctrl_c_ends_bench_and_its_worker_and_keeps_what_was_measured(tmp_path):
     assert [(row["style"], row["pass_"]) for row in rows] == [
         ("fast", "forward"), ("fast", "backward"), ("fast", "step")]
     assert all(row["median_ms"] > 0 for row in rows)
+
+
+# --------------------------------------------------------------------------------------------
+# The command protocol of __main__
+# --------------------------------------------------------------------------------------------
+
+def test_a_command_is_a_module_named_once_in_the_table(monkeypatch, capsys):
+    calls = []
+    command = types.ModuleType("pooling_lab.fake")
+    command.__doc__ = "Say hello.\n\nA longer description of the fake command.\n\nMore."
+    command.add_arguments = lambda parser: parser.add_argument("--times", type=int, default=1)
+
+    def check_arguments(args):
+        if args.times < 1:
+            raise ValueError(f"--times must be at least 1; got {args.times}")
+        return args.times
+
+    def run(times):
+        calls.append(times)
+        if times == 99:
+            raise KeyboardInterrupt
+        return 7
+
+    command.check_arguments, command.run = check_arguments, run
+    monkeypatch.setitem(sys.modules, "pooling_lab.fake", command)
+    monkeypatch.setitem(cli.COMMANDS, "fake", "fake")
+    assert cli.main(["fake", "--times", "3"]) == 7 and calls == [3]
+    assert cli.main(["fake", "--times", "0"]) == 2 and calls == [3]
+    assert capsys.readouterr().err == "pooling-lab fake: error: --times must be at least 1; got 0\n"
+    assert cli.main(["fake", "--times", "99"]) == 130
+    assert capsys.readouterr().err == "pooling-lab fake: stopped (Ctrl-C)\n"
+    with pytest.raises(SystemExit):
+        cli.main(["fake", "--threads", "1"])            # USES_BLAS not set: no --threads
+    assert "unrecognized arguments: --threads 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "Say hello." in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["fake", "--help"])
+    assert "A longer description of the fake command." in capsys.readouterr().out
+    assert bench.USES_BLAS and pooling_lab.demo.USES_BLAS          # both take --threads
