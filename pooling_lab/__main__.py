@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -91,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"pooling_lab.{module_name}")
-        paragraphs = module.__doc__.split("\n\n")
+        plain = re.sub(r":\w+:`([^`]*)`", r"\1", module.__doc__).replace("``", "")  # no reST
+        paragraphs = plain.split("\n\n")
         sub = commands.add_parser(name, help=paragraphs[0].splitlines()[0],
                                   description="\n\n".join(paragraphs[:2]),
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
