@@ -3,33 +3,54 @@
     python -m pooling_lab demo [IMAGE]     the four styles on a photo, timed, and a picture
     python -m pooling_lab bench [options]  time and memory of every op, pass and style
     python -m pooling_lab bench --targets  the course's performance targets, checked
-    python -m pooling_lab slides NB... --out DIR   reveal.js decks that need no network
+    python -m pooling_lab grade NOTEBOOK...  mark a class's notebooks, each exercise apart
+    python -m pooling_lab release OUT      the student copy: notebooks, images, the wheel
+    python -m pooling_lab slides NOTEBOOK... --out DIR   slide decks that need no network
 
-Both commands run NumPy's BLAS (used by convolution) on one thread, as the PyTorch numbers
-are: on a small shared machine, BLAS threads that wait for a busy core can make a small
-matrix product ten times slower. BLAS reads its thread count once, when NumPy is imported,
-so the command restarts itself with ``OPENBLAS_NUM_THREADS`` (and the OpenMP and MKL
-equivalents) set; ``--threads 0`` keeps the environment as it is.
+Each command is a module of this package, listed once in :data:`COMMANDS`; adding a command
+is writing its module and adding one entry there. A command module provides:
 
-A bad option or file ends the command with one line on stderr, naming the problem, and exit
-status 2, before any work: each command's ``check_arguments`` raises ``ValueError`` or
-``TypeError`` (``OSError`` for a file), and :func:`main` prints its message. Those checks
-bound the sizes, but should a command still run out of memory, the ``MemoryError`` ends it
-the same way: one line and exit status 2.
+* its docstring: the first line is the command's one-line help, the first two paragraphs the
+  description that ``--help`` shows;
+* ``add_arguments(parser)``: its options, on an ``argparse`` parser;
+* ``check_arguments(args) -> settings``: every option checked before any work, raising
+  ``ValueError`` or ``TypeError`` for a bad value and ``OSError`` for a file, with a message
+  naming the option, the value received and what is allowed (:func:`output_file` checks a
+  file to write);
+* ``run(settings) -> int``: the work; it returns the exit status;
+* ``USES_BLAS = True``, only if it multiplies matrices: such a command takes ``--threads``.
+  It runs NumPy's BLAS on one thread by default, as the PyTorch numbers are: on a small shared
+  machine, BLAS threads that wait for a busy core can make a small matrix product ten times
+  slower. BLAS reads its thread count once, when NumPy is imported, so the command restarts
+  itself with ``OPENBLAS_NUM_THREADS`` (and the OpenMP and MKL equivalents) set;
+  ``--threads 0`` keeps the environment as it is.
+
+Exit statuses, the same for every command: 0 done; 2 a bad option or file (one line on
+stderr, before any work), or out of memory should the checks still let a case through; 130
+stopped with Ctrl-C (one line on stderr). A command may add its own: ``bench`` 1 when a style
+failed, ``demo`` 3 when the styles disagree.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import re
+import signal
 import subprocess
 import sys
+from pathlib import Path
+
+#: Command name -> module of this package that runs it.
+COMMANDS = {"demo": "demo", "bench": "bench", "grade": "grade", "release": "release",
+            "slides": "slides"}
 
 #: Environment variables that set the number of BLAS threads, read when NumPy starts.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
-#: The exit status of a bad option or file, as argparse uses.
-USAGE_ERROR = 2
+#: The exit status of a bad option or file (as argparse uses), and of Ctrl-C (128 + SIGINT).
+USAGE_ERROR, INTERRUPTED = 2, 130
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -39,38 +60,72 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import bench, demo, slides
+def output_file(path: str, option: str, formats=None) -> Path:
+    """The file ``option`` names, ``~`` expanded, once it is known that it can be written.
 
+    A folder, a folder that does not exist, or a suffix not in ``formats`` (if given) is a
+    ValueError. The file is then opened for appending, which creates it if need be (removed
+    again): a file that cannot be written (no permission, /proc...) is an OSError before the
+    work rather than after it.
+    """
+    file = Path(path).expanduser()
+    if file.is_dir():
+        raise ValueError(f"{option} must name a file; got the folder {path!r}")
+    if not file.parent.is_dir():
+        raise ValueError(f"{option} {path!r}: the folder {str(file.parent)!r} does not exist")
+    suffix = file.suffix.lstrip(".").lower()
+    if formats is not None and suffix not in formats:
+        raise ValueError(f"{option} must end in one of {sorted(formats)}; got {path!r}")
+    existed = file.exists()
+    try:
+        with open(file, "a"):
+            pass
+    except OSError as error:
+        raise OSError(f"{option} {path!r} cannot be written: {error.strerror}") from None
+    if not existed:
+        file.unlink()
+    return file
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="pooling-lab",
         description="Max pool, average pool and 2-D convolution, forward and backward, in "
                     "four NumPy styles (naive loops, slice-stacking, strided views, and the "
                     "strided idea tuned for speed).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo_parser = commands.add_parser(
-        "demo", help="run the four styles on a photo and write a picture",
-        description=demo.__doc__.split("\n\n")[1].replace("\n", " "))
-    demo.add_arguments(demo_parser)
-    bench_parser = commands.add_parser(
-        "bench", help="time every op, pass and style; compare with PyTorch",
-        description=bench.__doc__.split("\n\n")[0] + " Prints Markdown tables and a legend "
-                    "of their columns; progress and notes go to stderr.",
-        epilog="Example: python -m pooling_lab bench --op max --shape 32 64 64 32 "
-               "--kernel 3 --stride 2 --torch-python /path/to/python-with-torch")
-    bench.add_arguments(bench_parser)
-    from . import grade, release, slides
-    for module in (grade, release, slides):     # the integrator moves these into the command table
-        sub = commands.add_parser(module.__name__.rsplit(".", 1)[1],
-                                  help=module.__doc__.split(":")[0].lower(),
-                                  description=module.__doc__.split("\n\n")[0])
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"pooling_lab.{module_name}")
+        plain = re.sub(r":\w+:`([^`]*)`", r"\1", module.__doc__).replace("``", "")  # no reST
+        paragraphs = plain.split("\n\n")
+        sub = commands.add_parser(name, help=paragraphs[0].splitlines()[0],
+                                  description="\n\n".join(paragraphs[:2]),
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
-        sub.set_defaults(threads=0)     # their own processes set BLAS threads themselves
-    for sub in (demo_parser, bench_parser):
-        sub.add_argument("--threads", type=int, default=1,
-                         help="BLAS threads (default 1, as PyTorch's here); 0 keeps the "
-                              "environment as it is")
+        if getattr(module, "USES_BLAS", False):
+            sub.add_argument("--threads", type=int, default=1,
+                             help="BLAS threads (default 1, as PyTorch's here); 0 keeps the "
+                                  "environment as it is")
+        sub.set_defaults(module=module)
     return parser
+
+
+def restart(argv: list, threads: int) -> int:
+    """Run the command again in a child process with ``threads`` BLAS threads; its exit status.
+
+    Ctrl-C in a terminal reaches both processes, and the child ends as any command does; a
+    SIGINT sent to this process alone is passed on if the child is still running 2 s later.
+    """
+    env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
+    child = subprocess.Popen([sys.executable, "-m", "pooling_lab", *argv], env=env)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        try:
+            return child.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGINT)
+            return child.wait()
 
 
 def main(argv=None) -> int:
@@ -78,30 +133,27 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "slides":
-        args.threads = 0                  # no BLAS work: no restart
-    if args.threads < 0:
+    threads = getattr(args, "threads", 0)
+    if threads < 0:
         parser.error(f"argument --threads: must be 0 (keep the environment) or a positive "
-                     f"number of threads; got {args.threads}")
-    wanted = str(args.threads)
-    if args.threads > 0 and any(os.environ.get(name) != wanted for name in THREAD_VARIABLES):
-        env = dict(os.environ, **{name: wanted for name in THREAD_VARIABLES})
-        return subprocess.run([sys.executable, "-m", "pooling_lab", *argv], env=env).returncode
-    from . import bench, demo, grade, release, slides
-    command = {"demo": demo, "bench": bench, "grade": grade, "release": release,
-               "slides": slides}[args.command]
+                     f"number of threads; got {threads}")
+    if threads > 0 and any(os.environ.get(name) != str(threads) for name in THREAD_VARIABLES):
+        return restart(argv, threads)
+    name = f"pooling-lab {args.command}"
     try:
-        settings = command.check_arguments(args)
-    except (ValueError, TypeError, OSError) as error:
-        print(f"pooling-lab {args.command}: error: {error}", file=sys.stderr)
-        return USAGE_ERROR
-    try:
-        return command.run(settings)
-    except MemoryError as error:          # a safety net: the checks above should refuse first
+        try:
+            settings = args.module.check_arguments(args)
+        except (ValueError, TypeError, OSError) as error:
+            print(f"{name}: error: {error}", file=sys.stderr)
+            return USAGE_ERROR
+        return args.module.run(settings)
+    except MemoryError as error:          # a safety net: the checks should refuse first
         reason = (str(error).splitlines() or ["MemoryError"])[0]
-        print(f"pooling-lab {args.command}: error: out of memory ({reason}); use a smaller "
-              f"case", file=sys.stderr)
+        print(f"{name}: error: out of memory ({reason}); use a smaller case", file=sys.stderr)
         return USAGE_ERROR
+    except KeyboardInterrupt:
+        print(f"{name}: stopped (Ctrl-C)", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,33 +1,17 @@
-"""Benchmark: how fast is each style, how much memory does it take, how far from the limits?
+"""Time every op, pass and style, and measure their memory; compare with PyTorch.
 
-``python -m pooling_lab bench`` times every op (max, avg, conv) and pass (forward, backward)
-in every style on one case and prints a table (:data:`LEGEND` explains its columns):
+``python -m pooling_lab bench`` times every op (max, avg, conv) and pass (forward, backward,
+and their sum, a training *step*) in every style on one case, and prints Markdown tables, the
+columns explained by :data:`LEGEND` under them; progress and notes go to stderr. Example:
+``python -m pooling_lab bench --op max --shape 32 64 64 32 --kernel 3 --stride 2
+--torch-python /path/to/python-with-torch``.
 
-* **median** of repeated runs after a warm-up call, and the **spread** (the interquartile
-  range) of those runs;
-* **x naive**: the speed-up over the naive style. When one naive call would take more than
-  ``NAIVE_SECONDS``, the naive style runs on a crop of the input and its time is scaled by the
-  number of output positions, marked ``~`` (estimated);
-* **peak MB**: the most memory the call allocates beyond its inputs, from ``tracemalloc``
-  (NumPy reports its array buffers to it);
-* **x copy**: the forward time as a multiple of the *copy limit*, the time ``np.copyto``
-  takes to move as many bytes as the op must at least read and write (the input once, the
-  output once). No forward pass can beat 1.0;
-* **torch ms** and **x torch**: if PyTorch is importable by the Python named with
-  ``--torch-python`` (default: this one), its time on the same arrays, on one thread, measured
-  by :mod:`pooling_lab.torch_worker` in a separate process.
-
-A *step* row adds the forward and backward medians (and spreads): one training step through
-the layer. Its peak memory is measured on forward and backward run together, the output kept.
-When the run has both the ``strided`` and the ``fast`` style, a second table sets the lesson
-against the tuned code, op by op.
-
-``--targets`` runs the cases the course promises (see ``TARGETS``): the ``fast`` style must
-meet each target, and ``strided`` is shown beside it. ``--json FILE`` writes everything.
-
-The library is single-threaded except for the matrix products of convolution; so that the
-comparison with PyTorch (one thread) is fair, ``python -m pooling_lab`` runs with one BLAS
-thread unless ``--threads`` says otherwise (see :mod:`pooling_lab.__main__`).
+Times come from :mod:`pooling_lab.measure`; a naive call slower than :data:`NAIVE_SECONDS`
+runs on a crop, its times scaled up and marked ``~``. PyTorch runs in
+:mod:`pooling_lab.torch_worker`, a process of its own, on its default CPU path (oneDNN on) and
+one thread, as NumPy's BLAS here (see :mod:`pooling_lab.__main__`). ``--targets`` checks the
+course's promises (:data:`TARGETS`); ``--json FILE`` writes everything, on Ctrl-C what was
+measured so far.
 """
 
 from __future__ import annotations
@@ -37,46 +21,50 @@ import math
 import os
 import platform
 import shutil
-import statistics
+import signal
 import subprocess
 import sys
 import time
-import tracemalloc
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from . import OPS as OP_FUNCTIONS
-from . import STYLES, op_functions, rules, torch_worker
+from . import STYLES, measure, op_functions, rules, torch_worker
 from .geometry import Geometry, conv_geometry, pool_geometry
+from .__main__ import output_file
 
-OPS = tuple(OP_FUNCTIONS)
+#: The command multiplies matrices (convolution): it takes ``--threads``.
+USES_BLAS = True
+
+OPS, PASSES = tuple(OP_FUNCTIONS), ("forward", "backward", "step")
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 #: A function told what the benchmark is doing, one message at a time (printed on stderr).
 Progress = Callable[[str], None]
-PASSES = ("forward", "backward", "step")
 
-#: The naive style runs for real only if one call is expected to take at most this long.
-NAIVE_SECONDS = 2.0
 
-#: Otherwise it runs on a crop with about this many output positions per image.
-NAIVE_CROP_POSITIONS = 16 * 16
+def quiet(message: str) -> None:
+    """A :data:`Progress` that tells no one."""
 
-#: A call slower than this reports each of its timed runs on stderr, so a long case is not silent.
+
+#: The naive style runs for real only if one call is expected to take at most this long;
+#: otherwise it runs on a crop with about ``NAIVE_CROP_POSITIONS`` output positions per image.
+NAIVE_SECONDS, NAIVE_CROP_POSITIONS = 2.0, 16 * 16
+
+#: A call slower than this says on stderr how long its timed runs will take.
 SLOW_CALL_SECONDS = 1.0
 
 #: The most bytes a case's arrays may take together (x, the output, and w for conv), checked
-#: before any is allocated: the styles hold several arrays of that size at once, so a case
-#: much larger would not fit a laptop's memory.
+#: before any is allocated: the styles hold several arrays of that size at once.
 LARGEST_CASE_BYTES = 2**30
 
 #: The case and repeats without options, and with ``--quick``.
 DEFAULT_SHAPE, DEFAULT_REPEATS = (8, 64, 64, 16), 7
 QUICK_SHAPE, QUICK_REPEATS = (2, 32, 32, 8), 3
 
-#: What each column of the tables means, printed under them.
 LEGEND = """Columns:
   median ms   the median of the timed runs, after one warm-up run
   spread ms   the interquartile range of those runs: the middle half lies within it
@@ -84,7 +72,7 @@ LEGEND = """Columns:
   peak MB     the most memory the call allocates at once beyond its inputs (tracemalloc)
   x copy      forward median / the copy limit, the time np.copyto takes to move the input
               and the output bytes once (no forward pass can go below 1.0)
-  torch ms    PyTorch's median on the same input (1 thread, separate process)
+  torch ms    PyTorch's median on the same input (default CPU path, 1 thread, own process)
   x torch     this median / PyTorch's (below 1: faster than PyTorch)
   step        a row adding forward and backward: one training step through the layer"""
 
@@ -93,64 +81,39 @@ ESTIMATED_NOTE = ("~ estimated: the naive style ran on a crop of the input and i
                   "scaled by the number of output positions.")
 
 
-# --------------------------------------------------------------------------------------------
-# A benchmark case
-# --------------------------------------------------------------------------------------------
+# -------------------- A benchmark case -----------------------------------------------------
 
 @dataclass(frozen=True)
 class Case:
-    """One configuration to time.
+    """One configuration to time; pairs are (rows, cols)."""
 
-    Attributes
-    ----------
-    ops : tuple of "max", "avg", "conv"
-    shape : (N, H, W, C) of x
-    kernel : (KH, KW): pooling window, or the convolution's kernel
-    stride, dilation : (rows, cols)
-    padding : (rows, cols): zeros (or -inf for max pool) added on both sides of each axis
-    out_channels : C_out of the convolution (w is (KH, KW, C, C_out))
-    dtype : "float32" or "float64"
-    styles : names from ``pooling_lab.STYLES``
-    """
-
-    ops: tuple[str, ...] = OPS
-    shape: tuple[int, int, int, int] = DEFAULT_SHAPE
-    kernel: tuple[int, int] = (3, 3)
+    ops: tuple[str, ...] = OPS                      # of "max", "avg", "conv"
+    shape: tuple[int, int, int, int] = DEFAULT_SHAPE  # (N, H, W, C) of x
+    kernel: tuple[int, int] = (3, 3)                # the pooling window or conv kernel
     stride: tuple[int, int] = (2, 2)
-    padding: tuple[int, int] = (0, 0)
+    padding: tuple[int, int] = (0, 0)               # zeros (-inf: max) on both sides
     dilation: tuple[int, int] = (1, 1)
-    out_channels: int = 16
-    dtype: str = "float32"
-    styles: tuple[str, ...] = tuple(STYLES)
+    out_channels: int = 16                          # conv's C_out: w is (KH, KW, C, C_out)
+    dtype: str = "float32"                          # or "float64"
+    styles: tuple[str, ...] = tuple(STYLES)         # names from pooling_lab.STYLES
 
     def describe(self, op: str) -> str:
+        def pair(values):
+            return str(values[0]) if values[0] == values[1] else f"{values[0]}x{values[1]}"
+
         n, h, w, c = self.shape
-        if op == "conv":
-            text = (f"conv x ({n}, {h}, {w}, {c}) w ({self.kernel[0]}, {self.kernel[1]}, {c}, "
-                    f"{self.out_channels}) stride {_pair_text(self.stride)}")
-        else:
-            text = (f"{op} x ({n}, {h}, {w}, {c}) size {_pair_text(self.kernel)} "
-                    f"stride {_pair_text(self.stride)}")
-        if self.padding != (0, 0):
-            text += f" padding {_pair_text(self.padding)}"
-        if self.dilation != (1, 1):
-            text += f" dilation {_pair_text(self.dilation)}"
+        text = (f"conv x ({n}, {h}, {w}, {c}) w ({self.kernel[0]}, {self.kernel[1]}, {c}, "
+                f"{self.out_channels})" if op == "conv"
+                else f"{op} x ({n}, {h}, {w}, {c}) size {pair(self.kernel)}")
+        text += f" stride {pair(self.stride)}"
+        text += f" padding {pair(self.padding)}" * (self.padding != (0, 0))
+        text += f" dilation {pair(self.dilation)}" * (self.dilation != (1, 1))
         return f"{text} {self.dtype}"
 
 
-def _pair_text(pair) -> str:
-    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
-
-
 def case_geometry(case: Case, op: str, shape=None) -> Geometry:
-    """Where ``op``'s windows lie on an input of ``shape`` (default: the case's own).
-
-    Raises
-    ------
-    ValueError
-        The case is one the contract refuses (a window larger than the padded input, too much
-        padding for pooling...), with the contract's message.
-    """
+    """Where ``op``'s windows lie on an input of ``shape`` (default: the case's own); a
+    ValueError with the contract's message if the contract refuses the case."""
     shape = case.shape if shape is None else shape
     if op == "conv":
         w_shape = (*case.kernel, shape[3], case.out_channels)
@@ -159,20 +122,16 @@ def case_geometry(case: Case, op: str, shape=None) -> Geometry:
 
 
 def output_shape(case: Case, op: str) -> tuple:
-    """The shape of ``op``'s output on ``case``: (N, OH, OW, C), or (N, OH, OW, C_out) for
-    conv."""
-    n, _, _, channels = case.shape
-    return (n, *case_geometry(case, op).out_hw,
-            case.out_channels if op == "conv" else channels)
+    """(N, OH, OW, C) of ``op``'s output on ``case``, C_out for conv."""
+    channels = case.out_channels if op == "conv" else case.shape[3]
+    return (case.shape[0], *case_geometry(case, op).out_hw, channels)
 
 
 def case_bytes(case: Case, op: str) -> int:
-    """The bytes of ``op``'s arrays on ``case``: x (N, H, W, C), the output (N, OH, OW, C or
-    C_out), and w (KH, KW, C, C_out) for conv. Python integers: no overflow on any shape."""
-    channels = case.shape[3]
-    count = math.prod(case.shape) + math.prod(output_shape(case, op))  # x and the output
+    """The bytes of x, the output and (conv) w; Python integers, so no shape overflows."""
+    count = math.prod(case.shape) + math.prod(output_shape(case, op))
     if op == "conv":
-        count += case.kernel[0] * case.kernel[1] * channels * case.out_channels
+        count += math.prod(case.kernel) * case.shape[3] * case.out_channels
     return count * np.dtype(case.dtype).itemsize
 
 
@@ -189,23 +148,13 @@ def _arrays(case: Case, op: str, shape=None, seed: int = 0) -> dict:
     return arrays
 
 
-def _calls(style_name: str, case: Case, op: str, arrays: dict):
-    """The forward and backward calls of ``op`` in ``style_name``, ready to time.
-
-    Returns
-    -------
-    forward : callable () -> (out, cache)
-    backward : callable (dout, cache) -> gradients
-    """
-    forward_fn, backward_fn = op_functions(style_name, op)
+def _forward_call(style_name: str, case: Case, op: str, arrays: dict):
+    """``op``'s forward pass in ``style_name`` on ``arrays``, as a call without arguments."""
+    forward, _ = op_functions(style_name, op)
     options = {"stride": case.stride, "padding": case.padding, "dilation": case.dilation}
     if op == "conv":
-        def forward():
-            return forward_fn(arrays["x"], arrays["w"], arrays["b"], **options)
-    else:
-        def forward():
-            return forward_fn(arrays["x"], case.kernel, **options)
-    return forward, backward_fn
+        return lambda: forward(arrays["x"], arrays["w"], arrays["b"], **options)
+    return lambda: forward(arrays["x"], case.kernel, **options)
 
 
 def _crop_shape(case: Case, op: str) -> tuple:
@@ -215,80 +164,42 @@ def _crop_shape(case: Case, op: str) -> tuple:
     that many, ``(out - 1) * stride + span - padding``, never more than the case's own.
     """
     geometry = case_geometry(case, op)
-    side = int(np.sqrt(NAIVE_CROP_POSITIONS))
-    n, h, w, c = case.shape
+    side = math.isqrt(NAIVE_CROP_POSITIONS)
     crop_hw = []
-    for axis, length in enumerate((h, w)):
+    for axis, length in enumerate(case.shape[1:3]):
         windows = min(side, geometry.out_hw[axis])
-        before, after = geometry.padding[axis]
-        needed = (windows - 1) * geometry.stride[axis] + geometry.span[axis] - before - after
+        needed = ((windows - 1) * geometry.stride[axis] + geometry.span[axis]
+                  - sum(geometry.padding[axis]))
         crop_hw.append(min(length, max(1, needed)))
-    return (n, *crop_hw, c)
+    return (case.shape[0], *crop_hw, case.shape[3])
 
 
-# --------------------------------------------------------------------------------------------
-# Measuring
-# --------------------------------------------------------------------------------------------
+# -------------------- Measuring ------------------------------------------------------------
 
-def _clock(name: str):
-    """``wall``: time.perf_counter; ``cpu``: time.process_time, the CPU time of this process
-    (steadier than wall time on a machine other people are using)."""
-    return time.process_time if name == "cpu" else time.perf_counter
-
-
-def time_call(fn, repeats: int, clock=time.perf_counter, progress: Progress | None = None,
+def time_runs(call, repeats: int, clock=time.perf_counter, progress: Progress = quiet,
               label: str = "") -> list:
-    """Run ``fn`` once to warm up, then ``repeats`` times; return the times in seconds.
-
-    ``progress``, if given, is called with a message before each timed run when the warm-up
-    took longer than ``SLOW_CALL_SECONDS``: a slow case reports where it is.
-    """
-    start = time.perf_counter()
-    fn()
-    warm_up = time.perf_counter() - start
-    times = []
-    for run in range(1, repeats + 1):
-        if progress and warm_up > SLOW_CALL_SECONDS:
-            progress(f"{label}timed run {run} of {repeats} (about {warm_up:.1f} s each)")
-        start = clock()
-        fn()
-        times.append(clock() - start)
-    return times
-
-
-def peak_bytes(fn) -> int:
-    """The most memory ``fn()`` allocates at once beyond what existed before it (tracemalloc)."""
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    tracemalloc.reset_peak()
-    before, _ = tracemalloc.get_traced_memory()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    if not was_tracing:
-        tracemalloc.stop()
-    return peak - before
+    """:func:`pooling_lab.measure.seconds`, telling ``progress`` first how long the runs will
+    take when the warm-up call took longer than :data:`SLOW_CALL_SECONDS`."""
+    _, warm_up = measure.timed(call)
+    if warm_up > SLOW_CALL_SECONDS:
+        progress(f"{label}{repeats} timed runs of about {warm_up:.1f} s each")
+    return measure.seconds(call, repeats, clock, warm_up=False)
 
 
 def copy_limit(case: Case, op: str, repeats: int, clock) -> float:
-    """Seconds ``np.copyto`` needs to move the bytes a forward pass must read and write.
-
-    We time copying x into a ready array (read x, write as many bytes), then scale to the
-    bytes of x plus the bytes of the output, ``(N, OH, OW, C or C_out)``.
-    """
+    """Seconds ``np.copyto`` needs to move the bytes a forward pass must read and write: the
+    time to copy x into a ready array (read x, write as many bytes), scaled to the bytes of x
+    plus the output's."""
     x = _arrays(case, op)["x"]
     target = np.empty_like(x)
-    seconds = statistics.median(time_call(lambda: np.copyto(target, x), repeats, clock))
+    seconds = measure.median_seconds(lambda: np.copyto(target, x), repeats, clock)
     out_bytes = math.prod(output_shape(case, op)) * x.itemsize
     return seconds * (x.nbytes + out_bytes) / (2 * x.nbytes)
 
 
 @dataclass
 class Row:
-    """One line of the table (times in milliseconds, memory in bytes).
-
-    A style that failed has ``error`` set and no times (``median_ms`` and ``spread_ms`` None).
-    """
+    """One line of the table (times in ms, memory in bytes); a failed style has only ``error``."""
 
     case: str
     op: str
@@ -306,95 +217,84 @@ class Row:
     error: str | None = None         # why the call failed
 
 
-def _summarise(times) -> tuple:
-    """Times in seconds -> (median, interquartile range) in milliseconds."""
-    quartiles = np.percentile(np.asarray(times) * 1e3, [25, 50, 75])
-    return float(quartiles[1]), float(quartiles[2] - quartiles[0])
-
-
 def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
-                  memory: bool = True, progress: Progress | None = None) -> list:
+                  memory: bool = True, progress: Progress = quiet) -> list:
     """Forward, backward and step rows of one style on one op."""
-    arrays = _arrays(case, op)
-    scale, estimated = 1.0, False
-    if style_name == "naive":
-        crop = _crop_shape(case, op)
-        if crop != case.shape:
-            # Guess the full time from one call on the crop; run the full case if it is quick.
-            crop_arrays = _arrays(case, op, shape=crop)
-            forward, _ = _calls(style_name, case, op, crop_arrays)
-            start = time.perf_counter()
-            forward()
-            positions = (np.prod(case_geometry(case, op).out_hw)
-                         / np.prod(case_geometry(case, op, crop).out_hw))
-            if (time.perf_counter() - start) * positions > NAIVE_SECONDS:
-                arrays, scale, estimated = crop_arrays, float(positions), True
-                repeats = max(3, repeats // 2)
-    forward, backward = _calls(style_name, case, op, arrays)
+    arrays, scale, estimated = _arrays(case, op), 1.0, False
+    crop = _crop_shape(case, op) if style_name == "naive" else case.shape
+    if crop != case.shape:
+        # Guess the full time from one call on the crop; run the full case if it is quick.
+        crop_arrays = _arrays(case, op, shape=crop)
+        _, seconds = measure.timed(_forward_call(style_name, case, op, crop_arrays))
+        positions = (math.prod(case_geometry(case, op).out_hw)
+                     / math.prod(case_geometry(case, op, crop).out_hw))
+        if seconds * positions > NAIVE_SECONDS:
+            arrays, scale, estimated = crop_arrays, positions, True
+            repeats = max(3, repeats // 2)
+    forward = _forward_call(style_name, case, op, arrays)
+    backward_fn = op_functions(style_name, op)[1]
     out, cache = forward()
     dout = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
     rows = []
-    medians = {}
-    for pass_, fn in (("forward", forward), ("backward", lambda: backward(dout, cache))):
-        label = f"{style_name} {op} {pass_}: "
-        median, spread = _summarise(time_call(fn, repeats, clock, progress, label))
-        medians[pass_] = median * scale
-        rows.append(Row(case.describe(op), op, pass_, style_name, median * scale,
-                        spread * scale, repeats, estimated))
-    rows.append(Row(case.describe(op), op, "step", style_name, sum(medians.values()),
-                    rows[0].spread_ms + rows[1].spread_ms, repeats, estimated))
+    for pass_, call in (("forward", forward), ("backward", lambda: backward_fn(dout, cache))):
+        times = time_runs(call, repeats, clock, progress, f"{style_name} {op} {pass_}: ")
+        quartiles = np.percentile(np.asarray(times) * 1e3 * scale, [25, 50, 75])
+        rows.append(Row(case.describe(op), op, pass_, style_name, float(quartiles[1]),
+                        float(quartiles[2] - quartiles[0]), repeats, estimated))
+    rows.append(replace(rows[0], pass_="step", median_ms=rows[0].median_ms + rows[1].median_ms,
+                        spread_ms=rows[0].spread_ms + rows[1].spread_ms))
     if memory and not estimated:
-        if progress and sum(medians.values()) > 1e3 * SLOW_CALL_SECONDS:
+        if rows[2].median_ms > 1e3 * SLOW_CALL_SECONDS:
             progress(f"{style_name} {op}: peak memory of forward, backward and a step")
-        rows[0].peak_bytes = peak_bytes(forward)
-        rows[1].peak_bytes = peak_bytes(lambda: backward(dout, cache))
+        rows[0].peak_bytes = measure.peak_bytes(forward)
+        rows[1].peak_bytes = measure.peak_bytes(lambda: backward_fn(dout, cache))
         del out, cache
 
         def step():
             out, cache = forward()                     # out stays alive, as in training
-            return out, backward(dout, cache)
-        rows[2].peak_bytes = peak_bytes(step)
+            return out, backward_fn(dout, cache)
+        rows[2].peak_bytes = measure.peak_bytes(step)
     return rows
 
 
-# --------------------------------------------------------------------------------------------
-# PyTorch, in its own process
-# --------------------------------------------------------------------------------------------
+# -------------------- PyTorch, in its own process ------------------------------------------
 
 #: The worker, run by its path with the other Python. ``-I`` (isolated mode) keeps this
-#: package's folder, whose modules have names such as ``common``, off that Python's path.
+#: package's folder, whose modules have names such as ``rules``, off that Python's path.
 WORKER_COMMAND = ("-I", str(Path(torch_worker.__file__).resolve()))
 
 
 def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
     """The JSON case :mod:`pooling_lab.torch_worker` reads."""
-    return {"op": op, "shape": list(case.shape), "kernel": list(case.kernel),
-            "stride": list(case.stride), "padding": list(case.padding),
-            "dilation": list(case.dilation),
-            "out_channels": case.out_channels if op == "conv" else None,
-            "dtype": case.dtype, "repeats": repeats, "clock": clock_name}
+    fields = asdict(case)
+    del fields["ops"], fields["styles"]
+    return {**fields, "op": op, "out_channels": case.out_channels if op == "conv" else None,
+            "repeats": repeats, "clock": clock_name}
 
 
 def torch_times(case: Case, op: str, python: str, repeats: int, clock_name: str,
-                timeout: float = 300, progress: Progress | None = None) -> dict | None:
-    """PyTorch's forward, backward and step times in ms, or None if they could not be had.
-
-    ``progress``, if given, is told why (the worker's last line on stderr).
-    """
-    spec = torch_spec(case, op, repeats, clock_name)
-    try:
-        done = subprocess.run([python, *WORKER_COMMAND], input=json.dumps(spec),
-                              capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        if progress:
+                timeout: float = 300, progress: Progress = quiet) -> dict | None:
+    """PyTorch's forward, backward and step times in ms, or None, ``progress`` told why in one
+    line. A worker that crashes (a signal, an exit status other than its "bad case" and "no
+    PyTorch") runs once more."""
+    spec = json.dumps(torch_spec(case, op, repeats, clock_name))
+    for then in ("retrying once", "no PyTorch times"):
+        try:
+            done = subprocess.run([python, *WORKER_COMMAND], input=spec, capture_output=True,
+                                  text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as error:
             progress(f"no PyTorch times for {case.describe(op)}: {error}")
-        return None
-    if done.returncode != 0:
-        if progress:
-            reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+            return None
+        if done.returncode == 0:
+            return json.loads(done.stdout.strip().splitlines()[-1])
+        code = done.returncode
+        reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        if code in (torch_worker.BAD_SPEC, torch_worker.NO_TORCH):
             progress(f"no PyTorch times for {case.describe(op)}: {reason}")
-        return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
+            return None
+        status = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        progress(f"PyTorch crashed on {case.describe(op)} ({status}: {reason}); {then}")
+    return None
 
 
 def torch_available(python: str) -> str | None:
@@ -407,41 +307,36 @@ def torch_available(python: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-# --------------------------------------------------------------------------------------------
-# Running a case, printing the tables
-# --------------------------------------------------------------------------------------------
+# -------------------- Running a case, printing the tables ----------------------------------
 
 def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall",
              torch_python: str | None = None, memory: bool = True,
-             progress: Progress | None = None) -> list:
-    """Every op x pass x style of ``case``: a list of :class:`Row`."""
-    clock = _clock(clock_name)
-    rows = []
+             progress: Progress = quiet, rows: list | None = None) -> list:
+    """Every op x pass x style of ``case``: a list of :class:`Row`, added to ``rows`` (a new
+    list if None) as each style is measured, so an interrupted run keeps what it measured."""
+    clock, rows = CLOCKS[clock_name], [] if rows is None else rows
     for op in case.ops:
         op_rows = []
         for style_name in case.styles:
-            if progress:
-                progress(f"{case.describe(op)} · {style_name}")
+            progress(f"{case.describe(op)} · {style_name}")
             try:
-                op_rows += measure_style(case, op, style_name, repeats, clock, memory, progress)
+                new = measure_style(case, op, style_name, repeats, clock, memory, progress)
             except Exception as error:          # one failing style must not lose the whole run
                 message = f"{type(error).__name__}: {error}"
-                if progress:
-                    progress(f"{case.describe(op)} · {style_name} FAILED: {message}")
-                op_rows += [Row(case.describe(op), op, pass_, style_name, None, None, 0,
-                                error=message) for pass_ in PASSES]
+                progress(f"{case.describe(op)} · {style_name} FAILED: {message}")
+                new = [Row(case.describe(op), op, pass_, style_name, None, None, 0,
+                           error=message) for pass_ in PASSES]
+            op_rows += new
+            rows += new
         limit_ms = copy_limit(case, op, repeats, clock) * 1e3
         torch_ms = None
         if torch_python:
-            if progress:
-                progress(f"{case.describe(op)} · torch (separate process)")
+            progress(f"{case.describe(op)} · torch (separate process)")
             torch_ms = torch_times(case, op, torch_python, repeats, clock_name,
                                    progress=progress)
         naive = {row.pass_: row.median_ms for row in op_rows
                  if row.style == "naive" and row.error is None}
-        for row in op_rows:
-            if row.error:
-                continue
+        for row in (row for row in op_rows if row.error is None):
             if row.pass_ in naive and row.style != "naive":
                 row.x_naive = naive[row.pass_] / row.median_ms
             if row.pass_ == "forward":
@@ -449,57 +344,51 @@ def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall
             if torch_ms:
                 row.torch_ms = torch_ms[row.pass_]
                 row.x_torch = row.median_ms / row.torch_ms
-        rows += op_rows
     return rows
 
 
+def _markdown(header: list, lines: list) -> str:
+    """A Markdown table (readable in a terminal and in the README); a line's first cell, its
+    case, is left empty when it repeats the line above's."""
+    shown = [f"| {' | '.join(header)} |", "|" + "---|" * len(header)]
+    for previous, line in zip([None, *lines], lines):
+        first = "" if previous and previous[0] == line[0] else line[0]
+        shown.append(f"| {' | '.join([first, *line[1:]])} |")
+    return "\n".join(shown)
+
+
 def format_table(rows) -> str:
-    """The rows as a Markdown table (readable in a terminal and in the README)."""
-    lines = ["| case | pass | style | median ms | spread ms | x naive | peak MB | x copy "
-             "| torch ms | x torch |", "|" + "---|" * 10]
-    previous_case = None
+    """The rows as a Markdown table, a failed style's error in its median cell."""
+    lines = []
     for row in rows:
-        case = "" if row.case == previous_case else row.case     # name each case once
-        previous_case = row.case
-        tilde = "~" if row.estimated else ""
-        if row.error:
-            lines.append(f"| {case} | {row.pass_} | {row.style} | failed: {row.error} "
-                         f"|{' – |' * 6}")
-            continue
-        lines.append(
-            f"| {case} | {row.pass_} | {row.style} | {tilde}{_number(row.median_ms)} "
-            f"| {tilde}{_number(row.spread_ms)} | {_ratio(row.x_naive)} "
-            f"| {_megabytes(row.peak_bytes)} | {_ratio(row.x_copy)} | {_number(row.torch_ms)} "
-            f"| {_ratio(row.x_torch)} |")
-    return "\n".join(lines)
+        tilde = "~" * row.estimated
+        lines.append([row.case, row.pass_, row.style, f"failed: {row.error}", *["–"] * 6]
+                     if row.error else
+                     [row.case, row.pass_, row.style, tilde + _number(row.median_ms),
+                      tilde + _number(row.spread_ms), _ratio(row.x_naive),
+                      _megabytes(row.peak_bytes), _ratio(row.x_copy), _number(row.torch_ms),
+                      _ratio(row.x_torch)])
+    return _markdown(["case", "pass", "style", "median ms", "spread ms", "x naive", "peak MB",
+                      "x copy", "torch ms", "x torch"], lines)
 
 
 def format_comparison(rows, slower: str = "strided", faster: str = "fast") -> str:
-    """``slower`` against ``faster``, op by op and pass by pass, as a Markdown table.
-
-    Returns "" when the rows do not hold both styles.
-    """
-    medians = {(row.case, row.pass_, row.style): row for row in rows if row.error is None}
-    lines = [f"| case | pass | {slower} ms | {faster} ms | {slower} / {faster} |",
-             "|---|---|---|---|---|"]
-    previous_case = None
-    for (case, pass_, style), row in medians.items():
-        other = medians.get((case, pass_, faster))
-        if style != slower or other is None:
-            continue
-        shown_case = "" if case == previous_case else case
-        previous_case = case
-        lines.append(f"| {shown_case} | {pass_} | {_number(row.median_ms)} "
-                     f"| {_number(other.median_ms)} | {_ratio(row.median_ms / other.median_ms)} |")
-    return "\n".join(lines) if len(lines) > 2 else ""
+    """``slower`` against ``faster``, op by op and pass by pass, as a Markdown table; "" when
+    the rows do not hold both styles."""
+    medians = {(row.case, row.pass_, row.style): row.median_ms for row in rows if not row.error}
+    lines = [[case, pass_, _number(median), _number(medians[case, pass_, faster]),
+              _ratio(median / medians[case, pass_, faster])]
+             for (case, pass_, style), median in medians.items()
+             if style == slower and (case, pass_, faster) in medians]
+    if not lines:
+        return ""
+    return _markdown(["case", "pass", f"{slower} ms", f"{faster} ms", f"{slower} / {faster}"],
+                     lines)
 
 
 def format_notes(rows) -> str:
     """The legend, and the ``~`` footnote when a cell of ``rows`` is estimated."""
-    notes = [LEGEND]
-    if any(row.estimated for row in rows):
-        notes.append(ESTIMATED_NOTE)
-    return "\n".join(notes)
+    return LEGEND + ("\n" + ESTIMATED_NOTE) * any(row.estimated for row in rows)
 
 
 def _number(value) -> str:
@@ -518,63 +407,50 @@ def _megabytes(value) -> str:
 
 def machine_state(clock_name: str, torch_version: str | None = None) -> dict:
     """What the numbers depend on: processor, load, versions, threads, clock."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu_info = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in
+             (cpu_info.read_text().splitlines() if cpu_info.exists() else [])
+             if line.startswith("model name")]
+    cpu = names[0] if names else platform.processor() or platform.machine()
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     except (TypeError, KeyError):                     # NumPy before 1.26 prints, returns None
         blas = {}
     return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
+        "cpu": cpu, "cores": os.cpu_count(),
         "load_average_1_5_15": [round(load, 2) for load in os.getloadavg()],
-        "python": platform.python_version(),
-        "numpy": np.__version__,
+        "python": platform.python_version(), "numpy": np.__version__,
         "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
         # Set by `python -m pooling_lab` before NumPy starts (see pooling_lab.__main__).
         "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
         # Some machines set this to work around old OpenBLAS bugs; it picks slower kernels.
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
-        "torch": torch_version,
-        "clock": clock_name,
+        "torch": torch_version, "clock": clock_name,
         "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
     }
 
 
-def _threads_text(threads: str | None) -> str:
-    if threads is None:
-        return "BLAS threads as BLAS chooses"
-    return "1 BLAS thread" if threads == "1" else f"{threads} BLAS threads"
-
-
 def format_state(state: dict) -> str:
     load = ", ".join(str(value) for value in state["load_average_1_5_15"])
-    torch = (f"PyTorch {state['torch']} (1 thread, separate process)" if state["torch"]
-             else "PyTorch not found")
-    coretype = (f", OPENBLAS_CORETYPE={state['openblas_coretype']}"
-                if state["openblas_coretype"] else "")
+    threads = state["blas_threads"]
+    threads = ("BLAS threads as BLAS chooses" if threads is None else
+               f"{threads} BLAS thread{'' if threads == '1' else 's'}")
+    if state["openblas_coretype"]:
+        threads += f", OPENBLAS_CORETYPE={state['openblas_coretype']}"
+    torch = (f"PyTorch {state['torch']} (default CPU path, 1 thread, separate process)"
+             if state["torch"] else "PyTorch not found")
     return (f"{state['cpu']}, {state['cores']} cores, load {load} · Python {state['python']}, "
-            f"NumPy {state['numpy']}, {state['blas']} ({_threads_text(state['blas_threads'])}"
-            f"{coretype}) · {torch} · clock: {state['clock']} · {state['date_utc']} UTC")
+            f"NumPy {state['numpy']}, {state['blas']} ({threads}) · {torch} · clock: "
+            f"{state['clock']} · {state['date_utc']} UTC")
 
 
-# --------------------------------------------------------------------------------------------
-# The promised targets
-# --------------------------------------------------------------------------------------------
+# -------------------- The promised targets -------------------------------------------------
 
 @dataclass(frozen=True)
 class Target:
-    """A promise: ``style``'s training step on ``case`` compared with ``limit``.
-
-    ``kind`` says what is compared: ``"torch"``, step time <= limit x PyTorch's; ``"naive"``,
-    speed-up over the naive style >= limit; ``"memory"``, peak of the step <= limit x the
-    input's bytes.
-    """
+    """A promise on ``style``'s training step on ``case``, of a ``kind``: ``"torch"``, step time
+    <= limit x PyTorch's; ``"naive"``, speed-up over naive >= limit; ``"memory"``, the step's
+    peak <= limit x the input's bytes."""
 
     name: str
     case: Case
@@ -617,72 +493,53 @@ TARGETS = _targets()
 
 def _target_value(target: Target, row: Row) -> float | None:
     """The ratio ``target`` judges, for one style's step row (None if it was not measured)."""
-    if target.kind == "torch":
-        return row.x_torch
-    if target.kind == "naive":
-        return row.x_naive
+    if target.kind != "memory":
+        return row.x_torch if target.kind == "torch" else row.x_naive
     if row.peak_bytes is None:
         return None
-    x_bytes = np.prod(target.case.shape) * np.dtype(target.case.dtype).itemsize
-    return float(row.peak_bytes / x_bytes)
-
-
-def _step_text(target: Target, row: Row) -> str:
-    if target.kind == "memory":
-        return f"peak {_megabytes(row.peak_bytes)} MB"
-    return f"{_number(row.median_ms)} ms"
+    return row.peak_bytes / (math.prod(target.case.shape) * np.dtype(target.case.dtype).itemsize)
 
 
 def _value_text(kind: str, value: float | None) -> str:
     if value is None:
         return "not measured"
-    if kind == "torch":
-        return f"{value:.2f}x torch"
-    if kind == "naive":
-        return f"{value:,.0f}x faster"
-    return f"{value:.2f}x the input"
+    return {"torch": f"{value:.2f}x torch", "naive": f"{value:,.0f}x faster",
+            "memory": f"{value:.2f}x the input"}[kind]
+
+
+def _step_text(target: Target, row: Row) -> str:
+    """One style's step on ``target``, its ratio judged after a comma."""
+    measured = (f"peak {_megabytes(row.peak_bytes)} MB" if target.kind == "memory"
+                else f"{'~' * row.estimated}{_number(row.median_ms)} ms")
+    return f"{measured}, {_value_text(target.kind, _target_value(target, row))}"
 
 
 def check_target(target: Target, rows) -> dict:
-    """Whether ``rows`` (of the target's case) meet ``target``.
-
-    Returns
-    -------
-    result : dict
-        ``style`` is the style judged and ``measured`` its step; ``reference`` what it is
-        compared with; ``value`` the ratio (x torch, x naive, or peak / input bytes); ``met``
-        True, False or None (not measured, or no PyTorch); ``strided``, when the judged style
-        is another, the same ratio for the strided style, for comparison.
-    """
+    """Whether ``rows`` (of the target's case) meet ``target``: a dict of the ``style`` judged,
+    its step (``measured``), what it is compared with (``reference``), the ratio (``value``),
+    ``met`` (True, False, or None: not measured, no PyTorch) and the ``strided`` style's figure
+    when another style is judged."""
     step = {row.style: row for row in rows
             if row.op == target.op and row.pass_ == "step" and row.error is None}
     result = {"target": target.name, "kind": target.kind, "limit": target.limit,
               "style": target.style, "measured": "failed", "reference": "–", "value": None,
               "met": None, "strided": None}
     if target.style != "strided" and "strided" in step:
-        strided = step["strided"]
-        result["strided"] = (f"{_step_text(target, strided)}, "
-                             f"{_value_text(target.kind, _target_value(target, strided))}")
+        result["strided"] = _step_text(target, step["strided"])
     if target.style not in step:
         return result
     judged = step[target.style]
-    result["measured"] = _step_text(target, judged)
-    if target.kind == "torch":
-        result["reference"] = ("–" if judged.torch_ms is None
-                               else f"torch {_number(judged.torch_ms)} ms")
+    result["measured"] = _step_text(target, judged).split(", ")[0]
+    if target.kind == "torch" and judged.torch_ms is not None:
+        result["reference"] = f"torch {_number(judged.torch_ms)} ms"
     elif target.kind == "naive":
-        if "naive" in step:
-            tilde = "~" if step["naive"].estimated else ""
-            result["reference"] = f"naive {tilde}{_number(step['naive'].median_ms)} ms"
-        else:
-            result["reference"] = "naive failed"
-    else:
+        result["reference"] = ("naive " + _step_text(target, step["naive"]).split(", ")[0]
+                               if "naive" in step else "naive failed")
+    elif target.kind == "memory":
         result["reference"] = ", ".join(
-            f"{style} peak {_megabytes(row.peak_bytes)} MB = "
-            f"{_value_text('memory', _target_value(target, row))}" for style, row in step.items()
+            f"{style} {_step_text(target, row).replace(', ', ' = ')}" for style, row in step.items()
             if style not in (target.style, "strided") and row.peak_bytes is not None) or "–"
-    value = _target_value(target, judged)
-    result["value"] = value
+    result["value"] = value = _target_value(target, judged)
     if value is not None:
         result["met"] = bool(value >= target.limit if target.kind == "naive"
                              else value <= target.limit)
@@ -697,24 +554,25 @@ def format_targets(results) -> str:
     bounds = {"torch": "at most", "naive": "at least", "memory": "at most"}
     for result in results:
         kind, value = result["kind"], result["value"]
-        if value is None and kind == "torch" and result["measured"] != "failed":
-            shown = "no PyTorch"
+        if value is None:
+            shown = ("no PyTorch" if kind == "torch" and result["measured"] != "failed"
+                     else "not measured")
         else:
-            shown = _value_text(kind, value)
-        if value is not None:
-            shown += f" ({bounds[kind]} {_number(result['limit'])}x)"
+            shown = f"{_value_text(kind, value)} ({bounds[kind]} {_number(result['limit'])}x)"
         met = "–" if result["met"] is None else ("yes" if result["met"] else "**NO**")
         lines.append(f"| {result['target']} | {result['style']} | {result['measured']} "
                      f"| {result['reference']} | {shown} | {met} | {result['strided'] or '–'} |")
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------------------------
-# The command line
-# --------------------------------------------------------------------------------------------
+# -------------------- The command line -----------------------------------------------------
 
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab bench``."""
+    def pair_option(name, metavar, default, help):
+        parser.add_argument(name, nargs="+", type=int, metavar=metavar, default=[default],
+                            help=help)
+
     parser.add_argument("--op", nargs="+", choices=OPS, default=list(OPS), dest="ops",
                         help="ops to time (default: all)")
     parser.add_argument("--style", nargs="+", choices=list(STYLES), default=list(STYLES),
@@ -722,15 +580,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--shape", nargs=4, type=int, metavar=("N", "H", "W", "C"),
                         help=f"shape of x (default: {' '.join(map(str, DEFAULT_SHAPE))}); x, "
                              f"the output and w together at most {LARGEST_CASE_BYTES:,} bytes")
-    parser.add_argument("--kernel", nargs="+", type=int, metavar="K", default=[3],
-                        help="pooling size or conv kernel: K or KH KW (default: 3)")
-    parser.add_argument("--stride", nargs="+", type=int, metavar="S", default=[2],
-                        help="S or SH SW (default: 2; the conv uses it too)")
-    parser.add_argument("--padding", nargs="+", type=int, metavar="P", default=[0],
-                        help="P or PH PW, added on both sides (default: 0; pooling allows at "
-                             "most half the window)")
-    parser.add_argument("--dilation", nargs="+", type=int, metavar="D", default=[1],
-                        help="D or DH DW, the step between a window's taps (default: 1)")
+    pair_option("--kernel", "K", 3, "pooling size or conv kernel: K or KH KW (default: 3)")
+    pair_option("--stride", "S", 2, "S or SH SW (default: 2; the conv uses it too)")
+    pair_option("--padding", "P", 0, "P or PH PW, added on both sides (default: 0; pooling "
+                                     "allows at most half the window)")
+    pair_option("--dilation", "D", 1, "D or DH DW, the step between a window's taps "
+                                      "(default: 1)")
     parser.add_argument("--out-channels", type=int, metavar="C_OUT",
                         help="conv C_out, a positive integer (default: C, x's channels)")
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32",
@@ -745,7 +600,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--targets", action="store_true",
                         help="run the cases the course promises and check each target "
                              "(the fast style is judged; the case options are not used)")
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--json", metavar="FILE",
+                        help="also write the results as JSON (on Ctrl-C: what was measured)")
     parser.add_argument("--torch-python", metavar="PYTHON",
                         help="a Python that can import torch and numpy, run in isolated mode "
                              "(python -I: torch installed in its own environment, such as a "
@@ -755,103 +611,58 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch columns")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc runs (no peak MB column)")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
                         help="wall time, or this process's CPU time (steadier on a busy "
                              "machine); default: wall")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Checked options: what :func:`run` does.
+    """Checked options: what :func:`run` does."""
 
-    Attributes
-    ----------
-    case : the case to time, or None for ``--targets``
-    repeats : timed runs after one warm-up run
-    clock : "wall" or "cpu"
-    torch_python : the Python to ask for PyTorch's times, or None for ``--no-torch``
-    memory : whether to measure peak memory
-    json_path : where to write the results, or None
-    notes : what the options decided that the user may not expect, printed first
-    """
-
-    case: Case | None
-    repeats: int
-    clock: str
-    torch_python: str | None
-    memory: bool
-    json_path: str | None
-    notes: tuple[str, ...] = field(default=())
-
-
-def _one_or_two(values: list, name: str) -> tuple:
-    """``--kernel 3`` -> (3, 3); ``--kernel 3 2`` -> (3, 2); checked by ``rules.as_pair``."""
-    return rules.as_pair(values[0] if len(values) == 1 else tuple(values), name)
-
-
-def check_writable(path: str, name: str) -> None:
-    """Raise ValueError, naming ``name``, if a file cannot be written at ``path``."""
-    folder = Path(path).expanduser().resolve().parent
-    if Path(path).is_dir():
-        raise ValueError(f"{name} must name a file; got the folder {path!r}")
-    if not folder.is_dir():
-        raise ValueError(f"{name} {path!r}: the folder {str(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise ValueError(f"{name} {path!r}: the folder {str(folder)!r} is not writable")
-
-
-def _torch_python(python: str | None) -> str:
-    """``--torch-python``: this Python when not given, else a name on PATH or the path of an
-    executable file (ValueError otherwise)."""
-    if python is None:
-        return sys.executable
-    if shutil.which(python) is None:
-        raise ValueError(f"--torch-python must be an executable Python, a path or a name on "
-                         f"PATH; got {python!r}, which is not (or use --no-torch)")
-    return python
+    case: Case | None               # None for --targets
+    repeats: int                    # timed runs after one warm-up run
+    clock: str                      # "wall" or "cpu"
+    torch_python: str | None        # the Python that runs the worker; None for --no-torch
+    memory: bool                    # whether to measure peak memory
+    json_path: Path | None          # ~ expanded
+    notes: tuple[str, ...] = ()     # what the options decided that the user may not expect
 
 
 def check_arguments(args) -> Settings:
-    """Check the parsed options before any work; return what to run.
-
-    Raises
-    ------
-    ValueError, TypeError
-        An option has a value the benchmark cannot use (arrays beyond
-        :data:`LARGEST_CASE_BYTES`, a ``--torch-python`` that is not an executable...); the
-        message names the option, the value received and what is allowed.
-    """
+    """Check the parsed options before any work; return what to run. A ValueError, TypeError
+    or OSError names an option the benchmark cannot use, its value and what is allowed."""
     notes = []
-    if args.repeats is None:
-        repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS
-    else:
+    repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS
+    if args.repeats is not None:
         repeats = rules.positive_int(args.repeats, "--repeats")
         if args.quick:
             notes.append(f"--quick with --repeats {repeats}: {repeats} timed runs "
                          f"(--repeats wins over --quick)")
-    if args.json:
-        check_writable(args.json, "--json")
-    torch_python = _torch_python(args.torch_python)      # checked even with --no-torch
+    json_path = output_file(args.json, "--json") if args.json else None
+    torch_python = args.torch_python or sys.executable       # checked even with --no-torch
+    if shutil.which(torch_python) is None:
+        raise ValueError(f"--torch-python must be an executable Python, a path or a name on "
+                         f"PATH; got {torch_python!r}, which is not (or use --no-torch)")
     settings = Settings(None, repeats, args.clock, None if args.no_torch else torch_python,
-                        not args.no_memory, args.json, tuple(notes))
+                        not args.no_memory, json_path, tuple(notes))
     if args.targets:
         return settings
-    if args.shape is None:
-        shape = QUICK_SHAPE if args.quick else DEFAULT_SHAPE
-    else:
+    shape = QUICK_SHAPE if args.quick else DEFAULT_SHAPE
+    if args.shape is not None:
         shape = tuple(rules.positive_int(length, f"--shape {axis}")
-                     for length, axis in zip(args.shape, "NHWC", strict=True))
+                      for length, axis in zip(args.shape, "NHWC", strict=True))
         if args.quick:
             notes.append(f"--quick with --shape: x of shape {shape} (--shape wins over --quick)")
     out_channels = (shape[3] if args.out_channels is None
                     else rules.positive_int(args.out_channels, "--out-channels"))
     if len(args.padding) > 2 or min(args.padding) < 0:
         raise ValueError(f"--padding takes one or two integers >= 0; got {args.padding}")
-    padding = (args.padding[0], args.padding[-1])
-    case = Case(ops=tuple(args.ops), shape=shape, kernel=_one_or_two(args.kernel, "--kernel"),
-                stride=_one_or_two(args.stride, "--stride"), padding=padding,
-                dilation=_one_or_two(args.dilation, "--dilation"), out_channels=out_channels,
-                dtype=args.dtype, styles=tuple(args.styles))
+    pairs = {name: rules.as_pair(values[0] if len(values) == 1 else tuple(values), f"--{name}")
+             for name, values in (("kernel", args.kernel), ("stride", args.stride),
+                                  ("dilation", args.dilation))}    # 3 -> (3, 3); 3 2 -> (3, 2)
+    case = Case(tuple(args.ops), shape, padding=(args.padding[0], args.padding[-1]),
+                out_channels=out_channels, dtype=args.dtype, styles=tuple(args.styles), **pairs)
     for op in case.ops:
         try:
             case_geometry(case, op)
@@ -870,43 +681,53 @@ def _progress(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def _write_json(path: Path, results: dict, cases: list) -> None:
+    """``results`` with each case's rows so far; a second Ctrl-C cannot cut the file short."""
+    results["cases"] = [{"case": asdict(case), "rows": [asdict(row) for row in rows]}
+                        for case, rows in cases]
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        path.write_text(json.dumps(results, indent=1))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run(settings: Settings) -> int:
-    """Run the benchmark ``settings`` describe; print the tables; return the exit status."""
+    """Run the benchmark ``settings`` describe; print the tables; return the exit status (1
+    when a style failed). On Ctrl-C, ``--json`` gets what was measured, marked interrupted."""
     for note in settings.notes:
         print(f"note: {note}", file=sys.stderr)
-    torch_version = None
-    if settings.torch_python:
-        torch_version = torch_available(settings.torch_python)
-        if torch_version is None:
-            _progress(f"PyTorch not importable by {settings.torch_python}: no torch columns "
-                      f"(name another Python with --torch-python)")
+    torch_version = settings.torch_python and torch_available(settings.torch_python)
+    if settings.torch_python and not torch_version:
+        _progress(f"PyTorch not importable by {settings.torch_python}: no torch columns "
+                  f"(name another Python with --torch-python)")
     torch_python = settings.torch_python if torch_version else None
-    state = machine_state(settings.clock, torch_version)
-    results = {"machine": state, "cases": [], "targets": []}
+    state = machine_state(settings.clock, torch_version or None)
+    results = {"machine": state, "interrupted": True, "cases": [], "targets": []}
     print(f"Machine: {format_state(state)}\n", flush=True)
-
-    cases = [settings.case] if settings.case else list(dict.fromkeys(t.case for t in TARGETS))
-    all_rows = []
-    for case in cases:
-        rows = run_case(case, settings.repeats, settings.clock, torch_python, settings.memory,
-                        _progress)
-        results["cases"].append({"case": asdict(case), "rows": [asdict(row) for row in rows]})
-        all_rows += rows
-        print(format_table(rows) + "\n", flush=True)
-        if settings.case is None:
-            results["targets"] += [check_target(target, rows) for target in TARGETS
-                                   if target.case == case]
+    cases = [(case, []) for case in ([settings.case] if settings.case else
+                                     dict.fromkeys(target.case for target in TARGETS))]
+    try:
+        for case, rows in cases:
+            run_case(case, settings.repeats, settings.clock, torch_python, settings.memory,
+                     _progress, rows)
+            print(format_table(rows) + "\n", flush=True)
+            if settings.case is None:
+                results["targets"] += [check_target(target, rows) for target in TARGETS
+                                       if target.case == case]
+        results["interrupted"] = False
+    finally:
+        if settings.json_path:
+            _write_json(settings.json_path, results, [item for item in cases if item[1]])
+    all_rows = [row for _, rows in cases for row in rows]
     comparison = format_comparison(all_rows)
     if comparison:
-        print("strided (the lesson) against fast (the tuned code), medians:\n")
-        print(comparison + "\n")
+        print(f"strided (the lesson) against fast (the tuned code), medians:\n\n{comparison}\n")
     if settings.case is None:
         print("Targets (a training step = forward + backward; the fast style is judged):\n")
         print(format_targets(results["targets"]) + "\n")
     print(format_notes(all_rows))
     if settings.json_path:
-        with open(settings.json_path, "w") as file:
-            json.dump(results, file, indent=1)
         print(f"\nWrote {settings.json_path}")
     failures = sorted({f"{row.case} · {row.style}: {row.error}" for row in all_rows if row.error})
     for failure in failures:

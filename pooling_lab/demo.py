@@ -1,9 +1,10 @@
-"""The terminal tour: the four styles on a photo, whether they agree, how long each took.
+"""Run the four styles on a photo, say whether they agree and how long each took, draw them.
 
 ``python -m pooling_lab demo [IMAGE]`` loads a bundled photo (``astronaut`` unless IMAGE names
 another, or a file), runs max pool, average pool and a 3x3 edge-finding convolution forward
 and backward in each style, prints a table of times and differences, and writes a picture of
-the forward outputs and the backward gradients to a PNG whose name it prints.
+the forward outputs and the backward gradients to a PNG whose name it prints. Exit status 0
+when the styles agree, :data:`DISAGREE` (3) when they do not; 2 and 130 as every command.
 
 The upstream gradient is ``dout = out``, the gradient of the loss ``sum(out**2) / 2``: each
 output sends back its own value, so ``dx`` shows where the outputs came from.
@@ -14,16 +15,18 @@ directly and saved with ``savefig``: no window opens and the matplotlib backend 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import STYLES, images, op_functions, rules, viz
+from . import STYLES, images, measure, op_functions, rules, viz
 from .geometry import pool_geometry
-from .bench import check_writable
+from .__main__ import output_file
+
+#: The command multiplies matrices (convolution): it takes ``--threads``.
+USES_BLAS = True
 
 OPS = ("max", "avg", "conv")
 
@@ -33,20 +36,20 @@ EDGE_KERNEL = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 #: Largest difference from the naive style for the styles to "agree" (float64).
 AGREEMENT = 1e-10
 
+#: The exit status when the styles disagree (0 and 2 are taken: done, and a bad option).
+DISAGREE = 3
+
+#: The figure formats matplotlib writes without LaTeX (its PGF backend needs xelatex).
+FIGURE_FORMATS = sorted(set(Figure().canvas.get_supported_filetypes()) - {"pgf"})
+
 #: The largest ``--size``: a 1024x1024 photo already keeps the naive style busy for minutes,
 #: and the slice-stacking style holds several copies of it (about 25 MB each, float64).
 LARGEST_SIZE = 1024
 
 
 def load_image(image: str, size: int) -> tuple:
-    """A bundled photo's name or an image file -> ((1, H, W, 3) float64 in [0, 1], its name).
-
-    Raises
-    ------
-    ValueError
-        ``image`` is neither a bundled photo nor a file Pillow can read as an image, or it
-        holds NaN or infinite values (a float TIFF can): no style can be compared on them.
-    """
+    """A bundled photo's name or an image file -> ((1, H, W, 3) float64 in [0, 1], its name);
+    a ValueError if it is neither, or holds NaN or infinite values (a float TIFF can)."""
     if image in images.names():
         return images.load(image, size=size), image
     path = Path(image)
@@ -65,42 +68,29 @@ def load_image(image: str, size: int) -> tuple:
 
 def edge_weights(channels: int) -> np.ndarray:
     """(3, 3, C, C): the Laplacian on each channel separately."""
-    w = np.zeros((3, 3, channels, channels))
-    for c in range(channels):
-        w[:, :, c, c] = EDGE_KERNEL
-    return w
+    return EDGE_KERNEL[:, :, None, None] * np.eye(channels)     # (3, 3, 1, 1) * (C, C)
 
 
 def run_op(style_name: str, op: str, x: np.ndarray, size: int, stride: int) -> dict:
-    """Forward and backward of one op in one style, timed (seconds).
-
-    Returns
-    -------
-    result : dict
-        ``out`` (1, OH, OW, C), ``dx`` (1, H, W, C), ``forward`` and ``backward`` in seconds.
-    """
+    """Forward and backward of one op in one style, timed once: a dict of ``out``
+    (1, OH, OW, C), ``dx`` (1, H, W, C), and ``forward`` and ``backward`` in seconds."""
     forward, backward = op_functions(style_name, op)
-    start = time.perf_counter()
     if op == "conv":
-        out, cache = forward(x, edge_weights(x.shape[3]), padding="same")
+        (out, cache), forward_seconds = measure.timed(
+            lambda: forward(x, edge_weights(x.shape[3]), padding="same"))
     else:
-        out, cache = forward(x, size, stride=stride)
-    middle = time.perf_counter()
-    grads = backward(out, cache)                  # dout = out
-    end = time.perf_counter()
+        (out, cache), forward_seconds = measure.timed(lambda: forward(x, size, stride=stride))
+    grads, backward_seconds = measure.timed(lambda: backward(out, cache))     # dout = out
     dx = grads[0] if op == "conv" else grads      # conv: (dx, dw, db)
-    return {"out": out, "dx": dx, "forward": middle - start, "backward": end - middle}
+    return {"out": out, "dx": dx, "forward": forward_seconds, "backward": backward_seconds}
 
 
 def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
          output: str = "pooling_lab_demo.png", show=print) -> dict:
     """Run every op in every style on ``x`` (1, H, W, 3); print the table through ``show``.
 
-    Returns
-    -------
-    results : dict
-        ``{op: {style: result}}`` (see :func:`run_op`, plus each result's ``difference`` from
-        the naive style), ``agree`` and ``figure``, the path of the PNG written to ``output``.
+    Returns ``{op: {style: result}}`` (:func:`run_op`'s, plus its ``difference`` from the naive
+    style), ``agree`` and ``figure``, the path of the picture written to ``output``.
     """
     show(f"Photo: {name}, x of shape {x.shape} (N, H, W, C), float64 in [0, 1]\n")
     titles = {"max": f"max · size {pool} · stride {stride}",
@@ -159,8 +149,9 @@ def save_figure(x, results, titles, output) -> str:
         dx = result["dx"][0].sum(axis=2)           # (H, W, C) -> (H, W)
         limit = viz.symmetric_limit(dx, percentile=99.5)    # a few outliers would wash it out
         viz.show_gradient(dx, ax=axes[1, column], title=f"dx\n{titles[op]}", limit=limit)
-    figure.savefig(output, dpi=90)
-    return str(Path(output).resolve())
+    path = Path(output).expanduser()
+    figure.savefig(path, dpi=90)
+    return str(path.resolve())
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,21 +160,13 @@ def save_figure(x, results, titles, output) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """Checked options: the photo loaded, and what :func:`run` does with it.
+    """Checked options: the photo loaded, and what :func:`run` does with it."""
 
-    Attributes
-    ----------
-    x : (1, H, W, 3) float64 in [0, 1]
-    name : the photo's name or file name
-    pool, stride : the pooling size and stride
-    output : where to write the figure
-    """
-
-    x: np.ndarray
-    name: str
-    pool: int
-    stride: int
-    output: str
+    x: np.ndarray         # (1, H, W, 3) float64 in [0, 1]
+    name: str             # the photo's name or file name
+    pool: int             # the pooling size
+    stride: int           # and stride
+    output: Path          # where to write the figure, ~ expanded
 
 
 def add_arguments(parser) -> None:
@@ -198,32 +181,22 @@ def add_arguments(parser) -> None:
                         help="pooling size, at most the photo's shorter side (default 3)")
     parser.add_argument("--stride", type=int, default=2, help="pooling stride (default 2)")
     parser.add_argument("--output", default="pooling_lab_demo.png",
-                        help="where to write the figure; its suffix sets the format (png, pdf, "
-                             "svg...); default: pooling_lab_demo.png")
+                        help=f"where to write the figure; its suffix sets the format, one of "
+                             f"{', '.join(FIGURE_FORMATS)}; default: pooling_lab_demo.png")
 
 
 def check_arguments(args) -> Settings:
-    """Check the options and load the photo, before any work; return what to run.
-
-    Raises
-    ------
-    ValueError, TypeError
-        A bad option, a ``--size`` above :data:`LARGEST_SIZE`, an IMAGE that is not an image
-        or holds NaN or infinite values, a ``--pool`` larger than the photo or an
-        ``--output`` that cannot be written; the message names it.
-    """
+    """Check the options and load the photo, before any work; return what to run. A
+    ValueError, TypeError or OSError names the option: a ``--size`` above :data:`LARGEST_SIZE`,
+    an IMAGE that is not a photo of finite numbers, a ``--pool`` larger than the photo, an
+    ``--output`` that cannot be written or drawn..."""
     size = rules.positive_int(args.size, "--size")
     if size > LARGEST_SIZE:
         raise ValueError(f"--size must be from 1 to {LARGEST_SIZE} pixels (the naive style "
                          f"already takes minutes at {LARGEST_SIZE}); got {size}")
     pool = rules.positive_int(args.pool, "--pool")
     stride = rules.positive_int(args.stride, "--stride")
-    check_writable(args.output, "--output")
-    formats = Figure().canvas.get_supported_filetypes()
-    suffix = Path(args.output).suffix.lstrip(".").lower()
-    if suffix not in formats:
-        raise ValueError(f"--output must end in one of {sorted(formats)} (the figure's "
-                         f"format); got {args.output!r}")
+    output = output_file(args.output, "--output", FIGURE_FORMATS)
     x, name = load_image(args.image, size)
     try:
         pool_geometry(x.shape, pool, stride, "valid", 1)
@@ -231,10 +204,10 @@ def check_arguments(args) -> Settings:
         raise ValueError(f"--pool {pool} is larger than the photo, {x.shape[1]}x{x.shape[2]} "
                          f"pixels at --size {size}; use a smaller --pool or a larger "
                          f"--size") from None
-    return Settings(x, name, pool, stride, args.output)
+    return Settings(x, name, pool, stride, output)
 
 
 def run(settings: Settings) -> int:
-    """Run the tour; exit status 0 if the styles agree, 1 if not."""
+    """Run the tour; exit status 0 if the styles agree, :data:`DISAGREE` if not."""
     results = tour(settings.x, settings.name, settings.pool, settings.stride, settings.output)
-    return 0 if results["agree"] else 1
+    return 0 if results["agree"] else DISAGREE

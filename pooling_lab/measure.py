@@ -17,7 +17,8 @@ import timeit
 import tracemalloc
 
 
-def seconds(call, repeats: int = 5, clock=time.perf_counter) -> list[float]:
+def seconds(call, repeats: int = 5, clock=time.perf_counter,
+            warm_up: bool = True) -> list[float]:
     """Run ``call()`` once to warm up, then ``repeats`` times; the time of each run in seconds.
 
     Parameters
@@ -27,8 +28,11 @@ def seconds(call, repeats: int = 5, clock=time.perf_counter) -> list[float]:
     clock : callable returning seconds
         ``time.perf_counter`` (wall time) or ``time.process_time`` (this process's CPU time,
         steadier on a machine other people are using).
+    warm_up : bool
+        False when the caller has already run ``call`` once (with :func:`timed`, say).
     """
-    call()
+    if warm_up:
+        call()
     return timeit.Timer(call, timer=clock).repeat(repeat=repeats, number=1)
 
 
@@ -36,6 +40,13 @@ def median_seconds(call, repeats: int = 5, clock=time.perf_counter) -> float:
     """The median of :func:`seconds`: one slow run (another program, a page fault) does not
     move it."""
     return statistics.median(seconds(call, repeats, clock))
+
+
+def timed(call, clock=time.perf_counter) -> tuple:
+    """Run ``call()`` once; return what it returned and the seconds it took."""
+    start = clock()
+    result = call()
+    return result, clock() - start
 
 
 def peak_bytes(call) -> int:

@@ -3,16 +3,21 @@ how fast), and the one-line errors of the command line."""
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
+import types
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import pooling_lab
 from pooling_lab import __main__ as cli
-from pooling_lab import bench, torch_worker
+from pooling_lab import bench, measure, torch_worker
 
 TABLE_HEADER = ("| case | pass | style | median ms | spread ms | x naive | peak MB | x copy "
                 "| torch ms | x torch |")
@@ -116,7 +121,7 @@ def test_crop_keeps_16_windows_with_padding_and_dilation():
 
 
 def test_copy_limit_counts_the_output_that_padding_and_dilation_give(monkeypatch):
-    monkeypatch.setattr(bench, "time_call", lambda fn, repeats, clock: [1.0])
+    monkeypatch.setattr(bench.measure, "median_seconds", lambda call, repeats, clock: 1.0)
     same = bench.Case(ops=("avg",), shape=(1, 10, 10, 2), kernel=(3, 3), stride=(1, 1),
                       padding=(1, 1))
     assert bench.copy_limit(same, "avg", 1, None) == pytest.approx(1.0)   # out = x: 2 x bytes
@@ -147,19 +152,19 @@ def test_a_failing_style_is_reported_and_the_others_still_run(monkeypatch):
     assert "not measured" in bench.format_targets([result])
 
 
-def test_time_call_reports_each_run_of_a_slow_call(monkeypatch):
-    messages = []
-    assert len(bench.time_call(lambda: None, 3, progress=messages.append, label="x: ")) == 3
-    assert messages == []                                      # quick: silent
+def test_time_runs_says_how_long_a_slow_call_will_take(monkeypatch):
+    calls, messages = [], []
+    assert len(bench.time_runs(lambda: calls.append(1), 3, progress=messages.append)) == 3
+    assert messages == [] and len(calls) == 4                  # quick: silent; one warm-up
     monkeypatch.setattr(bench, "SLOW_CALL_SECONDS", -1.0)      # every call counts as slow
-    bench.time_call(lambda: None, 3, progress=messages.append, label="naive max forward: ")
-    assert [message.split(" (")[0] for message in messages] == [
-        f"naive max forward: timed run {run} of 3" for run in (1, 2, 3)]
+    bench.time_runs(lambda: None, 3, progress=messages.append, label="naive max forward: ")
+    assert len(messages) == 1
+    assert messages[0].startswith("naive max forward: 3 timed runs of about 0.0 s each")
 
 
 def test_peak_bytes_sees_numpy_allocations():
-    assert bench.peak_bytes(lambda: np.ones(2**20, dtype=np.uint8)) >= 2**20
-    assert bench.peak_bytes(lambda: None) < 2**12
+    assert measure.peak_bytes(lambda: np.ones(2**20, dtype=np.uint8)) >= 2**20
+    assert measure.peak_bytes(lambda: None) < 2**12
 
 
 def test_machine_line_counts_blas_threads():
@@ -339,13 +344,16 @@ def test_every_option_has_help(command, capsys):
 def test_one_blas_thread_means_restarting_with_the_variables_set(monkeypatch):
     calls = []
 
-    def fake_run(command, env):
-        calls.append((command, env))
-        return subprocess.CompletedProcess(command, 0)
+    class FakeChild:
+        def __init__(self, command, env):
+            calls.append((command, env))
+
+        def wait(self):
+            return 0
 
     for name in cli.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(cli.subprocess, "run", fake_run)
+    monkeypatch.setattr(cli.subprocess, "Popen", FakeChild)
     assert cli.main(["bench", "--quick", "--threads", "1"]) == 0
     (command, env), = calls
     assert command == [sys.executable, "-m", "pooling_lab", "bench", "--quick", "--threads", "1"]
@@ -369,9 +377,9 @@ def test_the_worker_reads_the_case_bench_sends():
     case = bench.Case(ops=("conv",), shape=(2, 9, 8, 3), kernel=(3, 2), stride=(1, 2),
                       padding=(1, 0), dilation=(2, 1), out_channels=5, dtype="float64")
     spec = torch_worker.parse_spec(json.dumps(bench.torch_spec(case, "conv", 4, "cpu")))
-    assert spec == torch_worker.Spec(op="conv", shape=(2, 9, 8, 3), kernel=(3, 2),
-                                     stride=(1, 2), padding=(1, 0), dilation=(2, 1),
-                                     out_channels=5, dtype="float64", repeats=4, clock="cpu")
+    assert vars(spec) == dict(op="conv", shape=(2, 9, 8, 3), kernel=(3, 2), stride=(1, 2),
+                              padding=(1, 0), dilation=(2, 1), out_channels=5, dtype="float64",
+                              repeats=4, clock="cpu")
     pool = torch_worker.parse_spec(json.dumps(bench.torch_spec(case, "max", 4, "wall")))
     assert pool.op == "max" and pool.out_channels is None
 
@@ -386,11 +394,11 @@ def _good_spec(**changes) -> str:
     ("[1, 2]", "the case must be one JSON object; got list"),
     (json.dumps({"op": "max"}), "missing ['clock', 'dilation'"),
     (_good_spec(op="min"), "'op' must be one of ['max', 'avg', 'conv']; got 'min'"),
-    (_good_spec(shape=[1, 8, 8]), "'shape' must be a list of 4 integers >= 1"),
+    (_good_spec(shape=[1, 8, 8]), "'shape' must be a list of 4 integers >= 1; got [1, 8, 8]"),
     (_good_spec(padding=[-1, 0]), "'padding' must be a list of 2 integers >= 0"),
-    (_good_spec(repeats=True), "'repeats' must be a list of 1 integers >= 1; got [True]"),
+    (_good_spec(repeats=True), "'repeats' must be an integer >= 1; got True"),
     (_good_spec(out_channels=4), "'out_channels' must be null for pooling"),
-    (_good_spec(op="conv"), "'out_channels' must be a list of 1 integers >= 1; got [None]"),
+    (_good_spec(op="conv"), "'out_channels' must be an integer >= 1; got None"),
     (_good_spec(dtype="float16"), "'dtype' must be one of ['float32', 'float64']"),
 ])
 def test_the_worker_refuses_a_bad_case_naming_the_field(text, message):
@@ -418,3 +426,133 @@ def test_importing_the_package_bench_and_worker_does_not_import_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------------------------
+# Output files, a crashing PyTorch, Ctrl-C
+# --------------------------------------------------------------------------------------------
+
+def test_json_expands_a_tilde(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    code, out, _ = run_cli(["bench", "--quick", "--op", "avg", "--style", "fast", "--no-torch",
+                            "--no-memory", "--json", "~/r.json"], capsys)
+    assert code == 0 and f"Wrote {tmp_path / 'r.json'}" in out
+    assert json.loads((tmp_path / "r.json").read_text())["interrupted"] is False
+
+
+def test_a_json_file_that_cannot_be_created_is_refused_before_the_work(monkeypatch, capsys):
+    monkeypatch.setattr(bench, "run_case", lambda *args: pytest.fail("the benchmark ran"))
+    code, out, err = run_cli(["bench", "--quick", "--no-torch", "--json", "/proc/r.json"],
+                             capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("pooling-lab bench: error: --json '/proc/r.json' cannot be written: ")
+
+
+def _fake_python(tmp_path, worker_body: str) -> str:
+    """An executable that answers bench's version question as a Python with PyTorch would,
+    and runs ``worker_body`` (Python, with ``os``, ``signal``, ``sys``, ``time`` and ``calls``,
+    the number of earlier runs) when started as the worker."""
+    path = tmp_path / "fake-python"
+    path.write_text(f"#!{sys.executable}\nimport os, signal, sys, time\n"
+                    f"if sys.argv[1:3] == ['-I', '-c']:\n    print('9.9.9')\n    sys.exit()\n"
+                    f"log = {str(tmp_path / 'runs')!r}\n"
+                    f"calls = len(open(log).readlines()) if os.path.exists(log) else 0\n"
+                    f"open(log, 'a').write(str(os.getpid()) + chr(10))\n{worker_body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_crashing_pytorch_is_said_in_one_line_and_run_once_more(tmp_path):
+    crash = "os.kill(os.getpid(), signal.SIGSEGV)"
+    answer = 'print(\'{"forward": 1.0, "backward": 2.0, "step": 3.0, "version": "9.9.9"}\')'
+    case = bench.Case(ops=("max",), shape=(1, 8, 8, 1))
+    messages = []
+    once = _fake_python(tmp_path, f"if calls == 0:\n    {crash}\n{answer}")
+    assert bench.torch_times(case, "max", once, 2, "wall", progress=messages.append) == {
+        "forward": 1.0, "backward": 2.0, "step": 3.0, "version": "9.9.9"}
+    assert messages == ["PyTorch crashed on max x (1, 8, 8, 1) size 3 stride 2 float32 "
+                        "(signal SIGSEGV: no message); retrying once"]
+    (tmp_path / "runs").unlink()
+    always = _fake_python(tmp_path, f"sys.stderr.write('heap corrupted')\n{crash}")
+    assert bench.torch_times(case, "max", always, 2, "wall", progress=messages.append) is None
+    assert messages[1:] == ["PyTorch crashed on max x (1, 8, 8, 1) size 3 stride 2 float32 "
+                            f"(signal SIGSEGV: heap corrupted); {then}"
+                            for then in ("retrying once", "no PyTorch times")]
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs; a zombie (ended, not yet reaped by init) does not."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_ctrl_c_ends_bench_and_its_worker_and_keeps_what_was_measured(tmp_path):
+    # The worker ignores SIGINT, as a busy PyTorch may: bench itself must end it.
+    python = _fake_python(tmp_path, "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                    "time.sleep(120)")
+    path = tmp_path / "r.json"
+    bench_process = subprocess.Popen(
+        [sys.executable, "-m", "pooling_lab", "bench", "--quick", "--op", "max", "--style",
+         "fast", "--no-memory", "--torch-python", python, "--json", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "runs").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    worker_pid = int((tmp_path / "runs").read_text())
+    os.killpg(bench_process.pid, signal.SIGINT)            # Ctrl-C: the whole process group
+    _, err = bench_process.communicate(timeout=60)
+    assert bench_process.returncode == 130
+    assert [line for line in err.splitlines() if not line.startswith("[bench ")] == [
+        "pooling-lab bench: stopped (Ctrl-C)"]
+    assert not _running(worker_pid)
+    results = json.loads(path.read_text())
+    assert results["interrupted"] is True and results["targets"] == []
+    rows = results["cases"][0]["rows"]
+    assert [(row["style"], row["pass_"]) for row in rows] == [
+        ("fast", "forward"), ("fast", "backward"), ("fast", "step")]
+    assert all(row["median_ms"] > 0 for row in rows)
+
+
+# --------------------------------------------------------------------------------------------
+# The command protocol of __main__
+# --------------------------------------------------------------------------------------------
+
+def test_a_command_is_a_module_named_once_in_the_table(monkeypatch, capsys):
+    calls = []
+    command = types.ModuleType("pooling_lab.fake")
+    command.__doc__ = "Say hello.\n\nA longer description of the fake command.\n\nMore."
+    command.add_arguments = lambda parser: parser.add_argument("--times", type=int, default=1)
+
+    def check_arguments(args):
+        if args.times < 1:
+            raise ValueError(f"--times must be at least 1; got {args.times}")
+        return args.times
+
+    def run(times):
+        calls.append(times)
+        if times == 99:
+            raise KeyboardInterrupt
+        return 7
+
+    command.check_arguments, command.run = check_arguments, run
+    monkeypatch.setitem(sys.modules, "pooling_lab.fake", command)
+    monkeypatch.setitem(cli.COMMANDS, "fake", "fake")
+    assert cli.main(["fake", "--times", "3"]) == 7 and calls == [3]
+    assert cli.main(["fake", "--times", "0"]) == 2 and calls == [3]
+    assert capsys.readouterr().err == "pooling-lab fake: error: --times must be at least 1; got 0\n"
+    assert cli.main(["fake", "--times", "99"]) == 130
+    assert capsys.readouterr().err == "pooling-lab fake: stopped (Ctrl-C)\n"
+    with pytest.raises(SystemExit):
+        cli.main(["fake", "--threads", "1"])            # USES_BLAS not set: no --threads
+    assert "unrecognized arguments: --threads 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "Say hello." in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["fake", "--help"])
+    assert "A longer description of the fake command." in capsys.readouterr().out
+    assert bench.USES_BLAS and pooling_lab.demo.USES_BLAS          # both take --threads

@@ -1,5 +1,11 @@
 """The demo command on tiny photos: what it prints and draws, and its one-line errors."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -111,3 +117,49 @@ def test_a_bad_demo_argument_ends_with_one_line_before_any_work(arguments, messa
     assert code == 2 and captured.out == ""
     assert captured.err.count("\n") == 1 and captured.err.startswith("pooling-lab demo: error:")
     assert message.format(tmp=tmp_path) in captured.err
+
+
+def test_demo_expands_a_tilde_in_output(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    code, out, _ = run_cli(["demo", "coffee", "--size", "16", "--output", "~/tour.png"], capsys)
+    assert code == 0 and (tmp_path / "tour.png").is_file()
+    assert f"Wrote {tmp_path / 'tour.png'}" in out
+
+
+@pytest.mark.parametrize("output,message", [
+    ("x.pgf", "--output must end in one of ["),             # PGF needs xelatex: refused first
+    ("/proc/x.png", "--output '/proc/x.png' cannot be written: "),
+])
+def test_an_output_matplotlib_cannot_write_is_refused_before_the_tour(output, message,
+                                                                      monkeypatch, capsys):
+    monkeypatch.setattr(demo, "tour", lambda *args, **kwargs: pytest.fail("the tour ran"))
+    code, out, err = run_cli(["demo", "--size", "16", "--output", output], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("pooling-lab demo: error: ") and message in err
+    assert "'pgf'" not in err
+
+
+def test_styles_that_disagree_end_with_their_own_exit_status(tmp_path, monkeypatch, capsys):
+    forward = pooling_lab.fast.max_pool_forward
+    monkeypatch.setattr(pooling_lab.fast, "max_pool_forward",
+                        lambda *args, **kwargs: (lambda out, cache: (out + 1, cache))(
+                            *forward(*args, **kwargs)))
+    code, out, _ = run_cli(["demo", "coffee", "--size", "16", "--output",
+                            str(tmp_path / "x.png")], capsys)
+    assert code == demo.DISAGREE == 3
+    assert f"All {len(pooling_lab.STYLES)} styles DISAGREE: largest difference" in out
+
+
+def test_ctrl_c_ends_the_demo_with_one_line_and_status_130():
+    # The default --threads 1 restarts the command in a child: the signal sent to the parent
+    # alone must reach the child, which prints the one line.
+    demo_process = subprocess.Popen(
+        [sys.executable, "-m", "pooling_lab", "demo", "--size", "700"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert demo_process.stdout.readline().startswith("Photo: astronaut")
+    time.sleep(1)                                   # well into the naive style's loops
+    demo_process.send_signal(signal.SIGINT)
+    out, err = demo_process.communicate(timeout=60)
+    assert demo_process.returncode == 130
+    assert err == "pooling-lab demo: stopped (Ctrl-C)\n"
