@@ -23,15 +23,16 @@ The house style of the course (``COURSE_STYLE.md``), applied here once:
   hatched gray, with the value they hold (0, or ``-inf`` for max pool);
 * gradients that take both signs with ``RdBu_r`` and limits symmetric around zero; one-signed
   ones with a sequential map, white at zero (:func:`gradient_colors`);
-* counts (how many windows cover a pixel) with ``viridis`` and a discrete colourbar;
-* one colour per style, :data:`STYLE_COLORS`, and one per window, :data:`WINDOW_COLORS`.
+* counts (how many windows cover a pixel) in one palette, 0 white (:func:`count_colors`);
+* one colour per style, :data:`STYLE_COLORS`, and one per window, :data:`WINDOW_COLORS`;
+  winners :data:`WINNER_COLOR`, ties :data:`TIE_COLOR`; outlines above the cell separators.
 
 Arrays follow the package's notation: an image is ``(H, W)``, ``(H, W, C)`` or a batch of one,
 ``(1, H, W, C)``, with ``C`` 1 or 3 and values in [0, 1].
 """
 
-from .base import (NUMBERS_CMAP, PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MARKERS,
-                   WINDOW_COLORS, as_map, as_picture)
+from .base import (NUMBERS_CMAP, OUTLINE_ZORDER, PADDING_FACE, PADDING_HATCH, STYLE_COLORS,
+                   STYLE_MARKERS, TIE_COLOR, WINDOW_COLORS, WINNER_COLOR, as_map, as_picture)
 from .gradients import (count_colors, coverage_counts, gradient_colors, show_coverage,
                         show_difference, show_gradient, symmetric_limit)
 from .memory import (OTHER_COLORS, byte_offsets, dot_plot, plot_by_style, show_memory,
@@ -44,7 +45,7 @@ from .windows import (add_zoom_inset, animate_sliding_window, draw_windows, fram
 __all__ = [
     # colours
     "STYLE_COLORS", "STYLE_MARKERS", "WINDOW_COLORS", "OTHER_COLORS", "NUMBERS_CMAP",
-    "PADDING_FACE", "PADDING_HATCH",
+    "PADDING_FACE", "PADDING_HATCH", "WINNER_COLOR", "TIE_COLOR", "OUTLINE_ZORDER",
     # images and windows
     "as_picture", "show_image", "image_grid", "add_zoom_inset", "window_boxes", "draw_windows",
     "outline_cells", "show_numbers", "sliding_window_frames", "frame_durations",

@@ -7,8 +7,8 @@ The colour rules of the course, in one place:
 * a map that never goes negative (the gradient of a pool for ``dout`` of ones, a difference that
   can only grow) uses the sequential ``Reds``, white at zero; one that never goes positive uses
   ``Blues_r``, white at zero;
-* counts (how many windows cover a pixel) use ``viridis`` with a discrete colourbar: one colour,
-  and one tick, per count that occurs.
+* counts (how many windows cover a pixel) use one palette everywhere (:func:`count_colors`), 0
+  white, with a discrete colourbar: one colour, and one tick, per count that occurs.
 """
 
 from __future__ import annotations
@@ -163,8 +163,15 @@ def coverage_counts(image_hw, size, stride=None, padding="valid", dilation=1) ->
                                 dilation).coverage_counts()
 
 
+#: The window count drawn in viridis' last colour: count ``k`` >= 1 sits at
+#: ``log(k) / log(LARGEST_COUNT_COLOR)`` along ``viridis``, the same colour in every figure.
+LARGEST_COUNT_COLOR = 64
+
+
 def count_colors(counts):
-    """The discrete colours of a count map: one ``viridis`` colour per count that occurs.
+    """The course's one palette for window counts: 0 ("no window") white, ``k`` >= 1 the
+    ``viridis`` colour at ``log(k) / log(64)`` (1 dark violet, 2, 4, 9 ... ever lighter),
+    whatever else the figure holds; one discrete colour per count that occurs.
 
     Parameters
     ----------
@@ -173,7 +180,7 @@ def count_colors(counts):
     Returns
     -------
     present : (K,) int array, the counts that occur, ascending
-    cmap : ListedColormap of K colours, ``viridis`` at ``count / largest count``
+    cmap : ListedColormap of K colours
     norm : BoundaryNorm sending each present count to its own colour
     """
     counts = np.asarray(counts)
@@ -181,11 +188,13 @@ def count_colors(counts):
         raise ValueError(f"counts must be a non-empty array of non-negative integers; got "
                          f"dtype {counts.dtype} and shape {counts.shape}")
     present = np.unique(counts)
-    cmap = ListedColormap(matplotlib.colormaps["viridis"](present / max(int(present[-1]), 1)))
+    shades = np.log(np.maximum(present, 1)) / np.log(LARGEST_COUNT_COLOR)
+    colors = matplotlib.colormaps["viridis"](np.minimum(shades, 1.0))
+    colors[present == 0] = (1.0, 1.0, 1.0, 1.0)
     # Boundaries halfway between neighbouring counts: each count sits in its own bin.
     edges = np.concatenate([[present[0] - 0.5], (present[:-1] + present[1:]) / 2,
                             [present[-1] + 0.5]])
-    return present, cmap, BoundaryNorm(edges, len(present))
+    return present, ListedColormap(colors), BoundaryNorm(edges, len(present))
 
 
 def show_coverage(counts, ax=None, title=None, colorbar=True):

@@ -14,13 +14,14 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.patches import Rectangle
 from PIL import Image
 
 from .. import common, op_functions
-from .base import (NUMBERS_CMAP, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS, as_picture,
-                   new_axes, ticks_off)
-from .gradients import gradient_colors, symmetric_limit
+from .base import (NUMBERS_CMAP, OUTLINE_ZORDER, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS,
+                   WINNER_COLOR, as_picture, new_axes, ticks_off)
+from .gradients import count_colors, gradient_colors, symmetric_limit
 
 # --------------------------------------------------------------------------------------------
 # Images
@@ -197,7 +198,7 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
         # clip_on=False keeps the half of an edge line that falls outside the axes.
         ax.add_patch(Rectangle((left - 0.5 + inset, top - 0.5 + inset), width - 2 * inset,
                                height - 2 * inset, facecolor=face, edgecolor=color,
-                               linewidth=linewidth, clip_on=False))
+                               linewidth=linewidth, clip_on=False, zorder=OUTLINE_ZORDER))
     if boxes:
         # Pixel edges of every box, (top, left, bottom, right); widen the axes to all of them,
         # never narrowing what is shown already (the image, or a padded grid).
@@ -231,7 +232,8 @@ def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
     for number, (row, col) in enumerate(cells):
         ax.add_patch(Rectangle((col - 0.5 + inset, row - 0.5 + inset), 1 - 2 * inset,
                                1 - 2 * inset, fill=False, linewidth=linewidth,
-                               edgecolor=colors[number % len(colors)], clip_on=False))
+                               edgecolor=colors[number % len(colors)], clip_on=False,
+                               zorder=OUTLINE_ZORDER))
     return ax
 
 
@@ -271,8 +273,8 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     """Draw a small 2-D array as shaded cells with each value printed in its cell.
 
     The course's shade convention for numbers on grids: **larger is darker** (``Greys``, the
-    default). Counts use ``viridis``; gradients use ``cmap="gradient"``, which picks the map as
-    :func:`gradient_colors` does (``RdBu_r`` for both signs, ``Reds`` when none is negative).
+    default). Counts use ``cmap="counts"``, the palette of :func:`count_colors`; gradients use
+    ``cmap="gradient"``, which picks the map as :func:`gradient_colors` does.
 
     Parameters
     ----------
@@ -281,10 +283,10 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
         (as on the photo) instead of being stretched to white and black.
     ax : matplotlib Axes, optional
     title : str, optional
-    fmt : str
-        Format of each number, e.g. ``"{:.2f}"``.
+    fmt : str or callable
+        Format of each number, e.g. ``"{:.2f}"``, or a function from a number to its text.
     cmap : str
-        ``"Greys"`` (default), ``"gradient"``, ``"viridis"`` for counts, or any colour map.
+        ``"Greys"`` (default), ``"gradient"``, ``"counts"`` (integers), or any colour map.
     limits : (low, high), optional
         Colour limits; by default the values' range (symmetric for ``RdBu_r``, 0 to 255 for
         ``uint8``). With ``"gradient"``, the colours reach full strength at
@@ -296,8 +298,9 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
         Padded cells to draw around the grid: hatched gray, with ``pad_value`` printed in them,
         so a student can count them. Rows and columns of the image keep their numbers (padded
         ones are negative or past the end), so :func:`draw_windows` lines up with them.
-    pad_value : float
-        What the padding holds: 0 for average pool and convolution, ``-np.inf`` for max pool.
+    pad_value : float or None
+        What the padding holds: 0 for average pool and convolution, ``-np.inf`` for max pool;
+        None prints nothing (a gradient has no padding cells).
 
     Returns
     -------
@@ -315,38 +318,41 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
         # Here limits only set the magnitude the colours reach; the values' signs pick the map.
         limit = None if limits is None else max(abs(limits[0]), abs(limits[1]))
         cmap, limits = gradient_colors(values, limit)
-    low, high = limits if limits is not None else _default_limits(values, cmap,
-                                                                  raw.dtype == np.uint8)
-    if not low < high:
-        raise ValueError(f"limits must be (low, high) with low < high; got {limits!r}")
-    colormap = matplotlib.colormaps[cmap]
-    # Soften the dark end(s) of the map (a quarter of the range beyond the limit) so that no
-    # number sits on black; a white end stays white, so 0 on a gradient map is white.
-    spread = high - low
-    vmin = low - (0.25 * spread if _luminance(colormap(0.0)) < 0.9 else 0.0)
-    vmax = high + (0.25 * spread if _luminance(colormap(1.0)) < 0.9 else 0.0)
+    if cmap == "counts":
+        _, colormap, norm = count_colors(raw)
+    else:
+        low, high = limits if limits is not None else _default_limits(values, cmap,
+                                                                      raw.dtype == np.uint8)
+        if not low < high:
+            raise ValueError(f"limits must be (low, high) with low < high; got {limits!r}")
+        # Only the lighter three quarters of a map whose end is dark, so that no number sits
+        # on black; a white end stays white, so 0 on a gradient map is white.
+        colormap = matplotlib.colormaps[cmap]
+        light = [end if _luminance(colormap(end)) > 0.9 else 0.2 + 0.6 * end for end in (0, 1)]
+        colormap = ListedColormap(colormap(np.linspace(*light, 256)), name=cmap)
+        norm = Normalize(low, high, clip=True)
     padded = np.pad(values, ((top, bottom), (left, right)), constant_values=np.nan)
-    ax.imshow(padded, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
+    ax.imshow(padded, cmap=colormap, norm=norm, interpolation="nearest",
               extent=(-left - 0.5, cols + right - 0.5, rows + bottom - 0.5, -top - 0.5))
+    number = fmt if callable(fmt) else fmt.format
     for (row, col), value in np.ndenumerate(values):
-        if np.isnan(value):
-            continue
-        shade = np.clip((value - vmin) / (vmax - vmin), 0, 1)
-        text_color = "black" if _luminance(colormap(shade)) > 0.5 else "white"
-        ax.text(col, row, fmt.format(value), ha="center", va="center", color=text_color,
-                fontsize=fontsize)
+        if not np.isnan(value):
+            text_color = "black" if _luminance(colormap(norm(value))) > 0.5 else "white"
+            ax.text(col, row, number(value), ha="center", va="center", color=text_color,
+                    fontsize=fontsize)
     for row in range(-top, rows + bottom):
         for col in range(-left, cols + right):
             if 0 <= row < rows and 0 <= col < cols:
                 continue
             ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=PADDING_FACE,
                                    edgecolor="#8c8c8c", hatch=PADDING_HATCH, linewidth=0))
-            ax.text(col, row, fmt.format(pad_value), ha="center", va="center",
-                    color="#404040", fontsize=fontsize - 1, style="italic",
-                    bbox={"facecolor": PADDING_FACE, "edgecolor": "none", "pad": 1})
+            if pad_value is not None:
+                ax.text(col, row, number(pad_value), ha="center", va="center", style="italic",
+                        color="#404040", fontsize=fontsize,
+                        bbox={"facecolor": PADDING_FACE, "edgecolor": "none", "pad": 1})
     for row, col in (highlight or ()):
-        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red",
-                               linewidth=2.5, clip_on=False))
+        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, linewidth=2.5,
+                               edgecolor=WINNER_COLOR, clip_on=False, zorder=OUTLINE_ZORDER))
     # Thin white lines between cells; a dark frame around the image when it is padded.
     ax.hlines(np.arange(-top + 1, rows + bottom) - 0.5, -left - 0.5, cols + right - 0.5,
               color="white", linewidth=1.5)
@@ -480,7 +486,8 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
                      fmt=number_format, limits=(-dx_limit, dx_limit))
         window_axes = axes[0] if frame < forward_frames else axes[3]
         window_axes.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
-                                        edgecolor=frame_color, linewidth=3, clip_on=False))
+                                        edgecolor=frame_color, linewidth=3, clip_on=False,
+                                        zorder=OUTLINE_ZORDER))
         outline_cells(axes[1] if frame < forward_frames else axes[2], [(i, j)],
                       colors=[frame_color], inset=0.0)
         if frame < forward_frames and kind == "max":
@@ -488,7 +495,8 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
             window = grid[top:top + height, left:left + width]
             row, col = np.unravel_index(np.argmax(window), window.shape)
             axes[0].add_patch(Rectangle((left + col - 0.5, top + row - 0.5), 1, 1, fill=False,
-                                        edgecolor="red", linewidth=2.5, clip_on=False))
+                                        edgecolor=WINNER_COLOR, linewidth=2.5, clip_on=False,
+                                        zorder=OUTLINE_ZORDER))
 
     frames = []
     for frame in range(2 * len(steps)):
