@@ -184,15 +184,14 @@ def _picture(image, grayscale: bool):
     return image, _undrawable(image=image[0].sum(axis=2))
 
 
-def _grid_format(values):
-    """How to print ``values`` on a grid, and the title's note: whole numbers when the largest
-    has 3 or 4 digits, else 2 decimals of one power of ten shared by all (``× 10^e``)."""
+def _grid_format(values, decimals: int = 2):
+    """How to print ``values`` on a grid, and the title's note: whole numbers when they are
+    (below 10 000) or when the largest has 3 or 4 digits, else ``decimals`` decimals of one
+    power of ten shared by all (``× 1e-3``)."""
     largest = float(np.abs(values).max()) if np.size(values) else 0.0
     exponent = int(np.floor(np.log10(largest))) if largest else 0
-    if 2 <= exponent < 4:
-        exponent, decimals = 0, 0
-    else:
-        decimals = 2
+    whole = exponent < 4 and (exponent >= 2 or np.array_equal(values, np.round(values)))
+    exponent, decimals = (0, 0) if whole else (exponent, decimals)
 
     def number(value):
         text = f"{value / 10.0 ** exponent:.{decimals}f}"
@@ -307,12 +306,7 @@ def _draw_windows(ax, geometry: common.Geometry) -> None:
         ax.plot(taps[:, 1], taps[:, 0], "o", color=color, markersize=5, linestyle="none")
         rows += [top, top + geometry.span[0] - 1]
         cols += [left, left + geometry.span[1] - 1]
-    if geometry.is_padded:
-        (top, bottom), (left, right) = geometry.padding
-        ax.add_artist(Rectangle((-left - 0.5, -top - 0.5), width + left + right,
-                                height + top + bottom, facecolor=viz.PADDING_FACE,
-                                hatch=viz.PADDING_HATCH, edgecolor="#8c8c8c", linewidth=0,
-                                zorder=-1))
+    viz.draw_padding(ax, (height, width), geometry.padding)
     # A square view at least 12 pixels wide, two pixels beyond the farthest window; image
     # axes run top to bottom, so the y limits are (bottom, top).
     side = max(12, max(rows) - min(rows) + 3, max(cols) - min(cols) + 3)
@@ -418,15 +412,16 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     done = (np.arange(n_windows) < step).reshape(geometry.out_hw)[None, :, :, None]
     dx_so_far = backward_pass(np.where(done, dout, 0.0), cache)[0, :, :, 0]
     cmap, limits = viz.gradient_colors(dx_total, diverging=bool(dx_total.min() < 0))
-    number, exponent = _grid_format(np.concatenate([dx_total.ravel(), dout.ravel()]))
+    number, exponent = _grid_format(dx_total, decimals=1)
     padded_width = geometry.padded_shape[2]
     figure, (x_ax, dout_ax, share_ax, dx_ax) = _new_figure(
         4.6, [padded_width, dout.shape[2], padded_width, padded_width])
     pad_value = -np.inf if op == "max" else 0.0
     viz.show_numbers(grid, ax=_name(x_ax, "x"), title="x", fontsize=FONT_PT,
                      padding=geometry.padding, pad_value=pad_value)
-    viz.show_numbers(dout[0, :, :, 0], ax=_name(dout_ax, "dout"), title="dout", fmt=number,
-                     fontsize=FONT_PT, cmap=cmap, limits=limits)
+    dout_number, dout_exponent = _grid_format(dout, decimals=1)
+    viz.show_numbers(dout[0, :, :, 0], ax=_name(dout_ax, "dout"), title="dout" + dout_exponent,
+                     fmt=dout_number, fontsize=FONT_PT, cmap=cmap, limits=limits)
     share, changed = np.zeros_like(dx_so_far), []
     story = "step 0: no window has sent its gradient back yet; dx is all zeros"
     if step:
@@ -442,7 +437,8 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     for ax, values, name, title in (
             (share_ax, share, "window adds", "this window adds"),
             (dx_ax, dx_so_far, "dx so far", f"dx so far · {step} of {n_windows}")):
-        viz.show_numbers(values, ax=_name(ax, name), fmt=number, title=title + exponent,
+        viz.show_numbers(values, ax=_name(ax, name), fmt=lambda value: number(value) if value
+                         else "", title=title + exponent,
                          highlight=changed, cmap=cmap, limits=limits, fontsize=FONT_PT,
                          padding=geometry.padding, pad_value=None)
     if step:
@@ -572,7 +568,7 @@ def _show_kernel(values, ax, title):
     """A kernel's numbers (up to 5x5) on a diverging map, or only its colours beyond."""
     if max(values.shape) > LARGEST_NUMBERED_KERNEL:
         return viz.show_gradient(values, ax=ax, title=title, colorbar=False, diverging=True)
-    number, exponent = _grid_format(values)
+    number, exponent = _grid_format(values, decimals=2 if values.shape[1] <= 3 else 1)
     return viz.show_numbers(values, ax=ax, fmt=number, cmap="RdBu_r", fontsize=FONT_PT,
                             title=title + exponent)
 
@@ -619,21 +615,20 @@ def filters_panel(image, controls: dict) -> Panel:
     geometry = cache.geometry
     kernel_h, kernel_w = kernel.shape
     figure, (photo, kernel_ax, output, gradient, dw_ax) = _new_figure(
-        4.2, [1, 0.9, 1.2, 1.2, 0.9])
+        4.2, [0.9, 1, 1.15, 1.15, 1])
     viz.show_image(image, ax=_name(photo, "photo"),
                    title=f"photo\n{image.shape[1]}x{image.shape[2]}")
     _show_kernel(kernel, _name(kernel_ax, "kernel"), f"kernel {kernel_h}x{kernel_w}")
-    setting = (f"stride {controls['stride']} · pad {_padding_text(controls['padding'])}\n"
-               f"dilation {controls['dilation']} · out {geometry.out_hw[0]}x"
-               f"{geometry.out_hw[1]}")
+    setting = (f"out {geometry.out_hw[0]}x{geometry.out_hw[1]}\nstride {controls['stride']} · "
+               f"pad {_padding_text(controls['padding'])}\ndilation {controls['dilation']}")
     if np.isclose(kernel.sum(), 1.0):
-        viz.show_image(out, ax=_name(output, "output"), title=f"sum of weights 1\n{setting}")
+        viz.show_image(out, ax=_name(output, "output"), title=f"weights sum to 1\n{setting}")
     else:
         # a few strong edges would wash out the rest: full colour from the 99th percentile on
         viz.show_gradient(out, ax=_name(output, "output"), title=f"signed output\n{setting}",
                           limit=viz.symmetric_limit(out, percentile=99))
     viz.show_gradient(dx, ax=_name(gradient, "dx"),
-                      title=f"dx · {style}\n{DOUT_CHOICES[controls['dout']]}",
+                      title=f"dx · {style}\ndout = {controls['dout']}",
                       limit=viz.symmetric_limit(dx, percentile=99))
     _show_kernel(dw[:, :, 0, 0], _name(dw_ax, "dw"), "dw")
     return Panel(figure)

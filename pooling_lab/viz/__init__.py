@@ -38,7 +38,8 @@ from .gradients import (count_colors, coverage_counts, gradient_colors, show_cov
 from .memory import (OTHER_COLORS, byte_offsets, dot_plot, plot_by_style, show_memory,
                      show_taps)
 from .training import show_confusion, show_feature_maps, show_filters, show_training, tile_maps
-from .windows import (add_zoom_inset, animate_sliding_window, draw_windows, frame_durations,
+from .windows import (add_zoom_inset, animate_sliding_window, draw_padding, draw_windows,
+                      frame_durations,
                       image_grid, outline_cells, show_image, show_numbers, sliding_window_frames,
                       window_boxes)
 
@@ -47,7 +48,7 @@ __all__ = [
     "STYLE_COLORS", "STYLE_MARKERS", "WINDOW_COLORS", "OTHER_COLORS", "NUMBERS_CMAP",
     "PADDING_FACE", "PADDING_HATCH", "WINNER_COLOR", "TIE_COLOR", "OUTLINE_ZORDER",
     # images and windows
-    "as_picture", "show_image", "image_grid", "add_zoom_inset", "window_boxes", "draw_windows",
+    "as_picture", "show_image", "image_grid", "add_zoom_inset", "window_boxes", "draw_windows", "draw_padding",
     "outline_cells", "show_numbers", "sliding_window_frames", "frame_durations",
     "animate_sliding_window",
     # gradients and coverage

@@ -86,9 +86,9 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
         grid_ax.text(col + 0.5, row + 0.42, fmt.format(value), ha="center", va="center",
                      fontsize=12)
         grid_ax.text(col + 0.5, row + 0.8, f"byte {offsets[row, col]}", ha="center",
-                     va="center", fontsize=7, color="dimgray")
-    grid_ax.set_xlim(0, cols)
-    grid_ax.set_ylim(rows, 0)                             # row 0 on top, as in print(array)
+                     va="center", fontsize=9)
+    grid_ax.set_xlim(-0.15, cols + 0.15)                  # a margin round the grid
+    grid_ax.set_ylim(rows + 0.15, -0.15)                  # row 0 on top, as in print(array)
     grid_ax.set_aspect("equal")
     grid_ax.axis("off")
     grid_ax.set_title(title or f"array · shape {array.shape} · strides {array.strides} bytes")
@@ -101,17 +101,20 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
         memory_ax.text(index + 0.5, 0.5, fmt.format(value), ha="center", va="center",
                        fontsize=10)
         memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", ha="center", va="center",
-                       fontsize=7, color="dimgray")
+                       fontsize=9)
     for start, end in zip(highlight, highlight[1:]):
         first, second = start[0] * cols + start[1], end[0] * cols + end[1]
         jump = int(offsets[end] - offsets[start])
         memory_ax.annotate("", xy=(second + 0.5, 1.05), xytext=(first + 0.5, 1.05),
                            arrowprops={"arrowstyle": "->", "color": "black",
                                        "connectionstyle": "arc3,rad=-0.45"})
-        memory_ax.text((first + second) / 2 + 0.5, 1.25 + 0.09 * abs(second - first),
-                       f"{jump:+d} B", ha="center", va="bottom", fontsize=8)
+        # An arc of rad -0.45 peaks 0.225 of its length above its ends: the label sits over it.
+        memory_ax.text((first + second) / 2 + 0.5, 1.2 + 0.225 * abs(second - first),
+                       f"{jump:+d} B", ha="center", va="bottom", fontsize=10)
+    longest = max((abs(np.subtract(*np.ravel_multi_index(np.transpose([a, b]), array.shape)))
+                   for a, b in zip(highlight, highlight[1:])), default=0)
     memory_ax.set_xlim(-0.2, array.size + 0.2)
-    memory_ax.set_ylim(-0.7, 2.6)
+    memory_ax.set_ylim(-0.7, max(2.6, 1.9 + 0.225 * longest))
     memory_ax.set_aspect("equal")
     memory_ax.axis("off")
     memory_ax.set_title(f"memory · {array.size} elements of {itemsize} bytes, byte offset below",
@@ -184,12 +187,13 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
         handles.append(Patch(facecolor=color, alpha=tap_alpha, edgecolor=color,
                              linestyle="--", label=f"output ({i}, {j})"))
     if legend:
-        if geometry.is_padded:
-            handles.append(Patch(facecolor=PADDING_FACE, hatch=PADDING_HATCH, edgecolor="gray",
-                                 label="padding (0)"))
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                  ncol=len(handles), fontsize=8, frameon=False, handlelength=1.2,
-                  columnspacing=1.0)
+        # Padding in the legend even when this panel has none: panels beside it may have.
+        handles.append(Patch(facecolor=PADDING_FACE, hatch=PADDING_HATCH, edgecolor="gray",
+                             label="padding (0)"))
+        handles.append(Patch(facecolor="none", edgecolor="black", linestyle="--",
+                             label="window span"))
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
+                  fontsize=10, frameon=False, handlelength=1.2, columnspacing=1.0)
     ax.set_xlim(-left - 0.1, width + right + 0.1)
     ax.set_ylim(height + bottom + 0.1, -top - 0.1)
     ax.set_aspect("equal")
@@ -305,11 +309,11 @@ def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=
         points = [(row_number + offset, table[row][name]) for row_number, row in enumerate(rows)
                   if name in table[row]]
         y, x = (np.array(column, dtype=float) for column in zip(*points))
-        ax.plot(x, y, "o", markersize=8, color=palette[name], linestyle="none",
-                label=name if nested else None)
+        ax.plot(x, y, STYLE_MARKERS.get(name, "o"), markersize=8, color=palette[name],
+                linestyle="none", label=name if nested else None)
         for value, height in zip(x, y):
             ax.annotate(f"{fmt.format(value)} {unit}", (value, height),
-                        xytext=(7, 0), textcoords="offset points", va="center", fontsize=8)
+                        xytext=(7, 0), textcoords="offset points", va="center", fontsize=10)
         every_value.extend(x)
     ax.set_yticks(np.arange(len(rows)), rows)
     ax.set_ylim(len(rows) - 0.5, -0.5)                    # first row on top
@@ -325,7 +329,7 @@ def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=
     ax.set_axisbelow(True)
     if nested and len(series) > 1:
         # Outside the axes, on the right: a legend inside would hide dots or values.
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax.legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     if title:
         ax.set_title(title)
     return ax

@@ -183,7 +183,8 @@ def show_feature_maps(image, stages, title=None, rows=4, width=11.0):
 
 
 def show_confusion(counts, ax=None, title=None):
-    """Draw a confusion matrix: counts with ``viridis``, the number in every non-zero cell.
+    """Draw a confusion matrix so that the mistakes show: the off-diagonal counts on their own
+    ``Reds`` scale (0 white), the diagonal (correct) in gray, every non-zero count printed.
 
     Parameters
     ----------
@@ -200,14 +201,17 @@ def show_confusion(counts, ax=None, title=None):
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
         raise ValueError(f"counts must be a square (K, K) array; got shape {counts.shape}")
     ax = new_axes(ax, figsize=(5, 4.2))
-    shown = ax.imshow(counts, cmap="viridis", vmin=0, vmax=max(int(counts.max()), 1))
-    ax.figure.colorbar(shown, ax=ax, shrink=0.8, label="digits")
+    correct = np.eye(len(counts), dtype=bool)
+    ax.imshow(np.where(correct, 1.0, np.nan), cmap="gray", vmin=0, vmax=1.6)   # light gray
+    most = max(int(counts[~correct].max(initial=0)), 1)
+    shown = ax.imshow(np.ma.masked_where(correct, counts), cmap="Reds", vmin=0, vmax=most)
+    ax.figure.colorbar(shown, ax=ax, shrink=0.8, label="mistakes (off the diagonal)",
+                       ticks=matplotlib.ticker.MaxNLocator(integer=True))
     for (true, predicted), count in np.ndenumerate(counts):
         if count:
-            # viridis is dark below about 60 % of its range: white text there, black above.
-            color = "black" if count > 0.6 * counts.max() else "white"
-            ax.text(predicted, true, str(count), ha="center", va="center", color=color,
-                    fontsize=9)
+            dark = not correct[true, predicted] and count > 0.6 * most
+            ax.text(predicted, true, str(count), ha="center", va="center", fontsize=10,
+                    color="white" if dark else "black")
     classes = np.arange(counts.shape[0])
     ax.set_xticks(classes)
     ax.set_yticks(classes)

@@ -191,6 +191,8 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
     ax
     """
     boxes = window_boxes(image_hw, size, stride, padding, windows, dilation)
+    draw_padding(ax, image_hw, common.pool_geometry((1, *image_hw, 1), size, stride, padding,
+                                                    dilation).padding)
     every_window = isinstance(windows, str)
     for number, (_, _, top, left, height, width) in enumerate(boxes):
         color = WINDOW_COLORS[0] if every_window else WINDOW_COLORS[number % len(WINDOW_COLORS)]
@@ -210,6 +212,17 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
         # Image axes run top to bottom, so the y limits are (bottom, top).
         ax.set_ylim(max(y_high, edges[:, 2].max()), min(y_low, edges[:, 0].min()))
     return ax
+
+
+def draw_padding(ax, image_hw, padding) -> None:
+    """Hatch the padding ``((top, bottom), (left, right))`` round an image of ``image_hw`` drawn
+    in ``ax``, behind it, as on the grids of numbers; nothing when there is no padding."""
+    (top, bottom), (left, right) = padding
+    if top or bottom or left or right:
+        height, width = image_hw
+        ax.add_patch(Rectangle((-left - 0.5, -top - 0.5), width + left + right,
+                               height + top + bottom, facecolor=PADDING_FACE, linewidth=0,
+                               hatch=PADDING_HATCH, edgecolor="#8c8c8c", zorder=-1))
 
 
 def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
@@ -328,7 +341,7 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
         # Only the lighter three quarters of a map whose end is dark, so that no number sits
         # on black; a white end stays white, so 0 on a gradient map is white.
         colormap = matplotlib.colormaps[cmap]
-        light = [end if _luminance(colormap(end)) > 0.9 else 0.2 + 0.6 * end for end in (0, 1)]
+        light = [end if _luminance(colormap(end)) > 0.9 else 0.2 + 0.6 * end for end in (0., 1.)]
         colormap = ListedColormap(colormap(np.linspace(*light, 256)), name=cmap)
         norm = Normalize(low, high, clip=True)
     padded = np.pad(values, ((top, bottom), (left, right)), constant_values=np.nan)
