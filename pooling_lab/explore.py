@@ -1,34 +1,19 @@
 """Explorers for class: move a control, watch pooling and convolution change.
 
-Three explorers, each a row of controls (ipywidgets 8) above one picture:
+* :func:`windows` - a pooling layer on a photo: its windows and taps, the output, the taps
+  reading each pixel, ``dx`` for a ``dout`` of ones, the output-size formula filled in.
+* :func:`backward` - the backward pass on a small grid, window by window: ``dout`` going to
+  the winner (max) or spread (avg), overlapping windows adding up, ties outlined.
+* :func:`filters` - a classic or typed kernel: the convolution's output, ``dx`` and ``dw``.
 
-* :func:`windows` - op, size, stride, padding, dilation and ``count_include_pad`` of a pooling
-  layer on a photo: the windows drawn on the photo, the output, how many windows read each
-  pixel, ``dx`` for a ``dout`` of ones, and the output-size formula with the numbers filled in.
-* :func:`backward` - a step-through of the backward pass on a small grid, window by window:
-  ``dout`` going to the winner (max) or spread over the window (avg), overlapping windows
-  adding up, ties outlined.
-* :func:`filters` - a classic filter or a kernel typed in: the convolution's output, and
-  ``dx`` and ``dw`` for a chosen ``dout``.
-
-Every number drawn comes from the package itself: the style's own functions, found with
-:func:`pooling_lab.op_functions`, and the window positions from :class:`common.Geometry`.
-
-Each explorer is two layers, so that it can be tested without a browser:
-
-* an **update function** (:func:`windows_panel`, :func:`backward_panel`,
-  :func:`filters_panel`) takes the data and a plain dict of control values and returns a
-  :class:`Panel`: a figure, or a message for anything it cannot draw (the package's own
-  message when it refuses a setting, a kernel that is not numbers, a value too large to
-  draw, an image of 5 channels...). An update function never raises for a setting.
-* a thin **widget layer** (:func:`windows`, :func:`backward`, :func:`filters`) that calls it
-  whenever a control moves and shows the figure as a PNG as wide as the cell.
-
-Readable from the back row: every text is :data:`FONT_PT` points and the figure is
-:data:`FIGURE_INCHES` wide at :data:`DPI`, so at JupyterLab's 100% zoom, in a cell of about
-1050 pixels, a label shows at 12 pt (a label of P points at D dpi shows as P * D / 96 pt at
-native size). The output of an explorer cell holds the live widget and a PNG of the default
-setting in one bundle: GitHub, nbval and a kernel without ipywidgets show the picture.
+Every number drawn comes from the package (:func:`pooling_lab.op_functions`,
+:class:`common.Geometry`). Each explorer is an **update function** (``*_panel``: data and a
+dict of control values in, a :class:`Panel` out, a figure or a message for anything it cannot
+draw, never an exception for a setting) under a thin **widget layer** (ipywidgets) that shows
+the figure as a PNG as wide as the cell, in one output with a static picture for GitHub/nbval.
+Readable from the back row: every text :data:`FONT_PT` points, the figure
+:data:`FIGURE_INCHES` wide at :data:`DPI` (P points at D dpi show as P * D / 96 pt at native
+size, so 12 pt at JupyterLab's 100% zoom in a cell of about 1050 pixels).
 """
 
 from __future__ import annotations
@@ -82,8 +67,8 @@ DOUT_CHOICES = {
     "random": "L = sum(out · r), r normal, seed 0",
 }
 
-#: The default controls of each explorer: the widgets start here, and so does the picture
-#: shown without ipywidgets. ``step`` 2 of :func:`backward` shows both a tie and an overlap.
+#: The default controls of each explorer, for the widgets and the picture without them.
+#: ``step`` 2 of :func:`backward` shows both a tie and an overlap.
 WINDOWS_DEFAULTS = {"op": "max", "size": 3, "stride": 2, "padding": "valid", "dilation": 1,
                     "count_include_pad": True, "style": "fast"}
 BACKWARD_DEFAULTS = {"op": "max", "size": 3, "stride": 2, "padding": "valid", "style": "fast",
@@ -103,15 +88,7 @@ GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114])
 
 @dataclass
 class Panel:
-    """What an update function returns.
-
-    Attributes
-    ----------
-    figure : matplotlib Figure or None
-        None when the setting or the data cannot be drawn.
-    message : str or None
-        Why not (the package's own message when it refused), None otherwise.
-    """
+    """What an update function returns: a figure, or None and the message saying why not."""
 
     figure: Figure | None
     message: str | None = None
@@ -125,9 +102,7 @@ class Panel:
         return buffer.getvalue()
 
 
-# --------------------------------------------------------------------------------------------
-# Small helpers shared by the three update functions
-# --------------------------------------------------------------------------------------------
+# --- Small helpers shared by the three update functions ------------------------------------------
 
 def _readable(update):
     """Draw every text of ``update``'s figure at :data:`FONT_PT`, whatever the notebook set."""
@@ -139,8 +114,7 @@ def _readable(update):
 
 
 def _new_figure(height: float, ratios):
-    """A figure not managed by pyplot (nothing shows by itself, nothing to close), one row of
-    axes as wide as ``ratios`` say."""
+    """A figure outside pyplot (nothing to show or close): a row of axes ``ratios`` wide."""
     figure = Figure(figsize=(FIGURE_INCHES, height), dpi=DPI, layout="constrained")
     return figure, list(figure.subplots(1, len(ratios), gridspec_kw={"width_ratios": ratios}))
 
@@ -152,8 +126,9 @@ def _name(ax, label: str):
 
 
 def _undrawable(**arrays) -> str | None:
-    """The message for the first array holding NaN, inf or a number larger than
-    :data:`LARGEST_DRAWN` in size (its colour scale would overflow), None if all can be drawn."""
+    """The message for the first array holding NaN, inf or a number beyond
+    :data:`LARGEST_DRAWN` in size (its colour scale would overflow); None if all can be drawn.
+    """
     for name, values in arrays.items():
         finite = np.isfinite(values).all()
         bad = ~(np.abs(values) <= LARGEST_DRAWN) if finite else ~np.isfinite(values)
@@ -167,10 +142,8 @@ def _undrawable(**arrays) -> str | None:
 
 
 def _picture(image, grayscale: bool):
-    """``image`` (1, H, W, C) as the explorer draws it, and None; or None and why not.
-
-    An alpha channel (C = 2 gray and alpha, C = 4 RGBA) is composited onto white, as
-    :func:`images.load` does; with ``grayscale`` RGB becomes gray by :data:`GRAY_WEIGHTS`.
+    """``image`` (1, H, W, C) as drawn, and None; or None and why it cannot be drawn. Alpha (C 2
+    or 4) is composited onto white as :func:`images.load` does; ``grayscale`` makes RGB gray.
     """
     channels = image.shape[3]
     if channels in (2, 4):
@@ -185,9 +158,9 @@ def _picture(image, grayscale: bool):
 
 
 def _grid_format(values, decimals: int = 2):
-    """How to print ``values`` on a grid, and the title's note: whole numbers when they are
-    (below 10 000) or when the largest has 3 or 4 digits, else ``decimals`` decimals of one
-    power of ten shared by all (``× 1e-3``)."""
+    """How to print ``values`` on a grid, and the title's note: whole numbers when they are (up to
+    9999) or when the largest has 3-4 digits, else ``decimals`` decimals of one shared ``× 1e{e}``.
+    """
     largest = float(np.abs(values).max()) if np.size(values) else 0.0
     exponent = int(np.floor(np.log10(largest))) if largest else 0
     whole = exponent < 4 and (exponent >= 2 or np.array_equal(values, np.round(values)))
@@ -201,24 +174,20 @@ def _grid_format(values, decimals: int = 2):
 
 def _outline(ax, top: float, left: float, height: float, width: float, color: str,
              linestyle="-", linewidth=3.0):
-    """A rectangle around cells ``top..top+height-1``, ``left..left+width-1`` of an imshow,
-    drawn above the cell separators."""
+    """A rectangle round cells ``top..top+height-1``, ``left..left+width-1``, above separators."""
     ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color,
                            linestyle=linestyle, linewidth=linewidth, clip_on=False,
                            zorder=viz.OUTLINE_ZORDER))
 
 
-def _padding_text(padding) -> str:
-    return padding if isinstance(padding, str) else f"{padding}"
+def _op_refused(op) -> Panel | None:
+    """A message when ``op`` is not a pooling op (the windows and backward explorers)."""
+    if op not in POOL_OPS:
+        return Panel(None, f"op must be 'max' or 'avg' (a pooling op); got {op!r}")
+    return None
 
 
-def _op_message(op) -> str:
-    return f"op must be 'max' or 'avg' (a pooling op); got {op!r}"
-
-
-# --------------------------------------------------------------------------------------------
-# windows: a pooling layer on a photo
-# --------------------------------------------------------------------------------------------
+# --- windows: a pooling layer on a photo ---------------------------------------------------------
 
 def _formula(geometry: common.Geometry) -> str:
     """The output-size formula for rows and columns with the numbers filled in (three lines)."""
@@ -237,28 +206,21 @@ def windows_panel(image, controls: dict) -> Panel:
 
     Parameters
     ----------
-    image : (1, H, W, C) array, values in [0, 1]; C is 1, 2 (gray, alpha), 3 or 4 (RGBA)
-    controls : dict
-        ``op`` ("max" or "avg"), ``size``, ``stride``, ``padding`` ("valid", "same" or a
-        number), ``dilation``, ``count_include_pad`` (average pool only) and ``style`` (a name
-        in :data:`pooling_lab.STYLES`).
+    image : (1, H, W, C) array, values in [0, 1]; C 1, 2 (gray, alpha), 3 or 4 (RGBA)
+    controls : dict of ``op`` ("max"/"avg"), ``size``, ``stride``, ``padding``, ``dilation``,
+        ``count_include_pad`` (avg only) and ``style``, as in :data:`WINDOWS_DEFAULTS`
 
     Returns
     -------
     Panel
-        Four panels in a row, each named (``ax.get_label()``): ``"photo"`` with the windows of
-        :data:`DRAWN_WINDOWS` and their taps, ``"output"`` the pooled photo, ``"coverage"``
-        the window taps reading each pixel (``Geometry.coverage_counts``), ``"dx"`` the
-        backward pass of a ``dout`` of ones summed over channels; the formula is the
-        figure's title. Or a message: the package's when it refuses the setting, or why the
-        image or ``op`` cannot be drawn.
+        Panels named ``"photo"`` (the windows of :data:`DRAWN_WINDOWS`, taps as dots),
+        ``"output"``, ``"coverage"`` (``Geometry.coverage_counts``) and ``"dx"`` (for a ``dout``
+        of ones, summed over channels), the formula as title; or the message of a refusal.
     """
     op, style = controls["op"], controls["style"]
-    if op not in POOL_OPS:
-        return Panel(None, _op_message(op))
     image, message = _picture(image, grayscale=False)
-    if message:
-        return Panel(None, message)
+    if _op_refused(op) or message:
+        return _op_refused(op) or Panel(None, message)
     forward, backward_pass = op_functions(style, op)
     options = dict(size=controls["size"], stride=controls["stride"],
                    padding=controls["padding"], dilation=controls["dilation"])
@@ -276,7 +238,7 @@ def windows_panel(image, controls: dict) -> Panel:
                    "taps as dots" + ("\npadding hatched" if geometry.is_padded else ""))
     _draw_windows(photo, geometry)
     setting = (f"{op} · size {controls['size']} · stride {controls['stride']}\npadding "
-               f"{_padding_text(controls['padding'])} · dilation {controls['dilation']}")
+               f"{controls['padding']} · dilation {controls['dilation']}")
     if op == "avg":
         setting += f"\ninclude pad {controls['count_include_pad']}"
     viz.show_image(out, ax=_name(output, "output"),
@@ -291,9 +253,9 @@ def windows_panel(image, controls: dict) -> Panel:
 
 
 def _draw_windows(ax, geometry: common.Geometry) -> None:
-    """Outline the span of the windows of :data:`DRAWN_WINDOWS` over the photo in ``ax``, mark
-    each of their taps with a dot (dilation leaves gaps between taps), and zoom onto the
-    top-left corner they cover, padding hatched when there is padding."""
+    """Outline the windows of :data:`DRAWN_WINDOWS` in ``ax``, a dot per tap, padding hatched,
+    and zoom onto the top-left corner they cover.
+    """
     height, width = geometry.x_shape[1:3]
     rows, cols = [0], [0]
     for number, (i, j) in enumerate(DRAWN_WINDOWS):
@@ -314,9 +276,7 @@ def _draw_windows(ax, geometry: common.Geometry) -> None:
     ax.set_ylim(min(rows) - 1.5 + side, min(rows) - 1.5)
 
 
-# --------------------------------------------------------------------------------------------
-# backward: a step-through on a small grid
-# --------------------------------------------------------------------------------------------
+# --- backward: a step-through on a small grid ----------------------------------------------------
 
 #: The default grid of :func:`backward`: 7x7 levels with ties (two 9s share a window, and so
 #: do two 8s), so that size 3 and stride 2 give overlapping windows and visible ties.
@@ -362,30 +322,22 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
 
     Parameters
     ----------
-    grid : (H, W) array, a small grid (up to about 10x10, so the numbers stay readable)
-    controls : dict
-        ``op``, ``size``, ``stride``, ``padding``, ``style`` as for :func:`windows_panel`, and
-        ``step``: how many windows have sent their gradient back, 0 to ``OH * OW``.
-    dout : (OH, OW) array of finite numbers, optional
-        The upstream gradient; :func:`default_dout` by default.
+    grid : (H, W) array, small (up to about 10x10, so the numbers stay readable)
+    controls : dict of ``op``, ``size``, ``stride``, ``padding``, ``style`` and ``step`` (how
+        many windows have sent their gradient back, 0 to ``OH * OW``)
+    dout : (OH, OW) array, optional; :func:`default_dout` by default
 
     Returns
     -------
     Panel
-        Four named panels: ``"x"`` (the current window outlined, its winner in red and its
-        ties dashed in :data:`viz.TIE_COLOR` for max pool), ``"dout"`` (the current cell
-        outlined), ``"window adds"`` (what this window sends back: ``backward`` of ``dout``
-        kept at this cell only) and ``"dx so far"`` (``backward`` of ``dout`` kept at the
-        first ``step`` cells; since backward is linear, the sum of the windows' shares). The
-        title says in words what this step does. Or a message when the package refuses the
-        setting, ``op`` is not a pooling op, or ``grid`` or ``dout`` cannot be drawn.
+        Panels named ``"x"`` (the window, its winner and its dashed ties), ``"dout"``, ``"window
+        adds"`` (backward of ``dout`` kept at this cell) and ``"dx so far"`` (kept at the first
+        ``step`` cells: backward is linear); the title says what this step does. Or a message.
     """
     op, style, step = controls["op"], controls["style"], controls["step"]
-    if op not in POOL_OPS:
-        return Panel(None, _op_message(op))
     grid, message = _grid(grid)
-    if message:
-        return Panel(None, message)
+    if _op_refused(op) or message:
+        return _op_refused(op) or Panel(None, message)
     forward, backward_pass = op_functions(style, op)
     try:
         out, cache = forward(grid[None, :, :, None], controls["size"], controls["stride"],
@@ -445,17 +397,13 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
         for ax in (x_ax, share_ax, dx_ax):
             _outline(ax, *geometry.window_origin(i, j), *geometry.span, viz.WINDOW_COLORS[0])
     figure.suptitle(f"{op} · size {controls['size']} · stride {controls['stride']} · padding "
-                    f"{_padding_text(controls['padding'])} · {style}\n{story}")
+                    f"{controls['padding']} · {style}\n{story}")
     return Panel(figure)
 
 
 def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far, x_ax):
-    """What window ``output`` sends back and where it adds up, in words; outlines the winner
-    and the ties of a max window in ``x_ax``.
-
-    Parameters
-    ----------
-    share : (H, W) what this window sends back; dx_so_far : (H, W) including it
+    """What window ``output`` sends back and where it adds up, in words; outlines the winner and
+    the ties of a max window in ``x_ax``. ``share``, ``dx_so_far`` : (H, W).
     """
     i, j = output
     changed = [tuple(int(n) for n in cell) for cell in np.argwhere(share != 0)]
@@ -491,14 +439,11 @@ def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far
     return story + "\nno overlap with earlier windows: dx takes this window's share as it is"
 
 
-# --------------------------------------------------------------------------------------------
-# filters: a convolution kernel on a photo
-# --------------------------------------------------------------------------------------------
+# --- filters: a convolution kernel on a photo ----------------------------------------------------
 
 def parse_kernel(text: str) -> np.ndarray:
-    """Read a kernel typed as rows of numbers: one row per line, numbers separated by spaces or
-    commas; each number as :class:`fractions.Fraction` reads it (``2``, ``-1.5``, ``1e-3``,
-    ``1/9``).
+    """Read a kernel typed as rows of numbers, one row per line, separated by spaces or commas,
+    each as :class:`fractions.Fraction` reads it (``2``, ``-1.5``, ``1e-3``, ``1/9``).
 
     Returns
     -------
@@ -509,8 +454,7 @@ def parse_kernel(text: str) -> np.ndarray:
     TypeError
         ``text`` is not a string.
     ValueError
-        A word that is not a number, a division by zero, a number beyond float64, rows of
-        different lengths, or no number at all; the message names the row.
+        Not a number, a division by zero, beyond float64, uneven rows or no number; naming the row.
     """
     if not isinstance(text, str):
         raise TypeError(f"kernel must be a string of numbers, one row per line; got {text!r}")
@@ -540,16 +484,8 @@ def parse_kernel(text: str) -> np.ndarray:
 
 
 def filter_dout(choice: str, out: np.ndarray) -> np.ndarray:
-    """The upstream gradient chosen in :func:`filters` (see :data:`DOUT_CHOICES`).
-
-    Parameters
-    ----------
-    choice : "ones", "out" or "random"
-    out : (N, OH, OW, C_out) the forward output
-
-    Returns
-    -------
-    dout : (N, OH, OW, C_out)
+    """The upstream gradient chosen in :func:`filters` (:data:`DOUT_CHOICES`) for ``out``
+    (N, OH, OW, C_out), of its shape.
     """
     if choice == "ones":
         return np.ones_like(out)
@@ -579,18 +515,15 @@ def filters_panel(image, controls: dict) -> Panel:
 
     Parameters
     ----------
-    image : (1, H, W, C) array, a photo; drawn in gray (C 1 or 2, or RGB(A) made gray)
-    controls : dict
-        ``kernel`` (text, see :func:`parse_kernel`), ``stride``, ``padding``, ``dilation``,
-        ``dout`` (a key of :data:`DOUT_CHOICES`) and ``style``.
+    image : (1, H, W, C) array, drawn in gray (C 1 or 2, or RGB(A) made gray)
+    controls : dict of ``kernel`` (text, :func:`parse_kernel`), ``stride``, ``padding``,
+        ``dilation``, ``dout`` (a key of :data:`DOUT_CHOICES`) and ``style``
 
     Returns
     -------
     Panel
-        Five named panels: ``"photo"``, ``"kernel"`` (its numbers up to 5x5), ``"output"``
-        (a picture when the weights sum to 1, a signed map otherwise), ``"dx"`` and ``"dw"``
-        from ``conv_backward``. Or the message of a bad kernel text, the package's message
-        when it refuses the setting, or why a result cannot be drawn.
+        Panels named ``"photo"``, ``"kernel"``, ``"output"`` (a picture when the weights sum to
+        1, else a signed map), ``"dx"`` and ``"dw"``; or a message.
     """
     style = controls["style"]
     forward, backward_pass = op_functions(style, "conv")
@@ -620,7 +553,7 @@ def filters_panel(image, controls: dict) -> Panel:
                    title=f"photo\n{image.shape[1]}x{image.shape[2]}")
     _show_kernel(kernel, _name(kernel_ax, "kernel"), f"kernel {kernel_h}x{kernel_w}")
     setting = (f"out {geometry.out_hw[0]}x{geometry.out_hw[1]}\nstride {controls['stride']} · "
-               f"pad {_padding_text(controls['padding'])}\ndilation {controls['dilation']}")
+               f"pad {controls['padding']}\ndilation {controls['dilation']}")
     if np.isclose(kernel.sum(), 1.0):
         viz.show_image(out, ax=_name(output, "output"), title=f"weights sum to 1\n{setting}")
     else:
@@ -634,9 +567,7 @@ def filters_panel(image, controls: dict) -> Panel:
     return Panel(figure)
 
 
-# --------------------------------------------------------------------------------------------
-# The widget layer
-# --------------------------------------------------------------------------------------------
+# --- The widget layer ----------------------------------------------------------------------------
 
 def _widgets():
     """ipywidgets, or None when it is not installed (the explorers then show a picture)."""
@@ -648,14 +579,8 @@ def _widgets():
 
 
 class Explorer:
-    """Controls above a picture, redrawn by an update function whenever a control moves.
-
-    Attributes
-    ----------
-    controls : dict of ipywidgets controls, keyed as the update function's ``controls``
-    picture : ipywidgets.Image, the current figure as a PNG, as wide as the cell
-    message : ipywidgets.HTML, why the current setting cannot be drawn
-    view : ipywidgets.VBox, what the notebook shows
+    """Controls (``controls``, keyed as the update function's dict) above ``picture`` (a PNG as
+    wide as the cell) and ``message``; ``view`` is what the notebook shows.
     """
 
     def __init__(self, widgets, controls: dict, update, rows):
@@ -697,8 +622,7 @@ class Explorer:
 
 
 def _show(make_explorer, panel_of_defaults) -> None:
-    """Display an explorer, or without ipywidgets the install hint and its default picture
-    (``panel_of_defaults()``; a message instead when even that cannot be drawn)."""
+    """Display ``make_explorer()``, or without ipywidgets the install hint and default picture."""
     from IPython.display import Image, display
     if _widgets() is not None:
         display(make_explorer())
@@ -709,8 +633,9 @@ def _show(make_explorer, panel_of_defaults) -> None:
 
 
 def _controls(widgets, defaults: dict, **ranges) -> dict:
-    """A control per default value: a slider for each name in ``ranges`` (``(min, max)``),
-    then the padding, style, op and ``count_include_pad`` controls the defaults hold."""
+    """The controls of ``defaults``: a slider per name in ``ranges`` (``(min, max)``), padding,
+    style, and op and ``count_include_pad`` when the defaults hold them.
+    """
     style = defaults["style"]
     if style not in STYLES:
         raise ValueError(f"style must be one of {list(STYLES)}; got {style!r}")
@@ -733,8 +658,9 @@ def _controls(widgets, defaults: dict, **ranges) -> dict:
 
 
 def _photo(image, name: str, grayscale: bool, size: int):
-    """``image`` as a single ``(1, H, W, C)`` image: the bundled photo ``name`` when None, a
-    file loaded as :func:`images.load_file` loads it when a path, else the array checked."""
+    """``image`` as one ``(1, H, W, C)`` image: the bundled photo ``name`` when None, a file
+    loaded by :func:`images.load_file` when a path, else the array checked.
+    """
     if image is None:
         return images.load(name, grayscale=grayscale, size=size)
     if isinstance(image, (str, os.PathLike)):
@@ -757,14 +683,8 @@ def windows_explorer(image=None, style: str = "fast"):
 
 
 def windows(image=None, style: str = "fast") -> None:
-    """A pooling layer on a photo, with controls for op, size, stride, padding, dilation and
-    ``count_include_pad``; see :func:`windows_panel` for what is drawn.
-
-    Parameters
-    ----------
-    image : (1, H, W, C) array with values in [0, 1], or an image file's path, optional
-        By default the cat, 43x64 pixels, so that single windows can be seen.
-    style : a name in :data:`pooling_lab.STYLES`, the style the explorer starts with
+    """A pooling layer on a photo with its controls (:func:`windows_panel`). ``image``: (1, H, W, C)
+    values in [0, 1] or a file's path, by default the cat at 43x64; ``style`` the one to start with.
     """
     _show(lambda: windows_explorer(image, style),
           lambda: windows_panel(_photo(image, "chelsea", False, 64),
@@ -805,18 +725,9 @@ def backward_explorer(grid=None, dout=None, style: str = "fast", op: str = "max"
 
 
 def backward(grid=None, dout=None, style: str = "fast", op: str = "max") -> None:
-    """A step-through of the pooling backward pass on a small grid, window by window, with
-    Play and step buttons; see :func:`backward_panel` for what is drawn.
-
-    Parameters
-    ----------
-    grid : (H, W) array, optional
-        By default :data:`BACKWARD_GRID` (7x7, with ties).
-    dout : (OH, OW) array, optional
-        By default 1, 2, 3, ... (:func:`default_dout`); a fixed ``dout`` only fits the
-        settings whose output has its shape (the others show the package's message).
-    style : a name in :data:`pooling_lab.STYLES`
-    op : "max" or "avg", the op the explorer starts with
+    """The backward pass step by step, with Play and step buttons (:func:`backward_panel`).
+    ``grid`` (H, W), by default :data:`BACKWARD_GRID`; ``dout`` (OH, OW), by default 1, 2, 3...
+    (fits only settings with its shape); ``style`` and ``op`` the ones to start with.
     """
     grid = BACKWARD_GRID if grid is None else grid
     _show(lambda: backward_explorer(grid, dout, style, op),
@@ -852,14 +763,8 @@ def filters_explorer(image=None, style: str = "fast"):
 
 
 def filters(image=None, style: str = "fast") -> None:
-    """A convolution with a classic filter or a kernel typed in, on a photo drawn in gray; see
-    :func:`filters_panel` for what is drawn.
-
-    Parameters
-    ----------
-    image : (1, H, W, C) array, or an image file's path, optional
-        By default Grace Hopper's portrait in grayscale, 128 pixels high.
-    style : a name in :data:`pooling_lab.STYLES`
+    """A convolution with a classic or typed kernel on a photo in gray (:func:`filters_panel`).
+    ``image``: (1, H, W, C) or a file's path, by default Grace Hopper 128 pixels high.
     """
     _show(lambda: filters_explorer(image, style),
           lambda: filters_panel(_photo(image, "grace_hopper", True, 128),

@@ -1,10 +1,5 @@
-"""Memory, strides and speed: where array elements live, which pixels a window reads, and how
-long each style takes.
-
-``byte_offsets`` and ``show_memory`` draw notebook 03's picture of strides; ``show_taps`` draws
-notebook 05's taps of a convolution window with stride, padding and dilation; ``plot_by_style``
-and ``dot_plot`` draw the timings of notebooks 02, 06 and 07, each style in its colour of
-:data:`STYLE_COLORS`.
+"""Memory, strides and speed: where array elements live (notebook 03), which pixels a window
+reads (05), and how long each style takes (02, 06, 07), each style in :data:`STYLE_COLORS`.
 """
 
 from __future__ import annotations
@@ -26,18 +21,8 @@ from .base import (PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MARKERS, WIN
 # --------------------------------------------------------------------------------------------
 
 def byte_offsets(array) -> np.ndarray:
-    """Where each element of a 2-D array starts, in bytes after element ``[0, 0]``.
-
-    ``offset[i, j] = i * strides[0] + j * strides[1]``: the whole of NumPy's indexing, for
-    any 2-D array or view (a transposed or sliced view has other strides, same memory).
-
-    Parameters
-    ----------
-    array : (rows, cols) ndarray
-
-    Returns
-    -------
-    offsets : (rows, cols) int array
+    """Where each element of a 2-D array or view starts, in bytes after ``[0, 0]``:
+    ``offset[i, j] = i * strides[0] + j * strides[1]``, ``(rows, cols)`` ints.
     """
     array = np.asarray(array)
     if array.ndim != 2:
@@ -49,20 +34,16 @@ def byte_offsets(array) -> np.ndarray:
 def show_memory(array, highlight=(), title=None, fmt="{:g}"):
     """Draw a small 2-D array twice: as the grid we index, and as the line of bytes it lives in.
 
-    Each grid cell shows its value and its byte offset; the memory line below lists the same
-    elements in the order they sit in memory. Highlighted cells (e.g. the taps of one window)
-    are coloured in both drawings, and arrows over the memory line show each jump between
-    them in bytes: that jump is what a stride is.
+    Each grid cell shows its value and byte offset; highlighted cells (e.g. a window's taps, in
+    visiting order) are coloured in both, and arrows over the memory line show each jump in
+    bytes between them: that jump is what a stride is.
 
     Parameters
     ----------
     array : (rows, cols) C-contiguous ndarray, small (up to about 6x8)
     highlight : sequence of (row, col), optional
-        Cells in the order they are visited; consecutive ones are joined by an arrow.
-    title : str, optional
-        Title of the grid; by default its shape and strides.
-    fmt : str
-        Format of each value.
+    title : str, optional; by default the shape and strides
+    fmt : str, the format of each value
 
     Returns
     -------
@@ -130,24 +111,18 @@ def _compact(pair):
 
 def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (0, 1)),
               ax=None, title=None, legend=True):
-    """Draw the input grid, its padding, and the taps that a few output windows read.
+    """Draw the input grid, its padding (hatched, holding 0), and the taps a few outputs read.
 
-    Image cells are white; padded cells are hatched gray with the 0 they hold. The taps of each
-    listed output (:meth:`common.Geometry.tap_positions`) are filled in its own colour, half
-    transparent, so taps two windows share look mixed; its window's span is outlined with a
-    dashed line. A legend says which colour is which output.
+    Each output's taps (:meth:`common.Geometry.tap_positions`) are filled in its colour, half
+    transparent (shared taps look mixed), its window's span dashed; the legend under the grid
+    names the outputs, padding and span.
 
     Parameters
     ----------
-    in_hw : (H, W) a small input, e.g. (5, 5)
-    kernel, stride, padding, dilation
-        As for the convolution functions.
-    outputs : sequence of (i, j) positions inside the output (OH, OW)
-    ax : matplotlib Axes, optional
-    title : str, optional
-        By default the parameters and the output size.
-    legend : bool
-        Draw the legend under the grid.
+    in_hw : (H, W), small
+    kernel, stride, padding, dilation : as for the convolution functions
+    outputs : sequence of (i, j) inside the output (OH, OW)
+    ax, title, legend : optional Axes, title (by default the parameters), and the legend or not
 
     Returns
     -------
@@ -236,14 +211,10 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
     ----------
     ax : matplotlib Axes
     x : (P,) the measured points, e.g. pixels per image
-    values : dict {style name: (P,) values}
-        Names in :data:`STYLE_COLORS` get their colour and marker; others the next of
-        :data:`OTHER_COLORS`.
-    xlabels : sequence of P str, optional
-        Tick labels, one per measured point (e.g. ``"64²"``); ticks sit at the measured points
-        only, so every point can be read off the axis.
-    log : bool
-        Log scale on both axes (a line of slope 1 then means time proportional to ``x``).
+    values : dict {name: (P,) values}; styles get their colour and marker, others the next of
+        :data:`OTHER_COLORS`
+    xlabels : sequence of P str, optional; ticks sit at the measured points only
+    log : bool, log scale on both axes (slope 1: time proportional to ``x``)
 
     Returns
     -------
@@ -269,26 +240,19 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
 
 def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=None, log=True,
              fmt="{:.3g}"):
-    """Draw measurements as dots on a (log) axis, one row per case, the value beside each dot.
-
-    Bars on a log axis mislead (a bar's length depends on where the axis starts); a dot marks
-    the value alone, and on a log axis equal gaps mean equal ratios.
+    """Draw measurements as dots on a (log) axis, one row per case, the value beside each dot
+    (a bar's length on a log axis depends on where the axis starts; a dot does not).
 
     Parameters
     ----------
-    values : dict {row label: value} or {row label: {series label: value}}
-        One dot per value; several series share a row, side by side, with a legend.
-    ax : matplotlib Axes, optional
-    title : str, optional
-    unit : str
-        Printed after each value.
+    values : dict {row: value} or {row: {series: value}}; series share a row, with a legend
+    ax, title : optional
+    unit : str, printed after each value
     xlabel : str
-    colors : dict {series label: colour}, optional
-        By default a style's name gets its colour of :data:`STYLE_COLORS` (a row label too, for
-        one series per row), anything else the next of :data:`OTHER_COLORS`.
+    colors : dict {series: colour}, optional; by default a style's colour and marker
+        (:data:`STYLE_COLORS`, :data:`STYLE_MARKERS`), else the next of :data:`OTHER_COLORS`
     log : bool
-    fmt : str
-        Format of the printed values.
+    fmt : str, the format of the printed values
 
     Returns
     -------
