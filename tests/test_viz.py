@@ -172,9 +172,9 @@ def test_show_coverage_gives_each_count_present_its_own_colour_and_tick():
     assert shown.get_cmap().N == 4                                  # four colours, not a ramp
     viridis = matplotlib.colormaps["viridis"]
     np.testing.assert_allclose(shown.to_rgba(np.array([0]))[0], (1, 1, 1, 1))   # no window
-    for count in (1, 2, 4):                                 # viridis at log(count) / log(64)
+    for count in (1, 2, 4):                                 # viridis at log(count) / log(16)
         np.testing.assert_allclose(shown.to_rgba(np.array([count]))[0],
-                                   viridis(np.log(count) / np.log(64)))
+                                   viridis(np.log(count) / np.log(16)))
     bar = shown.colorbar
     assert [label.get_text() for label in bar.ax.get_yticklabels()] == ["0", "1", "2", "4"]
     assert bar.spacing == "uniform" and len(ax.figure.axes) == 2

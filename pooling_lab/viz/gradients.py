@@ -123,12 +123,12 @@ def coverage_counts(image_hw, size, stride=None, padding="valid", dilation=1) ->
 
 #: The window count drawn in viridis' last colour: count ``k`` >= 1 sits at
 #: ``log(k) / log(LARGEST_COUNT_COLOR)`` along ``viridis``, the same colour in every figure.
-LARGEST_COUNT_COLOR = 64
+LARGEST_COUNT_COLOR = 16
 
 
 def count_colors(counts):
     """The course's one palette for window counts: 0 ("no window") white, ``k`` >= 1 the
-    ``viridis`` colour at ``log(k) / log(64)`` in every figure; one colour per count present.
+    ``viridis`` colour at ``log(k) / log(16)`` (16 and more yellow) in every figure.
 
     Parameters
     ----------
