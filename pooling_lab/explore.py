@@ -586,10 +586,13 @@ class Explorer:
     def __init__(self, widgets, controls: dict, update, rows):
         self.controls = controls
         self._update = update
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
+        # As wide as the cell, never narrower than drawn (a narrow cell scrolls): labels stay
+        # FONT_PT at 100% zoom.
+        self.picture = widgets.Image(format="png", layout=widgets.Layout(
+            width="100%", min_width=f"{round(FIGURE_INCHES * DPI)}px"))
         self.message = widgets.HTML()
         self.view = widgets.VBox([*[widgets.HBox(row) for row in rows], self.message,
-                                  self.picture])
+                                  self.picture], layout=widgets.Layout(overflow="auto"))
         for control in controls.values():
             control.observe(self.redraw, names="value")
         self.redraw()

@@ -527,3 +527,13 @@ def test_the_explorer_message_is_escaped_html():
     explorer = explore.filters_explorer(GRAY)
     explorer.controls["kernel"].value = '<b>"1"</b>'
     assert "&lt;b&gt;&quot;1&quot;&lt;/b&gt;" in explorer.message.value
+
+
+def test_the_picture_fills_the_cell_and_never_shrinks_below_its_drawn_size():
+    pytest.importorskip("ipywidgets")
+    explorer = explore.backward_explorer()
+    png = bytes(explorer.picture.value)
+    drawn_width = int.from_bytes(png[16:20], "big")                 # the PNG's width in pixels
+    assert explorer.picture.layout.width == "100%"
+    assert explorer.picture.layout.min_width == f"{drawn_width}px"
+    assert explorer.view.layout.overflow == "auto"                  # a narrow cell scrolls
