@@ -154,7 +154,7 @@ def _picture(image, grayscale: bool):
     if image.shape[3] not in (1, 3):
         return None, (f"image must have 1 (gray), 2 (gray, alpha), 3 (RGB) or 4 (RGBA) "
                       f"channels to be drawn; got {channels}")
-    return image, _undrawable(image=image[0].sum(axis=2))
+    return image, _undrawable(image=np.abs(image[0]).max(axis=2))
 
 
 def _grid_format(values, decimals: int = 2):
@@ -219,7 +219,7 @@ def windows_panel(image, controls: dict) -> Panel:
     """
     op, style = controls["op"], controls["style"]
     image, message = _picture(image, grayscale=False)
-    if _op_refused(op) or message:
+    if op not in POOL_OPS or message:
         return _op_refused(op) or Panel(None, message)
     forward, backward_pass = op_functions(style, op)
     options = dict(size=controls["size"], stride=controls["stride"],
@@ -336,7 +336,7 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     """
     op, style, step = controls["op"], controls["style"], controls["step"]
     grid, message = _grid(grid)
-    if _op_refused(op) or message:
+    if op not in POOL_OPS or message:
         return _op_refused(op) or Panel(None, message)
     forward, backward_pass = op_functions(style, op)
     try:

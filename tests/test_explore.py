@@ -512,7 +512,8 @@ def test_a_kernel_too_large_to_draw_shows_a_message(kernel, dout, message, recwa
 
 
 @pytest.mark.parametrize("grid, message", [
-    (explore.BACKWARD_GRID * 1e308, "grid must hold finite numbers; got inf at grid[0, 1]"),
+    (np.where(explore.BACKWARD_GRID == 3, np.inf, 1e308),            # 1e308 * 3 overflowed
+     "grid must hold finite numbers; got inf at grid[0, 1]"),
     (explore.BACKWARD_GRID + 1e301, "grid must hold numbers up to 1e+300 in size to be drawn"),
     (np.ones((3, 3, 3)), "grid must be a 2-D (H, W) array; got shape (3, 3, 3)"),
     ([["a", "b"]], "grid must hold real numbers; got dtype <U1"),
