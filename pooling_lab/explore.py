@@ -1,42 +1,32 @@
 """Explorers for class: move a control, watch pooling and convolution change.
 
-Three explorers, each a row of controls (ipywidgets 8) above one picture:
+* :func:`windows` - a pooling layer on a photo: its windows and taps, the output, the taps
+  reading each pixel, ``dx`` for a ``dout`` of ones, the output-size formula filled in.
+* :func:`backward` - the backward pass on a small grid, window by window: ``dout`` going to
+  the winner (max) or spread (avg), overlapping windows adding up, ties outlined.
+* :func:`filters` - a classic or typed kernel: the convolution's output, ``dx`` and ``dw``.
 
-* :func:`windows` - op, size, stride, padding, dilation and ``count_include_pad`` of a pooling
-  layer on a photo: the windows drawn on the photo, the output, how many windows read each
-  pixel, ``dx`` for a ``dout`` of ones, and the output-size formula with the numbers filled in.
-* :func:`backward` - a step-through of the backward pass on a small grid, window by window:
-  ``dout`` going to the winner (max) or spread over the window (avg), overlapping windows
-  adding up, ties outlined.
-* :func:`filters` - a classic filter or a kernel typed in: the convolution's output, and
-  ``dx`` and ``dw`` for a chosen ``dout``.
-
-Every number drawn comes from the package itself: the style's own functions, found with
-:func:`pooling_lab.op_functions`, and the window positions from :class:`geometry.Geometry`. The
-explorers draw; they never pool or convolve by themselves.
-
-Each explorer is two layers, so that it can be tested without a browser:
-
-* an **update function** (:func:`windows_panel`, :func:`backward_panel`,
-  :func:`filters_panel`) takes the data and a plain dict of control values and returns a
-  :class:`Panel`: a matplotlib figure, or the contract's message when the package refuses the
-  combination (padding more than half a window, a window larger than the photo...);
-* a thin **widget layer** (:func:`windows`, :func:`backward`, :func:`filters`) that calls it
-  whenever a control moves and shows the figure as a PNG (what matplotlib's inline backend
-  shows; the interactive ipympl backend is not used, as it breaks in some front ends).
-
-The output of an explorer cell holds the live widget and a PNG of the default setting in one
-bundle: JupyterLab shows the widget, GitHub, nbval and a kernel without ipywidgets show the
-picture. Without ipywidgets the explorer prints how to install it and shows the picture.
+Every number drawn comes from the package (:func:`pooling_lab.op_functions`,
+:class:`geometry.Geometry`). Each explorer is an **update function** (``*_panel``: data and a
+dict of control values in, a :class:`Panel` out, a figure or a message for anything it cannot
+draw, never an exception for a setting) under a thin **widget layer** (ipywidgets) that shows
+the figure as a PNG as wide as the cell, in one output with a static picture for GitHub/nbval.
+Readable from the back row: every text :data:`FONT_PT` points, the figure
+:data:`FIGURE_INCHES` wide at :data:`DPI` (P points at D dpi show as P * D / 96 pt at native
+size, so 12 pt at JupyterLab's 100% zoom in a cell of about 1050 pixels).
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import html
 import io
-import re
+import os
 from dataclasses import dataclass
+from fractions import Fraction
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -44,6 +34,15 @@ from matplotlib.patches import Rectangle
 from . import STYLES, check_style, contract, images, op_functions, rules, viz
 from .geometry import Geometry, pool_geometry
 from .viz import geometry as viz_geometry
+
+#: Text size of every label (points) and the figure's width (inches) and resolution.
+FONT_PT, FIGURE_INCHES, DPI = 12, 10.9, 96
+_READABLE = {key: FONT_PT for key in ("font.size", "axes.titlesize", "axes.labelsize",
+                                      "figure.titlesize", "xtick.labelsize", "ytick.labelsize",
+                                      "legend.fontsize")}
+
+#: The largest size of a number the explorers draw: colour scales of larger ones overflow.
+LARGEST_DRAWN = 1e300
 
 #: The choices of the padding control: the two names, then a number of pixels on every side.
 PADDING_CHOICES = ("valid", "same", 0, 1, 2, 3, 4)
@@ -70,44 +69,56 @@ DOUT_CHOICES = {
     "random": "L = sum(out · r), r normal, seed 0",
 }
 
-_DPI = 80                    # modest pictures: the PNG of a default setting stays near 100 kB
-_TIE_COLOR = "#ff8800"       # ties outlined in orange, the winner in red (as viz.show_numbers)
+#: The default controls of each explorer, for the widgets and the picture without them.
+#: ``step`` 2 of :func:`backward` shows both a tie and an overlap.
+WINDOWS_DEFAULTS = {"op": "max", "size": 3, "stride": 2, "padding": "valid", "dilation": 1,
+                    "count_include_pad": True, "style": "fast"}
+BACKWARD_DEFAULTS = {"op": "max", "size": 3, "stride": 2, "padding": "valid", "style": "fast",
+                     "step": 2}
+FILTERS_DEFAULTS = {"kernel": FILTERS["sobel x"], "stride": 1, "padding": "same", "dilation": 1,
+                    "dout": "out", "style": "fast"}
+
+#: The outputs whose windows are drawn on the photo: the top-left corner, where padding shows.
+DRAWN_WINDOWS = ((0, 0), (0, 1), (1, 0), (1, 1))
+
+#: The ops :func:`windows` and :func:`backward` show: they draw pooling windows.
+POOL_OPS = ("max", "avg")
+
+#: Weights of R, G and B in a gray level (ITU-R 601, as Pillow's "L" and images.load).
+GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114])
 
 
 @dataclass
 class Panel:
-    """What an update function returns.
-
-    Attributes
-    ----------
-    figure : matplotlib Figure or None
-        None when the package refused the combination of controls.
-    message : str or None
-        The package's own error message when it refused, None otherwise.
-    """
+    """What an update function returns: a figure, or None and the message saying why not."""
 
     figure: Figure | None
     message: str | None = None
 
     def png(self) -> bytes | None:
-        """The figure as PNG bytes (None for a refused combination)."""
+        """The figure as PNG bytes (None for a message)."""
         if self.figure is None:
             return None
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=_DPI)
+        self.figure.savefig(buffer, format="png", dpi=DPI)
         return buffer.getvalue()
 
 
-# --------------------------------------------------------------------------------------------
-# Small helpers shared by the three update functions
-# --------------------------------------------------------------------------------------------
+# --- Small helpers shared by the three update functions ------------------------------------------
 
-def _new_figure(width: float, height: float, panels: int, ratios=None):
-    """A figure not managed by pyplot (nothing shows by itself, nothing to close), one row of
-    ``panels`` axes."""
-    figure = Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
-    axes = figure.subplots(1, panels, gridspec_kw={"width_ratios": ratios} if ratios else None)
-    return figure, list(axes)
+def _readable(update):
+    """Draw every text of ``update``'s figure at :data:`FONT_PT`, whatever the notebook set."""
+    @functools.wraps(update)
+    def drawn_readable(*args, **kwargs):
+        with matplotlib.rc_context(_READABLE):
+            return update(*args, **kwargs)
+    return drawn_readable
+
+
+def _new_figure(height: float, ratios):
+    """A figure outside pyplot (nothing to show or close): a row of axes ``ratios`` wide."""
+    figure = Figure(figsize=(FIGURE_INCHES, height), dpi=DPI, layout="constrained")
+    return figure, list(figure.subplots(1, len(ratios), gridspec_kw={"width_ratios": ratios}))
 
 
 def _name(ax, label: str):
@@ -116,86 +127,102 @@ def _name(ax, label: str):
     return ax
 
 
-def _padding_text(padding) -> str:
-    return padding if isinstance(padding, str) else f"{padding}"
+def _undrawable(**arrays) -> str | None:
+    """The message for the first array holding NaN, inf or a number beyond
+    :data:`LARGEST_DRAWN` in size (its colour scale would overflow); None if all can be drawn.
+    """
+    for name, values in arrays.items():
+        finite = np.isfinite(values).all()
+        bad = ~(np.abs(values) <= LARGEST_DRAWN) if finite else ~np.isfinite(values)
+        if bad.any():
+            index = tuple(int(n) for n in np.argwhere(bad)[0])
+            rule = (f"numbers up to {LARGEST_DRAWN:g} in size to be drawn" if finite
+                    else "finite numbers")
+            return (f"{name} must hold {rule}; got {values[index]:g} at {name}["
+                    f"{', '.join(map(str, index))}] ({int(bad.sum())} of {values.size} cells)")
+    return None
 
 
-def _show_positive(values, ax, title, colorbar_label):
-    """A map that is never negative: a sequential colour map from 0 (white) up (dark)."""
-    shown = ax.imshow(values, cmap="Reds", vmin=0, vmax=viz.symmetric_limit(values),
-                      interpolation="nearest")
-    bar = ax.figure.colorbar(shown, ax=ax, shrink=0.8)
-    bar.set_label(colorbar_label)
-    ax.set_title(title)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return ax
+def _picture(image, grayscale: bool):
+    """``image`` (1, H, W, C) as drawn, and None; or None and why it cannot be drawn. Alpha (C 2
+    or 4) is composited onto white as :func:`images.load` does; ``grayscale`` makes RGB gray.
+    """
+    channels = image.shape[3]
+    if channels in (2, 4):
+        alpha = image[..., -1:]
+        image = image[..., :-1] * alpha + (1 - alpha)                 # -> (1, H, W, C - 1)
+    if grayscale and image.shape[3] == 3:
+        image = image @ GRAY_WEIGHTS[:, None]                          # -> (1, H, W, 1)
+    if image.shape[3] not in (1, 3):
+        return None, (f"image must have 1 (gray), 2 (gray, alpha), 3 (RGB) or 4 (RGBA) "
+                      f"channels to be drawn; got {channels}")
+    return image, _undrawable(image=np.abs(image[0]).max(axis=2))
 
 
-def _formula(geometry: Geometry) -> str:
-    """The output-size formula for rows and columns with the numbers filled in (two lines)."""
-    lines = []
-    for axis, (length, out) in enumerate((("H", "OH"), ("W", "OW"))):
-        (before, after), span = geometry.padding[axis], geometry.span[axis]
-        lines.append(
-            f"{out} = ({length} + pad + pad - span) // stride + 1 = "
-            f"({geometry.x_shape[1 + axis]} + {before} + {after} - {span}) // "
-            f"{geometry.stride[axis]} + 1 = {geometry.out_hw[axis]}   with span = "
-            f"dilation·(size-1)+1 = {geometry.dilation[axis]}·({geometry.kernel[axis]}-1)+1")
-    return "\n".join(lines)
+def _grid_format(values, decimals: int = 2):
+    """How to print ``values`` on a grid, and the title's note: whole numbers when they are (up to
+    9999) or when the largest has 3-4 digits, else ``decimals`` decimals of one shared ``× 1e{e}``.
+    """
+    largest = float(np.abs(values).max()) if np.size(values) else 0.0
+    exponent = int(np.floor(np.log10(largest))) if largest else 0
+    whole = exponent < 4 and (exponent >= 2 or np.array_equal(values, np.round(values)))
+    exponent, decimals = (0, 0) if whole else (exponent, decimals)
+
+    def number(value):
+        text = f"{value / 10.0 ** exponent:.{decimals}f}"
+        return text.lstrip("-") if float(text) == 0 else text         # no "-0.00"
+    return number, f" · × 1e{exponent}" if exponent else ""
 
 
 def _outline(ax, top: float, left: float, height: float, width: float, color: str,
-             linestyle="-", linewidth=2.0):
-    """A rectangle around cells ``top..top+height-1``, ``left..left+width-1`` of an imshow."""
+             linestyle="-", linewidth=3.0):
+    """A rectangle round cells ``top..top+height-1``, ``left..left+width-1``, above separators."""
     ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color,
-                           linestyle=linestyle, linewidth=linewidth, clip_on=False))
+                           linestyle=linestyle, linewidth=linewidth, clip_on=False,
+                           zorder=viz.OUTLINE_ZORDER))
 
 
-# --------------------------------------------------------------------------------------------
-# windows: a pooling layer on a photo
-# --------------------------------------------------------------------------------------------
-
-#: The default controls of :func:`windows`.
-WINDOWS_DEFAULTS = {"op": "max", "size": 3, "stride": 2, "padding": "valid", "dilation": 1,
-                    "count_include_pad": True, "style": "fast"}
-
-#: The outputs whose windows are drawn on the photo: the top-left corner, where padding shows.
-DRAWN_WINDOWS = ((0, 0), (0, 1), (1, 0), (1, 1))
+def _op_refused(op) -> Panel | None:
+    """A message when ``op`` is not a pooling op (the windows and backward explorers)."""
+    if op not in POOL_OPS:
+        return Panel(None, f"op must be 'max' or 'avg' (a pooling op); got {op!r}")
+    return None
 
 
-#: The ops :func:`windows` and :func:`backward` show: they draw pooling windows.
-POOL_OPS = ("max", "avg")
+# --- windows: a pooling layer on a photo ---------------------------------------------------------
+
+def _formula(geometry: Geometry) -> str:
+    """The output-size formula for rows and columns with the numbers filled in (three lines)."""
+    lines = [f"{out} = ({length} + pad + pad - span) // stride + 1 = "
+             f"({geometry.x_shape[1 + axis]} + {geometry.padding[axis][0]} + "
+             f"{geometry.padding[axis][1]} - {geometry.span[axis]}) // {geometry.stride[axis]}"
+             f" + 1 = {geometry.out_hw[axis]}" for axis, length in enumerate("HW")
+             for out in [f"O{length}"]]
+    return "\n".join([*lines, f"span = dilation·(size-1) + 1 = {geometry.dilation[0]}·"
+                               f"({geometry.kernel[0]}-1) + 1 = {geometry.span[0]}"])
 
 
-def _op_message(op) -> str:
-    return f"op must be 'max' or 'avg' (a pooling op); got {op!r}"
-
-
+@_readable
 def windows_panel(image, controls: dict) -> Panel:
     """The picture of :func:`windows` for one setting of its controls.
 
     Parameters
     ----------
-    image : (1, H, W, C) array, values in [0, 1]
-    controls : dict
-        ``op`` ("max" or "avg"), ``size``, ``stride``, ``padding`` ("valid", "same" or a
-        number), ``dilation``, ``count_include_pad`` (average pool only) and ``style`` (a name
-        in :data:`pooling_lab.STYLES`).
+    image : (1, H, W, C) array, values in [0, 1]; C 1, 2 (gray, alpha), 3 or 4 (RGBA)
+    controls : dict of ``op`` ("max"/"avg"), ``size``, ``stride``, ``padding``, ``dilation``,
+        ``count_include_pad`` (avg only) and ``style``, as in :data:`WINDOWS_DEFAULTS`
 
     Returns
     -------
     Panel
-        Four panels in a row, each named (``ax.get_label()``): ``"photo"`` with the windows of
-        :data:`DRAWN_WINDOWS` and their taps, ``"output"`` the pooled photo, ``"coverage"``
-        the window taps reading each pixel (``viz.geometry.coverage_counts``), ``"dx"`` the
-        backward pass of a ``dout`` of ones summed over channels; the formula is the
-        figure's title. Or the package's message when it refuses the setting, or a message
-        when ``op`` is not a pooling op.
+        Panels named ``"photo"`` (the windows of :data:`DRAWN_WINDOWS`, taps as dots),
+        ``"output"``, ``"coverage"`` (``viz.geometry.coverage_counts``) and ``"dx"`` (for a ``dout``
+        of ones, summed over channels), the formula as title; or the message of a refusal.
     """
     op, style = controls["op"], controls["style"]
-    if op not in POOL_OPS:
-        return Panel(None, _op_message(op))
+    image, message = _picture(image, grayscale=False)
+    if op not in POOL_OPS or message:
+        return _op_refused(op) or Panel(None, message)
     forward, backward_pass = op_functions(style, op)
     options = dict(size=controls["size"], stride=controls["stride"],
                    padding=controls["padding"], dilation=controls["dilation"])
@@ -208,32 +235,29 @@ def windows_panel(image, controls: dict) -> Panel:
         return Panel(None, str(error))
 
     geometry = cache.geometry
-    figure, (photo, output, coverage, gradient) = _new_figure(13, 3.9, 4, [1.1, 1, 1.2, 1.2])
-    height, width = image.shape[1:3]
-    viz.show_image(image, ax=_name(photo, "photo"),
-                   title=f"top-left of the {height}x{width} photo\nwindows (0, 0) (0, 1) (1, 0) "
-                         f"(1, 1)\ntaps as dots · padding gray")
+    figure, (photo, output, coverage, gradient) = _new_figure(4.3, [1.1, 1, 1.25, 1.25])
+    viz.show_image(image, ax=_name(photo, "photo"), title="top-left corner\n4 windows · "
+                   "taps as dots" + ("\npadding hatched" if geometry.is_padded else ""))
     _draw_windows(photo, geometry)
     setting = (f"{op} · size {controls['size']} · stride {controls['stride']}\npadding "
-               f"{_padding_text(controls['padding'])} · dilation {controls['dilation']}")
+               f"{controls['padding']} · dilation {controls['dilation']}")
     if op == "avg":
-        setting += f"\ncount_include_pad {controls['count_include_pad']}"
+        setting += f"\ninclude pad {controls['count_include_pad']}"
     viz.show_image(out, ax=_name(output, "output"),
                    title=f"{setting}\nout {geometry.out_hw[0]}x{geometry.out_hw[1]}")
     viz.show_coverage(viz_geometry.coverage_counts(geometry), ax=_name(coverage, "coverage"),
-                      title="taps reading each pixel")
-    summed = dx[0].sum(axis=2)                                       # (H, W, C) -> (H, W)
-    over_channels = "\nsummed over C" if image.shape[3] > 1 else ""
-    _show_positive(summed, _name(gradient, "dx"),
-                   f"dx · dout of ones · {style}{over_channels}", "dx")
-    figure.suptitle(_formula(geometry), fontfamily="monospace", fontsize=9)
+                      title="taps reading\neach pixel")
+    over_channels = " · sum over C" if image.shape[3] > 1 else ""
+    viz.show_gradient(dx[0].sum(axis=2), ax=_name(gradient, "dx"),    # (H, W, C) -> (H, W)
+                      title=f"dx · dout of ones\n{style}{over_channels}")
+    figure.suptitle(_formula(geometry), fontfamily="monospace")
     return Panel(figure)
 
 
 def _draw_windows(ax, geometry: Geometry) -> None:
-    """Outline the span of the windows of :data:`DRAWN_WINDOWS` over the photo in ``ax``, mark
-    each of their taps with a dot (dilation leaves gaps between taps), and zoom onto the
-    top-left corner they cover, padding included (gray)."""
+    """Outline the windows of :data:`DRAWN_WINDOWS` in ``ax``, a dot per tap, padding hatched,
+    and zoom onto the top-left corner they cover.
+    """
     height, width = geometry.x_shape[1:3]
     rows, cols = [0], [0]
     for number, (i, j) in enumerate(DRAWN_WINDOWS):
@@ -241,22 +265,20 @@ def _draw_windows(ax, geometry: Geometry) -> None:
             continue
         color = viz.WINDOW_COLORS[number % len(viz.WINDOW_COLORS)]
         top, left = viz_geometry.window_origin(geometry, i, j)
-        _outline(ax, top, left, *geometry.span, color=color, linewidth=2)
-        taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)  # -> (KH*KW, 2)
-        ax.plot(taps[:, 1], taps[:, 0], "o", color=color, markersize=4, linestyle="none")
+        _outline(ax, top, left, *geometry.span, color=color, linewidth=2.5)
+        taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)   # -> (KH*KW, 2)
+        ax.plot(taps[:, 1], taps[:, 0], "o", color=color, markersize=5, linestyle="none")
         rows += [top, top + geometry.span[0] - 1]
         cols += [left, left + geometry.span[1] - 1]
+    viz.draw_padding(ax, (height, width), geometry.padding)
     # A square view at least 12 pixels wide, two pixels beyond the farthest window; image
     # axes run top to bottom, so the y limits are (bottom, top).
     side = max(12, max(rows) - min(rows) + 3, max(cols) - min(cols) + 3)
-    ax.set_facecolor("#bbbbbb")
     ax.set_xlim(min(cols) - 1.5, min(cols) - 1.5 + side)
     ax.set_ylim(min(rows) - 1.5 + side, min(rows) - 1.5)
 
 
-# --------------------------------------------------------------------------------------------
-# backward: a step-through on a small grid
-# --------------------------------------------------------------------------------------------
+# --- backward: a step-through on a small grid ----------------------------------------------------
 
 #: The default grid of :func:`backward`: 7x7 levels with ties (two 9s share a window, and so
 #: do two 8s), so that size 3 and stride 2 give overlapping windows and visible ties.
@@ -268,16 +290,12 @@ BACKWARD_GRID = np.array([[1, 3, 2, 0, 4, 1, 2],
                           [1, 0, 4, 2, 6, 1, 2],
                           [2, 5, 1, 3, 0, 4, 1]], dtype=float)
 
-#: The default controls of :func:`backward`; ``step`` 0 is before the first window.
-BACKWARD_DEFAULTS = {"op": "max", "size": 3, "stride": 2, "padding": "valid", "style": "fast",
-                     "step": 1}
-
 
 def backward_steps(grid, controls: dict) -> int:
     """How many steps the step-through has: one per output cell, ``OH * OW`` (0 if refused)."""
     try:
         geometry = pool_geometry((1, *np.shape(grid), 1), controls["size"],
-                                 controls["stride"], controls["padding"], 1)
+                                        controls["stride"], controls["padding"], 1)
     except (TypeError, ValueError):
         return 0
     return geometry.out_hw[0] * geometry.out_hw[1]
@@ -289,42 +307,51 @@ def default_dout(out_hw) -> np.ndarray:
     return np.arange(1.0, out_hw[0] * out_hw[1] + 1).reshape(out_hw)
 
 
+def _grid(grid):
+    """``grid`` as a float (H, W) array and None, or None and why it cannot be drawn."""
+    try:
+        grid = rules.as_real_array(grid, "grid")
+    except TypeError as error:
+        return None, str(error)
+    if grid.ndim != 2:
+        return None, f"grid must be a 2-D (H, W) array; got shape {grid.shape}"
+    return grid, _undrawable(grid=grid)
+
+
+@_readable
 def backward_panel(grid, controls: dict, dout=None) -> Panel:
     """The picture of :func:`backward` after ``controls["step"]`` windows.
 
     Parameters
     ----------
-    grid : (H, W) array, a small grid (up to about 10x10, so the numbers stay readable)
-    controls : dict
-        ``op``, ``size``, ``stride``, ``padding``, ``style`` as for :func:`windows_panel`, and
-        ``step``: how many windows have sent their gradient back, 0 to ``OH * OW``.
-    dout : (OH, OW) array of finite numbers, optional
-        The upstream gradient; :func:`default_dout` by default.
+    grid : (H, W) array, small (up to about 10x10, so the numbers stay readable)
+    controls : dict of ``op``, ``size``, ``stride``, ``padding``, ``style`` and ``step`` (how
+        many windows have sent their gradient back, 0 to ``OH * OW``)
+    dout : (OH, OW) array, optional; :func:`default_dout` by default
 
     Returns
     -------
     Panel
-        Four named panels: ``"x"`` (the current window outlined, its winner in red and its
-        ties in dashed orange for max pool), ``"dout"`` (the current cell outlined),
-        ``"window adds"`` (what this window sends back: ``backward`` of ``dout`` kept at this
-        cell only) and ``"dx so far"`` (``backward`` of ``dout`` kept at the first ``step``
-        cells; since backward is linear, this is the sum of the windows' shares). The title
-        says in words what this step does. Or a message when the package refuses the setting,
-        ``op`` is not a pooling op, or ``dout`` holds NaN or inf.
+        Panels named ``"x"`` (the window, its winner and its dashed ties), ``"dout"``, ``"window
+        adds"`` (backward of ``dout`` kept at this cell) and ``"dx so far"`` (kept at the first
+        ``step`` cells: backward is linear); the title says what this step does. Or a message.
     """
     op, style, step = controls["op"], controls["style"], controls["step"]
-    if op not in POOL_OPS:
-        return Panel(None, _op_message(op))
+    grid, message = _grid(grid)
+    if op not in POOL_OPS or message:
+        return _op_refused(op) or Panel(None, message)
     forward, backward_pass = op_functions(style, op)
-    x = rules.as_real_array(grid, "grid")[None, :, :, None]         # (H, W) -> (1, H, W, 1)
     try:
-        out, cache = forward(x, controls["size"], controls["stride"], controls["padding"])
+        out, cache = forward(grid[None, :, :, None], controls["size"], controls["stride"],
+                             controls["padding"])                     # (H, W) -> (1, H, W, 1)
         if dout is None:
             dout = default_dout(cache.geometry.out_hw)
         dout = contract.check_dout(np.asarray(dout, dtype=float)[None, :, :, None],
-                                   cache.geometry, 1)                   # (OH, OW) -> (1, OH, OW, 1)
-        _check_finite_dout(dout[0, :, :, 0])
-        dx_total = backward_pass(dout, cache)                         # (1, H, W, 1)
+                                 cache.geometry, 1)                   # (OH, OW) -> (1, OH, OW, 1)
+        message = _undrawable(dout=dout[0, :, :, 0])
+        if message:
+            return Panel(None, message)
+        dx_total = backward_pass(dout, cache)[0, :, :, 0]             # (H, W)
     except (TypeError, ValueError) as error:
         return Panel(None, str(error))
     geometry = cache.geometry
@@ -338,74 +365,48 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     # dout kept at one cell gives that window's share.
     done = (np.arange(n_windows) < step).reshape(geometry.out_hw)[None, :, :, None]
     dx_so_far = backward_pass(np.where(done, dout, 0.0), cache)[0, :, :, 0]
-    limits = _gradient_limits(dx_total)
+    cmap, limits = viz.gradient_colors(dx_total, diverging=bool(dx_total.min() < 0))
+    number, exponent = _grid_format(dx_total, decimals=1)
+    padded_width = geometry.padded_shape[2]
     figure, (x_ax, dout_ax, share_ax, dx_ax) = _new_figure(
-        13, 4.2, 4, [geometry.padded_shape[2], dout.shape[2], geometry.padded_shape[2],
-                     geometry.padded_shape[2]])
-    viz.show_numbers(grid, ax=_name(x_ax, "x"), title="x")
-    viz.show_numbers(dout[0, :, :, 0], ax=_name(dout_ax, "dout"), title="dout", **limits)
-    if step == 0:
-        share = np.zeros_like(dx_so_far)
-        story = "step 0: no window has sent its gradient back yet; dx is all zeros"
-        changed = []
-    else:
+        4.6, [padded_width, dout.shape[2], padded_width, padded_width])
+    pad_value = -np.inf if op == "max" else 0.0
+    viz.show_numbers(grid, ax=_name(x_ax, "x"), title="x", fontsize=FONT_PT,
+                     padding=geometry.padding, pad_value=pad_value)
+    dout_number, dout_exponent = _grid_format(dout, decimals=1)
+    viz.show_numbers(dout[0, :, :, 0], ax=_name(dout_ax, "dout"), title="dout" + dout_exponent,
+                     fmt=dout_number, fontsize=FONT_PT, cmap=cmap, limits=limits)
+    share, changed = np.zeros_like(dx_so_far), []
+    story = "step 0: no window has sent its gradient back yet; dx is all zeros"
+    if step:
         i, j = divmod(step - 1, geometry.out_hw[1])
         one_cell = np.zeros_like(dout)
         one_cell[0, i, j, 0] = 1.0
         unit_share = backward_pass(one_cell, cache)[0, :, :, 0]     # this window, dout = 1
         share = unit_share * dout[0, i, j, 0]
         changed = [tuple(cell) for cell in np.argwhere(unit_share != 0)]
-        story = _story(op, geometry, np.asarray(grid, dtype=float), out[0, i, j, 0],
-                       dout[0, i, j, 0], (i, j), share, dx_so_far, x_ax)
-        _outline(dout_ax, i, j, 1, 1, viz.WINDOW_COLORS[0], linewidth=3)
-        top, left = viz_geometry.window_origin(geometry, i, j)
-        _outline(x_ax, top, left, *geometry.span, color=viz.WINDOW_COLORS[0], linewidth=3)
-        _outline(share_ax, top, left, *geometry.span, color=viz.WINDOW_COLORS[0], linewidth=3)
-    viz.show_numbers(share, ax=_name(share_ax, "window adds"), fmt="{:.3g}",
-                     title="this window adds", highlight=changed, **limits)
-    viz.show_numbers(dx_so_far, ax=_name(dx_ax, "dx so far"), fmt="{:.3g}",
-                     title=f"dx so far · {step} of {n_windows} windows", highlight=changed,
-                     **limits)
-    for ax in (x_ax, share_ax, dx_ax):
-        _show_padding(ax, geometry)
+        story = _story(op, geometry, grid, out[0, i, j, 0], dout[0, i, j, 0], (i, j), share,
+                       dx_so_far, x_ax)
+        _outline(dout_ax, i, j, 1, 1, viz.WINDOW_COLORS[0])
+    for ax, values, name, title in (
+            (share_ax, share, "window adds", "this window adds"),
+            (dx_ax, dx_so_far, "dx so far", f"dx so far · {step} of {n_windows}")):
+        viz.show_numbers(values, ax=_name(ax, name), fmt=lambda value: number(value) if value
+                         else "", title=title + exponent,
+                         highlight=changed, cmap=cmap, limits=limits, fontsize=FONT_PT,
+                         padding=geometry.padding, pad_value=None)
+    if step:
+        for ax in (x_ax, share_ax, dx_ax):
+            _outline(ax, *viz_geometry.window_origin(geometry, i, j), *geometry.span,
+                     viz.WINDOW_COLORS[0])
     figure.suptitle(f"{op} · size {controls['size']} · stride {controls['stride']} · padding "
-                    f"{_padding_text(controls['padding'])} · {style}\n{story}", fontsize=10)
+                    f"{controls['padding']} · {style}\n{story}")
     return Panel(figure)
 
 
-def _check_finite_dout(dout) -> None:
-    """Raise ValueError if ``dout`` (OH, OW) holds NaN or inf: such a number has no colour and
-    no place on the gradient scale, and the step-through could not say where it went."""
-    not_finite = np.argwhere(~np.isfinite(dout))                     # (count, 2)
-    if len(not_finite):
-        row, col = (int(n) for n in not_finite[0])
-        raise ValueError(f"dout must hold finite numbers; got {dout[row, col]} at "
-                         f"dout[{row}, {col}] ({len(not_finite)} of {dout.size} cells)")
-
-
-def _gradient_limits(dx_total) -> dict:
-    """One colour scale for every gradient panel, set by the final ``dx`` so that colours do
-    not jump while stepping: the course's :func:`viz.gradient_colors`, sequential when nothing
-    is negative, diverging as soon as one value is negative."""
-    cmap, limits = viz.gradient_colors(dx_total, diverging=bool(dx_total.min() < 0))
-    return dict(cmap=cmap, limits=limits)
-
-
-def _show_padding(ax, geometry: Geometry) -> None:
-    """Widen a grid's axes to the padded input, so windows reaching into padding show."""
-    (top, bottom), (left, right) = geometry.padding
-    height, width = geometry.x_shape[1:3]
-    ax.set_xlim(-left - 0.5, width + right - 0.5)
-    ax.set_ylim(height + bottom - 0.5, -top - 0.5)
-
-
 def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far, x_ax):
-    """Two lines saying what window ``output`` sends back and where it adds up; outlines the
-    winner and the ties of a max window in ``x_ax``.
-
-    Parameters
-    ----------
-    share : (H, W) what this window sends back; dx_so_far : (H, W) including it
+    """What window ``output`` sends back and where it adds up, in words; outlines the winner and
+    the ties of a max window in ``x_ax``. ``share``, ``dx_so_far`` : (H, W).
     """
     i, j = output
     changed = [tuple(int(n) for n in cell) for cell in np.argwhere(share != 0)]
@@ -418,15 +419,16 @@ def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far
                  f"{share[row, col]:.3g}")
     else:
         (row, col), = changed
-        _outline(x_ax, row, col, 1, 1, "red", linewidth=3)
-        taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)  # -> (KH*KW, 2)
+        _outline(x_ax, row, col, 1, 1, viz.WINNER_COLOR)
+        taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)   # -> (KH*KW, 2)
         height, width = grid.shape
         ties = [(int(r), int(c)) for r, c in taps
                 if 0 <= r < height and 0 <= c < width and (r, c) != (row, col)
                 and grid[r, c] == window_max]
         for r, c in ties:
-            _outline(x_ax, r, c, 1, 1, _TIE_COLOR, linestyle="--", linewidth=2.5)
-        story = f"window ({i}, {j}) · dout {window_dout:g} goes to its winner x[{row}, {col}] = {window_max:g}"
+            _outline(x_ax, r, c, 1, 1, viz.TIE_COLOR, linestyle="--")
+        story = (f"window ({i}, {j}) · dout {window_dout:g} goes to its winner x[{row}, {col}]"
+                 f" = {window_max:g}")
         if ties:
             story += (f" · tie with {', '.join(f'x[{r}, {c}]' for r, c in ties)}: "
                       f"the first maximum (row-major) wins")
@@ -434,27 +436,17 @@ def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far
     added = [cell for cell in changed if dx_so_far[cell] != share[cell]]
     if added:
         row, col = added[0]
-        story += (f"\noverlap: dx[{row}, {col}] = {dx_so_far[row, col] - share[row, col]:.3g} "
-                  f"from earlier windows + {share[row, col]:.3g} = {dx_so_far[row, col]:.3g}")
-    else:
-        story += "\nno overlap with earlier windows: dx takes this window's share as it is"
-    return story
+        return story + (f"\noverlap: dx[{row}, {col}] = {dx_so_far[row, col] - share[row, col]:.3g}"
+                        f" from earlier windows + {share[row, col]:.3g} = "
+                        f"{dx_so_far[row, col]:.3g}")
+    return story + "\nno overlap with earlier windows: dx takes this window's share as it is"
 
 
-# --------------------------------------------------------------------------------------------
-# filters: a convolution kernel on a photo
-# --------------------------------------------------------------------------------------------
-
-#: The default controls of :func:`filters`.
-FILTERS_DEFAULTS = {"kernel": FILTERS["sobel x"], "stride": 1, "padding": "same", "dilation": 1,
-                    "dout": "out", "style": "fast"}
-
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?(/[-+]?(\d+\.?\d*|\.\d+))?$", re.I)
-
+# --- filters: a convolution kernel on a photo ----------------------------------------------------
 
 def parse_kernel(text: str) -> np.ndarray:
-    """Read a kernel typed as rows of numbers: one row per line, numbers separated by spaces or
-    commas; a fraction such as ``1/9`` is allowed.
+    """Read a kernel typed as rows of numbers, one row per line, separated by spaces or commas,
+    each as :class:`fractions.Fraction` reads it (``2``, ``-1.5``, ``1e-3``, ``1/9``).
 
     Returns
     -------
@@ -465,27 +457,24 @@ def parse_kernel(text: str) -> np.ndarray:
     TypeError
         ``text`` is not a string.
     ValueError
-        A word that is not a number, rows of different lengths, or no number at all; the
-        message names the row.
+        Not a number, a division by zero, beyond float64, uneven rows or no number; naming the row.
     """
     if not isinstance(text, str):
         raise TypeError(f"kernel must be a string of numbers, one row per line; got {text!r}")
     rows = []
     for number, line in enumerate(text.strip().splitlines(), start=1):
-        words = line.replace(",", " ").split()
-        for word in words:
-            if not _NUMBER.match(word):
-                raise ValueError(f"kernel row {number}: {word!r} is not a number "
-                                 f"(allowed: 2, -1.5, 1e-3 or a fraction such as 1/9)")
         row = []
-        for word in words:
-            numerator, _, denominator = word.partition("/")
-            if denominator and float(denominator) == 0:
-                raise ValueError(f"kernel row {number}: {word!r} divides by zero")
-            value = float(numerator) / float(denominator) if denominator else float(numerator)
-            if not np.isfinite(value):
-                raise ValueError(f"kernel row {number}: {word!r} is not a finite number")
-            row.append(value)
+        for word in line.replace(",", " ").split():
+            try:
+                row.append(float(Fraction(word)))
+            except ValueError:
+                raise ValueError(f"kernel row {number}: {word!r} is not a number "
+                                 f"(allowed: 2, -1.5, 1e-3 or a fraction such as 1/9)") from None
+            except ZeroDivisionError:
+                raise ValueError(f"kernel row {number}: {word!r} divides by zero") from None
+            except OverflowError:
+                raise ValueError(f"kernel row {number}: {word!r} is beyond the largest "
+                                 f"float64 number") from None
         if row:
             rows.append(row)
     if not rows:
@@ -498,16 +487,8 @@ def parse_kernel(text: str) -> np.ndarray:
 
 
 def filter_dout(choice: str, out: np.ndarray) -> np.ndarray:
-    """The upstream gradient chosen in :func:`filters` (see :data:`DOUT_CHOICES`).
-
-    Parameters
-    ----------
-    choice : "ones", "out" or "random"
-    out : (N, OH, OW, C_out) the forward output
-
-    Returns
-    -------
-    dout : (N, OH, OW, C_out)
+    """The upstream gradient chosen in :func:`filters` (:data:`DOUT_CHOICES`) for ``out``
+    (N, OH, OW, C_out), of its shape.
     """
     if choice == "ones":
         return np.ones_like(out)
@@ -518,64 +499,78 @@ def filter_dout(choice: str, out: np.ndarray) -> np.ndarray:
     raise ValueError(f"dout must be one of {list(DOUT_CHOICES)}; got {choice!r}")
 
 
+#: Kernels larger than this (on either side) are drawn without their numbers.
+LARGEST_NUMBERED_KERNEL = 5
+
+
+def _show_kernel(values, ax, title):
+    """A kernel's numbers (up to 5x5) on a diverging map, or only its colours beyond."""
+    if max(values.shape) > LARGEST_NUMBERED_KERNEL:
+        return viz.show_gradient(values, ax=ax, title=title, colorbar=False, diverging=True)
+    number, exponent = _grid_format(values, decimals=2 if values.shape[1] <= 3 else 1)
+    return viz.show_numbers(values, ax=ax, fmt=number, cmap="RdBu_r", fontsize=FONT_PT,
+                            title=title + exponent)
+
+
+@_readable
 def filters_panel(image, controls: dict) -> Panel:
     """The picture of :func:`filters` for one setting of its controls.
 
     Parameters
     ----------
-    image : (1, H, W, 1) array, a grayscale photo
-    controls : dict
-        ``kernel`` (text, see :func:`parse_kernel`), ``stride``, ``padding``, ``dilation``,
-        ``dout`` (a key of :data:`DOUT_CHOICES`) and ``style``.
+    image : (1, H, W, C) array, drawn in gray (C 1 or 2, or RGB(A) made gray)
+    controls : dict of ``kernel`` (text, :func:`parse_kernel`), ``stride``, ``padding``,
+        ``dilation``, ``dout`` (a key of :data:`DOUT_CHOICES`) and ``style``
 
     Returns
     -------
     Panel
-        Five named panels: ``"photo"``, ``"kernel"`` (its numbers), ``"output"`` (a picture
-        when the weights sum to 1, a signed map otherwise), ``"dx"`` and ``"dw"`` (its
-        numbers) from ``conv_backward``. Or the message of a bad kernel text, or the
-        package's message when it refuses the setting.
+        Panels named ``"photo"``, ``"kernel"``, ``"output"`` (a picture when the weights sum to
+        1, else a signed map), ``"dx"`` and ``"dw"``; or a message.
     """
     style = controls["style"]
     forward, backward_pass = op_functions(style, "conv")
+    image, message = _picture(image, grayscale=True)
     try:
+        if message:
+            raise ValueError(message)
         kernel = parse_kernel(controls["kernel"])                    # (KH, KW)
-        w = kernel[:, :, None, None]                                 # -> (KH, KW, 1, 1)
-        out, cache = forward(image, w, stride=controls["stride"], padding=controls["padding"],
-                             dilation=controls["dilation"])          # (1, OH, OW, 1)
-        dout = filter_dout(controls["dout"], out)
-        dx, dw, _ = backward_pass(dout, cache)                       # (1, H, W, 1), w's shape
+        with np.errstate(all="ignore"):                              # checked below
+            out, cache = forward(image, kernel[:, :, None, None], stride=controls["stride"],
+                                 padding=controls["padding"],
+                                 dilation=controls["dilation"])      # (1, OH, OW, 1)
+            dout = filter_dout(controls["dout"], out)
+            dx, dw, _ = backward_pass(dout, cache)                   # (1, H, W, 1), w's shape
     except (TypeError, ValueError) as error:
         return Panel(None, str(error))
+    message = _undrawable(kernel=kernel, out=out[0, :, :, 0], dx=dx[0, :, :, 0],
+                          dw=dw[:, :, 0, 0])
+    if message:
+        return Panel(None, message)
 
     geometry = cache.geometry
     kernel_h, kernel_w = kernel.shape
     figure, (photo, kernel_ax, output, gradient, dw_ax) = _new_figure(
-        14, 3.7, 5, [1, 0.8, 1.15, 1.15, 0.8])
+        4.2, [0.9, 1, 1.15, 1.15, 1])
     viz.show_image(image, ax=_name(photo, "photo"),
-                   title=f"photo · {image.shape[1]}x{image.shape[2]}")
-    viz.show_numbers(kernel, ax=_name(kernel_ax, "kernel"), fmt="{:.3g}", cmap="RdBu_r",
-                     fontsize=max(5, 11 - kernel_w), title=f"kernel {kernel_h}x{kernel_w}")
-    setting = (f"stride {controls['stride']} · padding {_padding_text(controls['padding'])}"
-               f" · dilation {controls['dilation']}\nout {geometry.out_hw[0]}x"
-               f"{geometry.out_hw[1]} · {style}")
+                   title=f"photo\n{image.shape[1]}x{image.shape[2]}")
+    _show_kernel(kernel, _name(kernel_ax, "kernel"), f"kernel {kernel_h}x{kernel_w}")
+    setting = (f"out {geometry.out_hw[0]}x{geometry.out_hw[1]}\nstride {controls['stride']} · "
+               f"pad {controls['padding']}\ndilation {controls['dilation']}")
     if np.isclose(kernel.sum(), 1.0):
-        viz.show_image(out, ax=_name(output, "output"), title=f"weights sum to 1 · {setting}")
+        viz.show_image(out, ax=_name(output, "output"), title=f"weights sum to 1\n{setting}")
     else:
         # a few strong edges would wash out the rest: full colour from the 99th percentile on
-        viz.show_gradient(out, ax=_name(output, "output"), title=f"signed output · {setting}",
+        viz.show_gradient(out, ax=_name(output, "output"), title=f"signed output\n{setting}",
                           limit=viz.symmetric_limit(out, percentile=99))
     viz.show_gradient(dx, ax=_name(gradient, "dx"),
-                      title=f"dx for dout = {controls['dout']}\n{DOUT_CHOICES[controls['dout']]}",
+                      title=f"dx · {style}\ndout = {controls['dout']}",
                       limit=viz.symmetric_limit(dx, percentile=99))
-    viz.show_numbers(dw[:, :, 0, 0], ax=_name(dw_ax, "dw"), fmt="{:.3g}", cmap="RdBu_r",
-                     fontsize=max(5, 11 - kernel_w), title="dw")
+    _show_kernel(dw[:, :, 0, 0], _name(dw_ax, "dw"), "dw")
     return Panel(figure)
 
 
-# --------------------------------------------------------------------------------------------
-# The widget layer
-# --------------------------------------------------------------------------------------------
+# --- The widget layer ----------------------------------------------------------------------------
 
 def _widgets():
     """ipywidgets, or None when it is not installed (the explorers then show a picture)."""
@@ -587,23 +582,20 @@ def _widgets():
 
 
 class Explorer:
-    """Controls above a picture, redrawn by an update function whenever a control moves.
-
-    Attributes
-    ----------
-    controls : dict of ipywidgets controls, keyed as the update function's ``controls``
-    picture : ipywidgets.Image, the current figure as a PNG
-    message : ipywidgets.HTML, the package's message when it refuses a setting
-    view : ipywidgets.VBox, what the notebook shows
+    """Controls (``controls``, keyed as the update function's dict) above ``picture`` (a PNG as
+    wide as the cell) and ``message``; ``view`` is what the notebook shows.
     """
 
-    def __init__(self, widgets, controls: dict, update, rows, extra=()):
+    def __init__(self, widgets, controls: dict, update, rows):
         self.controls = controls
         self._update = update
-        self.picture = widgets.Image(format="png")
+        # As wide as the cell, never narrower than drawn (a narrow cell scrolls): labels stay
+        # FONT_PT at 100% zoom.
+        self.picture = widgets.Image(format="png", layout=widgets.Layout(
+            width="100%", min_width=f"{round(FIGURE_INCHES * DPI)}px"))
         self.message = widgets.HTML()
-        self.view = widgets.VBox([*[widgets.HBox(row) for row in rows], *extra, self.message,
-                                  self.picture])
+        self.view = widgets.VBox([*[widgets.HBox(row) for row in rows], self.message,
+                                  self.picture], layout=widgets.Layout(overflow="auto"))
         for control in controls.values():
             control.observe(self.redraw, names="value")
         self.redraw()
@@ -617,8 +609,9 @@ class Explorer:
         panel = self._update(self.values())
         if panel.figure is None:
             # Keep the last picture, dimmed, under the message: the setting it shows is gone.
-            self.message.value = ('<p style="color: #b00; font-family: monospace; '
-                                  f'white-space: pre-wrap">{_escape(panel.message)}</p>')
+            self.message.value = ('<p style="color: #b00; font-family: monospace; font-size: '
+                                  f'16px; white-space: pre-wrap">{html.escape(panel.message)}'
+                                  '</p>')
             self.picture.layout.opacity = "0.3"
         else:
             self.message.value = ""
@@ -634,38 +627,48 @@ class Explorer:
         return bundle
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _display(bundle_source, fallback: Panel) -> None:
-    """Display an explorer (or, without ipywidgets, the install hint and the picture)."""
+def _show(make_explorer, panel_of_defaults) -> None:
+    """Display ``make_explorer()``, or without ipywidgets the install hint and default picture."""
     from IPython.display import Image, display
-    if bundle_source is None:
-        print(INSTALL_HINT)
-        display(Image(data=fallback.png()))
-    else:
-        display(bundle_source)
+    if _widgets() is not None:
+        display(make_explorer())
+        return
+    print(INSTALL_HINT)
+    panel = panel_of_defaults()
+    display(Image(data=panel.png()) if panel.figure else panel.message)
 
 
-def _common_controls(widgets, style: str, padding="valid") -> dict:
-    """The controls that every explorer has: size and stride sliders, padding and style."""
-    check_style(style)
-    slider = dict(continuous_update=False, layout=widgets.Layout(width="220px"))
-    return {
-        "stride": widgets.IntSlider(value=2, min=1, max=6, description="stride", **slider),
-        "padding": widgets.Dropdown(options=[(str(p), p) for p in PADDING_CHOICES],
-                                    value=padding, description="padding",
-                                    layout=widgets.Layout(width="170px")),
-        "style": widgets.Dropdown(options=list(STYLES), value=style, description="style",
-                                  layout=widgets.Layout(width="170px")),
-    }
+def _controls(widgets, defaults: dict, **ranges) -> dict:
+    """The controls of ``defaults``: a slider per name in ``ranges`` (``(min, max)``), padding,
+    style, and op and ``count_include_pad`` when the defaults hold them.
+    """
+    style = check_style(defaults["style"])
+    wide, narrow = widgets.Layout(width="220px"), widgets.Layout(width="170px")
+    controls = {name: widgets.IntSlider(value=defaults[name], min=low, max=high,
+                                        description=name, continuous_update=False, layout=wide)
+                for name, (low, high) in ranges.items()}
+    controls["padding"] = widgets.Dropdown(options=[(str(p), p) for p in PADDING_CHOICES],
+                                           value=defaults["padding"], description="padding",
+                                           layout=narrow)
+    controls["style"] = widgets.Dropdown(options=list(STYLES), value=style,
+                                         description="style", layout=narrow)
+    if "op" in defaults:
+        controls["op"] = widgets.ToggleButtons(options=list(POOL_OPS), value=defaults["op"],
+                                               description="op", style={"button_width": "50px"})
+    if "count_include_pad" in defaults:
+        controls["count_include_pad"] = widgets.Checkbox(value=defaults["count_include_pad"],
+                                                         description="count_include_pad (avg)")
+    return controls
 
 
 def _photo(image, name: str, grayscale: bool, size: int):
-    """``image`` checked as a single ``(1, H, W, C)`` image, or the bundled photo ``name``."""
+    """``image`` as one ``(1, H, W, C)`` image: the bundled photo ``name`` when None, a file
+    loaded by :func:`images.load_file` when a path, else the array checked.
+    """
     if image is None:
         return images.load(name, grayscale=grayscale, size=size)
+    if isinstance(image, (str, os.PathLike)):
+        return images.load_file(image, grayscale=grayscale, size=size)
     image = rules.as_float_array(image, "image", "N, H, W, C")
     if image.shape[0] != 1:
         raise ValueError(f"image must be one image, shape (1, H, W, C); got {image.shape}")
@@ -676,152 +679,97 @@ def windows_explorer(image=None, style: str = "fast"):
     """The :func:`windows` explorer as an :class:`Explorer` (needs ipywidgets)."""
     widgets = _widgets()
     image = _photo(image, "chelsea", grayscale=False, size=64)
-    controls = _common_controls(widgets, style)
-    slider = dict(continuous_update=False, layout=widgets.Layout(width="220px"))
-    controls.update(
-        op=widgets.ToggleButtons(options=["max", "avg"], value="max", description="op",
-                                 style={"button_width": "50px"}),
-        size=widgets.IntSlider(value=3, min=1, max=8, description="size", **slider),
-        dilation=widgets.IntSlider(value=1, min=1, max=4, description="dilation", **slider),
-        count_include_pad=widgets.Checkbox(value=True, description="count_include_pad (avg)"),
-    )
+    controls = _controls(widgets, {**WINDOWS_DEFAULTS, "style": style}, size=(1, 8),
+                         stride=(1, 6), dilation=(1, 4))
     rows = [[controls["op"], controls["size"], controls["stride"], controls["dilation"]],
             [controls["padding"], controls["count_include_pad"], controls["style"]]]
     return Explorer(widgets, controls, lambda values: windows_panel(image, values), rows)
 
 
 def windows(image=None, style: str = "fast") -> None:
-    """A pooling layer on a photo, with controls for op, size, stride, padding, dilation and
-    ``count_include_pad``; see :func:`windows_panel` for what is drawn.
-
-    Parameters
-    ----------
-    image : (1, H, W, C) array, values in [0, 1], optional
-        By default the cat, 43x64 pixels, so that single windows can be seen.
-    style : a name in :data:`pooling_lab.STYLES`, the style the explorer starts with
+    """A pooling layer on a photo with its controls (:func:`windows_panel`). ``image``: (1, H, W, C)
+    values in [0, 1] or a file's path, by default the cat at 43x64; ``style`` the one to start with.
     """
-    if _widgets() is None:
-        _display(None, windows_panel(_photo(image, "chelsea", False, 64),
-                                     {**WINDOWS_DEFAULTS, "style": style}))
-    else:
-        _display(windows_explorer(image, style), None)
+    _show(lambda: windows_explorer(image, style),
+          lambda: windows_panel(_photo(image, "chelsea", False, 64),
+                                {**WINDOWS_DEFAULTS, "style": style}))
 
 
 def backward_explorer(grid=None, dout=None, style: str = "fast", op: str = "max"):
     """The :func:`backward` explorer as an :class:`Explorer` (needs ipywidgets)."""
     widgets = _widgets()
-    grid = BACKWARD_GRID if grid is None else rules.as_real_array(grid, "grid")
-    if grid.ndim != 2:
-        raise ValueError(f"grid must be a 2-D (H, W) array; got shape {grid.shape}")
-    controls = _common_controls(widgets, style)
-    controls.update(
-        op=widgets.ToggleButtons(options=["max", "avg"], value=op, description="op",
-                                 style={"button_width": "50px"}),
-        size=widgets.IntSlider(value=3, min=1, max=5, description="size",
-                               continuous_update=False, layout=widgets.Layout(width="220px")),
-        step=widgets.IntSlider(value=1, min=0, max=backward_steps(grid, BACKWARD_DEFAULTS),
-                               description="window", layout=widgets.Layout(width="300px")),
-    )
-    play = widgets.Play(value=1, min=0, max=controls["step"].max, interval=1200,
+    grid = BACKWARD_GRID if grid is None else grid
+    defaults = {**BACKWARD_DEFAULTS, "style": style, "op": op}
+    controls = _controls(widgets, defaults, size=(1, 5), stride=(1, 6))
+    steps = max(backward_steps(grid, defaults), 1)
+    controls["step"] = widgets.IntSlider(value=min(defaults["step"], steps), min=0, max=steps,
+                                         description="window",
+                                         layout=widgets.Layout(width="300px"))
+    play = widgets.Play(value=controls["step"].value, min=0, max=steps, interval=1200,
                         description="play")
     widgets.jslink((play, "value"), (controls["step"], "value"))
-    back = widgets.Button(description="◀ step", layout=widgets.Layout(width="80px"))
-    forward = widgets.Button(description="step ▶", layout=widgets.Layout(width="80px"))
-
-    def move(by):
-        step = controls["step"]
-        step.value = min(max(step.value + by, step.min), step.max)
-
-    back.on_click(lambda _: move(-1))
-    forward.on_click(lambda _: move(+1))
+    buttons = [widgets.Button(description=text, layout=widgets.Layout(width="80px"))
+               for text in ("◀ step", "step ▶")]
+    for button, by in zip(buttons, (-1, 1)):
+        button.on_click(lambda _, by=by: setattr(controls["step"], "value", min(max(
+            controls["step"].value + by, 0), controls["step"].max)))
 
     def update(values):
         # Size, stride and padding change the number of windows: the step control follows.
         steps = backward_steps(grid, values)
-        if controls["step"].max != steps:
+        if controls["step"].max != max(steps, 1):
             controls["step"].max = play.max = max(steps, 1)
         values["step"] = min(values["step"], steps)
         return backward_panel(grid, values, dout)
 
     rows = [[controls["op"], controls["size"], controls["stride"], controls["padding"],
              controls["style"]],
-            [play, back, forward, controls["step"]]]
+            [play, *buttons, controls["step"]]]
     return Explorer(widgets, controls, update, rows)
 
 
 def backward(grid=None, dout=None, style: str = "fast", op: str = "max") -> None:
-    """A step-through of the pooling backward pass on a small grid, window by window, with
-    Play and step buttons; see :func:`backward_panel` for what is drawn.
-
-    Parameters
-    ----------
-    grid : (H, W) array, optional
-        By default :data:`BACKWARD_GRID` (7x7, with ties).
-    dout : (OH, OW) array, optional
-        By default 1, 2, 3, ... (:func:`default_dout`); a fixed ``dout`` only fits the
-        settings whose output has its shape (the others show the package's message).
-    style : a name in :data:`pooling_lab.STYLES`
-    op : "max" or "avg", the op the explorer starts with
+    """The backward pass step by step, with Play and step buttons (:func:`backward_panel`).
+    ``grid`` (H, W), by default :data:`BACKWARD_GRID`; ``dout`` (OH, OW), by default 1, 2, 3...
+    (fits only settings with its shape); ``style`` and ``op`` the ones to start with.
     """
-    if _widgets() is None:
-        grid = BACKWARD_GRID if grid is None else grid
-        _display(None, backward_panel(grid, {**BACKWARD_DEFAULTS, "style": style, "op": op},
-                                      dout))
-    else:
-        _display(backward_explorer(grid, dout, style, op), None)
+    grid = BACKWARD_GRID if grid is None else grid
+    _show(lambda: backward_explorer(grid, dout, style, op),
+          lambda: backward_panel(grid, {**BACKWARD_DEFAULTS, "style": style, "op": op}, dout))
 
 
 def filters_explorer(image=None, style: str = "fast"):
     """The :func:`filters` explorer as an :class:`Explorer` (needs ipywidgets)."""
     widgets = _widgets()
     image = _photo(image, "grace_hopper", grayscale=True, size=128)
-    if image.shape[3] != 1:
-        raise ValueError(f"image must be grayscale, shape (1, H, W, 1); got {image.shape}")
-    controls = _common_controls(widgets, style, padding="same")
-    controls["stride"].value = 1
-    controls.update(
-        kernel=widgets.Textarea(value=FILTERS_DEFAULTS["kernel"], description="kernel",
-                                continuous_update=False,
-                                layout=widgets.Layout(width="260px", height="110px")),
-        dilation=widgets.IntSlider(value=1, min=1, max=4, description="dilation",
-                                   continuous_update=False, layout=widgets.Layout(width="220px")),
-        dout=widgets.Dropdown(options=[(f"{name}: {loss}", name)
-                                       for name, loss in DOUT_CHOICES.items()],
-                              value=FILTERS_DEFAULTS["dout"], description="dout",
-                              layout=widgets.Layout(width="300px")),
-    )
+    controls = _controls(widgets, {**FILTERS_DEFAULTS, "style": style}, stride=(1, 6),
+                         dilation=(1, 4))
+    controls["kernel"] = widgets.Textarea(value=FILTERS_DEFAULTS["kernel"],
+                                          description="kernel", continuous_update=False,
+                                          layout=widgets.Layout(width="260px", height="110px"))
+    controls["dout"] = widgets.Dropdown(options=[(f"{name}: {loss}", name)
+                                                 for name, loss in DOUT_CHOICES.items()],
+                                        value=FILTERS_DEFAULTS["dout"], description="dout",
+                                        layout=widgets.Layout(width="300px"))
     # Picking a filter writes its numbers into the kernel box; the box is what is drawn, and
     # typing into it turns the choice to "custom".
-    choice = widgets.Dropdown(options=[*FILTERS, "custom"], value="sobel x",
+    names = {text: name for name, text in FILTERS.items()}
+    choice = widgets.Dropdown(options=[*FILTERS, "custom"],
+                              value=names.get(FILTERS_DEFAULTS["kernel"], "custom"),
                               description="filter", layout=widgets.Layout(width="220px"))
-
-    def pick(change):
-        if change["new"] != "custom":
-            controls["kernel"].value = FILTERS[change["new"]]
-
-    def typed(change):
-        names = [name for name, text in FILTERS.items() if text == change["new"]]
-        choice.value = names[0] if names else "custom"
-
-    choice.observe(pick, names="value")
-    controls["kernel"].observe(typed, names="value")
+    choice.observe(lambda change: change["new"] == "custom" or setattr(
+        controls["kernel"], "value", FILTERS[change["new"]]), names="value")
+    controls["kernel"].observe(lambda change: setattr(
+        choice, "value", names.get(change["new"], "custom")), names="value")
     rows = [[widgets.VBox([choice, controls["dout"], controls["style"]]), controls["kernel"],
              widgets.VBox([controls["stride"], controls["dilation"], controls["padding"]])]]
     return Explorer(widgets, controls, lambda values: filters_panel(image, values), rows)
 
 
 def filters(image=None, style: str = "fast") -> None:
-    """A convolution with a classic filter or a kernel typed in, on a grayscale photo; see
-    :func:`filters_panel` for what is drawn.
-
-    Parameters
-    ----------
-    image : (1, H, W, 1) array, optional
-        By default Grace Hopper's portrait in grayscale, 128 pixels high.
-    style : a name in :data:`pooling_lab.STYLES`
+    """A convolution with a classic or typed kernel on a photo in gray (:func:`filters_panel`).
+    ``image``: (1, H, W, C) or a file's path, by default Grace Hopper 128 pixels high.
     """
-    if _widgets() is None:
-        _display(None, filters_panel(_photo(image, "grace_hopper", True, 128),
-                                     {**FILTERS_DEFAULTS, "style": style}))
-    else:
-        _display(filters_explorer(image, style), None)
+    _show(lambda: filters_explorer(image, style),
+          lambda: filters_panel(_photo(image, "grace_hopper", True, 128),
+                                {**FILTERS_DEFAULTS, "style": style}))

@@ -11,11 +11,12 @@ import base64
 import itertools
 import re
 
+import matplotlib
 import numpy as np
 import pytest
 
 import pooling_lab
-from pooling_lab import explore
+from pooling_lab import explore, viz
 from pooling_lab.geometry import pool_geometry
 from pooling_lab.viz import geometry as viz_geometry
 
@@ -30,8 +31,12 @@ def panels(figure) -> dict:
 
 
 def drawn(ax) -> np.ndarray:
-    """The array an Axes shows with imshow."""
-    return np.asarray(ax.images[0].get_array())
+    """The array an Axes shows with imshow, without the blank (NaN) ring of a padded grid."""
+    shown = np.asarray(ax.images[0].get_array(), dtype=float)
+    if shown.ndim == 3:                                           # a colour photo
+        return shown
+    blank = np.isnan(shown)
+    return shown[~blank.all(axis=1)][:, ~blank.all(axis=0)]
 
 
 def contract_error(call) -> str | None:
@@ -79,20 +84,23 @@ def test_windows_draws_the_contract_results_or_its_message(setting, style):
     out, cache = forward(PHOTO, **options)
     dx = backward(np.ones_like(out), cache)
     geometry = pool_geometry(PHOTO.shape, setting["size"], setting["stride"],
-                             setting["padding"], setting["dilation"])
+                                    setting["padding"], setting["dilation"])
     shown = panels(panel.figure)
     np.testing.assert_array_equal(drawn(shown["output"]), out[0])
     np.testing.assert_array_equal(drawn(shown["coverage"]), viz_geometry.coverage_counts(geometry))
     np.testing.assert_array_equal(drawn(shown["dx"]), dx[0].sum(axis=2))
     # The formula's results are the output size.
-    results = re.findall(r"= (\d+)   with", panel.figure.get_suptitle())
+    results = re.findall(r"// \d+ \+ 1 = (\d+)", panel.figure.get_suptitle())
     assert tuple(map(int, results)) == out.shape[1:3]
     # Every drawn window: its outline at its origin, spanning the span, and a dot per tap.
     photo = shown["photo"]
     drawn_windows = [(i, j) for i, j in explore.DRAWN_WINDOWS
                      if i < out.shape[1] and j < out.shape[2]]
-    assert len(photo.patches) == len(photo.lines) == len(drawn_windows)
-    for (i, j), outline, dots in zip(drawn_windows, photo.patches, photo.lines):
+    outlines = [patch for patch in photo.patches if not patch.get_hatch()]
+    hatched = [patch for patch in photo.patches if patch.get_hatch()]
+    assert len(hatched) == geometry.is_padded                      # padding drawn only if any
+    assert len(outlines) == len(photo.lines) == len(drawn_windows)
+    for (i, j), outline, dots in zip(drawn_windows, outlines, photo.lines):
         top, left = viz_geometry.window_origin(geometry, i, j)
         assert outline.get_xy() == (left - 0.5, top - 0.5)
         assert (outline.get_height(), outline.get_width()) == geometry.span
@@ -138,10 +146,9 @@ def test_windows_formula_on_the_default_photo():
     photo = pooling_lab.images.load("chelsea", size=64)                  # (1, 43, 64, 3)
     panel = explore.windows_panel(photo, explore.WINDOWS_DEFAULTS)
     assert panel.figure.get_suptitle().splitlines() == [
-        "OH = (H + pad + pad - span) // stride + 1 = (43 + 0 + 0 - 3) // 2 + 1 = 21   "
-        "with span = dilation·(size-1)+1 = 1·(3-1)+1",
-        "OW = (W + pad + pad - span) // stride + 1 = (64 + 0 + 0 - 3) // 2 + 1 = 31   "
-        "with span = dilation·(size-1)+1 = 1·(3-1)+1"]
+        "OH = (H + pad + pad - span) // stride + 1 = (43 + 0 + 0 - 3) // 2 + 1 = 21",
+        "OW = (W + pad + pad - span) // stride + 1 = (64 + 0 + 0 - 3) // 2 + 1 = 31",
+        "span = dilation·(size-1) + 1 = 1·(3-1) + 1 = 3"]
     assert panel.png().startswith(b"\x89PNG")
 
 
@@ -212,9 +219,10 @@ def test_backward_step_two_shows_the_tie_and_the_overlap():
     x_panel = panels(panel.figure)["x"]
     outlines = {(patch.get_xy(), patch.get_edgecolor()[:3], patch.get_linestyle())
                 for patch in x_panel.patches}
-    red, orange = (1.0, 0.0, 0.0), tuple(np.array([0xff, 0x88, 0x00]) / 255)
-    assert ((2 - 0.5, 1 - 0.5), red, "-") in outlines
-    assert ((3 - 0.5, 1 - 0.5), orange, "--") in outlines
+    winner, tie = (matplotlib.colors.to_rgb(color) for color in (viz.WINNER_COLOR,
+                                                                 viz.TIE_COLOR))
+    assert ((2 - 0.5, 1 - 0.5), winner, "-") in outlines
+    assert ((3 - 0.5, 1 - 0.5), tie, "--") in outlines
     np.testing.assert_array_equal(drawn(panels(panel.figure)["dx so far"])[1, 2], 3)
 
 
@@ -367,9 +375,9 @@ def test_backward_explorer_steps_and_follows_the_number_of_windows():
     pytest.importorskip("ipywidgets")
     explorer = explore.backward_explorer()
     step = explorer.controls["step"]
-    assert (step.value, step.max) == (1, 9)
+    assert (step.value, step.max) == (2, 9)             # opens on a tie and an overlap
     before = explorer.picture.value
-    step.value = 2
+    step.value = 3
     assert explorer.picture.value != before
     explorer.controls["stride"].value = 1                          # 5x5 windows
     assert step.max == 25
@@ -400,3 +408,135 @@ def test_without_ipywidgets_the_explorer_says_how_to_install_and_shows_a_picture
     assert printed == [explore.INSTALL_HINT] * 3
     assert "pip install ipywidgets" in explore.INSTALL_HINT
     assert [item.data[:4] for item in shown] == [b"\x89PNG"] * 3
+
+
+# --------------------------------------------------------------------------------------------
+# Readable from the back row, and never a traceback
+# --------------------------------------------------------------------------------------------
+
+def smallest_text_pt(panel) -> float:
+    """The smallest text of a panel as it shows at JupyterLab's 100% zoom: a PNG at most as wide
+    as the cell (about 1050 CSS px) is shown at least at its native size, where P points drawn
+    at D dpi show as P * D / 96 points."""
+    png = panel.png()                                            # draws every text, ticks too
+    assert int.from_bytes(png[16:20], "big") <= 1050             # the PNG's width in pixels
+    texts = [text for text in panel.figure.findobj(matplotlib.text.Text)
+             if text.get_visible() and text.get_text().strip()]
+    return min(text.get_fontsize() for text in texts) * explore.DPI / 96
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: explore.windows_panel(pooling_lab.images.load("chelsea", size=64),
+                                  explore.WINDOWS_DEFAULTS),
+    lambda: explore.windows_panel(PHOTO, {**explore.WINDOWS_DEFAULTS, "op": "avg",
+                                          "padding": 1, "dilation": 2}),
+    lambda: explore.backward_panel(explore.BACKWARD_GRID, explore.BACKWARD_DEFAULTS),
+    lambda: explore.backward_panel(explore.BACKWARD_GRID, {**explore.BACKWARD_DEFAULTS,
+                                                           "op": "avg", "padding": 1}),
+    lambda: explore.filters_panel(pooling_lab.images.load("grace_hopper", True, 128),
+                                  explore.FILTERS_DEFAULTS),
+], ids=["windows", "windows avg padded", "backward", "backward avg padded", "filters"])
+def test_every_label_is_at_least_12_pt_at_100_percent_zoom(draw):
+    assert smallest_text_pt(draw()) >= 12
+
+
+def test_the_backward_explorer_opens_on_a_tie_and_an_overlap():
+    title = explore.backward_panel(explore.BACKWARD_GRID,
+                                   explore.BACKWARD_DEFAULTS).figure.get_suptitle()
+    assert "tie with" in title and "overlap:" in title
+
+
+@pytest.mark.parametrize("kernel, dout, shown", [
+    ("-1 0 1\n-2 0 2\n-1 0 1", "out", "{:.0f}"),       # hundreds: whole numbers
+    ("1/9 " * 3 + "\n" + "1/9 " * 3, "random", "{:.2f}"),  # a shared power of ten
+])
+def test_dw_is_whole_numbers_or_shares_one_power_of_ten(kernel, dout, shown):
+    photo = pooling_lab.images.load("grace_hopper", True, 64)
+    panel = explore.filters_panel(photo, {**explore.FILTERS_DEFAULTS, "kernel": kernel,
+                                          "dout": dout})
+    dw_ax = panels(panel.figure)["dw"]
+    texts = [text.get_text() for text in dw_ax.texts]
+    assert not any("e" in text for text in texts), texts      # no "-2.1e+03", no "4.75e-15"
+    match = re.search(r"× 1e(-?\d+)", dw_ax.get_title())
+    scale = 10.0 ** int(match.group(1)) if match else 1.0
+    np.testing.assert_allclose([float(text) for text in texts],
+                               [float(shown.format(value / scale))
+                                for value in drawn(dw_ax).ravel()], atol=1e-12)
+
+
+def test_kernels_over_5x5_are_drawn_without_numbers():
+    photo = pooling_lab.images.load("grace_hopper", True, 64)
+    for side, numbers in ((5, 25), (6, 0)):
+        kernel = "\n".join([" ".join(["1"] * side)] * side)
+        shown = panels(explore.filters_panel(photo, {**explore.FILTERS_DEFAULTS,
+                                                     "kernel": kernel}).figure)
+        assert len(shown["kernel"].texts) == len(shown["dw"].texts) == numbers
+
+
+def test_rgba_and_gray_alpha_images_are_composited_onto_white_as_images_load_does():
+    alpha = RNG.random((1, 9, 11, 1))
+    composited = PHOTO * alpha + (1 - alpha)
+    for image, flat in ((np.concatenate([PHOTO, alpha], axis=3), composited),
+                        (np.concatenate([GRAY[:, :9, :10], alpha[:, :, :10]], axis=3),
+                         GRAY[:, :9, :10] * alpha[:, :, :10] + 1 - alpha[:, :, :10])):
+        panel = explore.windows_panel(image, explore.WINDOWS_DEFAULTS)
+        expected = explore.windows_panel(flat, explore.WINDOWS_DEFAULTS)
+        np.testing.assert_allclose(drawn(panels(panel.figure)["output"]),
+                                   drawn(panels(expected.figure)["output"]))
+    gray = explore.filters_panel(composited, explore.FILTERS_DEFAULTS)
+    np.testing.assert_allclose(drawn(panels(gray.figure)["photo"]),
+                               (composited @ explore.GRAY_WEIGHTS)[0])
+
+
+def test_an_image_of_five_channels_shows_a_message():
+    panel = explore.windows_panel(RNG.random((1, 9, 11, 5)), explore.WINDOWS_DEFAULTS)
+    assert panel.figure is None
+    assert panel.message == ("image must have 1 (gray), 2 (gray, alpha), 3 (RGB) or 4 (RGBA) "
+                             "channels to be drawn; got 5")
+
+
+def test_an_explorer_reads_an_image_file():
+    photo = explore._photo(pooling_lab.images.path("chelsea"), "unused", False, 64)
+    np.testing.assert_array_equal(photo, pooling_lab.images.load("chelsea", size=64))
+
+
+@pytest.mark.parametrize("kernel, dout, message", [
+    ("1e200", "out", "dx must hold finite numbers; got inf at dx[0, 0]"),
+    ("-1e308 1e308", "random", "kernel must hold numbers up to 1e+300 in size to be drawn"),
+    ("1e400", "out", "kernel row 1: '1e400' is beyond the largest float64 number"),
+    ("1e301", "ones", "kernel must hold numbers up to 1e+300 in size to be drawn; got 1e+301"),
+])
+def test_a_kernel_too_large_to_draw_shows_a_message(kernel, dout, message, recwarn):
+    panel = explore.filters_panel(GRAY, {**explore.FILTERS_DEFAULTS, "kernel": kernel,
+                                         "dout": dout})
+    assert panel.figure is None and panel.message.startswith(message), panel.message
+    assert len(recwarn) == 0, [str(w.message) for w in recwarn]
+
+
+@pytest.mark.parametrize("grid, message", [
+    (np.where(explore.BACKWARD_GRID == 3, np.inf, 1e308),            # 1e308 * 3 overflowed
+     "grid must hold finite numbers; got inf at grid[0, 1]"),
+    (explore.BACKWARD_GRID + 1e301, "grid must hold numbers up to 1e+300 in size to be drawn"),
+    (np.ones((3, 3, 3)), "grid must be a 2-D (H, W) array; got shape (3, 3, 3)"),
+    ([["a", "b"]], "grid must hold real numbers; got dtype <U1"),
+])
+def test_backward_panel_checks_its_grid(grid, message):
+    panel = explore.backward_panel(grid, explore.BACKWARD_DEFAULTS)
+    assert panel.figure is None and panel.message.startswith(message), panel.message
+
+
+def test_the_explorer_message_is_escaped_html():
+    pytest.importorskip("ipywidgets")
+    explorer = explore.filters_explorer(GRAY)
+    explorer.controls["kernel"].value = '<b>"1"</b>'
+    assert "&lt;b&gt;&quot;1&quot;&lt;/b&gt;" in explorer.message.value
+
+
+def test_the_picture_fills_the_cell_and_never_shrinks_below_its_drawn_size():
+    pytest.importorskip("ipywidgets")
+    explorer = explore.backward_explorer()
+    png = bytes(explorer.picture.value)
+    drawn_width = int.from_bytes(png[16:20], "big")                 # the PNG's width in pixels
+    assert explorer.picture.layout.width == "100%"
+    assert explorer.picture.layout.min_width == f"{drawn_width}px"
+    assert explorer.view.layout.overflow == "auto"                  # a narrow cell scrolls

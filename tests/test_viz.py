@@ -172,13 +172,39 @@ def test_show_coverage_gives_each_count_present_its_own_colour_and_tick():
     np.testing.assert_array_equal(shown.get_array(), counts)        # the counts themselves
     assert shown.get_cmap().N == 4                                  # four colours, not a ramp
     viridis = matplotlib.colormaps["viridis"]
-    for count in (0, 1, 2, 4):                                      # viridis at count / 4
-        np.testing.assert_allclose(shown.to_rgba(np.array([count]))[0], viridis(count / 4))
+    np.testing.assert_allclose(shown.to_rgba(np.array([0]))[0], (1, 1, 1, 1))   # no window
+    for count in (1, 2, 4):                                 # viridis at log(count) / log(16)
+        np.testing.assert_allclose(shown.to_rgba(np.array([count]))[0],
+                                   viridis(np.log(count) / np.log(16)))
     bar = shown.colorbar
     assert [label.get_text() for label in bar.ax.get_yticklabels()] == ["0", "1", "2", "4"]
     assert bar.spacing == "uniform" and len(ax.figure.axes) == 2
     with pytest.raises(ValueError, match="non-negative integers"):
         viz.show_coverage(np.array([[0.5, 1.0]]))
+
+
+def test_a_count_has_one_colour_in_every_figure():
+    # 4 windows was light green, teal or yellow depending on the largest count beside it.
+    colours = []
+    for counts in (np.array([[0, 1], [2, 4]]), np.array([[1, 4], [9, 4]])):
+        for ax in (viz.show_coverage(counts), viz.show_numbers(counts, cmap="counts")):
+            shown = ax.get_images()[0]
+            colours.append(shown.cmap(shown.norm(4)))
+    np.testing.assert_allclose(colours, [colours[0]] * 4)
+    ax = viz.show_numbers(np.array([[0, 1]]), cmap="counts")
+    zero, one = (ax.get_images()[0].cmap(ax.get_images()[0].norm(n)) for n in (0, 1))
+    assert zero == (1.0, 1.0, 1.0, 1.0) and one != zero                 # 0 white, apart from 1
+
+
+def test_outlines_are_drawn_above_the_cell_separators():
+    ax = viz.show_numbers(np.arange(9.0).reshape(3, 3), highlight=[(0, 0)])
+    viz.draw_windows(ax, (3, 3), 2, 1, windows=((0, 0),))
+    viz.outline_cells(ax, [(1, 1)])
+    separators = max(line.get_zorder() for line in ax.collections)
+    assert [patch.get_zorder() > separators for patch in rectangles(ax)] == [True] * 3
+    tie = np.array(matplotlib.colors.to_rgb(viz.TIE_COLOR))
+    for other in (viz.WINDOW_COLORS[0], viz.WINNER_COLOR):          # far apart in RGB
+        assert np.linalg.norm(tie - matplotlib.colors.to_rgb(other)) > 0.8
 
 
 def test_show_numbers_prints_every_value_and_outlines_highlights():

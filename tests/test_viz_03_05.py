@@ -86,11 +86,14 @@ def test_show_taps_draws_grid_taps_legend_and_title():
     assert len(padding_cells) == 49 - 25
     assert [text.get_text() for text in ax.texts] == ["0"] * 24     # the zeros padding holds
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
-    assert legend == ["output (0, 0)", "output (1, 1)", "padding (0)"]
+    assert legend == ["output (0, 0)", "output (1, 1)", "padding (0)", "window span"]
     assert ax.get_title() == "stride 2 · padding 1 · dilation 1\n3x3 kernel: 5x5 -> 3x3"
+    # The legend under a panel without padding still names it, for the panels beside it
+    # (05 c23 drew its only legend under the first panel, which has none).
     unpadded = viz.show_taps((5, 5), 3)
-    assert [t.get_text() for t in unpadded.get_legend().get_texts()] == ["output (0, 0)",
-                                                                         "output (0, 1)"]
+    assert [t.get_text() for t in unpadded.get_legend().get_texts()] == [
+        "output (0, 0)", "output (0, 1)", "padding (0)", "window span"]
+    assert min(text.get_fontsize() for text in unpadded.get_legend().get_texts()) >= 10
 
 
 def test_plot_by_style_draws_each_style_in_its_colour_with_ticks_at_the_points():
@@ -130,3 +133,40 @@ def test_dot_plot_groups_series_per_row_in_their_colours():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["naive", "stacked"]
     own = viz.dot_plot(timings, colors={"naive": "#000000"})
     assert own.lines[0].get_color() == "#000000"
+
+
+def test_show_memory_labels_are_black_9_to_10_pt_with_a_margin_and_off_the_arrows():
+    grid = np.arange(12.0).reshape(3, 4)
+    fig, (grid_ax, memory_ax) = viz.show_memory(grid, highlight=[(1, 1), (1, 2), (2, 1)])
+    for ax in (grid_ax, memory_ax):
+        for text in ax.texts:
+            assert text.get_fontsize() >= 9 and text.get_color() == "black", text.get_text()
+    assert grid_ax.get_xlim()[0] < 0 and grid_ax.get_ylim()[1] < 0   # a margin round the grid
+    # The +24 B jump, from element 6 to element 9: its arc peaks 0.225 * 3 above y = 1.05.
+    label, = [text for text in memory_ax.texts if text.get_text() == "+24 B"]
+    assert label.get_position()[1] > 1.05 + 0.225 * 3
+    assert memory_ax.get_ylim()[1] > label.get_position()[1] + 0.3     # and inside the axes
+
+
+def test_dot_plot_marks_each_style_with_its_marker_and_labels_of_10_pt():
+    ax = viz.dot_plot({"size 2": {"naive": 149.0, "stacked": 3.9, "fast": 1.0}})
+    assert [line.get_marker() for line in ax.lines] == [viz.STYLE_MARKERS[name] for name
+                                                        in ("naive", "stacked", "fast")]
+    assert min(text.get_fontsize() for text in ax.texts) >= 10
+    assert min(text.get_fontsize() for text in ax.get_legend().get_texts()) >= 10
+
+
+def test_show_confusion_gives_the_mistakes_their_own_scale():
+    counts = np.array([[50, 0, 1], [0, 47, 0], [2, 0, 44]])
+    ax = viz.show_confusion(counts)
+    mistakes = ax.get_images()[-1]
+    assert mistakes.get_clim() == (0, 2)                # the largest mistake, not the 50
+    assert np.ma.getmaskarray(mistakes.get_array()).diagonal().all()
+    assert mistakes.cmap(mistakes.norm(1))[:3] != mistakes.cmap(mistakes.norm(0))[:3]
+
+
+def test_draw_windows_hatches_padding_only_where_there_is_padding():
+    for padding, hatched in (("same", 1), ("valid", 0)):
+        ax = viz.show_image(np.ones((9, 9)))
+        viz.draw_windows(ax, (9, 9), 3, 1, padding=padding, windows=((0, 0),))
+        assert sum(bool(patch.get_hatch()) for patch in ax.patches) == hatched

@@ -23,6 +23,14 @@ STYLE_MARKERS = {"naive": "o", "stacked": "s", "strided": "^", "fast": "D"}
 #: on a light grid of numbers.
 WINDOW_COLORS = ("#E69F00", "#D1006F", "#0096D6", "#2CA02C", "#7A3EC8", "#8C564B")
 
+#: The winner of a max window is outlined in red; cells tied with it dashed in blue, far from
+#: the window colours' orange and from red.
+WINNER_COLOR, TIE_COLOR = "red", "#0050C8"
+
+#: Outlines (windows, winners, ties) are drawn above a grid's white cell separators (zorder 2)
+#: and below its numbers (zorder 3).
+OUTLINE_ZORDER = 2.5
+
 #: Padded cells: a light gray with a hatch, so they never pass for image cells.
 PADDING_FACE = "#d9d9d9"
 PADDING_HATCH = "///"

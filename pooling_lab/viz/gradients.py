@@ -1,14 +1,8 @@
 """Gradients and coverage: maps of signed or one-signed values, and window counts.
 
-The colour rules of the course, in one place:
-
-* a map that takes both signs (most gradients, a Sobel response) uses ``RdBu_r`` with limits
-  symmetric around zero, so white means zero, red positive and blue negative;
-* a map that never goes negative (the gradient of a pool for ``dout`` of ones, a difference that
-  can only grow) uses the sequential ``Reds``, white at zero; one that never goes positive uses
-  ``Blues_r``, white at zero;
-* counts (how many windows cover a pixel) use ``viridis`` with a discrete colourbar: one colour,
-  and one tick, per count that occurs.
+A map of both signs (most gradients) uses ``RdBu_r``, limits symmetric around zero (white 0,
+red positive, blue negative); one never negative ``Reds`` and one never positive ``Blues_r``,
+white at zero; window counts one discrete palette, the same in every figure.
 """
 
 from __future__ import annotations
@@ -26,14 +20,9 @@ from .base import as_map, new_axes, ticks_off
 
 
 def symmetric_limit(values, percentile=100.0) -> float:
-    """The largest ``|value|`` (1.0 for an all-zero array), for limits ``(-limit, +limit)``.
-
-    Parameters
-    ----------
-    values : array of any shape (NaN ignored)
-    percentile : float in (0, 100]
-        Below 100, the given percentile of ``|values|`` instead of the largest: a few strong
-        edges then no longer wash out the rest of a map (larger values are drawn at full colour).
+    """The largest ``|value|`` (NaN ignored; 1.0 for all zeros), for limits ``(-limit, +limit)``;
+    below 100, the ``percentile`` of ``|values|`` instead, so a few strong edges do not wash
+    out the rest of a map.
     """
     if isinstance(percentile, bool) or not (isinstance(percentile, numbers.Real)
                                             and 0 < percentile <= 100):
@@ -53,16 +42,13 @@ def gradient_colors(values, limit=None, diverging=None):
     limit : float, optional
         The largest ``|value|`` the colours reach; default :func:`symmetric_limit` of ``values``.
     diverging : bool, optional
-        None (default) decides from the values: ``RdBu_r`` when they take both signs, ``Reds``
-        when none is negative, ``Blues_r`` when none is positive. True always gives ``RdBu_r``
-        (to compare with a signed panel beside it); False requires values of one sign.
+        None: ``RdBu_r`` for both signs, ``Reds`` when none is negative, ``Blues_r`` when none is
+        positive. True: always ``RdBu_r``; False: values of one sign required.
 
     Returns
     -------
     cmap : str
-    limits : (low, high)
-        ``(-limit, limit)`` for ``RdBu_r``, ``(0, limit)`` for ``Reds``, ``(-limit, 0)`` for
-        ``Blues_r``.
+    limits : (low, high), ``(-limit, limit)``, ``(0, limit)`` or ``(-limit, 0)``
     """
     values = np.asarray(values, dtype=float)
     if limit is None:
@@ -84,25 +70,18 @@ def gradient_colors(values, limit=None, diverging=None):
 
 
 def show_gradient(gradient, ax=None, title=None, colorbar=True, limit=None, diverging=None):
-    """Draw a gradient map with the course's colour rule (see :func:`gradient_colors`).
-
-    A gradient taking both signs is drawn with ``RdBu_r`` and symmetric limits (white means
-    zero); one that is never negative with ``Reds`` from 0 (white) to ``limit``.
+    """Draw a gradient map with the course's colour rule (:func:`gradient_colors`).
 
     Parameters
     ----------
-    gradient : (H, W), (H, W, C) or (1, H, W, C)
-        Channels are summed (the total gradient each pixel receives).
+    gradient : (H, W), (H, W, C) or (1, H, W, C); channels are summed
     ax : matplotlib Axes, optional
     title : str, optional
     colorbar : bool
     limit : float, optional
-        Colours reach full strength at ``|value| = limit``; default: the largest ``|value|``
-        shown. Give panels one ``limit`` to compare them (a constant map fills its own scale at
-        full colour); a smaller one (e.g. ``symmetric_limit(g, percentile=99)``) shows faint
-        detail, and the colourbar's arrows mark the values drawn at full colour.
-    diverging : bool, optional
-        Force (True) or forbid (False) the diverging map; by default the values' signs decide.
+        Full colour at ``|value| = limit`` (default the largest); one ``limit`` for panels to
+        compare; a smaller one shows faint detail, the colourbar's arrows mark what is beyond.
+    diverging : bool, optional, as for :func:`gradient_colors`
 
     Returns
     -------
@@ -125,19 +104,9 @@ def show_gradient(gradient, ax=None, title=None, colorbar=True, limit=None, dive
 
 
 def show_difference(after, before, ax=None, title=None, colorbar=True, limit=None):
-    """Draw ``after - before`` on their common top-left part, with :func:`show_gradient`'s rule.
-
-    Two pooled images of almost the same size (size 2 and size 3, stride 2: 85x128 and 84x127)
-    look alike side by side; their difference shows where and by how much they differ.
-
-    Parameters
-    ----------
-    after, before : (H1, W1), (H1, W1, C) or (1, H1, W1, C), and the same for (H2, W2)
-        Channels are summed; both are cropped to ``(min(H1, H2), min(W1, W2))``.
-
-    Returns
-    -------
-    ax
+    """Draw ``after - before`` on their common top-left part, as :func:`show_gradient` does: two
+    pooled images of almost one size (85x128 and 84x127) differ where the map is coloured.
+    ``after`` and ``before`` are as for :func:`show_gradient`; returns ``ax``.
     """
     after, before = as_map(after, "after"), as_map(before, "before")
     rows, cols = min(after.shape[0], before.shape[0]), min(after.shape[1], before.shape[1])
@@ -146,26 +115,21 @@ def show_difference(after, before, ax=None, title=None, colorbar=True, limit=Non
 
 
 def coverage_counts(image_hw, size, stride=None, padding="valid", dilation=1) -> np.ndarray:
-    """How many pooling windows read each pixel: :func:`viz.geometry.coverage_counts`.
-
-    Parameters
-    ----------
-    image_hw : (H, W)
-    size, stride, padding, dilation
-        As for the pooling functions (``stride=None`` means ``stride = size``).
-
-    Returns
-    -------
-    counts : (H, W) int array
-        1 everywhere for windows that tile the image, more where windows overlap, 0 for pixels
-        no window reaches (a stride larger than the window, or the gaps of a dilated window).
+    """How many pooling windows read each pixel, ``(H, W)`` ints: 1 for windows that tile the
+    image, more where they overlap, 0 where none reaches; arguments as for the pooling functions.
     """
-    return viz_geometry.coverage_counts(pool_geometry((1, *image_hw, 1), size, stride,
-                                                      padding, dilation))
+    geometry = pool_geometry((1, *image_hw, 1), size, stride, padding, dilation)
+    return viz_geometry.coverage_counts(geometry)
+
+
+#: The window count drawn in viridis' last colour: count ``k`` >= 1 sits at
+#: ``log(k) / log(LARGEST_COUNT_COLOR)`` along ``viridis``, the same colour in every figure.
+LARGEST_COUNT_COLOR = 16
 
 
 def count_colors(counts):
-    """The discrete colours of a count map: one ``viridis`` colour per count that occurs.
+    """The course's one palette for window counts: 0 ("no window") white, ``k`` >= 1 the
+    ``viridis`` colour at ``log(k) / log(16)`` (16 and more yellow) in every figure.
 
     Parameters
     ----------
@@ -173,35 +137,26 @@ def count_colors(counts):
 
     Returns
     -------
-    present : (K,) int array, the counts that occur, ascending
-    cmap : ListedColormap of K colours, ``viridis`` at ``count / largest count``
-    norm : BoundaryNorm sending each present count to its own colour
+    present : (K,) the counts that occur, ascending
+    cmap, norm : ListedColormap of K colours and BoundaryNorm sending each count to its own
     """
     counts = np.asarray(counts)
     if counts.size == 0 or not np.issubdtype(counts.dtype, np.integer) or counts.min() < 0:
         raise ValueError(f"counts must be a non-empty array of non-negative integers; got "
                          f"dtype {counts.dtype} and shape {counts.shape}")
     present = np.unique(counts)
-    cmap = ListedColormap(matplotlib.colormaps["viridis"](present / max(int(present[-1]), 1)))
+    shades = np.log(np.maximum(present, 1)) / np.log(LARGEST_COUNT_COLOR)
+    colors = matplotlib.colormaps["viridis"](np.minimum(shades, 1.0))
+    colors[present == 0] = (1.0, 1.0, 1.0, 1.0)
     # Boundaries halfway between neighbouring counts: each count sits in its own bin.
     edges = np.concatenate([[present[0] - 0.5], (present[:-1] + present[1:]) / 2,
                             [present[-1] + 0.5]])
-    return present, cmap, BoundaryNorm(edges, len(present))
+    return present, ListedColormap(colors), BoundaryNorm(edges, len(present))
 
 
 def show_coverage(counts, ax=None, title=None, colorbar=True):
-    """Draw window counts per pixel with ``viridis`` and a discrete colourbar.
-
-    Each count that occurs gets its own colour and its own tick: counts {0, 1, 2, 4} give a
-    bar of four blocks, not a continuous ramp from 0 to 4.
-
-    Parameters
-    ----------
-    counts : (H, W) int array, e.g. from :func:`coverage_counts`
-
-    Returns
-    -------
-    ax
+    """Draw window counts per pixel, ``counts`` (H, W) ints, in :func:`count_colors` with a
+    discrete colourbar: one block and tick per count present ({0, 1, 2, 4}: four blocks).
     """
     ax = new_axes(ax)
     counts = np.asarray(counts)

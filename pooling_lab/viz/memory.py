@@ -1,10 +1,5 @@
-"""Memory, strides and speed: where array elements live, which pixels a window reads, and how
-long each style takes.
-
-``byte_offsets`` and ``show_memory`` draw notebook 03's picture of strides; ``show_taps`` draws
-notebook 05's taps of a convolution window with stride, padding and dilation; ``plot_by_style``
-and ``dot_plot`` draw the timings of notebooks 02, 06 and 07, each style in its colour of
-:data:`STYLE_COLORS`.
+"""Memory, strides and speed: where array elements live (notebook 03), which pixels a window
+reads (05), and how long each style takes (02, 06, 07), each style in :data:`STYLE_COLORS`.
 """
 
 from __future__ import annotations
@@ -28,18 +23,8 @@ from .base import (PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MARKERS, WIN
 # --------------------------------------------------------------------------------------------
 
 def byte_offsets(array) -> np.ndarray:
-    """Where each element of a 2-D array starts, in bytes after element ``[0, 0]``.
-
-    ``offset[i, j] = i * strides[0] + j * strides[1]``: the whole of NumPy's indexing, for
-    any 2-D array or view (a transposed or sliced view has other strides, same memory).
-
-    Parameters
-    ----------
-    array : (rows, cols) ndarray
-
-    Returns
-    -------
-    offsets : (rows, cols) int array
+    """Where each element of a 2-D array or view starts, in bytes after ``[0, 0]``:
+    ``offset[i, j] = i * strides[0] + j * strides[1]``, ``(rows, cols)`` ints.
     """
     array = np.asarray(array)
     if array.ndim != 2:
@@ -51,20 +36,16 @@ def byte_offsets(array) -> np.ndarray:
 def show_memory(array, highlight=(), title=None, fmt="{:g}"):
     """Draw a small 2-D array twice: as the grid we index, and as the line of bytes it lives in.
 
-    Each grid cell shows its value and its byte offset; the memory line below lists the same
-    elements in the order they sit in memory. Highlighted cells (e.g. the taps of one window)
-    are coloured in both drawings, and arrows over the memory line show each jump between
-    them in bytes: that jump is what a stride is.
+    Each grid cell shows its value and byte offset; highlighted cells (e.g. a window's taps, in
+    visiting order) are coloured in both, and arrows over the memory line show each jump in
+    bytes between them: that jump is what a stride is.
 
     Parameters
     ----------
     array : (rows, cols) C-contiguous ndarray, small (up to about 6x8)
     highlight : sequence of (row, col), optional
-        Cells in the order they are visited; consecutive ones are joined by an arrow.
-    title : str, optional
-        Title of the grid; by default its shape and strides.
-    fmt : str
-        Format of each value.
+    title : str, optional; by default the shape and strides
+    fmt : str, the format of each value
 
     Returns
     -------
@@ -88,9 +69,9 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
         grid_ax.text(col + 0.5, row + 0.42, fmt.format(value), ha="center", va="center",
                      fontsize=12)
         grid_ax.text(col + 0.5, row + 0.8, f"byte {offsets[row, col]}", ha="center",
-                     va="center", fontsize=7, color="dimgray")
-    grid_ax.set_xlim(0, cols)
-    grid_ax.set_ylim(rows, 0)                             # row 0 on top, as in print(array)
+                     va="center", fontsize=9)
+    grid_ax.set_xlim(-0.15, cols + 0.15)                  # a margin round the grid
+    grid_ax.set_ylim(rows + 0.15, -0.15)                  # row 0 on top, as in print(array)
     grid_ax.set_aspect("equal")
     grid_ax.axis("off")
     grid_ax.set_title(title or f"array · shape {array.shape} · strides {array.strides} bytes")
@@ -103,17 +84,20 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
         memory_ax.text(index + 0.5, 0.5, fmt.format(value), ha="center", va="center",
                        fontsize=10)
         memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", ha="center", va="center",
-                       fontsize=7, color="dimgray")
+                       fontsize=9)
     for start, end in zip(highlight, highlight[1:]):
         first, second = start[0] * cols + start[1], end[0] * cols + end[1]
         jump = int(offsets[end] - offsets[start])
         memory_ax.annotate("", xy=(second + 0.5, 1.05), xytext=(first + 0.5, 1.05),
                            arrowprops={"arrowstyle": "->", "color": "black",
                                        "connectionstyle": "arc3,rad=-0.45"})
-        memory_ax.text((first + second) / 2 + 0.5, 1.25 + 0.09 * abs(second - first),
-                       f"{jump:+d} B", ha="center", va="bottom", fontsize=8)
+        # An arc of rad -0.45 peaks 0.225 of its length above its ends: the label sits over it.
+        memory_ax.text((first + second) / 2 + 0.5, 1.2 + 0.225 * abs(second - first),
+                       f"{jump:+d} B", ha="center", va="bottom", fontsize=10)
+    longest = max((abs(np.subtract(*np.ravel_multi_index(np.transpose([a, b]), array.shape)))
+                   for a, b in zip(highlight, highlight[1:])), default=0)
     memory_ax.set_xlim(-0.2, array.size + 0.2)
-    memory_ax.set_ylim(-0.7, 2.6)
+    memory_ax.set_ylim(-0.7, max(2.6, 1.9 + 0.225 * longest))
     memory_ax.set_aspect("equal")
     memory_ax.axis("off")
     memory_ax.set_title(f"memory · {array.size} elements of {itemsize} bytes, byte offset below",
@@ -129,24 +113,18 @@ def _compact(pair):
 
 def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (0, 1)),
               ax=None, title=None, legend=True):
-    """Draw the input grid, its padding, and the taps that a few output windows read.
+    """Draw the input grid, its padding (hatched, holding 0), and the taps a few outputs read.
 
-    Image cells are white; padded cells are hatched gray with the 0 they hold. The taps of each
-    listed output (:func:`viz.geometry.tap_positions`) are filled in its own colour, half
-    transparent, so taps two windows share look mixed; its window's span is outlined with a
-    dashed line. A legend says which colour is which output.
+    Each output's taps (:func:`viz.geometry.tap_positions`) are filled in its colour, half
+    transparent (shared taps look mixed), its window's span dashed; the legend under the grid
+    names the outputs, padding and span.
 
     Parameters
     ----------
-    in_hw : (H, W) a small input, e.g. (5, 5)
-    kernel, stride, padding, dilation
-        As for the convolution functions.
-    outputs : sequence of (i, j) positions inside the output (OH, OW)
-    ax : matplotlib Axes, optional
-    title : str, optional
-        By default the parameters and the output size.
-    legend : bool
-        Draw the legend under the grid.
+    in_hw : (H, W), small
+    kernel, stride, padding, dilation : as for the convolution functions
+    outputs : sequence of (i, j) inside the output (OH, OW)
+    ax, title, legend : optional Axes, title (by default the parameters), and the legend or not
 
     Returns
     -------
@@ -175,7 +153,7 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     handles, tap_alpha = [], 0.55
     for number, (i, j) in enumerate(outputs):
         color = WINDOW_COLORS[number % len(WINDOW_COLORS)]
-        taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)  # -> (KH*KW, 2)
+        taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)   # -> (KH*KW, 2)
         for row, col in taps:
             ax.add_patch(Rectangle((col, row), 1, 1, facecolor=color, alpha=tap_alpha,
                                    edgecolor="none"))
@@ -186,12 +164,13 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
         handles.append(Patch(facecolor=color, alpha=tap_alpha, edgecolor=color,
                              linestyle="--", label=f"output ({i}, {j})"))
     if legend:
-        if geometry.is_padded:
-            handles.append(Patch(facecolor=PADDING_FACE, hatch=PADDING_HATCH, edgecolor="gray",
-                                 label="padding (0)"))
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                  ncol=len(handles), fontsize=8, frameon=False, handlelength=1.2,
-                  columnspacing=1.0)
+        # Padding in the legend even when this panel has none: panels beside it may have.
+        handles.append(Patch(facecolor=PADDING_FACE, hatch=PADDING_HATCH, edgecolor="gray",
+                             label="padding (0)"))
+        handles.append(Patch(facecolor="none", edgecolor="black", linestyle="--",
+                             label="window span"))
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
+                  fontsize=10, frameon=False, handlelength=1.2, columnspacing=1.0)
     ax.set_xlim(-left - 0.1, width + right + 0.1)
     ax.set_ylim(height + bottom + 0.1, -top - 0.1)
     ax.set_aspect("equal")
@@ -234,14 +213,10 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
     ----------
     ax : matplotlib Axes
     x : (P,) the measured points, e.g. pixels per image
-    values : dict {style name: (P,) values}
-        Names in :data:`STYLE_COLORS` get their colour and marker; others the next of
-        :data:`OTHER_COLORS`.
-    xlabels : sequence of P str, optional
-        Tick labels, one per measured point (e.g. ``"64²"``); ticks sit at the measured points
-        only, so every point can be read off the axis.
-    log : bool
-        Log scale on both axes (a line of slope 1 then means time proportional to ``x``).
+    values : dict {name: (P,) values}; styles get their colour and marker, others the next of
+        :data:`OTHER_COLORS`
+    xlabels : sequence of P str, optional; ticks sit at the measured points only
+    log : bool, log scale on both axes (slope 1: time proportional to ``x``)
 
     Returns
     -------
@@ -267,26 +242,19 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
 
 def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=None, log=True,
              fmt="{:.3g}"):
-    """Draw measurements as dots on a (log) axis, one row per case, the value beside each dot.
-
-    Bars on a log axis mislead (a bar's length depends on where the axis starts); a dot marks
-    the value alone, and on a log axis equal gaps mean equal ratios.
+    """Draw measurements as dots on a (log) axis, one row per case, the value beside each dot
+    (a bar's length on a log axis depends on where the axis starts; a dot does not).
 
     Parameters
     ----------
-    values : dict {row label: value} or {row label: {series label: value}}
-        One dot per value; several series share a row, side by side, with a legend.
-    ax : matplotlib Axes, optional
-    title : str, optional
-    unit : str
-        Printed after each value.
+    values : dict {row: value} or {row: {series: value}}; series share a row, with a legend
+    ax, title : optional
+    unit : str, printed after each value
     xlabel : str
-    colors : dict {series label: colour}, optional
-        By default a style's name gets its colour of :data:`STYLE_COLORS` (a row label too, for
-        one series per row), anything else the next of :data:`OTHER_COLORS`.
+    colors : dict {series: colour}, optional; by default a style's colour and marker
+        (:data:`STYLE_COLORS`, :data:`STYLE_MARKERS`), else the next of :data:`OTHER_COLORS`
     log : bool
-    fmt : str
-        Format of the printed values.
+    fmt : str, the format of the printed values
 
     Returns
     -------
@@ -307,11 +275,11 @@ def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=
         points = [(row_number + offset, table[row][name]) for row_number, row in enumerate(rows)
                   if name in table[row]]
         y, x = (np.array(column, dtype=float) for column in zip(*points))
-        ax.plot(x, y, "o", markersize=8, color=palette[name], linestyle="none",
-                label=name if nested else None)
+        ax.plot(x, y, STYLE_MARKERS.get(name, "o"), markersize=8, color=palette[name],
+                linestyle="none", label=name if nested else None)
         for value, height in zip(x, y):
             ax.annotate(f"{fmt.format(value)} {unit}", (value, height),
-                        xytext=(7, 0), textcoords="offset points", va="center", fontsize=8)
+                        xytext=(7, 0), textcoords="offset points", va="center", fontsize=10)
         every_value.extend(x)
     ax.set_yticks(np.arange(len(rows)), rows)
     ax.set_ylim(len(rows) - 0.5, -0.5)                    # first row on top
@@ -327,7 +295,7 @@ def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=
     ax.set_axisbelow(True)
     if nested and len(series) > 1:
         # Outside the axes, on the right: a legend inside would hide dots or values.
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax.legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     if title:
         ax.set_title(title)
     return ax

@@ -14,18 +14,9 @@ from .windows import show_image
 
 
 def show_training(histories, title=None):
-    """Draw training curves: the training loss and the test accuracy, epoch by epoch.
-
-    Parameters
-    ----------
-    histories : dict {label: history}
-        Each ``history`` is what ``Sequential.fit`` returns: lists ``"loss"`` and
-        ``"test_accuracy"``, one entry per epoch.
-    title : str, optional
-
-    Returns
-    -------
-    fig, axes : the figure and its two Axes (loss, accuracy)
+    """Draw training curves: the training loss (log scale) and the test accuracy, per epoch.
+    ``histories`` is ``{label: history}``, each what ``Sequential.fit`` returns (lists ``"loss"``
+    and ``"test_accuracy"``). Returns ``fig, axes`` (loss, accuracy).
     """
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
     for label, history in histories.items():
@@ -45,23 +36,9 @@ def show_training(histories, title=None):
 
 
 def show_filters(w, ncols=8, title=None, panel_size=0.9):
-    """Draw the kernels of a convolution that reads one-channel images, one panel each.
-
-    All kernels share one colour scale (``RdBu_r``, symmetric around zero), so strong and
-    weak filters can be compared: red weights add up bright pixels, blue ones subtract them.
-
-    Parameters
-    ----------
-    w : (KH, KW, 1, C_out) array
-    ncols : int
-        Panels per row.
-    title : str, optional
-    panel_size : float
-        Width of a panel in inches.
-
-    Returns
-    -------
-    fig, axes : the figure and a flat array of its Axes
+    """Draw the kernels of a convolution reading one channel, ``w`` (KH, KW, 1, C_out), one panel
+    each, ``ncols`` to a row of ``panel_size`` inches, on one ``RdBu_r`` scale symmetric around 0
+    (red weights add bright pixels up, blue subtract them). Returns ``fig, axes`` (flat).
     """
     w = np.asarray(w, dtype=float)
     if w.ndim != 4 or w.shape[2] != 1:
@@ -89,16 +66,8 @@ def show_filters(w, ncols=8, title=None, panel_size=0.9):
 
 
 def tile_maps(maps, ncols=16, gap=1) -> np.ndarray:
-    """Lay the channels of feature maps out in a grid, for one ``imshow``.
-
-    Parameters
-    ----------
-    maps : (H, W, C) array
-    ncols : int
-        Maps per row of the grid; channel ``c`` goes to row ``c // ncols``, column
-        ``c % ncols``.
-    gap : int
-        Pixels of NaN between neighbours (drawn in the colour map's "bad" colour).
+    """Lay the channels of ``maps`` (H, W, C) out in a grid for one ``imshow``: channel ``c`` at row
+    ``c // ncols``, column ``c % ncols``, ``gap`` pixels of NaN between.
 
     Returns
     -------
@@ -116,33 +85,23 @@ def tile_maps(maps, ncols=16, gap=1) -> np.ndarray:
 
 
 def show_feature_maps(image, stages, title=None, rows=4, width=11.0):
-    """Draw what the layers of a network make of one image: the input, then one block of maps
-    per stage, side by side.
-
-    Each stage's channels are tiled ``rows`` to a column block (channel 0 top left, then along
-    the row: 16 channels make 4x4 tiles, 32 make 4 rows of 8), with white gaps between tiles.
-    Every map is blown up to the size of the largest (each pixel a block), so one tile has one
-    size in every panel and a pooled map looks blockier, not smaller. Non-negative maps (after a
-    ReLU or a pool) are gray, black at 0 and white at the panel's largest value, so a max pool's
-    panel has the same scale as the panel it pools; maps with negative values are drawn with
-    ``RdBu_r``, symmetric around zero.
+    """Draw what the layers of a network make of one image: the input, then a block of maps per
+    stage, each stage's channels tiled ``rows`` high, every map blown up to the largest size (a
+    pooled map looks blockier, not smaller). Non-negative maps are gray from 0 to the panel's
+    largest value; maps with negative values ``RdBu_r``, symmetric.
 
     Parameters
     ----------
     image : (H, W), (H, W, 1) or (1, H, W, 1)
-        The input, drawn on the left.
-    stages : sequence of (name, maps)
-        ``maps`` is ``(OH, OW, C)`` or ``(1, OH, OW, C)``; the largest ``OH`` must be a
-        multiple of every stage's ``OH`` (halving by pooling is).
+    stages : sequence of (name, maps), maps (OH, OW, C) or (1, OH, OW, C); the largest ``OH``
+        a multiple of every stage's
     title : str, optional
-    rows : int
-        Rows of tiles per stage (fewer when a stage has fewer channels).
-    width : float
-        Width of the figure in inches.
+    rows : int, rows of tiles per stage (fewer for fewer channels)
+    width : float, inches
 
     Returns
     -------
-    fig, axes : the figure, and its Axes: the input's, then one per stage
+    fig, axes : the input's Axes, then one per stage
     """
     stages = [(name, np.asarray(maps, dtype=float)) for name, maps in stages]
     stages = [(name, maps[0] if maps.ndim == 4 else maps) for name, maps in stages]
@@ -183,31 +142,25 @@ def show_feature_maps(image, stages, title=None, rows=4, width=11.0):
 
 
 def show_confusion(counts, ax=None, title=None):
-    """Draw a confusion matrix: counts with ``viridis``, the number in every non-zero cell.
-
-    Parameters
-    ----------
-    counts : (K, K) int array
-        ``counts[t, p]``: examples of true class ``t`` predicted as ``p``.
-    ax : matplotlib Axes, optional
-    title : str, optional
-
-    Returns
-    -------
-    ax
+    """Draw a confusion matrix ``counts`` (K, K), ``counts[t, p]`` of true ``t`` predicted ``p``,
+    so the mistakes show: off the diagonal on their own ``Reds`` scale (0 white), the diagonal
+    gray, every non-zero count printed. Returns ``ax``.
     """
     counts = np.asarray(counts)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
         raise ValueError(f"counts must be a square (K, K) array; got shape {counts.shape}")
     ax = new_axes(ax, figsize=(5, 4.2))
-    shown = ax.imshow(counts, cmap="viridis", vmin=0, vmax=max(int(counts.max()), 1))
-    ax.figure.colorbar(shown, ax=ax, shrink=0.8, label="digits")
+    correct = np.eye(len(counts), dtype=bool)
+    ax.imshow(np.where(correct, 1.0, np.nan), cmap="gray", vmin=0, vmax=1.6)   # light gray
+    most = max(int(counts[~correct].max(initial=0)), 1)
+    shown = ax.imshow(np.ma.masked_where(correct, counts), cmap="Reds", vmin=0, vmax=most)
+    ax.figure.colorbar(shown, ax=ax, shrink=0.8, label="mistakes (off the diagonal)",
+                       ticks=matplotlib.ticker.MaxNLocator(integer=True))
     for (true, predicted), count in np.ndenumerate(counts):
         if count:
-            # viridis is dark below about 60 % of its range: white text there, black above.
-            color = "black" if count > 0.6 * counts.max() else "white"
-            ax.text(predicted, true, str(count), ha="center", va="center", color=color,
-                    fontsize=9)
+            dark = not correct[true, predicted] and count > 0.6 * most
+            ax.text(predicted, true, str(count), ha="center", va="center", fontsize=10,
+                    color="white" if dark else "black")
     classes = np.arange(counts.shape[0])
     ax.set_xticks(classes)
     ax.set_yticks(classes)

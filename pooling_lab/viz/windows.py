@@ -1,10 +1,6 @@
 """Images and windows: photos, small grids of numbers, pooling windows drawn over them, and the
-sliding-window animation.
-
-Coordinates follow ``imshow``: the centre of pixel ``(row, col)`` is the point ``(col, row)``,
-so a pixel's edges lie half a unit away. Padded cells have negative rows and columns (before the
-image) or rows and columns past its last one (after it), as in
-:func:`viz.geometry.window_origin`.
+sliding-window animation. Coordinates follow ``imshow``: pixel ``(row, col)`` is centred on
+the point ``(col, row)``; padded cells have negative rows and columns or ones past the end.
 """
 
 from __future__ import annotations
@@ -14,15 +10,16 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.patches import Rectangle
 from PIL import Image
 
 from .. import op_functions
 from ..geometry import pool_geometry, resolve_padding
 from . import geometry as viz_geometry
-from .base import (NUMBERS_CMAP, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS, as_picture,
-                   new_axes, ticks_off)
-from .gradients import gradient_colors, symmetric_limit
+from .base import (NUMBERS_CMAP, OUTLINE_ZORDER, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS,
+                   WINNER_COLOR, as_picture, new_axes, ticks_off)
+from .gradients import count_colors, gradient_colors, symmetric_limit
 
 # --------------------------------------------------------------------------------------------
 # Images
@@ -30,17 +27,8 @@ from .gradients import gradient_colors, symmetric_limit
 
 
 def show_image(image, ax=None, title=None):
-    """Draw one image, gray if it has one channel, with its ticks off.
-
-    Parameters
-    ----------
-    image : (H, W), (H, W, C) or (1, H, W, C), values in [0, 1]
-    ax : matplotlib Axes, optional
-    title : str, optional
-
-    Returns
-    -------
-    ax : the Axes drawn into
+    """Draw one image, ``(H, W)``, ``(H, W, C)`` or ``(1, H, W, C)`` in [0, 1], gray if it has one
+    channel, ticks off; returns ``ax``.
     """
     ax = new_axes(ax)
     picture = as_picture(image)
@@ -57,18 +45,15 @@ def image_grid(images, titles=None, ncols=None, panel_size=3.0):
 
     Parameters
     ----------
-    images : sequence of (H, W), (H, W, C) or (1, H, W, C) arrays
-        They may differ in size (a photo and its pooled versions): each panel keeps its own
-        pixel scale, so a pooled image looks blockier, not smaller.
+    images : sequence of (H, W), (H, W, C) or (1, H, W, C) arrays; each panel keeps its own pixel
+        scale, so a pooled image looks blockier, not smaller
     titles : sequence of str, optional, one per image
-    ncols : int, optional
-        Panels per row; all in one row by default.
-    panel_size : float
-        Width of a panel in inches; its height follows the tallest image's aspect ratio.
+    ncols : int, optional, panels per row (all in one row by default)
+    panel_size : float, a panel's width in inches (height from the tallest image)
 
     Returns
     -------
-    fig, axes : the figure and a flat array of its Axes (unused panels are hidden)
+    fig, axes : the figure and a flat array of its Axes (unused ones hidden)
     """
     images = list(images)
     if titles is not None and len(titles) != len(images):
@@ -90,24 +75,10 @@ def image_grid(images, titles=None, ncols=None, panel_size=3.0):
 
 
 def add_zoom_inset(ax, rows, cols, bounds=(0.56, 0.56, 0.42, 0.42), color="#E69F00"):
-    """Magnify part of the image drawn in ``ax`` in an inset, joined to it by lines.
-
-    A detail a few pixels wide (the frame that "same" padding leaves at a border) is invisible
-    at display size; the inset shows it blown up, with the same colours.
-
-    Parameters
-    ----------
-    ax : matplotlib Axes holding one image (from :func:`show_image`, ``show_gradient``, ...)
-    rows, cols : (start, stop)
-        The part of the image to magnify, in pixels (stop excluded).
-    bounds : (x, y, width, height)
-        Where the inset sits, as fractions of ``ax`` (default: the top-right corner).
-    color : str
-        Colour of the inset's frame and of the box marking the magnified part.
-
-    Returns
-    -------
-    inset : the inset's Axes; it holds ``image[rows, cols]``
+    """Magnify ``image[rows, cols]`` (``(start, stop)`` pixels) of the image drawn in ``ax`` in an
+    inset at ``bounds`` (x, y, width, height as fractions of ``ax``), framed in ``color`` and
+    joined to a box on the image: a frame a few pixels wide (as "same" padding leaves) shows.
+    Returns the inset's Axes.
     """
     images = ax.get_images()
     if not images:
@@ -142,16 +113,13 @@ def window_boxes(image_hw, size, stride=None, padding="valid", windows=((0, 0), 
     Parameters
     ----------
     image_hw : (H, W)
-    size, stride, padding, dilation
-        As for the pooling functions (``stride=None`` means ``stride = size``).
-    windows : sequence of (i, j) output positions, or "all"
-        Positions outside the output ``(OH, OW)`` are skipped.
+    size, stride, padding, dilation : as for the pooling functions (``stride=None``: ``size``)
+    windows : sequence of (i, j) output positions (outside ones skipped), or "all"
 
     Returns
     -------
-    boxes : list of (i, j, top, left, height, width)
-        ``(top, left)`` is :func:`viz.geometry.window_origin`, negative for a window that
-        starts in the padding; ``(height, width)`` is the window's span.
+    boxes : list of (i, j, top, left, height, width), ``(top, left)`` the window's origin
+        (negative in the padding), ``(height, width)`` its span
     """
     geometry = pool_geometry((1, *image_hw, 1), size, stride, padding, dilation)
     oh, ow = geometry.out_hw
@@ -167,31 +135,16 @@ def window_boxes(image_hw, size, stride=None, padding="valid", windows=((0, 0), 
 def draw_windows(ax, image_hw, size, stride=None, padding="valid",
                  windows=((0, 0), (0, 1), (1, 0)), linewidth=2.0, fill_alpha=0.35, dilation=1,
                  inset=0.0):
-    """Outline some pooling windows over an image or grid already drawn in ``ax``.
-
-    One rectangle per window, in the colours of :data:`WINDOW_COLORS` (window ``k`` of the list
-    in colour ``k``), filled at ``fill_alpha`` so that overlaps show as mixed tints;
-    ``windows="all"`` draws every window as an outline in one colour. Windows that start in the
-    padding stick out of the image; the axes are widened to show them.
-
-    Parameters
-    ----------
-    ax : matplotlib Axes holding an image of shape (H, W) or (H, W, C)
-    image_hw : (H, W)
-    size, stride, padding, windows, dilation
-        As for :func:`window_boxes`.
-    linewidth : float
-    fill_alpha : float
-        Opacity of each window's fill (0 for outlines only, best on a grid of numbers).
-    inset : float
-        Pixels to shrink each outline by on every side, so that windows that touch each other
-        keep both their borders visible (0.1 is enough).
-
-    Returns
-    -------
-    ax
+    """Outline pooling windows over an image or grid drawn in ``ax``: window ``k`` in
+    ``WINDOW_COLORS[k]`` filled at ``fill_alpha`` (overlaps show as mixed tints), or with
+    ``windows="all"`` every window outlined in one colour; the padding they reach into hatched
+    (:func:`draw_padding`), the axes widened to show it. ``image_hw``, ``size``, ``stride``,
+    ``padding``, ``windows``, ``dilation`` as for :func:`window_boxes`; ``inset`` shrinks each
+    outline by that many pixels, so touching windows keep both borders. Returns ``ax``.
     """
     boxes = window_boxes(image_hw, size, stride, padding, windows, dilation)
+    draw_padding(ax, image_hw, pool_geometry((1, *image_hw, 1), size, stride, padding,
+                                                    dilation).padding)
     every_window = isinstance(windows, str)
     for number, (_, _, top, left, height, width) in enumerate(boxes):
         color = WINDOW_COLORS[0] if every_window else WINDOW_COLORS[number % len(WINDOW_COLORS)]
@@ -199,7 +152,7 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
         # clip_on=False keeps the half of an edge line that falls outside the axes.
         ax.add_patch(Rectangle((left - 0.5 + inset, top - 0.5 + inset), width - 2 * inset,
                                height - 2 * inset, facecolor=face, edgecolor=color,
-                               linewidth=linewidth, clip_on=False))
+                               linewidth=linewidth, clip_on=False, zorder=OUTLINE_ZORDER))
     if boxes:
         # Pixel edges of every box, (top, left, bottom, right); widen the axes to all of them,
         # never narrowing what is shown already (the image, or a padded grid).
@@ -213,27 +166,27 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
     return ax
 
 
+def draw_padding(ax, image_hw, padding) -> None:
+    """Hatch the padding ``((top, bottom), (left, right))`` round an image of ``image_hw`` drawn
+    in ``ax``, behind it, as on the grids of numbers; nothing when there is no padding."""
+    (top, bottom), (left, right) = padding
+    if top or bottom or left or right:
+        height, width = image_hw
+        ax.add_patch(Rectangle((-left - 0.5, -top - 0.5), width + left + right,
+                               height + top + bottom, facecolor=PADDING_FACE, linewidth=0,
+                               hatch=PADDING_HATCH, edgecolor="#8c8c8c", zorder=-1))
+
+
 def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
-    """Frame grid cells, cell ``k`` in ``colors[k]``: link each output to its window's colour.
-
-    Parameters
-    ----------
-    ax : matplotlib Axes holding a grid drawn with :func:`show_numbers` or ``imshow``
-    cells : sequence of (row, col)
-    colors : sequence of colours, cycled; by default :data:`WINDOW_COLORS`, the colours
-        :func:`draw_windows` gives the windows in the same order
-    linewidth : float
-    inset : float
-        Pixels to shrink each frame by on every side, so neighbouring frames do not overlap.
-
-    Returns
-    -------
-    ax
+    """Frame grid ``cells`` (row, col), cell ``k`` in ``colors[k]`` (cycled; by default the
+    colours :func:`draw_windows` gives windows in the same order), each shrunk by ``inset``
+    pixels so neighbours do not overlap. Returns ``ax``.
     """
     for number, (row, col) in enumerate(cells):
         ax.add_patch(Rectangle((col - 0.5 + inset, row - 0.5 + inset), 1 - 2 * inset,
                                1 - 2 * inset, fill=False, linewidth=linewidth,
-                               edgecolor=colors[number % len(colors)], clip_on=False))
+                               edgecolor=colors[number % len(colors)], clip_on=False,
+                               zorder=OUTLINE_ZORDER))
     return ax
 
 
@@ -272,34 +225,22 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
                  highlight=None, fontsize=11, padding=0, pad_value=0.0):
     """Draw a small 2-D array as shaded cells with each value printed in its cell.
 
-    The course's shade convention for numbers on grids: **larger is darker** (``Greys``, the
-    default). Counts use ``viridis``; gradients use ``cmap="gradient"``, which picks the map as
-    :func:`gradient_colors` does (``RdBu_r`` for both signs, ``Reds`` when none is negative).
+    The course's shade convention for numbers on grids: **larger is darker** (``Greys``).
 
     Parameters
     ----------
-    values : (rows, cols) array, e.g. a 4x4 or 6x6 example (NaN cells are left blank)
-        A ``uint8`` array is drawn on its true scale, 0 to 255, so 252 and 255 look alike
-        (as on the photo) instead of being stretched to white and black.
-    ax : matplotlib Axes, optional
-    title : str, optional
-    fmt : str
-        Format of each number, e.g. ``"{:.2f}"``.
+    values : (rows, cols) array (NaN cells blank); ``uint8`` is drawn on its true scale 0..255
+    ax, title : optional
+    fmt : str or callable, the format of each number (``"{:.2f}"``) or a function to its text
     cmap : str
-        ``"Greys"`` (default), ``"gradient"``, ``"viridis"`` for counts, or any colour map.
-    limits : (low, high), optional
-        Colour limits; by default the values' range (symmetric for ``RdBu_r``, 0 to 255 for
-        ``uint8``). With ``"gradient"``, the colours reach full strength at
-        ``max(|low|, |high|)`` (default: the largest ``|value|``), from white at zero.
-    highlight : sequence of (row, col), optional
-        Cells to outline in red, e.g. the winners of a max pool.
+        ``"Greys"`` (default), ``"gradient"`` (as :func:`gradient_colors` picks), ``"counts"``
+        (integers, :func:`count_colors`) or any colour map; a dark end is lightened
+    limits : (low, high), optional; by default the values' range (symmetric for ``RdBu_r``);
+        with ``"gradient"`` full colour at ``max(|low|, |high|)``
+    highlight : sequence of (row, col), optional, cells outlined in :data:`WINNER_COLOR`
     fontsize : float
-    padding : int, (ph, pw) or ((top, bottom), (left, right))
-        Padded cells to draw around the grid: hatched gray, with ``pad_value`` printed in them,
-        so a student can count them. Rows and columns of the image keep their numbers (padded
-        ones are negative or past the end), so :func:`draw_windows` lines up with them.
-    pad_value : float
-        What the padding holds: 0 for average pool and convolution, ``-np.inf`` for max pool.
+    padding : int, (ph, pw) or ((top, bottom), (left, right)); padded cells drawn hatched round
+        the grid, holding ``pad_value`` (0, ``-np.inf`` for max pool, None: nothing printed)
 
     Returns
     -------
@@ -317,38 +258,41 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
         # Here limits only set the magnitude the colours reach; the values' signs pick the map.
         limit = None if limits is None else max(abs(limits[0]), abs(limits[1]))
         cmap, limits = gradient_colors(values, limit)
-    low, high = limits if limits is not None else _default_limits(values, cmap,
-                                                                  raw.dtype == np.uint8)
-    if not low < high:
-        raise ValueError(f"limits must be (low, high) with low < high; got {limits!r}")
-    colormap = matplotlib.colormaps[cmap]
-    # Soften the dark end(s) of the map (a quarter of the range beyond the limit) so that no
-    # number sits on black; a white end stays white, so 0 on a gradient map is white.
-    spread = high - low
-    vmin = low - (0.25 * spread if _luminance(colormap(0.0)) < 0.9 else 0.0)
-    vmax = high + (0.25 * spread if _luminance(colormap(1.0)) < 0.9 else 0.0)
+    if cmap == "counts":
+        _, colormap, norm = count_colors(raw)
+    else:
+        low, high = limits if limits is not None else _default_limits(values, cmap,
+                                                                      raw.dtype == np.uint8)
+        if not low < high:
+            raise ValueError(f"limits must be (low, high) with low < high; got {limits!r}")
+        # Only the lighter three quarters of a map whose end is dark, so that no number sits
+        # on black; a white end stays white, so 0 on a gradient map is white.
+        colormap = matplotlib.colormaps[cmap]
+        light = [end if _luminance(colormap(end)) > 0.9 else 0.2 + 0.6 * end for end in (0., 1.)]
+        colormap = ListedColormap(colormap(np.linspace(*light, 256)), name=cmap)
+        norm = Normalize(low, high, clip=True)
     padded = np.pad(values, ((top, bottom), (left, right)), constant_values=np.nan)
-    ax.imshow(padded, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
+    ax.imshow(padded, cmap=colormap, norm=norm, interpolation="nearest",
               extent=(-left - 0.5, cols + right - 0.5, rows + bottom - 0.5, -top - 0.5))
+    number = fmt if callable(fmt) else fmt.format
     for (row, col), value in np.ndenumerate(values):
-        if np.isnan(value):
-            continue
-        shade = np.clip((value - vmin) / (vmax - vmin), 0, 1)
-        text_color = "black" if _luminance(colormap(shade)) > 0.5 else "white"
-        ax.text(col, row, fmt.format(value), ha="center", va="center", color=text_color,
-                fontsize=fontsize)
+        if not np.isnan(value):
+            text_color = "black" if _luminance(colormap(norm(value))) > 0.5 else "white"
+            ax.text(col, row, number(value), ha="center", va="center", color=text_color,
+                    fontsize=fontsize)
     for row in range(-top, rows + bottom):
         for col in range(-left, cols + right):
             if 0 <= row < rows and 0 <= col < cols:
                 continue
             ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=PADDING_FACE,
                                    edgecolor="#8c8c8c", hatch=PADDING_HATCH, linewidth=0))
-            ax.text(col, row, fmt.format(pad_value), ha="center", va="center",
-                    color="#404040", fontsize=fontsize - 1, style="italic",
-                    bbox={"facecolor": PADDING_FACE, "edgecolor": "none", "pad": 1})
+            if pad_value is not None:
+                ax.text(col, row, number(pad_value), ha="center", va="center", style="italic",
+                        color="#404040", fontsize=fontsize,
+                        bbox={"facecolor": PADDING_FACE, "edgecolor": "none", "pad": 1})
     for row, col in (highlight or ()):
-        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red",
-                               linewidth=2.5, clip_on=False))
+        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, linewidth=2.5,
+                               edgecolor=WINNER_COLOR, clip_on=False, zorder=OUTLINE_ZORDER))
     # Thin white lines between cells; a dark frame around the image when it is padded.
     ax.hlines(np.arange(-top + 1, rows + bottom) - 0.5, -left - 0.5, cols + right - 0.5,
               color="white", linewidth=1.5)
@@ -372,18 +316,14 @@ def sliding_window_frames(grid, size, stride, kind="max", dout=None):
 
     Parameters
     ----------
-    grid : (H, W) input
-    size, stride : int
-    kind : "max" or "avg"
-    dout : (OH, OW) upstream gradient, optional (1, 2, 3, ... by default)
+    grid : (H, W); size, stride : int; kind : "max" or "avg"
+    dout : (OH, OW), optional (1, 2, 3, ... by default)
 
     Returns
     -------
-    out : (OH, OW) the full forward output
-    dout : (OH, OW)
-    steps : list of (i, j, dx_so_far) with dx_so_far (H, W)
-        After backward step ``(i, j)``, the gradient from windows ``(0, 0) .. (i, j)``
-        (row-major) added up: pixels covered by several windows collect several shares.
+    out, dout : (OH, OW)
+    steps : list of (i, j, dx_so_far), dx_so_far (H, W) the gradient from windows (0, 0) ..
+        (i, j) in row-major order, added up
     """
     if kind not in ("max", "avg"):
         raise ValueError(f'kind must be "max" or "avg"; got {kind!r}')
@@ -405,11 +345,8 @@ def sliding_window_frames(grid, size, stride, kind="max", dout=None):
 
 
 def frame_durations(steps: int, fps: float, pause: float) -> list[int]:
-    """Milliseconds per frame of the animation: ``steps`` forward frames, then ``steps`` backward.
-
-    Every frame lasts ``1 / fps`` seconds, except the last forward frame (the output is
-    complete) and the very last frame (the gradient is complete): they are held ``pause``
-    seconds, so a viewer can read them before the GIF moves on or starts again.
+    """Milliseconds per frame: ``steps`` forward then ``steps`` backward frames of ``1 / fps``
+    seconds, the last of each half held ``pause`` seconds (the complete output and gradient).
     """
     durations = [round(1000 / fps)] * (2 * steps)
     durations[steps - 1] = durations[-1] = round(1000 * pause)
@@ -418,24 +355,15 @@ def frame_durations(steps: int, fps: float, pause: float) -> list[int]:
 
 def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=1.5, dpi=80,
                            pause=3.0):
-    """Write a GIF: a window slides over ``grid`` filling the output, then the gradient flows back.
-
-    The first half shows the forward pass, one output cell per frame; the second half sends
-    ``dout`` back window by window and adds it into ``dx``, so pixels shared by overlapping
-    windows visibly collect more than one share. The GIF holds the complete output and the
-    complete gradient for ``pause`` seconds (:func:`frame_durations`). Every frame is computed
-    with the naive style and the GIF is the same file on every run.
+    """Write a GIF: a window slides over ``grid`` filling the output, then the gradient flows back
+    window by window into ``dx`` (shared pixels collect several shares); the same file every run.
 
     Parameters
     ----------
     grid : (H, W) small input with the numbers to print (e.g. 7x7 integers)
-    size, stride : int
-    path : str or Path of the .gif to write
-    kind : "max" or "avg"
-    dout : (OH, OW), optional
-    fps : frames per second while the window moves
-    dpi : resolution
-    pause : seconds to hold the last forward frame and the last frame
+    size, stride : int; path : the .gif to write; kind : "max" or "avg"; dout : (OH, OW), optional
+    fps, dpi : frames per second while the window moves, resolution
+    pause : seconds the complete output and the complete gradient are held
 
     Returns
     -------
@@ -482,7 +410,8 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
                      fmt=number_format, limits=(-dx_limit, dx_limit))
         window_axes = axes[0] if frame < forward_frames else axes[3]
         window_axes.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
-                                        edgecolor=frame_color, linewidth=3, clip_on=False))
+                                        edgecolor=frame_color, linewidth=3, clip_on=False,
+                                        zorder=OUTLINE_ZORDER))
         outline_cells(axes[1] if frame < forward_frames else axes[2], [(i, j)],
                       colors=[frame_color], inset=0.0)
         if frame < forward_frames and kind == "max":
@@ -490,7 +419,8 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
             window = grid[top:top + height, left:left + width]
             row, col = np.unravel_index(np.argmax(window), window.shape)
             axes[0].add_patch(Rectangle((left + col - 0.5, top + row - 0.5), 1, 1, fill=False,
-                                        edgecolor="red", linewidth=2.5, clip_on=False))
+                                        edgecolor=WINNER_COLOR, linewidth=2.5, clip_on=False,
+                                        zorder=OUTLINE_ZORDER))
 
     frames = []
     for frame in range(2 * len(steps)):
