@@ -1,7 +1,4 @@
-"""Gradient checks: central differences, and how far two gradients are apart.
-
-``pooling_lab.check`` re-exports both (``check.numerical_gradient``, ``check.relative_error``).
-"""
+"""Gradient checks, re-exported by ``pooling_lab.check``: central differences, relative error."""
 
 import numbers
 
@@ -11,11 +8,9 @@ import numpy as np
 def numerical_gradient(loss, array, h=1e-6, indices=None):
     """``d loss() / d array[i] ~ (loss(array[i] + h) - loss(array[i] - h)) / (2h)``, error ~h**2.
 
-    Each entry is nudged in place and put back (even when ``loss`` raises): ``loss() -> float``
-    must read ``array``, a C-contiguous writeable float64 array of any shape (an integer array
-    cannot hold ``x + h``, float32 rounds it away). ``indices``: None (every entry) or the flat
-    indices to check (list, tuple, range or 1-d array of ints). Returns float64 gradients, the
-    shape of ``array`` or ``(len(indices),)``.
+    ``loss() -> float`` reads ``array`` (float64, any shape), whose entries are nudged in place
+    and put back, even when ``loss`` raises. ``indices``: None (every entry) or the flat indices
+    to check. Returns float64 gradients, the shape of ``array`` or ``(len(indices),)``.
 
     >>> x = np.array([1.0, -2.0])
     >>> np.round(numerical_gradient(lambda: float(np.sum(x ** 2)), x), 6)
@@ -23,7 +18,7 @@ def numerical_gradient(loss, array, h=1e-6, indices=None):
     """
     if not callable(loss):
         raise TypeError(f"loss must be a function; got {type(loss).__name__} {loss!r}")
-    if isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Real):
+    if isinstance(h, bool) or not isinstance(h, numbers.Real):         # np.bool_ is not Real
         raise TypeError(f"h must be a positive number (int or float); got {type(h).__name__} {h!r}")
     if not 0 < h < np.inf:
         raise ValueError(f"h must be a positive number; got {h!r}")
@@ -47,10 +42,9 @@ def numerical_gradient(loss, array, h=1e-6, indices=None):
             flat[index] = kept + h
             up = _loss_value(loss)
             flat[index] = kept - h
-            down = _loss_value(loss)
+            grad[k] = (up - _loss_value(loss)) / (2 * h)
         finally:
             flat[index] = kept                                 # restored even if loss raised
-        grad[k] = (up - down) / (2 * h)
     return grad.reshape(array.shape) if indices is None else grad
 
 
@@ -65,7 +59,7 @@ def _flat_indices(indices, size: int) -> list:
         raise TypeError(f"indices must be {allowed}; got {type(indices).__name__} {shown}")
     entries = indices.tolist() if isinstance(indices, np.ndarray) else list(indices)
     for entry in entries:
-        if isinstance(entry, (bool, np.bool_)) or not isinstance(entry, numbers.Integral):
+        if isinstance(entry, bool) or not isinstance(entry, numbers.Integral):
             raise TypeError(f"indices must be {allowed}; got {shown}, whose entry {entry!r} is "
                             f"of type {type(entry).__name__}")
         if not 0 <= entry < size:
@@ -78,7 +72,7 @@ def _loss_value(loss) -> float:
     """``loss()`` as a float; a ``TypeError`` naming ``loss`` unless it is one real number."""
     value = loss()
     number = value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
-    if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real):
+    if isinstance(number, bool) or not isinstance(number, numbers.Real):
         returned = (f"an array of shape {value.shape} and dtype {value.dtype}"
                     if isinstance(value, np.ndarray) else f"{type(value).__name__} {value!r}"[:200])
         raise TypeError(f"loss must return one real number (a Python or NumPy number, or a 0-d "
