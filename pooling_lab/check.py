@@ -48,8 +48,7 @@ FORBIDDEN_MODULES = ("pooling_lab.naive", "pooling_lab.stacked", "pooling_lab.st
 SOLUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
                          "notebooks", "solutions") + os.sep
 
-# The method rules, as the verdicts state them. Work: the lines run in your own code and the calls
-# made from it (not NumPy's or printing); the window array of the memory case is 25.6x its input.
+# The method rules, as the verdicts state them.
 NO_PIXEL_LOOP = "no Python loop over pixels (the same work of your own code on a larger case)"
 NO_ADD_AT = "no np.add.at (or any ufunc's .at): one += per kernel offset"
 NO_WINDOW_ARRAY = (f"no window array (peak memory at most {MEMORY_FACTOR}x the input); that the "
@@ -84,8 +83,7 @@ def _is_own(filename: str) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def _is_forbidden(module: str, filename="", own_file=None) -> bool:
-    """Whether code of ``module`` (from ``filename``, not the student's ``own_file``) is in
-    :data:`FORBIDDEN_MODULES` (or a package of them) or in the reference solutions."""
+    """Whether code of ``module``, or of a solutions ``filename`` but ``own_file``, is forbidden."""
     return module in FORBIDDEN_MODULES or module.split(".")[0] in FORBIDDEN_MODULES or (
         filename not in ("", own_file) and os.path.realpath(filename).startswith(SOLUTIONS))
 
@@ -214,11 +212,10 @@ def _compare_arrays(label, expected, received) -> tuple:
     if got.shape != expected.shape:
         return "shape", f"  {label}: expected shape {expected.shape}, received {got.shape}", None
     floats = [array.dtype for array in (expected, got) if array.dtype.kind == "f"]
-    rtol, atol = 0.0, 0.0                          # integers: exactly (isclose goes via float)
-    if floats:                                     # the less precise dtype's tolerances
-        rtol, atol = max(TOLERANCES.get(dtype, TOLERANCES[np.dtype(float)]) for dtype in floats)
-        scale = float(np.max(np.abs(expected), initial=0.0))
-        atol *= scale if np.isfinite(scale) and scale > 0 else 1.0
+    rtol, atol = max((TOLERANCES.get(dtype, TOLERANCES[np.dtype(float)]) for dtype in floats),
+                     default=(0.0, 0.0))           # integers: exactly (isclose goes via float)
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    atol *= scale if np.isfinite(scale) and scale > 0 else 1.0
     wrong = ~np.isclose(got, expected, rtol, atol, equal_nan=True) if floats else got != expected
     if not wrong.any():
         return "pass", "", None
@@ -331,15 +328,16 @@ class _Outcome(NamedTuple):
 
 
 def _raised(student_fn, error) -> tuple[str, str]:
-    """``(kind, problem)`` of an error: ("unsolved", the student's function that is a stub), or
-    ("raised <Error>", the student's function that raised it and the line of its code)."""
+    """``(kind, problem)``: "unsolved" (a stub), or "raised <Error>", by whom and at which line."""
     frames = list(traceback.walk_tb(error.__traceback__))
     own = [(frame.f_code, line) for frame, line in frames if _is_own(frame.f_code.co_filename)]
     outer = getattr(student_fn, "__name__", "your function")
     inner = ([outer] + [code.co_name for code, _ in own if not code.co_name.startswith("<")])[-1]
-    if isinstance(error, NotImplementedError) and _is_own(frames[-1][0].f_code.co_filename):
-        return "unsolved", inner                     # raised by the student, not by NumPy
     who = f"`{inner}`, which `{outer}` calls," if inner != outer else "it"
+    if isinstance(error, NotImplementedError) and _is_own(frames[-1][0].f_code.co_filename):
+        return "unsolved", (f"{who} raises NotImplementedError. " + (   # by the student, not NumPy
+            "Write its body" if inner == outer else f"Solve `{inner}` first") + ", then run this "
+            "cell again.")
     problem = f"  {who} raised {type(error).__name__}: {error}"
     if own:
         (code, line), file = own[-1], own[-1][0].co_filename
@@ -456,15 +454,9 @@ def _failure(check, student_fn, name, number, cases, outcome, limit, show) -> Ve
     """The verdict on the first failing case: one line, or the case shrunk and explained."""
     case, kind, printed = cases[number - 1], outcome.kind, outcome.call["printed"]
     where = f"case {number} of {len(cases)} ({case.name})"
-    if kind == "unsolved":
-        inner = outcome.problem
+    if kind == "unsolved" or (kind == "none" and number == 1):
         return Verdict(False, f"NOT SOLVED YET {name}: " + (
-            "it raises NotImplementedError. Write its body" if inner == name else
-            f"`{inner}`, which `{name}` calls, raises NotImplementedError. Solve `{inner}` first")
-            + ", then run this cell again.")
-    if kind == "none" and number == 1:
-        return Verdict(False, f"NOT SOLVED YET {name}: it returns None. Did you forget the "
-                              f"return statement?")
+            outcome.problem or "it returns None. Did you forget the return statement?"))
     called = outcome.call["switched"] or outcome.call["forbidden"]
     called = ", ".join(called[:3]) + (f" and {len(called) - 3} more" if len(called) > 3 else "")
     message = {
@@ -574,8 +566,7 @@ def _random_conv_case(rng, dout: bool) -> dict:
 
 
 def _shrink_grid(inputs: dict):
-    """Smaller pooling or convolution cases: one image, row, column or channel fewer, a smaller
-    window (kernel rows, columns, filters) or stride; ``dout`` cropped to fit."""
+    """One image, row, column, channel, kernel row, column, filter or stride fewer; dout cropped."""
     x, stride, w = inputs["x"], inputs["stride"], inputs.get("w")
     kernel = (w.shape[0], w.shape[1], w.shape[3]) if w is not None else (inputs["size"],)
     dims = (x.shape[0], x.shape[3], x.shape[1], x.shape[2], *kernel, stride)
