@@ -99,12 +99,11 @@ def _forbidden_c(function, forbid_at: bool) -> str:
 
 
 def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> dict:
-    """``student_fn(*args)`` watched, in this thread and any thread it starts: the profile sees
-    every call, the trace every line of the student's code, and past the deadline either raises
-    :class:`_TimeUp` (which stops Python code on any platform and in a Jupyter kernel). Returns
-    the ``result`` or ``error``, the names of the calls ``forbidden`` and of those that
-    ``switched`` the watch off, whether it was ``slow``, its ``work`` (lines run in the student's
-    code plus calls made from it), its ``peak`` bytes and what it ``printed``."""
+    """``student_fn(*args)`` watched in this thread and any it starts (the profile sees every call,
+    the trace the student's lines; past the deadline either raises :class:`_TimeUp`, which stops
+    Python code anywhere, in a Jupyter kernel too). Returns its ``result``, ``error``, the names
+    ``forbidden`` and ``switched`` (the watch off), ``slow``, ``work`` (own lines run and calls
+    made), ``peak`` bytes and what it ``printed``."""
     own_file = getattr(getattr(student_fn, "__code__", None), "co_filename", None)
     # forbidden and switched: dicts as ordered sets of the names called ("" for none)
     forbidden, switched, work, deadline = {}, {}, [0], [time.perf_counter() + limit]
@@ -420,8 +419,8 @@ def _method_problem(check, measured: dict) -> str:
 
 def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
         timeout=None) -> Verdict:
-    """The :class:`Verdict` on ``student_fn`` for the cases of ``check``, plus ``hidden`` random
-    cases drawn from ``seed``, then the method rules. Prints nothing."""
+    """The :class:`Verdict` on ``student_fn`` for ``check``, plus ``hidden`` random cases drawn
+    from ``seed``. Prints nothing."""
     limit = TIME_LIMIT if timeout is None else timeout
     if not callable(student_fn) or not (isinstance(hidden, int) and hidden >= 0 and isinstance(
             limit, (int, float)) and 0 < limit < 1e6) or isinstance(hidden, bool):
@@ -577,8 +576,7 @@ def _shrink_grid(inputs: dict):
             continue
         smaller = dict(inputs, x=x[:n, :height, :width, :c].copy(), stride=step)
         smaller.update({"w": w[:kh, :kw, :c, :filters].copy()} if w is not None else {"size": kh})
-        if "b" in inputs:
-            smaller["b"] = inputs["b"][:filters].copy()
+        smaller.update({"b": inputs["b"][:filters].copy()} if "b" in inputs else {})
         if "dout" in inputs:                       # cropped, repeated along an axis that grew
             shape = (n, *_out_hw(height, width, (kh, kw), step), filters)
             cropped = inputs["dout"][tuple(slice(0, length) for length in shape)]
@@ -625,9 +623,8 @@ def _shrink_logits(inputs: dict):
 def _pool_check(kind: str, backward=False, rules=(), reference=None) -> Check:
     forward, back = (getattr(naive, f"{kind}_pool_{way}") for way in ("forward", "backward"))
     return Check(("dout", "x", "size", "stride") if backward else ("x", "size", "stride"),
-                 reference or ((lambda dout, x, size, stride: back(
-                     dout, forward(x, size, stride)[1])) if backward else
-                     (lambda x, size, stride: forward(x, size, stride)[0])),
+                 reference or ((lambda dout, **case: back(dout, forward(**case)[1])) if backward
+                               else lambda **case: forward(**case)[0]),
                  functools.partial(_pool_cases, backward, rules),
                  functools.partial(_random_pool_case, dout=backward), _shrink_grid,
                  forward=not backward, rules=rules)
@@ -635,9 +632,8 @@ def _pool_check(kind: str, backward=False, rules=(), reference=None) -> Check:
 
 def _conv_check(backward: bool) -> Check:
     return Check(("dout", "x", "w", "stride") if backward else ("x", "w", "b", "stride"),
-                 (lambda dout, x, w, stride: naive.conv_backward(
-                     dout, naive.conv_forward(x, w, stride=stride)[1])) if backward else
-                 (lambda x, w, b, stride: naive.conv_forward(x, w, b, stride)[0]),
+                 (lambda dout, **case: naive.conv_backward(dout, naive.conv_forward(**case)[1]))
+                 if backward else lambda **case: naive.conv_forward(**case)[0],
                  functools.partial(_conv_cases, backward),
                  functools.partial(_random_conv_case, dout=backward), _shrink_grid,
                  outputs=("dx", "dw", "db") if backward else None, forward=not backward)
