@@ -364,8 +364,7 @@ def _attempt(check, student_fn, inputs: dict, limit: float, memory=False) -> _Ou
         return _Outcome(*_raised(student_fn, error), None, call)
     if changed:                                    # bitwise: signed zeros and NaN count too
         return _Outcome("modified", f"  it modified its argument {', '.join(changed)} in place; "
-                                    f"work on a new array (e.g. np.zeros_like or .copy()).",
-                        None, call)
+                        f"work on a new array (e.g. np.zeros_like or .copy()).", None, call)
     if check.forward and isinstance(result, tuple) and len(result) == 2:
         result = result[0]                         # (out, cache) like the package
     return _Outcome(*_compare(check.outputs, expected, result), call)
