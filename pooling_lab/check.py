@@ -435,8 +435,7 @@ def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
         first_printed = outcome.call["printed"] if first_printed is None else first_printed
         if outcome.kind != "pass":
             return _failure(check, student_fn, name, number, cases, outcome, limit, show)
-        measured[case.role] = case.inputs, outcome.call["work"] if case.role != "memory" else \
-            outcome.call["peak"]
+        measured[case.role] = case.inputs, outcome.call["peak" if case.role == "memory" else "work"]
     total, problem = len(cases), _method_problem(check, measured)
     lines = [f"PASSED {name}: {total} of {total} cases match the reference.",
              f"  covered: {'; '.join(case.name for case in cases if not case.role)}"
