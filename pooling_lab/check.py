@@ -6,23 +6,17 @@ of failure) with the arguments as passed, the values expected and received, the 
 that raised, then what ``f`` printed. It returns True or False (``show=True`` draws the failure,
 ``timeout=`` sets the seconds per call); :func:`judge` grades an exercise of :data:`EXERCISES`.
 
-Every checker fails a call into pooling_lab's styles or layers, ``notebooks/solutions`` or
-PyTorch (in any thread ``f`` starts), an argument changed in place (by one bit), a call past the
-time limit, and turning the watch (profile, trace, ``tracemalloc``) off; and the method rules:
-no Python loop over pixels (your own lines and calls, not NumPy's or printing, the same on a
-small and a larger case), no ``np.add.at``, no window array (a peak of at most
-:data:`MEMORY_FACTOR` times the input on x (2, 32, 32, 3), size 6, where the windows are 25.6
-times). Not seen: one long C call (judged when it returns), whether sums are separable, and a
-determined student fooling a checker in their own kernel: marks come from the grader's run.
+Every checker fails a call into :data:`FORBIDDEN_MODULES` or ``notebooks/solutions`` (in any
+thread ``f`` starts), an argument changed in place (by one bit), a call past the time limit,
+turning the watch (profile, trace, ``tracemalloc``) off, and the method rules of its exercise.
+Not seen: one long C call (judged when it returns), whether sums are separable, and a determined
+student fooling a checker in their own kernel: marks come from the grader's run.
 """
-
-from __future__ import annotations
 
 import contextlib
 import functools
 import io
 import linecache
-import math
 import os
 import sys
 import sysconfig
@@ -48,9 +42,9 @@ MEMORY_FACTOR = 10                    # no window array: peak bytes over the inp
 #: ``(rtol, atol)`` by the less precise floating dtype; ``atol`` scales with the largest value.
 TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-3), np.dtype(np.float32): (1e-5, 1e-6),
               np.dtype(np.float64): (1e-9, 1e-12)}
-#: What a student's function may not call: the package's implementations and the solutions.
-FORBIDDEN_MODULES = tuple(f"pooling_lab.{name}" for name in ("naive", "stacked", "strided",
-                                                             "fast", "layers"))
+#: What a student's function may not call (nor ``notebooks/solutions``): modules and packages.
+FORBIDDEN_MODULES = ("pooling_lab.naive", "pooling_lab.stacked", "pooling_lab.strided",
+                     "pooling_lab.fast", "pooling_lab.layers", "torch")
 SOLUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
                          "notebooks", "solutions") + os.sep
 
@@ -68,11 +62,10 @@ class _TimeUp(BaseException):
 
 
 #: Calls that switch the watch off, by the id of the C function or of the Python code object.
-_SWITCHES = {id(function): f"{function.__module__.strip('_')}.{function.__name__}"
-             for function in (sys.setprofile, sys.settrace, tracemalloc.stop,
-                              tracemalloc.clear_traces)}
-_SWITCHES.update({id(function.__code__): f"threading.{function.__name__}"
-                  for function in (threading.setprofile, threading.settrace)})
+_SWITCHES = {id(getattr(function, "__code__", function)):
+             f"{function.__module__.strip('_')}.{function.__name__}" for function in (
+                 sys.setprofile, sys.settrace, tracemalloc.stop, tracemalloc.clear_traces,
+                 threading.setprofile, threading.settrace)}
 # Threads first: once sys.setprofile is set, the profile sees the other calls.
 _HOOK_GETTERS = threading.gettrace, threading.getprofile, sys.gettrace, sys.getprofile
 _HOOK_SETTERS = threading.settrace, threading.setprofile, sys.settrace, sys.setprofile
@@ -88,14 +81,11 @@ def _is_own(filename: str) -> bool:
                 or os.path.realpath(filename).startswith(_LIBRARY))
 
 
-def _forbidden(code, module: str, own_file) -> bool:
-    """Whether a Python function is the package's, PyTorch's or a reference solution."""
-    return module in FORBIDDEN_MODULES or module.split(".")[0] == "torch" or (
-        code.co_filename != own_file and _in_solutions(code.co_filename))
-
-
-_in_solutions = functools.lru_cache(maxsize=None)(
-    lambda filename: os.path.realpath(filename).startswith(SOLUTIONS))
+@functools.lru_cache(maxsize=None)
+def _is_forbidden(module: str, filename="", own_file=None) -> bool:
+    """Whether code of ``module``, or of a solutions ``filename`` but ``own_file``, is forbidden."""
+    return module in FORBIDDEN_MODULES or module.split(".")[0] in FORBIDDEN_MODULES or (
+        filename not in ("", own_file) and os.path.realpath(filename).startswith(SOLUTIONS))
 
 
 def _forbidden_c(function, forbid_at: bool) -> str:
@@ -104,19 +94,16 @@ def _forbidden_c(function, forbid_at: bool) -> str:
     module = getattr(function, "__module__", None) or type(owner).__module__ or ""
     if forbid_at and isinstance(owner, np.ufunc) and name == "at":
         return f"np.{owner.__name__}.at"
-    return f"{module}.{name}" if "torch" in (module.split(".")[0],
-                                             type(owner).__module__.split(".")[0]) else ""
+    return f"{module}.{name}" if _is_forbidden(module) or _is_forbidden(
+        type(owner).__module__) else ""
 
 
 def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> dict:
-    """``student_fn(*args)`` watched, in this thread and in any thread it starts: the profile
-    function sees every call, the trace function every line of the student's code, and past the
-    deadline either raises :class:`_TimeUp`, which stops Python code on any platform and in a
-    Jupyter kernel (one long C call is judged when it returns). ``KeyboardInterrupt`` passes.
-
-    Returns the call's ``result`` or ``error``, the ``forbidden`` calls and the watch's
-    ``switched`` off by it (names, in order), whether it was ``slow``, its ``work`` (lines run in
-    the student's code plus calls made from it), its ``peak`` bytes and what it ``printed``."""
+    """``student_fn(*args)`` watched in this thread and any it starts (the profile sees every call,
+    the trace the student's lines; past the deadline either raises :class:`_TimeUp`, which stops
+    Python code anywhere, in a Jupyter kernel too). Returns its ``result``, ``error``, the names
+    ``forbidden`` and ``switched`` (the watch off), ``slow``, ``work`` (own lines run and calls
+    made), ``peak`` bytes and what it ``printed``."""
     own_file = getattr(getattr(student_fn, "__code__", None), "co_filename", None)
     # forbidden and switched: dicts as ordered sets of the names called ("" for none)
     forbidden, switched, work, deadline = {}, {}, [0], [time.perf_counter() + limit]
@@ -134,7 +121,7 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> d
         if event == "call":
             code, module = frame.f_code, frame.f_globals.get("__name__") or ""
             switched[_SWITCHES.get(id(code), "")] = None
-            if _forbidden(code, module, own_file):
+            if _is_forbidden(module, code.co_filename, own_file):
                 forbidden[f"{module}.{code.co_qualname}"] = None
             work[0] += frame.f_back is not None and _is_own(frame.f_back.f_code.co_filename)
         elif event == "c_call":
@@ -144,8 +131,7 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> d
         if time.perf_counter() > deadline[0]:
             raise _TimeUp
 
-    hooks, excepthook, done, printed = [get() for get in _HOOK_GETTERS], threading.excepthook, {
-        "result": None, "error": None, "slow": False}, io.StringIO()
+    done, hooks = {"result": None, "error": None, "slow": False}, [get() for get in _HOOK_GETTERS]
 
     def call() -> None:
         for setter, hook in zip(_HOOK_SETTERS, (on_frame, on_call, on_frame, on_call)):
@@ -157,15 +143,16 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> d
         except Exception as raised:              # reported in the verdict, never re-raised
             done["error"] = raised
         finally:
-            deadline[0] = math.inf               # the watch's own clean-up is never stopped
-            done["intact"] = sys.getprofile() is on_call and (
-                done["slow"] or sys.gettrace() is on_frame) and (
+            end, deadline[0] = deadline[0], np.inf     # the watch's clean-up is never stopped
+            done["slow"] = done["slow"] or time.perf_counter() > end     # a long C call too
+            intact = sys.getprofile() is on_call and sys.gettrace() is on_frame and (
                 not memory or tracemalloc.is_tracing())
-            done["switched"] = [name for name in switched if name]     # before the restoring
+            done["switched"] = [name for name in switched if name] or (   # before the restoring
+                [] if intact or done["slow"] else ["a switch it reached"])
             for setter, hook in zip(_HOOK_SETTERS, hooks):
                 setter(hook)
 
-    start = time.perf_counter()
+    printed, excepthook = io.StringIO(), threading.excepthook
     threading.excepthook = lambda args: (       # a thread the watch stopped ends silently
         None if args.exc_type is _TimeUp else excepthook(args))
     try:
@@ -173,9 +160,6 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> d
             peak = measure.peak_bytes(call) if memory else call() or 0
     finally:
         threading.excepthook = excepthook
-    done["slow"] = done["slow"] or time.perf_counter() - start > limit   # a long C call too
-    done["switched"] = done["switched"] or ([] if done["intact"] or done["slow"] else
-                                            ["a switch it reached"])
     return dict(done, forbidden=[name for name in forbidden if name], work=work[0], peak=peak,
                 printed=printed.getvalue())
 
@@ -183,8 +167,7 @@ def _watched(student_fn, args, limit: float, forbid_at=False, memory=False) -> d
 # --- Comparing a result with the reference, and showing arrays ---
 
 def _digits(expected, received) -> tuple[str, str, int]:
-    """Both numbers with just enough significant digits (at least 4) to tell them apart, and
-    how many decimals print them differently in an array."""
+    """Both numbers with the fewest digits (4 or more) that tell them apart, and the decimals."""
     if isinstance(expected, int) and isinstance(received, int):       # whole numbers: exactly
         return str(expected), str(received), 4
     shown = next(((f"{expected:.{d}g}", f"{received:.{d}g}") for d in range(4, 18) if
@@ -228,12 +211,10 @@ def _compare_arrays(label, expected, received) -> tuple:
     if got.shape != expected.shape:
         return "shape", f"  {label}: expected shape {expected.shape}, received {got.shape}", None
     floats = [array.dtype for array in (expected, got) if array.dtype.kind == "f"]
-    rtol, atol = 0.0, 0.0                          # integers: exactly (isclose goes via float)
-    if floats:                                     # the less precise dtype's tolerances
-        rtol, atol = TOLERANCES.get(max(floats, key=lambda dtype: np.finfo(dtype).eps),
-                                    TOLERANCES[np.dtype(np.float64)])
-        scale = float(np.max(np.abs(expected), initial=0.0))
-        atol *= scale if np.isfinite(scale) and scale > 0 else 1.0
+    rtol, atol = max((TOLERANCES.get(dtype, TOLERANCES[np.dtype(float)]) for dtype in floats),
+                     default=(0.0, 0.0))           # integers: exactly (isclose goes via float)
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    atol *= scale if np.isfinite(scale) and scale > 0 else 1.0
     wrong = ~np.isclose(got, expected, rtol, atol, equal_nan=True) if floats else got != expected
     if not wrong.any():
         return "pass", "", None
@@ -258,19 +239,16 @@ def _compare_arrays(label, expected, received) -> tuple:
         _block("received", shown_received, where, decimals)]), (label, expected, got, first)
 
 
-def _compare(check, expected, received) -> tuple:
-    """:func:`_compare_arrays` on one result, or on each output of a tuple in turn."""
-    if check.outputs is None:
+def _compare(outputs, expected, received) -> tuple:
+    """:func:`_compare_arrays` on one result, or on each of a tuple's ``outputs`` in turn."""
+    if outputs is None:
         return _compare_arrays("the result", expected, received)
-    if not isinstance(received, (tuple, list)) or len(received) != len(check.outputs):
+    if not isinstance(received, (tuple, list)) or len(received) != len(outputs):
         size = f" of {len(received)}" if isinstance(received, (tuple, list)) else ""
-        return "type", (f"  expected a tuple of {len(check.outputs)} ({', '.join(check.outputs)})"
-                        f"; received a {type(received).__name__}{size}"), None
-    for label, want, got in zip(check.outputs, expected, received):
-        outcome = _compare_arrays(label, want, got)
-        if outcome[0] != "pass":
-            return outcome
-    return "pass", "", None
+        return "type", (f"  expected a tuple of {len(outputs)} ({', '.join(outputs)}); received "
+                        f"a {type(received).__name__}{size}"), None
+    compared = (_compare_arrays(*output) for output in zip(outputs, expected, received))
+    return next((outcome for outcome in compared if outcome[0] != "pass"), ("pass", "", None))
 
 
 def _describe_inputs(inputs: dict) -> str:
@@ -289,8 +267,7 @@ def _shapes(inputs: dict) -> str:
 
 
 def _draw_difference(label, expected, received, first, title) -> None:
-    """Expected, received and their difference, with the course's colour rule for signed maps
-    (of 4-D arrays the ``[n, :, :, c]`` slice holding ``first``, the first wrong value)."""
+    """Expected, received and their difference (of 4-D arrays the slice holding ``first``)."""
     import matplotlib.pyplot as plt
 
     from . import viz                 # as matplotlib: loaded only when a failure is drawn
@@ -322,10 +299,9 @@ class Case(NamedTuple):
 
 
 class Check(NamedTuple):
-    """What a checker runs: ``student_fn(*[inputs[name] for name in signature])`` against
-    ``reference(**inputs)`` on ``cases()``, and on ``random_case(rng)`` for hidden cases."""
+    """What a checker runs: the student's function against ``reference`` on every case."""
     signature: tuple                      # the student's arguments, in order
-    reference: Callable
+    reference: Callable                   # reference(**inputs) -> the expected result
     cases: Callable                       # cases() -> list of Case
     random_case: Callable | None = None   # random_case(rng) -> inputs
     shrink: Callable | None = None        # shrink(inputs) yields smaller inputs
@@ -350,23 +326,25 @@ class _Outcome(NamedTuple):
     call: dict            # what _watched returned
 
 
-def _raised(student_fn, error) -> tuple:
-    """``(where, inner, outer, unsolved)``: the line of the student's code that raised, the
-    student's function that raised, the function checked, and whether it is a stub."""
+def _raised(student_fn, error) -> tuple[str, str]:
+    """``(kind, problem)``: "unsolved" (a stub), or "raised <Error>", by whom and at which line."""
     frames = list(traceback.walk_tb(error.__traceback__))
     own = [(frame.f_code, line) for frame, line in frames if _is_own(frame.f_code.co_filename)]
     outer = getattr(student_fn, "__name__", "your function")
     inner = ([outer] + [code.co_name for code, _ in own if not code.co_name.startswith("<")])[-1]
-    unsolved = isinstance(error, NotImplementedError) and _is_own(
-        frames[-1][0].f_code.co_filename)            # raised by the student, not by NumPy
-    if not own:
-        return "", inner, outer, unsolved
-    (code, line), file = own[-1], own[-1][0].co_filename
-    cell = "ipykernel" in file or file.startswith("<ipython")     # a notebook cell's code
-    where = "its cell" if cell else os.path.basename(file)
-    return (f"\n  at line {line} of {where}, in {code.co_name}: "
-            f"{linecache.getline(file, line).strip() or '(source not available)'}", inner, outer,
-            unsolved)
+    who = f"`{inner}`, which `{outer}` calls," if inner != outer else "it"
+    if isinstance(error, NotImplementedError) and _is_own(frames[-1][0].f_code.co_filename):
+        return "unsolved", (f"{who} raises NotImplementedError. " + (   # by the student, not NumPy
+            "Write its body" if inner == outer else f"Solve `{inner}` first") + ", then run this "
+            "cell again.")
+    problem = f"  {who} raised {type(error).__name__}: {error}"
+    if own:
+        (code, line), file = own[-1], own[-1][0].co_filename
+        cell = "ipykernel" in file or file.startswith("<ipython")     # a notebook cell's code
+        source = linecache.getline(file, line).strip() or "(source not available)"
+        problem += (f"\n  at line {line} of {'its cell' if cell else os.path.basename(file)}, in "
+                    f"{code.co_name}: {source}")
+    return f"raised {type(error).__name__}", problem
 
 
 def _attempt(check, student_fn, inputs: dict, limit: float, memory=False) -> _Outcome:
@@ -379,23 +357,17 @@ def _attempt(check, student_fn, inputs: dict, limit: float, memory=False) -> _Ou
     result, error = call["result"], call["error"]
     changed = [key for key, value in inputs.items() if isinstance(value, np.ndarray) and (
         value.shape != passed[key].shape or value.tobytes() != passed[key].tobytes())]
-    if call["switched"] or call["forbidden"] or call["slow"] or (error is None and result is None):
-        kind = "switched" if call["switched"] else "forbidden" if call["forbidden"] else "slow" \
-            if call["slow"] else "none"
-        return _Outcome(kind, "", None, call)
+    kind = next((kind for kind in ("switched", "forbidden", "slow") if call[kind]), None)
+    if kind or (error is None and result is None):
+        return _Outcome(kind or "none", "", None, call)
     if error is not None:
-        where, inner, outer, unsolved = _raised(student_fn, error)
-        who = f"`{inner}`, which `{outer}` calls," if inner != outer else "it"
-        return _Outcome("unsolved", inner, None, call) if unsolved else _Outcome(
-            f"raised {type(error).__name__}",
-            f"  {who} raised {type(error).__name__}: {error}{where}", None, call)
+        return _Outcome(*_raised(student_fn, error), None, call)
     if changed:                                    # bitwise: signed zeros and NaN count too
         return _Outcome("modified", f"  it modified its argument {', '.join(changed)} in place; "
-                                    f"work on a new array (e.g. np.zeros_like or .copy()).",
-                        None, call)
+                        f"work on a new array (e.g. np.zeros_like or .copy()).", None, call)
     if check.forward and isinstance(result, tuple) and len(result) == 2:
         result = result[0]                         # (out, cache) like the package
-    return _Outcome(*_compare(check, expected, result), call)
+    return _Outcome(*_compare(check.outputs, expected, result), call)
 
 
 def _shrink(check, student_fn, inputs, outcome, limit):
@@ -436,8 +408,7 @@ def _method_problem(check, measured: dict) -> str:
     inputs, peak = measured.get("memory")
     if NO_WINDOW_ARRAY in check.rules and peak > MEMORY_FACTOR * inputs["x"].nbytes:
         x, size, stride = inputs["x"], inputs["size"], inputs["stride"]
-        out_hw = _out_hw(x.shape[1], x.shape[2], (size, size), stride)
-        windows = x.nbytes // (x.shape[1] * x.shape[2]) * out_hw[0] * out_hw[1] * size * size
+        windows = sliding_window_view(x, (size, size), axis=(1, 2))[:, ::stride, ::stride].nbytes
         return (f"it builds something as big as the window array: on x {x.shape} ({x.nbytes:,} "
                 f"bytes), size {size}, stride {stride}, it held {peak:,} bytes at its peak, more "
                 f"than {MEMORY_FACTOR}x the input (the window array would be {windows:,} bytes). "
@@ -447,8 +418,8 @@ def _method_problem(check, measured: dict) -> str:
 
 def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
         timeout=None) -> Verdict:
-    """Run ``student_fn`` on every case of ``check`` (plus ``hidden`` random cases drawn from
-    ``seed``), then the method rules; return the :class:`Verdict`. Prints nothing."""
+    """The :class:`Verdict` on ``student_fn`` for ``check``, plus ``hidden`` random cases drawn
+    from ``seed``. Prints nothing."""
     limit = TIME_LIMIT if timeout is None else timeout
     if not callable(student_fn) or not (isinstance(hidden, int) and hidden >= 0 and isinstance(
             limit, (int, float)) and 0 < limit < 1e6) or isinstance(hidden, bool):
@@ -464,33 +435,25 @@ def run(check: Check, student_fn, name=None, *, show=False, seed=None, hidden=0,
         first_printed = outcome.call["printed"] if first_printed is None else first_printed
         if outcome.kind != "pass":
             return _failure(check, student_fn, name, number, cases, outcome, limit, show)
-        measured[case.role] = case.inputs, outcome.call["work"] if case.role != "memory" else \
-            outcome.call["peak"]
+        measured[case.role] = case.inputs, outcome.call["peak" if case.role == "memory" else "work"]
     total, problem = len(cases), _method_problem(check, measured)
-    if problem:
-        message = (f"FAILED {name}: the values are right ({total} of {total} cases match the "
-                   f"reference), but {problem}")
-        return Verdict(False, _with_prints(message, first_printed, "case 1"))
     lines = [f"PASSED {name}: {total} of {total} cases match the reference.",
              f"  covered: {'; '.join(case.name for case in cases if not case.role)}"
              + (f"; {hidden} hidden random cases." if hidden else ".")]
     lines += [f"  checked too: {'; '.join(check.rules)}."] if check.rules else []
-    return Verdict(True, _with_prints("\n".join(lines), first_printed, "case 1"))
+    if problem:
+        lines = [f"FAILED {name}: the values are right ({total} of {total} cases match the "
+                 f"reference), but {problem}"]
+    return Verdict(not problem, _with_prints("\n".join(lines), first_printed, "case 1"))
 
 
 def _failure(check, student_fn, name, number, cases, outcome, limit, show) -> Verdict:
     """The verdict on the first failing case: one line, or the case shrunk and explained."""
     case, kind, printed = cases[number - 1], outcome.kind, outcome.call["printed"]
     where = f"case {number} of {len(cases)} ({case.name})"
-    if kind == "unsolved":
-        inner = outcome.problem
+    if kind == "unsolved" or (kind == "none" and number == 1):
         return Verdict(False, f"NOT SOLVED YET {name}: " + (
-            "it raises NotImplementedError. Write its body" if inner == name else
-            f"`{inner}`, which `{name}` calls, raises NotImplementedError. Solve `{inner}` first")
-            + ", then run this cell again.")
-    if kind == "none" and number == 1:
-        return Verdict(False, f"NOT SOLVED YET {name}: it returns None. Did you forget the "
-                              f"return statement?")
+            outcome.problem or "it returns None. Did you forget the return statement?"))
     called = outcome.call["switched"] or outcome.call["forbidden"]
     called = ", ".join(called[:3]) + (f" and {len(called) - 3} more" if len(called) > 3 else "")
     message = {
@@ -549,20 +512,19 @@ POOL_CASES = (((1, 4, 4, 1), 2, 2, False, "windows that tile the image"),
               ((2, 7, 7, 2), 3, 2, False, "overlapping windows, a batch and channels"),
               ((1, 9, 6, 1), 2, 3, False, "a stride larger than the window"),
               ((2, 6, 6, 1), 3, 2, True, "ties: a few values repeated in every window"))
-#: The method rules' cases: (x shape, size, stride, role, what the case is for).
-POOL_RULE_CASES = (((1, 5, 6, 1), 3, 2, "small", "the loop check's small case"),
-                   ((4, 13, 15, 4), 3, 2, "large", "its larger case (N, H, W, C all grow)"),
-                   ((2, 32, 32, 3), 6, 1, "memory", "the memory check's case"))
+#: The method rules' cases: (x shape, size, stride, role, the rule it is for, what it is).
+POOL_RULE_CASES = (((1, 5, 6, 1), 3, 2, "small", NO_PIXEL_LOOP, "the loop check's small case"),
+                   ((4, 13, 15, 4), 3, 2, "large", NO_PIXEL_LOOP,
+                    "its larger case (N, H, W, C all grow)"),
+                   ((2, 32, 32, 3), 6, 1, "memory", NO_WINDOW_ARRAY, "the memory check's case"))
 
 
 def _pool_cases(dout: bool, rules=()) -> list:
     rng = np.random.default_rng(SEED)
-    roles = {"small", "large"} if NO_PIXEL_LOOP in rules else set()
-    roles |= {"memory"} if NO_WINDOW_ARRAY in rules else set()
     return [Case(name, _pool_case(rng, shape, size, stride, dout, ties))
             for shape, size, stride, ties, name in POOL_CASES] + [
         Case(name, _pool_case(rng, shape, size, stride, dout), role)
-        for shape, size, stride, role, name in POOL_RULE_CASES if role in roles]
+        for shape, size, stride, role, rule, name in POOL_RULE_CASES if rule in rules]
 
 
 def _random_pool_case(rng, dout: bool) -> dict:
@@ -601,8 +563,7 @@ def _random_conv_case(rng, dout: bool) -> dict:
 
 
 def _shrink_grid(inputs: dict):
-    """Smaller pooling or convolution cases: one image, row, column or channel fewer, a smaller
-    window (kernel rows, columns, filters) or stride; ``dout`` cropped to fit."""
+    """One image, row, column, channel, kernel row, column, filter or stride fewer; dout cropped."""
     x, stride, w = inputs["x"], inputs["stride"], inputs.get("w")
     kernel = (w.shape[0], w.shape[1], w.shape[3]) if w is not None else (inputs["size"],)
     dims = (x.shape[0], x.shape[3], x.shape[1], x.shape[2], *kernel, stride)
@@ -613,8 +574,7 @@ def _shrink_grid(inputs: dict):
             continue
         smaller = dict(inputs, x=x[:n, :height, :width, :c].copy(), stride=step)
         smaller.update({"w": w[:kh, :kw, :c, :filters].copy()} if w is not None else {"size": kh})
-        if "b" in inputs:
-            smaller["b"] = inputs["b"][:filters].copy()
+        smaller.update({"b": inputs["b"][:filters].copy()} if "b" in inputs else {})
         if "dout" in inputs:                       # cropped, repeated along an axis that grew
             shape = (n, *_out_hw(height, width, (kh, kw), step), filters)
             cropped = inputs["dout"][tuple(slice(0, length) for length in shape)]
@@ -661,9 +621,8 @@ def _shrink_logits(inputs: dict):
 def _pool_check(kind: str, backward=False, rules=(), reference=None) -> Check:
     forward, back = (getattr(naive, f"{kind}_pool_{way}") for way in ("forward", "backward"))
     return Check(("dout", "x", "size", "stride") if backward else ("x", "size", "stride"),
-                 reference or ((lambda dout, x, size, stride: back(
-                     dout, forward(x, size, stride)[1])) if backward else
-                     (lambda x, size, stride: forward(x, size, stride)[0])),
+                 reference or ((lambda dout, **case: back(dout, forward(**case)[1])) if backward
+                               else lambda **case: forward(**case)[0]),
                  functools.partial(_pool_cases, backward, rules),
                  functools.partial(_random_pool_case, dout=backward), _shrink_grid,
                  forward=not backward, rules=rules)
@@ -671,9 +630,8 @@ def _pool_check(kind: str, backward=False, rules=(), reference=None) -> Check:
 
 def _conv_check(backward: bool) -> Check:
     return Check(("dout", "x", "w", "stride") if backward else ("x", "w", "b", "stride"),
-                 (lambda dout, x, w, stride: naive.conv_backward(
-                     dout, naive.conv_forward(x, w, stride=stride)[1])) if backward else
-                 (lambda x, w, b, stride: naive.conv_forward(x, w, b, stride)[0]),
+                 (lambda dout, **case: naive.conv_backward(dout, naive.conv_forward(**case)[1]))
+                 if backward else lambda **case: naive.conv_forward(**case)[0],
                  functools.partial(_conv_cases, backward),
                  functools.partial(_random_conv_case, dout=backward), _shrink_grid,
                  outputs=("dx", "dw", "db") if backward else None, forward=not backward)
@@ -727,9 +685,8 @@ EXERCISES = {row[0]: Exercise(*row) for row in (
 
 
 def judge(function_name: str, namespace: dict, *, seed=None, hidden=0, timeout=None) -> Verdict:
-    """The verdict on exercise ``function_name`` for ``namespace[function_name]`` (the student's
-    functions it calls are found in its globals, the notebook's namespace), on the table's cases
-    plus ``hidden`` random cases drawn from ``seed``. Prints nothing."""
+    """The verdict on exercise ``function_name`` for ``namespace[function_name]``, on the table's
+    cases plus ``hidden`` random cases drawn from ``seed``. Prints nothing."""
     if function_name not in EXERCISES:
         raise ValueError(f"function_name must be one of {', '.join(EXERCISES)}; got "
                          f"{function_name!r}")
