@@ -34,9 +34,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-#: Command name -> module of this package that runs it.
-COMMANDS = {"demo": "demo", "bench": "bench", "grade": "grade", "release": "release",
-            "slides": "slides"}
+#: The commands, each run by the module of this package of the same name.
+COMMANDS = ("demo", "bench", "grade", "release", "slides")
 
 #: Environment variables that set the number of BLAS threads, read when NumPy starts.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -80,8 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "four NumPy styles (naive loops, slice-stacking, strided views, and the "
                     "strided idea tuned for speed).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module_name in COMMANDS.items():
-        module = importlib.import_module(f"pooling_lab.{module_name}")
+    for name in COMMANDS:
+        module = importlib.import_module(f"pooling_lab.{name}")
         plain = re.sub(r":\w+:`([^`]*)`", r"\1", module.__doc__).replace("``", "")  # no reST
         paragraphs = plain.split("\n\n")
         sub = commands.add_parser(name, help=paragraphs[0].splitlines()[0],

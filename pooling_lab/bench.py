@@ -597,11 +597,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", metavar="FILE",
                         help="also write the results as JSON (on Ctrl-C: what was measured)")
     parser.add_argument("--torch-python", metavar="PYTHON",
-                        help="a Python that can import torch and numpy, run in isolated mode "
-                             "(python -I: torch installed in its own environment, such as a "
-                             "venv); default: this one. A PYTHON that is not an executable "
-                             "file is an error; one that cannot import torch only leaves the "
-                             "torch columns empty (a note says so)")
+                        help="a Python that can import torch and numpy, run isolated (python "
+                             "-I: torch may live in its own venv); default: this one. One that "
+                             "is not an executable file is an error; one that cannot import "
+                             "torch only leaves the torch columns empty (a note says so)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch columns")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc runs (no peak MB column)")
@@ -611,11 +610,10 @@ def add_arguments(parser) -> None:
 
 
 def check_arguments(args):
-    """Check the parsed options before any work; return them completed for :func:`run`:
-    ``repeats`` and ``case`` (None for ``--targets``) read, ``torch_python`` None for
-    ``--no-torch``, ``json`` a Path and ``notes`` what the options decided that the user may not
-    expect. A ValueError, TypeError or OSError names an option the benchmark cannot use, its
-    value and what is allowed."""
+    """Check the parsed options before any work and complete them for :func:`run`: ``repeats``,
+    ``case`` (None for --targets), ``torch_python`` (None for --no-torch), ``json`` (a Path) and
+    ``notes``, what the options decided that the user may not expect. A ValueError, TypeError
+    or OSError names an option the benchmark cannot use, its value and what is allowed."""
     args.notes, args.case = [], None
     if args.repeats is None:
         args.repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS

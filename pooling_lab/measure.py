@@ -19,18 +19,9 @@ import tracemalloc
 
 def seconds(call, repeats: int = 5, clock=time.perf_counter,
             warm_up: bool = True) -> list[float]:
-    """Run ``call()`` once to warm up, then ``repeats`` times; the time of each run in seconds.
-
-    Parameters
-    ----------
-    call : callable taking no argument
-    repeats : int
-    clock : callable returning seconds
-        ``time.perf_counter`` (wall time) or ``time.process_time`` (this process's CPU time,
-        steadier on a machine other people are using).
-    warm_up : bool
-        False when the caller has already run ``call`` once (with :func:`timed`, say).
-    """
+    """Run ``call()`` once to warm up (unless ``warm_up`` is False: the caller already did),
+    then ``repeats`` times; the seconds of each run on ``clock``, ``time.perf_counter`` (wall
+    time) or ``time.process_time`` (this process's CPU time, steadier on a shared machine)."""
     if warm_up:
         call()
     return timeit.Timer(call, timer=clock).repeat(repeat=repeats, number=1)
