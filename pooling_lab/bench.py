@@ -375,10 +375,8 @@ def format_comparison(rows, slower: str = "strided", faster: str = "fast") -> st
               _ratio(median / medians[case, pass_, faster])]
              for (case, pass_, style), median in medians.items()
              if style == slower and (case, pass_, faster) in medians]
-    if not lines:
-        return ""
-    return _markdown(["case", "pass", f"{slower} ms", f"{faster} ms", f"{slower} / {faster}"],
-                     lines)
+    header = ["case", "pass", f"{slower} ms", f"{faster} ms", f"{slower} / {faster}"]
+    return _markdown(header, lines) if lines else ""
 
 
 def format_notes(rows) -> str:

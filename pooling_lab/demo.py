@@ -75,11 +75,9 @@ def run_op(style_name: str, op: str, x: np.ndarray, size: int, stride: int) -> d
 
 def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
          output: str = "pooling_lab_demo.png", show=print) -> dict:
-    """Run every op in every style on ``x`` (1, H, W, 3); print the table through ``show``.
-
-    Returns ``{op: {style: result}}`` (:func:`run_op`'s, plus its ``difference`` from the naive
-    style), ``agree`` and ``figure``, the path of the picture written to ``output``.
-    """
+    """Run every op in every style on ``x`` (1, H, W, 3), print the table through ``show``;
+    return ``{op: {style: result}}`` (:func:`run_op`'s, plus its ``difference`` from the naive
+    style), ``agree`` and ``figure``, the path of the picture written to ``output``."""
     show(f"Photo: {name}, x of shape {x.shape} (N, H, W, C), float64 in [0, 1]\n")
     titles = {op: f"{op} · size {pool} · stride {stride}" for op in ("max", "avg")}
     titles["conv"] = "conv · 3x3 Laplacian · same"

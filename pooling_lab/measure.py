@@ -41,11 +41,9 @@ def timed(call, clock=time.perf_counter) -> tuple:
 
 
 def peak_bytes(call) -> int:
-    """The most memory ``call()`` allocates at once beyond what existed before it, in bytes.
-
-    ``tracemalloc`` sees every allocation through Python's allocator, NumPy's arrays included;
-    if it was already tracing, it is left tracing.
-    """
+    """The most memory ``call()`` allocates at once beyond what existed before it, in bytes:
+    ``tracemalloc`` sees every allocation through Python's allocator, NumPy's arrays included
+    (if it was already tracing, it is left tracing)."""
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
         tracemalloc.start()
