@@ -42,6 +42,7 @@ USES_BLAS = True
 OPS, PASSES = tuple(OP_FUNCTIONS), ("forward", "backward", "step")
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
+
 def quiet(message: str) -> None:
     """The default ``progress``, the function told what the benchmark is doing, one message at
     a time (the command prints them on stderr): it tells no one."""
