@@ -1,11 +1,5 @@
-"""The ``pooling-lab`` command (also ``python -m pooling_lab``).
-
-    python -m pooling_lab demo [IMAGE]     the four styles on a photo, timed, and a picture
-    python -m pooling_lab bench [options]  time and memory of every op, pass and style
-    python -m pooling_lab bench --targets  the course's performance targets, checked
-    python -m pooling_lab grade NOTEBOOK...  mark a class's notebooks, each exercise apart
-    python -m pooling_lab release OUT      the student copy: notebooks, images, the wheel
-    python -m pooling_lab slides NOTEBOOK... --out DIR   slide decks that need no network
+"""The ``pooling-lab`` command (also ``python -m pooling_lab``): ``demo``, ``bench``, ``grade``,
+``release`` and ``slides`` (``--help`` says what each does).
 
 Each command is a module of this package, listed once in :data:`COMMANDS`; adding a command
 is writing its module and adding one entry there. A command module provides:
@@ -18,12 +12,10 @@ is writing its module and adding one entry there. A command module provides:
   naming the option, the value received and what is allowed (:func:`output_file` checks a
   file to write);
 * ``run(settings) -> int``: the work; it returns the exit status;
-* ``USES_BLAS = True``, only if it multiplies matrices: such a command takes ``--threads``.
-  It runs NumPy's BLAS on one thread by default, as the PyTorch numbers are: on a small shared
-  machine, BLAS threads that wait for a busy core can make a small matrix product ten times
-  slower. BLAS reads its thread count once, when NumPy is imported, so the command restarts
-  itself with ``OPENBLAS_NUM_THREADS`` (and the OpenMP and MKL equivalents) set;
-  ``--threads 0`` keeps the environment as it is.
+* ``USES_BLAS = True``, only if it multiplies matrices: such a command takes ``--threads``
+  (default 1, as the PyTorch numbers; BLAS threads waiting for a busy core can make a small
+  product ten times slower). BLAS reads its thread count when NumPy is imported, so the command
+  restarts itself with ``OPENBLAS_NUM_THREADS`` (and the OpenMP and MKL ones) set.
 
 Exit statuses, the same for every command: 0 done; 2 a bad option or file (one line on
 stderr, before any work), or out of memory should the checks still let a case through; 130
@@ -42,9 +34,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-#: Command name -> module of this package that runs it.
-COMMANDS = {"demo": "demo", "bench": "bench", "grade": "grade", "release": "release",
-            "slides": "slides"}
+#: The commands, each run by the module of this package of the same name.
+COMMANDS = ("demo", "bench", "grade", "release", "slides")
 
 #: Environment variables that set the number of BLAS threads, read when NumPy starts.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -61,25 +52,19 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def output_file(path: str, option: str, formats=None) -> Path:
-    """The file ``option`` names, ``~`` expanded, once it is known that it can be written.
-
-    A folder, a folder that does not exist, or a suffix not in ``formats`` (if given) is a
-    ValueError. The file is then opened for appending, which creates it if need be (removed
-    again): a file that cannot be written (no permission, /proc...) is an OSError before the
-    work rather than after it.
-    """
+    """The file ``option`` names, ``~`` expanded, once it is known that it can be written: a
+    folder, a missing folder or a suffix not in ``formats`` (if given) is a ValueError, a file
+    that cannot be opened for appending (no permission, /proc...) an OSError."""
     file = Path(path).expanduser()
     if file.is_dir():
         raise ValueError(f"{option} must name a file; got the folder {path!r}")
     if not file.parent.is_dir():
         raise ValueError(f"{option} {path!r}: the folder {str(file.parent)!r} does not exist")
-    suffix = file.suffix.lstrip(".").lower()
-    if formats is not None and suffix not in formats:
+    if formats is not None and file.suffix.lstrip(".").lower() not in formats:
         raise ValueError(f"{option} must end in one of {sorted(formats)}; got {path!r}")
     existed = file.exists()
     try:
-        with open(file, "a"):
-            pass
+        open(file, "a").close()                  # creates the file if need be (removed again)
     except OSError as error:
         raise OSError(f"{option} {path!r} cannot be written: {error.strerror}") from None
     if not existed:
@@ -94,8 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "four NumPy styles (naive loops, slice-stacking, strided views, and the "
                     "strided idea tuned for speed).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module_name in COMMANDS.items():
-        module = importlib.import_module(f"pooling_lab.{module_name}")
+    for name in COMMANDS:
+        module = importlib.import_module(f"pooling_lab.{name}")
         plain = re.sub(r":\w+:`([^`]*)`", r"\1", module.__doc__).replace("``", "")  # no reST
         paragraphs = plain.split("\n\n")
         sub = commands.add_parser(name, help=paragraphs[0].splitlines()[0],

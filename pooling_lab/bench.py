@@ -20,12 +20,12 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -42,12 +42,10 @@ USES_BLAS = True
 OPS, PASSES = tuple(OP_FUNCTIONS), ("forward", "backward", "step")
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
-#: A function told what the benchmark is doing, one message at a time (printed on stderr).
-Progress = Callable[[str], None]
-
 
 def quiet(message: str) -> None:
-    """A :data:`Progress` that tells no one."""
+    """The default ``progress``, the function told what the benchmark is doing, one message at
+    a time (the command prints them on stderr): it tells no one."""
 
 
 #: The naive style runs for real only if one call is expected to take at most this long;
@@ -101,10 +99,9 @@ class Case:
         def pair(values):
             return str(values[0]) if values[0] == values[1] else f"{values[0]}x{values[1]}"
 
-        n, h, w, c = self.shape
-        text = (f"conv x ({n}, {h}, {w}, {c}) w ({self.kernel[0]}, {self.kernel[1]}, {c}, "
-                f"{self.out_channels})" if op == "conv"
-                else f"{op} x ({n}, {h}, {w}, {c}) size {pair(self.kernel)}")
+        w_shape = (*self.kernel, self.shape[3], self.out_channels)
+        text = (f"conv x {self.shape} w {w_shape}" if op == "conv"
+                else f"{op} x {self.shape} size {pair(self.kernel)}")
         text += f" stride {pair(self.stride)}"
         text += f" padding {pair(self.padding)}" * (self.padding != (0, 0))
         text += f" dilation {pair(self.dilation)}" * (self.dilation != (1, 1))
@@ -135,9 +132,10 @@ def case_bytes(case: Case, op: str) -> int:
     return count * np.dtype(case.dtype).itemsize
 
 
-def _arrays(case: Case, op: str, shape=None, seed: int = 0) -> dict:
-    """Seeded random inputs: x (N, H, W, C), and w (KH, KW, C, C_out), b (C_out,) for conv."""
-    rng = np.random.default_rng(seed)
+def _arrays(case: Case, op: str, shape=None) -> dict:
+    """Random inputs (seed 0, as PyTorch's x): x (N, H, W, C), and w (KH, KW, C, C_out), b
+    (C_out,) for conv."""
+    rng = np.random.default_rng(0)
     shape = case.shape if shape is None else shape
     arrays = {"x": rng.standard_normal(shape).astype(case.dtype)}
     if op == "conv":
@@ -158,11 +156,9 @@ def _forward_call(style_name: str, case: Case, op: str, arrays: dict):
 
 
 def _crop_shape(case: Case, op: str) -> tuple:
-    """An input shape with at most ``NAIVE_CROP_POSITIONS`` output positions per image.
-
-    Each axis keeps ``min(16, OH)`` windows: the input length whose padded length holds exactly
-    that many, ``(out - 1) * stride + span - padding``, never more than the case's own.
-    """
+    """An input shape with at most ``NAIVE_CROP_POSITIONS`` output positions per image: each
+    axis keeps ``min(16, OH)`` windows, the input length whose padded length holds exactly that
+    many, ``(out - 1) * stride + span - padding``, never more than the case's own."""
     geometry = case_geometry(case, op)
     side = math.isqrt(NAIVE_CROP_POSITIONS)
     crop_hw = []
@@ -176,7 +172,7 @@ def _crop_shape(case: Case, op: str) -> tuple:
 
 # -------------------- Measuring ------------------------------------------------------------
 
-def time_runs(call, repeats: int, clock=time.perf_counter, progress: Progress = quiet,
+def time_runs(call, repeats: int, clock=time.perf_counter, progress=quiet,
               label: str = "") -> list:
     """:func:`pooling_lab.measure.seconds`, telling ``progress`` first how long the runs will
     take when the warm-up call took longer than :data:`SLOW_CALL_SECONDS`."""
@@ -218,7 +214,7 @@ class Row:
 
 
 def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
-                  memory: bool = True, progress: Progress = quiet) -> list:
+                  memory: bool = True, progress=quiet) -> list:
     """Forward, backward and step rows of one style on one op."""
     arrays, scale, estimated = _arrays(case, op), 1.0, False
     crop = _crop_shape(case, op) if style_name == "naive" else case.shape
@@ -273,7 +269,7 @@ def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
 
 
 def torch_times(case: Case, op: str, python: str, repeats: int, clock_name: str,
-                timeout: float = 300, progress: Progress = quiet) -> dict | None:
+                timeout: float = 300, progress=quiet) -> dict | None:
     """PyTorch's forward, backward and step times in ms, or None, ``progress`` told why in one
     line. A worker that crashes (a signal, an exit status other than its "bad case" and "no
     PyTorch") runs once more."""
@@ -311,7 +307,7 @@ def torch_available(python: str) -> str | None:
 
 def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall",
              torch_python: str | None = None, memory: bool = True,
-             progress: Progress = quiet, rows: list | None = None) -> list:
+             progress=quiet, rows: list | None = None) -> list:
     """Every op x pass x style of ``case``: a list of :class:`Row`, added to ``rows`` (a new
     list if None) as each style is measured, so an interrupted run keeps what it measured."""
     clock, rows = CLOCKS[clock_name], [] if rows is None else rows
@@ -380,10 +376,8 @@ def format_comparison(rows, slower: str = "strided", faster: str = "fast") -> st
               _ratio(median / medians[case, pass_, faster])]
              for (case, pass_, style), median in medians.items()
              if style == slower and (case, pass_, faster) in medians]
-    if not lines:
-        return ""
-    return _markdown(["case", "pass", f"{slower} ms", f"{faster} ms", f"{slower} / {faster}"],
-                     lines)
+    header = ["case", "pass", f"{slower} ms", f"{faster} ms", f"{slower} / {faster}"]
+    return _markdown(header, lines) if lines else ""
 
 
 def format_notes(rows) -> str:
@@ -408,9 +402,8 @@ def _megabytes(value) -> str:
 def machine_state(clock_name: str, torch_version: str | None = None) -> dict:
     """What the numbers depend on: processor, load, versions, threads, clock."""
     cpu_info = Path("/proc/cpuinfo")
-    names = [line.split(":", 1)[1].strip() for line in
-             (cpu_info.read_text().splitlines() if cpu_info.exists() else [])
-             if line.startswith("model name")]
+    text = cpu_info.read_text() if cpu_info.exists() else ""
+    names = re.findall(r"^model name\s*: (.*)$", text, re.MULTILINE)
     cpu = names[0] if names else platform.processor() or platform.machine()
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
@@ -507,11 +500,17 @@ def _value_text(kind: str, value: float | None) -> str:
             "memory": f"{value:.2f}x the input"}[kind]
 
 
-def _step_text(target: Target, row: Row) -> str:
-    """One style's step on ``target``, its ratio judged after a comma."""
-    measured = (f"peak {_megabytes(row.peak_bytes)} MB" if target.kind == "memory"
-                else f"{'~' * row.estimated}{_number(row.median_ms)} ms")
-    return f"{measured}, {_value_text(target.kind, _target_value(target, row))}"
+def _measured(target: Target, row: Row) -> str:
+    """One style's step as ``target`` reads it: its peak memory, or its median time."""
+    if target.kind == "memory":
+        return f"peak {_megabytes(row.peak_bytes)} MB"
+    return f"{'~' * row.estimated}{_number(row.median_ms)} ms"
+
+
+def _step_text(target: Target, row: Row, between: str = ", ") -> str:
+    """One style's step on ``target``, then the ratio judged."""
+    ratio = _value_text(target.kind, _target_value(target, row))
+    return f"{_measured(target, row)}{between}{ratio}"
 
 
 def check_target(target: Target, rows) -> dict:
@@ -521,37 +520,30 @@ def check_target(target: Target, rows) -> dict:
     when another style is judged."""
     step = {row.style: row for row in rows
             if row.op == target.op and row.pass_ == "step" and row.error is None}
-    result = {"target": target.name, "kind": target.kind, "limit": target.limit,
-              "style": target.style, "measured": "failed", "reference": "–", "value": None,
-              "met": None, "strided": None}
-    if target.style != "strided" and "strided" in step:
-        result["strided"] = _step_text(target, step["strided"])
-    if target.style not in step:
-        return result
-    judged = step[target.style]
-    result["measured"] = _step_text(target, judged).split(", ")[0]
-    if target.kind == "torch" and judged.torch_ms is not None:
-        result["reference"] = f"torch {_number(judged.torch_ms)} ms"
-    elif target.kind == "naive":
-        result["reference"] = ("naive " + _step_text(target, step["naive"]).split(", ")[0]
-                               if "naive" in step else "naive failed")
-    elif target.kind == "memory":
-        result["reference"] = ", ".join(
-            f"{style} {_step_text(target, row).replace(', ', ' = ')}" for style, row in step.items()
-            if style not in (target.style, "strided") and row.peak_bytes is not None) or "–"
-    result["value"] = value = _target_value(target, judged)
+    judged, reference, met = step.get(target.style), "–", None
+    if judged and target.kind == "torch" and judged.torch_ms is not None:
+        reference = f"torch {_number(judged.torch_ms)} ms"
+    elif judged and target.kind == "naive":
+        reference = "naive " + (_measured(target, step["naive"]) if "naive" in step else "failed")
+    elif judged and target.kind == "memory":
+        reference = ", ".join(f"{style} {_step_text(target, row, ' = ')}"
+                              for style, row in step.items() if row.peak_bytes is not None
+                              and style not in (target.style, "strided")) or "–"
+    value = _target_value(target, judged) if judged else None
     if value is not None:
-        result["met"] = bool(value >= target.limit if target.kind == "naive"
-                             else value <= target.limit)
-    return result
+        met = bool(value >= target.limit if target.kind == "naive" else value <= target.limit)
+    strided = step.get("strided") if target.style != "strided" else None
+    return {"target": target.name, "kind": target.kind, "limit": target.limit,
+            "style": target.style, "measured": _measured(target, judged) if judged else "failed",
+            "reference": reference, "value": value, "met": met,
+            "strided": strided and _step_text(target, strided)}
 
 
 def format_targets(results) -> str:
     """The targets as a Markdown table: what was compared, the ratio, met or not, and the
     strided style's figure beside the judged one."""
-    lines = ["| target | style | step | compared with | measured | met | strided, for comparison |",
-             "|---|---|---|---|---|---|---|"]
     bounds = {"torch": "at most", "naive": "at least", "memory": "at most"}
+    lines = []
     for result in results:
         kind, value = result["kind"], result["value"]
         if value is None:
@@ -560,9 +552,10 @@ def format_targets(results) -> str:
         else:
             shown = f"{_value_text(kind, value)} ({bounds[kind]} {_number(result['limit'])}x)"
         met = "–" if result["met"] is None else ("yes" if result["met"] else "**NO**")
-        lines.append(f"| {result['target']} | {result['style']} | {result['measured']} "
-                     f"| {result['reference']} | {shown} | {met} | {result['strided'] or '–'} |")
-    return "\n".join(lines)
+        lines.append([result["target"], result["style"], result["measured"], result["reference"],
+                      shown, met, result["strided"] or "–"])
+    return _markdown(["target", "style", "step", "compared with", "measured", "met",
+                      "strided, for comparison"], lines)
 
 
 # -------------------- The command line -----------------------------------------------------
@@ -603,11 +596,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", metavar="FILE",
                         help="also write the results as JSON (on Ctrl-C: what was measured)")
     parser.add_argument("--torch-python", metavar="PYTHON",
-                        help="a Python that can import torch and numpy, run in isolated mode "
-                             "(python -I: torch installed in its own environment, such as a "
-                             "venv); default: this one. A PYTHON that is not an executable "
-                             "file is an error; one that cannot import torch only leaves the "
-                             "torch columns empty (a note says so)")
+                        help="a Python that can import torch and numpy, run isolated (python "
+                             "-I: torch may live in its own venv); default: this one. One that "
+                             "is not an executable file is an error; one that cannot import "
+                             "torch only leaves the torch columns empty (a note says so)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch columns")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc runs (no peak MB column)")
@@ -616,44 +608,34 @@ def add_arguments(parser) -> None:
                              "machine); default: wall")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Checked options: what :func:`run` does."""
-
-    case: Case | None               # None for --targets
-    repeats: int                    # timed runs after one warm-up run
-    clock: str                      # "wall" or "cpu"
-    torch_python: str | None        # the Python that runs the worker; None for --no-torch
-    memory: bool                    # whether to measure peak memory
-    json_path: Path | None          # ~ expanded
-    notes: tuple[str, ...] = ()     # what the options decided that the user may not expect
-
-
-def check_arguments(args) -> Settings:
-    """Check the parsed options before any work; return what to run. A ValueError, TypeError
+def check_arguments(args):
+    """Check the parsed options before any work and complete them for :func:`run`: ``repeats``,
+    ``case`` (None for --targets), ``torch_python`` (None for --no-torch), ``json`` (a Path) and
+    ``notes``, what the options decided that the user may not expect. A ValueError, TypeError
     or OSError names an option the benchmark cannot use, its value and what is allowed."""
-    notes = []
-    repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS
-    if args.repeats is not None:
-        repeats = rules.positive_int(args.repeats, "--repeats")
+    args.notes, args.case = [], None
+    if args.repeats is None:
+        args.repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS
+    else:
+        args.repeats = repeats = rules.positive_int(args.repeats, "--repeats")
         if args.quick:
-            notes.append(f"--quick with --repeats {repeats}: {repeats} timed runs "
-                         f"(--repeats wins over --quick)")
-    json_path = output_file(args.json, "--json") if args.json else None
+            args.notes.append(f"--quick with --repeats {repeats}: {repeats} timed runs "
+                              f"(--repeats wins over --quick)")
+    args.json = output_file(args.json, "--json") if args.json else None
     torch_python = args.torch_python or sys.executable       # checked even with --no-torch
     if shutil.which(torch_python) is None:
         raise ValueError(f"--torch-python must be an executable Python, a path or a name on "
                          f"PATH; got {torch_python!r}, which is not (or use --no-torch)")
-    settings = Settings(None, repeats, args.clock, None if args.no_torch else torch_python,
-                        not args.no_memory, json_path, tuple(notes))
+    args.torch_python = None if args.no_torch else torch_python
     if args.targets:
-        return settings
+        return args
     shape = QUICK_SHAPE if args.quick else DEFAULT_SHAPE
     if args.shape is not None:
         shape = tuple(rules.positive_int(length, f"--shape {axis}")
                       for length, axis in zip(args.shape, "NHWC", strict=True))
         if args.quick:
-            notes.append(f"--quick with --shape: x of shape {shape} (--shape wins over --quick)")
+            args.notes.append(f"--quick with --shape: x of shape {shape} "
+                              f"(--shape wins over --quick)")
     out_channels = (shape[3] if args.out_channels is None
                     else rules.positive_int(args.out_channels, "--out-channels"))
     if len(args.padding) > 2 or min(args.padding) < 0:
@@ -661,8 +643,9 @@ def check_arguments(args) -> Settings:
     pairs = {name: rules.as_pair(values[0] if len(values) == 1 else tuple(values), f"--{name}")
              for name, values in (("kernel", args.kernel), ("stride", args.stride),
                                   ("dilation", args.dilation))}    # 3 -> (3, 3); 3 2 -> (3, 2)
-    case = Case(tuple(args.ops), shape, padding=(args.padding[0], args.padding[-1]),
-                out_channels=out_channels, dtype=args.dtype, styles=tuple(args.styles), **pairs)
+    args.case = case = Case(tuple(args.ops), shape, padding=(args.padding[0], args.padding[-1]),
+                            out_channels=out_channels, dtype=args.dtype,
+                            styles=tuple(args.styles), **pairs)
     for op in case.ops:
         try:
             case_geometry(case, op)
@@ -674,7 +657,7 @@ def check_arguments(args) -> Settings:
                              f"{', w' if op == 'conv' else ''}) would take {needed:,} bytes "
                              f"in {case.dtype}; the bench allows at most "
                              f"{LARGEST_CASE_BYTES:,} bytes (1 GiB)")
-    return replace(settings, case=case, notes=tuple(notes))
+    return args
 
 
 def _progress(message: str) -> None:
@@ -692,7 +675,7 @@ def _write_json(path: Path, results: dict, cases: list) -> None:
         signal.signal(signal.SIGINT, previous)
 
 
-def run(settings: Settings) -> int:
+def run(settings) -> int:
     """Run the benchmark ``settings`` describe; print the tables; return the exit status (1
     when a style failed). On Ctrl-C, ``--json`` gets what was measured, marked interrupted."""
     for note in settings.notes:
@@ -701,7 +684,6 @@ def run(settings: Settings) -> int:
     if settings.torch_python and not torch_version:
         _progress(f"PyTorch not importable by {settings.torch_python}: no torch columns "
                   f"(name another Python with --torch-python)")
-    torch_python = settings.torch_python if torch_version else None
     state = machine_state(settings.clock, torch_version or None)
     results = {"machine": state, "interrupted": True, "cases": [], "targets": []}
     print(f"Machine: {format_state(state)}\n", flush=True)
@@ -709,16 +691,17 @@ def run(settings: Settings) -> int:
                                      dict.fromkeys(target.case for target in TARGETS))]
     try:
         for case, rows in cases:
-            run_case(case, settings.repeats, settings.clock, torch_python, settings.memory,
-                     _progress, rows)
+            run_case(case, settings.repeats, settings.clock,
+                     torch_version and settings.torch_python, not settings.no_memory, _progress,
+                     rows)
             print(format_table(rows) + "\n", flush=True)
             if settings.case is None:
                 results["targets"] += [check_target(target, rows) for target in TARGETS
                                        if target.case == case]
         results["interrupted"] = False
     finally:
-        if settings.json_path:
-            _write_json(settings.json_path, results, [item for item in cases if item[1]])
+        if settings.json:
+            _write_json(settings.json, results, [item for item in cases if item[1]])
     all_rows = [row for _, rows in cases for row in rows]
     comparison = format_comparison(all_rows)
     if comparison:
@@ -727,8 +710,8 @@ def run(settings: Settings) -> int:
         print("Targets (a training step = forward + backward; the fast style is judged):\n")
         print(format_targets(results["targets"]) + "\n")
     print(format_notes(all_rows))
-    if settings.json_path:
-        print(f"\nWrote {settings.json_path}")
+    if settings.json:
+        print(f"\nWrote {settings.json}")
     failures = sorted({f"{row.case} · {row.style}: {row.error}" for row in all_rows if row.error})
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)

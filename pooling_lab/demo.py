@@ -8,27 +8,20 @@ when the styles agree, :data:`DISAGREE` (3) when they do not; 2 and 130 as every
 
 The upstream gradient is ``dout = out``, the gradient of the loss ``sum(out**2) / 2``: each
 output sends back its own value, so ``dx`` shows where the outputs came from.
-
-The picture is drawn with :mod:`pooling_lab.viz` on a ``matplotlib.figure.Figure`` made
-directly and saved with ``savefig``: no window opens and the matplotlib backend is left alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import STYLES, images, measure, op_functions, rules, viz
-from .geometry import pool_geometry
+from . import OPS, STYLES, images, measure, op_functions, rules, viz
 from .__main__ import output_file
 
 #: The command multiplies matrices (convolution): it takes ``--threads``.
 USES_BLAS = True
-
-OPS = ("max", "avg", "conv")
 
 #: A 3x3 Laplacian: it answers 0 on flat regions and strongly on edges.
 EDGE_KERNEL = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
@@ -66,18 +59,13 @@ def load_image(image: str, size: int) -> tuple:
     return x, path.name
 
 
-def edge_weights(channels: int) -> np.ndarray:
-    """(3, 3, C, C): the Laplacian on each channel separately."""
-    return EDGE_KERNEL[:, :, None, None] * np.eye(channels)     # (3, 3, 1, 1) * (C, C)
-
-
 def run_op(style_name: str, op: str, x: np.ndarray, size: int, stride: int) -> dict:
     """Forward and backward of one op in one style, timed once: a dict of ``out``
     (1, OH, OW, C), ``dx`` (1, H, W, C), and ``forward`` and ``backward`` in seconds."""
     forward, backward = op_functions(style_name, op)
     if op == "conv":
-        (out, cache), forward_seconds = measure.timed(
-            lambda: forward(x, edge_weights(x.shape[3]), padding="same"))
+        w = EDGE_KERNEL[:, :, None, None] * np.eye(x.shape[3])   # (3, 3, C, C): channels apart
+        (out, cache), forward_seconds = measure.timed(lambda: forward(x, w, padding="same"))
     else:
         (out, cache), forward_seconds = measure.timed(lambda: forward(x, size, stride=stride))
     grads, backward_seconds = measure.timed(lambda: backward(out, cache))     # dout = out
@@ -87,25 +75,20 @@ def run_op(style_name: str, op: str, x: np.ndarray, size: int, stride: int) -> d
 
 def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
          output: str = "pooling_lab_demo.png", show=print) -> dict:
-    """Run every op in every style on ``x`` (1, H, W, 3); print the table through ``show``.
-
-    Returns ``{op: {style: result}}`` (:func:`run_op`'s, plus its ``difference`` from the naive
-    style), ``agree`` and ``figure``, the path of the picture written to ``output``.
-    """
+    """Run every op in every style on ``x`` (1, H, W, 3), print the table through ``show``;
+    return ``{op: {style: result}}`` (:func:`run_op`'s, plus its ``difference`` from the naive
+    style), ``agree`` and ``figure``, the path of the picture written to ``output``."""
     show(f"Photo: {name}, x of shape {x.shape} (N, H, W, C), float64 in [0, 1]\n")
-    titles = {"max": f"max · size {pool} · stride {stride}",
-              "avg": f"avg · size {pool} · stride {stride}",
-              "conv": "conv · 3x3 Laplacian · same"}
+    titles = {op: f"{op} · size {pool} · stride {stride}" for op in ("max", "avg")}
+    titles["conv"] = "conv · 3x3 Laplacian · same"
     results = {}
     show(f"{'op':<34} {'style':<8} {'forward':>10} {'backward':>10}   max |diff| from naive")
     for op in OPS:
-        results[op] = {}
+        results[op] = by_style = {}
         for style_name in STYLES:
-            result = run_op(style_name, op, x, pool, stride)
-            results[op][style_name] = result
-            reference = results[op]["naive"]
-            result["difference"] = max(float(np.abs(result["out"] - reference["out"]).max()),
-                                       float(np.abs(result["dx"] - reference["dx"]).max()))
+            by_style[style_name] = result = run_op(style_name, op, x, pool, stride)
+            result["difference"] = max(float(np.abs(result[key] - by_style["naive"][key]).max())
+                                       for key in ("out", "dx"))
             shown = "-" if style_name == "naive" else f"{result['difference']:.1e}"
             show(f"{titles[op]:<34} {style_name:<8} {result['forward'] * 1e3:8.1f} ms "
                  f"{result['backward'] * 1e3:8.1f} ms   {shown}")
@@ -121,13 +104,12 @@ def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
     figure_path = save_figure(x, results, titles, output)
     show(f"\nWrote {figure_path}: forward outputs (top) and gradients dx (bottom), "
          f"strided style.")
-    results["agree"] = agree
-    results["figure"] = figure_path
-    return results
+    return {**results, "agree": agree, "figure": figure_path}
 
 
 def save_figure(x, results, titles, output) -> str:
-    """Top row: the photo and the three forward outputs; bottom row: ``dx`` of each op."""
+    """Top row: the photo and the three forward outputs; bottom row: ``dx`` of each op. Drawn
+    with :mod:`pooling_lab.viz` on a ``Figure`` of its own: no window, the backend untouched."""
     figure = Figure(figsize=(13, 6.8), layout="constrained")
     axes = figure.subplots(2, 4)
     viz.show_image(x, ax=axes[0, 0], title=f"input · {x.shape[1]}x{x.shape[2]}")
@@ -154,20 +136,7 @@ def save_figure(x, results, titles, output) -> str:
     return str(path.resolve())
 
 
-# --------------------------------------------------------------------------------------------
-# The command line
-# --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Settings:
-    """Checked options: the photo loaded, and what :func:`run` does with it."""
-
-    x: np.ndarray         # (1, H, W, 3) float64 in [0, 1]
-    name: str             # the photo's name or file name
-    pool: int             # the pooling size
-    stride: int           # and stride
-    output: Path          # where to write the figure, ~ expanded
-
+# -------------------- The command line -----------------------------------------------------
 
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab demo``."""
@@ -185,11 +154,10 @@ def add_arguments(parser) -> None:
                              f"{', '.join(FIGURE_FORMATS)}; default: pooling_lab_demo.png")
 
 
-def check_arguments(args) -> Settings:
-    """Check the options and load the photo, before any work; return what to run. A
-    ValueError, TypeError or OSError names the option: a ``--size`` above :data:`LARGEST_SIZE`,
-    an IMAGE that is not a photo of finite numbers, a ``--pool`` larger than the photo, an
-    ``--output`` that cannot be written or drawn..."""
+def check_arguments(args) -> dict:
+    """Check the options and load the photo, before any work; return :func:`tour`'s arguments.
+    A ValueError, TypeError or OSError names the option (a ``--size`` above
+    :data:`LARGEST_SIZE`, a ``--pool`` larger than the photo...)."""
     size = rules.positive_int(args.size, "--size")
     if size > LARGEST_SIZE:
         raise ValueError(f"--size must be from 1 to {LARGEST_SIZE} pixels (the naive style "
@@ -198,16 +166,12 @@ def check_arguments(args) -> Settings:
     stride = rules.positive_int(args.stride, "--stride")
     output = output_file(args.output, "--output", FIGURE_FORMATS)
     x, name = load_image(args.image, size)
-    try:
-        pool_geometry(x.shape, pool, stride, "valid", 1)
-    except ValueError:
+    if pool > min(x.shape[1:3]):                 # no window would fit
         raise ValueError(f"--pool {pool} is larger than the photo, {x.shape[1]}x{x.shape[2]} "
-                         f"pixels at --size {size}; use a smaller --pool or a larger "
-                         f"--size") from None
-    return Settings(x, name, pool, stride, output)
+                         f"pixels at --size {size}; use a smaller --pool or a larger --size")
+    return {"x": x, "name": name, "pool": pool, "stride": stride, "output": str(output)}
 
 
-def run(settings: Settings) -> int:
+def run(settings: dict) -> int:
     """Run the tour; exit status 0 if the styles agree, :data:`DISAGREE` if not."""
-    results = tour(settings.x, settings.name, settings.pool, settings.stride, settings.output)
-    return 0 if results["agree"] else DISAGREE
+    return 0 if tour(**settings)["agree"] else DISAGREE

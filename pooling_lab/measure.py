@@ -19,18 +19,9 @@ import tracemalloc
 
 def seconds(call, repeats: int = 5, clock=time.perf_counter,
             warm_up: bool = True) -> list[float]:
-    """Run ``call()`` once to warm up, then ``repeats`` times; the time of each run in seconds.
-
-    Parameters
-    ----------
-    call : callable taking no argument
-    repeats : int
-    clock : callable returning seconds
-        ``time.perf_counter`` (wall time) or ``time.process_time`` (this process's CPU time,
-        steadier on a machine other people are using).
-    warm_up : bool
-        False when the caller has already run ``call`` once (with :func:`timed`, say).
-    """
+    """Run ``call()`` once to warm up (unless ``warm_up`` is False: the caller already did),
+    then ``repeats`` times; the seconds of each run on ``clock``, ``time.perf_counter`` (wall
+    time) or ``time.process_time`` (this process's CPU time, steadier on a shared machine)."""
     if warm_up:
         call()
     return timeit.Timer(call, timer=clock).repeat(repeat=repeats, number=1)
@@ -50,11 +41,9 @@ def timed(call, clock=time.perf_counter) -> tuple:
 
 
 def peak_bytes(call) -> int:
-    """The most memory ``call()`` allocates at once beyond what existed before it, in bytes.
-
-    ``tracemalloc`` sees every allocation through Python's allocator, NumPy's arrays included;
-    if it was already tracing, it is left tracing.
-    """
+    """The most memory ``call()`` allocates at once beyond what existed before it, in bytes:
+    ``tracemalloc`` sees every allocation through Python's allocator, NumPy's arrays included
+    (if it was already tracing, it is left tracing)."""
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
         tracemalloc.start()

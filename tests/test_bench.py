@@ -390,18 +390,13 @@ def _good_spec(**changes) -> str:
 
 
 @pytest.mark.parametrize("text,message", [
-    ("not json", "the case must be one JSON object"),
-    ("[1, 2]", "the case must be one JSON object; got list"),
-    (json.dumps({"op": "max"}), "missing ['clock', 'dilation'"),
+    ("not json", "the case must be one JSON object with the keys ['clock', 'dilation', "),
+    ("[1, 2]", "the case must be one JSON object with the keys"),
+    (json.dumps({"op": "max"}), "the case must be one JSON object with the keys"),
+    (_good_spec(extra=1), "the case must be one JSON object with the keys"),
     (_good_spec(op="min"), "'op' must be one of ['max', 'avg', 'conv']; got 'min'"),
-    (_good_spec(shape=[1, 8, 8]), "'shape' must be a list of 4 integers >= 1; got [1, 8, 8]"),
-    (_good_spec(padding=[-1, 0]), "'padding' must be a list of 2 integers >= 0"),
-    (_good_spec(repeats=True), "'repeats' must be an integer >= 1; got True"),
-    (_good_spec(out_channels=4), "'out_channels' must be null for pooling"),
-    (_good_spec(op="conv"), "'out_channels' must be an integer >= 1; got None"),
-    (_good_spec(dtype="float16"), "'dtype' must be one of ['float32', 'float64']"),
 ])
-def test_the_worker_refuses_a_bad_case_naming_the_field(text, message):
+def test_the_worker_refuses_a_case_bench_would_not_write(text, message):
     with pytest.raises(torch_worker.SpecError) as refused:
         torch_worker.parse_spec(text)
     assert message in str(refused.value)
@@ -540,7 +535,7 @@ def test_a_command_is_a_module_named_once_in_the_table(monkeypatch, capsys):
 
     command.check_arguments, command.run = check_arguments, run
     monkeypatch.setitem(sys.modules, "pooling_lab.fake", command)
-    monkeypatch.setitem(cli.COMMANDS, "fake", "fake")
+    monkeypatch.setattr(cli, "COMMANDS", (*cli.COMMANDS, "fake"))
     assert cli.main(["fake", "--times", "3"]) == 7 and calls == [3]
     assert cli.main(["fake", "--times", "0"]) == 2 and calls == [3]
     assert capsys.readouterr().err == "pooling-lab fake: error: --times must be at least 1; got 0\n"
