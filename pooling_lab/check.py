@@ -13,6 +13,7 @@ Not seen: one long C call (judged when it returns), whether sums are separable, 
 student fooling a checker in their own kernel: marks come from the grader's run.
 """
 
+import collections
 import contextlib
 import functools
 import io
@@ -291,13 +292,6 @@ def _draw_difference(label, expected, received, first, title) -> None:
 
 # --- One run loop: every case guarded, the first failure shrunk, the method rules ---
 
-class Case(NamedTuple):
-    """What it tests, its arguments by name, its role: "small", "large", "memory", "hidden"."""
-    name: str
-    inputs: dict
-    role: str = ""
-
-
 class Check(NamedTuple):
     """What a checker runs: the student's function against ``reference`` on every case."""
     signature: tuple                      # the student's arguments, in order
@@ -310,20 +304,14 @@ class Check(NamedTuple):
     rules: tuple = ()                     # NO_PIXEL_LOOP, NO_ADD_AT, NO_WINDOW_ARRAY
 
 
-class Verdict(NamedTuple):
-    """``message``: what the checker prints; ``drawing``: what ``show=True`` draws, or None."""
-    passed: bool
-    message: str
-    drawing: tuple | None = None
-
-
-class _Outcome(NamedTuple):
-    """One case judged: its ``kind`` ("pass", "unsolved", "none", "forbidden", "switched", "slow",
-    "modified", "raised <Error>", "type", "shape", "values"), what to print, what to draw."""
-    kind: str
-    problem: str
-    arrays: tuple | None
-    call: dict            # what _watched returned
+#: A case: what it tests, its arguments by name, its role: "small", "large", "memory", "hidden".
+Case = collections.namedtuple("Case", "name inputs role", defaults=("",))
+#: ``message``: what the checker prints; ``drawing``: what ``show=True`` draws, or None.
+Verdict = collections.namedtuple("Verdict", "passed message drawing", defaults=(None,))
+#: One case judged: its ``kind`` ("pass", "unsolved", "none", "forbidden", "switched", "slow",
+#: "modified", "raised <Error>", "type", "shape", "values"), the ``problem`` to print, the
+#: ``arrays`` to draw, and the ``call`` as _watched returned it.
+_Outcome = collections.namedtuple("_Outcome", "kind problem arrays call")
 
 
 def _raised(student_fn, error) -> tuple[str, str]:
@@ -661,14 +649,8 @@ CHECKS = {
 }
 
 
-class Exercise(NamedTuple):
-    """One notebook exercise: the student's function, its notebook, its checker, its points."""
-    function: str
-    notebook: str
-    checker: str
-    points: int
-
-
+#: One notebook exercise: the student's function, its notebook, its checker, its points.
+Exercise = collections.namedtuple("Exercise", "function notebook checker points")
 #: The course's exercises in course order, by the student's function name.
 EXERCISES = {row[0]: Exercise(*row) for row in (
     ("to_channels_first", "00_welcome", "channels_first", 1),
