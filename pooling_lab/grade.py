@@ -62,6 +62,7 @@ class Settings:
     timeout: float
     seed: int
     jobs: int
+    exercises: list         # the function names graded, in course order
 
 
 @dataclass
@@ -87,6 +88,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of the hidden cases (default: a new one, printed)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="submissions graded at the same time (default 1)")
+    parser.add_argument("--notebook", action="append", metavar="NN",
+                        help="grade only this notebook's exercises, e.g. 05; may be given "
+                             "again (default: every exercise)")
 
 
 def check_arguments(args) -> Settings:
@@ -112,8 +116,15 @@ def check_arguments(args) -> Settings:
         if stems.setdefault(path.stem, path) != path:
             raise ValueError(f"two submissions are named {path.stem!r} ({stems[path.stem]} and "
                              f"{path}); name each file after its student")
+    numbers = sorted({exercise.notebook[:2] for exercise in EXERCISES.values()})
+    unknown = [number for number in args.notebook or () if number not in numbers]
+    if unknown:
+        raise ValueError(f"--notebook must name notebooks with exercises ({', '.join(numbers)}); "
+                         f"got {' '.join(unknown)}")
+    exercises = [name for name, exercise in EXERCISES.items()
+                 if not args.notebook or exercise.notebook[:2] in args.notebook]
     seed = secrets.randbelow(2**32) if args.seed is None else args.seed
-    return Settings(submissions, args.out, args.timeout, seed, args.jobs)
+    return Settings(submissions, args.out, args.timeout, seed, args.jobs, exercises)
 
 
 def is_definition(statement: ast.stmt) -> bool:
@@ -254,22 +265,23 @@ def grade_submission(path: Path, settings: Settings) -> Row:
     cells = code_cells(path, row)
     names = {statement.name for _, source in cells for statement in ast.parse(source).body
              if isinstance(statement, ast.FunctionDef)}
-    for name in EXERCISES:
+    for name in settings.exercises:
         row.verdicts[name] = (judge_in_process(cells, name, settings) if name in names else
                               (False, f"NOT SOLVED {name}: no `def {name}` in this notebook."))
-    missing = [name for name in EXERCISES if name not in names]
+    missing = [name for name in settings.exercises if name not in names]
     if cells and missing:
         row.notes.append(f"not defined: {' '.join(missing)}")
     return row
 
 
 def write_feedback(row: Row, folder: Path, settings: Settings) -> None:
-    full = sum(exercise.points for exercise in EXERCISES.values())
-    lines = [f"# {row.name}: {sum(map(row.points, EXERCISES))} of {full} points", "",
+    full = sum(EXERCISES[name].points for name in settings.exercises)
+    lines = [f"# {row.name}: {sum(map(row.points, settings.exercises))} of {full} points", "",
              f"Graded by `python -m pooling_lab grade` (seed {settings.seed}, "
              f"{HIDDEN_CASES} hidden cases per exercise, {settings.timeout:g} s each)."]
     lines += [f"\n**Note:** {note}" for note in row.notes]
-    for name, exercise in EXERCISES.items():
+    for name in settings.exercises:
+        exercise = EXERCISES[name]
         lines += ["", f"## `{name}` (notebook {exercise.notebook}): {row.points(name)} of "
                       f"{exercise.points}", "", "```text", row.verdicts[name][1], "```"]
     (folder / f"{row.name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -286,19 +298,19 @@ def run(settings: Settings) -> int:
             rows.append(future.result())
             write_feedback(rows[-1], feedback, settings)
             print(f"[{done}/{count}] {rows[-1].name}: "
-                  f"{sum(map(rows[-1].points, EXERCISES))} points", file=sys.stderr)
+                  f"{sum(map(rows[-1].points, settings.exercises))} points", file=sys.stderr)
     rows.sort(key=lambda row: row.name)
     with settings.out.open("w", newline="", encoding="utf-8") as table:
         writer = csv.writer(table)
-        writer.writerow(["submission", *EXERCISES, "total", "notes"])
-        points = [exercise.points for exercise in EXERCISES.values()]
+        writer.writerow(["submission", *settings.exercises, "total", "notes"])
+        points = [EXERCISES[name].points for name in settings.exercises]
         writer.writerow(["max", *points, sum(points), ""])
         for row in rows:
-            marks = [row.points(name) for name in EXERCISES]
+            marks = [row.points(name) for name in settings.exercises]
             writer.writerow([row.name, *marks, sum(marks), "; ".join(row.notes)])
     print(f"Graded {count} submissions (seed {settings.seed}): {settings.out}, {feedback}/")
-    width = max(map(len, EXERCISES))
-    for name in EXERCISES:
+    width = max(map(len, settings.exercises))
+    for name in settings.exercises:
         print(f"  {name:<{width}}  solved by {sum(row.verdicts[name][0] for row in rows)} of "
               f"{count}")
     return 0

@@ -188,10 +188,26 @@ def test_bad_arguments_are_one_line_and_exit_2(tmp_path, capsys):
     for arguments, phrase in (([tmp_path / "missing.ipynb"], "no such file or folder"),
                               ([tmp_path / "a", tmp_path / "b"], "named 'alice'"),
                               (["--timeout", "0", tmp_path / "a"], "--timeout"),
-                              (["--jobs", "0", tmp_path / "a"], "--jobs")):
+                              (["--jobs", "0", tmp_path / "a"], "--jobs"),
+                              (["--notebook", "08", tmp_path / "a"], "got 08")):
         assert main(["grade", *map(str, arguments)]) == 2
         error = capsys.readouterr().err
         assert error.count("\n") == 1 and phrase in error
+
+
+def test_one_notebook_s_exercises_are_graded_alone(tmp_path):
+    """A week's homework is one notebook: --notebook 00 --notebook 01 grades those alone."""
+    (tmp_path / "alice.ipynb").write_text(notebook(CHANNELS_FIRST))
+    out = tmp_path / "grades.csv"
+    assert main(["grade", "--notebook", "00", "--notebook", "01", "--timeout", "20",
+                 "--out", str(out), str(tmp_path / "alice.ipynb")]) == 0
+    table = out.read_text().splitlines()
+    assert table[0] == "submission,to_channels_first,my_avg_pool,total,notes"
+    maximum = EXERCISES["to_channels_first"].points + EXERCISES["my_avg_pool"].points
+    assert table[1] == f"max,{EXERCISES['to_channels_first'].points},"\
+                       f"{EXERCISES['my_avg_pool'].points},{maximum},"
+    assert table[2].startswith(f"alice,{EXERCISES['to_channels_first'].points},0,")
+    assert "not defined: my_avg_pool" in table[2]
 
 
 # --------------------------------------------------------------------------------------------
