@@ -32,12 +32,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .check import EXERCISES, judge
+from .check import EXERCISES, FORBIDDEN_MODULES, judge
 
-#: What the graded code may not import: the package's styles and layers, the reference
-#: solutions and PyTorch (each name with its submodules).
-FORBIDDEN_IMPORTS = ("pooling_lab.naive", "pooling_lab.stacked", "pooling_lab.strided",
-                     "pooling_lab.fast", "pooling_lab.layers", "notebooks", "solutions", "torch")
+#: What the graded code may not import: what the checkers forbid it to call (the package's
+#: styles and layers, PyTorch) and the reference solutions, each name with its submodules.
+FORBIDDEN_IMPORTS = (*FORBIDDEN_MODULES, "notebooks", "solutions")
 
 #: Hidden cases per exercise, drawn from --seed, on top of the exercise table's own.
 HIDDEN_CASES = 3
