@@ -65,12 +65,17 @@ def op_functions(style, op: str):
 
 #: Helper modules, imported on first use so that ``import pooling_lab`` stays quick
 #: (``viz`` pulls in matplotlib): ``pooling_lab.viz`` just works.
-_LAZY_MODULES = ("images", "viz", "check", "layers", "digits", "bench", "demo", "explore")
+#: The classroom tools and the benchmark live in subpackages; ``pooling_lab.check`` and
+#: ``pooling_lab.bench`` still find them.
+_LAZY_MODULES = {"images": "images", "viz": "viz", "layers": "layers", "digits": "digits",
+                 "explore": "explore", "measure": "measure", "check": "classroom.check",
+                 "gradcheck": "classroom.gradcheck", "bench": "benchmark.bench",
+                 "demo": "benchmark.demo"}
 
 
 def __getattr__(name):
     if name in _LAZY_MODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(f".{_LAZY_MODULES[name]}", __name__)
     raise AttributeError(f"module 'pooling_lab' has no attribute {name!r}")
 
 

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 import pooling_lab
-from pooling_lab import __main__ as cli
-from pooling_lab import bench, measure, torch_worker
+from pooling_lab import cli
+from pooling_lab import measure
+from pooling_lab.benchmark import bench, torch_worker
 
 TABLE_HEADER = ("| case | pass | style | median ms | spread ms | x naive | peak MB | x copy "
                 "| torch ms | x torch |")
@@ -416,7 +417,7 @@ def test_the_worker_says_in_one_line_when_torch_is_missing_or_the_case_is_bad(mo
 
 
 def test_importing_the_package_bench_and_worker_does_not_import_torch():
-    code = ("import sys, pooling_lab, pooling_lab.bench, pooling_lab.torch_worker; "
+    code = ("import sys, pooling_lab, pooling_lab.benchmark.bench, pooling_lab.benchmark.torch_worker; "
             "print('torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
@@ -535,7 +536,7 @@ def test_a_command_is_a_module_named_once_in_the_table(monkeypatch, capsys):
 
     command.check_arguments, command.run = check_arguments, run
     monkeypatch.setitem(sys.modules, "pooling_lab.fake", command)
-    monkeypatch.setattr(cli, "COMMANDS", (*cli.COMMANDS, "fake"))
+    monkeypatch.setattr(cli, "COMMANDS", {**cli.COMMANDS, "fake": "fake"})
     assert cli.main(["fake", "--times", "3"]) == 7 and calls == [3]
     assert cli.main(["fake", "--times", "0"]) == 2 and calls == [3]
     assert capsys.readouterr().err == "pooling-lab fake: error: --times must be at least 1; got 0\n"
@@ -550,4 +551,4 @@ def test_a_command_is_a_module_named_once_in_the_table(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         cli.main(["fake", "--help"])
     assert "A longer description of the fake command." in capsys.readouterr().out
-    assert bench.USES_BLAS and pooling_lab.demo.USES_BLAS          # both take --threads
+    assert bench.USES_BLAS and pooling_lab.benchmark.demo.USES_BLAS          # both take --threads

@@ -112,7 +112,7 @@ def test_a_wrapper_around_the_package_fails_every_checker(checker, style_name, c
 def test_every_public_checker_is_tested():
     public = {name for name, value in vars(check).items()
               if callable(value) and not name.startswith("_") and getattr(
-                  value, "__module__", "") == "pooling_lab.check"
+                  value, "__module__", "") == "pooling_lab.classroom.check"
               and name not in {"run", "judge", "numerical_gradient", "relative_error", "Check",
                                "Case", "Verdict", "Exercise"}}
     assert public == {checker.__name__ for checker in ALL_CHECKERS}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import pooling_lab
-from pooling_lab.check import numerical_gradient
+from pooling_lab.classroom.gradcheck import numerical_gradient
 
 STYLES = list(pooling_lab.STYLES.items())
 

@@ -13,8 +13,9 @@ import pytest
 from PIL import Image
 
 import pooling_lab
-from pooling_lab import __main__ as cli
-from pooling_lab import demo, viz
+from pooling_lab import cli
+from pooling_lab import viz
+from pooling_lab.benchmark import demo
 
 
 def run_cli(argv, capsys):

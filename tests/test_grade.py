@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pooling_lab import grade, release
-from pooling_lab.__main__ import main
+from pooling_lab.classroom import grade, release
+from pooling_lab.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "notebooks" / "solutions"
@@ -66,7 +66,7 @@ CLASS = {
                        "check.channels_first = lambda f: print('PASSED') or True\n"
                        "check.judge = lambda *args, **kwargs: True",
                        "import pooling_lab\npooling_lab.check = None",
-                       "import pooling_lab.grade as grader\n"
+                       "import pooling_lab.classroom.grade as grader\n"
                        "grader.judge = lambda *args, **kwargs: type('Verdict', (), "
                        "{'passed': True, 'message': 'PASSED'})",
                        output="PASSED to_channels_first: 6 of 6 cases match the reference.\n"),
@@ -226,7 +226,7 @@ def released(tmp_path_factory):
 
 def test_the_release_holds_the_course_and_no_solution(released):
     files = {path.relative_to(released).as_posix() for path in released.rglob("*")}
-    assert {"README.md", "pyproject.toml", "images/coffee.jpg", "pooling_lab/check.py",
+    assert {"README.md", "pyproject.toml", "images/coffee.jpg", "pooling_lab/classroom/check.py",
             "notebooks/figures/sliding_window.gif", "dist/pooling_lab-1.0.0-py3-none-any.whl",
             *(f"notebooks/{path.name}" for path in (ROOT / "notebooks").glob("0*.ipynb"))} <= files
     assert not [name for name in files if "solutions" in name or "TEACHING" in name

@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 
 import pooling_lab  # noqa: E402
 from pooling_lab import digits, viz  # noqa: E402
-from pooling_lab.check import numerical_gradient  # noqa: E402
+from pooling_lab.classroom.gradcheck import numerical_gradient  # noqa: E402
 from pooling_lab.layers import (SGD, AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D,  # noqa: E402
                                 ReLU, Sequential, confusion_matrix, softmax,
                                 softmax_cross_entropy)

@@ -73,7 +73,7 @@ class TopLevelSections(HTMLParser):
 @pytest.fixture(scope="module")
 def decks(tmp_path_factory):
     """{notebook name: (deck path, deck HTML)}, every notebook converted once by the command."""
-    from pooling_lab import slides
+    from pooling_lab.classroom import slides
     parser = argparse.ArgumentParser()
     slides.add_arguments(parser)
     out = tmp_path_factory.mktemp("decks")
@@ -96,7 +96,7 @@ def top_level_slides(html: str) -> int:
 
 def deck_slides(notebook) -> int:
     """How many top-level slides the deck of a small ``notebook`` has."""
-    from pooling_lab import slides
+    from pooling_lab.classroom import slides
     return top_level_slides(slides.deck_html(notebook))
 
 
@@ -140,7 +140,7 @@ def test_the_deck_has_one_slide_per_section(path, decks):
 
 def test_a_deck_hides_tagged_inputs_and_test_markers_and_shows_explorers_as_pictures():
     from nbformat.v4 import new_code_cell, new_output
-    from pooling_lab import slides
+    from pooling_lab.classroom import slides
     figure = new_code_cell("draw_the_figure()", metadata={"tags": ["hide-input"]}, outputs=[
         new_output("display_data", {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})])
     marked = new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(41 + 1)")
@@ -164,7 +164,7 @@ def test_a_deck_hides_tagged_inputs_and_test_markers_and_shows_explorers_as_pict
 ])
 def test_bad_arguments_are_one_line_and_exit_status_2_before_any_work(arguments, message,
                                                                      capsys, monkeypatch):
-    from pooling_lab.__main__ import main
+    from pooling_lab.cli import main
     monkeypatch.chdir(ROOT)
     if "--out" not in arguments:
         arguments = [*arguments, "--out", "never_made"]

@@ -6,14 +6,14 @@ and reads one JSON line back::
 
     $ echo '{"op": "max", "shape": [8, 64, 64, 16], "kernel": [3, 3], "stride": [2, 2],
     ...      "padding": [0, 0], "dilation": [1, 1], "out_channels": null, "dtype": "float32",
-    ...      "repeats": 7, "clock": "wall"}' | python -m pooling_lab.torch_worker
+    ...      "repeats": 7, "clock": "wall"}' | python -m pooling_lab.benchmark.torch_worker
     {"forward": 1.9, "backward": 3.1, "step": 5.0, "version": "2.13.0+cpu"}
 
 Times are medians in milliseconds from :mod:`pooling_lab.measure`, on PyTorch's default CPU
 path (oneDNN on) with one thread. A bad case ends with one line on stderr and exit status 2, a
 Python without PyTorch with exit status 3. A process of its own, because one that mixed PyTorch
 and NumPy once aborted with heap corruption (``bench`` retries a crashed worker once). This file
-imports only the standard library, NumPy and ``measure.py`` beside it (PyTorch only when it
+imports only the standard library, NumPy and the package's ``measure.py`` (PyTorch only when it
 runs), so that Python needs PyTorch and NumPy but not this package.
 """
 
@@ -62,7 +62,8 @@ def measure(spec: SimpleNamespace, torch) -> dict:
     ``step`` (their sum) in milliseconds, and ``version``; a SpecError if PyTorch has no such
     layer (its ``avg_pool2d`` takes no dilation)."""
     # measure.py by its path: this Python may not be able to import the package.
-    median_seconds = runpy.run_path(str(Path(__file__).with_name("measure.py")))["median_seconds"]
+    measure_py = Path(__file__).resolve().parents[1] / "measure.py"
+    median_seconds = runpy.run_path(str(measure_py))["median_seconds"]
     clock = time.process_time if spec.clock == "cpu" else time.perf_counter
     dtype = getattr(torch, spec.dtype)
     # The same x as bench's NumPy run (seed 0), laid out channels-last in memory like our

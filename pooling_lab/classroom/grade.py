@@ -51,7 +51,7 @@ ENVIRONMENT |= dict.fromkeys(("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NU
 
 #: The graded process starts here: it finds this package where the grader found it.
 CHILD = ("import sys; sys.path.insert(0, {root!r}); "
-         "from pooling_lab.grade import judge_request; judge_request()")
+         "from pooling_lab.classroom.grade import judge_request; judge_request()")
 
 
 @dataclass
@@ -234,7 +234,7 @@ def judge_in_process(cells: list, function: str, settings: Settings) -> tuple[bo
     # Only a line that starts with the nonce is the checker's: prints cannot fake a verdict.
     request = {"cells": cells, "function": function, "seed": settings.seed,
                "timeout": settings.timeout, "nonce": secrets.token_hex(16)}
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     with tempfile.TemporaryDirectory(prefix="pooling_lab_grade_") as folder:
         process = subprocess.Popen(
             [sys.executable, "-I", "-c", CHILD.format(root=root)], cwd=folder,

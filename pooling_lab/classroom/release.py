@@ -19,9 +19,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
-ROOT = Path(__file__).resolve().parent.parent    # the course's own folder, beside pyproject.toml
+ROOT = Path(__file__).resolve().parents[2]   # the course's own folder, beside pyproject.toml
 
 #: A solution counts as shown in a notebook when this many of its lines appear there in a row.
 COPIED_RUN = 3

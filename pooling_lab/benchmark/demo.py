@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import OPS, STYLES, images, measure, op_functions, rules, viz
-from .__main__ import output_file
+from .. import OPS, STYLES, images, measure, op_functions, rules, viz
+from ..cli import output_file
 
 #: The command multiplies matrices (convolution): it takes ``--threads``.
 USES_BLAS = True

@@ -31,10 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import OPS as OP_FUNCTIONS
-from . import STYLES, measure, op_functions, rules, torch_worker
-from .geometry import Geometry, conv_geometry, pool_geometry
-from .__main__ import output_file
+from .. import OPS as OP_FUNCTIONS
+from .. import STYLES, measure, op_functions, rules
+from . import torch_worker
+from ..geometry import Geometry, conv_geometry, pool_geometry
+from ..cli import output_file
 
 #: The command multiplies matrices (convolution): it takes ``--threads``.
 USES_BLAS = True

@@ -30,7 +30,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import layers, measure, naive
+from .. import layers, measure, naive
 from .gradcheck import numerical_gradient, relative_error  # noqa: F401  (notebooks 04, 05, 07)
 
 SEED = 0                              # of every table case: a failure is the same on every run
@@ -46,8 +46,8 @@ TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-3), np.dtype(np.float32): (1e-5, 1
 #: What a student's function may not call (nor ``notebooks/solutions``): modules and packages.
 FORBIDDEN_MODULES = ("pooling_lab.naive", "pooling_lab.stacked", "pooling_lab.strided",
                      "pooling_lab.fast", "pooling_lab.layers", "torch")
-SOLUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))),
-                         "notebooks", "solutions") + os.sep
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))       # pooling_lab/
+SOLUTIONS = os.path.join(os.path.dirname(_PACKAGE), "notebooks", "solutions") + os.sep
 
 # The method rules, as the verdicts state them.
 NO_PIXEL_LOOP = "no Python loop over pixels (the same work of your own code on a larger case)"
@@ -72,7 +72,7 @@ _HOOK_GETTERS = threading.gettrace, threading.getprofile, sys.gettrace, sys.getp
 _HOOK_SETTERS = threading.settrace, threading.setprofile, sys.settrace, sys.setprofile
 _LIBRARY = tuple({os.path.realpath(folder) + os.sep for folder in (
     *(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")),
-    os.path.dirname(os.path.dirname(np.__file__)), os.path.dirname(os.path.realpath(__file__)))})
+    os.path.dirname(os.path.dirname(np.__file__)), _PACKAGE)})
 
 
 @functools.lru_cache(maxsize=None)
@@ -271,7 +271,7 @@ def _draw_difference(label, expected, received, first, title) -> None:
     """Expected, received and their difference (of 4-D arrays the slice holding ``first``)."""
     import matplotlib.pyplot as plt
 
-    from . import viz                 # as matplotlib: loaded only when a failure is drawn
+    from .. import viz                # as matplotlib: loaded only when a failure is drawn
 
     expected, received, _ = _slice_around(np.asarray(expected, float),
                                           np.asarray(received, float), first)
