@@ -11,6 +11,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import pooling_lab
 from pooling_lab import check, layers
+from pooling_lab.classroom import verdicts
 
 matplotlib.use("Agg")
 
@@ -47,10 +48,11 @@ def against(student_fn, reference, cases, name=None, output_names=None, case_nam
     spec = check.Check(tuple(cases[0]), reference,
                        lambda: [check.Case(*named) for named in zip(names, cases)],
                        outputs=output_names)
-    verdict = check.run(spec, student_fn, name, show=show)
+    name = name or getattr(student_fn, "__name__", "your function")
+    verdict = check.run(spec, check.calling(student_fn), name, show=show)
     print(verdict.message)
     if show and verdict.drawing:
-        check._draw_difference(*verdict.drawing)
+        check.draw_difference(*verdict.drawing)
     return verdict.passed
 
 
@@ -113,7 +115,8 @@ def test_every_public_checker_is_tested():
     public = {name for name, value in vars(check).items()
               if callable(value) and not name.startswith("_") and getattr(
                   value, "__module__", "") == "pooling_lab.classroom.check"
-              and name not in {"run", "judge", "numerical_gradient", "relative_error", "Check",
+              and name not in {"run", "judge", "calling", "numerical_gradient", "relative_error",
+                               "Check",
                                "Case", "Verdict", "Exercise"}}
     assert public == {checker.__name__ for checker in ALL_CHECKERS}
 
@@ -959,8 +962,8 @@ def test_prints_of_a_failing_function_come_once_after_the_verdict_trimmed(capsys
     printed = capsys.readouterr().out
     assert printed.startswith("FAILED chatty: case 1 of 6")
     assert printed.count("your function printed") == 1 and printed.count("row 0\n") == 1
-    assert printed.endswith(f"    row {check.PRINTED_LINES - 1}\n    ... "
-                            f"({40 - check.PRINTED_LINES} more lines)\n")
+    assert printed.endswith(f"    row {verdicts.PRINTED_LINES - 1}\n    ... "
+                            f"({40 - verdicts.PRINTED_LINES} more lines)\n")
 
 
 def calls_fast_in_a_thread(x, size, stride):
@@ -991,7 +994,7 @@ def tracemalloc_off_then_windows(x, size, stride):
 
 def reference_solution(x, size, stride):
     spec = importlib.util.spec_from_file_location(
-        "solutions_nb03", pooling_lab.check.SOLUTIONS + "nb03.py")
+        "solutions_nb03", pooling_lab.classroom.watch.SOLUTIONS + "nb03.py")
     solutions = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(solutions)
     return solutions.my_max_pool_forward(x, size, stride)

@@ -87,8 +87,8 @@ CLASS = {
                              "    return naive.avg_pool_forward(*args)[0]")),
         set(), "cannot be imported while an exercise is graded"),
     "wraps_checker": (notebook(
-        "from pooling_lab import check\nimport pooling_lab",
-        wrong("my_max_pool_forward", "return check.naive.max_pool_forward(*args)[0]"),
+        "from pooling_lab.classroom import exercises\nimport pooling_lab",
+        wrong("my_max_pool_forward", "return exercises.naive.max_pool_forward(*args)[0]"),
         wrong("my_avg_pool", "return pooling_lab.STYLES['fast'].avg_pool_forward(*args)[0]")),
         set(), "pooling_lab.naive.max_pool_forward"),
     "copies_solutions": (notebook(

@@ -32,7 +32,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .check import EXERCISES, FORBIDDEN_MODULES, judge
+from .check import judge
+from .exercises import EXERCISES
+from .watch import FORBIDDEN_MODULES
 
 #: What the graded code may not import: what the checkers forbid it to call (the package's
 #: styles and layers, PyTorch) and the reference solutions, each name with its submodules.
