@@ -1,39 +1,46 @@
-"""Grade a class: every exercise of every submitted notebook, judged again in its own process.
+"""Grade a class: every exercise of every file handed in, judged again in its own process.
 
-    python -m pooling_lab grade [--out CSV] [--timeout S] [--seed N] [--jobs J] SUBMISSION...
+    python -m pooling_lab grade [--roster CSV] [--format plain|canvas|moodle] [--out CSV]
+        [--points CSV] [--manual CSV] [--deadline TIME] [--notebook NN] ... SUBMISSION...
 
-A submission is a notebook or a folder of them. No notebook is run and no output read: only
-the definitions of its code cells are taken (``def``, ``import``, constants such as ``EPS =
-1e-12``), so ``solved = True``, a printed "PASSED" or a replaced checker earn nothing, and a
-cell that does not parse costs only its own functions. Each exercise is judged by
-``check.judge`` (the table's cases plus hidden ones drawn from ``--seed``) in a fresh
-``python -I`` in a fresh temporary folder, where the student's code cannot import the styles,
-the layers, the solutions or PyTorch, within ``--timeout`` seconds and, on Linux only, limits
-of CPU time, memory and file size. It still runs with your rights: see TEACHING.md.
+A submission is a file, or a folder: every file in it (hidden ones aside) gets a row, a PDF as
+much as a notebook. With ``--roster`` each file is matched to a student (:mod:`.roster`), and a
+student with no file gets a row of zeros. No notebook is run and no output read: only the
+definitions of its code cells are taken (``def``, ``import``, constants such as ``EPS =
+1e-12``), so ``solved = True``, a printed "PASSED" or a replaced checker earn nothing. Each
+exercise is judged by ``check.judge`` (the table's cases plus hidden ones drawn from ``--seed``)
+in a fresh ``python -I`` in a fresh temporary folder, where the student's code cannot import
+the styles, the layers, the solutions or PyTorch; see TEACHING.md for what else holds.
 
-Writes ``grades.csv`` (a row ``max``, then one per submission named by its file's stem, each
-exercise 0 or its points) and ``feedback/<stem>.md`` with each verdict in the checker's words.
+Writes the gradebook (:mod:`.gradebook`: ``--out``, and ``points.csv`` beside it), and in
+``feedback/`` a Markdown and an HTML page per row and the class report (:mod:`.report`), with
+the near-identical answers :mod:`.copies` finds.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import collections
 import concurrent.futures
-import csv
+import datetime as dt
 import json
 import linecache
 import os
+import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from .check import judge
+from . import gradebook, report, roster
+from .check import Verdict, judge
 from .exercises import EXERCISES
+from .gradebook import Row, escaped
 from .watch import FORBIDDEN_MODULES
 
 #: What the graded code may not import: what the checkers forbid it to call (the package's
@@ -55,34 +62,49 @@ ENVIRONMENT |= dict.fromkeys(("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NU
 CHILD = ("import sys; sys.path.insert(0, {root!r}); "
          "from pooling_lab.classroom.grade import judge_request; judge_request()")
 
+#: What judging one file gives: each exercise's Verdict, each answer's source, notes on the file.
+Judged = collections.namedtuple("Judged", "verdicts answers notes")
+
 
 @dataclass
 class Settings:
-    submissions: list
+    rows: list              # Row per file handed in, then per student of the roster without one
     out: Path
+    form: str               # the gradebook's format: plain, canvas or moodle
+    points: dict            # {exercise: {part: points}}, the graded exercises in course order
+    items: list             # the teacher's own items (--manual), in order
+    penalty: float          # of the total, per day late
+    assignment: str         # the gradebook column of an LMS format
     timeout: float
     seed: int
     jobs: int
-    exercises: list         # the function names graded, in course order
+    sandbox: str
 
-
-@dataclass
-class Row:
-    """One submission's marks: ``verdicts[name] = (passed, message)``."""
-
-    name: str
-    verdicts: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)
-
-    def points(self, name: str) -> int:
-        return EXERCISES[name].points if self.verdicts[name][0] else 0
+    @property
+    def exercises(self) -> list:
+        return list(self.points)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
-                        help="a student's notebook (.ipynb), or a folder of them")
-    parser.add_argument("--out", type=Path, default=Path("grades.csv"),
-                        help="the grades table (default grades.csv); feedback/ goes beside it")
+                        help="a file handed in, or a folder of them")
+    parser.add_argument("--out", default="grades.csv",
+                        help="the gradebook (default grades.csv); feedback/ goes beside it")
+    parser.add_argument("--format", choices=gradebook.FORMATS, default="plain",
+                        help="plain (every exercise and note), or canvas or moodle (the total, "
+                             "for the LMS's import; needs --roster)")
+    parser.add_argument("--roster", type=Path, help="the class list: CSV of id, name, and "
+                        "optionally email and pattern (a glob of their files' names)")
+    parser.add_argument("--points", type=Path,
+                        help="CSV of exercise, part, points: overrides the points.csv written")
+    parser.add_argument("--manual", type=Path, help="your own marks: CSV of student (id, name "
+                        "or file), item, points, comment; each item a column")
+    parser.add_argument("--deadline", help='e.g. "2027-03-01 23:59": later files are flagged')
+    parser.add_argument("--late-penalty", type=float, default=0.0, metavar="FRACTION",
+                        help="of the total, per day late (e.g. 0.1; default 0: only flagged)")
+    parser.add_argument("--assignment", default="pooling_lab",
+                        help="the gradebook column of --format canvas or moodle: the name of "
+                             "the assignment in the LMS (default pooling_lab)")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="seconds per exercise, its process's start included (default 30)")
     parser.add_argument("--seed", type=int, default=None,
@@ -90,42 +112,97 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="submissions graded at the same time (default 1)")
     parser.add_argument("--notebook", action="append", metavar="NN",
-                        help="grade only this notebook's exercises, e.g. 05; may be given "
+                        help="grade only this notebook's exercises, e.g. 05 or 5; may be given "
                              "again (default: every exercise)")
+    parser.add_argument("--sandbox", choices=("auto", "require", "off"), default="auto",
+                        help="judge each file in bubblewrap: where present (auto), or refuse "
+                             "to grade without it (require), or not (off)")
+
+
+def _files(paths: list, own: set) -> list:
+    """Every file given or found in a folder given, but hidden ones and the grader's own."""
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(found for found in path.rglob("*") if found.is_file()
+                            and not any(part.startswith(".") for part in
+                                        found.relative_to(path).parts))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise OSError(f"submission {escaped(path)}: no such file or folder")
+    files = [path for path in files if path.resolve() not in own]
+    names = {}
+    for path in files:                   # feedback/<name>.html must be one file's
+        key = re.sub(r"[^\w.-]", "_", path.stem).lower()
+        if names.setdefault(key, path) != path:
+            raise ValueError(f"two submissions are named {escaped(path.stem)!r} "
+                             f"({escaped(names[key])} and {escaped(path)}); rename one")
+    return files
+
+
+def _exercises(numbers) -> list:
+    known = sorted({exercise.notebook[:2] for exercise in EXERCISES.values()})
+    asked = [f"{int(number):02d}" if number.isdigit() else number for number in numbers or ()]
+    if unknown := [number for number in asked if number not in known]:
+        raise ValueError(f"--notebook must name notebooks with exercises ({', '.join(known)}); "
+                         f"got {' '.join(unknown)}")
+    return [name for name, exercise in EXERCISES.items()
+            if not asked or exercise.notebook[:2] in asked]
 
 
 def check_arguments(args) -> Settings:
+    from ..cli import output_file
     if not 0 < args.timeout <= 3600:
         raise ValueError(f"--timeout must be seconds in (0, 3600]; got {args.timeout}")
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1; got {args.jobs}")
     if args.seed is not None and args.seed < 0:
         raise ValueError(f"--seed must be a whole number >= 0; got {args.seed}")
-    if not args.out.resolve().parent.is_dir():
-        raise OSError(f"--out {args.out}: its folder does not exist")
-    submissions = []
-    for path in args.submissions:
-        if path.is_dir():
-            submissions += sorted(found for found in path.rglob("*.ipynb")
-                                  if ".ipynb_checkpoints" not in found.parts)
-        elif path.is_file():
-            submissions.append(path)
-        else:
-            raise OSError(f"submission {path}: no such file or folder")
-    stems = {}
-    for path in submissions:
-        if stems.setdefault(path.stem, path) != path:
-            raise ValueError(f"two submissions are named {path.stem!r} ({stems[path.stem]} and "
-                             f"{path}); name each file after its student")
-    numbers = sorted({exercise.notebook[:2] for exercise in EXERCISES.values()})
-    unknown = [number for number in args.notebook or () if number not in numbers]
-    if unknown:
-        raise ValueError(f"--notebook must name notebooks with exercises ({', '.join(numbers)}); "
-                         f"got {' '.join(unknown)}")
-    exercises = [name for name, exercise in EXERCISES.items()
-                 if not args.notebook or exercise.notebook[:2] in args.notebook]
+    if not 0 <= args.late_penalty <= 1:
+        raise ValueError(f"--late-penalty must be a fraction in [0, 1]; got {args.late_penalty}")
+    if args.format != "plain" and not args.roster:
+        raise ValueError(f"--format {args.format} needs --roster: the LMS knows students by id")
+    if args.sandbox == "require" and not shutil.which("bwrap"):
+        raise ValueError("--sandbox require: bubblewrap (bwrap) is not installed here; install "
+                         "it (apt-get install bubblewrap) or give --sandbox off")
+    out = output_file(args.out, "--out", {"csv"})
+    inputs = [args.roster, args.points, args.manual]
+    for option, path in zip(("--roster", "--points", "--manual"), inputs):
+        if path and not path.is_file():
+            raise OSError(f"{option} {path}: no such file")
+    deadline = None
+    if args.deadline:
+        try:
+            deadline = dt.datetime.fromisoformat(args.deadline)
+        except ValueError:
+            raise ValueError(f'--deadline must be a date and time such as "2027-03-01 23:59"; '
+                             f"got {args.deadline!r}") from None
+    files = _files(args.submissions, {path.resolve() for path in inputs if path} |
+                   {out.resolve()})
+    students = roster.read_roster(args.roster) if args.roster else []
+    owners = roster.match(files, students) if students else dict.fromkeys(files)
+    rows = [Row(path, owners[path]) for path in files]
+    rows += [Row(None, student, notes=["no submission"]) for student in students
+             if student not in owners.values()]
+    for row in rows:
+        row.notes += ["matches no one on the roster"] if students and not row.student else []
+        if deadline and row.file:
+            late = (gradebook.handed_in(row.file) - deadline).total_seconds() / 86400
+            row.late_days = max(0.0, late)
+            row.notes += [f"late: {late:.1f} days"] if late > 0 else []
+    points = gradebook.default_points(_exercises(args.notebook))
+    points = gradebook.read_points(args.points, points) if args.points else points
+    items = []
+    if args.manual:
+        keys = {key: row.name for row in rows for key in (
+            row.name, row.file.name if row.file else "", *(row.student or ())[:2]) if key}
+        items, marks = gradebook.read_manual(args.manual, keys)
+        for row in rows:
+            row.manual = marks.get(row.name, {})
     seed = secrets.randbelow(2**32) if args.seed is None else args.seed
-    return Settings(submissions, args.out, args.timeout, seed, args.jobs, exercises)
+    return Settings(rows, out, args.format, points, items, args.late_penalty, args.assignment,
+                    args.timeout, seed, args.jobs, args.sandbox)
 
 
 def is_definition(statement: ast.stmt) -> bool:
@@ -261,57 +338,78 @@ def judge_in_process(cells: list, function: str, settings: Settings) -> tuple[bo
     return False, f"FAILED {function}: the judging process ended ({process.returncode}): {last}"
 
 
-def grade_submission(path: Path, settings: Settings) -> Row:
-    row = Row(path.stem)
-    cells = code_cells(path, row)
-    names = {statement.name for _, source in cells for statement in ast.parse(source).body
-             if isinstance(statement, ast.FunctionDef)}
-    for name in settings.exercises:
-        row.verdicts[name] = (judge_in_process(cells, name, settings) if name in names else
-                              (False, f"NOT SOLVED {name}: no `def {name}` in this notebook."))
-    missing = [name for name in settings.exercises if name not in names]
+def grade_submission(path: Path, settings: Settings) -> Judged:
+    """Judge one file: what ``sandbox.judge_notebook`` will give."""
+    holder = Row(path, None)
+    cells = code_cells(path, holder)
+    defining = collections.defaultdict(list)            # function -> its cells' sources
+    for _, source in cells:
+        for statement in ast.parse(source).body:
+            if isinstance(statement, ast.FunctionDef):
+                defining[statement.name].append(source)
+    verdicts = {name: Verdict(*judge_in_process(cells, name, settings)) if name in defining else
+                Verdict(False, f"NOT SOLVED {name}: no `def {name}` in this notebook.")
+                for name in settings.exercises}
+    missing = [name for name in settings.exercises if name not in defining]
     if cells and missing:
-        row.notes.append(f"not defined: {' '.join(missing)}")
+        holder.notes.append(f"not defined: {' '.join(missing)}")
+    answers = {name: "\n\n".join(defining[name]) for name in settings.exercises if name in defining}
+    return Judged(verdicts, answers, holder.notes)
+
+
+def _grade(row: Row, settings: Settings) -> Row:
+    judged = grade_submission(row.file, settings)
+    row.verdicts, row.answers = judged.verdicts, judged.answers
+    row.notes[:0] = judged.notes
+    if judged.notes[:1] == ["not a notebook"] and row.file.suffix.lower() != ".ipynb":
+        row.notes[0] = f"not a notebook (a {row.file.suffix or 'file'}): mark it by hand"
     return row
 
 
-def write_feedback(row: Row, folder: Path, settings: Settings) -> None:
-    full = sum(EXERCISES[name].points for name in settings.exercises)
-    lines = [f"# {row.name}: {sum(map(row.points, settings.exercises))} of {full} points", "",
-             f"Graded by `python -m pooling_lab grade` (seed {settings.seed}, "
-             f"{HIDDEN_CASES} hidden cases per exercise, {settings.timeout:g} s each)."]
-    lines += [f"\n**Note:** {note}" for note in row.notes]
-    for name in settings.exercises:
-        exercise = EXERCISES[name]
-        lines += ["", f"## `{name}` (notebook {exercise.notebook}): {row.points(name)} of "
-                      f"{exercise.points}", "", "```text", row.verdicts[name][1], "```"]
-    (folder / f"{row.name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def run(settings: Settings) -> int:
-    feedback = settings.out.parent / "feedback"
-    feedback.mkdir(exist_ok=True)
-    rows, count = [], len(settings.submissions)
+    from .copies import find_copies
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and not (
+            settings.sandbox != "off" and shutil.which("bwrap")):
+        print("warning: grading as root without the sandbox: the students' code runs as root",
+              file=sys.stderr)
+    folder = settings.out.parent / "feedback"
+    folder.mkdir(exist_ok=True)
+    graded = [row for row in settings.rows if row.file]
     with concurrent.futures.ThreadPoolExecutor(settings.jobs) as pool:
-        futures = {pool.submit(grade_submission, path, settings): path
-                   for path in settings.submissions}
+        futures = [pool.submit(_grade, row, settings) for row in graded]
         for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
-            rows.append(future.result())
-            write_feedback(rows[-1], feedback, settings)
-            print(f"[{done}/{count}] {rows[-1].name}: "
-                  f"{sum(map(rows[-1].points, settings.exercises))} points", file=sys.stderr)
-    rows.sort(key=lambda row: row.name)
-    with settings.out.open("w", newline="", encoding="utf-8") as table:
-        writer = csv.writer(table)
-        writer.writerow(["submission", *settings.exercises, "total", "notes"])
-        points = [EXERCISES[name].points for name in settings.exercises]
-        writer.writerow(["max", *points, sum(points), ""])
-        for row in rows:
-            marks = [row.points(name) for name in settings.exercises]
-            writer.writerow([row.name, *marks, sum(marks), "; ".join(row.notes)])
-    print(f"Graded {count} submissions (seed {settings.seed}): {settings.out}, {feedback}/")
+            row = future.result()
+            print(f"[{done}/{len(graded)}] {escaped(row.file.name)}: "
+                  f"{gradebook.totals(row, settings.points, settings.penalty)[1]:g} points",
+                  file=sys.stderr)
+    rows = sorted(settings.rows, key=lambda row: (row.student is None, (
+        row.student.name if row.student else row.name).lower()))
+    about = (f"Graded by python -m pooling_lab grade (seed {settings.seed}, {HIDDEN_CASES} "
+             f"hidden cases per exercise, {settings.timeout:g} s each).")
+    for row in rows:
+        markdown, page = report.feedback(row, settings.points, settings.penalty, about)
+        stem = re.sub(r"[^\w.-]", "_", row.name)
+        (folder / f"{stem}.md").write_text(markdown, encoding="utf-8")
+        (folder / f"{stem}.html").write_text(page, encoding="utf-8")
+    copies = find_copies({row.name: row.answers for row in graded})
+    report.histogram(rows, settings.points, settings.penalty, folder / "totals.png")
+    (folder / "report.html").write_text(report.class_report(rows, settings.points, copies,
+                                                            settings.seed), encoding="utf-8")
+    gradebook.write_csv(settings.out, gradebook.table_rows(
+        settings.form, rows, settings.points, settings.items, settings.penalty,
+        settings.assignment))
+    gradebook.write_csv(settings.out.with_name("points.csv"),
+                        gradebook.points_lines(settings.points))
+    count = len(graded)
+    print(f"Graded {count} submission{'s' * (count != 1)} (seed {settings.seed}): "
+          f"{escaped(settings.out)}, {escaped(folder)}/ (report.html)")
+    for row in rows:
+        if not row.student and any("roster" in note for note in row.notes):
+            print(f"  matches no one on the roster: {escaped(row.file.name)}")
     width = max(map(len, settings.exercises))
     for name in settings.exercises:
-        print(f"  {name:<{width}}  solved by {sum(row.verdicts[name][0] for row in rows)} of "
-              f"{count}")
+        solved = sum(bool(row.verdicts.get(name) and row.verdicts[name].passed) for row in graded)
+        print(f"  {name:<{width}}  solved by {solved} of {count}")
+    for one, other, score in copies:
+        print(f"  near-identical: {escaped(one)} and {escaped(other)} ({score:.0%})")
     return 0

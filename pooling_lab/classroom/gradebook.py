@@ -1,0 +1,190 @@
+"""The gradebook: points per part, a teacher's own marks, lateness, and the CSV an LMS imports.
+
+Each exercise's points are split over its parts (the table's cases, the hidden cases, each
+method rule), each part all-or-nothing. ``points.csv`` (``exercise,part,points``) lists the
+split; ``--points`` reads the same format back. ``--manual`` adds a teacher's marks
+(``student,item,points,comment``) as columns of their own. Three formats:
+
+* ``plain``: a row per file (and per student of the roster without one), the points of each
+  exercise and item, lateness, total and notes. No row of maximum points: that is
+  ``points.csv``, beside it, so that no submission can collide with it and every reader of CSV
+  (a spreadsheet, pandas, an LMS) sees students only.
+* ``canvas``: Canvas's gradebook columns ``Student,ID,SIS User ID,SIS Login ID,Section`` then
+  one column, the assignment's total (a new column would be a new assignment in Canvas).
+* ``moodle``: ``ID number,Email address,Full name`` then the total, mapped at import.
+
+Every text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+leading ``'`` (OWASP's advice against CSV injection); control characters are escaped; the file
+is written to a temporary name and renamed, so it is whole or absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .exercises import EXERCISES
+from .roster import Student
+
+FORMATS = ("plain", "canvas", "moodle")
+
+#: A date and time in a downloaded file's name, as ``2027-03-01-23-59-10`` or ``20270301_2359``.
+STAMP = re.compile(r"(20\d\d)-?(\d\d)-?(\d\d)[-_T ]?(\d\d)[-:]?(\d\d)(?:[-:]?(\d\d))?")
+
+
+def escaped(text: str) -> str:
+    r"""``text`` with its control characters written as ``\x1b``: safe to print or store."""
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m[0]):02x}", str(text))
+
+
+def cell(value):
+    """A CSV cell a spreadsheet shows as text, never runs as a formula (numbers unchanged)."""
+    if not isinstance(value, str):
+        return value
+    value = escaped(value).replace("\n", " ")
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@dataclass
+class Row:
+    """One line of the gradebook: a file handed in, or a student of the roster without one."""
+    file: Path | None
+    student: Student | None
+    verdicts: dict = field(default_factory=dict)    # exercise -> Verdict
+    answers: dict = field(default_factory=dict)     # exercise -> the student's source
+    notes: list = field(default_factory=list)
+    manual: dict = field(default_factory=dict)      # item -> (points, comment)
+    late_days: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.file.stem if self.file else self.student.id
+
+
+def default_points(exercises: list) -> dict:
+    """``{exercise: {part: points}}``; an exercise of one part has the part ``all``."""
+    table = {}
+    for name in exercises:
+        points = EXERCISES[name].points
+        table[name] = dict(points) if isinstance(points, dict) else {"all": points}
+    return table
+
+
+def read_points(path: Path, table: dict) -> dict:
+    """``table`` with the points ``path`` gives; a ValueError names a bad line."""
+    table = {name: dict(parts) for name, parts in table.items()}
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        for line, row in enumerate(csv.DictReader(file), start=2):
+            name, part = row.get("exercise"), row.get("part")
+            if part not in table.get(name, {}):
+                raise ValueError(f"--points {path} line {line}: no part {part!r} of exercise "
+                                 f"{name!r} is graded; the parts are in points.csv")
+            table[name][part] = _number(row.get("points"), f"--points {path} line {line}")
+    return table
+
+
+def _number(text, where: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: points must be a number; got {text!r}")
+    return int(value) if value.is_integer() else value
+
+
+def read_manual(path: Path, keys: dict) -> tuple[list, dict]:
+    """``(items, marks)`` of ``path``: the items in order, ``marks[row_key][item] = (points,
+    comment)``; ``keys`` maps a student's id, name or file name to the key of their row."""
+    items, marks = [], {}
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        for line, row in enumerate(csv.DictReader(file), start=2):
+            where = f"--manual {path} line {line}"
+            if row.get("student") not in keys or not row.get("item"):
+                raise ValueError(f"{where}: the student must be an id, a name or a file of this "
+                                 f"class and the item named; got {row.get('student')!r}")
+            items += [row["item"]] if row["item"] not in items else []
+            marks.setdefault(keys[row["student"]], {})[row["item"]] = (
+                _number(row.get("points"), where), row.get("comment") or "")
+    return items, marks
+
+
+def handed_in(path: Path) -> dt.datetime:
+    """When ``path`` was handed in: the time its name carries (an LMS download), else its
+    modification time."""
+    if found := STAMP.search(path.name):
+        try:
+            return dt.datetime(*(int(group or 0) for group in found.groups()))
+        except ValueError:                        # 2027-13-45: not a date after all
+            pass
+    return dt.datetime.fromtimestamp(path.stat().st_mtime)
+
+
+def earned(row: Row, name: str, table: dict) -> dict:
+    """``{part: points earned}`` of one exercise: a part's points if it passed, else 0."""
+    verdict = row.verdicts.get(name)
+    parts = dict(getattr(verdict, "parts", None) or {})
+    return {part: points if verdict is not None and parts.get(part, verdict.passed) else 0
+            for part, points in table[name].items()}
+
+
+def totals(row: Row, table: dict, penalty: float) -> tuple[float, float]:
+    """``(points before the late penalty, after it)``; ``penalty`` is a fraction per day."""
+    raw = sum(sum(earned(row, name, table).values()) for name in table)
+    raw += sum(points for points, _ in row.manual.values())
+    kept = 1 - min(1.0, penalty * math.ceil(row.late_days))
+    return _tidy(raw), _tidy(raw * kept)
+
+
+def _tidy(points: float):
+    """Two decimals at most, and ``3`` rather than ``3.0``."""
+    points = round(points, 2)
+    return int(points) if float(points).is_integer() else points
+
+
+def table_rows(form: str, rows: list, table: dict, items: list, penalty: float,
+               assignment: str) -> list:
+    """The gradebook's lines in format ``form``, header first."""
+    if form == "plain":
+        lines = [["id", "name", "file", *table, *items, "days late", "total", "notes"]]
+        for row in rows:
+            student = row.student or Student("", "")
+            lines.append([student.id, student.name, row.file.name if row.file else "",
+                          *(sum(earned(row, name, table).values()) for name in table),
+                          *(row.manual.get(item, ("", ""))[0] for item in items),
+                          _tidy(row.late_days), totals(row, table, penalty)[1],
+                          "; ".join(row.notes)])
+        return lines
+    best = {}                          # a student with several files: the best one counts
+    for row in rows:
+        if row.student and totals(row, table, penalty)[1] >= best.get(row.student, (-1,))[0]:
+            best[row.student] = (totals(row, table, penalty)[1], row)
+    if form == "canvas":
+        return [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment]] + [
+            [student.name, "", student.id, "", "", total]
+            for student, (total, _) in best.items()]
+    return [["ID number", "Email address", "Full name", assignment]] + [
+        [student.id, student.email, student.name, total] for student, (total, _) in best.items()]
+
+
+def write_csv(path: Path, lines: list) -> None:
+    """Write ``lines`` to ``path`` whole or not at all: a temporary file renamed over it."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", newline="", encoding="utf-8") as file:
+            csv.writer(file).writerows([[cell(value) for value in line] for line in lines])
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def points_lines(table: dict) -> list:
+    return [["exercise", "part", "points"]] + [[name, part, points] for name, parts in
+                                               table.items() for part, points in parts.items()]

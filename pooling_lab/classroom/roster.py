@@ -1,0 +1,81 @@
+"""Whose file is this? A class list (``--roster``) matched against the names of handed-in files.
+
+The roster is a CSV file with the columns ``id`` and ``name``, and optionally ``email`` and
+``pattern`` (globs such as ``*dj42*``, several separated by ``;``, for files a student names
+their own way). A file is a student's when it matches one of their patterns, holds their id or
+their email's user name as a whole word, or starts with their name in either order, as learning
+platforms name downloads: ``Dave Jones - 04_backward_pooling (1).ipynb``,
+``jones_dave_04.ipynb``, Canvas's ``jonesdave_12345_67890_04.ipynb``.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import re
+import unicodedata
+from pathlib import Path
+from typing import NamedTuple
+
+
+class Student(NamedTuple):
+    id: str
+    name: str
+    email: str = ""
+    patterns: tuple = ()
+
+
+def _letters(text: str) -> str:
+    """Lower-case ASCII letters only: ``"Zoë O'Neil"`` -> ``"zoeoneil"``."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z]", "", plain.lower())
+
+
+def read_roster(path: Path) -> list[Student]:
+    """The students of ``path``; a ValueError names the line of a bad or repeated entry."""
+    with open(path, newline="", encoding="utf-8-sig") as file:   # -sig: Excel's UTF-8 mark
+        reader = csv.DictReader(file)
+        if not {"id", "name"} <= set(reader.fieldnames or ()):
+            raise ValueError(f"--roster {path}: the first line must name the columns id and name "
+                             f"(and optionally email, pattern); got {reader.fieldnames}")
+        students = []
+        for line, row in enumerate(reader, start=2):
+            student = Student(row["id"].strip(), row["name"].strip(), (row.get("email") or "")
+                              .strip(), tuple(filter(None, (row.get("pattern") or "").split(";"))))
+            if not student.id or not _letters(student.name):
+                raise ValueError(f"--roster {path} line {line}: every student needs an id and "
+                                 f"a name; got {dict(row)}")
+            if student.id in {other.id for other in students}:
+                raise ValueError(f"--roster {path} line {line}: the id {student.id!r} is repeated")
+            students.append(student)
+    return students
+
+
+def _name_keys(name: str) -> set[str]:
+    """``"Dave Jones"`` -> {"davejones", "jonesdave"} (``"Jones, Dave"`` gives the same)."""
+    words = [_letters(word) for word in re.split(r"[\s,]+", name) if _letters(word)]
+    return {"".join(words), "".join(words[1:] + words[:1]), "".join(words[-1:] + words[:-1])}
+
+
+def _strength(student: Student, filename: str) -> int:
+    """How surely ``filename`` is ``student``'s: 0 not at all; longer matches are surer."""
+    if any(fnmatch.fnmatch(filename.lower(), pattern.strip().lower())
+           for pattern in student.patterns):
+        return 1000
+    words = re.split(r"[^a-z0-9]+", filename.lower())
+    handles = {student.id.lower(), student.email.split("@")[0].lower()} - {""}
+    if handles & set(words):
+        return 500
+    start = _letters(filename)
+    return max((len(key) for key in _name_keys(student.name) if start.startswith(key)), default=0)
+
+
+def match(files: list[Path], students: list[Student]) -> dict[Path, Student | None]:
+    """Each file's student, or None when it matches no one, or two students equally well."""
+    owners = {}
+    for path in files:
+        scores = sorted(((_strength(student, path.name), student) for student in students),
+                        key=lambda pair: pair[0], reverse=True)
+        best = [student for score, student in scores if score and score == scores[0][0]]
+        owners[path] = best[0] if len(best) == 1 else None
+    return owners
