@@ -38,11 +38,15 @@ def _stubs() -> set:
     return set(_fingerprint("stubs", code).hashes)
 
 
-def find_copies(answers: dict) -> list[tuple[str, str, float]]:
+def find_copies(answers: dict) -> list[tuple[str, str, float]] | None:
     """``[(submission, like, similarity)]``, most similar first: ``answers`` maps a submission's
     name to ``{exercise: source}``. Submissions are compared whole, with each other; each answer
-    alone with each reference file (how much of the answer is found there)."""
-    from copydetect import compare_files
+    alone with each reference file (how much of the answer is found there). None without
+    copydetect (``pip install pooling_lab[classroom]``)."""
+    try:
+        from copydetect import compare_files
+    except ImportError:
+        return None
     stubs = _stubs()
     documents = {name: "\n\n".join(code.values()) for name, code in answers.items() if code}
     documents |= {f"{name} ({exercise})": source for name, code in answers.items()

@@ -410,6 +410,6 @@ def run(settings: Settings) -> int:
     for name in settings.exercises:
         solved = sum(bool(row.verdicts.get(name) and row.verdicts[name].passed) for row in graded)
         print(f"  {name:<{width}}  solved by {solved} of {count}")
-    for one, other, score in copies:
+    for one, other, score in copies or ():
         print(f"  near-identical: {escaped(one)} and {escaped(other)} ({score:.0%})")
     return 0

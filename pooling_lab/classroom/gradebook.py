@@ -156,7 +156,7 @@ def table_rows(form: str, rows: list, table: dict, items: list, penalty: float,
         for row in rows:
             student = row.student or Student("", "")
             lines.append([student.id, student.name, row.file.name if row.file else "",
-                          *(sum(earned(row, name, table).values()) for name in table),
+                          *(_tidy(sum(earned(row, name, table).values())) for name in table),
                           *(row.manual.get(item, ("", ""))[0] for item in items),
                           _tidy(row.late_days), totals(row, table, penalty)[1],
                           "; ".join(row.notes)])
