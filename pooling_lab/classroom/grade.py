@@ -131,7 +131,7 @@ def _files(paths: list, own: set) -> list:
             files.append(path)
         else:
             raise OSError(f"submission {escaped(path)}: no such file or folder")
-    files = [path for path in files if path.resolve() not in own]
+    files = list({path.resolve(): path for path in files if path.resolve() not in own}.values())
     names = {}
     for path in files:                   # feedback/<name>.html must be one file's
         key = re.sub(r"[^\w.-]", "_", path.stem).lower()
