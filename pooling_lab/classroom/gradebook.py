@@ -47,8 +47,8 @@ def cell(value):
     """A CSV cell a spreadsheet shows as text, never runs as a formula (numbers unchanged)."""
     if not isinstance(value, str):
         return value
-    value = escaped(value).replace("\n", " ")
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    formula = value[:1] in ("=", "+", "-", "@", "\t", "\r")
+    return "'" * formula + escaped(value).replace("\n", " ")
 
 
 @dataclass
