@@ -62,6 +62,8 @@ ENVIRONMENT |= dict.fromkeys(("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NU
 CHILD = ("import sys; sys.path.insert(0, {root!r}); "
          "from pooling_lab.classroom.grade import judge_request; judge_request()")
 
+COPIES_PRINTED = 5                    # near-identical pairs in the summary; all in the report
+
 #: What judging one file gives: each exercise's Verdict, each answer's source, notes on the file.
 Judged = collections.namedtuple("Judged", "verdicts answers notes")
 
@@ -410,6 +412,8 @@ def run(settings: Settings) -> int:
     for name in settings.exercises:
         solved = sum(bool(row.verdicts.get(name) and row.verdicts[name].passed) for row in graded)
         print(f"  {name:<{width}}  solved by {solved} of {count}")
-    for one, other, score in copies or ():
+    for one, other, score in (copies or [])[:COPIES_PRINTED]:
         print(f"  near-identical: {escaped(one)} and {escaped(other)} ({score:.0%})")
+    if len(copies or ()) > COPIES_PRINTED:
+        print(f"  ... {len(copies) - COPIES_PRINTED} more near-identical pairs in report.html")
     return 0
