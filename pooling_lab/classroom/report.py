@@ -14,7 +14,7 @@ import html
 from .exercises import EXERCISES
 from .gradebook import Row, earned, escaped, totals
 
-STYLE = ("<style>body{font-family:sans-serif;max-width:60em;margin:auto}pre{background:#f4f4f4;"
+STYLE = ("<style>body{font-family:sans-serif;max-width:60em;margin:auto}pre{background:#f4f4f4;white-space:pre-wrap;"
          "padding:.5em;overflow-x:auto}td,th{padding:.2em .6em;border-bottom:1px solid #ccc}"
          ".ok{color:#060}.no{color:#a00}</style>")
 MESSAGE_LIMIT = 4000                   # characters of one verdict shown, at most
@@ -100,7 +100,10 @@ def class_report(rows: list, table: dict, copies: list, seed: int) -> str:
     anonymised example each); then the copy pairs, never marked down automatically."""
     graded = [row for row in rows if row.file]
     page = [f"<h1>Class report: {len(graded)} files graded (seed {seed})</h1>",
-            '<img src="totals.png" alt="a histogram of the totals">']
+            '<img src="totals.png" alt="a histogram of the totals">', "<h2>To look at</h2><ul>"]
+    page += [f"<li>{_text(row.file.name if row.file else row.student.name)}: {_text(note)}</li>"
+             for row in rows for note in row.notes if not note.startswith("not defined")]
+    page.append("</ul>")
     for name in table:
         failures = collections.defaultdict(list)
         for row in graded:
