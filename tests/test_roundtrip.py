@@ -321,14 +321,14 @@ def test_the_roster_matches_the_names_lms_downloads_carry(name):
 
 def test_bad_points_manual_or_roster_files_are_one_line_and_exit_2(tmp_path, capsys):
     (tmp_path / "a.ipynb").write_text(notebook(CHANNELS[0]))
-    files = {"points.csv": "exercise,part,points\nmy_avg_pool,hidden,2\n",
-             "manual.csv": "student,item,points,comment\nnobody,report,2,\n",
-             "roster.csv": "id,name\ns1,Ann\ns1,Bo\n"}
-    for name, text in files.items():
-        (tmp_path / name).write_text(text)
-    for option, phrase in (("--points", "no part 'hidden'"), ("--manual", "line 2"),
-                           ("--roster", "repeated")):
-        path = tmp_path / f"{option[2:]}.csv"
-        assert main(["grade", option, str(path), str(tmp_path / "a.ipynb")]) == 2
+    for option, text, phrase in (
+            ("--points", "exercise,part,points\nmy_avg_pool,hidden,2\n", "no part 'hidden'"),
+            ("--points", "exercise,part,points\nto_channels_first,all,lots\n", "'lots'"),
+            ("--manual", "student,item,points,comment\nnobody,report,2,\n", "line 2"),
+            ("--manual", "student,item,points,comment\na,total,2,\n", "a column already"),
+            ("--roster", "id,name\ns1,Ann\ns1,Bo\n", "repeated"),
+            ("--roster", "student,email\nAnn,a@b\n", "id and name")):
+        (tmp_path / "given.csv").write_text(text)
+        assert main(["grade", option, str(tmp_path / "given.csv"), str(tmp_path / "a.ipynb")]) == 2
         error = capsys.readouterr().err
-        assert error.count("\n") == 1 and phrase in error
+        assert error.count("\n") == 1 and phrase in error, error

@@ -88,37 +88,30 @@ class Settings:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
-                        help="a file handed in, or a folder of them")
-    parser.add_argument("--out", default="grades.csv",
-                        help="the gradebook (default grades.csv); feedback/ goes beside it")
-    parser.add_argument("--format", choices=gradebook.FORMATS, default="plain",
-                        help="plain (every exercise and note), or canvas or moodle (the total, "
-                             "for the LMS's import; needs --roster)")
-    parser.add_argument("--roster", type=Path, help="the class list: CSV of id, name, and "
-                        "optionally email and pattern (a glob of their files' names)")
-    parser.add_argument("--points", type=Path,
-                        help="CSV of exercise, part, points: overrides the points.csv written")
-    parser.add_argument("--manual", type=Path, help="your own marks: CSV of student (id, name "
-                        "or file), item, points, comment; each item a column")
-    parser.add_argument("--deadline", help='e.g. "2027-03-01 23:59": later files are flagged')
-    parser.add_argument("--late-penalty", type=float, default=0.0, metavar="FRACTION",
-                        help="of the total, per day late (e.g. 0.1; default 0: only flagged)")
-    parser.add_argument("--assignment", default="pooling_lab",
-                        help="the gradebook column of --format canvas or moodle: the name of "
-                             "the assignment in the LMS (default pooling_lab)")
-    parser.add_argument("--timeout", type=float, default=30.0,
-                        help="seconds per exercise, its process's start included (default 30)")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="seed of the hidden cases (default: a new one, printed)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="submissions graded at the same time (default 1)")
-    parser.add_argument("--notebook", action="append", metavar="NN",
-                        help="grade only this notebook's exercises, e.g. 05 or 5; may be given "
-                             "again (default: every exercise)")
-    parser.add_argument("--sandbox", choices=("auto", "require", "off"), default="auto",
-                        help="judge each file in bubblewrap: where present (auto), or refuse "
-                             "to grade without it (require), or not (off)")
+    option = parser.add_argument
+    option("submissions", nargs="+", type=Path, metavar="SUBMISSION",
+           help="a file handed in, or a folder of them")
+    option("--out", default="grades.csv",
+           help="the gradebook (default grades.csv); feedback/ goes beside it")
+    option("--format", choices=gradebook.FORMATS, default="plain",
+           help="plain (every exercise), or canvas or moodle (the total; needs --roster)")
+    option("--roster", type=Path, help="CSV of id, name and optionally email, pattern")
+    option("--points", type=Path, help="CSV of exercise, part, points (as points.csv)")
+    option("--manual", type=Path, help="your own marks: CSV of student, item, points, comment")
+    option("--deadline", help='e.g. "2027-03-01 23:59": later files are flagged')
+    option("--late-penalty", type=float, default=0.0, metavar="FRACTION",
+           help="taken off the total per day late (e.g. 0.1; default 0)")
+    option("--assignment", default="pooling_lab",
+           help="the LMS's name of the assignment, the column of --format canvas or moodle")
+    option("--timeout", type=float, default=30.0,
+           help="seconds per exercise, its process's start included (default 30)")
+    option("--seed", type=int, default=None,
+           help="seed of the hidden cases (default: a new one, printed)")
+    option("--jobs", type=int, default=1, help="files graded at the same time (default 1)")
+    option("--notebook", action="append", metavar="NN",
+           help="grade only this notebook's exercises, e.g. 05 or 5; may be given again")
+    option("--sandbox", choices=("auto", "require", "off"), default="auto",
+           help="bubblewrap: used where present (auto), required, or not used (off)")
 
 
 def _files(paths: list, own: set) -> list:

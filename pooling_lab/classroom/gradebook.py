@@ -33,6 +33,7 @@ from .exercises import EXERCISES
 from .roster import Student
 
 FORMATS = ("plain", "canvas", "moodle")
+COLUMNS = ("id", "name", "file", "days late", "total", "notes")     # the plain format's own
 
 #: A date and time in a downloaded file's name, as ``2027-03-01-23-59-10`` or ``20270301_2359``.
 STAMP = re.compile(r"(20\d\d)-?(\d\d)-?(\d\d)[-_T ]?(\d\d)[-:]?(\d\d)(?:[-:]?(\d\d))?")
@@ -109,6 +110,8 @@ def read_manual(path: Path, keys: dict) -> tuple[list, dict]:
             if row.get("student") not in keys or not row.get("item"):
                 raise ValueError(f"{where}: the student must be an id, a name or a file of this "
                                  f"class and the item named; got {row.get('student')!r}")
+            if row["item"] in (*EXERCISES, *COLUMNS):
+                raise ValueError(f"{where}: the item {row['item']!r} is a column already")
             items += [row["item"]] if row["item"] not in items else []
             marks.setdefault(keys[row["student"]], {})[row["item"]] = (
                 _number(row.get("points"), where), row.get("comment") or "")
@@ -152,7 +155,7 @@ def table_rows(form: str, rows: list, table: dict, items: list, penalty: float,
                assignment: str) -> list:
     """The gradebook's lines in format ``form``, header first."""
     if form == "plain":
-        lines = [["id", "name", "file", *table, *items, "days late", "total", "notes"]]
+        lines = [[*COLUMNS[:3], *table, *items, *COLUMNS[3:]]]
         for row in rows:
             student = row.student or Student("", "")
             lines.append([student.id, student.name, row.file.name if row.file else "",
