@@ -11,6 +11,7 @@ import datetime as dt
 import inspect
 import io
 import os
+import re
 import textwrap
 import time
 from pathlib import Path
@@ -22,10 +23,12 @@ from pooling_lab.classroom import grade, gradebook, roster
 from pooling_lab.classroom.check import Verdict
 from pooling_lab.cli import build_parser, main
 
+#: Three correct answers of notebook 00, one line each (every honest class converges on them).
 CHANNELS = ["def to_channels_first(x):\n    return x.transpose(0, 3, 1, 2)\n",
             "import numpy as np\n\ndef to_channels_first(x):\n    return np.moveaxis(x, -1, 1)\n",
             "def to_channels_first(images):\n    return images.swapaxes(1, 3).swapaxes(2, 3)\n"]
 
+#: Answers of notebook 01 written independently: three correct ones, the last a divisor slip.
 HONEST = [
 """import numpy as np
 
@@ -62,11 +65,13 @@ def my_avg_pool(x, size, stride):
     total = 0
     for di in range(size):
         for dj in range(size):
-            total = total + x[:, di:x.shape[1] - size + 1 + di:stride, dj:x.shape[2] - size + 1 + dj:stride]
+            bottom, right = x.shape[1] - size + 1 + di, x.shape[2] - size + 1 + dj
+            total = total + x[:, di:bottom:stride, dj:right:stride]
     return total / size
 """,
 ]
 
+#: One student's answer, and a classmate's copy of it.
 COPIED = """import numpy as np
 
 def my_avg_pool(x, size, stride):
@@ -91,9 +96,9 @@ def my_avg_pool(x, size, stride):
 # The copy's variables renamed: winnowing normalises names away.
 COPIED_RENAMED = COPIED.replace("acc", "running").replace("result", "pooled").replace("top", "r0")
 
-PASTED = textwrap.dedent(inspect.getsource(naive.avg_pool_forward)).replace(
-    "def avg_pool_forward(x, size, stride=None, padding=\"valid\", dilation=1, count_include_pad=True)",
-    "def my_avg_pool(x, size, stride)")
+# The package's own function pasted in, under the exercise's name.
+PASTED = re.sub(r"def avg_pool_forward\(.*\):", "def my_avg_pool(x, size, stride):",
+                textwrap.dedent(inspect.getsource(naive.avg_pool_forward)))
 
 FIRST = ("Ada Ben Cleo Dave Erin Femi Gus Hana Ivo Jun Kai Lea Mo Nia Oto Pia Quin Rui Sol Tess "
          "Uma Vic Wen Xia Yan Zoe Ana Bo Cy Di").split()

@@ -22,6 +22,7 @@ REFERENCES = [*(ROOT / "pooling_lab" / f"{name}.py" for name in
 SIMILAR = 0.8                 # of one side's fingerprinted code shared with the other
 SHARED_CHARACTERS = 100       # of normalised code shared, at least: one-liners are alike anyway
 NOISE, GUARANTEE = 25, 30     # copydetect's k-gram length and the length always detected
+LONGEST = 50_000              # characters of a submission's answers compared, at most
 
 
 def _fingerprint(label: str, code: str, boilerplate=()):
@@ -51,7 +52,8 @@ def find_copies(answers: dict) -> list[tuple[str, str, float]] | None:
     documents = {name: "\n\n".join(code.values()) for name, code in answers.items() if code}
     documents |= {f"{name} ({exercise})": source for name, code in answers.items()
                   for exercise, source in code.items()}
-    prints = {name: _fingerprint("answer", code, stubs) for name, code in documents.items()}
+    prints = {name: _fingerprint("answer", code[:LONGEST], stubs)
+              for name, code in documents.items()}
     prints = {name: found for name, found in prints.items() if found.token_coverage}
     references = {path.relative_to(ROOT).as_posix(): _fingerprint(path.stem, path.read_text(
         encoding="utf-8"), stubs) for path in REFERENCES if path.is_file()}

@@ -14,10 +14,10 @@ import html
 from .exercises import EXERCISES
 from .gradebook import Row, earned, escaped, totals
 
-STYLE = ("<style>body{font-family:sans-serif;max-width:60em;margin:auto}pre{background:#f4f4f4;white-space:pre-wrap;"
-         "padding:.5em;overflow-x:auto}td,th{padding:.2em .6em;border-bottom:1px solid #ccc}"
+STYLE = ("<style>body{font-family:sans-serif;max-width:60em;margin:auto}pre{background:#f4f4f4;"
+         "white-space:pre-wrap;padding:.5em}td,th{padding:.2em .6em;border-bottom:1px solid #ccc}"
          ".ok{color:#060}.no{color:#a00}</style>")
-MESSAGE_LIMIT = 4000                   # characters of one verdict shown, at most
+MESSAGE_LIMIT, ANSWER_LIMIT = 4000, 20000   # characters of one verdict, one answer shown
 
 
 def _text(value) -> str:
@@ -74,9 +74,11 @@ def feedback(row: Row, table: dict, penalty: float, about: str) -> tuple[str, st
         split = _split(got, parts)
         md += ["", f"## {heading}", *([f"Parts: {split}."] if split else []), "", "```text",
                message, "```"]
-        page += [f"<h2>{_text(heading.replace('`', ''))}</h2>", f"<pre>{html.escape(message)}</pre>"]
+        page += [f"<h2>{_text(heading.replace('`', ''))}</h2>",
+                 f"<pre>{html.escape(message)}</pre>"]
         if answer := row.answers.get(name):
-            page += ["<p>Your answer:</p>", f"<pre>{_text(answer)}</pre>"]
+            cut = "\n[... cut]" * (len(answer) > ANSWER_LIMIT)
+            page += ["<p>Your answer:</p>", f"<pre>{_text(answer[:ANSWER_LIMIT] + cut)}</pre>"]
     md += [f"\n## {escaped(item)}: {points:g}\n\n{escaped(comment)}"
            for item, (points, comment) in row.manual.items()]
     return "\n".join(md) + "\n", _page(title, page)
