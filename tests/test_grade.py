@@ -177,8 +177,9 @@ def test_every_mark(graded, name):
     assert marks == {exercise: full(exercise) if exercise in solved else 0
                      for exercise in EXERCISES}
     assert int(rows[name]["total"]) == sum(marks.values())
-    feedback = (folder / "feedback" / f"{name}.md").read_text()
-    assert feedback.startswith(f"# {name}: {sum(marks.values())} of ")
+    label = rows[name]["file"].removesuffix(".ipynb")
+    feedback = (folder / "feedback" / f"{label}.md").read_text()
+    assert feedback.startswith(f"# {label}: {sum(marks.values())} of ")
     assert phrase in rows[name]["notes"] + feedback
 
 
@@ -195,7 +196,7 @@ def test_bad_arguments_are_one_line_and_exit_2(tmp_path, capsys):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "alice.ipynb").write_text(notebook())
     for arguments, phrase in (([tmp_path / "missing.ipynb"], "no such file or folder"),
-                              ([tmp_path / "a", tmp_path / "b"], "named 'alice'"),
+                              ([tmp_path / "a", tmp_path / "b"], "named 'alice.ipynb'"),
                               (["--timeout", "0", tmp_path / "a"], "--timeout"),
                               (["--jobs", "0", tmp_path / "a"], "--jobs"),
                               (["--notebook", "08", tmp_path / "a"], "got 08"),

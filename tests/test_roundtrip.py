@@ -111,6 +111,7 @@ DEADLINE = "2027-03-01 23:59"
 BEFORE = dt.datetime(2027, 3, 1, 12, 0).timestamp()     # every file's time but the late one's
 COPIERS, PASTER, HONEST_FROM = (0, 1), 2, 3
 LATE, PDF, MISSING = 27, 28, 29
+MOODLE_FOLDERS = (8, 12)
 UNMATCHED = ("untitled.ipynb", "=1+2.ipynb", "bad\x1bname.ipynb")
 
 
@@ -126,6 +127,8 @@ def file_name(k: int) -> str:
     first, last = FIRST[k], LAST[k]
     if k == LATE:                                           # a timestamp in the name
         return f"01_pooling_loops_{STUDENTS[k].id}_attempt_2027-03-02-10-15-00_nb.ipynb"
+    if k in MOODLE_FOLDERS:                                 # a folder per student
+        return f"{first} {last}_{4700 + k}_assignsubmission_file_/01_pooling_loops.ipynb"
     return (f"{first} {last} - 01_pooling_loops (1).ipynb",
             f"{last.lower()}_{first.lower()}_01.ipynb",
             f"{last.lower()}{first.lower()}_{40000 + k}_{50000 + k}_01_pooling_loops.ipynb",
@@ -152,10 +155,11 @@ def graded(tmp_path_factory):
         if k == PDF:
             (week / f"{FIRST[k]} {LAST[k]} - 01_pooling_loops.pdf").write_bytes(b"%PDF-1.4")
         elif k != MISSING:
+            (week / file_name(k)).parent.mkdir(exist_ok=True)
             (week / file_name(k)).write_text(notebook(*answers(k)))
     for name in UNMATCHED:
         (week / name).write_text(notebook(CHANNELS[0]))
-    for path in week.iterdir():
+    for path in week.rglob("*.*"):
         os.utime(path, (BEFORE, BEFORE))
     with open(folder / "roster.csv", "w", newline="") as table:
         csv.writer(table).writerows([("id", "name", "email"), *(s[:3] for s in STUDENTS)])
@@ -189,7 +193,8 @@ def row_of(rows: dict, k: int) -> dict:
 def test_every_student_and_every_file_has_one_row(graded):
     folder, _, rows, stdout, seconds = graded
     print(f"a class of 30 (notebooks 00 and 01) graded in {seconds:.1f} s")
-    files = {path.name for path in (folder / "week1").iterdir()}
+    files = {path.relative_to(folder / "week1").as_posix()
+             for path in (folder / "week1").rglob("*.*")}
     assert {name for name in rows if not name.startswith("(no file)")} == {
         gradebook.cell(name) for name in files}
     assert len(rows) == len(files) + 1                      # the missing student's row
@@ -317,11 +322,18 @@ def test_partial_credit_counts_each_part_that_passed():
 
 @pytest.mark.parametrize("name", ["Dave Jones - 04_backward_pooling (1).ipynb",
                                   "jones_dave_04.ipynb", "jonesdave_12345_67890_04.ipynb",
-                                  "s7_04.ipynb", "DJ-week4.ipynb"])
+                                  "Dave Jones_4711_assignsubmission_file_/04.ipynb",
+                                  "s7_04.ipynb", "week4/DJ-week4.ipynb", "Jones, Dave.pdf"])
 def test_the_roster_matches_the_names_lms_downloads_carry(name):
     students = [roster.Student("s7", "Dave Jones", "dj@uni.edu", ("dj-*",)),
                 roster.Student("s8", "Dave Jonas"), roster.Student("s9", "Ann Jones")]
-    assert roster.match([Path(name)], students)[Path(name)] == students[0]
+    assert roster.match([name], students) == {name: students[0]}
+
+
+def test_a_file_two_students_match_equally_is_no_one_s():
+    twins = [roster.Student("s1", "Kim Lee"), roster.Student("s2", "Lee Kim")]
+    assert roster.match(["kim_lee.ipynb", "notes.ipynb"], twins) == {
+        "kim_lee.ipynb": None, "notes.ipynb": None}
 
 
 def test_bad_points_manual_or_roster_files_are_one_line_and_exit_2(tmp_path, capsys):

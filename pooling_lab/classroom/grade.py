@@ -114,26 +114,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
            help="bubblewrap: used where present (auto), required, or not used (off)")
 
 
-def _files(paths: list, own: set) -> list:
-    """Every file given or found in a folder given, but hidden ones and the grader's own."""
-    files = []
+def _files(paths: list, own: set) -> dict:
+    """``{file: label}``: every file given (labelled by its name) or found in a folder given
+    (by its path there), but hidden ones and the grader's own."""
+    files = {}
     for path in paths:
         if path.is_dir():
-            files += sorted(found for found in path.rglob("*") if found.is_file()
-                            and not any(part.startswith(".") for part in
-                                        found.relative_to(path).parts))
+            files |= {found: found.relative_to(path).as_posix() for found in sorted(path.rglob("*"))
+                      if found.is_file() and not any(part.startswith(".") for part in
+                                                     found.relative_to(path).parts)}
         elif path.is_file():
-            files.append(path)
+            files[path] = path.name
         else:
             raise OSError(f"submission {escaped(path)}: no such file or folder")
-    files = list({path.resolve(): path for path in files if path.resolve() not in own}.values())
+    files = {path: label for path, label in files.items() if path.resolve() not in own}
     names = {}
-    for path in files:                   # feedback/<name>.html must be one file's
-        key = re.sub(r"[^\w.-]", "_", path.stem).lower()
-        if names.setdefault(key, path) != path:
-            raise ValueError(f"two submissions are named {escaped(path.stem)!r} "
+    for path, label in files.items():          # feedback/<name>.html must be one file's
+        key = _feedback_name(label.removesuffix(".ipynb")).lower()
+        if names.setdefault(key, path).resolve() != path.resolve():
+            raise ValueError(f"two submissions are named {escaped(label)!r} "
                              f"({escaped(names[key])} and {escaped(path)}); rename one")
-    return files
+    return {path: files[path] for path in {path.resolve(): path for path in files}.values()}
+
+
+def _feedback_name(name: str) -> str:
+    return re.sub(r"[^\w.-]", "_", name)
 
 
 def _exercises(numbers) -> list:
@@ -176,8 +181,8 @@ def check_arguments(args) -> Settings:
     files = _files(args.submissions, {path.resolve() for path in inputs if path} |
                    {out.resolve()})
     students = roster.read_roster(args.roster) if args.roster else []
-    owners = roster.match(files, students) if students else dict.fromkeys(files)
-    rows = [Row(path, owners[path]) for path in files]
+    owners = roster.match(list(files.values()), students) if students else {}
+    rows = [Row(path, owners.get(label), label) for path, label in files.items()]
     rows += [Row(None, student, notes=["no submission"]) for student in students
              if student not in owners.values()]
     for row in rows:
@@ -191,7 +196,7 @@ def check_arguments(args) -> Settings:
     items = []
     if args.manual:
         keys = {key: row.name for row in rows for key in (
-            row.name, row.file.name if row.file else "", *(row.student or ())[:2]) if key}
+            row.name, row.label, *(row.student or ())[:2]) if key}
         items, marks = gradebook.read_manual(args.manual, keys)
         for row in rows:
             row.manual = marks.get(row.name, {})
@@ -374,7 +379,7 @@ def run(settings: Settings) -> int:
         futures = [pool.submit(_grade, row, settings) for row in graded]
         for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
             row = future.result()
-            print(f"[{done}/{len(graded)}] {escaped(row.file.name)}: "
+            print(f"[{done}/{len(graded)}] {escaped(row.label)}: "
                   f"{gradebook.totals(row, settings.points, settings.penalty)[1]:g} points",
                   file=sys.stderr)
     rows = sorted(settings.rows, key=lambda row: (row.student is None, (
@@ -383,7 +388,7 @@ def run(settings: Settings) -> int:
              f"hidden cases per exercise, {settings.timeout:g} s each).")
     for row in rows:
         markdown, page = report.feedback(row, settings.points, settings.penalty, about)
-        stem = re.sub(r"[^\w.-]", "_", row.name)
+        stem = _feedback_name(row.name)
         (folder / f"{stem}.md").write_text(markdown, encoding="utf-8")
         (folder / f"{stem}.html").write_text(page, encoding="utf-8")
     copies = find_copies({row.name: row.answers for row in graded})
@@ -400,7 +405,7 @@ def run(settings: Settings) -> int:
           f"{escaped(settings.out)}, {escaped(folder)}/ (report.html)")
     for row in rows:
         if not row.student and any("roster" in note for note in row.notes):
-            print(f"  matches no one on the roster: {escaped(row.file.name)}")
+            print(f"  matches no one on the roster: {escaped(row.label)}")
     width = max(map(len, settings.exercises))
     for name in settings.exercises:
         solved = sum(bool(row.verdicts.get(name) and row.verdicts[name].passed) for row in graded)

@@ -57,6 +57,7 @@ class Row:
     """One line of the gradebook: a file handed in, or a student of the roster without one."""
     file: Path | None
     student: Student | None
+    label: str = ""                                 # the file's path under the folder given
     verdicts: dict = field(default_factory=dict)    # exercise -> Verdict
     answers: dict = field(default_factory=dict)     # exercise -> the student's source
     notes: list = field(default_factory=list)
@@ -65,7 +66,8 @@ class Row:
 
     @property
     def name(self) -> str:
-        return self.file.stem if self.file else self.student.id
+        """The row's name in feedback/ and the report: its label without ``.ipynb``."""
+        return self.label.removesuffix(".ipynb") if self.file else self.student.id
 
 
 def default_points(exercises: list) -> dict:
@@ -158,7 +160,7 @@ def table_rows(form: str, rows: list, table: dict, items: list, penalty: float,
         lines = [[*COLUMNS[:3], *table, *items, *COLUMNS[3:]]]
         for row in rows:
             student = row.student or Student("", "")
-            lines.append([student.id, student.name, row.file.name if row.file else "",
+            lines.append([student.id, student.name, row.label,
                           *(_tidy(sum(earned(row, name, table).values())) for name in table),
                           *(row.manual.get(item, ("", ""))[0] for item in items),
                           _tidy(row.late_days), totals(row, table, penalty)[1],

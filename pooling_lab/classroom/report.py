@@ -101,7 +101,7 @@ def class_report(rows: list, table: dict, copies: list, seed: int) -> str:
     graded = [row for row in rows if row.file]
     page = [f"<h1>Class report: {len(graded)} files graded (seed {seed})</h1>",
             '<img src="totals.png" alt="a histogram of the totals">', "<h2>To look at</h2><ul>"]
-    page += [f"<li>{_text(row.file.name if row.file else row.student.name)}: {_text(note)}</li>"
+    page += [f"<li>{_text(row.label or row.student.name)}: {_text(note)}</li>"
              for row in rows for note in row.notes if not note.startswith("not defined")]
     page.append("</ul>")
     for name in table:

@@ -5,7 +5,8 @@ The roster is a CSV file with the columns ``id`` and ``name``, and optionally ``
 their own way). A file is a student's when it matches one of their patterns, holds their id or
 their email's user name as a whole word, or starts with their name in either order, as learning
 platforms name downloads: ``Dave Jones - 04_backward_pooling (1).ipynb``,
-``jones_dave_04.ipynb``, Canvas's ``jonesdave_12345_67890_04.ipynb``.
+``jones_dave_04.ipynb``, Canvas's ``jonesdave_12345_67890_04.ipynb``, Moodle's
+``Dave Jones_4711_assignsubmission_file_/04_backward_pooling.ipynb``.
 """
 
 from __future__ import annotations
@@ -70,12 +71,14 @@ def _strength(student: Student, filename: str) -> int:
     return max((len(key) for key in _name_keys(student.name) if start.startswith(key)), default=0)
 
 
-def match(files: list[Path], students: list[Student]) -> dict[Path, Student | None]:
-    """Each file's student, or None when it matches no one, or two students equally well."""
+def match(labels: list[str], students: list[Student]) -> dict[str, Student | None]:
+    """Each file's student, or None when it matches no one, or two students equally well.
+    A label is a file's path under the folder given: a folder's name counts as the file's
+    (Moodle puts each student's files in a folder named after them)."""
     owners = {}
-    for path in files:
-        scores = sorted(((_strength(student, path.name), student) for student in students),
-                        key=lambda pair: pair[0], reverse=True)
+    for label in labels:
+        scores = sorted(((max(_strength(student, part) for part in label.split("/")), student)
+                         for student in students), key=lambda pair: pair[0], reverse=True)
         best = [student for score, student in scores if score and score == scores[0][0]]
-        owners[path] = best[0] if len(best) == 1 else None
+        owners[label] = best[0] if len(best) == 1 else None
     return owners
