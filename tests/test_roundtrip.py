@@ -294,6 +294,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
         assert gradebook.cell(f"{start}SUM(A1)")[0] == "'"
     assert gradebook.cell("alice") == "alice" and gradebook.cell(-2) == -2
     assert gradebook.cell("a\x1bb\x07") == "a\\x1bb\\x07"
+    assert gradebook.cell("cod\u202egpj.ipynb") == "cod\\u202egpj.ipynb"    # reads backwards
 
 
 def test_write_csv_leaves_the_old_file_whole_when_it_fails(tmp_path):

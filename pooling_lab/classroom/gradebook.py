@@ -35,13 +35,17 @@ from .roster import Student
 FORMATS = ("plain", "canvas", "moodle")
 COLUMNS = ("id", "name", "file", "days late", "total", "notes")     # the plain format's own
 
-#: A date and time in a downloaded file's name, as ``2027-03-01-23-59-10`` or ``20270301_2359``.
-STAMP = re.compile(r"(20\d\d)-?(\d\d)-?(\d\d)[-_T ]?(\d\d)[-:]?(\d\d)(?:[-:]?(\d\d))?")
+#: A date and time in a downloaded file's name, as ``2027-03-01-23-59-10`` (Blackboard's) or
+#: ``2027-03-01T23:59``; separators required, so that no long id reads as a date.
+STAMP = re.compile(r"(20\d\d)-(\d\d)-(\d\d)[-_T ](\d\d)[-:.](\d\d)(?:[-:.](\d\d))?")
 
 
 def escaped(text: str) -> str:
-    r"""``text`` with its control characters written as ``\x1b``: safe to print or store."""
-    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m[0]):02x}", str(text))
+    r"""``text`` with its control characters (and the bidirectional overrides that make a name
+    read backwards) written as ``\x1b``, ``\u202e``: safe to print or store."""
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]",
+                  lambda m: f"\\x{ord(m[0]):02x}" if m[0] < "\u0100" else f"\\u{ord(m[0]):04x}",
+                  str(text))
 
 
 def cell(value):
