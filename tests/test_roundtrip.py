@@ -324,10 +324,11 @@ def test_partial_credit_counts_each_part_that_passed():
 @pytest.mark.parametrize("name", ["Dave Jones - 04_backward_pooling (1).ipynb",
                                   "jones_dave_04.ipynb", "jonesdave_12345_67890_04.ipynb",
                                   "Dave Jones_4711_assignsubmission_file_/04.ipynb",
-                                  "s7_04.ipynb", "week4/DJ-week4.ipynb", "Jones, Dave.pdf"])
+                                  "s7_04.ipynb", "week4/DJ-week4.ipynb", "Jones, Dave.pdf",
+                                  "04 by d.jones.ipynb"])
 def test_the_roster_matches_the_names_lms_downloads_carry(name):
-    students = [roster.Student("s7", "Dave Jones", "dj@uni.edu", ("dj-*",)),
-                roster.Student("s8", "Dave Jonas"), roster.Student("s9", "Ann Jones")]
+    students = [roster.Student("s7", "Dave Jones", "d.jones@uni.edu", ("dj-*",)),
+                roster.Student("s77", "Dave Jonas"), roster.Student("s9", "Ann Jones")]
     assert roster.match([name], students) == {name: students[0]}
 
 

@@ -63,9 +63,9 @@ def _strength(student: Student, filename: str) -> int:
     if any(fnmatch.fnmatch(filename.lower(), pattern.strip().lower())
            for pattern in student.patterns):
         return 1000
-    words = re.split(r"[^a-z0-9]+", filename.lower())
     handles = {student.id.lower(), student.email.split("@")[0].lower()} - {""}
-    if handles & set(words):
+    if any(re.search(rf"(?<![a-z0-9]){re.escape(handle)}(?![a-z0-9])", filename.lower())
+           for handle in handles):                   # a whole word: s12 is not in s123
         return 500
     start = _letters(filename)
     return max((len(key) for key in _name_keys(student.name) if start.startswith(key)), default=0)
