@@ -167,6 +167,8 @@ def check_arguments(args) -> Settings:
         raise ValueError("--sandbox require: bubblewrap (bwrap) is not installed here; install "
                          "it (apt-get install bubblewrap) or give --sandbox off")
     out = output_file(args.out, "--out", {"csv"})
+    if out.name == "points.csv":
+        raise ValueError("--out must not be named points.csv: the points go there")
     inputs = [args.roster, args.points, args.manual]
     for option, path in zip(("--roster", "--points", "--manual"), inputs):
         if path and not path.is_file():
@@ -395,14 +397,18 @@ def run(settings: Settings) -> int:
     report.histogram(rows, settings.points, settings.penalty, folder / "totals.png")
     (folder / "report.html").write_text(report.class_report(rows, settings.points, copies,
                                                             settings.seed), encoding="utf-8")
-    gradebook.write_csv(settings.out, gradebook.table_rows(
-        settings.form, rows, settings.points, settings.items, settings.penalty,
-        settings.assignment))
+    outputs = {settings.out: settings.form}
+    if settings.form != "plain":          # the LMS takes the total; every exercise stays here
+        outputs[settings.out.with_name(f"{settings.out.stem}-plain.csv")] = "plain"
+    for path, form in outputs.items():
+        gradebook.write_csv(path, gradebook.table_rows(form, rows, settings.points,
+                                                       settings.items, settings.penalty,
+                                                       settings.assignment))
     gradebook.write_csv(settings.out.with_name("points.csv"),
                         gradebook.points_lines(settings.points))
     count = len(graded)
     print(f"Graded {count} submission{'s' * (count != 1)} (seed {settings.seed}): "
-          f"{escaped(settings.out)}, {escaped(folder)}/ (report.html)")
+          f"{', '.join(map(escaped, outputs))}, {escaped(folder)}/ (report.html)")
     for row in rows:
         if not row.student and any("roster" in note for note in row.notes):
             print(f"  matches no one on the roster: {escaped(row.label)}")
