@@ -360,8 +360,10 @@ def test_bad_points_manual_or_roster_files_are_one_line_and_exit_2(tmp_path, cap
             ("--manual", "student,item,points,comment\nnobody,report,2,\n", "line 2"),
             ("--manual", "student,item,points,comment\na,total,2,\n", "a column already"),
             ("--roster", "id,name\ns1,Ann\ns1,Bo\n", "repeated"),
-            ("--roster", "student,email\nAnn,a@b\n", "id and name")):
-        (tmp_path / "given.csv").write_text(text)
+            ("--roster", "student,email\nAnn,a@b\n", "columns id, name"),
+            ("--roster", "id,name\ns1\n", "needs an id and a name"),
+            ("--roster", "id,name\ns1,Ann \udcff\n", "not a CSV file in UTF-8")):
+        (tmp_path / "given.csv").write_bytes(text.encode(errors="surrogateescape"))
         assert main(["grade", option, str(tmp_path / "given.csv"), str(tmp_path / "a.ipynb")]) == 2
         error = capsys.readouterr().err
         assert error.count("\n") == 1 and phrase in error, error

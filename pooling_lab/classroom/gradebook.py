@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .exercises import EXERCISES
-from .roster import Student
+from .roster import Student, read_csv
 
 FORMATS = ("plain", "canvas", "moodle")
 COLUMNS = ("id", "name", "file", "days late", "total", "notes")     # the plain format's own
@@ -86,13 +86,12 @@ def default_points(exercises: list) -> dict:
 def read_points(path: Path, table: dict) -> dict:
     """``table`` with the points ``path`` gives; a ValueError names a bad line."""
     table = {name: dict(parts) for name, parts in table.items()}
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        for line, row in enumerate(csv.DictReader(file), start=2):
-            name, part = row.get("exercise"), row.get("part")
-            if part not in table.get(name, {}):
-                raise ValueError(f"--points {path} line {line}: no part {part!r} of exercise "
-                                 f"{name!r} is graded; the parts are in points.csv")
-            table[name][part] = _number(row.get("points"), f"--points {path} line {line}")
+    for line, row in read_csv(path, "--points", ("exercise", "part", "points")):
+        name, part = row["exercise"], row["part"]
+        if part not in table.get(name, {}):
+            raise ValueError(f"--points {path} line {line}: no part {part!r} of exercise "
+                             f"{name!r} is graded; the parts are in points.csv")
+        table[name][part] = _number(row["points"], f"--points {path} line {line}")
     return table
 
 
@@ -110,17 +109,16 @@ def read_manual(path: Path, keys: dict) -> tuple[list, dict]:
     """``(items, marks)`` of ``path``: the items in order, ``marks[row_key][item] = (points,
     comment)``; ``keys`` maps a student's id, name or file name to the key of their row."""
     items, marks = [], {}
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        for line, row in enumerate(csv.DictReader(file), start=2):
-            where = f"--manual {path} line {line}"
-            if row.get("student") not in keys or not row.get("item"):
-                raise ValueError(f"{where}: the student must be an id, a name or a file of this "
-                                 f"class and the item named; got {row.get('student')!r}")
-            if row["item"] in (*EXERCISES, *COLUMNS):
-                raise ValueError(f"{where}: the item {row['item']!r} is a column already")
-            items += [row["item"]] if row["item"] not in items else []
-            marks.setdefault(keys[row["student"]], {})[row["item"]] = (
-                _number(row.get("points"), where), row.get("comment") or "")
+    for line, row in read_csv(path, "--manual", ("student", "item", "points")):
+        where = f"--manual {path} line {line}"
+        if row["student"] not in keys or not row["item"]:
+            raise ValueError(f"{where}: the student must be an id, a name or a file of this "
+                             f"class and the item named; got {row['student']!r}")
+        if row["item"] in (*EXERCISES, *COLUMNS):
+            raise ValueError(f"{where}: the item {row['item']!r} is a column already")
+        items += [row["item"]] if row["item"] not in items else []
+        marks.setdefault(keys[row["student"]], {})[row["item"]] = (
+            _number(row["points"], where), row.get("comment") or "")
     return items, marks
 
 

@@ -32,23 +32,33 @@ def _letters(text: str) -> str:
     return re.sub(r"[^a-z]", "", plain.lower())
 
 
+def read_csv(path: Path, option: str, columns: tuple) -> list[tuple[int, dict]]:
+    """``[(line number, row)]`` of a teacher's CSV file whose first line names ``columns`` (and
+    maybe more); a missing cell reads as ``""``. A ValueError names the option and the file."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:   # -sig: Excel's UTF-8 mark
+            reader = csv.DictReader(file, restval="")
+            rows = list(enumerate(reader, start=2))
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise ValueError(f"{option} {path}: not a CSV file in UTF-8 ({error})") from None
+    if not set(columns) <= set(reader.fieldnames or ()):
+        raise ValueError(f"{option} {path}: the first line must name the columns "
+                         f"{', '.join(columns)}; got {reader.fieldnames}")
+    return rows
+
+
 def read_roster(path: Path) -> list[Student]:
     """The students of ``path``; a ValueError names the line of a bad or repeated entry."""
-    with open(path, newline="", encoding="utf-8-sig") as file:   # -sig: Excel's UTF-8 mark
-        reader = csv.DictReader(file)
-        if not {"id", "name"} <= set(reader.fieldnames or ()):
-            raise ValueError(f"--roster {path}: the first line must name the columns id and name "
-                             f"(and optionally email, pattern); got {reader.fieldnames}")
-        students = []
-        for line, row in enumerate(reader, start=2):
-            student = Student(row["id"].strip(), row["name"].strip(), (row.get("email") or "")
-                              .strip(), tuple(filter(None, (row.get("pattern") or "").split(";"))))
-            if not student.id or not _letters(student.name):
-                raise ValueError(f"--roster {path} line {line}: every student needs an id and "
-                                 f"a name; got {dict(row)}")
-            if student.id in {other.id for other in students}:
-                raise ValueError(f"--roster {path} line {line}: the id {student.id!r} is repeated")
-            students.append(student)
+    students = []
+    for line, row in read_csv(path, "--roster", ("id", "name")):
+        student = Student(row["id"].strip(), row["name"].strip(), (row.get("email") or "")
+                          .strip(), tuple(filter(None, (row.get("pattern") or "").split(";"))))
+        if not student.id or not _letters(student.name):
+            raise ValueError(f"--roster {path} line {line}: every student needs an id and a "
+                             f"name; got {dict(row)}")
+        if student.id in {other.id for other in students}:
+            raise ValueError(f"--roster {path} line {line}: the id {student.id!r} is repeated")
+        students.append(student)
     return students
 
 
