@@ -44,43 +44,35 @@ def _split(parts: dict, table_parts: dict) -> str:
 def feedback(row: Row, table: dict, penalty: float, about: str) -> tuple[str, str]:
     """``(markdown, html)`` of one row's feedback; ``about`` says how it was graded."""
     raw, total = totals(row, table, penalty)
-    full = sum(sum(parts.values()) for parts in table.values())
+    full, manual = sum(sum(parts.values()) for parts in table.values()), row.manual.items()
     who = row.student.name if row.student else row.name
-    title = f"{who}: {total:g} of {full:g} points"
-    if row.manual:                                  # the teacher's items have no maximum here
-        title = f"{who}: {total:g} points ({raw - sum(p for p, _ in row.manual.values()):g} of " \
-                f"{full:g} from the exercises)"
-    late = f"Handed in {row.late_days:.1f} days late: {raw:g} points before the penalty." \
-        if row.late_days else ""
-    md, page = [f"# {escaped(title)}", "", about, *([late] if late else [])], [
-        f"<h1>{_text(title)}</h1>", f"<p>{_text(about)}</p>", *([f"<p>{_text(late)}</p>"]
-                                                                  if late else [])]
-    md += [f"\n**Note:** {escaped(note)}" for note in row.notes]
-    page += [f"<p><b>Note:</b> {_text(note)}</p>" for note in row.notes]
-    page.append("<table><tr><th>exercise</th><th>points</th><th>parts</th></tr>")
+    title = (f"{who}: {total:g} points ({raw - sum(p for _, (p, _) in manual):g} of {full:g} "
+             f"from the exercises)" if manual else f"{who}: {total:g} of {full:g} points")
+    notes = [about] + [f"Handed in {row.late_days:.1f} days late: {raw:g} points before the "
+                       f"penalty."] * bool(row.late_days) + [f"Note: {note}" for note in row.notes]
+    md = [f"# {escaped(title)}", *(f"\n{escaped(note)}" for note in notes)]
+    page = [f"<h1>{_text(title)}</h1>", *(f"<p>{_text(note)}</p>" for note in notes),
+            "<table><tr><th>exercise</th><th>points</th><th>parts</th></tr>"]
     for name, parts in table.items():
         got = earned(row, name, table)
-        mark = f"{sum(got.values()):g} of {sum(parts.values()):g}"
         kind = "ok" if all(got.values()) else "no"
-        page.append(f'<tr><td><code>{name}</code></td><td class="{kind}">{mark}</td>'
-                    f"<td>{_text(_split(got, parts))}</td></tr>")
-    for item, (points, comment) in row.manual.items():
-        page.append(f"<tr><td>{_text(item)}</td><td>{points:g}</td><td>{_text(comment)}</td></tr>")
-    page.append("</table>")
+        page.append(f'<tr><td><code>{name}</code></td><td class="{kind}">{sum(got.values()):g} '
+                    f"of {sum(parts.values()):g}</td><td>{_text(_split(got, parts))}</td></tr>")
+    page += [f"<tr><td>{_text(item)}</td><td>{points:g}</td><td>{_text(comment)}</td></tr>"
+             for item, (points, comment) in manual] + ["</table>"]
     for name, parts in table.items():
         got, message = earned(row, name, table), escaped(_message(row, name))
-        heading = (f"`{name}` (notebook {EXERCISES[name].notebook}): {sum(got.values()):g} of "
+        heading = (f"{name} (notebook {EXERCISES[name].notebook}): {sum(got.values()):g} of "
                    f"{sum(parts.values()):g}")
-        split = _split(got, parts)
-        md += ["", f"## {heading}", *([f"Parts: {split}."] if split else []), "", "```text",
-               message, "```"]
-        page += [f"<h2>{_text(heading.replace('`', ''))}</h2>",
+        split = f"Parts: {_split(got, parts)}." if _split(got, parts) else ""
+        md += ["", f"## {heading}", split, "", "```text", message, "```"]
+        page += [f"<h2>{_text(heading)}</h2>", f"<p>{_text(split)}</p>" * bool(split),
                  f"<pre>{html.escape(message)}</pre>"]
         if answer := row.answers.get(name):
             cut = "\n[... cut]" * (len(answer) > ANSWER_LIMIT)
             page += ["<p>Your answer:</p>", f"<pre>{_text(answer[:ANSWER_LIMIT] + cut)}</pre>"]
-    md += [f"\n## {escaped(item)}: {points:g}\n\n{escaped(comment)}"
-           for item, (points, comment) in row.manual.items()]
+    md += [f"\n## {escaped(item)}: {points:g}\n\n{escaped(comment)}" for item, (points, comment)
+           in manual]
     return "\n".join(md) + "\n", _page(title, page)
 
 
