@@ -21,7 +21,7 @@ with, in the notation of :mod:`pooling_lab.geometry`:
   ``(ph, pw)`` or ``((top, bottom), (left, right))``; see :mod:`pooling_lab.rules`.
 * Max pool pads with -inf and padded cells never win; its winner is the first maximum of a
   window in row-major order, or its *last* NaN (PyTorch's CPU rule,
-  :func:`pooling_lab.strided.window_max`); the output is the winner's own value. Average pool
+  :func:`window_max`); the output is the winner's own value. Average pool
   and convolution pad with zeros; ``count_include_pad=True`` divides by ``KH*KW``, False by
   the taps inside the image. Convolution is cross-correlation, as in every framework.
 * dtypes: floating inputs keep their precision, integers and bools become float64, mixed
@@ -195,3 +195,48 @@ def backward_setup(dout, cache, expected: type) -> BackwardSetup:
     dout = check_dout(dout, geometry, channels)
     dtype = np.result_type(cache.dtype, dout.dtype)
     return BackwardSetup(geometry, dout, dtype, accumulation_dtype(dtype))
+
+
+# --------------------------------------------------------------------------------------------
+# Max pool: the tie and NaN rule, and the padding rule, that every style follows
+# --------------------------------------------------------------------------------------------
+
+def window_max(taps) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum and the number of its winning tap, by PyTorch's CPU rule.
+
+    PyTorch walks a window's taps in row-major order and replaces its running maximum where a
+    tap is larger (strict ``>``: a tie keeps the earlier tap) or is NaN. So without NaN the
+    *first* maximum wins, and in a window with NaNs the *last* NaN wins (``[1, nan, 2, nan]``:
+    tap 3). The output is the winning tap's own value, which also settles signed zeros:
+    ``[0.0, -0.0]`` gives ``0.0`` and ``[-0.0, 0.0]`` gives ``-0.0``. Only arrays the size of
+    one tap are made (``np.argmax`` over a middle axis would copy every window first).
+
+    ``taps`` are ``KH*KW`` arrays of one shape in row-major order: ``taps[k]`` is tap ``k`` of
+    every window (naive passes one window's taps, strided views of its window view). Returns
+    the winning values and the winners' numbers (the smallest unsigned dtype), that shape.
+    """
+    out = taps[0].copy()
+    winner = np.zeros(out.shape, dtype=np.min_scalar_type(len(taps) - 1))
+    for k in range(1, len(taps)):
+        replace = (taps[k] > out) | np.isnan(taps[k])     # PyTorch's test
+        np.copyto(out, taps[k], where=replace)
+        winner[replace] = k
+    return out, winner
+
+
+def winner_dtype(geometry: Geometry) -> np.dtype:
+    """The smallest unsigned dtype that can number every tap (uint8 up to 16x16 kernels)."""
+    return np.min_scalar_type(geometry.taps - 1)
+
+
+def keep_padding_from_winning(out: np.ndarray, winner: np.ndarray, geometry: Geometry) -> None:
+    """Max pool pads with -inf, so a window whose real values are all -inf ties with its
+    padding. Padded cells never win: such a window's ``winner`` (updated in place) is its
+    first tap inside the image. ``out`` and ``winner`` are ``(N, OH, OW, C)``."""
+    if geometry.is_padded:
+        all_minus_inf = np.isneginf(out)
+        if all_minus_inf.any():
+            # (OH, OW) -> (N, OH, OW, C), then keep the -inf windows only
+            first_inside = np.broadcast_to(geometry.first_inside_tap()[None, :, :, None],
+                                           out.shape)
+            winner[all_minus_inf] = first_inside[all_minus_inf]

@@ -29,10 +29,10 @@ from typing import NamedTuple
 import numpy as np
 
 from .contract import (AvgPoolCache, ConvCache, MaxPoolCache, avg_divisor, backward_setup,
-                       conv_setup)
+                       conv_setup, keep_padding_from_winning, winner_dtype)
 from .geometry import Geometry, pool_geometry
 from .rules import accumulation_dtype, as_float_array
-from .strided import keep_padding_from_winning, window_view, winner_dtype
+from .strided import window_view
 
 # --------------------------------------------------------------------------------------------
 # Blocks of output rows, small enough to stay in cache, each with views of reusable scratch

@@ -10,7 +10,7 @@ styles are checked against. Unlike the article, it
 
 * gives a tied window's gradient to its *first* maximum only (the article's ``window == max``
   mask gives the full gradient to every tied pixel, so gradient mass is duplicated), and a
-  window holding NaNs to its *last* NaN, as PyTorch does (:func:`strided.window_max`);
+  window holding NaNs to its *last* NaN, as PyTorch does (:func:`contract.window_max`);
 * sums float16 in float32 and rounds once (:func:`rules.accumulation_dtype`);
 * handles padding, dilation and ``count_include_pad``, as the contract asks
   (:mod:`pooling_lab.contract`, which documents every function's arguments and results).
@@ -21,10 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from .contract import (AvgPoolCache, ConvCache, MaxPoolCache, avg_divisor, backward_setup,
-                       conv_setup)
+                       conv_setup, keep_padding_from_winning, window_max, winner_dtype)
 from .geometry import pool_geometry
 from .rules import accumulation_dtype, as_float_array
-from .strided import keep_padding_from_winning, window_max, winner_dtype
 
 
 # --------------------------------------------------------------------------------------------
@@ -33,7 +32,7 @@ from .strided import keep_padding_from_winning, window_max, winner_dtype
 
 def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
     """Max pool with a Python loop over output positions: one slice ``(N, KH, KW, C)`` per
-    window, reduced by :func:`strided.window_max` (its first maximum, or its last NaN)."""
+    window, reduced by :func:`contract.window_max` (its first maximum, or its last NaN)."""
     x = as_float_array(x, "x", "N, H, W, C")
     geometry = pool_geometry(x.shape, size, stride, padding, dilation)
     xpad = geometry.pad(x, -np.inf)                       # (N, H, W, C) -> (N, Hp, Wp, C)

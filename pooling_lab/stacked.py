@@ -24,10 +24,9 @@ import math
 import numpy as np
 
 from .contract import (AvgPoolCache, ConvCache, MaxPoolCache, avg_divisor, backward_setup,
-                       conv_setup)
+                       conv_setup, keep_padding_from_winning, window_max)
 from .geometry import Geometry, pool_geometry
 from .rules import accumulation_dtype, as_float_array
-from .strided import keep_padding_from_winning, window_max
 
 #: The most memory (in bytes) one call of this style may hold at its peak: 1 GiB. Change it
 #: with ``pooling_lab.stacked.WINDOW_BUDGET_BYTES = ...``; the strided style needs no window
@@ -88,7 +87,7 @@ def add_windows_back(window_grads: np.ndarray, geometry: Geometry) -> np.ndarray
 # --------------------------------------------------------------------------------------------
 
 def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
-    """Max pool: :func:`strided.window_max` over the taps of the stacked window array."""
+    """Max pool: :func:`contract.window_max` over the taps of the stacked window array."""
     x = as_float_array(x, "x", "N, H, W, C")
     geometry = pool_geometry(x.shape, size, stride, padding, dilation)
     _check_budget(geometry, "max_pool_forward", x.itemsize)

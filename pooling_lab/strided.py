@@ -20,8 +20,8 @@ back into the original array size at the same location without for loops?"). One
 offset's slice of the view holds every pixel at most once, though: a ``+=`` per offset is
 exact, and the loop over offsets adds up the overlapping windows.
 
-Arguments, results and errors are the contract's (:mod:`pooling_lab.contract`); the tie and
-NaN rule of max pool is here, in :func:`window_max`, and the other styles import it. NumPyNet's
+Arguments, results and errors are the contract's (:mod:`pooling_lab.contract`), and so are the
+tie, NaN and padding rules of max pool (:func:`contract.window_max`). NumPyNet's
 max-pool backward loops over every output position, and its average-pool backward uses the
 first image's normaliser for the whole batch; neither happens here. The ``fast`` style
 (:mod:`pooling_lab.fast`, notebook 06) keeps this idea and adds the engineering.
@@ -33,7 +33,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .contract import (AvgPoolCache, ConvCache, MaxPoolCache, avg_divisor, backward_setup,
-                       conv_setup)
+                       conv_setup, keep_padding_from_winning, window_max)
 from .geometry import Geometry, pool_geometry
 from .rules import accumulation_dtype, as_float_array
 
@@ -51,52 +51,11 @@ def window_view(xpad: np.ndarray, geometry: Geometry, writeable: bool = False):
 
 
 # --------------------------------------------------------------------------------------------
-# Max pool, and the tie and NaN rule every style follows
+# Max pool
 # --------------------------------------------------------------------------------------------
 
-def window_max(taps) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum and the number of its winning tap, by PyTorch's CPU rule.
-
-    PyTorch walks a window's taps in row-major order and replaces its running maximum where a
-    tap is larger (strict ``>``: a tie keeps the earlier tap) or is NaN. So without NaN the
-    *first* maximum wins, and in a window with NaNs the *last* NaN wins (``[1, nan, 2, nan]``:
-    tap 3). The output is the winning tap's own value, which also settles signed zeros:
-    ``[0.0, -0.0]`` gives ``0.0`` and ``[-0.0, 0.0]`` gives ``-0.0``. Only arrays the size of
-    one tap are made (``np.argmax`` over a middle axis would copy every window first).
-
-    ``taps`` are ``KH*KW`` arrays of one shape in row-major order: ``taps[k]`` is tap ``k`` of
-    every window (views of the window view here; naive and stacked pass their own). Returns
-    the winning values and the winners' numbers (the smallest unsigned dtype), that shape.
-    """
-    out = taps[0].copy()
-    winner = np.zeros(out.shape, dtype=np.min_scalar_type(len(taps) - 1))
-    for k in range(1, len(taps)):
-        replace = (taps[k] > out) | np.isnan(taps[k])     # PyTorch's test
-        np.copyto(out, taps[k], where=replace)
-        winner[replace] = k
-    return out, winner
-
-
-def winner_dtype(geometry: Geometry) -> np.dtype:
-    """The smallest unsigned dtype that can number every tap (uint8 up to 16x16 kernels)."""
-    return np.min_scalar_type(geometry.taps - 1)
-
-
-def keep_padding_from_winning(out: np.ndarray, winner: np.ndarray, geometry: Geometry) -> None:
-    """Max pool pads with -inf, so a window whose real values are all -inf ties with its
-    padding. Padded cells never win: such a window's ``winner`` (updated in place) is its
-    first tap inside the image. ``out`` and ``winner`` are ``(N, OH, OW, C)``."""
-    if geometry.is_padded:
-        all_minus_inf = np.isneginf(out)
-        if all_minus_inf.any():
-            # (OH, OW) -> (N, OH, OW, C), then keep the -inf windows only
-            first_inside = np.broadcast_to(geometry.first_inside_tap()[None, :, :, None],
-                                           out.shape)
-            winner[all_minus_inf] = first_inside[all_minus_inf]
-
-
 def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
-    """Max pool: :func:`window_max` over the ``KH*KW`` tap views of the window view."""
+    """Max pool: :func:`contract.window_max` over the ``KH*KW`` tap views of the window view."""
     x = as_float_array(x, "x", "N, H, W, C")
     geometry = pool_geometry(x.shape, size, stride, padding, dilation)
     windows = window_view(geometry.pad(x, -np.inf), geometry)     # (N, OH, OW, KH, KW, C)
