@@ -39,7 +39,7 @@ from typing import ClassVar, NamedTuple
 
 import numpy as np
 
-from .geometry import Geometry, conv_geometry
+from .geometry import Geometry, conv_geometry, pool_geometry
 from .rules import accumulation_dtype, as_float_array, as_real_array
 
 
@@ -88,11 +88,8 @@ class ConvCache:
 def check_cache(cache, expected: type):
     """Return ``cache`` if it is the ``expected`` cache class, else a ``TypeError`` naming
     ``cache``, what was received and what is expected (not an ``AttributeError`` from deep
-    inside), for example::
-
-        TypeError: cache must be the MaxPoolCache that max_pool_forward returns; got a
-        tuple of 2 items: pass the cache alone, not forward's whole (out, cache) result
-    """
+    inside): "cache must be the MaxPoolCache that max_pool_forward returns; got a tuple of 2
+    items: pass the cache alone, not forward's whole (out, cache) result"."""
     if isinstance(cache, expected):
         return cache
     if isinstance(cache, (MaxPoolCache, AvgPoolCache, ConvCache)):
@@ -118,16 +115,23 @@ def avg_divisor(geometry: Geometry, count_include_pad: bool, dtype) -> np.ndarra
     return counts[:, :, None].astype(dtype)
 
 
+def pool_setup(x, size, stride, padding, dilation) -> tuple[np.ndarray, Geometry]:
+    """The start of every style's pooling forward: ``x (N, H, W, C)`` as a floating array
+    (possibly the caller's: never written into) and the call's checked geometry."""
+    x = as_float_array(x, "x", "N, H, W, C")
+    return x, pool_geometry(x.shape, size, stride, padding, dilation)
+
+
 class ConvSetup(NamedTuple):
     """A convolution's checked arguments: ``x (N, H, W, C)``, ``w (KH, KW, C, C_out)`` and
-    ``b (C_out,)`` or None in their common floating dtype (``x`` and ``w`` owned by the call),
-    the ``geometry``, and ``total``, the dtype sums are taken in."""
+    ``bias (C_out,)`` (the argument ``b``) or None in their common floating dtype (``x`` and
+    ``w`` owned by the call), the ``geometry``, and ``sum_dtype``, the dtype sums are taken in."""
 
     x: np.ndarray
     w: np.ndarray
-    b: np.ndarray | None
+    bias: np.ndarray | None
     geometry: Geometry
-    total: np.dtype
+    sum_dtype: np.dtype
 
 
 def owned(array: np.ndarray, given) -> np.ndarray:
@@ -151,30 +155,30 @@ def conv_setup(x, w, b, stride, padding, dilation) -> ConvSetup:
     if 0 in checked_w.shape[:2]:
         raise ValueError(f"w's kernel (KH, KW) must be at least 1x1; got w of shape "
                          f"{checked_w.shape}")
-    arrays = [checked_x, checked_w]
+    arrays, bias = [checked_x, checked_w], None
     if b is not None:
-        b = as_real_array(b, "b")
-        if b.shape != (checked_w.shape[3],):
+        bias = as_real_array(b, "b")
+        if bias.shape != (checked_w.shape[3],):
             raise ValueError(f"b must have shape (C_out,) = ({checked_w.shape[3]},) to match w "
-                             f"of shape {checked_w.shape}; got {b.shape}")
-        arrays.append(b)
+                             f"of shape {checked_w.shape}; got {bias.shape}")
+        arrays.append(bias)
     dtype = np.result_type(*arrays)
     geometry = conv_geometry(checked_x.shape, checked_w.shape, stride, padding, dilation)
     return ConvSetup(owned(checked_x.astype(dtype, copy=False), x),
                      owned(checked_w.astype(dtype, copy=False), w),
-                     None if b is None else b.astype(dtype, copy=False),
+                     None if bias is None else bias.astype(dtype, copy=False),
                      geometry, accumulation_dtype(dtype))
 
 
 class BackwardSetup(NamedTuple):
     """A backward call's checked arguments: the forward's ``geometry``, ``dout`` as a floating
     array (possibly the caller's: never written), the gradients' ``dtype`` (``np.result_type``
-    of the forward dtype and ``dout``'s) and ``total``, the dtype they are summed in."""
+    of the forward dtype and ``dout``'s) and ``sum_dtype``, the dtype they are summed in."""
 
     geometry: Geometry
     dout: np.ndarray
     dtype: np.dtype
-    total: np.dtype
+    sum_dtype: np.dtype
 
 
 def check_dout(dout, geometry: Geometry, channels: int) -> np.ndarray:
@@ -197,26 +201,21 @@ def backward_setup(dout, cache, expected: type) -> BackwardSetup:
     return BackwardSetup(geometry, dout, dtype, accumulation_dtype(dtype))
 
 
-# --------------------------------------------------------------------------------------------
-# Max pool: the tie and NaN rule, and the padding rule, that every style follows
-# --------------------------------------------------------------------------------------------
+# ---- Max pool: the tie and NaN rule, and the padding rule, that every style follows ----------
 
 def window_max(taps) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum and the number of its winning tap, by PyTorch's CPU rule.
+    """Each window's maximum and the number of its winning tap, by PyTorch's CPU rule: walking
+    the taps in row-major order, a tap replaces the running maximum if it is larger (strict
+    ``>``: a tie keeps the earlier tap) or NaN. So the *first* maximum wins, or the *last* NaN
+    (``[1, nan, 2, nan]``: tap 3); the output is the winner's own value (``[0.0, -0.0]`` gives
+    ``0.0``, ``[-0.0, 0.0]`` gives ``-0.0``).
 
-    PyTorch walks a window's taps in row-major order and replaces its running maximum where a
-    tap is larger (strict ``>``: a tie keeps the earlier tap) or is NaN. So without NaN the
-    *first* maximum wins, and in a window with NaNs the *last* NaN wins (``[1, nan, 2, nan]``:
-    tap 3). The output is the winning tap's own value, which also settles signed zeros:
-    ``[0.0, -0.0]`` gives ``0.0`` and ``[-0.0, 0.0]`` gives ``-0.0``. Only arrays the size of
-    one tap are made (``np.argmax`` over a middle axis would copy every window first).
-
-    ``taps`` are ``KH*KW`` arrays of one shape in row-major order: ``taps[k]`` is tap ``k`` of
-    every window (naive passes one window's taps, strided views of its window view). Returns
-    the winning values and the winners' numbers (the smallest unsigned dtype), that shape.
+    ``taps``: ``KH*KW`` arrays of one shape, ``taps[k]`` tap ``k`` of every window. Returns the
+    winning values and the winners' numbers (:func:`winner_dtype`), that shape. Only arrays
+    the size of one tap are made (``np.argmax`` over a middle axis would copy every window).
     """
     out = taps[0].copy()
-    winner = np.zeros(out.shape, dtype=np.min_scalar_type(len(taps) - 1))
+    winner = np.zeros(out.shape, dtype=np.min_scalar_type(len(taps) - 1))   # winner_dtype
     for k in range(1, len(taps)):
         replace = (taps[k] > out) | np.isnan(taps[k])     # PyTorch's test
         np.copyto(out, taps[k], where=replace)

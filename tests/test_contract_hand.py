@@ -1,10 +1,12 @@
 """Small cases worked out by hand, written out in full: every style must reproduce them."""
 
+import doctest
+
 import numpy as np
 import pytest
 
 import pooling_lab
-from pooling_lab import contract
+from pooling_lab import contract, fast, naive, rules, stacked, strided
 from pooling_lab.geometry import pool_geometry
 
 STYLES = list(pooling_lab.STYLES.items())
@@ -195,3 +197,9 @@ def test_padding_rule_leaves_a_call_without_padding_alone():
     unpadded = pool_geometry((1, 1, 4, 1), (1, 2), 1, "valid", 1)   # nothing to keep out
     contract.keep_padding_from_winning(out, winner, unpadded)
     assert winner.ravel().tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("module", [naive, stacked, strided, fast, rules], ids=lambda m: m.__name__)
+def test_the_examples_in_the_docstrings_run(module):
+    failed, attempted = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert attempted >= 3 and failed == 0

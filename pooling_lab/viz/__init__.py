@@ -5,7 +5,7 @@ and :mod:`.training` (the capstone's curves, filters, feature maps, confusion ma
 
 Every name is here, as ``pooling_lab.viz.<name>``. Every function draws into the ``ax`` you
 pass, or a small new figure, and returns what it drew into; none calls ``plt.show()``.
-The house style (``COURSE_STYLE.md``), set here once:
+The course's figure style, set here once:
 
 * images in gray or their own colours, ticks off;
 * numbers on grids: larger is darker (``Greys``), the number in every cell; padded cells hatched
