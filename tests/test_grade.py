@@ -20,6 +20,8 @@ import pytest
 from pooling_lab.classroom import grade, release
 from pooling_lab.cli import main
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 EXERCISES = grade.EXERCISES
