@@ -34,14 +34,12 @@ from pathlib import Path
 
 from .check import judge
 from .exercises import EXERCISES
+from .sandbox import HIDDEN_CASES, judge_notebook, sandbox_problem
 from .watch import FORBIDDEN_MODULES
 
 #: What the graded code may not import: what the checkers forbid it to call (the package's
 #: styles and layers, PyTorch) and the reference solutions, each name with its submodules.
 FORBIDDEN_IMPORTS = (*FORBIDDEN_MODULES, "notebooks", "solutions")
-
-#: Hidden cases per exercise, drawn from --seed, on top of the exercise table's own.
-HIDDEN_CASES = 3
 
 #: Limits of one judging process on Linux: its address space (NumPy and the checker take about
 #: 0.5 GiB) and the largest file it may write.
@@ -64,6 +62,7 @@ class Settings:
     seed: int
     jobs: int
     exercises: list         # the function names graded, in course order
+    sandbox: str = "auto"   # bubblewrap: "auto", "require" or "off"
 
 
 @dataclass
@@ -89,6 +88,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of the hidden cases (default: a new one, printed)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="submissions graded at the same time (default 1)")
+    parser.add_argument("--sandbox", choices=("auto", "require", "off"), default="auto",
+                        help="bubblewrap around each submission: where available (default), "
+                             "required, or off")
     parser.add_argument("--notebook", action="append", metavar="NN",
                         help="grade only this notebook's exercises, e.g. 05; may be given "
                              "again (default: every exercise)")
@@ -125,7 +127,10 @@ def check_arguments(args) -> Settings:
     exercises = [name for name, exercise in EXERCISES.items()
                  if not args.notebook or exercise.notebook[:2] in args.notebook]
     seed = secrets.randbelow(2**32) if args.seed is None else args.seed
-    return Settings(submissions, args.out, args.timeout, seed, args.jobs, exercises)
+    if args.sandbox == "require" and sandbox_problem():
+        raise ValueError(f"--sandbox require: no sandbox here: {sandbox_problem()}")
+    return Settings(submissions, args.out, args.timeout, seed, args.jobs, exercises,
+                    args.sandbox)
 
 
 def is_definition(statement: ast.stmt) -> bool:
@@ -262,17 +267,10 @@ def judge_in_process(cells: list, function: str, settings: Settings) -> tuple[bo
 
 
 def grade_submission(path: Path, settings: Settings) -> Row:
-    row = Row(path.stem)
-    cells = code_cells(path, row)
-    names = {statement.name for _, source in cells for statement in ast.parse(source).body
-             if isinstance(statement, ast.FunctionDef)}
-    for name in settings.exercises:
-        row.verdicts[name] = (judge_in_process(cells, name, settings) if name in names else
-                              (False, f"NOT SOLVED {name}: no `def {name}` in this notebook."))
-    missing = [name for name in settings.exercises if name not in names]
-    if cells and missing:
-        row.notes.append(f"not defined: {' '.join(missing)}")
-    return row
+    judged = judge_notebook(path, settings.exercises, seed=settings.seed,
+                            sandbox=settings.sandbox)
+    return Row(path.stem, {name: (verdict.passed, verdict.message)
+                           for name, verdict in judged.verdicts.items()}, judged.notes)
 
 
 def write_feedback(row: Row, folder: Path, settings: Settings) -> None:
@@ -289,6 +287,11 @@ def write_feedback(row: Row, folder: Path, settings: Settings) -> None:
 
 
 def run(settings: Settings) -> int:
+    unsandboxed = (f"No sandbox: {sandbox_problem()}; the students' code runs with your rights "
+                   f"(TEACHING.md, Safety)." if settings.sandbox == "off" or sandbox_problem()
+                   else "")
+    if unsandboxed:
+        print(unsandboxed, file=sys.stderr)
     feedback = settings.out.parent / "feedback"
     feedback.mkdir(exist_ok=True)
     rows, count = [], len(settings.submissions)
@@ -310,6 +313,8 @@ def run(settings: Settings) -> int:
             marks = [row.points(name) for name in settings.exercises]
             writer.writerow([row.name, *marks, sum(marks), "; ".join(row.notes)])
     print(f"Graded {count} submissions (seed {settings.seed}): {settings.out}, {feedback}/")
+    if unsandboxed:
+        print(unsandboxed)
     width = max(map(len, settings.exercises))
     for name in settings.exercises:
         print(f"  {name:<{width}}  solved by {sum(row.verdicts[name][0] for row in rows)} of "

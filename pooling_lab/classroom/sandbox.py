@@ -332,6 +332,8 @@ def student_cells(path: Path, notes: list) -> list:
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError, MemoryError):
         notes.append("not a notebook")
         return []
+    if not code:
+        notes.append("no code cell")
     cells, course = [], course_sources()
     for number, (count, source) in enumerate(code, start=1):
         label = f"[{count}]" if type(count) is int else f"code cell {number}"
@@ -347,6 +349,8 @@ def student_cells(path: Path, notes: list) -> list:
             notes.append(f"{label} does not parse ({type(error).__name__}): not run")
             continue
         cells.append((label, python, source))
+    if code and not cells:
+        notes.append("no code cell changed or added: every code cell is the course's own")
     return cells
 
 
@@ -383,13 +387,16 @@ def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "au
         runnable = [(label, python) for label, python, _ in cells]
         skip = []
         box = _start(runnable, skip, isolated, judged.notes, first=True)
+        missing = [name for name in exercises if name not in box.functions]
+        if cells and missing:
+            judged.notes.append(f"not defined: {' '.join(missing)}")
         for name in exercises:
             if name not in box.functions:
-                judged.verdicts[name] = check.Verdict(
-                    False, f"NOT SOLVED YET {name}: no function {name} in this notebook.")
+                judged.verdicts[name] = check.Verdict(False, f"NOT SOLVED YET {name}: no "
+                                                      f"function {name} in the cells you wrote.")
                 continue
             if box.ended:                          # killed by the last exercise: a new one
-                box = _start(runnable, skip, isolated, judged.notes, first=False, functions=box.functions)
+                box = _start(runnable, skip, isolated, judged.notes, False, box.functions)
             try:
                 verdict = check.judge(name, functools.partial(box.call, name), seed=seed,
                                       hidden=HIDDEN_CASES)
