@@ -48,6 +48,8 @@ def pack(message) -> bytes:
     blobs = []
 
     def plain(value, depth):
+        if isinstance(value, np.ndarray) and value.nbytes > FRAME_LIMIT:
+            return _other(value)                   # would be refused: its repr is short
         if isinstance(value, (np.ndarray, np.generic, complex)):
             buffer = io.BytesIO()
             try:
@@ -185,7 +187,7 @@ def main() -> None:
         reply = dict(call._asdict(), printed=call.printed[-20_000:])
         try:
             send(channel, {"call": reply})
-        except (ValueError, OverflowError, TypeError, RecursionError):   # e.g. a huge int
+        except (ValueError, OverflowError, TypeError, RecursionError, MemoryError):  # huge int
             send(channel, {"call": dict(reply, result=_other(call.result))})
 
 
