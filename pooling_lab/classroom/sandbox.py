@@ -104,7 +104,7 @@ def _seccomp_program() -> bytes:
 
 def _bwrap(seccomp_fd: int) -> list:
     """The bubblewrap command before the interpreter: what the child sees, nothing more."""
-    base, version = os.path.realpath(sys.base_prefix), sysconfig.get_python_version()
+    base = os.path.realpath(sys.base_prefix)
     command = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
                "--cap-drop", "ALL", "--die-with-parent", "--new-session", "--clearenv",
                "--setenv", "PATH", "/usr/bin", "--setenv", "HOME", "/tmp",
@@ -132,12 +132,21 @@ def _bwrap(seccomp_fd: int) -> list:
     return command + ["--seccomp", str(seccomp_fd), "--remount-ro", "/", "--"]
 
 
-def _command(isolated: bool, seccomp_fd: int, channel_fd: int) -> list:
+def _seccomp_fd() -> int:
+    """A file holding the seccomp program, for bubblewrap's ``--seccomp FD``; close it after."""
+    fd = os.memfd_create("seccomp")
+    os.write(fd, _seccomp_program())
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _command(fds: list) -> list:
+    """Start the child on the socket ``fds[0]``; in bubblewrap when ``fds[1]`` (seccomp) is."""
     python = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
-    if isolated:
-        return [*_bwrap(seccomp_fd), python, "-I", "-S", "/grader/child.py", str(channel_fd),
+    if len(fds) == 2:
+        return [*_bwrap(fds[1]), python, "-I", "-S", "/grader/child.py", str(fds[0]),
                 "/grader/site", json.dumps(LIMITS)]
-    return [python, "-I", "-S", child.__file__, str(channel_fd),
+    return [python, "-I", "-S", child.__file__, str(fds[0]),
             str(Path(np.__file__).parent.parent), json.dumps(LIMITS)]
 
 
@@ -150,29 +159,18 @@ def sandbox_problem() -> str:
         _seccomp_program()
     except (ImportError, OSError, RuntimeError) as error:
         return f"pyseccomp (with libseccomp) is not available: {error}"
-    with _Seccomp() as fd:
-        command = _command(True, fd, 0)[:-4] + ["-c", "import sys; sys.path.insert(0, "
-                                                "'/grader/site'); import numpy"]
-        try:
-            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
-                                  timeout=60, pass_fds=(fd,))
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return f"bwrap does not start: {error}"
+    fd = _seccomp_fd()
+    command = _command([0, fd])[:-4] + ["-c", "import sys; sys.path.insert(0, "
+                                        "'/grader/site'); import numpy"]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=60, pass_fds=(fd,))
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bwrap does not start: {error}"
+    finally:
+        os.close(fd)
     last = (done.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
     return "" if done.returncode == 0 else f"bwrap cannot make a sandbox here: {last}"
-
-
-class _Seccomp:
-    """A file descriptor holding the seccomp program, for bubblewrap's ``--seccomp FD``."""
-
-    def __enter__(self) -> int:
-        self.fd = os.memfd_create("seccomp")
-        os.write(self.fd, _seccomp_program())
-        os.lseek(self.fd, 0, os.SEEK_SET)
-        return self.fd
-
-    def __exit__(self, *exc):
-        os.close(self.fd)
 
 
 # --- One sandbox: the cells run once, then any number of calls ---
@@ -191,14 +189,16 @@ class Sandbox:
         self.ended, self.failed, self.functions = "", [], []
         self.running, self.folder = None, tempfile.mkdtemp(prefix="pooling_lab_grade_")
         self.channel, child_end = socket.socketpair()
-        with _Seccomp() if isolated else _NoFd() as seccomp_fd:
+        fds = [child_end.fileno(), *([_seccomp_fd()] if isolated else [])]
+        try:
             self.process = subprocess.Popen(
-                _command(isolated, seccomp_fd, child_end.fileno()), cwd=self.folder,
+                _command(fds), cwd=self.folder, pass_fds=fds, start_new_session=True,
                 env={"HOME": self.folder, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                pass_fds=(child_end.fileno(), *([seccomp_fd] if isolated else [])),
-                start_new_session=True)
-        child_end.close()
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        finally:
+            child_end.close()
+            for fd in fds[1:]:
+                os.close(fd)
         self.isolated = isolated
         deadline, last = time.monotonic() + START_SECONDS, time.monotonic() + CELLS_SECONDS
         try:
@@ -221,7 +221,6 @@ class Sandbox:
     def _receive(self, deadline: float) -> dict:
         """The next message, or SandboxEnded (the child killed) past ``deadline``."""
         try:
-            self.channel.settimeout(max(deadline - time.monotonic(), 0.001))
             return child.unpack(child.receive(self.channel, deadline=deadline), _placeholder)
         except (TimeoutError, socket.timeout):
             self.close()
@@ -282,14 +281,6 @@ class Sandbox:
         self.channel.close()
         shutil.rmtree(self.folder, ignore_errors=True)    # renamed inside it: still removed
         self.ended = self.ended or "ended"
-
-
-class _NoFd:
-    def __enter__(self):
-        return -1
-
-    def __exit__(self, *exc):
-        pass
 
 
 # --- The notebook: its cells, as the kernel reads them ---
