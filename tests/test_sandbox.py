@@ -99,6 +99,29 @@ def test_a_notebook_over_the_size_limit_is_refused_unread(tmp_path):
     assert not judged.verdicts["my_avg_pool"].passed
 
 
+def test_cells_are_read_as_ipython_reads_them(tmp_path):
+    """Magics and shell lines as IPython turns them; continuation lines starting with ``%`` or
+    ``!=`` kept; the course's own cells not run; a failing cell named as Jupyter shows it."""
+    course = json.loads((ROOT / "notebooks" / "01_pooling_loops.ipynb").read_text())
+    setup = next(cell for cell in course["cells"] if cell["cell_type"] == "code")
+    cells = json.loads(notebook(
+        "%matplotlib inline\nfiles = !ls\nSIGN = (1\n        != 2)",
+        "%%writefile ../pooling_lab/check.py\nprint('hacked')",
+        "def to_channels_first(x):\n    axes = (0, 3 % 4,\n            1 % 4, 2)\n"
+        "    return x.transpose(axes) if SIGN else x",
+        "1 / 0", "undefined_name"))
+    cells["cells"][4]["execution_count"] = None
+    cells["cells"].append(setup)
+    (tmp_path / "a.ipynb").write_text(json.dumps(cells))
+    judged = sandbox.judge_notebook(tmp_path / "a.ipynb", ["to_channels_first"], seed=1,
+                                    sandbox="auto" if not sandbox.sandbox_problem() else "off")
+    assert judged.verdicts["to_channels_first"].passed
+    assert judged.notes == ["[4] line 1 does not run: ZeroDivisionError: division by zero",
+                            "code cell 5 line 1 does not run: NameError: name 'undefined_name' "
+                            "is not defined"]
+    assert judged.answers["to_channels_first"].startswith("def to_channels_first(x):")
+
+
 # --- The sandbox's walls and limits, each seen from inside ---
 
 @needs_sandbox
