@@ -92,6 +92,13 @@ def test_without_the_sandbox_the_same_child_judges_and_stops_a_swallowed_stop(tm
     assert judged.verdicts["to_channels_first"].passed and judged.notes == []
 
 
+@pytest.mark.skipif(not sandbox._has_seccomp(), reason="no seccomp here (pyseccomp, Linux)")
+def test_without_the_sandbox_no_new_process_either():
+    call = returned("import os\ndef f():\n    try:\n        os.fork()\n"
+                    "    except OSError as error:\n        return error.strerror", isolated=False)
+    assert call.result == "Operation not permitted"
+
+
 def test_a_notebook_over_the_size_limit_is_refused_unread(tmp_path):
     (tmp_path / "big.ipynb").write_text(notebook("x = 1", "#" * (21 * 1024**2)))
     judged = sandbox.judge_notebook(tmp_path / "big.ipynb", ["my_avg_pool"], seed=1)

@@ -1,13 +1,15 @@
 """The graded side of ``grade``'s sandbox: run a submission's cells, then call its functions.
 
-    python -I -S child.py FD SITE LIMITS
+    python -I -S child.py FD SITE LIMITS SECCOMP
 
 Started by :mod:`.sandbox`, inside bubblewrap where it is available. It imports only the
 standard library, NumPy (from the folder ``SITE``) and :mod:`.watch` (beside this file): the
 references, the exercise table, the solutions and the expected values stay with the grader.
-It speaks only over the socket ``FD``, in frames (:func:`send`, :func:`receive`): first the
-cells to run, then one request per call of a student's function, answered with what
-:func:`watch.watched_call` saw. The grader compares; nothing said here is a verdict.
+Outside bubblewrap it loads the seccomp program in the file ``SECCOMP`` itself (no new
+processes; -1: none). It speaks only over the socket ``FD``, in frames (:func:`send`,
+:func:`receive`): first the cells to run, then one request per call of a student's function,
+answered with what :func:`watch.watched_call` saw. The grader compares; nothing said here is a
+verdict.
 
 A frame is its length (8 bytes) and a JSON header, then the ``.npy`` bytes of the arrays it
 carries (``{"\\0npy": k}`` in the header points at the k-th). Nothing is ever unpickled.
@@ -157,6 +159,20 @@ def _limit(limits: dict) -> None:
             pass
 
 
+def _no_new_processes(fd: int) -> None:
+    """Load the grader's seccomp program (BPF, in the file ``fd``) on this process: from now on
+    fork is refused, threads are not (what bubblewrap's ``--seccomp`` does)."""
+    import ctypes
+    program = os.read(fd, 1 << 16)
+
+    class Program(ctypes.Structure):               # the kernel's struct sock_fprog
+        _fields_ = [("length", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+    libc, no_new_privileges, set_seccomp, filter_mode = ctypes.CDLL(None, use_errno=True), 38, 22, 2
+    if libc.prctl(no_new_privileges, 1, 0, 0, 0) or libc.prctl(
+            set_seccomp, filter_mode, ctypes.byref(Program(len(program) // 8, program)), 0, 0):
+        raise OSError(ctypes.get_errno(), "the seccomp program was refused")
+
+
 def _run_cells(channel, request) -> dict:
     """Run each statement of each cell (a failure costs only that statement); say which runs."""
     namespace, failed = {"__name__": "__main__", "check": _Anything()}, []
@@ -179,6 +195,8 @@ def main() -> None:
     fd, limits = int(sys.argv[1]), json.loads(sys.argv[3])
     import watch
     _limit(limits)
+    if int(sys.argv[4]) >= 0:
+        _no_new_processes(int(sys.argv[4]))
     channel = socket.socket(fileno=fd)
     request = unpack(receive(channel))
     namespace, failed = _run_cells(channel, request)
