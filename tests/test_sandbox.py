@@ -338,3 +338,22 @@ def test_a_hostile_class_steals_no_mark_and_the_honest_classmate_is_graded_in_fu
     left = [path for path in Path("/proc").glob("[0-9]*/cmdline")
             if b"child.py" in path.read_bytes()]
     assert not left
+
+
+FORGERIES = ("frame_reader", "default_argument", "forged_verdict", "rewrapped", "name_trick",
+             "forks", "signal_40", "nested", "grandchild", "huge_reply", "huge_message",
+             "swallowed_stop")
+
+
+@pytest.mark.slow
+def test_without_the_sandbox_the_marks_still_cannot_be_forged(tmp_path):
+    """What holds with ``sandbox="off"``: the verdicts (not the machine: see TEACHING.md)."""
+    students = hostile_class(tmp_path, 9)
+    for name in FORGERIES:
+        cells, marks = students[name]
+        path = tmp_path / f"{name}.ipynb"
+        path.write_text(cells if isinstance(cells, str) else notebook(*cells))
+        judged = sandbox.judge_notebook(path, list(EXERCISES), seed=3, sandbox="off")
+        total = sum(EXERCISES[exercise].points for exercise, verdict in judged.verdicts.items()
+                    if verdict.passed)
+        assert total == marks, (name, judged.notes)
