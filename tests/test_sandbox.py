@@ -293,6 +293,8 @@ def hostile_class(tmp: Path, port: int) -> dict:
                         "    return np.zeros(300 * 1024**2 // 8)"], 0),
         "huge_message": (["def to_channels_first(x):\n    raise ValueError('\\x1b[2J' * 5 * "
                           "1024**2)"], 0),
+        "hangs_in_a_cell": (["while True:\n    try:\n        pass\n    except:\n        pass",
+                             alone("False")], 1),
         "swallowed_stop": (["def to_channels_first(x):\n    while True:\n        try:\n"
                             "            while True:\n                pass\n        except:\n"
                             "            pass"], 0),
@@ -335,6 +337,7 @@ def test_a_hostile_class_steals_no_mark_and_the_honest_classmate_is_graded_in_fu
     feedback = (tmp_path / "feedback" / "huge_message.md").read_text()
     assert len(feedback) < 20_000 and "\x1b" not in feedback
     assert "took longer than 3 s" in (tmp_path / "feedback" / "swallowed_stop.md").read_text()
+    assert "[1] line 1 stopped the grading (took too long)" in rows["hangs_in_a_cell"]
     left = [path for path in Path("/proc").glob("[0-9]*/cmdline")
             if b"child.py" in path.read_bytes()]
     assert not left

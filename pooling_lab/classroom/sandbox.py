@@ -213,7 +213,8 @@ class Sandbox:
             for fd in fds[1:]:
                 os.close(fd)
         self.isolated = isolated
-        deadline, last = time.monotonic() + START_SECONDS, time.monotonic() + CELLS_SECONDS
+        deadline = time.monotonic() + START_SECONDS        # Python, NumPy, the preamble
+        last = deadline + CELLS_SECONDS                       # then the cells, in all
         try:
             child.send(self.channel, {"preamble": ANSWER_PREAMBLE, "cells": cells, "skip": skip})
             while True:
@@ -221,7 +222,7 @@ class Sandbox:
                 if "ready" in message:
                     break
                 self.running = message["running"]
-                deadline = min(time.monotonic() + STATEMENT_SECONDS, last + START_SECONDS)
+                deadline = min(time.monotonic() + STATEMENT_SECONDS, last)
             self.functions = [name for name in message["ready"] if isinstance(name, str)]
             self.failed = [f"{label} line {line} does not run: {error}"
                            for label, line, error in message["failed"]]
@@ -426,9 +427,12 @@ def _start(cells, skip, isolated, notes, first, functions=()) -> Sandbox:
         box = Sandbox(cells, skip, isolated)
         if not box.ended or box.running is None or len(skip) >= SKIPPED_STATEMENTS:
             break
-        number, index = box.running
-        label, python = cells[number]
-        line = ast.parse(python).body[index].lineno
+        try:
+            number, index = box.running
+            label, python = cells[number]
+            line = ast.parse(python).body[index].lineno
+        except (IndexError, TypeError, ValueError):     # not one of its statements: forged
+            break
         if first:
             notes.append(f"{label} line {line} stopped the grading ({box.ended}): not run")
         skip.append([number, index])
