@@ -85,12 +85,12 @@ CLASS = {
         wrong("my_max_pool_forward", "return pooling_lab.fast.max_pool_forward(*args)[0]"),
         wrong("my_avg_pool", "from pooling_lab import naive\n"
                              "    return naive.avg_pool_forward(*args)[0]")),
-        set(), "No module named 'pooling_lab'"),
+        set(), "No module named 'pooling_lab.fast'"),
     "wraps_checker": (notebook(
         "from pooling_lab.classroom import exercises\nimport pooling_lab",
         wrong("my_max_pool_forward", "return exercises.naive.max_pool_forward(*args)[0]"),
         wrong("my_avg_pool", "return pooling_lab.STYLES['fast'].avg_pool_forward(*args)[0]")),
-        set(), "No module named 'pooling_lab'"),
+        set(), "No module named 'pooling_lab.classroom'"),
     "copies_solutions": (notebook(
         "from notebooks.solutions.nb03 import my_max_pool_forward",
         "from solutions.nb01 import my_avg_pool",
