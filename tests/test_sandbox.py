@@ -360,3 +360,21 @@ def test_without_the_sandbox_the_marks_still_cannot_be_forged(tmp_path):
         total = sum(EXERCISES[exercise].points for exercise, verdict in judged.verdicts.items()
                     if verdict.passed)
         assert total == marks, (name, judged.notes)
+
+
+def test_grade_says_when_there_is_no_sandbox_and_require_refuses(tmp_path, monkeypatch,
+                                                                  capsys):
+    from pooling_lab.classroom import grade
+    from pooling_lab.cli import main
+    monkeypatch.setattr(grade, "sandbox_problem", lambda: "bubblewrap (bwrap) is not installed")
+    monkeypatch.setattr(sandbox, "sandbox_problem", grade.sandbox_problem)
+    (tmp_path / "alice.ipynb").write_text(notebook(SOLVED["nb00"]))
+    arguments = ["--notebook", "00", "--out", str(tmp_path / "g.csv"), str(tmp_path)]
+    assert main(["grade", "--sandbox", "require", *arguments]) == 2
+    assert capsys.readouterr().err == ("pooling-lab grade: error: --sandbox require: no sandbox "
+                                       "here: bubblewrap (bwrap) is not installed\n")
+    assert main(["grade", *arguments]) == 0
+    said = capsys.readouterr()
+    notice = "No sandbox: bubblewrap (bwrap) is not installed; the students' code runs with"
+    assert said.err.startswith(notice) and notice in said.out
+    assert (tmp_path / "g.csv").read_text().splitlines()[2].startswith("alice,1,1,")
