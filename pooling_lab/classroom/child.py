@@ -173,8 +173,9 @@ def _no_new_processes(fd: int) -> None:
         raise OSError(ctypes.get_errno(), "the seccomp program was refused")
 
 
-def _run_cells(channel, request) -> dict:
-    """Run each statement of each cell (a failure costs only that statement); say which runs."""
+def _run_cells(channel, request) -> tuple[dict, list]:
+    """Run each statement of each cell (a failure costs only that statement), saying which
+    runs; ``(namespace, [[label, line, error]])``."""
     namespace, failed = {"__name__": "__main__", "check": _Anything()}, []
     # ``from pooling_lab import check`` in a student's cell: the same no-op, and nothing else
     sys.modules["pooling_lab"] = type(sys)("pooling_lab")
@@ -196,7 +197,7 @@ def _run_cells(channel, request) -> dict:
 
 def main() -> None:
     fd, limits = int(sys.argv[1]), json.loads(sys.argv[3])
-    import watch
+    import watch                 # beside this file, found through the path set above
     _limit(limits)
     if int(sys.argv[4]) >= 0:
         _no_new_processes(int(sys.argv[4]))
