@@ -315,9 +315,9 @@ def _python(source: str) -> str:
     """The cell as IPython runs it: magics, ``!`` lines and cell magics turned into calls."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
-    except ImportError:                            # a grader without IPython: the cell as is
+        return TransformerManager().transform_cell(source)
+    except Exception:            # no IPython here, or it refuses the cell: parsed as it is
         return source
-    return TransformerManager().transform_cell(source)
 
 
 def student_cells(path: Path, notes: list) -> list:
@@ -387,9 +387,10 @@ def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "au
     isolated, judged, box = sandbox != "off" and not sandbox_problem(), Judged(), None
     try:
         cells = student_cells(Path(path), judged.notes)
+        defined = [(_defines(python), written) for _, python, written in cells]
         for name in exercises:
             judged.answers[name] = clean("\n\n".join(
-                written for _, python, written in cells if name in _defines(python)), 20_000)
+                written for names, written in defined if name in names), 20_000)
         runnable = [(label, python) for label, python, _ in cells]
         skip = []
         box = _start(runnable, skip, isolated, judged.notes, first=True)
