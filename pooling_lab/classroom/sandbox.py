@@ -391,19 +391,19 @@ def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "au
         for name in exercises:
             judged.answers[name] = clean("\n\n".join(
                 written for names, written in defined if name in names), 20_000)
-        runnable = [(label, python) for label, python, _ in cells]
-        skip = []
-        box = _start(runnable, skip, isolated, judged.notes, first=True)
-        missing = [name for name in exercises if name not in box.functions]
+        runnable, skip = [(label, python) for label, python, _ in cells], []
+        box = _start(runnable, skip, isolated, judged.notes, first=True) if cells else None
+        functions = box.functions if box else []
+        missing = [name for name in exercises if name not in functions]
         if cells and missing:
             judged.notes.append(f"not defined: {' '.join(missing)}")
         for name in exercises:
-            if name not in box.functions:
+            if name not in functions:
                 judged.verdicts[name] = check.Verdict(False, f"NOT SOLVED YET {name}: no "
                                                       f"function {name} in the cells you wrote.")
                 continue
             if box.ended:                          # killed by the last exercise: a new one
-                box = _start(runnable, skip, isolated, judged.notes, False, box.functions)
+                box = _start(runnable, skip, isolated, judged.notes, False, functions)
             try:
                 verdict = check.judge(name, functools.partial(box.call, name), seed=seed,
                                       hidden=HIDDEN_CASES)
