@@ -151,6 +151,21 @@ def test_each_limit_is_set_soft_and_hard(limit, phrase):
 
 
 @needs_sandbox
+def test_cpu_time_and_open_files_are_limited_in_deed(monkeypatch):
+    monkeypatch.setitem(sandbox.LIMITS, "RLIMIT_CPU", 1)
+    start = time.monotonic()
+    box = sandbox.Sandbox([("[1]", "while True:\n    pass")], [], True)
+    assert box.ended in ("the process running it was killed by SIGXCPU",
+                         "the process running it was killed by SIGKILL")   # soft = hard
+    assert time.monotonic() - start < sandbox.STATEMENT_SECONDS      # not the wall deadline
+    monkeypatch.undo()
+    call = returned("def f():\n    files = []\n    try:\n        while True:\n"
+                    "            files.append(open('/dev/null'))\n    except OSError as error:\n"
+                    "        return len(files) < 64, error.strerror")
+    assert call.result == (True, "Too many open files")
+
+
+@needs_sandbox
 def test_memory_beyond_the_limit_is_a_memory_error():
     call = returned("def f():\n    return bytearray(3 * 1024**3)")
     assert call.kind == "raised MemoryError"
