@@ -87,7 +87,8 @@ def test_without_the_sandbox_the_same_child_judges_and_stops_a_swallowed_stop(tm
     assert call.kind == "slow" and time.monotonic() - start < 1.0 + sandbox.GRACE + 1.0
     (tmp_path / "a.ipynb").write_text(notebook(SOLVED["nb00"].replace(
         "from pooling_lab import check\n", "")))
-    judged = sandbox.judge_notebook(tmp_path / "a.ipynb", ["to_channels_first"], seed=1,
+    judged = sandbox.judge_notebook(tmp_path / "a.ipynb", ["to_channels_first", "my_avg_pool"],
+                                    seed=1,
                                     sandbox="off")
     assert judged.verdicts["to_channels_first"].passed and judged.notes == []
 
@@ -107,16 +108,18 @@ def test_a_notebook_over_the_size_limit_is_refused_unread(tmp_path):
 
 
 def test_cells_are_read_as_ipython_reads_them(tmp_path):
-    """Magics and shell lines as IPython turns them; continuation lines starting with ``%`` or
-    ``!=`` kept; the course's own cells not run; a failing cell named as Jupyter shows it."""
+    """Magics and shell lines as IPython turns them (``%%time`` and ``%time`` run their code);
+    continuation lines starting with ``%`` or ``!=`` kept; the course's own cells not run; a
+    failing cell named as Jupyter shows it."""
     course = json.loads((ROOT / "notebooks" / "01_pooling_loops.ipynb").read_text())
     setup = next(cell for cell in course["cells"] if cell["cell_type"] == "code")
     cells = json.loads(notebook(
         "%matplotlib inline\nfiles = !ls\nSIGN = (1\n        != 2)",
         "%%writefile ../pooling_lab/check.py\nprint('hacked')",
         "def to_channels_first(x):\n    axes = (0, 3 % 4,\n            1 % 4, 2)\n"
-        "    return x.transpose(axes) if SIGN else x",
-        "1 / 0", "undefined_name"))
+        "    return x.transpose(axes) if SIGN and timed(untimed) == 2 else x",
+        "1 / 0", "undefined_name", "%%time\ndef timed(x):\n    return x",
+        "%time untimed = timed(2)\n%timeit timed(3)\n!rm -rf /tmp/*"))
     cells["cells"][4]["execution_count"] = None
     cells["cells"].append(setup)
     (tmp_path / "a.ipynb").write_text(json.dumps(cells))
