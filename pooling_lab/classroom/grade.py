@@ -1,16 +1,14 @@
-"""Grade a class: every exercise of every file handed in, judged again in its own process.
+"""Grade a class: every exercise of every file handed in, judged again in a sandbox.
 
     python -m pooling_lab grade [--roster CSV] [--format plain|canvas|moodle] [--out CSV]
         [--points CSV] [--manual CSV] [--deadline TIME] [--notebook NN] ... SUBMISSION...
 
 A submission is a file, or a folder: every file in it (hidden ones aside) gets a row, a PDF as
 much as a notebook. With ``--roster`` each file is matched to a student (:mod:`.roster`), and a
-student with no file gets a row of zeros. No notebook is run and no output read: only the
-definitions of its code cells are taken (``def``, ``import``, constants such as ``EPS =
-1e-12``), so ``solved = True``, a printed "PASSED" or a replaced checker earn nothing. Each
-exercise is judged by ``check.judge`` (the table's cases plus hidden ones drawn from ``--seed``)
-in a fresh ``python -I`` in a fresh temporary folder, where the student's code cannot import
-the styles, the layers, the solutions or PyTorch; see TEACHING.md for what else holds.
+student with no file gets a row of zeros. Each file is judged by
+:func:`.sandbox.judge_notebook`: the cells the student changed or added run in a sandbox
+(bubblewrap, where available: ``--sandbox``), and each exercise's verdict is given outside it
+on the table's cases plus hidden ones drawn from ``--seed``. See TEACHING.md, "Safety".
 
 Writes the gradebook (:mod:`.gradebook`: ``--out``, and ``points.csv`` beside it), and in
 ``feedback/`` a Markdown and an HTML page per row and the class report (:mod:`.report`), with
@@ -20,52 +18,21 @@ the near-identical answers :mod:`.copies` finds.
 from __future__ import annotations
 
 import argparse
-import ast
-import collections
 import concurrent.futures
 import datetime as dt
-import json
-import linecache
 import os
 import re
 import secrets
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import gradebook, report, roster
-from .check import Verdict, judge
 from .exercises import EXERCISES
 from .gradebook import Row, escaped
-from .watch import FORBIDDEN_MODULES
-
-#: What the graded code may not import: what the checkers forbid it to call (the package's
-#: styles and layers, PyTorch) and the reference solutions, each name with its submodules.
-FORBIDDEN_IMPORTS = (*FORBIDDEN_MODULES, "notebooks", "solutions")
-
-#: Hidden cases per exercise, drawn from --seed, on top of the exercise table's own.
-HIDDEN_CASES = 3
-
-#: Limits of one judging process on Linux: its address space (NumPy and the checker take about
-#: 0.5 GiB) and the largest file it may write.
-MEMORY_LIMIT, FILE_SIZE_LIMIT = 2 * 1024**3, 16 * 1024**2
-
-#: The graded code's only environment variables (none of the teacher's tokens): one BLAS thread.
-ENVIRONMENT = {name: os.environ[name] for name in ("PATH", "SYSTEMROOT") if name in os.environ}
-ENVIRONMENT |= dict.fromkeys(("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"), "1")
-
-#: The graded process starts here: it finds this package where the grader found it.
-CHILD = ("import sys; sys.path.insert(0, {root!r}); "
-         "from pooling_lab.classroom.grade import judge_request; judge_request()")
+from .sandbox import HIDDEN_CASES, Judged, judge_notebook, sandbox_problem
 
 COPIES_PRINTED = 5                    # near-identical pairs in the summary; all in the report
-
-#: What judging one file gives: each exercise's Verdict, each answer's source, notes on the file.
-Judged = collections.namedtuple("Judged", "verdicts answers notes")
 
 
 @dataclass
@@ -163,9 +130,8 @@ def check_arguments(args) -> Settings:
         raise ValueError(f"--late-penalty must be a fraction in [0, 1]; got {args.late_penalty}")
     if args.format != "plain" and not args.roster:
         raise ValueError(f"--format {args.format} needs --roster: the LMS knows students by id")
-    if args.sandbox == "require" and not shutil.which("bwrap"):
-        raise ValueError("--sandbox require: bubblewrap (bwrap) is not installed here; install "
-                         "it (apt-get install bubblewrap) or give --sandbox off")
+    if args.sandbox == "require" and sandbox_problem():
+        raise ValueError(f"--sandbox require: no sandbox here: {sandbox_problem()}")
     out = output_file(args.out, "--out", {"csv"})
     if out.name == "points.csv":
         raise ValueError("--out must not be named points.csv: the points go there")
@@ -207,156 +173,8 @@ def check_arguments(args) -> Settings:
                     args.timeout, seed, args.jobs, args.sandbox)
 
 
-def is_definition(statement: ast.stmt) -> bool:
-    """A ``def``, an ``import`` or an assignment of a constant (``EPS = 1e-12``) to names."""
-    if not isinstance(statement, ast.Assign):
-        return isinstance(statement, (ast.FunctionDef, ast.Import, ast.ImportFrom))
-    try:
-        ast.literal_eval(statement.value)
-    except (ValueError, TypeError, SyntaxError, RecursionError):
-        return False
-    return all(isinstance(target, ast.Name) for target in statement.targets)
-
-
-def code_cells(path: Path, row: Row) -> list:
-    """``[(label, source)]`` of the code cells that parse; the others are notes on ``row``."""
-    try:
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        sources = [(number, "".join(cell["source"]))    # a list of lines, or one string
-                   for number, cell in enumerate(cells, start=1) if cell["cell_type"] == "code"]
-    except (OSError, ValueError, TypeError, KeyError):
-        row.notes.append("not a notebook")
-        return []
-    parsed = []
-    for number, source in sources:
-        if source.lstrip().startswith("%%"):           # a cell magic: the cell is not Python
-            continue
-        # IPython's %magics and !shell lines are not Python: blank them, keep the numbering.
-        source = "\n".join("" if line.lstrip()[:1] in ("%", "!") else line
-                           for line in source.splitlines())
-        try:
-            ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError) as error:   # ValueError: a NUL
-            line = getattr(error, "lineno", None) or "?"
-            row.notes.append(f"cell {number} does not parse (line {line}): not graded")
-            continue
-        parsed.append((f"<cell {number}>", source))
-    if not parsed and not row.notes:
-        row.notes.append("no code cell")
-    return parsed
-
-
-def _forbidden(name: str) -> bool:
-    return any(name == blocked or name.startswith(blocked + ".") for blocked in FORBIDDEN_IMPORTS)
-
-
-class ImportBlocker:
-    """A ``sys.meta_path`` finder that refuses the forbidden modules to all but the package."""
-
-    def find_spec(self, name, path=None, target=None):
-        frame = sys._getframe(1)
-        while frame and (frame.f_code.co_filename.startswith("<frozen")
-                         or frame.f_globals.get("__name__", "").startswith("importlib")):
-            frame = frame.f_back
-        importer = frame.f_globals.get("__name__", "") if frame else ""
-        if _forbidden(name) and not importer.startswith("pooling_lab"):
-            raise ImportError(f"{name} cannot be imported while an exercise is graded: the "
-                              f"exercise asks for your own code", name=name)
-
-
-def _seal() -> None:
-    """Drop the forbidden modules the checker has imported; block importing them again."""
-    import pooling_lab
-    for name in [name for name in sys.modules if _forbidden(name)]:
-        del sys.modules[name]
-    for name in FORBIDDEN_IMPORTS:
-        vars(pooling_lab).pop(name.removeprefix("pooling_lab."), None)
-    sys.meta_path.insert(0, ImportBlocker())
-
-
-def _limit(timeout: float) -> None:
-    """CPU seconds, address space and file size of this process, where the OS allows (Linux)."""
-    if sys.platform.startswith("linux"):
-        import resource
-        resource.setrlimit(resource.RLIMIT_CPU, (int(timeout) + 1, int(timeout) + 2))
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
-
-
-def judge_request() -> None:
-    """The graded process: read a request on stdin, write ``{"passed", "message"}`` on stdout."""
-    request = json.load(sys.stdin)
-    verdicts = os.fdopen(os.dup(1), "w")
-    for stream in (1, 2):                             # the student's prints go nowhere
-        os.dup2(os.open(os.devnull, os.O_WRONLY), stream)
-    _seal()
-    _limit(request["timeout"])
-    namespace, failed = {"__name__": "submission"}, []  # a failure costs only what needs it
-    for label, source in request["cells"]:
-        linecache.cache[label] = (len(source), None, source.splitlines(True), label)
-        for statement in filter(is_definition, ast.parse(source).body):
-            try:
-                exec(compile(ast.Module([statement], []), label, "exec"), namespace)
-            except BaseException as error:
-                failed.append(f"\n{label} line {statement.lineno} failed: {error!r}")
-    try:
-        verdict = judge(request["function"], namespace, seed=request["seed"],
-                        hidden=HIDDEN_CASES, timeout=request["timeout"])
-        result = {"passed": bool(verdict.passed), "message": "".join([verdict.message, *failed])}
-    except BaseException as error:
-        result = {"passed": False, "message": f"the checker stopped: {type(error).__name__}: "
-                                              f"{error}"}
-    print(request.pop("nonce") + json.dumps(result), file=verdicts, flush=True)
-    os._exit(0)                           # no clean-up code of the student's runs after this
-
-
-def judge_in_process(cells: list, function: str, settings: Settings) -> tuple[bool, str]:
-    """``(passed, message)`` of one exercise, judged in a fresh process in a fresh folder."""
-    # Only a line that starts with the nonce is the checker's: prints cannot fake a verdict.
-    request = {"cells": cells, "function": function, "seed": settings.seed,
-               "timeout": settings.timeout, "nonce": secrets.token_hex(16)}
-    root = str(Path(__file__).resolve().parents[2])
-    with tempfile.TemporaryDirectory(prefix="pooling_lab_grade_") as folder:
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-c", CHILD.format(root=root)], cwd=folder,
-            env=ENVIRONMENT | {"HOME": folder, "MPLBACKEND": "Agg"}, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=os.name == "posix")
-        try:
-            out, err = process.communicate(json.dumps(request).encode(), settings.timeout)
-        except subprocess.TimeoutExpired:
-            if os.name == "posix":
-                os.killpg(process.pid, signal.SIGKILL)  # and whatever it started
-            process.kill()
-            process.communicate()
-            return False, (f"FAILED {function}: stopped after {settings.timeout:g} s (the "
-                           f"--timeout): an endless loop, or far too slow.")
-    for line in out.decode(errors="replace").splitlines():
-        if line.startswith(request["nonce"]):
-            result = json.loads(line.removeprefix(request["nonce"]))
-            return result["passed"], result["message"]
-    last = (err.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
-    if process.returncode < 0:        # SIGXCPU: the CPU time limit
-        last = f"killed by {signal.Signals(-process.returncode).name}"
-    return False, f"FAILED {function}: the judging process ended ({process.returncode}): {last}"
-
-
 def grade_submission(path: Path, settings: Settings) -> Judged:
-    """Judge one file: what ``sandbox.judge_notebook`` will give."""
-    holder = Row(path, None)
-    cells = code_cells(path, holder)
-    defining = collections.defaultdict(list)            # function -> its cells' sources
-    for _, source in cells:
-        for statement in ast.parse(source).body:
-            if isinstance(statement, ast.FunctionDef):
-                defining[statement.name].append(source)
-    verdicts = {name: Verdict(*judge_in_process(cells, name, settings)) if name in defining else
-                Verdict(False, f"NOT SOLVED {name}: no `def {name}` in this notebook.")
-                for name in settings.exercises}
-    missing = [name for name in settings.exercises if name not in defining]
-    if cells and missing:
-        holder.notes.append(f"not defined: {' '.join(missing)}")
-    answers = {name: "\n\n".join(defining[name]) for name in settings.exercises if name in defining}
-    return Judged(verdicts, answers, holder.notes)
+    return judge_notebook(path, settings.exercises, seed=settings.seed, sandbox=settings.sandbox)
 
 
 def _grade(row: Row, settings: Settings) -> Row:
@@ -370,10 +188,12 @@ def _grade(row: Row, settings: Settings) -> Row:
 
 def run(settings: Settings) -> int:
     from .copies import find_copies
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and not (
-            settings.sandbox != "off" and shutil.which("bwrap")):
-        print("warning: grading as root without the sandbox: the students' code runs as root",
-              file=sys.stderr)
+    unsandboxed = "" if settings.sandbox != "off" and not sandbox_problem() else (
+        f"No sandbox: {sandbox_problem() or '--sandbox off'}; the students' code runs with your "
+        f"rights{', as root' if hasattr(os, 'geteuid') and os.geteuid() == 0 else ''} "
+        f"(TEACHING.md, Safety).")
+    if unsandboxed:
+        print(unsandboxed, file=sys.stderr)
     folder = settings.out.parent / "feedback"
     folder.mkdir(exist_ok=True)
     graded = [row for row in settings.rows if row.file]
@@ -409,6 +229,8 @@ def run(settings: Settings) -> int:
     count = len(graded)
     print(f"Graded {count} submission{'s' * (count != 1)} (seed {settings.seed}): "
           f"{', '.join(map(escaped, outputs))}, {escaped(folder)}/ (report.html)")
+    if unsandboxed:
+        print(unsandboxed)
     for row in rows:
         if not row.student and any("roster" in note for note in row.notes):
             print(f"  matches no one on the roster: {escaped(row.label)}")
