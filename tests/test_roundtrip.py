@@ -338,13 +338,18 @@ def test_a_file_two_students_match_equally_is_no_one_s():
         "kim_lee.ipynb": None, "notes.ipynb": None}
 
 
-def test_an_lms_gradebook_comes_with_the_plain_one_beside_it(tmp_path):
+def test_an_lms_gradebook_comes_with_the_plain_one_beside_it(tmp_path, capsys):
     (tmp_path / "Ann Lee - 00.ipynb").write_text(notebook(CHANNELS[0]))
     (tmp_path / "roster.csv").write_text("id,name,email\ns1,Ann Lee,ann@uni.edu\ns2,Bo Kim,\n")
     out = tmp_path / "marks.csv"
     assert main(["grade", "--format", "moodle", "--roster", str(tmp_path / "roster.csv"),
                  "--notebook", "0", "--out", str(out), "--assignment", "Week 0",
-                 str(tmp_path / "Ann Lee - 00.ipynb")]) == 0
+                 "--sandbox", "off", str(tmp_path / "Ann Lee - 00.ipynb")]) == 0
+    printed = capsys.readouterr()
+    assert "Graded 1 submission (seed" in printed.out
+    warning = [line for line in printed.err.splitlines() if line.startswith("No sandbox")]
+    assert len(warning) == 1 and ("as root" in warning[0]) == (os.geteuid() == 0)
+    assert warning[0] in printed.out                       # and again in the summary
     assert out.read_text().splitlines() == ["ID number,Email address,Full name,Week 0",
                                             "s1,ann@uni.edu,Ann Lee,1", "s2,,Bo Kim,0"]
     plain = (tmp_path / "marks-plain.csv").read_text().splitlines()
