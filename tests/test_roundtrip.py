@@ -372,3 +372,5 @@ def test_bad_points_manual_or_roster_files_are_one_line_and_exit_2(tmp_path, cap
         assert main(["grade", option, str(tmp_path / "given.csv"), str(tmp_path / "a.ipynb")]) == 2
         error = capsys.readouterr().err
         assert error.count("\n") == 1 and phrase in error, error
+    assert main(["grade", "--manual", str(tmp_path / "none.csv"), str(tmp_path / "a.ipynb")]) == 2
+    assert "--manual" in capsys.readouterr().err

@@ -135,10 +135,7 @@ def check_arguments(args) -> Settings:
     out = output_file(args.out, "--out", {"csv"})
     if out.name == "points.csv":
         raise ValueError("--out must not be named points.csv: the points go there")
-    inputs = [args.roster, args.points, args.manual]
-    for option, path in zip(("--roster", "--points", "--manual"), inputs):
-        if path and not path.is_file():
-            raise OSError(f"{option} {path}: no such file")
+    inputs = [path for path in (args.roster, args.points, args.manual) if path]
     deadline = None
     if args.deadline:
         try:
@@ -146,8 +143,7 @@ def check_arguments(args) -> Settings:
         except ValueError:
             raise ValueError(f'--deadline must be a date and time such as "2027-03-01 23:59"; '
                              f"got {args.deadline!r}") from None
-    files = _files(args.submissions, {path.resolve() for path in inputs if path} |
-                   {out.resolve()})
+    files = _files(args.submissions, {path.resolve() for path in (*inputs, out)})
     students = roster.read_roster(args.roster) if args.roster else []
     owners = roster.match(list(files.values()), students) if students else {}
     rows = [Row(path, owners.get(label), label) for path, label in files.items()]

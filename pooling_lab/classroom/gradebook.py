@@ -1,21 +1,13 @@
 """The gradebook: points per part, a teacher's own marks, lateness, and the CSV an LMS imports.
 
 Each exercise's points are split over its parts (the table's cases, the hidden cases, each
-method rule), each part all-or-nothing. ``points.csv`` (``exercise,part,points``) lists the
-split; ``--points`` reads the same format back. ``--manual`` adds a teacher's marks
-(``student,item,points,comment``) as columns of their own. Three formats:
-
-* ``plain``: a row per file (and per student of the roster without one), the points of each
-  exercise and item, lateness, total and notes. No row of maximum points: that is
-  ``points.csv``, beside it, so that no submission can collide with it and every reader of CSV
-  (a spreadsheet, pandas, an LMS) sees students only.
-* ``canvas``: Canvas's gradebook columns ``Student,ID,SIS User ID,SIS Login ID,Section`` then
-  one column, the assignment's total (a new column would be a new assignment in Canvas).
-* ``moodle``: ``ID number,Email address,Full name`` then the total, mapped at import.
-
-Every text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
-leading ``'`` (OWASP's advice against CSV injection); control characters are escaped; the file
-is written to a temporary name and renamed, so it is whole or absent.
+method rule), each part all-or-nothing; ``points.csv`` (``exercise,part,points``) lists them and
+``--points`` reads the same format back. Formats: ``plain``, a row per file (and per student
+without one), each exercise and manual item, lateness, total, notes, and no row of maximum
+points for a submission to collide with (that is ``points.csv``); ``canvas`` and ``moodle``,
+the LMS's identifying columns and one column, the total. A text cell starting with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's advice against
+CSV injection), control characters are escaped, and the file is written whole or not at all.
 """
 
 from __future__ import annotations
@@ -76,11 +68,8 @@ class Row:
 
 def default_points(exercises: list) -> dict:
     """``{exercise: {part: points}}``; an exercise of one part has the part ``all``."""
-    table = {}
-    for name in exercises:
-        points = EXERCISES[name].points
-        table[name] = dict(points) if isinstance(points, dict) else {"all": points}
-    return table
+    return {name: dict(EXERCISES[name].points) if isinstance(EXERCISES[name].points, dict)
+            else {"all": EXERCISES[name].points} for name in exercises}
 
 
 def read_points(path: Path, table: dict) -> dict:
@@ -95,14 +84,10 @@ def read_points(path: Path, table: dict) -> dict:
     return table
 
 
-def _number(text, where: str) -> float:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: points must be a number; got {text!r}")
-    return int(value) if value.is_integer() else value
+def _number(text: str, where: str) -> float:
+    if not re.fullmatch(r"\s*-?\d+(\.\d*)?\s*", text):
+        raise ValueError(f"{where}: points must be a number such as 2 or 1.5; got {text!r}")
+    return int(float(text)) if float(text).is_integer() else float(text)
 
 
 def read_manual(path: Path, keys: dict) -> tuple[list, dict]:

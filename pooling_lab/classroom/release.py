@@ -40,34 +40,23 @@ STUDENT_README = """# pooling_lab: the course
 Max pool, average pool and 2-D convolution, forward and backward, built in NumPy, one notebook
 at a time. Start with `notebooks/00_welcome.ipynb`.
 
-## Install (once)
-
-Python 3.11 or newer. In this folder, make a virtual environment and install the course into
-it; the `[course]` extra brings JupyterLab and the widgets the notebooks use:
+**Install once** (Python 3.11 or newer), in this folder: a virtual environment, then the course
+with its `[course]` extra, which brings JupyterLab and the widgets the notebooks use:
 
     python3 -m venv .venv
     source .venv/bin/activate          # Windows: .venv\\Scripts\\activate
     pip install "{wheel}[course]"
 
-On a JupyterHub or in Colab, upload the wheel (the `.whl` file in `dist/`), run `%pip
-install` with its file name in a notebook cell instead (JupyterLab is already there), then
-restart the kernel.
+On a JupyterHub or in Colab, upload the wheel (the `.whl` file in `dist/`), run `%pip install`
+with its file name in a notebook cell instead, then restart the kernel.
 
-## Work
+**Work:** `source .venv/bin/activate`, then `jupyter lab notebooks/`. Run each notebook top to
+bottom. Each ends with a *Try it* exercise: write the function, run the checker cell below it.
 
-    source .venv/bin/activate
-    jupyter lab notebooks/
-
-Run each notebook top to bottom. Each ends with a *Try it* exercise: write the function in
-the cell given, run the checker cell below it, and read its verdict.
-
-## Hand in
-
-The notebook file itself (`.ipynb`, saved, not a PDF or an export), with your exercise
-answers in it. Name it with your student id and the notebook, for example
-`s1234567_04_backward_pooling.ipynb`, unless your teacher's platform names it for you. Your
-teacher grades every exercise again on cases of their own: only the functions count, not the
-checker's output, so keep your code in functions.
+**Hand in** the notebook file itself (`.ipynb`, saved; not a PDF or an export), named with your
+student id and the notebook, e.g. `s1234567_04_backward_pooling.ipynb`, unless your teacher's
+platform names it for you. Your teacher grades every exercise again on cases of their own: only
+your functions count, not the checker's output.
 """
 
 

@@ -39,6 +39,8 @@ def read_csv(path: Path, option: str, columns: tuple) -> list[tuple[int, dict]]:
         with open(path, newline="", encoding="utf-8-sig") as file:   # -sig: Excel's UTF-8 mark
             reader = csv.DictReader(file, restval="")
             rows = list(enumerate(reader, start=2))
+    except OSError as error:
+        raise OSError(f"{option} {path}: {error.strerror}") from None
     except (csv.Error, UnicodeDecodeError) as error:
         raise ValueError(f"{option} {path}: not a CSV file in UTF-8 ({error})") from None
     if not set(columns) <= set(reader.fieldnames or ()):
