@@ -14,6 +14,7 @@ import os
 import re
 import textwrap
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -308,12 +309,11 @@ def test_write_csv_leaves_the_old_file_whole_when_it_fails(tmp_path):
 def test_partial_credit_counts_each_part_that_passed():
     table = {"my_avg_pool": {"cases": 1, "hidden": 0.5, "no pixel loop": 1.5}}
     row = gradebook.Row(Path("a.ipynb"), None)
-    row.verdicts["my_avg_pool"] = Verdict(False, "FAILED", None)._replace()
+    row.verdicts["my_avg_pool"] = Verdict(False, "FAILED")          # no parts: all or nothing
     assert gradebook.earned(row, "my_avg_pool", table) == {"cases": 0, "hidden": 0,
                                                            "no pixel loop": 0}
-    with_parts = type("V", (), {"passed": False, "message": "FAILED",
-                                "parts": {"cases": True, "hidden": False, "no pixel loop": True}})
-    row.verdicts["my_avg_pool"] = with_parts
+    row.verdicts["my_avg_pool"] = types.SimpleNamespace(passed=False, message="FAILED", parts={
+        "cases": True, "hidden": False, "no pixel loop": True})
     assert gradebook.earned(row, "my_avg_pool", table) == {"cases": 1, "hidden": 0,
                                                            "no pixel loop": 1.5}
     assert gradebook.totals(row, table, 0) == (2.5, 2.5)
