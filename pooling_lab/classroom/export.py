@@ -130,9 +130,10 @@ def exercise_cells(stub: str, name: str, form: str, seed: int) -> list:
         [f"def test_{name}({name}):", *("    " + line for line in test_source(name, seed)),
          "", f"test_{name}({name})"]), id=f"{name}-test")
     raw = [nbformat.v4.new_raw_cell(text, id=f"{name}-{key}") for key, text in (
-        ("begin", f"# BEGIN QUESTION\nname: {name}\npoints: {points(name)}"),
-        ("solution", "# BEGIN SOLUTION"), ("end-solution", "# END SOLUTION"),
-        ("tests", "# BEGIN TESTS"), ("end-tests", "# END TESTS"), ("end", "# END QUESTION"))]
+        ("begin-question", f"# BEGIN QUESTION\nname: {name}\npoints: {points(name)}"),
+        ("begin-solution", "# BEGIN SOLUTION"), ("end-solution", "# END SOLUTION"),
+        ("begin-tests", "# BEGIN TESTS"), ("end-tests", "# END TESTS"),
+        ("end-question", "# END QUESTION"))]
     return [*raw[:2], solution, raw[2], raw[3], test, *raw[4:]]
 
 
@@ -162,7 +163,7 @@ def run(settings: Settings) -> int:
             notebook = teacher_notebook(path, "nbgrader", settings.seed)
         else:
             folder = out / path.stem
-            files = ["figures"] * uses_figures + [settings.wheel.name] * bool(settings.wheel)
+            files = ["figures"] * uses_figures + ([settings.wheel.name] if settings.wheel else [])
             config = ["# ASSIGNMENT CONFIG", f"name: {path.stem}", "tests:",
                       "  ok_format: false", "export_cell: false", "check_all_cell: false"]
             config += ["files:", *(f"  - {file}" for file in files)] if files else []
