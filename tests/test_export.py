@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 
 import nbformat
 import numpy as np
@@ -166,11 +167,18 @@ def test_nbgrader_generates_and_autogrades_a_solved_and_a_wrong_submission(tmp_p
 @pytest.mark.slow
 def test_otter_assigns_and_runs_a_solved_and_a_wrong_submission(tmp_path):
     tool("otter")
-    folder = exported(tmp_path, "otter", "--notebook", "04") / NOTEBOOK
-    run(["otter", "assign", f"{NOTEBOOK}.ipynb", "dist"], folder)
+    wheel = tmp_path / "pooling_lab-1.0.0-py3-none-any.whl"     # Gradescope installs it;
+    wheel.write_bytes(b"a wheel's bytes")                       # otter run uses this venv's
+    folder = exported(tmp_path, "otter", "--notebook", "04", "--wheel", str(wheel)) / NOTEBOOK
+    # --no-run-tests: the solved submission below is that check (one notebook run fewer).
+    run(["otter", "assign", "--no-run-tests", f"{NOTEBOOK}.ipynb", "dist"], folder)
     student = folder / "dist" / "student" / f"{NOTEBOOK}.ipynb"
     assert "BEGIN SOLUTION" not in student.read_text()
     (autograder,) = (folder / "dist" / "autograder").glob("*.zip")
+    with zipfile.ZipFile(autograder) as archive:
+        assert archive.read(f"files/{wheel.name}") == b"a wheel's bytes"
+        assert f"- /autograder/source/files/{wheel.name}\n" in archive.read(
+            "environment.yml").decode()
     scores, feedback = {}, {}
     for name, notebook in submissions(folder / f"{NOTEBOOK}.ipynb", student):
         nbformat.write(notebook, folder / f"{name}.ipynb")

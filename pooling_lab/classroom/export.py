@@ -182,6 +182,7 @@ def run(settings: Settings) -> int:
         (out / "nbgrader_config.py").write_text(
             'c = get_config()  # noqa: F821  (nbgrader defines it)\n'
             'c.CourseDirectory.course_id = "pooling_lab"\n', encoding="utf-8")
-    print(f"Exported {len(settings.notebooks)} notebooks for {settings.format} to {out} "
+    count = len(settings.notebooks)
+    print(f"Exported {count} notebook{'s' * (count != 1)} for {settings.format} to {out} "
           f"(hidden cases drawn from seed {settings.seed}); OUT holds the solutions.")
     return 0
