@@ -97,7 +97,7 @@ def solution_source(stub: str, name: str) -> str:
     return "\n".join([*head, "    # BEGIN SOLUTION", *helpers, *body, "    # END SOLUTION"])
 
 
-def test_source(name: str, seed: int) -> list:
+def judging_lines(name: str, seed: int) -> list:
     """The lines that judge ``name`` with the course's checker and fail with its verdict."""
     return ["from pooling_lab import check",
             f"verdict = check.judge({name!r}, {{{name!r}: {name}}}, seed={seed}, "
@@ -117,7 +117,7 @@ def exercise_cells(stub: str, name: str, form: str, seed: int) -> list:
     if form == "nbgrader":
         test = nbformat.v4.new_code_cell("\n".join(
             [f"# Autograded: {name}, {points(name)} points. The checker's verdict is the "
-             f"feedback.", *test_source(name, seed)]), id=f"{name}-test")
+             f"feedback.", *judging_lines(name, seed)]), id=f"{name}-test")
         solution.metadata["nbgrader"] = {"grade": False, "solution": True, "locked": False,
                                          "grade_id": name, "schema_version": 3}
         test.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
@@ -127,7 +127,7 @@ def exercise_cells(stub: str, name: str, form: str, seed: int) -> list:
     # otter: a question block; its test is a function (otter's exception-based format), called
     # with the student's function taken by name from the notebook.
     test = nbformat.v4.new_code_cell("\n".join(
-        [f"def test_{name}({name}):", *("    " + line for line in test_source(name, seed)),
+        [f"def test_{name}({name}):", *("    " + line for line in judging_lines(name, seed)),
          "", f"test_{name}({name})"]), id=f"{name}-test")
     raw = [nbformat.v4.new_raw_cell(text, id=f"{name}-{key}") for key, text in (
         ("begin-question", f"# BEGIN QUESTION\nname: {name}\npoints: {points(name)}"),
