@@ -15,10 +15,12 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from pooling_lab.classroom import export
 from pooling_lab.classroom.exercises import EXERCISES
+from pooling_lab.classroom.release import ROOT, shown_solutions, solution_runs
 from pooling_lab.cli import main
 
 NOTEBOOK = "04_backward_pooling"             # two exercises, 3 points each: full, half, zero
 WRONG = "my_max_pool_backward"               # the exercise the wrong submission gets wrong
+RUNS = solution_runs(ROOT / "notebooks" / "solutions")
 
 
 def exported(tmp_path, form, *options):
@@ -36,6 +38,9 @@ def teacher_cells(notebook_path, kind):
 
 def test_nbgrader_cells_carry_the_reference_solution_and_the_tables_points(tmp_path):
     out = exported(tmp_path, "nbgrader")
+    source = out / "source" / NOTEBOOK / f"{NOTEBOOK}.ipynb"
+    assert shown_solutions(source, RUNS) == [
+        "_gradient_windows", "my_avg_pool_backward", "my_max_pool_backward"]
     for stem in sorted({exercise.notebook for exercise in EXERCISES.values()}):
         cells = nbformat.read(out / "source" / stem / f"{stem}.ipynb", as_version=4).cells
         graded = {cell.metadata.nbgrader["grade_id"]: cell.metadata.nbgrader for cell in cells
@@ -150,7 +155,7 @@ def test_nbgrader_generates_and_autogrades_a_solved_and_a_wrong_submission(tmp_p
     run(["nbgrader", "generate_assignment", NOTEBOOK], course)
     released = course / "release" / NOTEBOOK / f"{NOTEBOOK}.ipynb"
     assert "raise NotImplementedError()" in released.read_text()
-    assert "BEGIN SOLUTION" not in released.read_text()
+    assert shown_solutions(released, RUNS) == []    # release's own check: no solution's lines
     for student, notebook in submissions(course / "source" / NOTEBOOK / released.name, released):
         (course / "submitted" / student / NOTEBOOK).mkdir(parents=True)
         nbformat.write(notebook, course / "submitted" / student / NOTEBOOK / released.name)
@@ -173,7 +178,7 @@ def test_otter_assigns_and_runs_a_solved_and_a_wrong_submission(tmp_path):
     # --no-run-tests: the solved submission below is that check (one notebook run fewer).
     run(["otter", "assign", "--no-run-tests", f"{NOTEBOOK}.ipynb", "dist"], folder)
     student = folder / "dist" / "student" / f"{NOTEBOOK}.ipynb"
-    assert "BEGIN SOLUTION" not in student.read_text()
+    assert shown_solutions(student, RUNS) == []
     (autograder,) = (folder / "dist" / "autograder").glob("*.zip")
     with zipfile.ZipFile(autograder) as archive:
         assert archive.read(f"files/{wheel.name}") == b"a wheel's bytes"
