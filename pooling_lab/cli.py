@@ -38,7 +38,8 @@ from pathlib import Path
 
 #: The commands, each run by the module of this package of the same name.
 COMMANDS = {"demo": "benchmark.demo", "bench": "benchmark.bench", "grade": "classroom.grade",
-            "release": "classroom.release", "slides": "classroom.slides"}
+            "release": "classroom.release", "slides": "classroom.slides",
+            "export": "classroom.export"}
 
 #: Environment variables that set the number of BLAS threads, read when NumPy starts.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
