@@ -173,7 +173,7 @@ def graded(tmp_path_factory):
     args = build_parser().parse_args([
         "grade", "--roster", str(folder / "roster.csv"), "--manual", str(folder / "manual.csv"),
         "--points", str(folder / "points.csv"), "--deadline", DEADLINE, "--notebook", "0",
-        "--notebook", "1", "--seed", "3", "--jobs", "2", "--timeout", "20", "--out", str(out),
+        "--notebook", "1", "--seed", "3", "--jobs", "2", "--out", str(out),
         str(week)])
     start, stdout = time.perf_counter(), io.StringIO()
     settings = grade.check_arguments(args)

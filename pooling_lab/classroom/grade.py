@@ -44,7 +44,6 @@ class Settings:
     items: list             # the teacher's own items (--manual), in order
     penalty: float          # of the total, per day late
     assignment: str         # the gradebook column of an LMS format
-    timeout: float
     seed: int
     jobs: int
     sandbox: str
@@ -70,8 +69,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
            help="taken off the total per day late (e.g. 0.1; default 0)")
     option("--assignment", default="pooling_lab",
            help="the LMS's name of the assignment, the column of --format canvas or moodle")
-    option("--timeout", type=float, default=30.0,
-           help="seconds per exercise, its process's start included (default 30)")
     option("--seed", type=int, default=None,
            help="seed of the hidden cases (default: a new one, printed)")
     option("--jobs", type=int, default=1, help="files graded at the same time (default 1)")
@@ -120,8 +117,6 @@ def _exercises(numbers) -> list:
 
 def check_arguments(args) -> Settings:
     from ..cli import output_file
-    if not 0 < args.timeout <= 3600:
-        raise ValueError(f"--timeout must be seconds in (0, 3600]; got {args.timeout}")
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1; got {args.jobs}")
     if args.seed is not None and args.seed < 0:
@@ -166,7 +161,7 @@ def check_arguments(args) -> Settings:
             row.manual = marks.get(row.name, {})
     seed = secrets.randbelow(2**32) if args.seed is None else args.seed
     return Settings(rows, out, args.format, points, items, args.late_penalty, args.assignment,
-                    args.timeout, seed, args.jobs, args.sandbox)
+                    seed, args.jobs, args.sandbox)
 
 
 def grade_submission(path: Path, settings: Settings) -> Judged:
@@ -203,7 +198,7 @@ def run(settings: Settings) -> int:
     rows = sorted(settings.rows, key=lambda row: (row.student is None, (
         row.student.name if row.student else row.name).lower()))
     about = (f"Graded by python -m pooling_lab grade (seed {settings.seed}, {HIDDEN_CASES} "
-             f"hidden cases per exercise, {settings.timeout:g} s each).")
+             f"hidden cases per exercise).")
     for row in rows:
         markdown, page = report.feedback(row, settings.points, settings.penalty, about)
         stem = _feedback_name(row.name)
