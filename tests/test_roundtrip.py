@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import inspect
 import io
+import json
 import os
 import re
 import textwrap
@@ -97,7 +98,7 @@ def my_avg_pool(x, size, stride):
 # The copy's variables renamed: winnowing normalises names away.
 COPIED_RENAMED = COPIED.replace("acc", "running").replace("result", "pooled").replace("top", "r0")
 
-# The package's own function pasted in, under the exercise's name.
+#: The package's own function pasted in, under the exercise's name.
 PASTED = re.sub(r"def avg_pool_forward\(.*\):", "def my_avg_pool(x, size, stride):",
                 textwrap.dedent(inspect.getsource(naive.avg_pool_forward)))
 
@@ -117,7 +118,7 @@ UNMATCHED = ("untitled.ipynb", "=1+2.ipynb", "bad\x1bname.ipynb")
 
 
 def notebook(*sources) -> str:
-    import json
+    """A notebook of one code cell per source."""
     cells = [{"cell_type": "code", "id": f"c{k}", "metadata": {}, "execution_count": None,
               "outputs": [], "source": source} for k, source in enumerate(sources)]
     return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
