@@ -370,7 +370,8 @@ def test_bad_points_manual_or_roster_files_are_one_line_and_exit_2(tmp_path, cap
             ("--roster", "id,name\ns1\n", "needs an id and a name"),
             ("--roster", "id,name\ns1,Ann \udcff\n", "not a CSV file in UTF-8")):
         (tmp_path / "given.csv").write_bytes(text.encode(errors="surrogateescape"))
-        assert main(["grade", option, str(tmp_path / "given.csv"), str(tmp_path / "a.ipynb")]) == 2
+        assert main(["grade", option, str(tmp_path / "given.csv"), "--out",
+                     str(tmp_path / "grades.csv"), str(tmp_path / "a.ipynb")]) == 2
         error = capsys.readouterr().err
         assert error.count("\n") == 1 and phrase in error, error
     assert main(["grade", "--manual", str(tmp_path / "none.csv"), str(tmp_path / "a.ipynb")]) == 2
