@@ -26,21 +26,26 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .exercises import (CHECKS, EXERCISES, MEMORY_FACTOR, NO_ADD_AT, NO_PIXEL_LOOP, SEED,
-                        NO_WINDOW_ARRAY, Case, Check)
+from .exercises import (ANSWER_PREAMBLE, CALLS_CONV, CHECKS, EXERCISES, MEMORY_FACTOR, NO_PIXEL_LOOP, NO_SCATTER,
+                        NO_WINDOW_ARRAY, SEED, Case, Check)
 from .gradcheck import numerical_gradient, relative_error  # noqa: F401  (notebooks 04, 05, 07)
+from .kernel import names_grade_lacks
 from .verdicts import compare, describe_inputs, draw_difference, shapes, with_prints
-from .watch import watched_call
+from .watch import MEMORY_CAP, watched_call
 
 TIME_LIMIT = 3.0                      # seconds per call of your function (or timeout=)
 SHRINK_SECONDS, SHRINK_TRIES = 3.0, 300          # shrinking stops at whichever comes first
 DRAW_MORE_THAN = 4                    # results larger than this are drawn with show=True
-LOOP_SLACK = 2                        # more own work the larger loop case may take
+LOOP_SLACK = 6                        # more work the larger loop case may take (a branch or two)
+#: Kinds of failure that end the run: every part fails (grade's verdict is the same).
+STOPS = ("unsolved", "switched", "forbidden", "slow", "stuck", "memory")
 
-#: ``message``: what the checker prints; ``drawing``: what ``show=True`` draws, or None.
-Verdict = collections.namedtuple("Verdict", "passed message drawing", defaults=(None,))
-#: One case judged: its ``kind`` ("pass", "type", "shape", "values" or a :class:`watch.Call`'s
-#: kind), the ``problem`` to print, the ``arrays`` to draw, and the watched ``call``.
+#: ``message``: what the checker prints; ``drawing``: what ``show=True`` draws, or None;
+#: ``parts``: {part name: passed}: "cases" (the table's), "hidden" (when hidden > 0) and one
+#: per method rule of the exercise, each all-or-nothing (the points are per part).
+Verdict = collections.namedtuple("Verdict", "passed message drawing parts", defaults=(None, None))
+#: One case judged: its ``kind`` ("pass", "type", "shape", "values", "shared" or a
+#: :class:`watch.Call`'s kind), the ``problem`` to print, the ``arrays`` to draw, the ``call``.
 _Outcome = collections.namedtuple("_Outcome", "kind problem arrays call")
 
 
@@ -50,16 +55,26 @@ def calling(student_fn):
     return functools.partial(watched_call, student_fn)
 
 
+def _is_scatter(name: str) -> bool:
+    return name.endswith((".at", "bincount"))
+
+
 def _attempt(check, call, inputs: dict, limit: float, memory=False) -> _Outcome:
     """Call the student's function on one case and compare what it returned with the reference."""
     expected = check.reference(**inputs)
     watched = call({name: inputs[name] for name in check.signature}, limit,
-                   NO_ADD_AT in check.rules, memory)
+                   NO_SCATTER in check.rules, memory)
+    if watched.kind == "forbidden" and all(map(_is_scatter, watched.forbidden)):
+        watched = watched._replace(kind="returned")            # judged by the rule no_scatter
     if watched.kind != "returned":
         return _Outcome(watched.kind, watched.problem, None, watched)
     result = watched.result
     if check.forward and isinstance(result, tuple) and len(result) == 2:
         result = result[0]                         # (out, cache) like the package
+    if check.copied and watched.shared:
+        return _Outcome("shared", f"  the result shares memory with the argument "
+                        f"{', '.join(watched.shared)} (a view, or the argument itself); this "
+                        f"exercise returns a new array: copy it (.copy()).", None, watched)
     return _Outcome(*compare(check.outputs, expected, result), watched)
 
 
@@ -82,54 +97,104 @@ def _shrink(check, call, inputs, outcome, limit):
     return inputs, outcome
 
 
-def _method_problem(check, measured: dict) -> str:
-    """What the exercise's method rules find wrong in a function that gives the right values."""
-    (small, small_work), (large, large_work) = measured.get("small"), measured.get("large")
-    if NO_PIXEL_LOOP in check.rules and large_work > small_work + LOOP_SLACK:
-        return (f"it runs a Python loop over pixels: the work of your own code (lines run plus "
-                f"calls made) grows from {small_work} for {shapes(small)} to {large_work} for "
-                f"{shapes(large)}. The exercise asks for whole-array NumPy operations; a loop "
-                f"over the kernel offsets is fine, a loop over N, H, W or C is not.")
-    inputs, peak = measured.get("memory")
-    if NO_WINDOW_ARRAY in check.rules and peak > MEMORY_FACTOR * inputs["x"].nbytes:
-        x, size, stride = inputs["x"], inputs["size"], inputs["stride"]
+def _rule_problem(rule, judged: list) -> str:
+    """What ``rule`` finds wrong in a function that gives the right values on every table case."""
+    by_role = {case.role: (case.inputs, outcome.call) for case, outcome in judged if case.role}
+    calls = [outcome.call for case, outcome in judged]
+    if rule is NO_PIXEL_LOOP:
+        (small, small_call), (large, large_call) = by_role["small"], by_role["large"]
+        if large_call.work > small_call.work + LOOP_SLACK:
+            return (f"it runs a Python loop over pixels: the work of your code (lines run plus "
+                    f"Python calls made) grows from {small_call.work} for {shapes(small)} to "
+                    f"{large_call.work} for {shapes(large)}. The exercise asks for whole-array "
+                    f"NumPy operations; a loop over the kernel offsets is fine, a loop over H or "
+                    f"W is not, nor a Python call per window (np.apply_along_axis, np.vectorize, "
+                    f"map, a comprehension).")
+    if rule is NO_SCATTER and any(call.forbidden for call in calls):
+        return (f"it calls {', '.join(sorted({n for c in calls for n in c.forbidden}))}. This "
+                f"exercise asks for the offset loop of notebook 04, section 4: one += per kernel "
+                f"offset (a, b) into a window view of a zero dx, not a scatter.")
+    if rule is NO_WINDOW_ARRAY and by_role["memory"][1].peak > MEMORY_FACTOR * by_role[
+            "memory"][0]["x"].nbytes:
+        (inputs, watched), = [by_role["memory"]]
+        x, size, stride, peak = inputs["x"], inputs["size"], inputs["stride"], watched.peak
         windows = sliding_window_view(x, (size, size), axis=(1, 2))[:, ::stride, ::stride].nbytes
         return (f"it builds something as big as the window array: on x {x.shape} ({x.nbytes:,} "
                 f"bytes), size {size}, stride {stride}, it held {peak:,} bytes at its peak, more "
                 f"than {MEMORY_FACTOR}x the input (the window array would be {windows:,} bytes). "
                 f"Sum row slices, then column slices, without building the windows.")
+    if rule is CALLS_CONV and not all("my_conv_forward" in call.called for call in calls):
+        return ("it does not call your my_conv_forward. The exercise asks for the average pool "
+                "done by your convolution: a kernel of 1 / size**2 that keeps each channel.")
     return ""
+
+
+def part_names(check: Check, hidden: int) -> list:
+    """The parts of a verdict on ``check``: "cases", "hidden" (if any), one per method rule."""
+    return ["cases"] + ["hidden"] * bool(hidden) + [rule.name for rule in check.rules]
 
 
 def run(check: Check, call, name: str, *, show=False, seed=None, hidden=0,
         timeout=None) -> Verdict:
     """The :class:`Verdict` for ``check`` on the student's function as ``call`` calls it (see
-    :func:`calling`), plus ``hidden`` random cases drawn from ``seed``. Prints nothing."""
+    :func:`calling`), plus ``hidden`` random cases drawn from ``seed``, which also orders the
+    table's cases (a cache that relies on their order fails). Prints nothing."""
     limit = TIME_LIMIT if timeout is None else timeout
     if not callable(call) or not (isinstance(hidden, int) and hidden >= 0 and isinstance(
             limit, (int, float)) and 0 < limit < 1e6) or isinstance(hidden, bool):
         raise TypeError(f"call must be a function, hidden a whole number >= 0, timeout None "
                         f"or seconds > 0; got {call!r}, {hidden!r}, {timeout!r}"[:300])
     rng = np.random.default_rng(SEED if seed is None else seed)
-    cases = check.cases() + [Case(f"hidden case {k}", check.random_case(rng), "hidden")
-                             for k in range(1, hidden + 1)]
-    measured, first_printed = {"small": (None, 0), "large": (None, 0), "memory": (None, 0)}, None
+    table = check.cases()
+    if seed is not None:
+        plain = [case for case in table if not case.role]
+        table = [plain[k] for k in rng.permutation(len(plain))] + table[len(plain):]
+    cases = table + [Case(f"hidden case {k}", check.random_case(rng), "hidden")
+                     for k in range(1, hidden + 1)]
+    judged, parts = [], dict.fromkeys(part_names(check, hidden), False)
     for number, case in enumerate(cases, start=1):
         outcome = _attempt(check, call, case.inputs, limit, case.role == "memory")
-        first_printed = outcome.call.printed if first_printed is None else first_printed
-        if outcome.kind != "pass":
-            return _failure(check, call, name, number, cases, outcome, limit, show)
-        measured[case.role] = case.inputs, (outcome.call.peak if case.role == "memory"
-                                            else outcome.call.work)
-    total, problem = len(cases), _method_problem(check, measured)
-    lines = [f"PASSED {name}: {total} of {total} cases match the reference.",
+        judged.append((case, outcome))
+        if outcome.kind in STOPS or (outcome.kind == "none" and number == 1):
+            return _failure(check, call, name, number, cases, outcome, limit, show)._replace(
+                parts=parts)
+    failing = {part: [number for number, (case, outcome) in enumerate(judged, start=1) if
+                      outcome.kind != "pass" and (case.role == "hidden") == (part == "hidden")]
+               for part in ("cases", "hidden")}
+    table_judged = [(case, outcome) for case, outcome in judged if case.role != "hidden"]
+    problems = {rule.name: "" if failing["cases"] else _rule_problem(rule, table_judged)
+                for rule in check.rules}
+    parts.update({part: not failing[part] for part in parts if part in failing})
+    parts.update({rule: not failing["cases"] and not problem for rule, problem in problems.items()})
+    blocks, first_printed = [], judged[0][1].call.printed
+    for part in ("cases", "hidden"):
+        if failing[part] and not blocks:
+            number = failing[part][0]
+            blocks.append(_failure(check, call, name, number, cases, judged[number - 1][1], limit,
+                                   show))
+        elif failing[part]:
+            number = failing[part][0]
+            blocks.append(Verdict(False, f"  The hidden cases fail too: {cases[number - 1].name} "
+                                         f"{judged[number - 1][1].kind}."))
+    total, broken = len(table_judged), [problem for problem in problems.values() if problem]
+    if failing["cases"] and check.rules:
+        blocks.append(Verdict(False, f"  The method rules ({', '.join(problems)}) are judged "
+                                     f"once the table's cases pass."))
+    if broken:
+        first = (f"FAILED {name}: the values are right ({total} of {total} cases match the "
+                 f"reference), but " if not blocks else "  And ")
+        blocks.append(Verdict(False, with_prints(first + "\n  And ".join(broken), first_printed,
+                                                 "case 1") if not blocks else first
+                              + "\n  And ".join(broken)))
+    if blocks:
+        return Verdict(False, "\n".join(block.message for block in blocks), blocks[0].drawing,
+                       parts)
+    lines = [f"PASSED {name}: {len(cases)} of {len(cases)} cases match the reference.",
              f"  covered: {'; '.join(case.name for case in cases if not case.role)}"
              + (f"; {hidden} hidden random cases." if hidden else ".")]
-    lines += [f"  checked too: {'; '.join(check.rules)}."] if check.rules else []
-    if problem:
-        lines = [f"FAILED {name}: the values are right ({total} of {total} cases match the "
-                 f"reference), but {problem}"]
-    return Verdict(not problem, with_prints("\n".join(lines), first_printed, "case 1"))
+    lines += [f"  checked too: {'; '.join(rule.text for rule in check.rules)}."] * bool(
+        check.rules)
+    return Verdict(True, with_prints("\n".join(lines), first_printed, "case 1"), None, parts)
 
 
 def _failure(check, call, name, number, cases, outcome, limit, show) -> Verdict:
@@ -146,19 +211,23 @@ def _failure(check, call, name, number, cases, outcome, limit, show) -> Verdict:
                     f"without switching the profile, the trace or tracemalloc off. (In your own "
                     f"kernel a determined cheat can still fool a checker; marks come from the "
                     f"grader's own run.)",
-        "forbidden": f"it calls {called}. " + (
-            "This exercise asks for the offset loop of notebook 04, section 4: one += per kernel "
-            "offset (a, b) into a window view of a zero dx, not a scatter."
-            if called.endswith(".at") else "The exercise asks for your own code: write it with "
-            "NumPy, without the package's styles or layers (pooling_lab.naive, stacked, strided, "
-            "fast, layers), the reference solutions (notebooks/solutions) or PyTorch."),
+        "forbidden": f"it calls {called}. The exercise asks for your own code: write it with "
+                     f"NumPy, without the package's styles or layers (pooling_lab.naive, "
+                     f"stacked, strided, fast, layers), the reference solutions "
+                     f"(notebooks/solutions) or PyTorch.",
+        "memory": f"it held {outcome.call.peak:,} bytes at once on {where}, more than "
+                  f"{MEMORY_CAP:,} (grade's limit too): an array far larger than the case needs.",
         "slow": f"it took longer than {limit:g} s on {where}.\n{describe_inputs(case.inputs)}\n"
                 f"  An endless loop, or a loop over every pixel? (The limit is the checker's "
                 f"timeout=, {limit:g} s now.)"}.get(kind)
+    if kind == "stuck":
+        message = (f"it took longer than {limit:g} s on {where} and ignored the checker's stop "
+                   f"(a bare except: in a loop?). It is still running: restart the kernel "
+                   f"(Kernel > Restart) to get the processor back.")
     if message:
         return Verdict(False, with_prints(f"FAILED {name}: {message}", printed, f"case {number}"))
     verb = {"modified": "modified an argument", "none": "returned None (a branch without a "
-            "return?)"}.get(kind, "raised an error" if kind.startswith("raised") else "differs")
+            "return?)", "shared": "returned a view of its argument"}.get(kind, "raised an error" if kind.startswith("raised") else "differs")
     inputs, outcome = _shrink(check, call, case.inputs, outcome, limit)
     lines = [f"FAILED {name}: {where} {verb}."]
     if inputs is not case.inputs:
@@ -185,7 +254,9 @@ def judge(function_name: str, student, *, seed=None, hidden=0, timeout=None) -> 
                          f"{function_name!r}")
     if isinstance(student, dict):
         if not callable(student.get(function_name)):
-            return Verdict(False, f"NOT SOLVED YET {function_name}: no function {function_name}.")
+            return Verdict(False, f"NOT SOLVED YET {function_name}: no function {function_name}.",
+                           None, dict.fromkeys(part_names(CHECKS[EXERCISES[
+                               function_name].checker], hidden), False))
         student = calling(student[function_name])
     return run(CHECKS[EXERCISES[function_name].checker], student, function_name, seed=seed,
                hidden=hidden, timeout=timeout)
@@ -194,9 +265,7 @@ def judge(function_name: str, student, *, seed=None, hidden=0, timeout=None) -> 
 def _checker(checker_name: str):
     """The checker a notebook calls: print the verdict (and draw it), return passed."""
     def checker(student_fn, show=False, timeout=None) -> bool:
-        name = getattr(student_fn, "__name__", "your function")
-        verdict = run(CHECKS[checker_name], calling(student_fn), name, show=show,
-                      timeout=timeout)
+        verdict = kernel_verdict(checker_name, student_fn, show=show, timeout=timeout)
         print(verdict.message)
         if show and verdict.drawing:
             draw_difference(*verdict.drawing)
@@ -204,8 +273,22 @@ def _checker(checker_name: str):
     check = CHECKS[checker_name]
     checker.__name__ = checker.__qualname__ = checker_name
     checker.__doc__ = (f"Check ``student_fn({', '.join(check.signature)})`` against the package "
-                       f"({'; '.join(check.rules) or 'the values'}); print the verdict, return it.")
+                       f"({'; '.join(rule.text for rule in check.rules) or 'the values'}); print "
+                       f"the verdict, return it.")
     return checker
+
+
+def kernel_verdict(checker_name: str, student_fn, *, show=False, timeout=None) -> Verdict:
+    """The verdict a notebook's checker prints: :func:`run`, after failing a function that reads
+    a name grade will not give it (see :mod:`.kernel`), as grade would."""
+    name, check = getattr(student_fn, "__name__", "your function"), CHECKS[checker_name]
+    if lacking := names_grade_lacks(student_fn):
+        return Verdict(False, f"FAILED {name}: it reads {', '.join(lacking)}, defined outside "
+                              f"your own cells. grade runs only your own cells and these "
+                              f"imports: {ANSWER_PREAMBLE.strip().replace(chr(10), '; ')}. "
+                              f"Define what you need in your own cell.", None,
+                       dict.fromkeys(part_names(check, 0), False))
+    return run(check, calling(student_fn), name, show=show, timeout=timeout)
 
 
 # The public checkers, one per row of exercises.CHECKS (each documents itself from its row).
@@ -221,4 +304,5 @@ max_pool_backward_vectorised = _checker("max_pool_backward_vectorised")
 avg_pool_backward_by_offsets = _checker("avg_pool_backward_by_offsets")
 conv_forward = _checker("conv_forward")
 conv_backward = _checker("conv_backward")
+avg_pool_as_conv = _checker("avg_pool_as_conv")
 softmax_cross_entropy = _checker("softmax_cross_entropy")

@@ -75,7 +75,7 @@ class Row:
     notes: list = field(default_factory=list)
 
     def points(self, name: str) -> int:
-        return EXERCISES[name].points if self.verdicts[name][0] else 0
+        return sum(EXERCISES[name].points.values()) if self.verdicts[name][0] else 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -276,7 +276,7 @@ def grade_submission(path: Path, settings: Settings) -> Row:
 
 
 def write_feedback(row: Row, folder: Path, settings: Settings) -> None:
-    full = sum(EXERCISES[name].points for name in settings.exercises)
+    full = sum(sum(EXERCISES[name].points.values()) for name in settings.exercises)
     lines = [f"# {row.name}: {sum(map(row.points, settings.exercises))} of {full} points", "",
              f"Graded by `python -m pooling_lab grade` (seed {settings.seed}, "
              f"{HIDDEN_CASES} hidden cases per exercise, {settings.timeout:g} s each)."]
@@ -284,7 +284,7 @@ def write_feedback(row: Row, folder: Path, settings: Settings) -> None:
     for name in settings.exercises:
         exercise = EXERCISES[name]
         lines += ["", f"## `{name}` (notebook {exercise.notebook}): {row.points(name)} of "
-                      f"{exercise.points}", "", "```text", row.verdicts[name][1], "```"]
+                      f"{sum(exercise.points.values())}", "", "```text", row.verdicts[name][1], "```"]
     (folder / f"{row.name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -304,7 +304,7 @@ def run(settings: Settings) -> int:
     with settings.out.open("w", newline="", encoding="utf-8") as table:
         writer = csv.writer(table)
         writer.writerow(["submission", *settings.exercises, "total", "notes"])
-        points = [EXERCISES[name].points for name in settings.exercises]
+        points = [sum(EXERCISES[name].points.values()) for name in settings.exercises]
         writer.writerow(["max", *points, sum(points), ""])
         for row in rows:
             marks = [row.points(name) for name in settings.exercises]
