@@ -12,11 +12,10 @@ calls the function and sees what it does, :mod:`.verdicts` compares and words th
 module runs the cases and gives the verdict. The student's function is reached only through a
 ``call`` (:func:`calling`), so the comparison can happen outside the process that runs it.
 
-Every checker fails a call into ``FORBIDDEN_MODULES`` or ``notebooks/solutions`` (in any thread
-``f`` starts), an argument changed in place (by one bit), a call past the time limit, turning
-the watch (profile, trace, ``tracemalloc``) off, and the method rules of its exercise. Not seen:
-one long C call (judged when it returns), whether sums are separable, and a determined student
-fooling a checker in their own kernel: marks come from the grader's run.
+A verdict has parts, each all-or-nothing: the table's cases, grade's hidden cases, one per
+method rule (see :data:`Verdict`). A call into ``FORBIDDEN_MODULES``, past the time limit or
+1 GiB, or turning the watch off fails them all; an argument changed in place (by one bit), a
+result of another dtype, or a view where a new array is due, fails its case.
 """
 
 import collections
@@ -26,8 +25,8 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .exercises import (ANSWER_PREAMBLE, CALLS_CONV, CHECKS, EXERCISES, MEMORY_FACTOR, NO_PIXEL_LOOP, NO_SCATTER,
-                        NO_WINDOW_ARRAY, SEED, Case, Check)
+from .exercises import (ANSWER_PREAMBLE, CALLS_CONV, CHECKS, EXERCISES, MEMORY_FACTOR,
+                        NO_PIXEL_LOOP, NO_SCATTER, NO_WINDOW_ARRAY, SEED, Case, Check)
 from .gradcheck import numerical_gradient, relative_error  # noqa: F401  (notebooks 04, 05, 07)
 from .kernel import names_grade_lacks
 from .verdicts import compare, describe_inputs, draw_difference, shapes, with_prints
@@ -55,26 +54,23 @@ def calling(student_fn):
     return functools.partial(watched_call, student_fn)
 
 
-def _is_scatter(name: str) -> bool:
-    return name.endswith((".at", "bincount"))
-
-
 def _attempt(check, call, inputs: dict, limit: float, memory=False) -> _Outcome:
     """Call the student's function on one case and compare what it returned with the reference."""
     expected = check.reference(**inputs)
     watched = call({name: inputs[name] for name in check.signature}, limit,
                    NO_SCATTER in check.rules, memory)
-    if watched.kind == "forbidden" and all(map(_is_scatter, watched.forbidden)):
+    if watched.kind == "forbidden" and all(called.endswith((".at", "bincount"))
+                                           for called in watched.forbidden):
         watched = watched._replace(kind="returned")            # judged by the rule no_scatter
-    if watched.kind != "returned":
-        return _Outcome(watched.kind, watched.problem, None, watched)
     result = watched.result
     if check.forward and isinstance(result, tuple) and len(result) == 2:
         result = result[0]                         # (out, cache) like the package
+    if watched.kind != "returned":
+        return _Outcome(watched.kind, watched.problem, None, watched)
     if check.copied and watched.shared:
         return _Outcome("shared", f"  the result shares memory with the argument "
-                        f"{', '.join(watched.shared)} (a view, or the argument itself); this "
-                        f"exercise returns a new array: copy it (.copy()).", None, watched)
+                        f"{', '.join(watched.shared)} (a view of it, or itself); this exercise "
+                        f"returns a new array: copy it (.copy()).", None, watched)
     return _Outcome(*compare(check.outputs, expected, result), watched)
 
 
@@ -100,29 +96,27 @@ def _shrink(check, call, inputs, outcome, limit):
 def _rule_problem(rule, judged: list) -> str:
     """What ``rule`` finds wrong in a function that gives the right values on every table case."""
     by_role = {case.role: (case.inputs, outcome.call) for case, outcome in judged if case.role}
-    calls = [outcome.call for case, outcome in judged]
-    if rule is NO_PIXEL_LOOP:
+    calls = [outcome.call for _, outcome in judged]
+    if rule is NO_PIXEL_LOOP and by_role["large"][1].work > by_role["small"][1].work + LOOP_SLACK:
         (small, small_call), (large, large_call) = by_role["small"], by_role["large"]
-        if large_call.work > small_call.work + LOOP_SLACK:
-            return (f"it runs a Python loop over pixels: the work of your code (lines run plus "
-                    f"Python calls made) grows from {small_call.work} for {shapes(small)} to "
-                    f"{large_call.work} for {shapes(large)}. The exercise asks for whole-array "
-                    f"NumPy operations; a loop over the kernel offsets is fine, a loop over H or "
-                    f"W is not, nor a Python call per window (np.apply_along_axis, np.vectorize, "
-                    f"map, a comprehension).")
+        return (f"it runs a Python loop over pixels: the work of your code (lines run plus Python "
+                f"calls made) grows from {small_call.work} for {shapes(small)} to "
+                f"{large_call.work} for {shapes(large)}. The exercise asks for whole-array NumPy "
+                f"operations; a loop over the kernel offsets is fine, a loop over H or W is not, "
+                f"nor a Python call per window (np.apply_along_axis, np.vectorize, map).")
     if rule is NO_SCATTER and any(call.forbidden for call in calls):
         return (f"it calls {', '.join(sorted({n for c in calls for n in c.forbidden}))}. This "
                 f"exercise asks for the offset loop of notebook 04, section 4: one += per kernel "
                 f"offset (a, b) into a window view of a zero dx, not a scatter.")
-    if rule is NO_WINDOW_ARRAY and by_role["memory"][1].peak > MEMORY_FACTOR * by_role[
-            "memory"][0]["x"].nbytes:
+    if rule is NO_WINDOW_ARRAY:
         (inputs, watched), = [by_role["memory"]]
         x, size, stride, peak = inputs["x"], inputs["size"], inputs["stride"], watched.peak
         windows = sliding_window_view(x, (size, size), axis=(1, 2))[:, ::stride, ::stride].nbytes
-        return (f"it builds something as big as the window array: on x {x.shape} ({x.nbytes:,} "
-                f"bytes), size {size}, stride {stride}, it held {peak:,} bytes at its peak, more "
-                f"than {MEMORY_FACTOR}x the input (the window array would be {windows:,} bytes). "
-                f"Sum row slices, then column slices, without building the windows.")
+        return "" if peak <= MEMORY_FACTOR * x.nbytes else (
+            f"it builds something as big as the window array: on x {x.shape} ({x.nbytes:,} "
+            f"bytes), size {size}, stride {stride}, it held {peak:,} bytes at its peak, more "
+            f"than {MEMORY_FACTOR}x the input (the window array would be {windows:,} bytes). "
+            f"Sum row slices, then column slices, without building the windows.")
     if rule is CALLS_CONV and not all("my_conv_forward" in call.called for call in calls):
         return ("it does not call your my_conv_forward. The exercise asks for the average pool "
                 "done by your convolution: a kernel of 1 / size**2 that keeps each channel.")
@@ -144,57 +138,53 @@ def run(check: Check, call, name: str, *, show=False, seed=None, hidden=0,
             limit, (int, float)) and 0 < limit < 1e6) or isinstance(hidden, bool):
         raise TypeError(f"call must be a function, hidden a whole number >= 0, timeout None "
                         f"or seconds > 0; got {call!r}, {hidden!r}, {timeout!r}"[:300])
-    rng = np.random.default_rng(SEED if seed is None else seed)
-    table = check.cases()
+    rng, table = np.random.default_rng(SEED if seed is None else seed), check.cases()
+    plain = [case for case in table if not case.role]
     if seed is not None:
-        plain = [case for case in table if not case.role]
         table = [plain[k] for k in rng.permutation(len(plain))] + table[len(plain):]
     cases = table + [Case(f"hidden case {k}", check.random_case(rng), "hidden")
                      for k in range(1, hidden + 1)]
-    judged, parts = [], dict.fromkeys(part_names(check, hidden), False)
+    judged = []
     for number, case in enumerate(cases, start=1):
-        outcome = _attempt(check, call, case.inputs, limit, case.role == "memory")
-        judged.append((case, outcome))
-        if outcome.kind in STOPS or (outcome.kind == "none" and number == 1):
-            return _failure(check, call, name, number, cases, outcome, limit, show)._replace(
-                parts=parts)
+        judged.append((case, _attempt(check, call, case.inputs, limit, case.role == "memory")))
+        if judged[-1][1].kind in STOPS or (judged[-1][1].kind == "none" and number == 1):
+            return _failure(check, call, name, number, cases, judged[-1][1], limit, show)._replace(
+                parts=dict.fromkeys(part_names(check, hidden), False))
     failing = {part: [number for number, (case, outcome) in enumerate(judged, start=1) if
                       outcome.kind != "pass" and (case.role == "hidden") == (part == "hidden")]
                for part in ("cases", "hidden")}
-    table_judged = [(case, outcome) for case, outcome in judged if case.role != "hidden"]
-    problems = {rule.name: "" if failing["cases"] else _rule_problem(rule, table_judged)
-                for rule in check.rules}
-    parts.update({part: not failing[part] for part in parts if part in failing})
-    parts.update({rule: not failing["cases"] and not problem for rule, problem in problems.items()})
-    blocks, first_printed = [], judged[0][1].call.printed
-    for part in ("cases", "hidden"):
-        if failing[part] and not blocks:
-            number = failing[part][0]
-            blocks.append(_failure(check, call, name, number, cases, judged[number - 1][1], limit,
-                                   show))
-        elif failing[part]:
-            number = failing[part][0]
-            blocks.append(Verdict(False, f"  The hidden cases fail too: {cases[number - 1].name} "
-                                         f"{judged[number - 1][1].kind}."))
-    total, broken = len(table_judged), [problem for problem in problems.values() if problem]
-    if failing["cases"] and check.rules:
-        blocks.append(Verdict(False, f"  The method rules ({', '.join(problems)}) are judged "
-                                     f"once the table's cases pass."))
+    table = [(case, outcome) for case, outcome in judged if case.role != "hidden"]
+    broken = {} if failing["cases"] else {rule.name: problem for rule in check.rules
+                                          if (problem := _rule_problem(rule, table))}
+    parts = {"cases": not failing["cases"], "hidden": not failing["hidden"]} | {
+        rule.name: not failing["cases"] and rule.name not in broken for rule in check.rules}
+    parts = {part: parts[part] for part in part_names(check, hidden)}
+    messages, drawing = [], None
+    if failing["cases"] or failing["hidden"]:
+        first = (failing["cases"] or failing["hidden"])[0]
+        verdict = _failure(check, call, name, first, cases, judged[first - 1][1], limit, show)
+        messages, drawing = [verdict.message], verdict.drawing
+        if failing["cases"] and failing["hidden"]:
+            number = failing["hidden"][0]
+            messages.append(f"  The hidden cases fail too: {cases[number - 1].name} "
+                            f"({judged[number - 1][1].kind}).")
+        if failing["cases"] and check.rules:
+            messages.append(f"  The method rules ({', '.join(rule.name for rule in check.rules)})"
+                            f" are judged once the table's cases pass.")
     if broken:
-        first = (f"FAILED {name}: the values are right ({total} of {total} cases match the "
-                 f"reference), but " if not blocks else "  And ")
-        blocks.append(Verdict(False, with_prints(first + "\n  And ".join(broken), first_printed,
-                                                 "case 1") if not blocks else first
-                              + "\n  And ".join(broken)))
-    if blocks:
-        return Verdict(False, "\n".join(block.message for block in blocks), blocks[0].drawing,
-                       parts)
+        text = "\n  And ".join(broken.values())
+        messages.append(f"  And {text}" if messages else with_prints(
+            f"FAILED {name}: the values are right ({len(table)} of {len(table)} cases match the "
+            f"reference), but {text}", judged[0][1].call.printed, "case 1"))
+    if messages:
+        return Verdict(False, "\n".join(messages), drawing, parts)
     lines = [f"PASSED {name}: {len(cases)} of {len(cases)} cases match the reference.",
-             f"  covered: {'; '.join(case.name for case in cases if not case.role)}"
+             f"  covered: {'; '.join(case.name for case in plain)}"
              + (f"; {hidden} hidden random cases." if hidden else ".")]
     lines += [f"  checked too: {'; '.join(rule.text for rule in check.rules)}."] * bool(
         check.rules)
-    return Verdict(True, with_prints("\n".join(lines), first_printed, "case 1"), None, parts)
+    return Verdict(True, with_prints("\n".join(lines), judged[0][1].call.printed, "case 1"), None,
+                   parts)
 
 
 def _failure(check, call, name, number, cases, outcome, limit, show) -> Verdict:
@@ -219,15 +209,15 @@ def _failure(check, call, name, number, cases, outcome, limit, show) -> Verdict:
                   f"{MEMORY_CAP:,} (grade's limit too): an array far larger than the case needs.",
         "slow": f"it took longer than {limit:g} s on {where}.\n{describe_inputs(case.inputs)}\n"
                 f"  An endless loop, or a loop over every pixel? (The limit is the checker's "
-                f"timeout=, {limit:g} s now.)"}.get(kind)
-    if kind == "stuck":
-        message = (f"it took longer than {limit:g} s on {where} and ignored the checker's stop "
-                   f"(a bare except: in a loop?). It is still running: restart the kernel "
-                   f"(Kernel > Restart) to get the processor back.")
+                f"timeout=, {limit:g} s now.)",
+        "stuck": f"it took longer than {limit:g} s on {where} and ignored the checker's stop (a "
+                 f"bare except: in a loop?). It is still running: restart the kernel (Kernel > "
+                 f"Restart) to get the processor back."}.get(kind)
     if message:
         return Verdict(False, with_prints(f"FAILED {name}: {message}", printed, f"case {number}"))
     verb = {"modified": "modified an argument", "none": "returned None (a branch without a "
-            "return?)", "shared": "returned a view of its argument"}.get(kind, "raised an error" if kind.startswith("raised") else "differs")
+            "return?)", "shared": "returned a view of its argument"}.get(
+        kind, "raised an error" if kind.startswith("raised") else "differs")
     inputs, outcome = _shrink(check, call, case.inputs, outcome, limit)
     lines = [f"FAILED {name}: {where} {verb}."]
     if inputs is not case.inputs:
