@@ -1065,3 +1065,16 @@ def test_judge_prints_nothing_and_draws_hidden_cases_from_the_seed(capsys):
                                                     "my_windows."
     with pytest.raises(ValueError, match="function_name must be one of to_channels_first, "):
         check.judge("my_window", namespace)
+
+
+def test_grades_seed_orders_the_table_so_a_cache_of_answers_by_call_fails():
+    answers = []                           # the first results, replayed from the third call on
+
+    def replays(x, size, stride):
+        answers.append(view_of(x, size, stride).max(axis=(4, 5)))
+        return answers[len(answers) - 1 if len(answers) < 3 else len(answers) % 2]
+    table = check.judge("my_max_pool_forward", {"my_max_pool_forward": replays})
+    assert table.passed is False and table.parts == {"cases": False, "no_pixel_loop": False}
+    orders = {check.judge("my_max_pool_forward", {"my_max_pool_forward": replays},
+                          seed=seed).message.split(" differs")[0] for seed in (1, 2, 3)}
+    assert len(orders) > 1                 # each seed puts another case first to fail

@@ -237,28 +237,22 @@ CHECKS = {
 
 
 #: One notebook exercise: the student's function, its notebook, its checker, and its points by
-#: part of the verdict ("cases": the table's, "hidden": grade's random ones, one per method
-#: rule); the total is their sum. Each notebook's exercise text says the split.
+#: part of the verdict ("cases": the table's, "hidden": grade's random ones, then one per method
+#: rule of the checker, in its order); the total is their sum. Each exercise's text says the split.
 Exercise = collections.namedtuple("Exercise", "function notebook checker points")
 #: The course's exercises in course order, by the student's function name.
-EXERCISES = {row[0]: Exercise(*row) for row in (
-    ("to_channels_first", "00_welcome", "channels_first", {"cases": 1, "hidden": 0}),
-    ("my_avg_pool", "01_pooling_loops", "avg_pool_forward", {"cases": 1, "hidden": 1}),
-    ("my_windows", "02_slice_stacking", "pool_windows",
-     {"cases": 1, "hidden": 0, "no_pixel_loop": 1}),
-    ("my_max_pool_forward", "03_strided_views", "max_pool_vectorised",
-     {"cases": 1, "hidden": 0, "no_pixel_loop": 1}),
-    ("my_avg_pool_backward", "04_backward_pooling", "avg_pool_backward_by_offsets",
-     {"cases": 1, "hidden": 0, "no_pixel_loop": 1, "no_scatter": 1}),
-    ("my_max_pool_backward", "04_backward_pooling", "max_pool_backward_vectorised",
-     {"cases": 1, "hidden": 1, "no_pixel_loop": 1}),
-    ("my_conv_forward", "05_convolution", "conv_forward",
-     {"cases": 1, "hidden": 1, "no_pixel_loop": 1}),
-    ("my_conv_backward", "05_convolution", "conv_backward",
-     {"cases": 2, "hidden": 1, "no_pixel_loop": 1}),
-    ("my_avg_pool_as_conv", "05_convolution", "avg_pool_as_conv",
-     {"cases": 1, "hidden": 0, "calls_my_conv_forward": 1}),
-    ("my_avg_pool_separable", "06_speed_and_memory", "avg_pool_separable",
-     {"cases": 1, "hidden": 0, "no_pixel_loop": 1, "no_window_array": 1}),
-    ("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy",
-     {"cases": 2, "hidden": 1}))}
+EXERCISES = {name: Exercise(name, notebook, checker, dict(zip(
+    ("cases", "hidden", *(rule.name for rule in CHECKS[checker].rules)), points)))
+    for name, notebook, checker, points in (
+        ("to_channels_first", "00_welcome", "channels_first", (1, 0)),
+        ("my_avg_pool", "01_pooling_loops", "avg_pool_forward", (1, 1)),
+        ("my_windows", "02_slice_stacking", "pool_windows", (1, 0, 1)),
+        ("my_max_pool_forward", "03_strided_views", "max_pool_vectorised", (1, 0, 1)),
+        ("my_avg_pool_backward", "04_backward_pooling", "avg_pool_backward_by_offsets",
+         (1, 0, 1, 1)),
+        ("my_max_pool_backward", "04_backward_pooling", "max_pool_backward_vectorised", (1, 1, 1)),
+        ("my_conv_forward", "05_convolution", "conv_forward", (1, 1, 1)),
+        ("my_conv_backward", "05_convolution", "conv_backward", (2, 1, 1)),
+        ("my_avg_pool_as_conv", "05_convolution", "avg_pool_as_conv", (1, 0, 1)),
+        ("my_avg_pool_separable", "06_speed_and_memory", "avg_pool_separable", (1, 0, 1, 1)),
+        ("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy", (2, 1)))}

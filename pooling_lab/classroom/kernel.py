@@ -1,12 +1,8 @@
-"""What grade will not give a function written in a notebook: the names it reads elsewhere.
-
-grade runs only the cells a student changed or added, after
-:data:`~pooling_lab.classroom.exercises.ANSWER_PREAMBLE`. In a kernel the course's cells ran
-too, so a function may read a name grade will not have: a helper of a course cell, ``viz``,
-``images``, ``pool_geometry``. IPython's history holds every cell as it ran; a cell is the
-course's when its source is one of the course notebooks' code cells, known by the short hashes
-of :data:`COURSE_CELLS` (hashes, because a student's copy may hold edited notebooks or none;
-``tests/test_corpus.py`` keeps them equal to the notebooks').
+"""The names a notebook's function reads that grade will not give it (grade runs only the
+student's own cells, after ``exercises.ANSWER_PREAMBLE``): a helper of a course cell, ``viz``,
+``pool_geometry``. IPython's history holds every cell as it ran; a cell is the course's when its
+source is a course notebook's code cell, known by its short hash in :data:`COURSE_CELLS` (a
+student's copy may hold edited notebooks or none; ``tests/test_corpus.py`` keeps the hashes).
 """
 
 import ast
@@ -21,8 +17,7 @@ GIVEN = {"math", "np", "as_strided", "sliding_window_view", *dir(builtins)}
 
 
 def digest(source: str) -> str:
-    """A cell's short hash: 6 hex digits, one chance in 16 million that a student's cell and
-    any one of the course's ~200 cells share it."""
+    """A cell's short hash: 6 hex digits (16 million values for the course's ~200 cells)."""
     return hashlib.sha256(source.strip().encode()).hexdigest()[:6]
 
 
@@ -73,8 +68,8 @@ def _reads(code: types.CodeType):
 
 
 def _in_a_cell(function) -> bool:
-    filename = getattr(getattr(function, "__code__", None), "co_filename", "")
-    return "ipykernel" in filename or filename.startswith("<ipython-input")
+    filename = getattr(getattr(function, "__code__", None), "co_filename", "")   # a cell's file:
+    return "ipykernel" in filename or filename.startswith("<ipython-input")  # Jupyter, IPython
 
 
 def names_grade_lacks(student_fn) -> list:
@@ -83,12 +78,14 @@ def names_grade_lacks(student_fn) -> list:
     shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
     if shell is None or not _in_a_cell(student_fn):
         return []
-    history, own = shell.history_manager, {}      # name -> whether its last binder is the student's
+    history, own = shell.history_manager, {}   # name -> whether a cell of the student's binds it
     for raw, parsed in zip(history.input_hist_raw, history.input_hist_parsed):
         try:
-            own.update(dict.fromkeys(_bound(ast.parse(parsed)), digest(raw) not in COURSE_CELLS))
+            names = _bound(ast.parse(parsed))
         except SyntaxError:
             continue
+        own.update({name: own.get(name, False) or digest(raw) not in COURSE_CELLS
+                    for name in names})
     lacking, seen, functions = [], set(GIVEN), [student_fn]
     while functions:
         function = functions.pop()
