@@ -1078,3 +1078,32 @@ def test_grades_seed_orders_the_table_so_a_cache_of_answers_by_call_fails():
     orders = {check.judge("my_max_pool_forward", {"my_max_pool_forward": replays},
                           seed=seed).message.split(" differs")[0] for seed in (1, 2, 3)}
     assert len(orders) > 1                 # each seed puts another case first to fail
+
+
+SWALLOWS_EVERY_STOP = '''
+import time
+from pooling_lab import check
+
+def swallows(x, size, stride):
+    while True:
+        try:
+            while True:
+                pass
+        except:
+            pass
+
+start = time.perf_counter()
+check.max_pool_forward(swallows, timeout=0.5)
+print(f"seconds {time.perf_counter() - start:.1f}")
+'''
+
+
+def test_a_loop_that_swallows_every_stop_still_ends_in_a_verdict():
+    # Before: the cell hung (the bare except: caught the stop and Python dropped the watch).
+    # In its own process: the loop spins on until the process ends, as in a kernel.
+    import subprocess
+    done = subprocess.run([sys.executable, "-c", SWALLOWS_EVERY_STOP], capture_output=True,
+                          text=True, timeout=60)
+    verdict, seconds = done.stdout.rsplit("seconds ", 1)
+    assert verdict.startswith("FAILED swallows: it took longer than 0.5 s on case 1 of 8")
+    assert "restart the kernel" in verdict and float(seconds) < 0.5 + 1.5

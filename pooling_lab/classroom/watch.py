@@ -35,7 +35,7 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))       # 
 SOLUTIONS = os.path.join(os.path.dirname(_PACKAGE), "notebooks", "solutions") + os.sep
 
 MEMORY_CAP = 2**30                    # bytes a call may hold at once, here and in grade alike
-STOP_TRIES, STOP_EVERY = 100, 0.01      # past the limit: a stop every 10 ms, for a second
+STOP_SECONDS, STOP_EVERY = 1.0, 0.01   # past the limit: a stop every 10 ms, for a second
 
 #: One call watched. ``kind``: "returned", "none" (returned None), "unsolved" (a stub's
 #: NotImplementedError), "raised <Error>", "slow", "stuck" (could not be stopped), "memory",
@@ -119,13 +119,12 @@ def _shared(result, passed: dict) -> list:
 def _stop(worker: threading.Thread, error) -> bool:
     """Raise ``error`` in ``worker`` again and again (a bare ``except:`` may catch one; a loop's
     jump back lies outside its ``try``) until it ends; whether it ended within a second."""
-    for _ in range(STOP_TRIES):
+    give_up = time.perf_counter() + STOP_SECONDS
+    while worker.is_alive() and time.perf_counter() < give_up:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
                                                    ctypes.py_object(error))
         worker.join(STOP_EVERY)
-        if not worker.is_alive():
-            return True
-    return False
+    return not worker.is_alive()
 
 
 def watched_call(fn, inputs: dict, limit: float, forbid_at=False, memory=True) -> Call:
