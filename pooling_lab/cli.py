@@ -3,8 +3,8 @@
 each does).
 
 Each command is a module of this package (``benchmark`` or ``classroom``), listed once in
-:data:`COMMANDS`; adding a command
-is writing its module and adding one entry there. A command module provides:
+:data:`COMMANDS`; adding a command is writing its module and adding one entry there. A command
+module provides:
 
 * its docstring: the first line is the command's one-line help, the first two paragraphs the
   description that ``--help`` shows;
