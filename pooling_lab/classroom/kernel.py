@@ -36,7 +36,7 @@ COURSE_CELLS = frozenset("""
 aab0f5 ade6ff adecb5 af9b7b b0b137 b0b4ea b15a18 b16207 b18b6e b2b1bc b3570e b41660 b62155
 b920dc ba9920 bc1ad1 c0d194 c1bc07 c2c20a c311c1 c36dbc c3a870 c77b16 c7f0ad c8f902 c92a76
 ca3ea0 cb17f2 cdd016 cf2550 d0109f d084a4 d217c9 d339f5 d41528 d70b57 d73f38 d789af d7c439
-d9b8cf db5d2a dc555d dd72b2 e138aa e18231 e2366d e38ba5 e4835e e5087e e52044 e5c89d e67b3d
+d9b8cf db5d2a dc555d dd72b2 e061b8 e138aa e2366d e38ba5 e4835e e5087e e52044 e5c89d e67b3d
 e6a21b e79235 e7f33e e8d3be e8e18f e9712e ec352f ee4e6f f0bbc4 f0c547 f16f4d f1afcd f38c93
 f4f81a f5d57a f61138 f82d02 f8f9a7 fa0e00 fb68c7 fc8a1d fdf481
 """.split())
