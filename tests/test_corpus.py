@@ -5,8 +5,9 @@ under a header ``# %% <name> · expect: passed`` or ``· expect: failed <parts>`
 the verdict that fail ("cases" fails the method rules with it; "all": every part, as a stop
 such as "too slow" or "not solved" does). The notebook's way runs each answer as a kernel does:
 the notebook's own set-up cell, then the answer as a cell, in a fresh IPython shell, then the
-notebook's checker. The grade way hands grade the course notebook with the answer in place of
-the exercise's cell.
+notebook's checker. The grade way hands grade (``sandbox.judge_notebook``) the course notebook
+with the answer in place of the exercise's cell: the same parts fail (a wrong answer may fail
+grade's hidden cases too). Both are marked slow (about a minute each).
 """
 
 import re
@@ -79,6 +80,7 @@ def test_the_corpus_covers_every_exercise_with_right_and_wrong_answers():
         assert "passed" in expects and any(e.startswith("failed") for e in expects), function
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("function, name, expect, source", ANSWERS,
                          ids=[f"{answer[0]}-{answer[1]}" for answer in ANSWERS])
 def test_the_notebooks_way(function, name, expect, source, shell):
@@ -91,6 +93,7 @@ def test_the_notebooks_way(function, name, expect, source, shell):
         function, expect, verdict.parts)), verdict.message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("function, name, expect, source", ANSWERS,
                          ids=[f"{answer[0]}-{answer[1]}" for answer in ANSWERS])
 def test_grades_way(function, name, expect, source, tmp_path):

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 EXERCISES = grade.EXERCISES
-FULL_MARKS = sum(exercise.points for exercise in EXERCISES.values())
+FULL_MARKS = sum(sum(exercise.points.values()) for exercise in EXERCISES.values())
 
 #: Each reference solutions module, whole: one cell each makes a correct notebook.
 SOLVED = [path.read_text(encoding="utf-8") for path in sorted(SOLUTIONS.glob("nb*.py"))]
@@ -158,7 +158,7 @@ def test_the_table_has_a_max_row_and_one_row_per_submission(graded):
     assert header == f"submission,{','.join(EXERCISES)},total,notes"
     assert set(rows) == {"max", *CLASS}
     assert {name: int(rows["max"][name]) for name in EXERCISES} == {
-        name: exercise.points for name, exercise in EXERCISES.items()}
+        name: sum(exercise.points.values()) for name, exercise in EXERCISES.items()}
     assert int(rows["max"]["total"]) == FULL_MARKS
 
 
@@ -167,7 +167,7 @@ def test_every_mark(graded, name):
     folder, rows, _, _ = graded
     _, solved, phrase = CLASS[name]
     marks = {exercise: int(rows[name][exercise]) for exercise in EXERCISES}
-    assert marks == {exercise: EXERCISES[exercise].points if exercise in solved else 0
+    assert marks == {exercise: sum(EXERCISES[exercise].points.values()) if exercise in solved else 0
                      for exercise in EXERCISES}
     assert int(rows[name]["total"]) == sum(marks.values())
     feedback = (folder / "feedback" / f"{name}.md").read_text()
@@ -205,10 +205,10 @@ def test_one_notebook_s_exercises_are_graded_alone(tmp_path):
                  "--out", str(out), str(tmp_path / "alice.ipynb")]) == 0
     table = out.read_text().splitlines()
     assert table[0] == "submission,to_channels_first,my_avg_pool,total,notes"
-    maximum = EXERCISES["to_channels_first"].points + EXERCISES["my_avg_pool"].points
-    assert table[1] == f"max,{EXERCISES['to_channels_first'].points},"\
-                       f"{EXERCISES['my_avg_pool'].points},{maximum},"
-    assert table[2].startswith(f"alice,{EXERCISES['to_channels_first'].points},0,")
+    first, second = (sum(EXERCISES[name].points.values()) for name in ("to_channels_first",
+                                                                        "my_avg_pool"))
+    assert table[1] == f"max,{first},{second},{first + second},"
+    assert table[2].startswith(f"alice,{first},0,")
     assert "not defined: my_avg_pool" in table[2]
 
 
