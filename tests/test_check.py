@@ -1107,3 +1107,18 @@ def test_a_loop_that_swallows_every_stop_still_ends_in_a_verdict():
     verdict, seconds = done.stdout.rsplit("seconds ", 1)
     assert verdict.startswith("FAILED swallows: it took longer than 0.5 s on case 1 of 8")
     assert "restart the kernel" in verdict and float(seconds) < 0.5 + 1.5
+
+
+def test_the_stop_button_still_stops_a_checker_waiting_for_a_long_call():
+    import signal
+    import subprocess
+    import time
+    script = ("import time\nfrom pooling_lab import check\n"
+              "def endless(x, size, stride):\n    while True:\n        pass\n"
+              "start = time.perf_counter()\ntry:\n    check.max_pool_forward(endless, timeout=60)\n"
+              "except KeyboardInterrupt:\n    print('interrupted')\n")
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(3)                          # the checker is now waiting for the endless call
+    child.send_signal(signal.SIGINT)
+    assert child.communicate(timeout=20)[0] == "interrupted\n"
