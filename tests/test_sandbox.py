@@ -374,8 +374,8 @@ def test_without_the_sandbox_the_marks_still_cannot_be_forged(tmp_path):
         path = tmp_path / f"{name}.ipynb"
         path.write_text(cells if isinstance(cells, str) else notebook(*cells))
         judged = sandbox.judge_notebook(path, list(EXERCISES), seed=3, sandbox="off")
-        total = sum(sum(EXERCISES[exercise].points.values()) for exercise, verdict in judged.verdicts.items()
-                    if verdict.passed)
+        total = sum(sum(EXERCISES[exercise].points.values())
+                    for exercise, verdict in judged.verdicts.items() if verdict.passed)
         assert total == marks, (name, judged.notes)
 
 
