@@ -5,17 +5,12 @@ verdict: the cases passed, or the smallest failing case it finds (of the same ki
 with the arguments as passed, the values expected and received, the line of your code that
 raised, then what ``f`` printed. It returns True or False (``show=True`` draws the failure,
 ``timeout=`` sets the seconds per call); :func:`judge` grades an exercise of
-:data:`~pooling_lab.classroom.exercises.EXERCISES`.
+:data:`~pooling_lab.classroom.exercises.EXERCISES`, in parts (see :data:`Verdict`).
 
-The jobs are split: :mod:`.exercises` is the table (cases, references, rules), :mod:`.watch`
-calls the function and sees what it does, :mod:`.verdicts` compares and words the report; this
-module runs the cases and gives the verdict. The student's function is reached only through a
-``call`` (:func:`calling`), so the comparison can happen outside the process that runs it.
-
-A verdict has parts, each all-or-nothing: the table's cases, grade's hidden cases, one per
-method rule (see :data:`Verdict`). A call into ``FORBIDDEN_MODULES``, past the time limit or
-1 GiB, or turning the watch off fails them all; an argument changed in place (by one bit), a
-result of another dtype, or a view where a new array is due, fails its case.
+:mod:`.exercises` is the table (cases, references, rules), :mod:`.watch` calls the function and
+sees what it does, :mod:`.verdicts` compares and words the report, :mod:`.kernel` finds names
+grade will not give; this module runs the cases and gives the verdict. The student's function
+is reached only through a ``call`` (:func:`calling`): ``grade`` runs it in a sandbox.
 """
 
 import collections

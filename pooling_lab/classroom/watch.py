@@ -2,8 +2,8 @@
 
 :func:`watched_call` runs ``fn`` on private copies of its arguments and returns a :class:`Call`:
 what it returned, or how it failed (raised, too slow, changed an argument, called what it may
-not, switched the watch off), and what a method rule measures (``work``: the lines and calls of
-the student's own code; ``peak``: bytes held at once). It compares nothing with an expected
+not, switched the watch off), and what a method rule measures (``work``: the student's lines
+and every Python call made, printing aside; ``peak``: bytes held at once; ``called``). It compares nothing with an expected
 value: that happens in :mod:`pooling_lab.classroom.check`, which may run in another process
 than the call (``grade`` calls the function in a sandbox and judges the results outside it).
 
@@ -37,12 +37,11 @@ SOLUTIONS = os.path.join(os.path.dirname(_PACKAGE), "notebooks", "solutions") + 
 MEMORY_CAP = 2**30                    # bytes a call may hold at once, here and in grade alike
 STOP_SECONDS, STOP_EVERY = 1.0, 0.01   # past the limit: a stop every 10 ms, for a second
 
-#: One call watched. ``kind``: "returned", "none" (returned None), "unsolved" (a stub's
-#: NotImplementedError), "raised <Error>", "slow", "stuck" (could not be stopped), "memory",
-#: "modified", "forbidden" or "switched"; ``problem``: what to print about it; ``forbidden``
-#: and ``switched``: the names called; ``work``: own lines run plus Python calls made (not in
-#: a print); ``peak``: bytes held at once; ``printed``; ``shared``: the arguments whose memory
-#: the result shares; ``called``: the names of the student's own functions that ran.
+#: One call watched. ``kind``: "returned", "none", "unsolved" (a stub), "raised <Error>", "slow",
+#: "stuck" (not stoppable), "memory", "modified", "forbidden" or "switched"; ``forbidden`` and
+#: ``switched``: the names called; ``work``: own lines run plus Python calls made (not printing);
+#: ``peak``: bytes held at once; ``shared``: the arguments whose memory the result shares;
+#: ``called``: the names of the student's own functions that ran.
 Call = collections.namedtuple("Call", "kind result problem forbidden switched work peak printed "
                                       "shared called", defaults=((), ()))
 
@@ -129,10 +128,9 @@ def _stop(worker: threading.Thread, error) -> bool:
 
 def watched_call(fn, inputs: dict, limit: float, forbid_at=False, memory=True) -> Call:
     """``fn(*inputs.values())`` on copies of the arrays, in a thread of its own, watched there and
-    in any thread it starts (the profile sees every call, the trace the student's lines); past
-    the deadline the watch raises :class:`_TimeUp` in it, then this thread does, until it ends.
-    ``forbid_at`` fails a ufunc's ``.at`` and ``np.bincount`` (scatters); the ``peak`` bytes
-    are always measured (``memory`` is kept for the callers)."""
+    in any thread it starts; past the deadline the watch raises :class:`_TimeUp` in it, then
+    this thread does, until it ends. ``forbid_at`` fails scatters (a ufunc's ``.at``,
+    ``np.bincount``); ``peak`` is always measured (``memory`` is kept for the callers)."""
     passed = {key: value.copy() if isinstance(value, np.ndarray) else value
               for key, value in inputs.items()}
     own_file = getattr(getattr(fn, "__code__", None), "co_filename", None)
