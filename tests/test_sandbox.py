@@ -25,7 +25,7 @@ from pooling_lab.classroom.exercises import EXERCISES
 ROOT = Path(__file__).resolve().parent.parent
 SOLVED = {path.stem: path.read_text(encoding="utf-8")
           for path in sorted((ROOT / "notebooks" / "solutions").glob("nb*.py"))}
-FULL_MARKS = sum(exercise.points for exercise in EXERCISES.values())
+FULL_MARKS = sum(sum(exercise.points.values()) for exercise in EXERCISES.values())
 
 if sandbox.sandbox_problem() and os.environ.get("POOLING_LAB_SANDBOX") == "require":
     raise RuntimeError(f"POOLING_LAB_SANDBOX=require but {sandbox.sandbox_problem()}")
@@ -300,7 +300,7 @@ def hostile_class(tmp: Path, port: int) -> dict:
                         "        for _ in range(15):\n            file.write(bytes(1024**2))",
                         alone("False")], 1),
         "signal_40": (["import os\ndef to_channels_first(x):\n    os.kill(os.getpid(), 40)",
-                       SOLVED["nb01"]], EXERCISES["my_avg_pool"].points),
+                       SOLVED["nb01"]], sum(EXERCISES["my_avg_pool"].points.values())),
         "renames_folder": (["import os\nos.rename(os.getcwd(), os.getcwd() + '_moved')",
                             alone("False")], 1),
         "nested": ("[" * 100_000, 0),
@@ -374,8 +374,8 @@ def test_without_the_sandbox_the_marks_still_cannot_be_forged(tmp_path):
         path = tmp_path / f"{name}.ipynb"
         path.write_text(cells if isinstance(cells, str) else notebook(*cells))
         judged = sandbox.judge_notebook(path, list(EXERCISES), seed=3, sandbox="off")
-        total = sum(EXERCISES[exercise].points for exercise, verdict in judged.verdicts.items()
-                    if verdict.passed)
+        total = sum(sum(EXERCISES[exercise].points.values())
+                    for exercise, verdict in judged.verdicts.items() if verdict.passed)
         assert total == marks, (name, judged.notes)
 
 

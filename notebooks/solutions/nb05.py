@@ -72,4 +72,4 @@ def my_avg_pool_as_conv(x, size, stride):
 
 EXERCISES = {"my_conv_forward": check.conv_forward,
              "my_conv_backward": check.conv_backward,
-             "my_avg_pool_as_conv": check.avg_pool_forward}
+             "my_avg_pool_as_conv": check.avg_pool_as_conv}

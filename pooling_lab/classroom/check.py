@@ -5,18 +5,12 @@ verdict: the cases passed, or the smallest failing case it finds (of the same ki
 with the arguments as passed, the values expected and received, the line of your code that
 raised, then what ``f`` printed. It returns True or False (``show=True`` draws the failure,
 ``timeout=`` sets the seconds per call); :func:`judge` grades an exercise of
-:data:`~pooling_lab.classroom.exercises.EXERCISES`.
+:data:`~pooling_lab.classroom.exercises.EXERCISES`, in parts (see :data:`Verdict`).
 
-The jobs are split: :mod:`.exercises` is the table (cases, references, rules), :mod:`.watch`
-calls the function and sees what it does, :mod:`.verdicts` compares and words the report; this
-module runs the cases and gives the verdict. The student's function is reached only through a
-``call`` (:func:`calling`), so the comparison can happen outside the process that runs it.
-
-Every checker fails a call into ``FORBIDDEN_MODULES`` or ``notebooks/solutions`` (in any thread
-``f`` starts), an argument changed in place (by one bit), a call past the time limit, turning
-the watch (profile, trace, ``tracemalloc``) off, and the method rules of its exercise. Not seen:
-one long C call (judged when it returns), whether sums are separable, and a determined student
-fooling a checker in their own kernel: marks come from the grader's run.
+:mod:`.exercises` is the table (cases, references, rules), :mod:`.watch` calls the function and
+sees what it does, :mod:`.verdicts` compares and words the report, :mod:`.kernel` finds names
+grade will not give; this module runs the cases and gives the verdict. The student's function
+is reached only through a ``call`` (:func:`calling`): ``grade`` runs it in a sandbox.
 """
 
 import collections
@@ -26,21 +20,26 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .exercises import (CHECKS, EXERCISES, MEMORY_FACTOR, NO_ADD_AT, NO_PIXEL_LOOP, SEED,
-                        NO_WINDOW_ARRAY, Case, Check)
+from .exercises import (ANSWER_PREAMBLE, CALLS_CONV, CHECKS, EXERCISES, MEMORY_FACTOR,
+                        NO_PIXEL_LOOP, NO_SCATTER, NO_WINDOW_ARRAY, SEED, Case, Check)
 from .gradcheck import numerical_gradient, relative_error  # noqa: F401  (notebooks 04, 05, 07)
+from .kernel import names_grade_lacks
 from .verdicts import compare, describe_inputs, draw_difference, shapes, with_prints
-from .watch import watched_call
+from .watch import MEMORY_CAP, watched_call
 
 TIME_LIMIT = 3.0                      # seconds per call of your function (or timeout=)
 SHRINK_SECONDS, SHRINK_TRIES = 3.0, 300          # shrinking stops at whichever comes first
 DRAW_MORE_THAN = 4                    # results larger than this are drawn with show=True
-LOOP_SLACK = 2                        # more own work the larger loop case may take
+LOOP_SLACK = 6                        # more work the larger loop case may take (a branch or two)
+#: Kinds of failure that end the run: every part fails (grade's verdict is the same).
+STOPS = ("unsolved", "switched", "forbidden", "slow", "stuck", "memory")
 
-#: ``message``: what the checker prints; ``drawing``: what ``show=True`` draws, or None.
-Verdict = collections.namedtuple("Verdict", "passed message drawing", defaults=(None,))
-#: One case judged: its ``kind`` ("pass", "type", "shape", "values" or a :class:`watch.Call`'s
-#: kind), the ``problem`` to print, the ``arrays`` to draw, and the watched ``call``.
+#: ``message``: what the checker prints; ``drawing``: what ``show=True`` draws, or None;
+#: ``parts``: {part name: passed}: "cases" (the table's), "hidden" (when hidden > 0) and one
+#: per method rule of the exercise, each all-or-nothing (the points are per part).
+Verdict = collections.namedtuple("Verdict", "passed message drawing parts", defaults=(None, None))
+#: One case judged: its ``kind`` ("pass", "type", "shape", "values", "shared" or a
+#: :class:`watch.Call`'s kind), the ``problem`` to print, the ``arrays`` to draw, the ``call``.
 _Outcome = collections.namedtuple("_Outcome", "kind problem arrays call")
 
 
@@ -54,12 +53,19 @@ def _attempt(check, call, inputs: dict, limit: float, memory=False) -> _Outcome:
     """Call the student's function on one case and compare what it returned with the reference."""
     expected = check.reference(**inputs)
     watched = call({name: inputs[name] for name in check.signature}, limit,
-                   NO_ADD_AT in check.rules, memory)
-    if watched.kind != "returned":
-        return _Outcome(watched.kind, watched.problem, None, watched)
+                   NO_SCATTER in check.rules, memory)
+    if watched.kind == "forbidden" and all(called.endswith((".at", "bincount"))
+                                           for called in watched.forbidden):
+        watched = watched._replace(kind="returned")            # judged by the rule no_scatter
     result = watched.result
     if check.forward and isinstance(result, tuple) and len(result) == 2:
         result = result[0]                         # (out, cache) like the package
+    if watched.kind != "returned":
+        return _Outcome(watched.kind, watched.problem, None, watched)
+    if check.copied and watched.shared:
+        return _Outcome("shared", f"  the result shares memory with the argument "
+                        f"{', '.join(watched.shared)} (a view of it, or itself); this exercise "
+                        f"returns a new array: copy it (.copy()).", None, watched)
     return _Outcome(*compare(check.outputs, expected, result), watched)
 
 
@@ -82,54 +88,98 @@ def _shrink(check, call, inputs, outcome, limit):
     return inputs, outcome
 
 
-def _method_problem(check, measured: dict) -> str:
-    """What the exercise's method rules find wrong in a function that gives the right values."""
-    (small, small_work), (large, large_work) = measured.get("small"), measured.get("large")
-    if NO_PIXEL_LOOP in check.rules and large_work > small_work + LOOP_SLACK:
-        return (f"it runs a Python loop over pixels: the work of your own code (lines run plus "
-                f"calls made) grows from {small_work} for {shapes(small)} to {large_work} for "
-                f"{shapes(large)}. The exercise asks for whole-array NumPy operations; a loop "
-                f"over the kernel offsets is fine, a loop over N, H, W or C is not.")
-    inputs, peak = measured.get("memory")
-    if NO_WINDOW_ARRAY in check.rules and peak > MEMORY_FACTOR * inputs["x"].nbytes:
-        x, size, stride = inputs["x"], inputs["size"], inputs["stride"]
+def _rule_problem(rule, judged: list) -> str:
+    """What ``rule`` finds wrong in a function that gives the right values on every table case."""
+    by_role = {case.role: (case.inputs, outcome.call) for case, outcome in judged if case.role}
+    calls = [outcome.call for _, outcome in judged]
+    if rule is NO_PIXEL_LOOP and by_role["large"][1].work > by_role["small"][1].work + LOOP_SLACK:
+        (small, small_call), (large, large_call) = by_role["small"], by_role["large"]
+        return (f"it runs a Python loop over pixels: the work of your code (lines run plus Python "
+                f"calls made) grows from {small_call.work} for {shapes(small)} to "
+                f"{large_call.work} for {shapes(large)}. The exercise asks for whole-array NumPy "
+                f"operations; a loop over the kernel offsets is fine, a loop over H or W is not, "
+                f"nor a Python call per window (np.apply_along_axis, np.vectorize, map).")
+    if rule is NO_SCATTER and any(call.forbidden for call in calls):
+        return (f"it calls {', '.join(sorted({n for c in calls for n in c.forbidden}))}. This "
+                f"exercise asks for the offset loop of notebook 04, section 4: one += per kernel "
+                f"offset (a, b) into a window view of a zero dx, not a scatter.")
+    if rule is NO_WINDOW_ARRAY:
+        (inputs, watched), = [by_role["memory"]]
+        x, size, stride, peak = inputs["x"], inputs["size"], inputs["stride"], watched.peak
         windows = sliding_window_view(x, (size, size), axis=(1, 2))[:, ::stride, ::stride].nbytes
-        return (f"it builds something as big as the window array: on x {x.shape} ({x.nbytes:,} "
-                f"bytes), size {size}, stride {stride}, it held {peak:,} bytes at its peak, more "
-                f"than {MEMORY_FACTOR}x the input (the window array would be {windows:,} bytes). "
-                f"Sum row slices, then column slices, without building the windows.")
+        return "" if peak <= MEMORY_FACTOR * x.nbytes else (
+            f"it builds something as big as the window array: on x {x.shape} ({x.nbytes:,} "
+            f"bytes), size {size}, stride {stride}, it held {peak:,} bytes at its peak, more "
+            f"than {MEMORY_FACTOR}x the input (the window array would be {windows:,} bytes). "
+            f"Sum row slices, then column slices, without building the windows.")
+    if rule is CALLS_CONV and not all("my_conv_forward" in call.called for call in calls):
+        return ("it does not call your my_conv_forward. The exercise asks for the average pool "
+                "done by your convolution: a kernel of 1 / size**2 that keeps each channel.")
     return ""
+
+
+def part_names(check: Check, hidden: int) -> list:
+    """The parts of a verdict on ``check``: "cases", "hidden" (if any), one per method rule."""
+    return ["cases"] + ["hidden"] * bool(hidden) + [rule.name for rule in check.rules]
 
 
 def run(check: Check, call, name: str, *, show=False, seed=None, hidden=0,
         timeout=None) -> Verdict:
     """The :class:`Verdict` for ``check`` on the student's function as ``call`` calls it (see
-    :func:`calling`), plus ``hidden`` random cases drawn from ``seed``. Prints nothing."""
+    :func:`calling`), plus ``hidden`` random cases drawn from ``seed``, which also orders the
+    table's cases (a cache that relies on their order fails). Prints nothing."""
     limit = TIME_LIMIT if timeout is None else timeout
     if not callable(call) or not (isinstance(hidden, int) and hidden >= 0 and isinstance(
             limit, (int, float)) and 0 < limit < 1e6) or isinstance(hidden, bool):
         raise TypeError(f"call must be a function, hidden a whole number >= 0, timeout None "
                         f"or seconds > 0; got {call!r}, {hidden!r}, {timeout!r}"[:300])
-    rng = np.random.default_rng(SEED if seed is None else seed)
-    cases = check.cases() + [Case(f"hidden case {k}", check.random_case(rng), "hidden")
-                             for k in range(1, hidden + 1)]
-    measured, first_printed = {"small": (None, 0), "large": (None, 0), "memory": (None, 0)}, None
+    rng, table = np.random.default_rng(SEED if seed is None else seed), check.cases()
+    plain = [case for case in table if not case.role]
+    if seed is not None:
+        table = [plain[k] for k in rng.permutation(len(plain))] + table[len(plain):]
+    cases = table + [Case(f"hidden case {k}", check.random_case(rng), "hidden")
+                     for k in range(1, hidden + 1)]
+    judged = []
     for number, case in enumerate(cases, start=1):
-        outcome = _attempt(check, call, case.inputs, limit, case.role == "memory")
-        first_printed = outcome.call.printed if first_printed is None else first_printed
-        if outcome.kind != "pass":
-            return _failure(check, call, name, number, cases, outcome, limit, show)
-        measured[case.role] = case.inputs, (outcome.call.peak if case.role == "memory"
-                                            else outcome.call.work)
-    total, problem = len(cases), _method_problem(check, measured)
-    lines = [f"PASSED {name}: {total} of {total} cases match the reference.",
-             f"  covered: {'; '.join(case.name for case in cases if not case.role)}"
+        judged.append((case, _attempt(check, call, case.inputs, limit, case.role == "memory")))
+        if judged[-1][1].kind in STOPS or (judged[-1][1].kind == "none" and number == 1):
+            return _failure(check, call, name, number, cases, judged[-1][1], limit, show)._replace(
+                parts=dict.fromkeys(part_names(check, hidden), False))
+    failing = {part: [number for number, (case, outcome) in enumerate(judged, start=1) if
+                      outcome.kind != "pass" and (case.role == "hidden") == (part == "hidden")]
+               for part in ("cases", "hidden")}
+    table = [(case, outcome) for case, outcome in judged if case.role != "hidden"]
+    broken = {} if failing["cases"] else {rule.name: problem for rule in check.rules
+                                          if (problem := _rule_problem(rule, table))}
+    parts = {"cases": not failing["cases"], "hidden": not failing["hidden"]} | {
+        rule.name: not failing["cases"] and rule.name not in broken for rule in check.rules}
+    parts = {part: parts[part] for part in part_names(check, hidden)}
+    messages, drawing = [], None
+    if failing["cases"] or failing["hidden"]:
+        first = (failing["cases"] or failing["hidden"])[0]
+        verdict = _failure(check, call, name, first, cases, judged[first - 1][1], limit, show)
+        messages, drawing = [verdict.message], verdict.drawing
+        if failing["cases"] and failing["hidden"]:
+            number = failing["hidden"][0]
+            messages.append(f"  The hidden cases fail too: {cases[number - 1].name} "
+                            f"({judged[number - 1][1].kind}).")
+        if failing["cases"] and check.rules:
+            messages.append(f"  The method rules ({', '.join(rule.name for rule in check.rules)})"
+                            f" are judged once the table's cases pass.")
+    if broken:
+        text = "\n  And ".join(broken.values())
+        messages.append(f"  And {text}" if messages else with_prints(
+            f"FAILED {name}: the values are right ({len(table)} of {len(table)} cases match the "
+            f"reference), but {text}", judged[0][1].call.printed, "case 1"))
+    if messages:
+        return Verdict(False, "\n".join(messages), drawing, parts)
+    lines = [f"PASSED {name}: {len(cases)} of {len(cases)} cases match the reference.",
+             f"  covered: {'; '.join(case.name for case in plain)}"
              + (f"; {hidden} hidden random cases." if hidden else ".")]
-    lines += [f"  checked too: {'; '.join(check.rules)}."] if check.rules else []
-    if problem:
-        lines = [f"FAILED {name}: the values are right ({total} of {total} cases match the "
-                 f"reference), but {problem}"]
-    return Verdict(not problem, with_prints("\n".join(lines), first_printed, "case 1"))
+    lines += [f"  checked too: {'; '.join(rule.text for rule in check.rules)}."] * bool(
+        check.rules)
+    return Verdict(True, with_prints("\n".join(lines), judged[0][1].call.printed, "case 1"), None,
+                   parts)
 
 
 def _failure(check, call, name, number, cases, outcome, limit, show) -> Verdict:
@@ -146,19 +196,23 @@ def _failure(check, call, name, number, cases, outcome, limit, show) -> Verdict:
                     f"without switching the profile, the trace or tracemalloc off. (In your own "
                     f"kernel a determined cheat can still fool a checker; marks come from the "
                     f"grader's own run.)",
-        "forbidden": f"it calls {called}. " + (
-            "This exercise asks for the offset loop of notebook 04, section 4: one += per kernel "
-            "offset (a, b) into a window view of a zero dx, not a scatter."
-            if called.endswith(".at") else "The exercise asks for your own code: write it with "
-            "NumPy, without the package's styles or layers (pooling_lab.naive, stacked, strided, "
-            "fast, layers), the reference solutions (notebooks/solutions) or PyTorch."),
+        "forbidden": f"it calls {called}. The exercise asks for your own code: write it with "
+                     f"NumPy, without the package's styles or layers (pooling_lab.naive, "
+                     f"stacked, strided, fast, layers), the reference solutions "
+                     f"(notebooks/solutions) or PyTorch.",
+        "memory": f"it held {outcome.call.peak:,} bytes at once on {where}, more than "
+                  f"{MEMORY_CAP:,} (grade's limit too): an array far larger than the case needs.",
         "slow": f"it took longer than {limit:g} s on {where}.\n{describe_inputs(case.inputs)}\n"
                 f"  An endless loop, or a loop over every pixel? (The limit is the checker's "
-                f"timeout=, {limit:g} s now.)"}.get(kind)
+                f"timeout=, {limit:g} s now.)",
+        "stuck": f"it took longer than {limit:g} s on {where} and ignored the checker's stop (a "
+                 f"bare except: in a loop?). It is still running: restart the kernel (Kernel > "
+                 f"Restart) to get the processor back."}.get(kind)
     if message:
         return Verdict(False, with_prints(f"FAILED {name}: {message}", printed, f"case {number}"))
     verb = {"modified": "modified an argument", "none": "returned None (a branch without a "
-            "return?)"}.get(kind, "raised an error" if kind.startswith("raised") else "differs")
+            "return?)", "shared": "returned a view of its argument"}.get(
+        kind, "raised an error" if kind.startswith("raised") else "differs")
     inputs, outcome = _shrink(check, call, case.inputs, outcome, limit)
     lines = [f"FAILED {name}: {where} {verb}."]
     if inputs is not case.inputs:
@@ -185,7 +239,9 @@ def judge(function_name: str, student, *, seed=None, hidden=0, timeout=None) -> 
                          f"{function_name!r}")
     if isinstance(student, dict):
         if not callable(student.get(function_name)):
-            return Verdict(False, f"NOT SOLVED YET {function_name}: no function {function_name}.")
+            return Verdict(False, f"NOT SOLVED YET {function_name}: no function {function_name}.",
+                           None, dict.fromkeys(part_names(CHECKS[EXERCISES[
+                               function_name].checker], hidden), False))
         student = calling(student[function_name])
     return run(CHECKS[EXERCISES[function_name].checker], student, function_name, seed=seed,
                hidden=hidden, timeout=timeout)
@@ -194,9 +250,7 @@ def judge(function_name: str, student, *, seed=None, hidden=0, timeout=None) -> 
 def _checker(checker_name: str):
     """The checker a notebook calls: print the verdict (and draw it), return passed."""
     def checker(student_fn, show=False, timeout=None) -> bool:
-        name = getattr(student_fn, "__name__", "your function")
-        verdict = run(CHECKS[checker_name], calling(student_fn), name, show=show,
-                      timeout=timeout)
+        verdict = kernel_verdict(checker_name, student_fn, show=show, timeout=timeout)
         print(verdict.message)
         if show and verdict.drawing:
             draw_difference(*verdict.drawing)
@@ -204,8 +258,22 @@ def _checker(checker_name: str):
     check = CHECKS[checker_name]
     checker.__name__ = checker.__qualname__ = checker_name
     checker.__doc__ = (f"Check ``student_fn({', '.join(check.signature)})`` against the package "
-                       f"({'; '.join(check.rules) or 'the values'}); print the verdict, return it.")
+                       f"({'; '.join(rule.text for rule in check.rules) or 'the values'}); print "
+                       f"the verdict, return it.")
     return checker
+
+
+def kernel_verdict(checker_name: str, student_fn, *, show=False, timeout=None) -> Verdict:
+    """The verdict a notebook's checker prints: :func:`run`, after failing a function that reads
+    a name grade will not give it (see :mod:`.kernel`), as grade would."""
+    name, check = getattr(student_fn, "__name__", "your function"), CHECKS[checker_name]
+    if lacking := names_grade_lacks(student_fn):
+        return Verdict(False, f"FAILED {name}: it reads {', '.join(lacking)}, defined outside "
+                              f"your own cells. grade runs only your own cells and these "
+                              f"imports: {ANSWER_PREAMBLE.strip().replace(chr(10), '; ')}. "
+                              f"Define what you need in your own cell.", None,
+                       dict.fromkeys(part_names(check, 0), False))
+    return run(check, calling(student_fn), name, show=show, timeout=timeout)
 
 
 # The public checkers, one per row of exercises.CHECKS (each documents itself from its row).
@@ -221,4 +289,5 @@ max_pool_backward_vectorised = _checker("max_pool_backward_vectorised")
 avg_pool_backward_by_offsets = _checker("avg_pool_backward_by_offsets")
 conv_forward = _checker("conv_forward")
 conv_backward = _checker("conv_backward")
+avg_pool_as_conv = _checker("avg_pool_as_conv")
 softmax_cross_entropy = _checker("softmax_cross_entropy")

@@ -20,11 +20,20 @@ from .. import layers, naive
 SEED = 0                              # of every table case: a failure is the same on every run
 MEMORY_FACTOR = 10                    # no window array: peak bytes over the input's, at most
 
-# The method rules, as the verdicts state them.
-NO_PIXEL_LOOP = "no Python loop over pixels (the same work of your own code on a larger case)"
-NO_ADD_AT = "no np.add.at (or any ufunc's .at): one += per kernel offset"
-NO_WINDOW_ARRAY = (f"no window array (peak memory at most {MEMORY_FACTOR}x the input); that the "
-                   f"sums are separable is not checked")
+#: What grade runs before a student's own cells: the only names an answer gets besides its own
+#: cells (and a ``check`` that does nothing). Every notebook's set-up cell imports them too.
+ANSWER_PREAMBLE = ("import math\nimport numpy as np\n"
+                   "from numpy.lib.stride_tricks import as_strided, sliding_window_view\n")
+
+#: A method rule: its part's ``name`` (in the verdict's parts and the points) and its ``text``.
+Rule = collections.namedtuple("Rule", "name text")
+NO_PIXEL_LOOP = Rule("no_pixel_loop", "no Python loop over pixels: the same work of your own code "
+                     "(lines run, Python calls made) on a larger image of the same N and C")
+NO_SCATTER = Rule("no_scatter", "no scatter (np.add.at, any ufunc's .at, np.bincount): one += "
+                  "per kernel offset")
+NO_WINDOW_ARRAY = Rule("no_window_array", f"no window array (peak memory at most "
+                       f"{MEMORY_FACTOR}x the input); that the sums are separable is not checked")
+CALLS_CONV = Rule("calls_my_conv_forward", "it calls your my_conv_forward")
 
 
 class Check(NamedTuple):
@@ -36,7 +45,8 @@ class Check(NamedTuple):
     shrink: Callable | None = None        # shrink(inputs) yields smaller inputs
     outputs: tuple | None = None          # names of a tuple result, e.g. ("dx", "dw", "db")
     forward: bool = False                 # (out, cache) is accepted for out
-    rules: tuple = ()                     # NO_PIXEL_LOOP, NO_ADD_AT, NO_WINDOW_ARRAY
+    rules: tuple = ()                     # Rules: NO_PIXEL_LOOP, NO_SCATTER, ...
+    copied: bool = True                   # a result sharing an argument's memory fails
 
 
 #: A case: what it tests, its arguments by name, its role: "small", "large", "memory", "hidden".
@@ -63,11 +73,14 @@ POOL_CASES = (((1, 4, 4, 1), 2, 2, False, "windows that tile the image"),
               ((1, 5, 8, 1), 2, 2, False, "a wide image (H != W)"),
               ((2, 7, 7, 2), 3, 2, False, "overlapping windows, a batch and channels"),
               ((1, 9, 6, 1), 2, 3, False, "a stride larger than the window"),
-              ((2, 6, 6, 1), 3, 2, True, "ties: a few values repeated in every window"))
-#: The method rules' cases: (x shape, size, stride, role, the rule it is for, what it is).
-POOL_RULE_CASES = (((1, 5, 6, 1), 3, 2, "small", NO_PIXEL_LOOP, "the loop check's small case"),
-                   ((4, 13, 15, 4), 3, 2, "large", NO_PIXEL_LOOP,
-                    "its larger case (N, H, W, C all grow)"),
+              ((2, 6, 6, 1), 3, 2, True, "ties: a few values repeated in every window"),
+              ((1, 4, 4, 1), 2, 2, False, "case 1's shape again, other values (no cache)"),
+              ((1, 3, 4, 2), 1, 1, False, "1 x 1 windows: the image itself, as a new array"))
+#: The method rules' cases: (x shape, size, stride, role, the rule it is for, what it is); the
+#: loop check's two differ only in H and W, so a branch on N or C is no loop.
+POOL_RULE_CASES = (((2, 6, 7, 3), 3, 2, "small", NO_PIXEL_LOOP, "the loop check's small case"),
+                   ((2, 20, 23, 3), 3, 2, "large", NO_PIXEL_LOOP,
+                    "its larger case (H and W grow)"),
                    ((2, 32, 32, 3), 6, 1, "memory", NO_WINDOW_ARRAY, "the memory check's case"))
 
 
@@ -90,7 +103,11 @@ CONV_CASES = (((1, 4, 4, 1), (2, 2, 1, 1), 1, "one channel in and out"),
               ((1, 5, 6, 2), (3, 3, 2, 1), 1, "two input channels, a wide image"),
               ((2, 6, 6, 2), (3, 3, 2, 3), 2, "a batch, three filters, stride 2"),
               ((1, 7, 5, 3), (2, 3, 3, 2), 1, "a rectangular kernel"),
-              ((2, 8, 8, 1), (2, 2, 1, 2), 3, "a stride larger than the kernel"))
+              ((2, 8, 8, 1), (2, 2, 1, 2), 3, "a stride larger than the kernel"),
+              ((1, 4, 4, 1), (2, 2, 1, 1), 1, "case 1's shapes again, other values (no cache)"))
+#: The loop check's two cases (x shape, w shape, stride, role, what it is): only H and W differ.
+CONV_RULE_CASES = (((2, 6, 7, 3), (3, 3, 3, 2), 2, "small", "the loop check's small case"),
+                   ((2, 20, 23, 3), (3, 3, 3, 2), 2, "large", "its larger case (H and W grow)"))
 
 
 def _conv_case(rng, x_shape, w_shape, stride, dout: bool) -> dict:
@@ -105,7 +122,8 @@ def _conv_case(rng, x_shape, w_shape, stride, dout: bool) -> dict:
 
 def _conv_cases(dout: bool) -> list:
     rng = np.random.default_rng(SEED)
-    return [Case(name, _conv_case(rng, *spec, dout)) for *spec, name in CONV_CASES]
+    return [Case(name, _conv_case(rng, *spec, dout)) for *spec, name in CONV_CASES] + [
+        Case(name, _conv_case(rng, *spec, dout), role) for *spec, role, name in CONV_RULE_CASES]
 
 
 def _random_conv_case(rng, dout: bool) -> dict:
@@ -136,7 +154,7 @@ def _shrink_grid(inputs: dict):
 
 def _channels_cases() -> list:
     rng = np.random.default_rng(SEED)
-    shapes = ((1, 2, 3, 4), (2, 3, 3, 1), (3, 4, 2, 3), (1, 5, 5, 3), (2, 1, 4, 2))
+    shapes = ((1, 2, 3, 4), (2, 3, 3, 1), (3, 4, 2, 3), (1, 5, 5, 3), (2, 1, 4, 2), (1, 2, 3, 4))
     return [Case(f"a batch {shape}", {"x": rng.normal(size=shape).round(2)}) for shape in shapes
             ] + [Case("8-bit pixels", {"x": rng.integers(0, 256, (2, 3, 4, 3), np.uint8)})]
 
@@ -155,8 +173,11 @@ def _logits_case(rng, scale) -> dict:
 
 def _softmax_cases() -> list:
     rng = np.random.default_rng(SEED)
-    return [Case(f"logits about {scale}" if scale < 1000 else "logits in the thousands",
-                 _logits_case(rng, scale)) for scale in (1, 1, 10, 10, 1000, 1000)]
+    cases = [Case(f"logits about {scale}" if scale < 1000 else "logits in the thousands",
+                  _logits_case(rng, scale)) for scale in (1, 1, 10, 10, 1000, 1000)]
+    (n, k), again = cases[0].inputs["logits"].shape, "case 1's shapes again, other values"
+    return cases + [Case(again, {"logits": rng.standard_normal((n, k)),
+                                 "labels": rng.integers(0, k, size=n)})]
 
 
 def _shrink_logits(inputs: dict):
@@ -186,13 +207,14 @@ def _conv_check(backward: bool) -> Check:
                  if backward else lambda **case: naive.conv_forward(**case)[0],
                  functools.partial(_conv_cases, backward),
                  functools.partial(_random_conv_case, dout=backward), _shrink_grid,
-                 outputs=("dx", "dw", "db") if backward else None, forward=not backward)
+                 outputs=("dx", "dw", "db") if backward else None, forward=not backward,
+                 rules=(NO_PIXEL_LOOP,))
 
 
 #: Checker name -> what it runs.
 CHECKS = {
     "channels_first": Check(("x",), lambda x: np.moveaxis(x, 3, 1), _channels_cases, lambda rng: {
-        "x": rng.normal(size=tuple(rng.integers(1, 5, 4)))}, _shrink_axes),
+        "x": rng.normal(size=tuple(rng.integers(1, 5, 4)))}, _shrink_axes, copied=False),
     "max_pool_forward": _pool_check("max"),
     "avg_pool_forward": _pool_check("avg"),
     "pool_windows": _pool_check("max", False, (NO_PIXEL_LOOP,), lambda x, size, stride: (
@@ -203,7 +225,8 @@ CHECKS = {
     "max_pool_backward": _pool_check("max", True),
     "avg_pool_backward": _pool_check("avg", True),
     "max_pool_backward_vectorised": _pool_check("max", True, (NO_PIXEL_LOOP,)),
-    "avg_pool_backward_by_offsets": _pool_check("avg", True, (NO_PIXEL_LOOP, NO_ADD_AT)),
+    "avg_pool_backward_by_offsets": _pool_check("avg", True, (NO_PIXEL_LOOP, NO_SCATTER)),
+    "avg_pool_as_conv": _pool_check("avg", False, (CALLS_CONV,)),
     "conv_forward": _conv_check(False),
     "conv_backward": _conv_check(True),
     "softmax_cross_entropy": Check(("logits", "labels"), layers.softmax_cross_entropy,
@@ -213,18 +236,23 @@ CHECKS = {
 }
 
 
-#: One notebook exercise: the student's function, its notebook, its checker, its points.
+#: One notebook exercise: the student's function, its notebook, its checker, and its points by
+#: part of the verdict ("cases": the table's, "hidden": grade's random ones, then one per method
+#: rule of the checker, in its order); the total is their sum. Each exercise's text says the split.
 Exercise = collections.namedtuple("Exercise", "function notebook checker points")
 #: The course's exercises in course order, by the student's function name.
-EXERCISES = {row[0]: Exercise(*row) for row in (
-    ("to_channels_first", "00_welcome", "channels_first", 1),
-    ("my_avg_pool", "01_pooling_loops", "avg_pool_forward", 2),
-    ("my_windows", "02_slice_stacking", "pool_windows", 2),
-    ("my_max_pool_forward", "03_strided_views", "max_pool_vectorised", 2),
-    ("my_avg_pool_backward", "04_backward_pooling", "avg_pool_backward_by_offsets", 3),
-    ("my_max_pool_backward", "04_backward_pooling", "max_pool_backward_vectorised", 3),
-    ("my_conv_forward", "05_convolution", "conv_forward", 3),
-    ("my_conv_backward", "05_convolution", "conv_backward", 4),
-    ("my_avg_pool_as_conv", "05_convolution", "avg_pool_forward", 2),
-    ("my_avg_pool_separable", "06_speed_and_memory", "avg_pool_separable", 3),
-    ("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy", 3))}
+EXERCISES = {name: Exercise(name, notebook, checker, dict(zip(
+    ("cases", "hidden", *(rule.name for rule in CHECKS[checker].rules)), points)))
+    for name, notebook, checker, points in (
+        ("to_channels_first", "00_welcome", "channels_first", (1, 0)),
+        ("my_avg_pool", "01_pooling_loops", "avg_pool_forward", (1, 1)),
+        ("my_windows", "02_slice_stacking", "pool_windows", (1, 0, 1)),
+        ("my_max_pool_forward", "03_strided_views", "max_pool_vectorised", (1, 0, 1)),
+        ("my_avg_pool_backward", "04_backward_pooling", "avg_pool_backward_by_offsets",
+         (1, 0, 1, 1)),
+        ("my_max_pool_backward", "04_backward_pooling", "max_pool_backward_vectorised", (1, 1, 1)),
+        ("my_conv_forward", "05_convolution", "conv_forward", (1, 1, 1)),
+        ("my_conv_backward", "05_convolution", "conv_backward", (2, 1, 1)),
+        ("my_avg_pool_as_conv", "05_convolution", "avg_pool_as_conv", (1, 0, 1)),
+        ("my_avg_pool_separable", "06_speed_and_memory", "avg_pool_separable", (1, 0, 1, 1)),
+        ("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy", (2, 1)))}

@@ -56,7 +56,8 @@ LIMITS = {"RLIMIT_AS": 1024**3, "RLIMIT_CPU": 120, "RLIMIT_FSIZE": 16 * 1024**2,
           "RLIMIT_NOFILE": 64}
 TMP_BYTES = 32 * 1024**2              # the sandbox's /tmp
 COURSE = Path(__file__).resolve().parents[2] / "notebooks"
-_KINDS = ("returned", "none", "unsolved", "slow", "modified", "forbidden", "switched")
+_KINDS = ("returned", "none", "unsolved", "slow", "stuck", "memory", "modified", "forbidden",
+          "switched")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -270,10 +271,10 @@ class Sandbox:
             if not (kind in _KINDS or re.fullmatch(r"raised \w{1,100}", kind)):
                 raise SandboxEnded(f"it sent a reply the grader does not read (kind {kind!r:.40})")
             names = [[clean(name, 100) for name in reply[key][:10]]
-                     for key in ("forbidden", "switched")]
-            return watch.Call(kind, reply["result"], clean(reply["problem"]), *names,
+                     for key in ("forbidden", "switched", "shared", "called")]
+            return watch.Call(kind, reply["result"], clean(reply["problem"]), *names[:2],
                               int(reply["work"]), int(reply["peak"]),
-                              clean(reply["printed"], 20_000))
+                              clean(reply["printed"], 20_000), *names[2:])
         except SandboxEnded as ended:
             self.ended = str(ended)
             if ended.args[0] == "took too long":   # the watch's stop was swallowed

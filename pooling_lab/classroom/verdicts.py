@@ -12,9 +12,9 @@ import numpy as np
 
 PRINT_WHOLE = 64                      # arrays this small are printed whole
 PRINTED_LINES = 12                    # lines of your function's prints shown after the verdict
-#: ``(rtol, atol)`` by the less precise floating dtype; ``atol`` scales with the largest value.
-TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-3), np.dtype(np.float32): (1e-5, 1e-6),
-              np.dtype(np.float64): (1e-9, 1e-12)}
+#: ``(rtol, atol)`` of the dtype the exercise returns (float64: the references' own); ``atol``
+#: scales with the largest value. A result of another dtype fails before any tolerance.
+TOLERANCES = {np.dtype(np.float64): (1e-9, 1e-12)}
 
 
 def _digits(expected, received) -> tuple[str, str, int]:
@@ -46,24 +46,33 @@ def _slice_around(expected, received, index):
             f" (image n={n}, channel c={c}: the [{n}, :, :, {c}] slice)")
 
 
+def _wrong_type(label, expected, received) -> str:
+    """What is wrong with the type of ``received``: not an array, or not ``expected``'s dtype
+    (a number for a 0-d ``expected``: Python's or NumPy's of its dtype); "" if nothing."""
+    if expected.ndim == 0 and type(received) in (int, float):
+        return ""
+    if not isinstance(received, (np.ndarray, np.generic) if expected.ndim == 0 else np.ndarray):
+        return (f"  {label}: returned a {type(received).__name__}; this exercise returns "
+                f"{'a number' if expected.ndim == 0 else 'a NumPy array'} of {expected.dtype}"
+                f" (no .tolist(), no list of rows: keep NumPy's array)")
+    if received.dtype != expected.dtype:
+        return (f"  {label}: returned {received.dtype}; this exercise returns {expected.dtype}"
+                + (" (complex numbers: did an FFT or a square root of a negative number creep "
+                   "in?)" if received.dtype.kind == "c" else ""))
+    return ""
+
+
 def _compare_arrays(label, expected, received) -> tuple:
     """``(kind, what is wrong, (label, expected, received, first))``; kind: "pass", "type" (not
-    an array of real numbers), "shape" or "values"."""
+    an array of the exercise's dtype), "shape" or "values"."""
     expected = np.asarray(expected)
-    try:
-        got = np.asarray(received)
-    except (TypeError, ValueError):                # a ragged list: not one array
-        got = np.empty(0, dtype=object)
-    if got.dtype.kind not in "biuf":
-        return "type", (f"  {label}: expected an array of real numbers, received "
-                        f"{type(received).__name__} {received!r}"[:240] + (
-                            f" (complex numbers, {got.dtype}: did an FFT or a square root of a "
-                            f"negative number creep in?)" if got.dtype.kind == "c" else "")), None
+    if wrong_type := _wrong_type(label, expected, received):
+        return "type", wrong_type, None
+    got = np.asarray(received)
     if got.shape != expected.shape:
         return "shape", f"  {label}: expected shape {expected.shape}, received {got.shape}", None
-    floats = [array.dtype for array in (expected, got) if array.dtype.kind == "f"]
-    rtol, atol = max((TOLERANCES.get(dtype, TOLERANCES[np.dtype(float)]) for dtype in floats),
-                     default=(0.0, 0.0))           # integers: exactly (isclose goes via float)
+    floats = expected.dtype.kind == "f"            # integers: exactly (isclose goes via float)
+    rtol, atol = TOLERANCES.get(expected.dtype, TOLERANCES[np.dtype(float)]) if floats else (0, 0)
     scale = float(np.max(np.abs(expected), initial=0.0))
     atol *= scale if np.isfinite(scale) and scale > 0 else 1.0
     wrong = ~np.isclose(got, expected, rtol, atol, equal_nan=True) if floats else got != expected

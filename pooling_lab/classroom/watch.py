@@ -2,8 +2,8 @@
 
 :func:`watched_call` runs ``fn`` on private copies of its arguments and returns a :class:`Call`:
 what it returned, or how it failed (raised, too slow, changed an argument, called what it may
-not, switched the watch off), and what a method rule measures (``work``: the lines and calls of
-the student's own code; ``peak``: bytes held at once). It compares nothing with an expected
+not, switched the watch off), and what a method rule measures (``work``: the student's lines
+and every Python call made, printing aside; ``peak``: bytes held at once; ``called``). It compares nothing with an expected
 value: that happens in :mod:`pooling_lab.classroom.check`, which may run in another process
 than the call (``grade`` calls the function in a sandbox and judges the results outside it).
 
@@ -11,8 +11,10 @@ This module imports only the standard library and NumPy, so that it can run wher
 of the package is.
 """
 
+import builtins
 import collections
 import contextlib
+import ctypes
 import functools
 import io
 import linecache
@@ -32,11 +34,16 @@ FORBIDDEN_MODULES = ("pooling_lab.naive", "pooling_lab.stacked", "pooling_lab.st
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))       # pooling_lab/
 SOLUTIONS = os.path.join(os.path.dirname(_PACKAGE), "notebooks", "solutions") + os.sep
 
-#: One call watched. ``kind``: "returned", "none" (returned None), "unsolved" (a stub's
-#: NotImplementedError), "raised <Error>", "slow", "modified", "forbidden" or "switched";
-#: ``problem``: what to print about it; ``forbidden`` and ``switched``: the names called;
-#: ``work``: own lines run plus calls made; ``peak``: bytes (when measured); ``printed``.
-Call = collections.namedtuple("Call", "kind result problem forbidden switched work peak printed")
+MEMORY_CAP = 2**30                    # bytes a call may hold at once, here and in grade alike
+STOP_SECONDS, STOP_EVERY = 1.0, 0.01   # past the limit: a stop every 10 ms, for a second
+
+#: One call watched. ``kind``: "returned", "none", "unsolved" (a stub), "raised <Error>", "slow",
+#: "stuck" (not stoppable), "memory", "modified", "forbidden" or "switched"; ``forbidden`` and
+#: ``switched``: the names called; ``work``: own lines run plus Python calls made (not printing);
+#: ``peak``: bytes held at once; ``shared``: the arguments whose memory the result shares;
+#: ``called``: the names of the student's own functions that ran.
+Call = collections.namedtuple("Call", "kind result problem forbidden switched work peak printed "
+                                      "shared called", defaults=((), ()))
 
 
 class _TimeUp(BaseException):
@@ -101,16 +108,35 @@ def _raised(fn, error) -> tuple[str, str]:
     return f"raised {type(error).__name__}", problem
 
 
-def watched_call(fn, inputs: dict, limit: float, forbid_at=False, memory=False) -> Call:
-    """``fn(*inputs.values())`` on copies of the arrays, watched in this thread and any it starts
-    (the profile sees every call, the trace the student's lines; past the deadline either raises
-    :class:`_TimeUp`, which stops Python code anywhere, in a Jupyter kernel too); ``forbid_at``
-    fails a ufunc's ``.at``, ``memory`` measures the ``peak`` bytes held at once."""
+def _shared(result, passed: dict) -> list:
+    """The arguments whose memory ``result`` (or an array of a tuple ``result``) may share."""
+    results = result if isinstance(result, (tuple, list)) else (result,)
+    return [key for key, value in passed.items() if isinstance(value, np.ndarray) and any(
+        isinstance(item, np.ndarray) and np.may_share_memory(item, value) for item in results)]
+
+
+def _stop(worker: threading.Thread, error) -> bool:
+    """Raise ``error`` in ``worker`` again and again (a bare ``except:`` may catch one; a loop's
+    jump back lies outside its ``try``) until it ends; whether it ended within a second."""
+    give_up = time.perf_counter() + STOP_SECONDS
+    while worker.is_alive() and time.perf_counter() < give_up:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
+                                                   ctypes.py_object(error))
+        worker.join(STOP_EVERY)
+    return not worker.is_alive()
+
+
+def watched_call(fn, inputs: dict, limit: float, forbid_at=False, memory=True) -> Call:
+    """``fn(*inputs.values())`` on copies of the arrays, in a thread of its own, watched there and
+    in any thread it starts; past the deadline the watch raises :class:`_TimeUp` in it, then
+    this thread does, until it ends. ``forbid_at`` fails scatters (a ufunc's ``.at``,
+    ``np.bincount``); ``peak`` is always measured (``memory`` is kept for the callers)."""
     passed = {key: value.copy() if isinstance(value, np.ndarray) else value
               for key, value in inputs.items()}
     own_file = getattr(getattr(fn, "__code__", None), "co_filename", None)
-    # forbidden and switched: dicts as ordered sets of the names called ("" for none)
-    forbidden, switched, work, deadline = {}, {}, [0], [time.perf_counter() + limit]
+    # forbidden, switched, called: dicts as ordered sets of the names ("" for none)
+    forbidden, switched, called, work = {}, {}, {}, [0]
+    deadline, printing = [time.perf_counter() + limit], [0]
 
     def on_line(frame, event, arg):
         work[0] += event == "line"
@@ -125,17 +151,25 @@ def watched_call(fn, inputs: dict, limit: float, forbid_at=False, memory=False) 
         if event == "call":
             code, module = frame.f_code, frame.f_globals.get("__name__") or ""
             switched[_SWITCHES.get(id(code), "")] = None
-            if _is_forbidden(module, code.co_filename, own_file):
-                forbidden[f"{module}.{code.co_qualname}"] = None
-            work[0] += frame.f_back is not None and is_own(frame.f_back.f_code.co_filename)
+            if _is_forbidden(module, code.co_filename, own_file) or (
+                    forbid_at and code.co_name == "bincount" and module.startswith("numpy")):
+                forbidden[f"{module}.{code.co_qualname}".replace("numpy._core.multiarray",
+                                                                 "np")] = None
+            called[code.co_name if is_own(code.co_filename) else ""] = None
+            # a Python call per window counts, even from NumPy's code (np.apply_along_axis);
+            # printing an array does not
+            work[0] += not printing[0] and not code.co_filename.endswith("arrayprint.py")
+        elif event in ("c_call", "c_return", "c_exception") and arg is builtins.print:
+            printing[0] += 1 if event == "c_call" else -1
         elif event == "c_call":
             switched[_SWITCHES.get(id(arg), "")] = None
             forbidden[_forbidden_c(arg, forbid_at)] = None
-            work[0] += is_own(frame.f_code.co_filename)
+            work[0] += is_own(frame.f_code.co_filename) and not printing[0]
         if time.perf_counter() > deadline[0]:
             raise _TimeUp
 
-    done, hooks = {"result": None, "error": None, "slow": False}, [get() for get in _HOOK_GETTERS]
+    done = {"result": None, "error": None, "slow": False, "switched": []}
+    hooks = [get() for get in _HOOK_GETTERS]
 
     def call() -> None:
         for setter, hook in zip(_HOOK_SETTERS, (on_frame, on_call, on_frame, on_call)):
@@ -144,42 +178,55 @@ def watched_call(fn, inputs: dict, limit: float, forbid_at=False, memory=False) 
             done["result"] = fn(*passed.values())
         except _TimeUp:
             done["slow"] = True
-        except Exception as raised:              # reported in the verdict, never re-raised
-            done["error"] = raised
+        except BaseException as raised:          # reported in the verdict (KeyboardInterrupt
+            done["error"] = raised               # re-raised in the caller's thread)
         finally:
             end, deadline[0] = deadline[0], np.inf     # the watch's clean-up is never stopped
             done["slow"] = done["slow"] or time.perf_counter() > end     # a long C call too
-            intact = sys.getprofile() is on_call and sys.gettrace() is on_frame and (
-                not memory or tracemalloc.is_tracing())
+            intact = (sys.getprofile() is on_call and sys.gettrace() is on_frame
+                      and tracemalloc.is_tracing())
             done["switched"] = [name for name in switched if name] or (   # before the restoring
                 [] if intact or done["slow"] else ["a switch it reached"])
-            for setter, hook in zip(_HOOK_SETTERS, hooks):
+            for setter, hook in zip(_HOOK_SETTERS[:2], hooks[:2]):     # this thread's die with it
                 setter(hook)
 
     printed, excepthook = io.StringIO(), threading.excepthook
     threading.excepthook = lambda args: (       # a thread the watch stopped ends silently
         None if args.exc_type is _TimeUp else excepthook(args))
-    was_tracing, peak = tracemalloc.is_tracing(), 0
+    was_tracing, worker = tracemalloc.is_tracing(), threading.Thread(target=call, daemon=True)
     try:
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-            if memory:                          # the most bytes held at once during the call
-                if not was_tracing:
-                    tracemalloc.start()
-                tracemalloc.reset_peak()
-                before = tracemalloc.get_traced_memory()[0]
-            call()
-            if memory:
-                peak = tracemalloc.get_traced_memory()[1] - before
+            if not was_tracing:                 # the most bytes held at once during the call
+                tracemalloc.start()
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            worker.start()
+            try:
+                worker.join(limit + 0.1)
+            except KeyboardInterrupt:           # the cell's stop button: stop the call, then it
+                _stop(worker, KeyboardInterrupt)
+                raise
+            stopped = worker.is_alive()
+            stuck = stopped and not _stop(worker, _TimeUp)
+            peak = tracemalloc.get_traced_memory()[1] - before
     finally:
         threading.excepthook = excepthook
-        if memory and not was_tracing:
+        if not was_tracing:
             tracemalloc.stop()
+        for setter, hook in zip(_HOOK_SETTERS[:2], hooks[:2]):
+            setter(hook)
+    if stuck:
+        return Call("stuck", None, "", [], [], work[0], peak, printed.getvalue())
+    if isinstance(done["error"], KeyboardInterrupt):
+        raise done["error"]
     kind, problem, result = "returned", "", done["result"]
     changed = [key for key, value in inputs.items() if isinstance(value, np.ndarray) and (
         value.shape != passed[key].shape or value.tobytes() != passed[key].tobytes())]
     named = [name for name in forbidden if name]
-    if done["switched"] or named or done["slow"]:
+    if done["switched"] or named or done["slow"] or stopped:
         kind = "switched" if done["switched"] else "forbidden" if named else "slow"
+    elif peak > MEMORY_CAP:
+        kind = "memory"
     elif done["error"] is not None:
         kind, problem = _raised(fn, done["error"])
     elif changed:                                  # bitwise: signed zeros and NaN count too
@@ -187,4 +234,5 @@ def watched_call(fn, inputs: dict, limit: float, forbid_at=False, memory=False) 
                                      f"work on a new array (e.g. np.zeros_like or .copy()).")
     elif result is None:
         kind = "none"
-    return Call(kind, result, problem, named, done["switched"], work[0], peak, printed.getvalue())
+    return Call(kind, result, problem, named, done["switched"], work[0], peak, printed.getvalue(),
+                _shared(result, passed), [name for name in called if name])
