@@ -168,7 +168,7 @@ def graded(tmp_path_factory):
     (folder / "manual.csv").write_text("student,item,points,comment\n"
                                        f"{STUDENTS[3].id},report,2,clear\n"
                                        f"{STUDENTS[4].name},report,1,=too short\n")
-    (folder / "points.csv").write_text("exercise,part,points\nmy_avg_pool,all,4\n")
+    (folder / "points.csv").write_text("exercise,part,points\nmy_avg_pool,cases,3\n")
     out = folder / "marks" / "grades.csv"
     out.parent.mkdir()
     args = build_parser().parse_args([
@@ -218,7 +218,7 @@ def test_every_student_and_every_file_has_one_row(graded):
 def test_marks_points_manual_items_and_lateness(graded):
     _, _, rows, _, _ = graded
     for k in range(HONEST_FROM, HONEST_FROM + len(HONEST)):
-        avg = 0 if k == HONEST_FROM + 3 else 4              # the divisor slip; --points: 4
+        avg = 0 if k == HONEST_FROM + 3 else 4              # the divisor slip; --points: 3 + 1
         assert (row_of(rows, k)["to_channels_first"], row_of(rows, k)["my_avg_pool"]) == (
             "1", str(avg))
     assert row_of(rows, COPIERS[0])["my_avg_pool"] == "4"
@@ -361,8 +361,8 @@ def test_an_lms_gradebook_comes_with_the_plain_one_beside_it(tmp_path, capsys):
 def test_bad_points_manual_or_roster_files_are_one_line_and_exit_2(tmp_path, capsys):
     (tmp_path / "a.ipynb").write_text(notebook(CHANNELS[0]))
     for option, text, phrase in (
-            ("--points", "exercise,part,points\nmy_avg_pool,hidden,2\n", "no part 'hidden'"),
-            ("--points", "exercise,part,points\nto_channels_first,all,lots\n", "'lots'"),
+            ("--points", "exercise,part,points\nmy_avg_pool,speed,2\n", "no part 'speed'"),
+            ("--points", "exercise,part,points\nto_channels_first,cases,lots\n", "'lots'"),
             ("--manual", "student,item,points,comment\nnobody,report,2,\n", "line 2"),
             ("--manual", "student,item,points,comment\na,total,2,\n", "a column already"),
             ("--roster", "id,name\ns1,Ann\ns1,Bo\n", "repeated"),

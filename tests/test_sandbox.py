@@ -6,6 +6,7 @@ bubblewrap they are skipped, except where ``POOLING_LAB_SANDBOX=require`` (CI) s
 there.
 """
 
+import csv
 import io
 import json
 import os
@@ -340,21 +341,21 @@ def test_a_hostile_class_steals_no_mark_and_the_honest_classmate_is_graded_in_fu
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
     seconds = time.monotonic() - start
     assert finished.returncode == 0, finished.stderr[-3000:]
-    rows = {line.split(",")[0]: line for line in
-            (tmp_path / "grades.csv").read_text().splitlines()[2:]}
-    totals = {name: int(row.split(",")[len(EXERCISES) + 1]) for name, row in rows.items()}
+    with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as table:
+        rows = {Path(row["file"]).stem: row for row in csv.DictReader(table)}
+    totals = {name: int(row["total"]) for name, row in rows.items()}
     with capsys.disabled():
         print(f"\n{len(students)} hostile and honest submissions graded in {seconds:.1f} s: "
               f"{totals}")
     assert totals == {name: marks for name, (_, marks) in students.items()}
-    assert "nested" in rows and "not a notebook" in rows["nested"]
+    assert "nested" in rows and "not a notebook" in rows["nested"]["notes"]
     assert not connections
     assert not list(tmp_path.glob("pwned*")) and not (Path.home() / "pwned").exists()
     assert not Path("/pwned").exists()
     feedback = (tmp_path / "feedback" / "huge_message.md").read_text()
     assert len(feedback) < 20_000 and "\x1b" not in feedback
     assert "took longer than 3 s" in (tmp_path / "feedback" / "swallowed_stop.md").read_text()
-    assert "[1] line 1 stopped the grading (took too long)" in rows["hangs_in_a_cell"]
+    assert "[1] line 1 stopped the grading (took too long)" in rows["hangs_in_a_cell"]["notes"]
     left = [path for path in Path("/proc").glob("[0-9]*/cmdline")
             if b"child.py" in path.read_bytes()]
     assert not left
@@ -394,4 +395,6 @@ def test_grade_says_when_there_is_no_sandbox_and_require_refuses(tmp_path, monke
     said = capsys.readouterr()
     notice = "No sandbox: bubblewrap (bwrap) is not installed; the students' code runs with"
     assert said.err.startswith(notice) and notice in said.out
-    assert (tmp_path / "g.csv").read_text().splitlines()[2].startswith("alice,1,1,")
+    with open(tmp_path / "g.csv", newline="", encoding="utf-8") as table:
+        (alice,) = csv.DictReader(table)
+    assert (alice["file"], alice["to_channels_first"], alice["total"]) == ("alice.ipynb", "1", "1")
