@@ -26,6 +26,7 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .challenges import NO_WINDOW_GROWTH, window_growth_problem
 from .exercises import (CHECKS, EXERCISES, MEMORY_FACTOR, NO_ADD_AT, NO_PIXEL_LOOP, SEED,
                         NO_WINDOW_ARRAY, Case, Check)
 from .gradcheck import numerical_gradient, relative_error  # noqa: F401  (notebooks 04, 05, 07)
@@ -90,6 +91,8 @@ def _method_problem(check, measured: dict) -> str:
                 f"calls made) grows from {small_work} for {shapes(small)} to {large_work} for "
                 f"{shapes(large)}. The exercise asks for whole-array NumPy operations; a loop "
                 f"over the kernel offsets is fine, a loop over N, H, W or C is not.")
+    if NO_WINDOW_GROWTH in check.rules and window_growth_problem(measured):
+        return window_growth_problem(measured)                  # notebook 06's challenge
     inputs, peak = measured.get("memory")
     if NO_WINDOW_ARRAY in check.rules and peak > MEMORY_FACTOR * inputs["x"].nbytes:
         x, size, stride = inputs["x"], inputs["size"], inputs["stride"]
@@ -222,3 +225,10 @@ avg_pool_backward_by_offsets = _checker("avg_pool_backward_by_offsets")
 conv_forward = _checker("conv_forward")
 conv_backward = _checker("conv_backward")
 softmax_cross_entropy = _checker("softmax_cross_entropy")
+avg_pool_padded = _checker("avg_pool_padded")
+fold_windows = _checker("fold_windows")
+max_pool_winners = _checker("max_pool_winners")
+max_pool_backward_padded = _checker("max_pool_backward_padded")
+conv_dx = _checker("conv_dx")
+max_pool_any_window = _checker("max_pool_any_window")
+cnn_gradients = _checker("cnn_gradients")

@@ -16,6 +16,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import layers, naive
+from . import challenges
+from .challenges import NO_WINDOW_GROWTH
 
 SEED = 0                              # of every table case: a failure is the same on every run
 MEMORY_FACTOR = 10                    # no window array: peak bytes over the input's, at most
@@ -210,6 +212,15 @@ CHECKS = {
                                    _softmax_cases, lambda rng: _logits_case(
                                        rng, rng.choice([1, 10, 1000])), _shrink_logits,
                                    outputs=("loss", "dlogits")),
+    # The challenges (pooling_lab.classroom.challenges): one per notebook 01-07
+    "avg_pool_padded": Check(**challenges.row(challenges.AVG_PADDED)),
+    "fold_windows": Check(**challenges.row(challenges.FOLD, (NO_PIXEL_LOOP, NO_ADD_AT))),
+    "max_pool_winners": Check(**challenges.row(challenges.MAX_WINNERS, (NO_PIXEL_LOOP,))),
+    "max_pool_backward_padded": Check(**challenges.row(challenges.MAX_BACKWARD, (NO_PIXEL_LOOP,))),
+    "conv_dx": Check(**challenges.row(challenges.CONV_DX, (NO_PIXEL_LOOP,))),
+    "max_pool_any_window": Check(**challenges.row(challenges.ANY_WINDOW, (
+        NO_PIXEL_LOOP, NO_WINDOW_GROWTH))),
+    "cnn_gradients": Check(**challenges.row(challenges.CNN, (NO_PIXEL_LOOP,))),
 }
 
 
@@ -227,4 +238,12 @@ EXERCISES = {row[0]: Exercise(*row) for row in (
     ("my_conv_backward", "05_convolution", "conv_backward", 4),
     ("my_avg_pool_as_conv", "05_convolution", "avg_pool_forward", 2),
     ("my_avg_pool_separable", "06_speed_and_memory", "avg_pool_separable", 3),
-    ("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy", 3))}
+    ("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy", 3),
+    # The challenges: the challenge tier, after each notebook's Try it
+    ("my_avg_pool_padded", "01_pooling_loops", "avg_pool_padded", 4),
+    ("my_fold_windows", "02_slice_stacking", "fold_windows", 5),
+    ("my_max_pool_winners", "03_strided_views", "max_pool_winners", 5),
+    ("my_max_pool_backward_padded", "04_backward_pooling", "max_pool_backward_padded", 5),
+    ("my_conv_dx", "05_convolution", "conv_dx", 5),
+    ("my_max_pool_any_window", "06_speed_and_memory", "max_pool_any_window", 5),
+    ("my_cnn_gradients", "07_capstone_cnn", "cnn_gradients", 6))}
