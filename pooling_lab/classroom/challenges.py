@@ -37,9 +37,11 @@ class Challenge(NamedTuple):
     outputs: tuple | None = None      # names of a tuple result
 
 
-def _image(rng, shape, ties=False, nans=False) -> np.ndarray:
-    """Values with two decimals; ``ties``: small integers; ``nans``: about one in five NaN."""
+def _image(rng, shape, ties=False, nans=False, negative=False) -> np.ndarray:
+    """Values with two decimals; ``ties``: small integers; ``nans``: about one in five NaN;
+    ``negative``: all below 0, so that zeros in the padding would win."""
     x = rng.integers(0, 3, size=shape).astype(float) if ties else rng.normal(size=shape).round(2)
+    x = -np.abs(x) - 0.01 if negative else x
     if nans:
         x[rng.random(shape) < 0.2] = np.nan
     return x
@@ -131,9 +133,10 @@ FOLD = Challenge(
 
 # --- 03 · max pool with -inf padding and dilation, and each window's winner ---
 
-def _build_max(rng, n, h, w, c, size, stride, padding, dilation, ties=False) -> dict:
+def _build_max(rng, n, h, w, c, size, stride, padding, dilation, ties=False,
+               negative=False) -> dict:
     pool_geometry((n, h, w, c), size, stride, padding, dilation)
-    return dict(x=_image(rng, (n, h, w, c), ties), size=size, stride=stride, padding=padding,
+    return dict(x=_image(rng, (n, h, w, c), ties, negative=negative), size=size, stride=stride, padding=padding,
                 dilation=dilation)
 
 
@@ -154,8 +157,8 @@ MAX_WINNERS = Challenge(
                                              dilation=1), ""),
         ("overlapping windows, stride 1", dict(n=1, h=5, w=5, c=1, size=3, stride=1, padding=0,
                                                dilation=1), ""),
-        ("padding 1: padded cells (-inf) never win", dict(n=1, h=5, w=5, c=1, size=3, stride=2,
-                                                          padding=1, dilation=1), ""),
+        ("padding 1: padded cells (-inf) never win, not even over negative values", dict(
+            n=1, h=5, w=5, c=1, size=3, stride=2, padding=1, dilation=1, negative=True), ""),
         ("dilation 2: taps two pixels apart", dict(n=1, h=7, w=7, c=1, size=3, stride=1,
                                                    padding=0, dilation=2), ""),
         ("ties: the first maximum (row-major) wins", dict(n=2, h=6, w=6, c=1, size=3, stride=2,
@@ -169,22 +172,24 @@ MAX_WINNERS = Challenge(
 
 # --- 04 · max pool backward with overlap, padding and the NaN rule ---
 
-def _build_max_backward(rng, n, h, w, c, size, stride, padding, ties=False, nans=False) -> dict:
+def _build_max_backward(rng, n, h, w, c, size, stride, padding, ties=False, nans=False,
+                        negative=False) -> dict:
     oh, ow = pool_geometry((n, h, w, c), size, stride, padding, 1).out_hw
     return dict(dout=rng.integers(1, 10, size=(n, oh, ow, c)).astype(float),
-                x=_image(rng, (n, h, w, c), ties, nans), size=size, stride=stride, padding=padding)
+                x=_image(rng, (n, h, w, c), ties, nans, negative), size=size, stride=stride, padding=padding)
 
 
 MAX_BACKWARD = Challenge(
     ("dout", "x", "size", "stride", "padding"), _build_max_backward,
-    lambda inputs: dict(_pool_spec(inputs), nans=bool(np.isnan(inputs["x"]).any())),
+    lambda inputs: dict(_pool_spec(inputs), nans=bool(np.isnan(inputs["x"]).any()),
+                        negative=bool(np.all(inputs["x"] < 0))),
     lambda dout, **case: naive.max_pool_backward(dout, naive.max_pool_forward(**case)[1]), (
         ("windows that tile the image", dict(n=1, h=4, w=4, c=1, size=2, stride=2, padding=0),
          ""),
         ("overlap: a pixel that wins two windows gets both", dict(n=1, h=5, w=5, c=1, size=3,
                                                                   stride=1, padding=0), ""),
-        ("padding 1: the padded cells' gradient is dropped", dict(n=1, h=5, w=5, c=1, size=3,
-                                                                  stride=2, padding=1), ""),
+        ("padding 1: padded cells never win, not even over negative values", dict(
+            n=1, h=5, w=5, c=1, size=3, stride=2, padding=1, negative=True), ""),
         ("ties: the first maximum gets it", dict(n=2, h=6, w=6, c=1, size=3, stride=2, padding=0,
                                                  ties=True), ""),
         ("NaNs: a window's last NaN gets it", dict(n=1, h=5, w=5, c=1, size=3, stride=2,
