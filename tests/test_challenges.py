@@ -322,3 +322,11 @@ def test_each_reference_solution_is_at_most_0_4_similar_to_any_code_cell_shown_b
     solution = solution_source(number, function)
     scores = [similarity(solution, cell) for cell in code_cells_before_challenge(number)]
     assert max(scores) <= MOST_SIMILAR, (number, function, max(scores))
+
+
+def test_the_similarity_finds_a_solution_pasted_with_names_changed():
+    pytest.importorskip("copydetect")
+    solution = solution_source("06", "my_max_pool_any_window")
+    pasted = "# my answer\n" + solution.replace("line", "row").replace("blocks", "count")
+    assert similarity(solution, pasted) > 0.9
+    assert similarity(solution, code_cells_before_challenge("06")[0]) == 0.0
