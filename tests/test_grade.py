@@ -59,7 +59,8 @@ CLASS = {
     "correct": (notebook(*SOLVED), set(EXERCISES), f"{FULL_MARKS} of {FULL_MARKS} points"),
     "messy": (notebook("%matplotlib inline", CHANNELS_FIRST, "def oops(:\n    pass", "1 / 0",
                        "%%writefile ../pooling_lab/check.py\nprint('hacked')", AVG_POOL),
-              {"to_channels_first", "my_avg_pool"}, "cell 4 does not parse (line 1)"),
+              {"to_channels_first", "my_avg_pool", "my_avg_pool_padded"},
+              "cell 4 does not parse (line 1)"),
     "blank": (notebook(*BLANK), set(), "NotImplementedError"),
     "faked": (notebook(*BLANK_00, "solved = True", "print('PASSED')",
                        "from pooling_lab import check\n"
@@ -73,7 +74,7 @@ CLASS = {
               set(), "NotImplementedError"),
     "wrong": (notebook(wrong("to_channels_first", "return args[0].transpose(0, 3, 2, 1)"),
                        wrong("my_avg_pool", "return np.zeros(3)"), SOLVED[7]),
-              {"my_softmax_cross_entropy"}, "FAILED my_avg_pool"),
+              {"my_softmax_cross_entropy", "my_cnn_gradients"}, "FAILED my_avg_pool"),
     "looping": (notebook(CHANNELS_FIRST, wrong("my_max_pool_forward", "while True: pass")),
                 {"to_channels_first"}, "stopped after 6 s"),
     "memory_hungry": (notebook(
@@ -114,7 +115,7 @@ CLASS = {
     "printer": (notebook("def to_channels_first(x):\n    print('PASSED ' * 10_000)\n"
                          "    return x.transpose(0, 3, 1, 2)"), {"to_channels_first"}, ""),
     "late_import": (notebook(AVG_POOL.replace("import numpy as np", ""), "import numpy as np"),
-                    {"my_avg_pool"}, ""),
+                    {"my_avg_pool", "my_avg_pool_padded"}, ""),
     "forged_verdict": (notebook(
         "import os\n\ndef to_channels_first(x):\n    for stream in range(1, 10):\n"
         "        try:\n"
@@ -202,11 +203,11 @@ def test_one_notebook_s_exercises_are_graded_alone(tmp_path):
     assert main(["grade", "--notebook", "00", "--notebook", "01", "--timeout", "20",
                  "--out", str(out), str(tmp_path / "alice.ipynb")]) == 0
     table = out.read_text().splitlines()
-    assert table[0] == "submission,to_channels_first,my_avg_pool,total,notes"
-    maximum = EXERCISES["to_channels_first"].points + EXERCISES["my_avg_pool"].points
-    assert table[1] == f"max,{EXERCISES['to_channels_first'].points},"\
-                       f"{EXERCISES['my_avg_pool'].points},{maximum},"
-    assert table[2].startswith(f"alice,{EXERCISES['to_channels_first'].points},0,")
+    graded = ["to_channels_first", "my_avg_pool", "my_avg_pool_padded"]    # 01's challenge too
+    assert table[0] == f"submission,{','.join(graded)},total,notes"
+    points = [EXERCISES[name].points for name in graded]
+    assert table[1] == f"max,{','.join(map(str, points))},{sum(points)},"
+    assert table[2].startswith(f"alice,{points[0]},0,0,")
     assert "not defined: my_avg_pool" in table[2]
 
 
@@ -244,7 +245,7 @@ def test_a_solved_notebook_is_not_released(tmp_path):
     runs = release.solution_runs(SOLUTIONS)
     (tmp_path / "05.ipynb").write_text(notebook("# my cell", SOLVED[5]))
     assert release.shown_solutions(tmp_path / "05.ipynb", runs) == [
-        "_windows", "my_avg_pool_as_conv", "my_conv_backward", "my_conv_forward"]
+        "_windows", "my_avg_pool_as_conv", "my_conv_backward", "my_conv_dx", "my_conv_forward"]
 
 
 def test_release_refuses_a_folder_that_is_not_empty(released):

@@ -1,15 +1,15 @@
 """The challenges' checks: one per notebook 01-07, each asking for what its notebook has not shown.
 
-Each challenge is described by a *spec*, a dict of small ints (``n, h, w, c``, ``size``,
-``stride``, ``padding``, ...): ``build(rng, **spec)`` makes a case's arguments from it (or raises
-``ValueError`` for a geometry that does not exist) and ``spec_of(inputs)`` reads it back, so one
-shrinker serves every challenge: one int of the spec one or two smaller, the case rebuilt. The
-references are the naive style's functions (the lesson's plainest code), run by the grader.
-:data:`ROWS` gives :class:`~.exercises.Check`'s fields for each challenge's checker.
+A challenge's cases are written as *specs*, dicts of small ints (``n, h, w, c``, ``size``,
+``stride``, ``padding``, ...) and flags (``ties``, ``nans``, ``negative``): ``build(rng, **spec)``
+makes a case's arguments (or raises ``ValueError`` for a geometry that does not exist) and
+``spec_of(inputs)`` reads the spec back, so that one shrinker serves every challenge (one int one
+or two smaller, the case rebuilt). The references are the naive style's functions (the lesson's
+plainest code) and run in the grader. Each challenge is a dict of
+:class:`~.exercises.Check`'s fields, but its ``rules``, which the table states.
 """
 
 import functools
-from typing import Callable, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -26,15 +26,43 @@ WINDOW_SLACK = 2                      # more own work the size-9 case may take t
 MINIMUM = {"padding": 0}              # the smallest value of a spec's int; 1 for the others
 
 
-class Challenge(NamedTuple):
-    """A challenge's checker: its cases as specs, how they are built, and the reference."""
-    signature: tuple                  # the student's arguments, in order
-    build: Callable                   # build(rng, **spec) -> inputs
-    spec_of: Callable                 # spec_of(inputs) -> spec
-    reference: Callable               # reference(**inputs) -> the expected result
-    cases: tuple                      # (what it tests, spec, role) simplest first
-    random_spec: Callable             # random_spec(rng) -> spec, perhaps impossible
-    outputs: tuple | None = None      # names of a tuple result
+def _cases(build, table) -> list:
+    from .exercises import SEED, Case     # here, not at the top: exercises imports this module
+    rng = np.random.default_rng(SEED)
+    return [Case(name, build(rng, **spec), role) for name, spec, role in table]
+
+
+def _random_case(build, random_spec, rng) -> dict:
+    while True:                                       # draw again until the geometry exists
+        try:
+            return build(rng, **random_spec(rng))
+        except ValueError:
+            continue
+
+
+def _shrink(build, spec_of, inputs: dict):
+    """Cases with one int of the spec one or two smaller (flags kept), rebuilt."""
+    from .exercises import SEED
+    spec = spec_of(inputs)
+    for key, value in spec.items():
+        for smaller in (value - 1, value - 2) if not isinstance(value, bool) else ():
+            if smaller < MINIMUM.get(key, 1):
+                break
+            try:
+                yield build(np.random.default_rng(SEED), **dict(spec, **{key: smaller}))
+                break
+            except ValueError:                        # e.g. an odd size for the CNN: try -2
+                continue
+
+
+def _challenge(signature, build, spec_of, reference, keys, cases, random_spec, outputs=None):
+    """The fields of a :class:`~.exercises.Check`: ``cases`` are rows ``(what it tests, role,
+    *the values of keys)``, simplest first; ``random_spec(rng)`` may give an impossible spec."""
+    table = [(what, dict(zip(keys.split(), values)), role) for what, role, *values in cases]
+    return dict(signature=signature, reference=reference, outputs=outputs,
+                cases=functools.partial(_cases, build, table),
+                random_case=functools.partial(_random_case, build, random_spec),
+                shrink=functools.partial(_shrink, build, spec_of))
 
 
 def _image(rng, shape, ties=False, nans=False, negative=False) -> np.ndarray:
@@ -47,50 +75,49 @@ def _image(rng, shape, ties=False, nans=False, negative=False) -> np.ndarray:
     return x
 
 
-def _pool_spec(inputs, shape_key="x") -> dict:
-    n, h, w, c = np.shape(inputs[shape_key]) if shape_key == "x" else inputs[shape_key]
-    return dict(n=n, h=h, w=w, c=c, **{key: inputs[key] for key in (
-        "size", "stride", "padding", "dilation", "count_include_pad") if key in inputs})
+def _build_pool(rng, n, h, w, c, ties=False, nans=False, negative=False, dout=False, **ints):
+    """``x`` and the ints (``size, stride``, perhaps ``padding, dilation``), ``dout`` first."""
+    geometry = pool_geometry((n, h, w, c), ints["size"], ints["stride"], ints.get("padding", 0),
+                             ints.get("dilation", 1))           # ValueError if impossible
+    gradient = {"dout": rng.integers(1, 10, size=(n, *geometry.out_hw, c)).astype(float)}
+    return {**(gradient if dout else {}), "x": _image(rng, (n, h, w, c), ties, nans, negative),
+            **ints}
 
 
-def _random_pool_spec(rng, padding=True, dilation=True) -> dict:
-    size, stride, n, c = (int(k) for k in rng.integers(1, [5, 5, 3, 4]))
-    spec = dict(n=n, h=size + int(rng.integers(0, 7)), w=size + int(rng.integers(0, 7)), c=c,
-                size=size, stride=stride)
-    spec.update(padding=int(rng.integers(0, 3))) if padding else None
-    spec.update(dilation=int(rng.integers(1, 3))) if dilation else None
-    return spec
+def _pool_spec(inputs) -> dict:
+    """``n, h, w, c`` of x, its int arguments, and the flags x shows (ties cannot be seen)."""
+    x = inputs["x"]
+    return dict(zip("nhwc", x.shape), nans=bool(np.isnan(x).any()), negative=bool(np.all(x < 0)),
+                **{key: value for key, value in inputs.items() if not isinstance(value, np.ndarray)})
 
+
+def _random_spec(rng, keys="padding dilation", **flags) -> dict:
+    """Windows up to 4, images up to 6 pixels larger, ``padding`` and ``dilation`` up to 2."""
+    size, stride, n, c, dh, dw, padding, dilation = (int(k) for k in rng.integers(
+        [1, 1, 1, 1, 0, 0, 0, 1], [5, 5, 3, 4, 7, 7, 3, 3]))
+    return dict(n=n, h=size + dh, w=size + dw, c=c, size=size, stride=stride, **{
+        key: value for key, value in (("padding", padding), ("dilation", dilation))
+        if key in keys}, **flags)
+
+
+#: The loop check's two cases (the same N and C, a larger H and W), before a row's other keys.
+LOOP_CASES = (("the loop check's small case", "small", 2, 6, 7, 2),
+              ("its larger case", "large", 2, 14, 15, 2))
 
 # --- 01 · average pool with loops, padding, dilation and count_include_pad ---
-
-def _build_avg(rng, n, h, w, c, size, stride, padding, dilation, count_include_pad) -> dict:
-    pool_geometry((n, h, w, c), size, stride, padding, dilation)       # ValueError if impossible
-    return dict(x=_image(rng, (n, h, w, c)), size=size, stride=stride, padding=padding,
-                dilation=dilation, count_include_pad=count_include_pad)
-
-
-AVG_PADDED = Challenge(
-    ("x", "size", "stride", "padding", "dilation", "count_include_pad"), _build_avg, _pool_spec,
-    lambda **case: naive.avg_pool_forward(**case)[0], (
-        ("no padding, no dilation", dict(n=1, h=4, w=4, c=1, size=2, stride=2, padding=0,
-                                         dilation=1, count_include_pad=True), ""),
-        ("padding 1, count_include_pad=True: divide by size * size", dict(
-            n=1, h=5, w=5, c=1, size=3, stride=2, padding=1, dilation=1, count_include_pad=True),
-         ""),
-        ("padding 1, count_include_pad=False: divide by the pixels inside", dict(
-            n=1, h=5, w=5, c=1, size=3, stride=2, padding=1, dilation=1,
-            count_include_pad=False), ""),
-        ("dilation 2: taps two pixels apart", dict(n=1, h=7, w=7, c=1, size=3, stride=1,
-                                                   padding=0, dilation=2,
-                                                   count_include_pad=True), ""),
-        ("padding 2 and dilation 2, a batch and channels", dict(
-            n=2, h=7, w=8, c=2, size=3, stride=2, padding=2, dilation=2,
-            count_include_pad=False), ""),
-        ("a stride larger than the window, padding 1", dict(
-            n=1, h=8, w=9, c=1, size=2, stride=3, padding=1, dilation=1,
-            count_include_pad=True), "")),
-    lambda rng: dict(_random_pool_spec(rng), count_include_pad=bool(rng.random() < 0.5)))
+AVG_PADDED = _challenge(
+    ("x", "size", "stride", "padding", "dilation", "count_include_pad"), _build_pool, _pool_spec,
+    lambda **case: naive.avg_pool_forward(**case)[0],
+    "n h w c size stride padding dilation count_include_pad", (
+        ("no padding, no dilation", "", 1, 4, 4, 1, 2, 2, 0, 1, True),
+        ("padding 1, count_include_pad=True: divide by size * size", "",
+         1, 5, 5, 1, 3, 2, 1, 1, True),
+        ("padding 1, count_include_pad=False: divide by the pixels inside", "",
+         1, 5, 5, 1, 3, 2, 1, 1, False),
+        ("dilation 2: taps two pixels apart", "", 1, 7, 7, 1, 3, 1, 0, 2, True),
+        ("padding 2 and dilation 2, a batch and channels", "", 2, 7, 8, 2, 3, 2, 2, 2, False),
+        ("a stride larger than the window, padding 1", "", 1, 8, 9, 1, 2, 3, 1, 1, True)),
+    lambda rng: _random_spec(rng, count_include_pad=bool(rng.random() < 0.5)))
 
 
 # --- 02 · fold windows back: the adjoint of window stacking (col2im) ---
@@ -112,93 +139,57 @@ def _fold_reference(windows, x_shape, stride, padding) -> np.ndarray:
     return padded[:, padding:padding + h, padding:padding + w]      # the padding dropped
 
 
-FOLD = Challenge(
+FOLD = _challenge(
     ("windows", "x_shape", "stride", "padding"), _build_fold,
-    lambda inputs: dict(_pool_spec(inputs, "x_shape"), size=inputs["windows"].shape[3],
-                        stride=inputs["stride"], padding=inputs["padding"]), _fold_reference, (
-        ("windows that tile the image", dict(n=1, h=4, w=4, c=1, size=2, stride=2, padding=0), ""),
-        ("overlapping windows: a pixel in several windows adds them up",
-         dict(n=1, h=5, w=5, c=1, size=3, stride=1, padding=0), ""),
-        ("rows and columns no window reaches stay 0",
-         dict(n=1, h=6, w=7, c=1, size=2, stride=3, padding=0), ""),
-        ("padding 1: the padded taps are dropped",
-         dict(n=1, h=5, w=5, c=1, size=3, stride=2, padding=1), ""),
-        ("padding 1, overlap, a batch and channels",
-         dict(n=2, h=6, w=7, c=3, size=3, stride=2, padding=1), ""),
-        ("the loop check's small case", dict(n=2, h=6, w=7, c=2, size=3, stride=2, padding=1),
-         "small"),
-        ("its larger case", dict(n=2, h=14, w=15, c=2, size=3, stride=2, padding=1), "large")),
-    functools.partial(_random_pool_spec, dilation=False))
+    lambda inputs: dict(zip("nhwc", inputs["x_shape"]), size=inputs["windows"].shape[3],
+                        stride=inputs["stride"], padding=inputs["padding"]), _fold_reference,
+    "n h w c size stride padding", (
+        ("windows that tile the image", "", 1, 4, 4, 1, 2, 2, 0),
+        ("overlapping windows: a pixel in several windows adds them up", "", 1, 5, 5, 1, 3, 1, 0),
+        ("rows and columns no window reaches stay 0", "", 1, 6, 7, 1, 2, 3, 0),
+        ("padding 1: the padded taps are dropped", "", 1, 5, 5, 1, 3, 2, 1),
+        ("padding 1, overlap, a batch and channels", "", 2, 6, 7, 3, 3, 2, 1),
+        *((*case, 3, 2, 1) for case in LOOP_CASES)),
+    functools.partial(_random_spec, keys="padding"))
 
 
 # --- 03 · max pool with -inf padding and dilation, and each window's winner ---
-
-def _build_max(rng, n, h, w, c, size, stride, padding, dilation, ties=False,
-               negative=False) -> dict:
-    pool_geometry((n, h, w, c), size, stride, padding, dilation)
-    return dict(x=_image(rng, (n, h, w, c), ties, negative=negative), size=size, stride=stride, padding=padding,
-                dilation=dilation)
-
 
 def _max_reference(x, size, stride, padding, dilation) -> tuple:
     out, cache = naive.max_pool_forward(x, size, stride, padding, dilation)
     return out, cache.winner                                # winner: k = a * size + b
 
 
-def _loop_cases(width=(7, 15), **spec) -> tuple:
-    """The loop check's two cases: the same N and C, a larger H and W."""
-    return (("the loop check's small case", dict(spec, n=2, h=6, w=width[0], c=2), "small"),
-            ("its larger case", dict(spec, n=2, h=14, w=width[1], c=2), "large"))
-
-
-MAX_WINNERS = Challenge(
-    ("x", "size", "stride", "padding", "dilation"), _build_max, _pool_spec, _max_reference, (
-        ("windows that tile the image", dict(n=1, h=4, w=4, c=1, size=2, stride=2, padding=0,
-                                             dilation=1), ""),
-        ("overlapping windows, stride 1", dict(n=1, h=5, w=5, c=1, size=3, stride=1, padding=0,
-                                               dilation=1), ""),
-        ("padding 1: padded cells (-inf) never win, not even over negative values", dict(
-            n=1, h=5, w=5, c=1, size=3, stride=2, padding=1, dilation=1, negative=True), ""),
-        ("dilation 2: taps two pixels apart", dict(n=1, h=7, w=7, c=1, size=3, stride=1,
-                                                   padding=0, dilation=2), ""),
-        ("ties: the first maximum (row-major) wins", dict(n=2, h=6, w=6, c=1, size=3, stride=2,
-                                                          padding=0, dilation=1, ties=True), ""),
-        ("padding 2 and dilation 2, a batch and channels", dict(
-            n=2, h=8, w=7, c=2, size=3, stride=2, padding=2, dilation=2), ""),
-        *_loop_cases(size=3, stride=2, padding=1, dilation=2)),
-    lambda rng: dict(_random_pool_spec(rng), ties=bool(rng.random() < 0.3)),
-    outputs=("out", "winner"))
-
+MAX_WINNERS = _challenge(
+    ("x", "size", "stride", "padding", "dilation"), _build_pool, _pool_spec, _max_reference,
+    "n h w c size stride padding dilation ties negative", (
+        ("windows that tile the image", "", 1, 4, 4, 1, 2, 2, 0, 1, False, False),
+        ("overlapping windows, stride 1", "", 1, 5, 5, 1, 3, 1, 0, 1, False, False),
+        ("padding 1: padded cells (-inf) never win, not even over negative values", "",
+         1, 5, 5, 1, 3, 2, 1, 1, False, True),
+        ("dilation 2: taps two pixels apart", "", 1, 7, 7, 1, 3, 1, 0, 2, False, False),
+        ("ties: the first maximum (row-major) wins", "", 2, 6, 6, 1, 3, 2, 0, 1, True, False),
+        ("padding 2 and dilation 2, a batch and channels", "",
+         2, 8, 7, 2, 3, 2, 2, 2, False, False),
+        *((*case, 3, 2, 1, 2, False, False) for case in LOOP_CASES)),
+    lambda rng: _random_spec(rng, ties=bool(rng.random() < 0.3)), outputs=("out", "winner"))
 
 # --- 04 · max pool backward with overlap, padding and the NaN rule ---
-
-def _build_max_backward(rng, n, h, w, c, size, stride, padding, ties=False, nans=False,
-                        negative=False) -> dict:
-    oh, ow = pool_geometry((n, h, w, c), size, stride, padding, 1).out_hw
-    return dict(dout=rng.integers(1, 10, size=(n, oh, ow, c)).astype(float),
-                x=_image(rng, (n, h, w, c), ties, nans, negative), size=size, stride=stride, padding=padding)
-
-
-MAX_BACKWARD = Challenge(
-    ("dout", "x", "size", "stride", "padding"), _build_max_backward,
-    lambda inputs: dict(_pool_spec(inputs), nans=bool(np.isnan(inputs["x"]).any()),
-                        negative=bool(np.all(inputs["x"] < 0))),
-    lambda dout, **case: naive.max_pool_backward(dout, naive.max_pool_forward(**case)[1]), (
-        ("windows that tile the image", dict(n=1, h=4, w=4, c=1, size=2, stride=2, padding=0),
-         ""),
-        ("overlap: a pixel that wins two windows gets both", dict(n=1, h=5, w=5, c=1, size=3,
-                                                                  stride=1, padding=0), ""),
-        ("padding 1: padded cells never win, not even over negative values", dict(
-            n=1, h=5, w=5, c=1, size=3, stride=2, padding=1, negative=True), ""),
-        ("ties: the first maximum gets it", dict(n=2, h=6, w=6, c=1, size=3, stride=2, padding=0,
-                                                 ties=True), ""),
-        ("NaNs: a window's last NaN gets it", dict(n=1, h=5, w=5, c=1, size=3, stride=2,
-                                                   padding=0, nans=True), ""),
-        ("NaNs, padding 1, a batch and channels", dict(n=2, h=6, w=7, c=2, size=3, stride=2,
-                                                       padding=1, nans=True), ""),
-        *_loop_cases(size=3, stride=2, padding=1)),
-    lambda rng: dict(_random_pool_spec(rng, dilation=False), ties=bool(rng.random() < 0.3),
-                     nans=bool(rng.random() < 0.3)))
+MAX_BACKWARD = _challenge(
+    ("dout", "x", "size", "stride", "padding"), functools.partial(_build_pool, dout=True),
+    _pool_spec, lambda dout, **case: naive.max_pool_backward(dout, naive.max_pool_forward(
+        **case)[1]), "n h w c size stride padding ties nans negative", (
+        ("windows that tile the image", "", 1, 4, 4, 1, 2, 2, 0, False, False, False),
+        ("overlap: a pixel that wins two windows gets both", "",
+         1, 5, 5, 1, 3, 1, 0, False, False, False),
+        ("padding 1: padded cells never win, not even over negative values", "",
+         1, 5, 5, 1, 3, 2, 1, False, False, True),
+        ("ties: the first maximum gets it", "", 2, 6, 6, 1, 3, 2, 0, True, False, False),
+        ("NaNs: a window's last NaN gets it", "", 1, 5, 5, 1, 3, 2, 0, False, True, False),
+        ("NaNs, padding 1, a batch and channels", "", 2, 6, 7, 2, 3, 2, 1, False, True, False),
+        *((*case, 3, 2, 1, False, False, False) for case in LOOP_CASES)),
+    lambda rng: _random_spec(rng, "padding", ties=bool(rng.random() < 0.3),
+                             nans=bool(rng.random() < 0.3)))
 
 
 # --- 05 · the strided convolution's dx ---
@@ -215,38 +206,23 @@ def _conv_dx_reference(dout, w, x_shape, stride, padding) -> np.ndarray:
     return naive.conv_backward(dout, cache)[0]
 
 
-def _conv_spec(**spec) -> dict:
-    return dict(dict(n=1, c=1, f=1, padding=0), **spec)
-
-
-CONV_DX = Challenge(
+CONV_DX = _challenge(
     ("dout", "w", "x_shape", "stride", "padding"), _build_conv_dx,
-    lambda inputs: dict(_pool_spec(inputs, "x_shape"), kh=inputs["w"].shape[0],
-                        kw=inputs["w"].shape[1], f=inputs["w"].shape[3], stride=inputs["stride"],
-                        padding=inputs["padding"]), _conv_dx_reference, (
-        ("stride 1, no padding: a full convolution", _conv_spec(h=4, w=4, kh=2, kw=2, stride=1),
-         ""),
-        ("stride 2: zeros between dout's entries", _conv_spec(h=5, w=5, kh=3, kw=3, stride=2), ""),
-        ("rows and columns no window reaches get 0", _conv_spec(h=6, w=6, kh=3, kw=3, stride=2),
-         ""),
-        ("padding 1: the padded rows' gradient is dropped", _conv_spec(
-            h=5, w=6, c=2, kh=3, kw=3, stride=2, padding=1), ""),
-        ("channels in and out, a rectangular kernel", _conv_spec(
-            n=2, h=7, w=6, c=3, kh=2, kw=3, f=2, stride=1, padding=1), ""),
-        ("a stride larger than the kernel", _conv_spec(n=2, h=8, w=8, kh=2, kw=2, f=2, stride=3),
-         ""),
-        *_loop_cases(kh=3, kw=2, f=2, stride=2, padding=1)),
-    lambda rng: dict(zip(("n", "c", "f", "kh", "kw", "stride", "padding"),
-                         (int(k) for k in rng.integers([1, 1, 1, 1, 1, 1, 0], [3, 4, 4, 4, 4, 4, 3]))),
-                     h=int(rng.integers(1, 9)), w=int(rng.integers(1, 9))))
+    lambda inputs: dict(zip("nhwc", inputs["x_shape"]), **dict(zip(
+        ("kh", "kw", "c", "f"), inputs["w"].shape)), stride=inputs["stride"],
+        padding=inputs["padding"]), _conv_dx_reference, "n h w c kh kw f stride padding", (
+        ("stride 1, no padding: a full convolution", "", 1, 4, 4, 1, 2, 2, 1, 1, 0),
+        ("stride 2: zeros between dout's entries", "", 1, 5, 5, 1, 3, 3, 1, 2, 0),
+        ("rows and columns no window reaches get 0", "", 1, 6, 6, 1, 3, 3, 1, 2, 0),
+        ("padding 1: the padded rows' gradient is dropped", "", 1, 5, 6, 2, 3, 3, 1, 2, 1),
+        ("channels in and out, a rectangular kernel", "", 2, 7, 6, 3, 2, 3, 2, 1, 1),
+        ("a stride larger than the kernel", "", 2, 8, 8, 1, 2, 2, 2, 3, 0),
+        *((*case, 3, 2, 2, 2, 1) for case in LOOP_CASES)),
+    lambda rng: dict(zip("n h w c kh kw f stride padding".split(), (int(k) for k in rng.integers(
+        [1, 1, 1, 1, 1, 1, 1, 1, 0], [3, 9, 9, 4, 4, 4, 4, 4, 3])))))
 
 
 # --- 06 · a max pool whose cost does not grow with the window ---
-
-def _build_any_window(rng, n, h, w, c, size, stride) -> dict:
-    pool_geometry((n, h, w, c), size, stride, 0, 1)
-    return dict(x=_image(rng, (n, h, w, c)), size=size, stride=stride)
-
 
 def _separable_max(x, size, stride) -> np.ndarray:
     """The window maximum as the maximum over rows of the maximum over columns (exact)."""
@@ -254,23 +230,19 @@ def _separable_max(x, size, stride) -> np.ndarray:
     return sliding_window_view(columns, size, axis=1).max(axis=-1)[:, ::stride]
 
 
-ANY_WINDOW = Challenge(
-    ("x", "size", "stride"), _build_any_window, _pool_spec, _separable_max, (
-        ("windows that tile the image", dict(n=1, h=4, w=4, c=1, size=2, stride=2), ""),
-        ("overlapping windows, stride 1", dict(n=1, h=5, w=5, c=1, size=3, stride=1), ""),
-        ("a window that does not divide the image", dict(n=1, h=9, w=8, c=1, size=4, stride=1),
-         ""),
-        ("a large window, a batch and channels", dict(n=2, h=13, w=11, c=2, size=7, stride=2),
-         ""),
-        ("a stride larger than the window", dict(n=1, h=9, w=10, c=1, size=2, stride=3), ""),
-        ("an 80x80 window: a reduction over every tap takes seconds",
-         dict(n=1, h=240, w=240, c=4, size=80, stride=1), ""),
-        *_loop_cases(size=3, stride=1),
-        ("the window check's size 3", dict(n=2, h=24, w=24, c=2, size=3, stride=1), "window 3"),
-        ("its size 9", dict(n=2, h=24, w=24, c=2, size=9, stride=1), "window 9")),
-    lambda rng: dict(n=int(rng.integers(1, 3)), h=int(rng.integers(1, 30)),
-                     w=int(rng.integers(1, 30)), c=int(rng.integers(1, 4)),
-                     size=int(rng.integers(1, 12)), stride=int(rng.integers(1, 5))))
+ANY_WINDOW = _challenge(
+    ("x", "size", "stride"), _build_pool, _pool_spec, _separable_max, "n h w c size stride", (
+        ("windows that tile the image", "", 1, 4, 4, 1, 2, 2),
+        ("overlapping windows, stride 1", "", 1, 5, 5, 1, 3, 1),
+        ("a window that does not divide the image", "", 1, 9, 8, 1, 4, 1),
+        ("a large window, a batch and channels", "", 2, 13, 11, 2, 7, 2),
+        ("a stride larger than the window", "", 1, 9, 10, 1, 2, 3),
+        ("an 80x80 window: a reduction over every tap takes seconds", "", 1, 240, 240, 4, 80, 1),
+        *((*case, 3, 1) for case in LOOP_CASES),
+        ("the window check's size 3", "window 3", 2, 24, 24, 2, 3, 1),
+        ("its size 9", "window 9", 2, 24, 24, 2, 9, 1)),
+    lambda rng: dict(zip("n h w c size stride".split(), (int(k) for k in rng.integers(
+        [1, 1, 1, 1, 1, 1], [3, 30, 30, 4, 12, 5])))))
 
 
 def window_growth_problem(measured: dict) -> str:
@@ -307,57 +279,16 @@ def _cnn_reference(x, labels, w1, b1, w2, b2) -> tuple:
     return loss, dw1, db1, features.T @ dlogits, dlogits.sum(axis=0)
 
 
-CNN = Challenge(
+CNN = _challenge(
     ("x", "labels", "w1", "b1", "w2", "b2"), _build_cnn,
     lambda inputs: dict(zip("nhwc", inputs["x"].shape), f=inputs["w1"].shape[3],
-                        k=inputs["w2"].shape[1]), _cnn_reference, (
-        ("one image, one channel, one filter, two classes", dict(n=1, h=4, w=4, c=1, f=1, k=2),
-         ""),
-        ("two filters, three classes", dict(n=2, h=6, w=6, c=1, f=2, k=3), ""),
-        ("three input channels, a wide image", dict(n=2, h=6, w=8, c=3, f=2, k=4), ""),
-        ("a batch of five, ten classes", dict(n=5, h=8, w=8, c=1, f=4, k=10), ""),
-        *_loop_cases((6, 16), f=2, k=3)),
-    lambda rng: dict(n=int(rng.integers(1, 5)), h=2 * int(rng.integers(2, 6)),
-                     w=2 * int(rng.integers(2, 6)), c=int(rng.integers(1, 4)),
-                     f=int(rng.integers(1, 4)), k=int(rng.integers(2, 6))),
+                        k=inputs["w2"].shape[1]), _cnn_reference, "n h w c f k", (
+        ("one image, one channel, one filter, two classes", "", 1, 4, 4, 1, 1, 2),
+        ("two filters, three classes", "", 2, 6, 6, 1, 2, 3),
+        ("three input channels, a wide image", "", 2, 6, 8, 3, 2, 4),
+        ("a batch of five, ten classes", "", 5, 8, 8, 1, 4, 10),
+        ("the loop check's small case", "small", 2, 6, 6, 2, 2, 3),
+        ("its larger case", "large", 2, 14, 16, 2, 2, 3)),
+    lambda rng: dict(zip("n h w c f k".split(), (int(k) for k in rng.integers(
+        [1, 2, 2, 1, 1, 2], [5, 6, 6, 4, 4, 6]) * [1, 2, 2, 1, 1, 1]))),
     outputs=("loss", "dw1", "db1", "dw2", "db2"))
-
-
-# --- Cases, random cases and shrinking, for every challenge alike ---
-
-def _cases(challenge: Challenge) -> list:
-    from .exercises import SEED, Case     # here, not at the top: exercises imports this module
-    rng = np.random.default_rng(SEED)
-    return [Case(name, challenge.build(rng, **spec), role) for name, spec, role in challenge.cases]
-
-
-def _random_case(challenge: Challenge, rng) -> dict:
-    while True:                                       # draw again until the geometry exists
-        try:
-            return challenge.build(rng, **challenge.random_spec(rng))
-        except ValueError:
-            continue
-
-
-def _shrink(challenge: Challenge, inputs: dict):
-    """Cases one int of the spec one or two smaller (bools kept), rebuilt with fresh values."""
-    from .exercises import SEED
-    spec = challenge.spec_of(inputs)
-    for key, value in spec.items():
-        for smaller in (value - 1, value - 2) if not isinstance(value, bool) else ():
-            if smaller < MINIMUM.get(key, 1):
-                break
-            try:
-                yield challenge.build(np.random.default_rng(SEED), **dict(spec, **{key: smaller}))
-                break
-            except ValueError:                        # e.g. an odd size for the CNN: try -2
-                continue
-
-
-def row(challenge: Challenge, rules=()) -> dict:
-    """The fields of :class:`~.exercises.Check` for ``challenge``'s checker."""
-    return dict(signature=challenge.signature, reference=challenge.reference,
-                cases=functools.partial(_cases, challenge),
-                random_case=functools.partial(_random_case, challenge),
-                shrink=functools.partial(_shrink, challenge), outputs=challenge.outputs,
-                rules=rules)

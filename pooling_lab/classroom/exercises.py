@@ -213,14 +213,14 @@ CHECKS = {
                                        rng, rng.choice([1, 10, 1000])), _shrink_logits,
                                    outputs=("loss", "dlogits")),
     # The challenges (pooling_lab.classroom.challenges): one per notebook 01-07
-    "avg_pool_padded": Check(**challenges.row(challenges.AVG_PADDED)),
-    "fold_windows": Check(**challenges.row(challenges.FOLD, (NO_PIXEL_LOOP, NO_ADD_AT))),
-    "max_pool_winners": Check(**challenges.row(challenges.MAX_WINNERS, (NO_PIXEL_LOOP,))),
-    "max_pool_backward_padded": Check(**challenges.row(challenges.MAX_BACKWARD, (NO_PIXEL_LOOP,))),
-    "conv_dx": Check(**challenges.row(challenges.CONV_DX, (NO_PIXEL_LOOP,))),
-    "max_pool_any_window": Check(**challenges.row(challenges.ANY_WINDOW, (
-        NO_PIXEL_LOOP, NO_WINDOW_GROWTH))),
-    "cnn_gradients": Check(**challenges.row(challenges.CNN, (NO_PIXEL_LOOP,))),
+    "avg_pool_padded": Check(**challenges.AVG_PADDED),
+    "fold_windows": Check(**challenges.FOLD, rules=(NO_PIXEL_LOOP, NO_ADD_AT)),
+    "max_pool_winners": Check(**challenges.MAX_WINNERS, rules=(NO_PIXEL_LOOP,)),
+    "max_pool_backward_padded": Check(**challenges.MAX_BACKWARD, rules=(NO_PIXEL_LOOP,)),
+    "conv_dx": Check(**challenges.CONV_DX, rules=(NO_PIXEL_LOOP,)),
+    "max_pool_any_window": Check(**challenges.ANY_WINDOW, rules=(
+        NO_PIXEL_LOOP, NO_WINDOW_GROWTH)),
+    "cnn_gradients": Check(**challenges.CNN, rules=(NO_PIXEL_LOOP,)),
 }
 
 
