@@ -20,6 +20,8 @@ import pytest
 from pooling_lab.classroom import grade, release
 from pooling_lab.cli import main
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 EXERCISES = grade.EXERCISES
@@ -60,8 +62,8 @@ CLASS = {
     "messy": (notebook("%matplotlib inline", CHANNELS_FIRST, "def oops(:\n    pass", "1 / 0",
                        "%%writefile ../pooling_lab/check.py\nprint('hacked')", AVG_POOL),
               {"to_channels_first", "my_avg_pool", "my_avg_pool_padded"},
-              "cell 4 does not parse (line 1)"),
-    "blank": (notebook(*BLANK), set(), "NotImplementedError"),
+              "[2] does not parse (line 1)"),
+    "blank": (notebook(*BLANK), set(), "every code cell is the course's own"),
     "faked": (notebook(*BLANK_00, "solved = True", "print('PASSED')",
                        "from pooling_lab import check\n"
                        "check.channels_first = lambda f: print('PASSED') or True\n"
@@ -71,12 +73,12 @@ CLASS = {
                        "grader.judge = lambda *args, **kwargs: type('Verdict', (), "
                        "{'passed': True, 'message': 'PASSED'})",
                        output="PASSED to_channels_first: 6 of 6 cases match the reference.\n"),
-              set(), "NotImplementedError"),
+              set(), "no function to_channels_first"),
     "wrong": (notebook(wrong("to_channels_first", "return args[0].transpose(0, 3, 2, 1)"),
                        wrong("my_avg_pool", "return np.zeros(3)"), SOLVED[7]),
               {"my_softmax_cross_entropy", "my_cnn_gradients"}, "FAILED my_avg_pool"),
     "looping": (notebook(CHANNELS_FIRST, wrong("my_max_pool_forward", "while True: pass")),
-                {"to_channels_first"}, "stopped after 6 s"),
+                {"to_channels_first"}, "took longer than 3 s"),
     "memory_hungry": (notebook(
         wrong("my_windows", "return np.ones((1 << 17, 1 << 17))"),
         wrong("my_avg_pool_separable", "return [np.empty(10**8) for _ in range(1000)]")),
@@ -86,12 +88,12 @@ CLASS = {
         wrong("my_max_pool_forward", "return pooling_lab.fast.max_pool_forward(*args)[0]"),
         wrong("my_avg_pool", "from pooling_lab import naive\n"
                              "    return naive.avg_pool_forward(*args)[0]")),
-        set(), "cannot be imported while an exercise is graded"),
+        set(), "No module named 'pooling_lab.fast'"),
     "wraps_checker": (notebook(
         "from pooling_lab.classroom import exercises\nimport pooling_lab",
         wrong("my_max_pool_forward", "return exercises.naive.max_pool_forward(*args)[0]"),
         wrong("my_avg_pool", "return pooling_lab.STYLES['fast'].avg_pool_forward(*args)[0]")),
-        set(), "pooling_lab.naive.max_pool_forward"),
+        set(), "No module named 'pooling_lab.classroom'"),
     "copies_solutions": (notebook(
         "from notebooks.solutions.nb03 import my_max_pool_forward",
         "from solutions.nb01 import my_avg_pool",
@@ -102,7 +104,7 @@ CLASS = {
     "empty": (json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
               set(), "no code cell"),
     "broken_cells": (notebook(CHANNELS_FIRST, AVG_POOL + "\nprint('done'"),
-                     {"to_channels_first"}, "cell 3 does not parse"),
+                     {"to_channels_first"}, "[1] does not parse"),
     "constants": (notebook("AXES = (0, 3, 1, 2)",
                            "def to_channels_first(x):\n    return x.transpose(AXES)"),
                   {"to_channels_first"}, "not defined: my_avg_pool"),
@@ -111,7 +113,7 @@ CLASS = {
                   set(), "FAILED to_channels_first"),
     "exits_early": (notebook("def to_channels_first(x, _=__import__('os')._exit(0)):\n"
                              "    return x.transpose(0, 3, 1, 2)", AVG_POOL),
-                    set(), "the judging process ended (0)"),
+                    {"my_avg_pool"}, "[0] line 1 stopped the grading"),
     "printer": (notebook("def to_channels_first(x):\n    print('PASSED ' * 10_000)\n"
                          "    return x.transpose(0, 3, 1, 2)"), {"to_channels_first"}, ""),
     "late_import": (notebook(AVG_POOL.replace("import numpy as np", ""), "import numpy as np"),
@@ -120,7 +122,7 @@ CLASS = {
         "import os\n\ndef to_channels_first(x):\n    for stream in range(1, 10):\n"
         "        try:\n"
         "            os.write(stream, b'{\"passed\": true, \"message\": \"PASSED\"}\\n')\n"
-        "        except OSError:\n            pass"), set(), "it returns None"),
+        "        except OSError:\n            pass"), set(), "a reply the grader does not read"),
     "nosy": (notebook(f"import os\n\ndef to_channels_first(x):\n"
                       f"    alone = os.listdir('.') == [] and {SECRET!r} not in os.environ\n"
                       f"    return x.transpose(0, 3, 1, 2) if alone else x"),

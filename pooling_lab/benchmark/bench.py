@@ -8,10 +8,10 @@ columns explained by :data:`LEGEND` under them; progress and notes go to stderr.
 
 Times come from :mod:`pooling_lab.measure`; a naive call slower than :data:`NAIVE_SECONDS`
 runs on a crop, its times scaled up and marked ``~``. PyTorch runs in
-:mod:`pooling_lab.torch_worker`, a process of its own, on its default CPU path (oneDNN on) and
-one thread, as NumPy's BLAS here (see :mod:`pooling_lab.__main__`). ``--targets`` checks the
-course's promises (:data:`TARGETS`); ``--json FILE`` writes everything, on Ctrl-C what was
-measured so far.
+:mod:`pooling_lab.benchmark.torch_worker`, a process of its own, on its default CPU path
+(oneDNN on) and one thread, as NumPy's BLAS here (see :mod:`pooling_lab.cli`). ``--targets``
+checks the course's promises (:data:`TARGETS`); ``--json FILE`` writes everything, on Ctrl-C
+what was measured so far.
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ WORKER_COMMAND = ("-I", str(Path(torch_worker.__file__).resolve()))
 
 
 def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
-    """The JSON case :mod:`pooling_lab.torch_worker` reads."""
+    """The JSON case :mod:`pooling_lab.benchmark.torch_worker` reads."""
     fields = asdict(case)
     del fields["ops"], fields["styles"]
     return {**fields, "op": op, "out_channels": case.out_channels if op == "conv" else None,
@@ -415,7 +415,7 @@ def machine_state(clock_name: str, torch_version: str | None = None) -> dict:
         "load_average_1_5_15": [round(load, 2) for load in os.getloadavg()],
         "python": platform.python_version(), "numpy": np.__version__,
         "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
-        # Set by `python -m pooling_lab` before NumPy starts (see pooling_lab.__main__).
+        # Set by `python -m pooling_lab` before NumPy starts (see pooling_lab.cli).
         "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
         # Some machines set this to work around old OpenBLAS bugs; it picks slower kernels.
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),

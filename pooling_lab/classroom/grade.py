@@ -2,14 +2,12 @@
 
     python -m pooling_lab grade [--out CSV] [--timeout S] [--seed N] [--jobs J] SUBMISSION...
 
-A submission is a notebook or a folder of them. No notebook is run and no output read: only
-the definitions of its code cells are taken (``def``, ``import``, constants such as ``EPS =
-1e-12``), so ``solved = True``, a printed "PASSED" or a replaced checker earn nothing, and a
-cell that does not parse costs only its own functions. Each exercise is judged by
-``check.judge`` (the table's cases plus hidden ones drawn from ``--seed``) in a fresh
-``python -I`` in a fresh temporary folder, where the student's code cannot import the styles,
-the layers, the solutions or PyTorch, within ``--timeout`` seconds and, on Linux only, limits
-of CPU time, memory and file size. It still runs with your rights: see TEACHING.md.
+A submission is a notebook or a folder of them. Each is judged by
+:func:`.sandbox.judge_notebook`: the code cells the student changed or added run in a sandbox
+(bubblewrap, where available: ``--sandbox``), and each exercise's verdict is given outside it by
+``check.judge`` on the table's cases plus hidden ones drawn from ``--seed``. No output is read,
+so ``solved = True``, a printed "PASSED" or a replaced checker earn nothing. See TEACHING.md,
+"Safety".
 
 Writes ``grades.csv`` (a row ``max``, then one per submission named by its file's stem, each
 exercise 0 or its points) and ``feedback/<stem>.md`` with each verdict in the checker's words.
@@ -18,42 +16,15 @@ exercise 0 or its points) and ``feedback/<stem>.md`` with each verdict in the ch
 from __future__ import annotations
 
 import argparse
-import ast
 import concurrent.futures
 import csv
-import json
-import linecache
-import os
 import secrets
-import signal
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .check import judge
 from .exercises import EXERCISES
-from .watch import FORBIDDEN_MODULES
-
-#: What the graded code may not import: what the checkers forbid it to call (the package's
-#: styles and layers, PyTorch) and the reference solutions, each name with its submodules.
-FORBIDDEN_IMPORTS = (*FORBIDDEN_MODULES, "notebooks", "solutions")
-
-#: Hidden cases per exercise, drawn from --seed, on top of the exercise table's own.
-HIDDEN_CASES = 3
-
-#: Limits of one judging process on Linux: its address space (NumPy and the checker take about
-#: 0.5 GiB) and the largest file it may write.
-MEMORY_LIMIT, FILE_SIZE_LIMIT = 2 * 1024**3, 16 * 1024**2
-
-#: The graded code's only environment variables (none of the teacher's tokens): one BLAS thread.
-ENVIRONMENT = {name: os.environ[name] for name in ("PATH", "SYSTEMROOT") if name in os.environ}
-ENVIRONMENT |= dict.fromkeys(("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"), "1")
-
-#: The graded process starts here: it finds this package where the grader found it.
-CHILD = ("import sys; sys.path.insert(0, {root!r}); "
-         "from pooling_lab.classroom.grade import judge_request; judge_request()")
+from .sandbox import HIDDEN_CASES, judge_notebook, sandbox_problem
 
 
 @dataclass
@@ -64,6 +35,7 @@ class Settings:
     seed: int
     jobs: int
     exercises: list         # the function names graded, in course order
+    sandbox: str = "auto"   # bubblewrap: "auto", "require" or "off"
 
 
 @dataclass
@@ -89,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of the hidden cases (default: a new one, printed)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="submissions graded at the same time (default 1)")
+    parser.add_argument("--sandbox", choices=("auto", "require", "off"), default="auto",
+                        help="bubblewrap around each submission: where available (default), "
+                             "required, or off")
     parser.add_argument("--notebook", action="append", metavar="NN",
                         help="grade only this notebook's exercises, e.g. 05; may be given "
                              "again (default: every exercise)")
@@ -125,154 +100,17 @@ def check_arguments(args) -> Settings:
     exercises = [name for name, exercise in EXERCISES.items()
                  if not args.notebook or exercise.notebook[:2] in args.notebook]
     seed = secrets.randbelow(2**32) if args.seed is None else args.seed
-    return Settings(submissions, args.out, args.timeout, seed, args.jobs, exercises)
-
-
-def is_definition(statement: ast.stmt) -> bool:
-    """A ``def``, an ``import`` or an assignment of a constant (``EPS = 1e-12``) to names."""
-    if not isinstance(statement, ast.Assign):
-        return isinstance(statement, (ast.FunctionDef, ast.Import, ast.ImportFrom))
-    try:
-        ast.literal_eval(statement.value)
-    except (ValueError, TypeError, SyntaxError, RecursionError):
-        return False
-    return all(isinstance(target, ast.Name) for target in statement.targets)
-
-
-def code_cells(path: Path, row: Row) -> list:
-    """``[(label, source)]`` of the code cells that parse; the others are notes on ``row``."""
-    try:
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        sources = [(number, "".join(cell["source"]))    # a list of lines, or one string
-                   for number, cell in enumerate(cells, start=1) if cell["cell_type"] == "code"]
-    except (OSError, ValueError, TypeError, KeyError):
-        row.notes.append("not a notebook")
-        return []
-    parsed = []
-    for number, source in sources:
-        if source.lstrip().startswith("%%"):           # a cell magic: the cell is not Python
-            continue
-        # IPython's %magics and !shell lines are not Python: blank them, keep the numbering.
-        source = "\n".join("" if line.lstrip()[:1] in ("%", "!") else line
-                           for line in source.splitlines())
-        try:
-            ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError) as error:   # ValueError: a NUL
-            line = getattr(error, "lineno", None) or "?"
-            row.notes.append(f"cell {number} does not parse (line {line}): not graded")
-            continue
-        parsed.append((f"<cell {number}>", source))
-    if not parsed and not row.notes:
-        row.notes.append("no code cell")
-    return parsed
-
-
-def _forbidden(name: str) -> bool:
-    return any(name == blocked or name.startswith(blocked + ".") for blocked in FORBIDDEN_IMPORTS)
-
-
-class ImportBlocker:
-    """A ``sys.meta_path`` finder that refuses the forbidden modules to all but the package."""
-
-    def find_spec(self, name, path=None, target=None):
-        frame = sys._getframe(1)
-        while frame and (frame.f_code.co_filename.startswith("<frozen")
-                         or frame.f_globals.get("__name__", "").startswith("importlib")):
-            frame = frame.f_back
-        importer = frame.f_globals.get("__name__", "") if frame else ""
-        if _forbidden(name) and not importer.startswith("pooling_lab"):
-            raise ImportError(f"{name} cannot be imported while an exercise is graded: the "
-                              f"exercise asks for your own code", name=name)
-
-
-def _seal() -> None:
-    """Drop the forbidden modules the checker has imported; block importing them again."""
-    import pooling_lab
-    for name in [name for name in sys.modules if _forbidden(name)]:
-        del sys.modules[name]
-    for name in FORBIDDEN_IMPORTS:
-        vars(pooling_lab).pop(name.removeprefix("pooling_lab."), None)
-    sys.meta_path.insert(0, ImportBlocker())
-
-
-def _limit(timeout: float) -> None:
-    """CPU seconds, address space and file size of this process, where the OS allows (Linux)."""
-    if sys.platform.startswith("linux"):
-        import resource
-        resource.setrlimit(resource.RLIMIT_CPU, (int(timeout) + 1, int(timeout) + 2))
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
-
-
-def judge_request() -> None:
-    """The graded process: read a request on stdin, write ``{"passed", "message"}`` on stdout."""
-    request = json.load(sys.stdin)
-    verdicts = os.fdopen(os.dup(1), "w")
-    for stream in (1, 2):                             # the student's prints go nowhere
-        os.dup2(os.open(os.devnull, os.O_WRONLY), stream)
-    _seal()
-    _limit(request["timeout"])
-    namespace, failed = {"__name__": "submission"}, []  # a failure costs only what needs it
-    for label, source in request["cells"]:
-        linecache.cache[label] = (len(source), None, source.splitlines(True), label)
-        for statement in filter(is_definition, ast.parse(source).body):
-            try:
-                exec(compile(ast.Module([statement], []), label, "exec"), namespace)
-            except BaseException as error:
-                failed.append(f"\n{label} line {statement.lineno} failed: {error!r}")
-    try:
-        verdict = judge(request["function"], namespace, seed=request["seed"],
-                        hidden=HIDDEN_CASES, timeout=request["timeout"])
-        result = {"passed": bool(verdict.passed), "message": "".join([verdict.message, *failed])}
-    except BaseException as error:
-        result = {"passed": False, "message": f"the checker stopped: {type(error).__name__}: "
-                                              f"{error}"}
-    print(request.pop("nonce") + json.dumps(result), file=verdicts, flush=True)
-    os._exit(0)                           # no clean-up code of the student's runs after this
-
-
-def judge_in_process(cells: list, function: str, settings: Settings) -> tuple[bool, str]:
-    """``(passed, message)`` of one exercise, judged in a fresh process in a fresh folder."""
-    # Only a line that starts with the nonce is the checker's: prints cannot fake a verdict.
-    request = {"cells": cells, "function": function, "seed": settings.seed,
-               "timeout": settings.timeout, "nonce": secrets.token_hex(16)}
-    root = str(Path(__file__).resolve().parents[2])
-    with tempfile.TemporaryDirectory(prefix="pooling_lab_grade_") as folder:
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-c", CHILD.format(root=root)], cwd=folder,
-            env=ENVIRONMENT | {"HOME": folder, "MPLBACKEND": "Agg"}, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=os.name == "posix")
-        try:
-            out, err = process.communicate(json.dumps(request).encode(), settings.timeout)
-        except subprocess.TimeoutExpired:
-            if os.name == "posix":
-                os.killpg(process.pid, signal.SIGKILL)  # and whatever it started
-            process.kill()
-            process.communicate()
-            return False, (f"FAILED {function}: stopped after {settings.timeout:g} s (the "
-                           f"--timeout): an endless loop, or far too slow.")
-    for line in out.decode(errors="replace").splitlines():
-        if line.startswith(request["nonce"]):
-            result = json.loads(line.removeprefix(request["nonce"]))
-            return result["passed"], result["message"]
-    last = (err.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
-    if process.returncode < 0:        # SIGXCPU: the CPU time limit
-        last = f"killed by {signal.Signals(-process.returncode).name}"
-    return False, f"FAILED {function}: the judging process ended ({process.returncode}): {last}"
+    if args.sandbox == "require" and sandbox_problem():
+        raise ValueError(f"--sandbox require: no sandbox here: {sandbox_problem()}")
+    return Settings(submissions, args.out, args.timeout, seed, args.jobs, exercises,
+                    args.sandbox)
 
 
 def grade_submission(path: Path, settings: Settings) -> Row:
-    row = Row(path.stem)
-    cells = code_cells(path, row)
-    names = {statement.name for _, source in cells for statement in ast.parse(source).body
-             if isinstance(statement, ast.FunctionDef)}
-    for name in settings.exercises:
-        row.verdicts[name] = (judge_in_process(cells, name, settings) if name in names else
-                              (False, f"NOT SOLVED {name}: no `def {name}` in this notebook."))
-    missing = [name for name in settings.exercises if name not in names]
-    if cells and missing:
-        row.notes.append(f"not defined: {' '.join(missing)}")
-    return row
+    judged = judge_notebook(path, settings.exercises, seed=settings.seed,
+                            sandbox=settings.sandbox)
+    return Row(path.stem, {name: (verdict.passed, verdict.message)
+                           for name, verdict in judged.verdicts.items()}, judged.notes)
 
 
 def write_feedback(row: Row, folder: Path, settings: Settings) -> None:
@@ -289,6 +127,11 @@ def write_feedback(row: Row, folder: Path, settings: Settings) -> None:
 
 
 def run(settings: Settings) -> int:
+    unsandboxed = (f"No sandbox: {sandbox_problem()}; the students' code runs with your rights "
+                   f"(TEACHING.md, Safety)." if settings.sandbox == "off" or sandbox_problem()
+                   else "")
+    if unsandboxed:
+        print(unsandboxed, file=sys.stderr)
     feedback = settings.out.parent / "feedback"
     feedback.mkdir(exist_ok=True)
     rows, count = [], len(settings.submissions)
@@ -310,6 +153,8 @@ def run(settings: Settings) -> int:
             marks = [row.points(name) for name in settings.exercises]
             writer.writerow([row.name, *marks, sum(marks), "; ".join(row.notes)])
     print(f"Graded {count} submissions (seed {settings.seed}): {settings.out}, {feedback}/")
+    if unsandboxed:
+        print(unsandboxed)
     width = max(map(len, settings.exercises))
     for name in settings.exercises:
         print(f"  {name:<{width}}  solved by {sum(row.verdicts[name][0] for row in rows)} of "
