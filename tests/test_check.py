@@ -1024,7 +1024,10 @@ def test_one_table_of_exercises_for_grading(capsys):
     assert list(check.EXERCISES) == [
         "to_channels_first", "my_avg_pool", "my_windows", "my_max_pool_forward",
         "my_avg_pool_backward", "my_max_pool_backward", "my_conv_forward", "my_conv_backward",
-        "my_avg_pool_as_conv", "my_avg_pool_separable", "my_softmax_cross_entropy"]
+        "my_avg_pool_as_conv", "my_avg_pool_separable", "my_softmax_cross_entropy",
+        # the challenges, one per notebook 01-07 (tests/test_challenges.py)
+        "my_avg_pool_padded", "my_fold_windows", "my_max_pool_winners",
+        "my_max_pool_backward_padded", "my_conv_dx", "my_max_pool_any_window", "my_cnn_gradients"]
     for name, exercise in check.EXERCISES.items():
         assert exercise.function == name and exercise.points > 0
         assert callable(getattr(check, exercise.checker)) and exercise.notebook[:2].isdigit()
