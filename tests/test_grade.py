@@ -113,7 +113,7 @@ CLASS = {
                   set(), "FAILED to_channels_first"),
     "exits_early": (notebook("def to_channels_first(x, _=__import__('os')._exit(0)):\n"
                              "    return x.transpose(0, 3, 1, 2)", AVG_POOL),
-                    {"my_avg_pool"}, "[0] line 1 stopped the grading"),
+                    {"my_avg_pool", "my_avg_pool_padded"}, "[0] line 1 stopped the grading"),
     "printer": (notebook("def to_channels_first(x):\n    print('PASSED ' * 10_000)\n"
                          "    return x.transpose(0, 3, 1, 2)"), {"to_channels_first"}, ""),
     "late_import": (notebook(AVG_POOL.replace("import numpy as np", ""), "import numpy as np"),
