@@ -25,7 +25,15 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 EXERCISES = grade.EXERCISES
-FULL_MARKS = sum(exercise.points for exercise in EXERCISES.values())
+
+
+def full(name: str) -> int:
+    """An exercise's points, over all its parts."""
+    points = EXERCISES[name].points
+    return sum(points.values()) if isinstance(points, dict) else points
+
+
+FULL_MARKS = sum(map(full, EXERCISES))
 
 #: Each reference solutions module, whole: one cell each makes a correct notebook.
 SOLVED = [path.read_text(encoding="utf-8") for path in sorted(SOLUTIONS.glob("nb*.py"))]
@@ -142,25 +150,26 @@ def graded(tmp_path_factory):
     start = time.perf_counter()
     finished = subprocess.run(
         [sys.executable, "-m", "pooling_lab", "grade", "--out", str(folder / "grades.csv"),
-         "--timeout", "6", "--seed", "7", "--jobs", "2", str(folder / "submissions"),
+         "--seed", "7", "--jobs", "2", str(folder / "submissions"),
          str(folder / "submissions" / "not_a_notebook.txt")],
         capture_output=True, text=True, env=env, cwd=folder, timeout=300)
     seconds = time.perf_counter() - start
     assert finished.returncode == 0, finished.stderr
     with open(folder / "grades.csv", newline="") as table:
-        rows = {row["submission"]: row for row in csv.DictReader(table)}
+        rows = {row["file"].rsplit(".", 1)[0]: row for row in csv.DictReader(table)}
     return folder, rows, finished.stdout, seconds
 
 
-def test_the_table_has_a_max_row_and_one_row_per_submission(graded):
+def test_the_table_has_one_row_per_file_and_the_points_beside_it(graded):
     folder, rows, _, seconds = graded
     print(f"{len(CLASS)} submissions graded in {seconds:.1f} s")
     header = (folder / "grades.csv").read_text().splitlines()[0]
-    assert header == f"submission,{','.join(EXERCISES)},total,notes"
-    assert set(rows) == {"max", *CLASS}
-    assert {name: int(rows["max"][name]) for name in EXERCISES} == {
-        name: exercise.points for name, exercise in EXERCISES.items()}
-    assert int(rows["max"]["total"]) == FULL_MARKS
+    assert header == f"id,name,file,{','.join(EXERCISES)},days late,total,notes"
+    assert set(rows) == set(CLASS)
+    with open(folder / "points.csv", newline="") as table:
+        points = list(csv.DictReader(table))
+    assert {name: sum(int(row["points"]) for row in points if row["exercise"] == name)
+            for name in EXERCISES} == {name: full(name) for name in EXERCISES}
 
 
 @pytest.mark.parametrize("name", CLASS)
@@ -168,11 +177,12 @@ def test_every_mark(graded, name):
     folder, rows, _, _ = graded
     _, solved, phrase = CLASS[name]
     marks = {exercise: int(rows[name][exercise]) for exercise in EXERCISES}
-    assert marks == {exercise: EXERCISES[exercise].points if exercise in solved else 0
+    assert marks == {exercise: full(exercise) if exercise in solved else 0
                      for exercise in EXERCISES}
     assert int(rows[name]["total"]) == sum(marks.values())
-    feedback = (folder / "feedback" / f"{name}.md").read_text()
-    assert feedback.startswith(f"# {name}: {sum(marks.values())} of ")
+    label = rows[name]["file"].removesuffix(".ipynb")
+    feedback = (folder / "feedback" / f"{label}.md").read_text()
+    assert feedback.startswith(f"# {label}: {sum(marks.values())} of ")
     assert phrase in rows[name]["notes"] + feedback
 
 
@@ -189,28 +199,29 @@ def test_bad_arguments_are_one_line_and_exit_2(tmp_path, capsys):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "alice.ipynb").write_text(notebook())
     for arguments, phrase in (([tmp_path / "missing.ipynb"], "no such file or folder"),
-                              ([tmp_path / "a", tmp_path / "b"], "named 'alice'"),
-                              (["--timeout", "0", tmp_path / "a"], "--timeout"),
+                              ([tmp_path / "a", tmp_path / "b"], "named 'alice.ipynb'"),
                               (["--jobs", "0", tmp_path / "a"], "--jobs"),
-                              (["--notebook", "08", tmp_path / "a"], "got 08")):
+                              (["--notebook", "08", tmp_path / "a"], "got 08"),
+                              (["--out", tmp_path, tmp_path / "a"], "must name a file"),
+                              (["--format", "canvas", tmp_path / "a"], "needs --roster"),
+                              (["--deadline", "friday", tmp_path / "a"], "--deadline")):
         assert main(["grade", *map(str, arguments)]) == 2
         error = capsys.readouterr().err
         assert error.count("\n") == 1 and phrase in error
 
 
 def test_one_notebook_s_exercises_are_graded_alone(tmp_path):
-    """A week's homework is one notebook: --notebook 00 --notebook 01 grades those alone."""
+    """A week's homework is one notebook: --notebook 0 --notebook 01 grades those alone."""
     (tmp_path / "alice.ipynb").write_text(notebook(CHANNELS_FIRST))
     out = tmp_path / "grades.csv"
-    assert main(["grade", "--notebook", "00", "--notebook", "01", "--timeout", "20",
+    assert main(["grade", "--notebook", "0", "--notebook", "01",
                  "--out", str(out), str(tmp_path / "alice.ipynb")]) == 0
     table = out.read_text().splitlines()
-    graded = ["to_channels_first", "my_avg_pool", "my_avg_pool_padded"]    # 01's challenge too
-    assert table[0] == f"submission,{','.join(graded)},total,notes"
-    points = [EXERCISES[name].points for name in graded]
-    assert table[1] == f"max,{','.join(map(str, points))},{sum(points)},"
-    assert table[2].startswith(f"alice,{points[0]},0,0,")
-    assert "not defined: my_avg_pool" in table[2]
+    assert table[0] == ("id,name,file,to_channels_first,my_avg_pool,my_avg_pool_padded,"
+                        "days late,total,notes")                  # 01's challenge too
+    points = full("to_channels_first")
+    assert table[1].startswith(f",,alice.ipynb,{points},0,0,0,{points},")
+    assert "not defined: my_avg_pool" in table[1]
 
 
 # --------------------------------------------------------------------------------------------

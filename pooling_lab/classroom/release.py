@@ -40,11 +40,23 @@ STUDENT_README = """# pooling_lab: the course
 Max pool, average pool and 2-D convolution, forward and backward, built in NumPy, one notebook
 at a time. Start with `notebooks/00_welcome.ipynb`.
 
-Install it (Python 3.11 or newer) with `pip install {wheel}`, or `%pip install ...` in a
-notebook cell on a JupyterHub or in Colab (upload the file first); `pip install .` in this
-folder installs the same from the source. Run the notebooks top to bottom. Each ends with a
-*Try it* exercise: write the function, run the checker cell below it, hand the notebook in.
-Your teacher grades every exercise again, on cases of their own.
+**Install once** (Python 3.11 or newer), in this folder: a virtual environment, then the course
+with its `[course]` extra, which brings JupyterLab and the widgets the notebooks use:
+
+    python3 -m venv .venv
+    source .venv/bin/activate          # Windows: .venv\\Scripts\\activate
+    pip install "{wheel}[course]"
+
+On a JupyterHub or in Colab, upload the wheel (the `.whl` file in `dist/`), run `%pip install`
+with its file name in a notebook cell instead, then restart the kernel.
+
+**Work:** `source .venv/bin/activate`, then `jupyter lab notebooks/`. Run each notebook top to
+bottom. Each ends with a *Try it* exercise: write the function, run the checker cell below it.
+
+**Hand in** the notebook file itself (`.ipynb`, saved; not a PDF or an export), named with your
+student id and the notebook, e.g. `s1234567_04_backward_pooling.ipynb`, unless your teacher's
+platform names it for you. Your teacher grades every exercise again on cases of their own: only
+your functions count, not the checker's output.
 """
 
 
