@@ -119,7 +119,9 @@ def test_every_public_checker_is_tested():
               and name not in {"run", "judge", "calling", "numerical_gradient", "relative_error",
                                "Check", "kernel_verdict", "part_names",
                                "Case", "Verdict", "Exercise"}}
-    assert public == {checker.__name__ for checker in ALL_CHECKERS}
+    from test_challenges import CHALLENGES          # the challenges' checkers are tested there
+    assert public == {checker.__name__ for checker in ALL_CHECKERS} | {
+        checker for _, _, checker in CHALLENGES}
 
 
 def test_the_wrapper_message_names_the_function_called(capsys):
@@ -1040,7 +1042,10 @@ def test_one_table_of_exercises_for_grading(capsys):
     assert list(check.EXERCISES) == [
         "to_channels_first", "my_avg_pool", "my_windows", "my_max_pool_forward",
         "my_avg_pool_backward", "my_max_pool_backward", "my_conv_forward", "my_conv_backward",
-        "my_avg_pool_as_conv", "my_avg_pool_separable", "my_softmax_cross_entropy"]
+        "my_avg_pool_as_conv", "my_avg_pool_separable", "my_softmax_cross_entropy",
+        # the challenges, one per notebook 01-07 (tests/test_challenges.py)
+        "my_avg_pool_padded", "my_fold_windows", "my_max_pool_winners",
+        "my_max_pool_backward_padded", "my_conv_dx", "my_max_pool_any_window", "my_cnn_gradients"]
     for name, exercise in check.EXERCISES.items():
         assert exercise.function == name and sum(exercise.points.values()) > 0
         assert set(exercise.points) == set(check.part_names(check.CHECKS[exercise.checker], 1))

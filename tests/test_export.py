@@ -40,7 +40,8 @@ def test_nbgrader_cells_carry_the_reference_solution_and_the_tables_points(tmp_p
     out = exported(tmp_path, "nbgrader")
     source = out / "source" / NOTEBOOK / f"{NOTEBOOK}.ipynb"
     assert shown_solutions(source, RUNS) == [
-        "_gradient_windows", "my_avg_pool_backward", "my_max_pool_backward"]
+        "_gradient_windows", "my_avg_pool_backward", "my_max_pool_backward",
+        "my_max_pool_backward_padded"]                                 # 04's challenge
     for stem in sorted({exercise.notebook for exercise in EXERCISES.values()}):
         cells = nbformat.read(out / "source" / stem / f"{stem}.ipynb", as_version=4).cells
         graded = {cell.metadata.nbgrader["grade_id"]: cell.metadata.nbgrader for cell in cells
@@ -86,7 +87,7 @@ def test_otter_notebook_has_question_blocks_and_ships_the_wheel(tmp_path):
         f"  - {wheel.name}", "requirements: requirements.txt"]
     blocks = [cell.source.splitlines()[0] for cell in cells if cell.cell_type == "raw"][1:]
     assert blocks == ["# BEGIN QUESTION", "# BEGIN SOLUTION", "# END SOLUTION",
-                      "# BEGIN TESTS", "# END TESTS", "# END QUESTION"] * 2
+                      "# BEGIN TESTS", "# END TESTS", "# END QUESTION"] * 3   # 04's challenge too
     assert "name: my_avg_pool_backward\npoints: 3" in cells[[c.id for c in cells].index(
         "my_avg_pool_backward-begin-question")].source
     assert (folder / wheel.name).read_bytes() == b"a wheel's bytes"

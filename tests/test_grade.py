@@ -69,7 +69,8 @@ CLASS = {
     "correct": (notebook(*SOLVED), set(EXERCISES), f"{FULL_MARKS} of {FULL_MARKS} points"),
     "messy": (notebook("%matplotlib inline", CHANNELS_FIRST, "def oops(:\n    pass", "1 / 0",
                        "%%writefile ../pooling_lab/check.py\nprint('hacked')", AVG_POOL),
-              {"to_channels_first", "my_avg_pool"}, "[2] does not parse (line 1)"),
+              {"to_channels_first", "my_avg_pool", "my_avg_pool_padded"},
+              "[2] does not parse (line 1)"),
     "blank": (notebook(*BLANK), set(), "every code cell is the course's own"),
     "faked": (notebook(*BLANK_00, "solved = True", "print('PASSED')",
                        "from pooling_lab import check\n"
@@ -83,7 +84,7 @@ CLASS = {
               set(), "no function to_channels_first"),
     "wrong": (notebook(wrong("to_channels_first", "return args[0].transpose(0, 3, 2, 1)"),
                        wrong("my_avg_pool", "return np.zeros(3)"), SOLVED[7]),
-              {"my_softmax_cross_entropy"}, "FAILED my_avg_pool"),
+              {"my_softmax_cross_entropy", "my_cnn_gradients"}, "FAILED my_avg_pool"),
     "looping": (notebook(CHANNELS_FIRST, wrong("my_max_pool_forward", "while True: pass")),
                 {"to_channels_first"}, "took longer than 3 s"),
     "memory_hungry": (notebook(
@@ -120,11 +121,11 @@ CLASS = {
                   set(), "FAILED to_channels_first"),
     "exits_early": (notebook("def to_channels_first(x, _=__import__('os')._exit(0)):\n"
                              "    return x.transpose(0, 3, 1, 2)", AVG_POOL),
-                    {"my_avg_pool"}, "[0] line 1 stopped the grading"),
+                    {"my_avg_pool", "my_avg_pool_padded"}, "[0] line 1 stopped the grading"),
     "printer": (notebook("def to_channels_first(x):\n    print('PASSED ' * 10_000)\n"
                          "    return x.transpose(0, 3, 1, 2)"), {"to_channels_first"}, ""),
     "late_import": (notebook(AVG_POOL.replace("import numpy as np", ""), "import numpy as np"),
-                    {"my_avg_pool"}, ""),
+                    {"my_avg_pool", "my_avg_pool_padded"}, ""),
     "forged_verdict": (notebook(
         "import os\n\ndef to_channels_first(x):\n    for stream in range(1, 10):\n"
         "        try:\n"
@@ -216,9 +217,10 @@ def test_one_notebook_s_exercises_are_graded_alone(tmp_path):
     assert main(["grade", "--notebook", "0", "--notebook", "01",
                  "--out", str(out), str(tmp_path / "alice.ipynb")]) == 0
     table = out.read_text().splitlines()
-    assert table[0] == "id,name,file,to_channels_first,my_avg_pool,days late,total,notes"
+    assert table[0] == ("id,name,file,to_channels_first,my_avg_pool,my_avg_pool_padded,"
+                        "days late,total,notes")                  # 01's challenge too
     points = full("to_channels_first")
-    assert table[1].startswith(f",,alice.ipynb,{points},0,0,{points},")
+    assert table[1].startswith(f",,alice.ipynb,{points},0,0,0,{points},")
     assert "not defined: my_avg_pool" in table[1]
 
 
@@ -256,7 +258,7 @@ def test_a_solved_notebook_is_not_released(tmp_path):
     runs = release.solution_runs(SOLUTIONS)
     (tmp_path / "05.ipynb").write_text(notebook("# my cell", SOLVED[5]))
     assert release.shown_solutions(tmp_path / "05.ipynb", runs) == [
-        "_windows", "my_avg_pool_as_conv", "my_conv_backward", "my_conv_forward"]
+        "_windows", "my_avg_pool_as_conv", "my_conv_backward", "my_conv_dx", "my_conv_forward"]
 
 
 def test_release_refuses_a_folder_that_is_not_empty(released):

@@ -20,8 +20,10 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .challenges import window_growth_problem
 from .exercises import (ANSWER_PREAMBLE, CALLS_CONV, CHECKS, EXERCISES, MEMORY_FACTOR,
-                        NO_PIXEL_LOOP, NO_SCATTER, NO_WINDOW_ARRAY, SEED, Case, Check)
+                        NO_PIXEL_LOOP, NO_SCATTER, NO_WINDOW_ARRAY, NO_WINDOW_GROWTH, SEED, Case,
+                        Check)
 from .gradcheck import numerical_gradient, relative_error  # noqa: F401  (notebooks 04, 05, 07)
 from .kernel import names_grade_lacks
 from .verdicts import compare, describe_inputs, draw_difference, shapes, with_prints
@@ -112,6 +114,8 @@ def _rule_problem(rule, judged: list) -> str:
             f"bytes), size {size}, stride {stride}, it held {peak:,} bytes at its peak, more "
             f"than {MEMORY_FACTOR}x the input (the window array would be {windows:,} bytes). "
             f"Sum row slices, then column slices, without building the windows.")
+    if rule is NO_WINDOW_GROWTH:                             # notebook 06's challenge
+        return window_growth_problem(by_role["window 3"], by_role["window 9"])
     if rule is CALLS_CONV and not all("my_conv_forward" in call.called for call in calls):
         return ("it does not call your my_conv_forward. The exercise asks for the average pool "
                 "done by your convolution: a kernel of 1 / size**2 that keeps each channel.")
@@ -291,3 +295,10 @@ conv_forward = _checker("conv_forward")
 conv_backward = _checker("conv_backward")
 avg_pool_as_conv = _checker("avg_pool_as_conv")
 softmax_cross_entropy = _checker("softmax_cross_entropy")
+avg_pool_padded = _checker("avg_pool_padded")
+fold_windows = _checker("fold_windows")
+max_pool_winners = _checker("max_pool_winners")
+max_pool_backward_padded = _checker("max_pool_backward_padded")
+conv_dx = _checker("conv_dx")
+max_pool_any_window = _checker("max_pool_any_window")
+cnn_gradients = _checker("cnn_gradients")

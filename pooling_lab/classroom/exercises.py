@@ -16,6 +16,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import layers, naive
+from . import challenges
 
 SEED = 0                              # of every table case: a failure is the same on every run
 MEMORY_FACTOR = 10                    # no window array: peak bytes over the input's, at most
@@ -34,6 +35,7 @@ NO_SCATTER = Rule("no_scatter", "no scatter (np.add.at, any ufunc's .at, np.binc
 NO_WINDOW_ARRAY = Rule("no_window_array", f"no window array (peak memory at most "
                        f"{MEMORY_FACTOR}x the input); that the sums are separable is not checked")
 CALLS_CONV = Rule("calls_my_conv_forward", "it calls your my_conv_forward")
+NO_WINDOW_GROWTH = Rule("no_window_growth", challenges.NO_WINDOW_GROWTH)
 
 
 class Check(NamedTuple):
@@ -233,6 +235,15 @@ CHECKS = {
                                    _softmax_cases, lambda rng: _logits_case(
                                        rng, rng.choice([1, 10, 1000])), _shrink_logits,
                                    outputs=("loss", "dlogits")),
+    # The challenges (pooling_lab.classroom.challenges): one per notebook 01-07
+    "avg_pool_padded": Check(**challenges.AVG_PADDED),
+    "fold_windows": Check(**challenges.FOLD, rules=(NO_PIXEL_LOOP, NO_SCATTER)),
+    "max_pool_winners": Check(**challenges.MAX_WINNERS, rules=(NO_PIXEL_LOOP,)),
+    "max_pool_backward_padded": Check(**challenges.MAX_BACKWARD, rules=(NO_PIXEL_LOOP,)),
+    "conv_dx": Check(**challenges.CONV_DX, rules=(NO_PIXEL_LOOP,)),
+    "max_pool_any_window": Check(**challenges.ANY_WINDOW, rules=(
+        NO_PIXEL_LOOP, NO_WINDOW_GROWTH)),
+    "cnn_gradients": Check(**challenges.CNN, rules=(NO_PIXEL_LOOP,)),
 }
 
 
@@ -255,4 +266,13 @@ EXERCISES = {name: Exercise(name, notebook, checker, dict(zip(
         ("my_conv_backward", "05_convolution", "conv_backward", (2, 1, 1)),
         ("my_avg_pool_as_conv", "05_convolution", "avg_pool_as_conv", (1, 0, 1)),
         ("my_avg_pool_separable", "06_speed_and_memory", "avg_pool_separable", (1, 0, 1, 1)),
-        ("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy", (2, 1)))}
+        ("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy", (2, 1)),
+        # The challenges: the challenge tier, after each notebook's Try it
+        ("my_avg_pool_padded", "01_pooling_loops", "avg_pool_padded", (3, 1)),
+        ("my_fold_windows", "02_slice_stacking", "fold_windows", (2, 1, 1, 1)),
+        ("my_max_pool_winners", "03_strided_views", "max_pool_winners", (3, 1, 1)),
+        ("my_max_pool_backward_padded", "04_backward_pooling", "max_pool_backward_padded",
+         (3, 1, 1)),
+        ("my_conv_dx", "05_convolution", "conv_dx", (3, 1, 1)),
+        ("my_max_pool_any_window", "06_speed_and_memory", "max_pool_any_window", (2, 1, 1, 1)),
+        ("my_cnn_gradients", "07_capstone_cnn", "cnn_gradients", (4, 1, 1)))}
