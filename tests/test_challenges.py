@@ -5,6 +5,7 @@ the code their notebooks show (token similarity at most 0.4, as copy detection m
 import importlib.util
 import io
 import json
+import types
 from pathlib import Path
 
 import numpy as np
@@ -282,8 +283,9 @@ def test_the_references_agree_with_the_naive_style_where_it_has_the_function():
 
 def test_the_window_rule_reads_the_work_at_sizes_3_and_9():
     small, large = ({"x": np.zeros((2, 24, 24, 2)), "size": size} for size in (3, 9))
-    assert challenges.window_growth_problem({"window 3": (small, 40), "window 9": (large, 42)}) == ""
-    problem = challenges.window_growth_problem({"window 3": (small, 40), "window 9": (large, 90)})
+    work = [types.SimpleNamespace(work=count) for count in (40, 42, 90)]
+    assert challenges.window_growth_problem((small, work[0]), (large, work[1])) == ""
+    problem = challenges.window_growth_problem((small, work[0]), (large, work[2]))
     assert "grows from 40 for x (2, 24, 24, 2), size 3 to 90" in problem
 
 

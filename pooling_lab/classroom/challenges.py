@@ -151,7 +151,7 @@ FOLD = _challenge(
 
 def _max_reference(x, size, stride, padding, dilation) -> tuple:
     out, cache = naive.max_pool_forward(x, size, stride, padding, dilation)
-    return out, cache.winner                                # winner: k = a * size + b
+    return out, cache.winner.astype(np.intp)     # winner: k = a * size + b, as argmax gives it
 
 
 MAX_WINNERS = _challenge(
