@@ -187,8 +187,7 @@ class Layer:
 
 class _StyledLayer(Layer):
     """A layer that calls one style of the contract, chosen by name and changeable later. It
-    keeps the style's name, not its module, so it can be copied (``copy.deepcopy``) or pickled.
-    """
+    keeps the style's name, not its module, so it can be copied (``copy.deepcopy``) or pickled."""
 
     def __init__(self, style: str):
         super().__init__()
@@ -623,9 +622,7 @@ class Sequential:
 
         float32 halves the bytes every matrix product moves, and trains about twice as fast;
         finite-difference gradient checks need float64 (the default). Call it before training:
-        the optimiser's velocities take the dtype of the parameters they first see. ``dtype``
-        is checked as everywhere in the package (:func:`pooling_lab.rules.float_dtype`).
-        """
+        the optimiser's velocities take the dtype of the parameters they first see."""
         dtype = rules.float_dtype(dtype)
         for layer in self.layers:
             for name, param in layer.params.items():
