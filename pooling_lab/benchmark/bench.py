@@ -45,8 +45,7 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def quiet(message: str) -> None:
-    """The default ``progress``, the function told what the benchmark is doing, one message at
-    a time (the command prints them on stderr): it tells no one."""
+    """The default ``progress`` (told what the benchmark is doing): it tells no one."""
 
 
 #: The naive style runs for real only if one call is expected to take at most this long;
@@ -313,24 +312,23 @@ def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall
     list if None) as each style is measured, so an interrupted run keeps what it measured."""
     clock, rows = CLOCKS[clock_name], [] if rows is None else rows
     for op in case.ops:
-        op_rows = []
+        op_rows, described = [], case.describe(op)
         for style_name in case.styles:
-            progress(f"{case.describe(op)} · {style_name}")
+            progress(f"{described} · {style_name}")
             try:
                 new = measure_style(case, op, style_name, repeats, clock, memory, progress)
             except Exception as error:          # one failing style must not lose the whole run
                 message = f"{type(error).__name__}: {error}"
-                progress(f"{case.describe(op)} · {style_name} FAILED: {message}")
-                new = [Row(case.describe(op), op, pass_, style_name, None, None, 0,
-                           error=message) for pass_ in PASSES]
+                progress(f"{described} · {style_name} FAILED: {message}")
+                new = [Row(described, op, pass_, style_name, None, None, 0, error=message)
+                       for pass_ in PASSES]
             op_rows += new
             rows += new
         limit_ms = copy_limit(case, op, repeats, clock) * 1e3
         torch_ms = None
         if torch_python:
-            progress(f"{case.describe(op)} · torch (separate process)")
-            torch_ms = torch_times(case, op, torch_python, repeats, clock_name,
-                                   progress=progress)
+            progress(f"{described} · torch (separate process)")
+            torch_ms = torch_times(case, op, torch_python, repeats, clock_name, progress=progress)
         naive = {row.pass_: row.median_ms for row in op_rows
                  if row.style == "naive" and row.error is None}
         for row in (row for row in op_rows if row.error is None):
