@@ -1,7 +1,5 @@
 """Write the course as an nbgrader or otter-grader assignment, for a JupyterHub or Gradescope.
 
-    python -m pooling_lab export --format nbgrader|otter [--notebook NN] [--wheel FILE] OUT
-
 Each course notebook with exercises becomes a teacher's notebook: every exercise's cell holds
 the reference solution (from ``notebooks/solutions``) between ``# BEGIN SOLUTION`` and
 ``# END SOLUTION``, which the tool replaces by a stub in the student's copy, and is followed by
@@ -26,10 +24,11 @@ from pathlib import Path
 import nbformat
 
 from .exercises import EXERCISES
+from .gradebook import default_points
 from .release import ROOT
+from .sandbox import HIDDEN_CASES     # random cases per test beyond the table's, as grade's
 
 FORMATS = ("nbgrader", "otter")
-HIDDEN_CASES = 3                      # random cases per test beyond the table's, as grade's
 
 
 @dataclass
@@ -42,17 +41,16 @@ class Settings:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("out", type=Path, metavar="OUT", help="a new or empty folder")
-    parser.add_argument("--format", required=True, choices=FORMATS,
-                        help="nbgrader (a course folder) or otter (otter assign's notebooks)")
-    parser.add_argument("--notebook", action="append", metavar="NN",
-                        help="export only this notebook, e.g. 05; may be given again "
-                             "(default: every notebook with exercises)")
-    parser.add_argument("--wheel", type=Path, metavar="FILE",
-                        help="otter: the course's wheel (release's dist/*.whl), installed by "
-                             "the autograder on Gradescope")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="seed of the hidden cases (default: a new one, printed)")
+    option = parser.add_argument
+    option("out", type=Path, metavar="OUT", help="a new or empty folder")
+    option("--format", required=True, choices=FORMATS,
+           help="nbgrader (a course folder) or otter (otter assign's notebooks)")
+    option("--notebook", action="append", metavar="NN", help="export only this notebook, e.g. "
+           "05; may be given again (default: every notebook with exercises)")
+    option("--wheel", type=Path, metavar="FILE", help="otter: the course's wheel (release's "
+           "dist/*.whl), installed by the autograder on Gradescope")
+    option("--seed", type=int, default=None,
+           help="seed of the hidden cases (default: a new one, printed)")
 
 
 def check_arguments(args) -> Settings:
@@ -106,9 +104,8 @@ def judging_lines(name: str, seed: int) -> list:
 
 
 def points(name: str) -> int:
-    """The exercise's points: the table's number, or the sum over its parts."""
-    value = EXERCISES[name].points
-    return sum(value.values()) if isinstance(value, dict) else value
+    """The exercise's points: the sum over its parts (:func:`.gradebook.default_points`)."""
+    return sum(default_points([name])[name].values())
 
 
 def exercise_cells(stub: str, name: str, form: str, seed: int) -> list:

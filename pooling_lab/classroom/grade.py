@@ -1,8 +1,5 @@
 """Grade a class: every exercise of every file handed in, judged again in a sandbox.
 
-    python -m pooling_lab grade [--roster CSV] [--format plain|canvas|moodle] [--out CSV]
-        [--points CSV] [--manual CSV] [--deadline TIME] [--notebook NN] ... SUBMISSION...
-
 A submission is a file, or a folder: every file in it (hidden ones aside) gets a row, a PDF as
 much as a notebook. With ``--roster`` each file is matched to a student (:mod:`.roster`), and a
 student with no file gets a row of zeros. Each file is judged by
@@ -30,7 +27,7 @@ from pathlib import Path
 from . import gradebook, report, roster
 from .exercises import EXERCISES
 from .gradebook import Row, escaped
-from .sandbox import HIDDEN_CASES, Judged, judge_notebook, sandbox_problem
+from .sandbox import HIDDEN_CASES, judge_notebook, sandbox_problem
 
 COPIES_PRINTED = 5                    # near-identical pairs in the summary; all in the report
 
@@ -130,7 +127,6 @@ def check_arguments(args) -> Settings:
     out = output_file(args.out, "--out", {"csv"})
     if out.name == "points.csv":
         raise ValueError("--out must not be named points.csv: the points go there")
-    inputs = [path for path in (args.roster, args.points, args.manual) if path]
     deadline = None
     if args.deadline:
         try:
@@ -138,7 +134,8 @@ def check_arguments(args) -> Settings:
         except ValueError:
             raise ValueError(f'--deadline must be a date and time such as "2027-03-01 23:59"; '
                              f"got {args.deadline!r}") from None
-    files = _files(args.submissions, {path.resolve() for path in (*inputs, out)})
+    own = {path.resolve() for path in (args.roster, args.points, args.manual, out) if path}
+    files = _files(args.submissions, own)
     students = roster.read_roster(args.roster) if args.roster else []
     owners = roster.match(list(files.values()), students) if students else {}
     rows = [Row(path, owners.get(label), label) for path, label in files.items()]
@@ -164,12 +161,10 @@ def check_arguments(args) -> Settings:
                     seed, args.jobs, args.sandbox)
 
 
-def grade_submission(path: Path, settings: Settings) -> Judged:
-    return judge_notebook(path, settings.exercises, seed=settings.seed, sandbox=settings.sandbox)
-
-
 def _grade(row: Row, settings: Settings) -> Row:
-    judged = grade_submission(row.file, settings)
+    """``row`` with its file's verdicts, answers and notes (:func:`.sandbox.judge_notebook`)."""
+    judged = judge_notebook(row.file, settings.exercises, seed=settings.seed,
+                            sandbox=settings.sandbox)
     row.verdicts, row.answers = judged.verdicts, judged.answers
     row.notes[:0] = judged.notes
     if judged.notes[:1] == ["not a notebook"] and row.file.suffix.lower() != ".ipynb":

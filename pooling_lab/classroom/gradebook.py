@@ -153,16 +153,16 @@ def table_rows(form: str, rows: list, table: dict, items: list, penalty: float,
                           _tidy(row.late_days), totals(row, table, penalty)[1],
                           "; ".join(row.notes)])
         return lines
-    best = {}                          # a student with several files: the best one counts
+    best = {}                          # a student with several files: the best total counts
     for row in rows:
-        if row.student and totals(row, table, penalty)[1] >= best.get(row.student, (-1,))[0]:
-            best[row.student] = (totals(row, table, penalty)[1], row)
+        total = totals(row, table, penalty)[1]
+        if row.student and total >= best.get(row.student, total):
+            best[row.student] = total
     if form == "canvas":
         return [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment]] + [
-            [student.name, "", student.id, "", "", total]
-            for student, (total, _) in best.items()]
+            [student.name, "", student.id, "", "", total] for student, total in best.items()]
     return [["ID number", "Email address", "Full name", assignment]] + [
-        [student.id, student.email, student.name, total] for student, (total, _) in best.items()]
+        [student.id, student.email, student.name, total] for student, total in best.items()]
 
 
 def write_csv(path: Path, lines: list) -> None:

@@ -1,7 +1,5 @@
 """Write the student copy of the course: the notebooks without solutions, and the package.
 
-    python -m pooling_lab release OUT
-
 OUT (a new or empty folder) receives the notebooks with their figures, ``images/``, the
 package's source, the package as a wheel in ``dist/`` (``pip wheel`` of that source) and a
 README for students; not ``notebooks/solutions/``, TEACHING.md or the tests. Only the files git
