@@ -12,9 +12,9 @@ from __future__ import annotations
 import io
 import itertools
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .release import ROOT
+
 #: The code an answer may have been copied from: the styles, the layers, the solutions.
 REFERENCES = [*(ROOT / "pooling_lab" / f"{name}.py" for name in
                 ("naive", "stacked", "strided", "fast", "layers")),

@@ -3,7 +3,8 @@ report for the teacher (``report.html`` with a histogram of totals, ``totals.png
 
 Every text that comes from a submission (its file name, its code, the checker's message about
 it) is escaped with ``html.escape`` and its control characters written out; no page holds a
-script, and a student's page holds everything it shows (a little CSS, no link).
+script, and a student's page holds everything it shows (a little CSS, no link). How long a
+message or an answer may be, :func:`.sandbox.judge_notebook` has already seen to.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from .gradebook import Row, earned, escaped, totals
 STYLE = ("<style>body{font-family:sans-serif;max-width:60em;margin:auto}pre{background:#f4f4f4;"
          "white-space:pre-wrap;padding:.5em}td,th{padding:.2em .6em;border-bottom:1px solid #ccc}"
          ".ok{color:#060}.no{color:#a00}</style>")
-MESSAGE_LIMIT, ANSWER_LIMIT = 4000, 20000   # characters of one verdict, one answer shown
 
 
 def _text(value) -> str:
@@ -31,8 +31,7 @@ def _page(title: str, body: list) -> str:
 
 def _message(row: Row, name: str) -> str:
     verdict = row.verdicts.get(name)
-    text = verdict.message if verdict else f"NOT SOLVED {name}: not graded."
-    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + "\n[... cut]"
+    return verdict.message if verdict else f"NOT SOLVED {name}: not graded."
 
 
 def _split(parts: dict, table_parts: dict) -> str:
@@ -69,8 +68,7 @@ def feedback(row: Row, table: dict, penalty: float, about: str) -> tuple[str, st
         page += [f"<h2>{_text(heading)}</h2>", f"<p>{_text(split)}</p>" * bool(split),
                  f"<pre>{html.escape(message)}</pre>"]
         if answer := row.answers.get(name):
-            cut = "\n[... cut]" * (len(answer) > ANSWER_LIMIT)
-            page += ["<p>Your answer:</p>", f"<pre>{_text(answer[:ANSWER_LIMIT] + cut)}</pre>"]
+            page += ["<p>Your answer:</p>", f"<pre>{_text(answer)}</pre>"]
     md += [f"\n## {escaped(item)}: {points:g}\n\n{escaped(comment)}" for item, (points, comment)
            in manual]
     return "\n".join(md) + "\n", _page(title, page)
