@@ -1,6 +1,5 @@
 """The ``pooling-lab`` command (also ``python -m pooling_lab``, whose ``__main__`` calls
-:func:`main`): ``demo``, ``bench``, ``grade``, ``release`` and ``slides`` (``--help`` says what
-each does).
+:func:`main`) and its commands, :data:`COMMANDS` (``--help`` says what each does).
 
 Each command is a module of this package (``benchmark`` or ``classroom``), listed once in
 :data:`COMMANDS`; adding a command is writing its module and adding one entry there. A command
