@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, path in COMMANDS.items():
         module = importlib.import_module(f"pooling_lab.{path}")
-        plain = re.sub(r":\w+:`([^`]*)`", r"\1", module.__doc__).replace("``", "")  # no reST
+        plain = re.sub(r":\w+:`[.~]?([^`]*)`", r"\1", module.__doc__).replace("``", "")  # no reST
         paragraphs = plain.split("\n\n")
         sub = commands.add_parser(name, help=paragraphs[0].splitlines()[0],
                                   description="\n\n".join(paragraphs[:2]),

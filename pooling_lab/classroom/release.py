@@ -3,9 +3,10 @@
 OUT (a new or empty folder) receives the notebooks with their figures, ``images/``, the
 package's source, the package as a wheel in ``dist/`` (``pip wheel`` of that source) and a
 README for students; not ``notebooks/solutions/``, TEACHING.md or the tests. Only the files git
-tracks are copied (or, without git, those listed in :data:`MANIFEST`): a scratch file of the
-teacher's never ships. A notebook or source file that shows :data:`COPIED_RUN` lines in a row of
-a solution's body stops the release before it starts; the wheel is searched the same way.
+tracks are copied (or, without git, those listed in ``release-manifest.txt``): a scratch file
+of the teacher's never ships. A notebook or source file that shows three lines in a row of a
+solution's body (:data:`COPIED_RUN`) stops the release before it starts; the wheel is searched
+the same way.
 """
 
 from __future__ import annotations
