@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import itertools
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import LogLocator, NullFormatter, NullLocator
+from matplotlib.ticker import LogLocator, NullLocator
 
 from .. import rules
 from ..geometry import conv_geometry
@@ -58,6 +57,7 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
     rows, cols = array.shape
     offsets = byte_offsets(array)
     highlight = [tuple(int(v) for v in cell) for cell in highlight]
+    in_memory = [row * cols + col for row, col in highlight]   # their places in the memory line
     color = WINDOW_COLORS[0]
     fig, (grid_ax, memory_ax) = plt.subplots(
         2, 1, figsize=(max(5.0, 0.62 * array.size + 0.6), 0.75 * rows + 2.6),
@@ -78,24 +78,22 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
 
     itemsize = array.itemsize
     for index, value in enumerate(array.ravel()):        # C order is memory order
-        cell = divmod(index, cols)
-        face = color if cell in highlight else "#eeeeee"
+        face = color if index in in_memory else "#eeeeee"
         memory_ax.add_patch(Rectangle((index, 0), 1, 1, facecolor=face, edgecolor="gray"))
         memory_ax.text(index + 0.5, 0.5, fmt.format(value), ha="center", va="center",
                        fontsize=10)
         memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", ha="center", va="center",
                        fontsize=9)
-    for start, end in zip(highlight, highlight[1:]):
-        first, second = start[0] * cols + start[1], end[0] * cols + end[1]
-        jump = int(offsets[end] - offsets[start])
+    jumps = list(zip(in_memory, in_memory[1:]))
+    for first, second in jumps:
         memory_ax.annotate("", xy=(second + 0.5, 1.05), xytext=(first + 0.5, 1.05),
                            arrowprops={"arrowstyle": "->", "color": "black",
                                        "connectionstyle": "arc3,rad=-0.45"})
         # An arc of rad -0.45 peaks 0.225 of its length above its ends: the label sits over it.
         memory_ax.text((first + second) / 2 + 0.5, 1.2 + 0.225 * abs(second - first),
-                       f"{jump:+d} B", ha="center", va="bottom", fontsize=10)
-    longest = max((abs(np.subtract(*np.ravel_multi_index(np.transpose([a, b]), array.shape)))
-                   for a, b in zip(highlight, highlight[1:])), default=0)
+                       f"{(second - first) * itemsize:+d} B", ha="center", va="bottom",
+                       fontsize=10)
+    longest = max((abs(second - first) for first, second in jumps), default=0)
     memory_ax.set_xlim(-0.2, array.size + 0.2)
     memory_ax.set_ylim(-0.7, max(2.6, 1.9 + 0.225 * longest))
     memory_ax.set_aspect("equal")
@@ -142,12 +140,11 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
                                0.45 * (height + top + bottom) + 1.2))
     for row in range(-top, height + bottom):
         for col in range(-left, width + right):
-            if 0 <= row < height and 0 <= col < width:
-                ax.add_patch(Rectangle((col, row), 1, 1, facecolor="white", edgecolor="gray",
-                                       linewidth=0.8))
-            else:
-                ax.add_patch(Rectangle((col, row), 1, 1, facecolor=PADDING_FACE,
-                                       edgecolor="gray", hatch=PADDING_HATCH, linewidth=0.8))
+            padded = not (0 <= row < height and 0 <= col < width)
+            ax.add_patch(Rectangle((col, row), 1, 1, facecolor=PADDING_FACE if padded else "white",
+                                   edgecolor="gray", hatch=PADDING_HATCH if padded else None,
+                                   linewidth=0.8))
+            if padded:
                 ax.text(col + 0.5, row + 0.5, "0", ha="center", va="center", fontsize=7,
                         color="#404040")
     handles, tap_alpha = [], 0.55
@@ -201,9 +198,8 @@ def _series_colors(names, colors):
 def _log_ticks(axis) -> None:
     """Label a log axis at 1, 2 and 5 times each power of ten, as plain numbers."""
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_major_formatter("{x:g}")
     axis.set_minor_locator(NullLocator())
-    axis.set_minor_formatter(NullFormatter())
 
 
 def plot_by_style(ax, x, values, xlabels=None, log=True):
@@ -270,7 +266,6 @@ def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=
     # series (or one series per row) sits on the centre.
     offsets = (np.linspace(-0.3, 0.3, len(series)) if nested and len(series) > 1
                else np.zeros(len(series)))
-    every_value = []
     for offset, name in zip(offsets, series):
         points = [(row_number + offset, table[row][name]) for row_number, row in enumerate(rows)
                   if name in table[row]]
@@ -280,9 +275,9 @@ def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=
         for value, height in zip(x, y):
             ax.annotate(f"{fmt.format(value)} {unit}", (value, height),
                         xytext=(7, 0), textcoords="offset points", va="center", fontsize=10)
-        every_value.extend(x)
     ax.set_yticks(np.arange(len(rows)), rows)
     ax.set_ylim(len(rows) - 0.5, -0.5)                    # first row on top
+    every_value = [value for row in rows for value in table[row].values()]
     low, high = min(every_value), max(every_value)
     if log:
         ax.set_xscale("log")
