@@ -70,9 +70,8 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
                      fontsize=12)
         grid_ax.text(col + 0.5, row + 0.8, f"byte {offsets[row, col]}", ha="center",
                      va="center", fontsize=9)
-    grid_ax.set_xlim(-0.15, cols + 0.15)                  # a margin round the grid
-    grid_ax.set_ylim(rows + 0.15, -0.15)                  # row 0 on top, as in print(array)
-    grid_ax.set_aspect("equal")
+    # A margin round the grid; row 0 on top, as in print(array).
+    grid_ax.set(xlim=(-0.15, cols + 0.15), ylim=(rows + 0.15, -0.15), aspect="equal")
     grid_ax.axis("off")
     grid_ax.set_title(title or f"array · shape {array.shape} · strides {array.strides} bytes")
 
@@ -94,9 +93,8 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
                        f"{(second - first) * itemsize:+d} B", ha="center", va="bottom",
                        fontsize=10)
     longest = max((abs(second - first) for first, second in jumps), default=0)
-    memory_ax.set_xlim(-0.2, array.size + 0.2)
-    memory_ax.set_ylim(-0.7, max(2.6, 1.9 + 0.225 * longest))
-    memory_ax.set_aspect("equal")
+    memory_ax.set(xlim=(-0.2, array.size + 0.2), ylim=(-0.7, max(2.6, 1.9 + 0.225 * longest)),
+                  aspect="equal")
     memory_ax.axis("off")
     memory_ax.set_title(f"memory · {array.size} elements of {itemsize} bytes, byte offset below",
                         fontsize=10)
@@ -115,7 +113,7 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
 
     Each output's taps (:func:`viz.geometry.tap_positions`) are filled in its colour, half
     transparent (shared taps look mixed), its window's span dashed; the legend under the grid
-    names the outputs, padding and span.
+    names the outputs, padding and span. Returns ``ax``.
 
     Parameters
     ----------
@@ -123,10 +121,6 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     kernel, stride, padding, dilation : as for the convolution functions
     outputs : sequence of (i, j) inside the output (OH, OW)
     ax, title, legend : optional Axes, title (by default the parameters), and the legend or not
-
-    Returns
-    -------
-    ax
     """
     kernel = rules.as_pair(kernel, "kernel")
     geometry = conv_geometry((1, *in_hw, 1), (*kernel, 1, 1), stride, padding, dilation)
@@ -168,9 +162,8 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
                              label="window span"))
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
                   fontsize=10, frameon=False, handlelength=1.2, columnspacing=1.0)
-    ax.set_xlim(-left - 0.1, width + right + 0.1)
-    ax.set_ylim(height + bottom + 0.1, -top - 0.1)
-    ax.set_aspect("equal")
+    ax.set(xlim=(-left - 0.1, width + right + 0.1), ylim=(height + bottom + 0.1, -top - 0.1),
+           aspect="equal")
     ax.axis("off")
     if title is None:
         title = (f"stride {_compact(geometry.stride)} · padding {_compact(geometry.padding)}"
@@ -203,7 +196,8 @@ def _log_ticks(axis) -> None:
 
 
 def plot_by_style(ax, x, values, xlabels=None, log=True):
-    """Draw one line per style (timings against input size), each in its style's colour.
+    """Draw one line per style (timings against input size), each in its style's colour;
+    returns ``ax``.
 
     Parameters
     ----------
@@ -213,10 +207,6 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
         :data:`OTHER_COLORS`
     xlabels : sequence of P str, optional; ticks sit at the measured points only
     log : bool, log scale on both axes (slope 1: time proportional to ``x``)
-
-    Returns
-    -------
-    ax
     """
     x = np.asarray(x, dtype=float)
     colors = _series_colors(list(values), None)
@@ -227,8 +217,7 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
                              f"({x.size}); got shape {series.shape}")
         ax.plot(x, series, marker=STYLE_MARKERS.get(name, "o"), color=colors[name], label=name)
     if log:
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        ax.set(xscale="log", yscale="log")
         _log_ticks(ax.yaxis)
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticks(x, xlabels if xlabels is not None else [f"{value:g}" for value in x])
@@ -239,7 +228,8 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
 def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=None, log=True,
              fmt="{:.3g}"):
     """Draw measurements as dots on a (log) axis, one row per case, the value beside each dot
-    (a bar's length on a log axis depends on where the axis starts; a dot does not).
+    (a bar's length on a log axis depends on where the axis starts; a dot does not); returns
+    ``ax``.
 
     Parameters
     ----------
@@ -251,10 +241,6 @@ def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=
         (:data:`STYLE_COLORS`, :data:`STYLE_MARKERS`), else the next of :data:`OTHER_COLORS`
     log : bool
     fmt : str, the format of the printed values
-
-    Returns
-    -------
-    ax
     """
     rows = list(values)
     nested = all(isinstance(values[row], dict) for row in rows)

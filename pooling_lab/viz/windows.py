@@ -212,7 +212,8 @@ def _default_limits(values, cmap, true_levels):
 
 def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, limits=None,
                  highlight=None, fontsize=11, padding=0, pad_value=0.0):
-    """Draw a small 2-D array as shaded cells, **larger darker**, each value printed in its cell.
+    """Draw a small 2-D array as shaded cells, **larger darker**, each value printed in its cell;
+    returns ``ax``.
 
     Parameters
     ----------
@@ -228,10 +229,6 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     fontsize : float
     padding : int, (ph, pw) or ((top, bottom), (left, right)); padded cells drawn hatched round
         the grid, holding ``pad_value`` (0, ``-np.inf`` for max pool, None: nothing printed)
-
-    Returns
-    -------
-    ax
     """
     raw = np.asarray(values)
     if raw.ndim != 2:
