@@ -17,9 +17,8 @@ from . import geometry as viz_geometry
 from .base import (PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MARKERS, WINDOW_COLORS,
                    new_axes)
 
-# --------------------------------------------------------------------------------------------
-# Memory and strides
-# --------------------------------------------------------------------------------------------
+
+# Memory and strides ---------------------------------------------------------------------------
 
 def byte_offsets(array) -> np.ndarray:
     """Where each element of a 2-D array or view starts, in bytes after ``[0, 0]``:
@@ -173,9 +172,7 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# Speed: timings per style
-# --------------------------------------------------------------------------------------------
+# Speed: timings per style ---------------------------------------------------------------------
 
 #: Colours for timing series that are not styles (e.g. notebook 02's "slice per position").
 OTHER_COLORS = ("#000000", "#E69F00", "#56B4E9", "#999999")

@@ -22,10 +22,8 @@ from .base import (NUMBERS_CMAP, OUTLINE_ZORDER, PADDING_FACE, PADDING_HATCH, WI
                    WINNER_COLOR, as_picture, new_axes, ticks_off)
 from .gradients import count_colors, gradient_colors, symmetric_limit
 
-# --------------------------------------------------------------------------------------------
-# Images
-# --------------------------------------------------------------------------------------------
 
+# Images ---------------------------------------------------------------------------------------
 
 def show_image(image, ax=None, title=None):
     """Draw one image, ``(H, W)``, ``(H, W, C)`` or ``(1, H, W, C)`` in [0, 1], gray if it has one
@@ -102,9 +100,7 @@ def add_zoom_inset(ax, rows, cols, bounds=(0.56, 0.56, 0.42, 0.42), color="#E69F
     return inset
 
 
-# --------------------------------------------------------------------------------------------
-# Windows drawn over an image or a grid
-# --------------------------------------------------------------------------------------------
+# Windows drawn over an image or a grid --------------------------------------------------------
 
 def window_boxes(image_hw, size, stride=None, padding="valid", windows=((0, 0), (0, 1), (1, 0)),
                  dilation=1):
@@ -188,9 +184,7 @@ def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# Small grids with their numbers
-# --------------------------------------------------------------------------------------------
+# Small grids with their numbers ---------------------------------------------------------------
 
 def _luminance(rgba) -> float:
     """How light a colour looks, 0 (black) to 1 (white)."""
@@ -293,9 +287,7 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# Animation: a window sliding forward, the gradient flowing back
-# --------------------------------------------------------------------------------------------
+# Animation: a window sliding forward, the gradient flowing back -------------------------------
 
 def sliding_window_frames(grid, size, stride, kind="max", dout=None):
     """The states of the sliding-window animation, computed with the naive style.
