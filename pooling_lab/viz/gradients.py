@@ -140,7 +140,6 @@ def show_coverage(counts, ax=None, title=None, colorbar=True):
     discrete colourbar: one block and tick per count present ({0, 1, 2, 4}: four blocks).
     """
     ax = new_axes(ax)
-    counts = np.asarray(counts)
     present, cmap, norm = count_colors(counts)
     shown = ax.imshow(counts, cmap=cmap, norm=norm, interpolation="nearest")
     if colorbar:

@@ -65,11 +65,10 @@ def image_grid(images, titles=None, ncols=None, panel_size=3.0):
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, row_height * nrows),
                              layout="constrained", squeeze=False)
     axes = axes.ravel()
-    for index, ax in enumerate(axes):
-        if index < len(images):
-            show_image(images[index], ax=ax, title=None if titles is None else titles[index])
-        else:
-            ax.set_visible(False)
+    for index, image in enumerate(images):
+        show_image(image, ax=axes[index], title=None if titles is None else titles[index])
+    for ax in axes[len(images):]:
+        ax.set_visible(False)                             # the last row's unused panels
     return fig, axes
 
 
