@@ -76,7 +76,7 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
 
     itemsize = array.itemsize
     for index, value in enumerate(array.ravel()):        # C order is memory order
-        face = color if index in in_memory else "#eeeeee"
+        face = color if divmod(index, cols) in highlight else "#eeeeee"
         memory_ax.add_patch(Rectangle((index, 0), 1, 1, facecolor=face, edgecolor="gray"))
         memory_ax.text(index + 0.5, 0.5, fmt.format(value), ha="center", va="center",
                        fontsize=10)
