@@ -28,23 +28,5 @@ from .memory import (OTHER_COLORS, byte_offsets, dot_plot, plot_by_style, show_m
                      show_taps)
 from .training import show_confusion, show_feature_maps, show_filters, show_training, tile_maps
 from .windows import (add_zoom_inset, animate_sliding_window, draw_padding, draw_windows,
-                      frame_durations,
-                      image_grid, outline_cells, show_image, show_numbers, sliding_window_frames,
-                      window_boxes)
-
-__all__ = [
-    # colours
-    "STYLE_COLORS", "STYLE_MARKERS", "WINDOW_COLORS", "OTHER_COLORS", "NUMBERS_CMAP",
-    "PADDING_FACE", "PADDING_HATCH", "WINNER_COLOR", "TIE_COLOR", "OUTLINE_ZORDER",
-    # images and windows
-    "as_picture", "show_image", "image_grid", "add_zoom_inset", "window_boxes", "draw_windows",
-    "draw_padding", "outline_cells", "show_numbers", "sliding_window_frames", "frame_durations",
-    "animate_sliding_window",
-    # gradients and coverage
-    "as_map", "symmetric_limit", "gradient_colors", "show_gradient", "show_difference",
-    "coverage_counts", "count_colors", "show_coverage",
-    # memory, strides and speed
-    "byte_offsets", "show_memory", "show_taps", "plot_by_style", "dot_plot",
-    # training
-    "show_training", "show_filters", "tile_maps", "show_feature_maps", "show_confusion",
-]
+                      frame_durations, image_grid, outline_cells, show_image, show_numbers,
+                      sliding_window_frames, window_boxes)

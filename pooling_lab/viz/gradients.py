@@ -1,8 +1,6 @@
-"""Gradients and coverage: maps of signed or one-signed values, and window counts.
-
-A map of both signs (most gradients) uses ``RdBu_r``, limits symmetric around zero (white 0,
-red positive, blue negative); one never negative ``Reds`` and one never positive ``Blues_r``,
-white at zero; window counts one discrete palette, the same in every figure.
+"""Gradients and coverage: maps of signed or one-signed values, coloured as
+:func:`gradient_colors` picks (white at zero), and window counts in :func:`count_colors`' one
+palette.
 """
 
 from __future__ import annotations
@@ -68,22 +66,16 @@ def gradient_colors(values, limit=None, diverging=None):
 
 
 def show_gradient(gradient, ax=None, title=None, colorbar=True, limit=None, diverging=None):
-    """Draw a gradient map with the course's colour rule (:func:`gradient_colors`).
+    """Draw a gradient map with the course's colour rule (:func:`gradient_colors`); returns ``ax``.
 
     Parameters
     ----------
     gradient : (H, W), (H, W, C) or (1, H, W, C); channels are summed
-    ax : matplotlib Axes, optional
-    title : str, optional
-    colorbar : bool
+    ax, title, colorbar : optional Axes, title, and the colourbar or not
     limit : float, optional
         Full colour at ``|value| = limit`` (default the largest); one ``limit`` for panels to
         compare; a smaller one shows faint detail, the colourbar's arrows mark what is beyond.
     diverging : bool, optional, as for :func:`gradient_colors`
-
-    Returns
-    -------
-    ax
     """
     ax = new_axes(ax)
     values = as_map(gradient, "gradient")
@@ -112,14 +104,13 @@ def show_difference(after, before, ax=None, title=None, colorbar=True, limit=Non
     return show_gradient(difference, ax=ax, title=title, colorbar=colorbar, limit=limit)
 
 
-#: The window count drawn in viridis' last colour: count ``k`` >= 1 sits at
-#: ``log(k) / log(LARGEST_COUNT_COLOR)`` along ``viridis``, the same colour in every figure.
+#: The window count drawn in viridis' last colour (see :func:`count_colors`).
 LARGEST_COUNT_COLOR = 16
 
 
 def count_colors(counts):
     """The course's one palette for window counts: 0 ("no window") white, ``k`` >= 1 the
-    ``viridis`` colour at ``log(k) / log(16)`` (16 and more yellow) in every figure.
+    ``viridis`` colour at ``log(k) / log(LARGEST_COUNT_COLOR)`` (16 and more yellow).
 
     Parameters
     ----------
@@ -149,7 +140,6 @@ def show_coverage(counts, ax=None, title=None, colorbar=True):
     discrete colourbar: one block and tick per count present ({0, 1, 2, 4}: four blocks).
     """
     ax = new_axes(ax)
-    counts = np.asarray(counts)
     present, cmap, norm = count_colors(counts)
     shown = ax.imshow(counts, cmap=cmap, norm=norm, interpolation="nearest")
     if colorbar:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import itertools
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import LogLocator, NullFormatter, NullLocator
+from matplotlib.ticker import LogLocator, NullLocator
 
 from .. import rules
 from ..geometry import conv_geometry
@@ -18,9 +17,8 @@ from . import geometry as viz_geometry
 from .base import (PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MARKERS, WINDOW_COLORS,
                    new_axes)
 
-# --------------------------------------------------------------------------------------------
-# Memory and strides
-# --------------------------------------------------------------------------------------------
+
+# Memory and strides ---------------------------------------------------------------------------
 
 def byte_offsets(array) -> np.ndarray:
     """Where each element of a 2-D array or view starts, in bytes after ``[0, 0]``:
@@ -58,6 +56,7 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
     rows, cols = array.shape
     offsets = byte_offsets(array)
     highlight = [tuple(int(v) for v in cell) for cell in highlight]
+    in_memory = [row * cols + col for row, col in highlight]   # their places in the memory line
     color = WINDOW_COLORS[0]
     fig, (grid_ax, memory_ax) = plt.subplots(
         2, 1, figsize=(max(5.0, 0.62 * array.size + 0.6), 0.75 * rows + 2.6),
@@ -70,35 +69,31 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
                      fontsize=12)
         grid_ax.text(col + 0.5, row + 0.8, f"byte {offsets[row, col]}", ha="center",
                      va="center", fontsize=9)
-    grid_ax.set_xlim(-0.15, cols + 0.15)                  # a margin round the grid
-    grid_ax.set_ylim(rows + 0.15, -0.15)                  # row 0 on top, as in print(array)
-    grid_ax.set_aspect("equal")
+    # A margin round the grid; row 0 on top, as in print(array).
+    grid_ax.set(xlim=(-0.15, cols + 0.15), ylim=(rows + 0.15, -0.15), aspect="equal")
     grid_ax.axis("off")
     grid_ax.set_title(title or f"array · shape {array.shape} · strides {array.strides} bytes")
 
     itemsize = array.itemsize
     for index, value in enumerate(array.ravel()):        # C order is memory order
-        cell = divmod(index, cols)
-        face = color if cell in highlight else "#eeeeee"
+        face = color if divmod(index, cols) in highlight else "#eeeeee"
         memory_ax.add_patch(Rectangle((index, 0), 1, 1, facecolor=face, edgecolor="gray"))
         memory_ax.text(index + 0.5, 0.5, fmt.format(value), ha="center", va="center",
                        fontsize=10)
         memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", ha="center", va="center",
                        fontsize=9)
-    for start, end in zip(highlight, highlight[1:]):
-        first, second = start[0] * cols + start[1], end[0] * cols + end[1]
-        jump = int(offsets[end] - offsets[start])
+    jumps = list(zip(in_memory, in_memory[1:]))
+    for first, second in jumps:
         memory_ax.annotate("", xy=(second + 0.5, 1.05), xytext=(first + 0.5, 1.05),
                            arrowprops={"arrowstyle": "->", "color": "black",
                                        "connectionstyle": "arc3,rad=-0.45"})
         # An arc of rad -0.45 peaks 0.225 of its length above its ends: the label sits over it.
         memory_ax.text((first + second) / 2 + 0.5, 1.2 + 0.225 * abs(second - first),
-                       f"{jump:+d} B", ha="center", va="bottom", fontsize=10)
-    longest = max((abs(np.subtract(*np.ravel_multi_index(np.transpose([a, b]), array.shape)))
-                   for a, b in zip(highlight, highlight[1:])), default=0)
-    memory_ax.set_xlim(-0.2, array.size + 0.2)
-    memory_ax.set_ylim(-0.7, max(2.6, 1.9 + 0.225 * longest))
-    memory_ax.set_aspect("equal")
+                       f"{(second - first) * itemsize:+d} B", ha="center", va="bottom",
+                       fontsize=10)
+    longest = max((abs(second - first) for first, second in jumps), default=0)
+    memory_ax.set(xlim=(-0.2, array.size + 0.2), ylim=(-0.7, max(2.6, 1.9 + 0.225 * longest)),
+                  aspect="equal")
     memory_ax.axis("off")
     memory_ax.set_title(f"memory · {array.size} elements of {itemsize} bytes, byte offset below",
                         fontsize=10)
@@ -117,7 +112,7 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
 
     Each output's taps (:func:`viz.geometry.tap_positions`) are filled in its colour, half
     transparent (shared taps look mixed), its window's span dashed; the legend under the grid
-    names the outputs, padding and span.
+    names the outputs, padding and span. Returns ``ax``.
 
     Parameters
     ----------
@@ -125,10 +120,6 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     kernel, stride, padding, dilation : as for the convolution functions
     outputs : sequence of (i, j) inside the output (OH, OW)
     ax, title, legend : optional Axes, title (by default the parameters), and the legend or not
-
-    Returns
-    -------
-    ax
     """
     kernel = rules.as_pair(kernel, "kernel")
     geometry = conv_geometry((1, *in_hw, 1), (*kernel, 1, 1), stride, padding, dilation)
@@ -142,12 +133,11 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
                                0.45 * (height + top + bottom) + 1.2))
     for row in range(-top, height + bottom):
         for col in range(-left, width + right):
-            if 0 <= row < height and 0 <= col < width:
-                ax.add_patch(Rectangle((col, row), 1, 1, facecolor="white", edgecolor="gray",
-                                       linewidth=0.8))
-            else:
-                ax.add_patch(Rectangle((col, row), 1, 1, facecolor=PADDING_FACE,
-                                       edgecolor="gray", hatch=PADDING_HATCH, linewidth=0.8))
+            padded = not (0 <= row < height and 0 <= col < width)
+            ax.add_patch(Rectangle((col, row), 1, 1, facecolor=PADDING_FACE if padded else "white",
+                                   edgecolor="gray", hatch=PADDING_HATCH if padded else None,
+                                   linewidth=0.8))
+            if padded:
                 ax.text(col + 0.5, row + 0.5, "0", ha="center", va="center", fontsize=7,
                         color="#404040")
     handles, tap_alpha = [], 0.55
@@ -171,9 +161,8 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
                              label="window span"))
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
                   fontsize=10, frameon=False, handlelength=1.2, columnspacing=1.0)
-    ax.set_xlim(-left - 0.1, width + right + 0.1)
-    ax.set_ylim(height + bottom + 0.1, -top - 0.1)
-    ax.set_aspect("equal")
+    ax.set(xlim=(-left - 0.1, width + right + 0.1), ylim=(height + bottom + 0.1, -top - 0.1),
+           aspect="equal")
     ax.axis("off")
     if title is None:
         title = (f"stride {_compact(geometry.stride)} · padding {_compact(geometry.padding)}"
@@ -183,9 +172,7 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# Speed: timings per style
-# --------------------------------------------------------------------------------------------
+# Speed: timings per style ---------------------------------------------------------------------
 
 #: Colours for timing series that are not styles (e.g. notebook 02's "slice per position").
 OTHER_COLORS = ("#000000", "#E69F00", "#56B4E9", "#999999")
@@ -201,13 +188,13 @@ def _series_colors(names, colors):
 def _log_ticks(axis) -> None:
     """Label a log axis at 1, 2 and 5 times each power of ten, as plain numbers."""
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_major_formatter("{x:g}")
     axis.set_minor_locator(NullLocator())
-    axis.set_minor_formatter(NullFormatter())
 
 
 def plot_by_style(ax, x, values, xlabels=None, log=True):
-    """Draw one line per style (timings against input size), each in its style's colour.
+    """Draw one line per style (timings against input size), each in its style's colour;
+    returns ``ax``.
 
     Parameters
     ----------
@@ -217,10 +204,6 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
         :data:`OTHER_COLORS`
     xlabels : sequence of P str, optional; ticks sit at the measured points only
     log : bool, log scale on both axes (slope 1: time proportional to ``x``)
-
-    Returns
-    -------
-    ax
     """
     x = np.asarray(x, dtype=float)
     colors = _series_colors(list(values), None)
@@ -231,8 +214,7 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
                              f"({x.size}); got shape {series.shape}")
         ax.plot(x, series, marker=STYLE_MARKERS.get(name, "o"), color=colors[name], label=name)
     if log:
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        ax.set(xscale="log", yscale="log")
         _log_ticks(ax.yaxis)
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticks(x, xlabels if xlabels is not None else [f"{value:g}" for value in x])
@@ -243,7 +225,8 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
 def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=None, log=True,
              fmt="{:.3g}"):
     """Draw measurements as dots on a (log) axis, one row per case, the value beside each dot
-    (a bar's length on a log axis depends on where the axis starts; a dot does not).
+    (a bar's length on a log axis depends on where the axis starts; a dot does not); returns
+    ``ax``.
 
     Parameters
     ----------
@@ -255,10 +238,6 @@ def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=
         (:data:`STYLE_COLORS`, :data:`STYLE_MARKERS`), else the next of :data:`OTHER_COLORS`
     log : bool
     fmt : str, the format of the printed values
-
-    Returns
-    -------
-    ax
     """
     rows = list(values)
     nested = all(isinstance(values[row], dict) for row in rows)
@@ -270,7 +249,6 @@ def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=
     # series (or one series per row) sits on the centre.
     offsets = (np.linspace(-0.3, 0.3, len(series)) if nested and len(series) > 1
                else np.zeros(len(series)))
-    every_value = []
     for offset, name in zip(offsets, series):
         points = [(row_number + offset, table[row][name]) for row_number, row in enumerate(rows)
                   if name in table[row]]
@@ -280,9 +258,9 @@ def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=
         for value, height in zip(x, y):
             ax.annotate(f"{fmt.format(value)} {unit}", (value, height),
                         xytext=(7, 0), textcoords="offset points", va="center", fontsize=10)
-        every_value.extend(x)
     ax.set_yticks(np.arange(len(rows)), rows)
     ax.set_ylim(len(rows) - 0.5, -0.5)                    # first row on top
+    every_value = [value for row in rows for value in table[row].values()]
     low, high = min(every_value), max(every_value)
     if log:
         ax.set_xscale("log")

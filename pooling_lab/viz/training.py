@@ -51,14 +51,13 @@ def show_filters(w, ncols=8, title=None, panel_size=0.9):
                                                     panel_size * nrows + 0.5),
                              layout="constrained", squeeze=False)
     axes = axes.ravel()
-    for k, ax in enumerate(axes):
-        if k >= count:
-            ax.set_visible(False)
-            continue
+    for k, ax in enumerate(axes[:count]):
         shown = ax.imshow(w[:, :, 0, k], cmap="RdBu_r", vmin=-limit, vmax=limit,
                           interpolation="nearest")
         ax.set_title(f"filter {k}", fontsize=9)
         ticks_off(ax)
+    for ax in axes[count:]:
+        ax.set_visible(False)                             # the last row's unused panels
     fig.colorbar(shown, ax=axes, shrink=0.8, label="weight")
     if title:
         fig.suptitle(title)
@@ -134,8 +133,7 @@ def show_feature_maps(image, stages, title=None, rows=4, width=11.0):
         ax.set_title(f"{name}\n{maps.shape[0]}x{maps.shape[1]} · {maps.shape[2]} channels",
                      fontsize=9)
         ticks_off(ax)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
+        ax.spines[:].set_visible(False)
     if title:
         fig.suptitle(title)
     return fig, list(axes)
@@ -162,9 +160,7 @@ def show_confusion(counts, ax=None, title=None):
             ax.text(predicted, true, str(count), ha="center", va="center", fontsize=10,
                     color="white" if dark else "black")
     classes = np.arange(counts.shape[0])
-    ax.set_xticks(classes)
-    ax.set_yticks(classes)
-    ax.set(xlabel="predicted", ylabel="true")
+    ax.set(xticks=classes, yticks=classes, xlabel="predicted", ylabel="true")
     if title:
         ax.set_title(title)
     return ax

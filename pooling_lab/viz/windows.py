@@ -22,10 +22,8 @@ from .base import (NUMBERS_CMAP, OUTLINE_ZORDER, PADDING_FACE, PADDING_HATCH, WI
                    WINNER_COLOR, as_picture, new_axes, ticks_off)
 from .gradients import count_colors, gradient_colors, symmetric_limit
 
-# --------------------------------------------------------------------------------------------
-# Images
-# --------------------------------------------------------------------------------------------
 
+# Images ---------------------------------------------------------------------------------------
 
 def show_image(image, ax=None, title=None):
     """Draw one image, ``(H, W)``, ``(H, W, C)`` or ``(1, H, W, C)`` in [0, 1], gray if it has one
@@ -67,11 +65,10 @@ def image_grid(images, titles=None, ncols=None, panel_size=3.0):
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, row_height * nrows),
                              layout="constrained", squeeze=False)
     axes = axes.ravel()
-    for index, ax in enumerate(axes):
-        if index < len(images):
-            show_image(images[index], ax=ax, title=None if titles is None else titles[index])
-        else:
-            ax.set_visible(False)
+    for index, image in enumerate(images):
+        show_image(image, ax=axes[index], title=None if titles is None else titles[index])
+    for ax in axes[len(images):]:
+        ax.set_visible(False)                             # the last row's unused panels
     return fig, axes
 
 
@@ -96,16 +93,13 @@ def add_zoom_inset(ax, rows, cols, bounds=(0.56, 0.56, 0.42, 0.42), color="#E69F
                  interpolation="nearest",
                  extent=(left - 0.5, right - 0.5, bottom - 0.5, top - 0.5))
     ticks_off(inset)
-    for spine in inset.spines.values():
-        spine.set_edgecolor(color)
-        spine.set_linewidth(2)
+    inset.spines[:].set_edgecolor(color)
+    inset.spines[:].set_linewidth(2)
     ax.indicate_inset_zoom(inset, edgecolor=color, alpha=1.0, linewidth=1.5)
     return inset
 
 
-# --------------------------------------------------------------------------------------------
-# Windows drawn over an image or a grid
-# --------------------------------------------------------------------------------------------
+# Windows drawn over an image or a grid --------------------------------------------------------
 
 def window_boxes(image_hw, size, stride=None, padding="valid", windows=((0, 0), (0, 1), (1, 0)),
                  dilation=1):
@@ -155,15 +149,13 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
                                height - 2 * inset, facecolor=face, edgecolor=color,
                                linewidth=linewidth, clip_on=False, zorder=OUTLINE_ZORDER))
     if boxes:
-        # Pixel edges of every box, (top, left, bottom, right); widen the axes to all of them,
-        # never narrowing what is shown already (the image, or a padded grid).
-        edges = np.array([(top, left, top + height, left + width)
-                          for _, _, top, left, height, width in boxes]) - 0.5
+        # Widen the axes to every box's pixel edges, never narrowing what is shown already (the
+        # image, or a padded grid); image axes run top to bottom, so y limits are (bottom, top).
+        _, _, tops, lefts, heights, widths = np.transpose(boxes)
         x_low, x_high = sorted(ax.get_xlim())
         y_low, y_high = sorted(ax.get_ylim())
-        ax.set_xlim(min(x_low, edges[:, 1].min()), max(x_high, edges[:, 3].max()))
-        # Image axes run top to bottom, so the y limits are (bottom, top).
-        ax.set_ylim(max(y_high, edges[:, 2].max()), min(y_low, edges[:, 0].min()))
+        ax.set_xlim(min(x_low, lefts.min() - 0.5), max(x_high, (lefts + widths).max() - 0.5))
+        ax.set_ylim(max(y_high, (tops + heights).max() - 0.5), min(y_low, tops.min() - 0.5))
     return ax
 
 
@@ -191,18 +183,7 @@ def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# Small grids with their numbers
-# --------------------------------------------------------------------------------------------
-
-def _resolve_grid_padding(padding, shape):
-    """``padding`` as ``((top, bottom), (left, right))``; strings are refused (no window here)."""
-    if isinstance(padding, str):
-        raise ValueError(f'padding must be an int, a pair (ph, pw) or ((top, bottom), '
-                         f'(left, right)) here; got {padding!r} (for "same", pass the '
-                         f'geometry\'s padding, e.g. pool_geometry(...).padding)')
-    return resolve_padding(padding, shape, (1, 1), (1, 1), (1, 1))
-
+# Small grids with their numbers ---------------------------------------------------------------
 
 def _luminance(rgba) -> float:
     """How light a colour looks, 0 (black) to 1 (white)."""
@@ -224,9 +205,8 @@ def _default_limits(values, cmap, true_levels):
 
 def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, limits=None,
                  highlight=None, fontsize=11, padding=0, pad_value=0.0):
-    """Draw a small 2-D array as shaded cells with each value printed in its cell.
-
-    The course's shade convention for numbers on grids: **larger is darker** (``Greys``).
+    """Draw a small 2-D array as shaded cells, **larger darker**, each value printed in its cell;
+    returns ``ax``.
 
     Parameters
     ----------
@@ -242,16 +222,16 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     fontsize : float
     padding : int, (ph, pw) or ((top, bottom), (left, right)); padded cells drawn hatched round
         the grid, holding ``pad_value`` (0, ``-np.inf`` for max pool, None: nothing printed)
-
-    Returns
-    -------
-    ax
     """
     raw = np.asarray(values)
     if raw.ndim != 2:
         raise ValueError(f"values must be a 2-D (rows, cols) array; got shape {raw.shape}")
     values = raw.astype(float)
-    (top, bottom), (left, right) = _resolve_grid_padding(padding, values.shape)
+    if isinstance(padding, str):                          # no window here to make "same" of
+        raise ValueError(f'padding must be an int, a pair (ph, pw) or ((top, bottom), '
+                         f'(left, right)) here; got {padding!r} (for "same", pass the '
+                         f'geometry\'s padding, e.g. pool_geometry(...).padding)')
+    (top, bottom), (left, right) = resolve_padding(padding, values.shape, (1, 1), (1, 1), (1, 1))
     rows, cols = values.shape
     ax = new_axes(ax, figsize=(0.5 * (cols + left + right) + 0.6,
                                0.5 * (rows + top + bottom) + 0.6))
@@ -291,9 +271,7 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
                 ax.text(col, row, number(pad_value), ha="center", va="center", style="italic",
                         color="#404040", fontsize=fontsize,
                         bbox={"facecolor": PADDING_FACE, "edgecolor": "none", "pad": 1})
-    for row, col in (highlight or ()):
-        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, linewidth=2.5,
-                               edgecolor=WINNER_COLOR, clip_on=False, zorder=OUTLINE_ZORDER))
+    outline_cells(ax, highlight or (), colors=[WINNER_COLOR], linewidth=2.5, inset=0.0)
     # Thin white lines between cells; a dark frame around the image when it is padded.
     ax.hlines(np.arange(-top + 1, rows + bottom) - 0.5, -left - 0.5, cols + right - 0.5,
               color="white", linewidth=1.5)
@@ -308,9 +286,7 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# Animation: a window sliding forward, the gradient flowing back
-# --------------------------------------------------------------------------------------------
+# Animation: a window sliding forward, the gradient flowing back -------------------------------
 
 def sliding_window_frames(grid, size, stride, kind="max", dout=None):
     """The states of the sliding-window animation, computed with the naive style.
@@ -372,36 +348,33 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
     """
     grid = np.asarray(grid, dtype=float)
     out, dout, steps = sliding_window_frames(grid, size, stride, kind, dout)
-    boxes = {(i, j): (top, left, height, width)
-             for i, j, top, left, height, width in window_boxes(grid.shape, size, stride,
-                                                                windows="all")}
+    geometry = pool_geometry((1, *grid.shape, 1), size, stride, "valid", 1)
+    height, width = geometry.span
     label = f"{kind} · size {size} · stride {stride}"
     number_format = "{:g}" if kind == "max" else "{:.2f}"
     dout_limit, dx_limit = symmetric_limit(dout), symmetric_limit(steps[-1][2])
-    blank_out = np.full(out.shape, np.nan)
     frame_color = WINDOW_COLORS[0]
 
     fig, axes = plt.subplots(1, 4, figsize=(11, 3.2), dpi=dpi,
                              gridspec_kw={"width_ratios": [grid.shape[1], out.shape[1],
                                                            out.shape[1], grid.shape[1]]})
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.8, wspace=0.15)
-
-    def draw(frame):
-        for ax in axes:
-            ax.clear()
-        forward_frames = len(steps)
-        if frame < forward_frames:                          # forward: fill the output
+    frames = []
+    for frame in range(2 * len(steps)):
+        forward = frame < len(steps)
+        if forward:                                         # fill the output
             i, j = np.unravel_index(frame, out.shape)
-            shown_out = blank_out.copy()
+            shown_out = np.full(out.shape, np.nan)
             shown_out.flat[:frame + 1] = out.flat[:frame + 1]
             fig.suptitle(f"forward · {label} · window ({i}, {j})", fontsize=13)
             dx_shown, dout_shown = np.full(grid.shape, np.nan), np.full(out.shape, np.nan)
-        else:                                               # backward: add up the gradient
-            i, j, dx_shown = steps[frame - forward_frames]
+        else:                                               # add up the gradient
+            i, j, dx_shown = steps[frame - len(steps)]
             shown_out, dout_shown = out, dout
             fig.suptitle(f"backward · {label} · window ({i}, {j}) sends dout = "
                          f"{number_format.format(dout[i, j])} back", fontsize=13)
-        top, left, height, width = boxes[(i, j)]
+        for ax in axes:
+            ax.clear()
         show_numbers(grid, ax=axes[0], title="input x", fmt="{:g}")
         show_numbers(shown_out, ax=axes[1], title="output", fmt=number_format,
                      limits=(grid.min(), grid.max()))
@@ -409,23 +382,18 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
                      limits=(-dout_limit, dout_limit))
         show_numbers(dx_shown, ax=axes[3], title="dx (adds up)", cmap="gradient",
                      fmt=number_format, limits=(-dx_limit, dx_limit))
-        window_axes = axes[0] if frame < forward_frames else axes[3]
-        window_axes.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
-                                        edgecolor=frame_color, linewidth=3, clip_on=False,
-                                        zorder=OUTLINE_ZORDER))
-        outline_cells(axes[1] if frame < forward_frames else axes[2], [(i, j)],
-                      colors=[frame_color], inset=0.0)
-        if frame < forward_frames and kind == "max":
+        # The window over the input (forward) or over dx (backward), its cell in out or dout.
+        top, left = viz_geometry.window_origin(geometry, i, j)
+        (axes[0] if forward else axes[3]).add_patch(
+            Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=frame_color,
+                      linewidth=3, clip_on=False, zorder=OUTLINE_ZORDER))
+        outline_cells(axes[1] if forward else axes[2], [(i, j)], colors=[frame_color], inset=0.0)
+        if forward and kind == "max":
             # Outline the window's winner, its first maximum in row-major order.
             window = grid[top:top + height, left:left + width]
             row, col = np.unravel_index(np.argmax(window), window.shape)
-            axes[0].add_patch(Rectangle((left + col - 0.5, top + row - 0.5), 1, 1, fill=False,
-                                        edgecolor=WINNER_COLOR, linewidth=2.5, clip_on=False,
-                                        zorder=OUTLINE_ZORDER))
-
-    frames = []
-    for frame in range(2 * len(steps)):
-        draw(frame)
+            outline_cells(axes[0], [(top + row, left + col)], colors=[WINNER_COLOR],
+                          linewidth=2.5, inset=0.0)
         fig.canvas.draw()
         rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]    # (rows, cols, 4) -> RGB
         # A GIF holds 256 colours per frame: pick them per frame (maximum coverage keeps the
