@@ -18,7 +18,7 @@ from pooling_lab.classroom.exercises import EXERCISES
 from pooling_lab.classroom.release import ROOT, shown_solutions, solution_runs
 from pooling_lab.cli import main
 
-NOTEBOOK = "04_backward_pooling"             # two exercises, 3 points each: full, half, zero
+NOTEBOOK = "04_backward_pooling"             # two exercises of 3 points and a challenge of 5
 WRONG = "my_max_pool_backward"               # the exercise the wrong submission gets wrong
 RUNS = solution_runs(ROOT / "notebooks" / "solutions")
 
@@ -50,7 +50,7 @@ def test_nbgrader_cells_carry_the_reference_solution_and_the_tables_points(tmp_p
         assert list(graded) == [key for name in names for key in (name, f"{name}-test")]
         for name in names:
             assert graded[name]["solution"] and not graded[name]["grade"]
-            assert graded[f"{name}-test"]["points"] == EXERCISES[name].points
+            assert graded[f"{name}-test"]["points"] == sum(EXERCISES[name].points.values())
             assert graded[f"{name}-test"]["locked"] and graded[f"{name}-test"]["grade"]
     assert (out / "source" / NOTEBOOK / "figures" / "sliding_window.gif").is_file()
     assert 'course_id = "pooling_lab"' in (out / "nbgrader_config.py").read_text()
@@ -66,7 +66,9 @@ def test_every_solution_cell_passes_its_test_cell_and_a_stub_fails_it(tmp_path):
                      "as_strided": as_strided}
         for name, source in teacher_cells(path, "solution").items():
             assert "    # BEGIN SOLUTION\n" in source and source.endswith("    # END SOLUTION")
-            exec(source, namespace)
+            # named like a cell, so that the checker's watch sees the teacher's code as the
+            # student's own (it ignores code compiled as "<string>")
+            exec(compile(source, f"<cell {name}>", "exec"), namespace)
         for name, source in teacher_cells(path, "test").items():
             exec(source, namespace)                       # raises AssertionError if it fails
             assert namespace["verdict"].message.startswith(f"PASSED {name}")
@@ -164,8 +166,10 @@ def test_nbgrader_generates_and_autogrades_a_solved_and_a_wrong_submission(tmp_p
     with api.Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         scores = {student: {grade.name: grade.score for grade in gradebook.find_submission_notebook(
             NOTEBOOK, NOTEBOOK, student).grades} for student in ("solved", "wrong")}
-    assert scores == {"solved": {"my_avg_pool_backward-test": 3, "my_max_pool_backward-test": 3},
-                      "wrong": {"my_avg_pool_backward-test": 3, "my_max_pool_backward-test": 0}}
+    assert scores == {"solved": {"my_avg_pool_backward-test": 3, "my_max_pool_backward-test": 3,
+                                 "my_max_pool_backward_padded-test": 5},
+                      "wrong": {"my_avg_pool_backward-test": 3, "my_max_pool_backward-test": 0,
+                                "my_max_pool_backward_padded-test": 5}}
     feedback = (course / "autograded" / "wrong" / NOTEBOOK / released.name).read_text()
     assert f"FAILED {WRONG}: case 1 of 11 (windows that tile the image) differs" in feedback
 
@@ -194,6 +198,8 @@ def test_otter_assigns_and_runs_a_solved_and_a_wrong_submission(tmp_path):
         tests = json.loads((folder / name / "results.json").read_text())["tests"]
         scores[name] = {test["name"]: test["score"] for test in tests if test.get("max_score")}
         feedback[name] = "".join(test["output"] for test in tests)
-    assert scores == {"solved": {"my_avg_pool_backward": 3, "my_max_pool_backward": 3},
-                      "wrong": {"my_avg_pool_backward": 3, "my_max_pool_backward": 0}}
+    assert scores == {"solved": {"my_avg_pool_backward": 3, "my_max_pool_backward": 3,
+                                 "my_max_pool_backward_padded": 5},
+                      "wrong": {"my_avg_pool_backward": 3, "my_max_pool_backward": 0,
+                                "my_max_pool_backward_padded": 5}}
     assert f"FAILED {WRONG}: case 1 of 11 (windows that tile the image)" in feedback["wrong"]

@@ -301,7 +301,8 @@ def hostile_class(tmp: Path, port: int) -> dict:
                         "        for _ in range(15):\n            file.write(bytes(1024**2))",
                         alone("False")], 1),
         "signal_40": (["import os\ndef to_channels_first(x):\n    os.kill(os.getpid(), 40)",
-                       SOLVED["nb01"]], sum(EXERCISES["my_avg_pool"].points.values())),
+                       SOLVED["nb01"]], sum(sum(EXERCISES[name].points.values())
+                                            for name in ("my_avg_pool", "my_avg_pool_padded"))),
         "renames_folder": (["import os\nos.rename(os.getcwd(), os.getcwd() + '_moved')",
                             alone("False")], 1),
         "nested": ("[" * 100_000, 0),
