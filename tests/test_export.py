@@ -4,6 +4,7 @@ trips (the slow tests: a solved and a wrong submission of notebook 04 graded by 
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -171,7 +172,8 @@ def test_nbgrader_generates_and_autogrades_a_solved_and_a_wrong_submission(tmp_p
                       "wrong": {"my_avg_pool_backward-test": 3, "my_max_pool_backward-test": 0,
                                 "my_max_pool_backward_padded-test": 5}}
     feedback = (course / "autograded" / "wrong" / NOTEBOOK / released.name).read_text()
-    assert f"FAILED {WRONG}: case 1 of 11 (windows that tile the image) differs" in feedback
+    # the seed orders the table's cases, so the failing case's number varies
+    assert re.search(rf"FAILED {WRONG}: case \d+ of 11 \([^)]*\) differs", feedback)
 
 
 @pytest.mark.slow
@@ -202,4 +204,4 @@ def test_otter_assigns_and_runs_a_solved_and_a_wrong_submission(tmp_path):
                                  "my_max_pool_backward_padded": 5},
                       "wrong": {"my_avg_pool_backward": 3, "my_max_pool_backward": 0,
                                 "my_max_pool_backward_padded": 5}}
-    assert f"FAILED {WRONG}: case 1 of 11 (windows that tile the image)" in feedback["wrong"]
+    assert re.search(rf"FAILED {WRONG}: case \d+ of 11 \([^)]*\) differs", feedback["wrong"])
