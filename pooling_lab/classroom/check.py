@@ -106,7 +106,7 @@ def _rule_problem(rule, judged: list) -> str:
                 f"exercise asks for the offset loop of notebook 04, section 4: one += per kernel "
                 f"offset (a, b) into a window view of a zero dx, not a scatter.")
     if rule is NO_WINDOW_ARRAY:
-        (inputs, watched), = [by_role["memory"]]
+        inputs, watched = by_role["memory"]
         x, size, stride, peak = inputs["x"], inputs["size"], inputs["stride"], watched.peak
         windows = sliding_window_view(x, (size, size), axis=(1, 2))[:, ::stride, ::stride].nbytes
         return "" if peak <= MEMORY_FACTOR * x.nbytes else (

@@ -1,11 +1,9 @@
 """The table of checks and exercises: what each checker runs, on which cases, by which rules.
 
-A :class:`Check` is one checker: the student's arguments, the reference that gives the expected
-result, the table's cases (simplest first, each named for what it tests, the tie case among
-them), random cases for grading, a shrinker that makes a failing case smaller, and the method
-rules of its exercise. :data:`CHECKS` maps each checker's name to its row, :data:`EXERCISES`
-maps each notebook exercise to its checker and points. The references are the naive style's
-functions (and the layers' loss): the lesson's plainest code.
+A :class:`Check` is one checker (its fields say what it holds); the table's cases come simplest
+first, each named for what it tests. :data:`CHECKS` maps each checker's name to its row,
+:data:`EXERCISES` maps each notebook exercise to its checker and points. The references are the
+naive style's functions (and the layers' loss): the lesson's plainest code.
 """
 
 import collections
