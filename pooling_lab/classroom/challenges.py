@@ -69,7 +69,7 @@ def _challenge(signature, build, spec_of, reference, keys, cases, outputs=None):
                 shrink=functools.partial(_shrink, build, spec_of))
 
 
-def _image(rng, shape, ties=False, nans=False, negative=False) -> np.ndarray:
+def image(rng, shape, ties=False, nans=False, negative=False) -> np.ndarray:
     """Values with two decimals; ``ties``: small integers; ``nans``: about one in five NaN;
     ``negative``: all below 0, so that zeros in the padding would win."""
     x = rng.integers(0, 3, size=shape).astype(float) if ties else rng.normal(size=shape).round(2)
@@ -84,7 +84,7 @@ def _build_pool(rng, n, h, w, c, ties=False, nans=False, negative=False, dout=Fa
     geometry = pool_geometry((n, h, w, c), ints["size"], ints["stride"], ints.get("padding", 0),
                              ints.get("dilation", 1))           # ValueError if impossible
     gradient = {"dout": rng.integers(1, 10, size=(n, *geometry.out_hw, c)).astype(float)}
-    return {**(gradient if dout else {}), "x": _image(rng, (n, h, w, c), ties, nans, negative),
+    return {**(gradient if dout else {}), "x": image(rng, (n, h, w, c), ties, nans, negative),
             **ints}
 
 

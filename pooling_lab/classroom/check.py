@@ -106,7 +106,7 @@ def _rule_problem(rule, judged: list) -> str:
                 f"exercise asks for the offset loop of notebook 04, section 4: one += per kernel "
                 f"offset (a, b) into a window view of a zero dx, not a scatter.")
     if rule is NO_WINDOW_ARRAY:
-        (inputs, watched), = [by_role["memory"]]
+        inputs, watched = by_role["memory"]
         x, size, stride, peak = inputs["x"], inputs["size"], inputs["stride"], watched.peak
         windows = sliding_window_view(x, (size, size), axis=(1, 2))[:, ::stride, ::stride].nbytes
         return "" if peak <= MEMORY_FACTOR * x.nbytes else (
@@ -241,14 +241,13 @@ def judge(function_name: str, student, *, seed=None, hidden=0, timeout=None) -> 
     if function_name not in EXERCISES:
         raise ValueError(f"function_name must be one of {', '.join(EXERCISES)}; got "
                          f"{function_name!r}")
+    check = CHECKS[EXERCISES[function_name].checker]
     if isinstance(student, dict):
         if not callable(student.get(function_name)):
             return Verdict(False, f"NOT SOLVED YET {function_name}: no function {function_name}.",
-                           None, dict.fromkeys(part_names(CHECKS[EXERCISES[
-                               function_name].checker], hidden), False))
+                           None, dict.fromkeys(part_names(check, hidden), False))
         student = calling(student[function_name])
-    return run(CHECKS[EXERCISES[function_name].checker], student, function_name, seed=seed,
-               hidden=hidden, timeout=timeout)
+    return run(check, student, function_name, seed=seed, hidden=hidden, timeout=timeout)
 
 
 def _checker(checker_name: str):
@@ -280,25 +279,7 @@ def kernel_verdict(checker_name: str, student_fn, *, show=False, timeout=None) -
     return run(check, calling(student_fn), name, show=show, timeout=timeout)
 
 
-# The public checkers, one per row of exercises.CHECKS (each documents itself from its row).
-channels_first = _checker("channels_first")
-max_pool_forward = _checker("max_pool_forward")
-avg_pool_forward = _checker("avg_pool_forward")
-pool_windows = _checker("pool_windows")
-max_pool_vectorised = _checker("max_pool_vectorised")
-avg_pool_separable = _checker("avg_pool_separable")
-max_pool_backward = _checker("max_pool_backward")
-avg_pool_backward = _checker("avg_pool_backward")
-max_pool_backward_vectorised = _checker("max_pool_backward_vectorised")
-avg_pool_backward_by_offsets = _checker("avg_pool_backward_by_offsets")
-conv_forward = _checker("conv_forward")
-conv_backward = _checker("conv_backward")
-avg_pool_as_conv = _checker("avg_pool_as_conv")
-softmax_cross_entropy = _checker("softmax_cross_entropy")
-avg_pool_padded = _checker("avg_pool_padded")
-fold_windows = _checker("fold_windows")
-max_pool_winners = _checker("max_pool_winners")
-max_pool_backward_padded = _checker("max_pool_backward_padded")
-conv_dx = _checker("conv_dx")
-max_pool_any_window = _checker("max_pool_any_window")
-cnn_gradients = _checker("cnn_gradients")
+# The public checkers, one per row of exercises.CHECKS and named after it (check.max_pool_forward,
+# check.conv_backward, ...); each documents itself from its row.
+for _name in CHECKS:
+    globals()[_name] = _checker(_name)

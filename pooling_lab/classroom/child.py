@@ -166,16 +166,6 @@ class _Shell(_Anything):
             exec(compile(cell, f"%%{name}", "exec"), self.namespace)
 
 
-def _limit(limits: dict) -> None:
-    """This process's limits (soft and hard, so the student's code cannot raise them), those
-    the system has (macOS refuses a limit of address space)."""
-    for name, value in limits.items():
-        try:
-            resource.setrlimit(getattr(resource, name), (value, value))
-        except (ValueError, OSError, AttributeError):
-            pass
-
-
 def _no_new_processes(fd: int) -> None:
     """Load the grader's seccomp program (BPF, in the file ``fd``) on this process: from now on
     fork is refused, threads are not (what bubblewrap's ``--seccomp`` does)."""
@@ -215,7 +205,11 @@ def _run_cells(channel, request) -> tuple[dict, list]:
 def main() -> None:
     fd, limits = int(sys.argv[1]), json.loads(sys.argv[3])
     import watch                 # beside this file, found through the path set above
-    _limit(limits)
+    for name, value in limits.items():      # soft = hard: the student's code cannot raise them
+        try:
+            resource.setrlimit(getattr(resource, name), (value, value))
+        except (ValueError, OSError, AttributeError):   # one the system lacks (macOS: RLIMIT_AS)
+            pass
     if int(sys.argv[4]) >= 0:
         _no_new_processes(int(sys.argv[4]))
     channel = socket.socket(fileno=fd)

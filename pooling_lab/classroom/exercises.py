@@ -1,11 +1,9 @@
 """The table of checks and exercises: what each checker runs, on which cases, by which rules.
 
-A :class:`Check` is one checker: the student's arguments, the reference that gives the expected
-result, the table's cases (simplest first, each named for what it tests, the tie case among
-them), random cases for grading, a shrinker that makes a failing case smaller, and the method
-rules of its exercise. :data:`CHECKS` maps each checker's name to its row, :data:`EXERCISES`
-maps each notebook exercise to its checker and points. The references are the naive style's
-functions (and the layers' loss): the lesson's plainest code.
+A :class:`Check` is one checker (its fields say what it holds); the table's cases come simplest
+first, each named for what it tests. :data:`CHECKS` maps each checker's name to its row,
+:data:`EXERCISES` maps each notebook exercise to its checker and points. The references are the
+naive style's functions (and the layers' loss): the lesson's plainest code.
 """
 
 import collections
@@ -16,6 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import layers, naive
+from ..geometry import conv_geometry, pool_geometry
 from . import challenges
 
 SEED = 0                              # of every table case: a failure is the same on every run
@@ -57,14 +56,10 @@ Case = collections.namedtuple("Case", "name inputs role", defaults=("",))
 
 # --- The cases, how they shrink, and the references ---
 
-def _out_hw(height, width, kernel_hw, stride) -> tuple[int, int]:
-    return (height - kernel_hw[0]) // stride + 1, (width - kernel_hw[1]) // stride + 1
-
-
 def _pool_case(rng, shape, size, stride, dout: bool, ties=False) -> dict:
     """``x, size, stride`` (``dout`` first for a backward pass); ties: small integers in x."""
-    x = rng.integers(0, 3, size=shape).astype(float) if ties else rng.normal(size=shape).round(2)
-    oh, ow = _out_hw(shape[1], shape[2], (size, size), stride)
+    x = challenges.image(rng, shape, ties)
+    oh, ow = pool_geometry(shape, size, stride, 0, 1).out_hw
     gradient = {"dout": rng.integers(1, 10, size=(shape[0], oh, ow, shape[3])).astype(float)}
     return {**(gradient if dout else {}), "x": x, "size": size, "stride": stride}
 
@@ -117,7 +112,7 @@ def _conv_case(rng, x_shape, w_shape, stride, dout: bool) -> dict:
     x, w = rng.normal(size=x_shape).round(2), rng.normal(size=w_shape).round(2)
     if not dout:
         return {"x": x, "w": w, "b": rng.normal(size=w_shape[3]).round(2), "stride": stride}
-    oh, ow = _out_hw(x_shape[1], x_shape[2], w_shape[:2], stride)
+    oh, ow = conv_geometry(x_shape, w_shape, stride, 0, 1).out_hw
     return {"dout": rng.normal(size=(x_shape[0], oh, ow, w_shape[3])).round(2), "x": x, "w": w,
             "stride": stride}
 
@@ -148,7 +143,8 @@ def _shrink_grid(inputs: dict):
         smaller.update({"w": w[:kh, :kw, :c, :filters].copy()} if w is not None else {"size": kh})
         smaller.update({"b": inputs["b"][:filters].copy()} if "b" in inputs else {})
         if "dout" in inputs:                       # cropped, repeated along an axis that grew
-            shape = (n, *_out_hw(height, width, (kh, kw), step), filters)
+            shape = (n, *conv_geometry((n, height, width, c), (kh, kw, c, filters), step, 0,
+                                       1).out_hw, filters)
             cropped = inputs["dout"][tuple(slice(0, length) for length in shape)]
             smaller["dout"] = np.resize(cropped, shape)
         yield smaller

@@ -12,9 +12,7 @@ import hashlib
 import sys
 import types
 
-#: What grade gives every answer besides its own cells: the preamble's names and builtins.
-GIVEN = {"math", "np", "as_strided", "sliding_window_view", *dir(builtins)}
-
+from .exercises import ANSWER_PREAMBLE
 
 def digest(source: str) -> str:
     """A cell's short hash: 6 hex digits (16 million values for the course's ~200 cells)."""
@@ -55,6 +53,10 @@ def _bound(tree: ast.Module) -> set:
         elif isinstance(node, ast.Global):
             names.update(node.names)
     return names
+
+
+#: What grade gives every answer besides its own cells: the preamble's names and builtins.
+GIVEN = {*_bound(ast.parse(ANSWER_PREAMBLE)), *dir(builtins)}
 
 
 def _reads(code: types.CodeType):

@@ -37,13 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from . import check, child, watch
-from .exercises import EXERCISES
-
-try:
-    from .exercises import ANSWER_PREAMBLE
-except ImportError:          # until exercises.py holds it (issue 25): the same three lines
-    ANSWER_PREAMBLE = ("import math\nimport numpy as np\n"
-                       "from numpy.lib.stride_tricks import as_strided, sliding_window_view\n")
+from .exercises import ANSWER_PREAMBLE, EXERCISES
 
 HIDDEN_CASES = 3                      # random cases per exercise, drawn from the seed
 NOTEBOOK_BYTES = 16 * 1024**2         # a larger file is not read
@@ -349,11 +343,9 @@ def student_cells(path: Path, notes: list) -> list:
         try:
             python = _python(source)
             ast.parse(python, label)
-        except SyntaxError as error:
-            notes.append(f"{label} does not parse (line {error.lineno}): not run")
-            continue
-        except (ValueError, RecursionError, MemoryError) as error:   # a NUL; too deep
-            notes.append(f"{label} does not parse ({type(error).__name__}): not run")
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:  # a NUL; too deep
+            why = f"line {error.lineno}" if isinstance(error, SyntaxError) else type(error).__name__
+            notes.append(f"{label} does not parse ({why}): not run")
             continue
         cells.append((label, python, source))
     if code and not cells:
@@ -393,7 +385,7 @@ def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "au
             judged.answers[name] = clean("\n\n".join(
                 written for names, written in defined if name in names), 20_000)
         runnable, skip = [(label, python) for label, python, _ in cells], []
-        box = _start(runnable, skip, isolated, judged.notes, first=True) if cells else None
+        box = _start(runnable, skip, isolated, judged.notes) if cells else None
         functions = box.functions if box else []
         missing = [name for name in exercises if name not in functions]
         if cells and missing:
@@ -403,8 +395,8 @@ def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "au
                 judged.verdicts[name] = check.Verdict(False, f"NOT SOLVED YET {name}: no "
                                                       f"function {name} in the cells you wrote.")
                 continue
-            if box.ended:                          # killed by the last exercise: a new one
-                box = _start(runnable, skip, isolated, judged.notes, False, functions)
+            if box.ended:          # killed by the last exercise: a new one, its notes said
+                box = _start(runnable, skip, isolated, notes=[])
             try:
                 verdict = check.judge(name, functools.partial(box.call, name), seed=seed,
                                       hidden=HIDDEN_CASES)
@@ -423,8 +415,9 @@ def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "au
     return judged
 
 
-def _start(cells, skip, isolated, notes, first, functions=()) -> Sandbox:
-    """A sandbox that has run ``cells``; a statement that hangs or ends it is skipped (noted)."""
+def _start(cells, skip, isolated, notes: list) -> Sandbox:
+    """A sandbox that has run ``cells``; a statement that hangs or ends it is skipped (added to
+    ``skip``). ``notes`` gets what the run says: statements skipped or failed, why it ended."""
     while True:
         box = Sandbox(cells, skip, isolated)
         if not box.ended or box.running is None or len(skip) >= SKIPPED_STATEMENTS:
@@ -435,12 +428,9 @@ def _start(cells, skip, isolated, notes, first, functions=()) -> Sandbox:
             line = ast.parse(python).body[index].lineno
         except (IndexError, TypeError, ValueError):     # not one of its statements: forged
             break
-        if first:
-            notes.append(f"{label} line {line} stopped the grading ({box.ended}): not run")
+        notes.append(f"{label} line {line} stopped the grading ({box.ended}): not run")
         skip.append([number, index])
-    if first:
-        notes += box.failed
-        if box.ended:
-            notes.append(f"the code cells could not be run: {box.ended}")
-    box.functions = box.functions if first else functions    # as the first run found them
+    notes += box.failed
+    if box.ended:
+        notes.append(f"the code cells could not be run: {box.ended}")
     return box
