@@ -14,6 +14,7 @@ import types
 
 from .exercises import ANSWER_PREAMBLE
 
+
 def digest(source: str) -> str:
     """A cell's short hash: 6 hex digits (16 million values for the course's ~200 cells)."""
     return hashlib.sha256(source.strip().encode()).hexdigest()[:6]
