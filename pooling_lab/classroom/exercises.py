@@ -152,9 +152,11 @@ def _shrink_grid(inputs: dict):
 
 def _channels_cases() -> list:
     rng = np.random.default_rng(SEED)
-    shapes = ((1, 2, 3, 4), (2, 3, 3, 1), (3, 4, 2, 3), (1, 5, 5, 3), (2, 1, 4, 2), (1, 2, 3, 4))
+    shapes = ((1, 2, 3, 4), (2, 3, 3, 1), (3, 4, 2, 3), (1, 5, 5, 3), (2, 1, 4, 2))
     return [Case(f"a batch {shape}", {"x": rng.normal(size=shape).round(2)}) for shape in shapes
-            ] + [Case("8-bit pixels", {"x": rng.integers(0, 256, (2, 3, 4, 3), np.uint8)})]
+            ] + [Case("case 1's shape again, other values (no cache)",
+                      {"x": rng.normal(size=shapes[0]).round(2)}),
+                 Case("8-bit pixels", {"x": rng.integers(0, 256, (2, 3, 4, 3), np.uint8)})]
 
 
 def _shrink_axes(inputs: dict):
