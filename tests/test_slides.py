@@ -270,3 +270,126 @@ def test_slides_show_figures_short_code_and_short_prose(path):
     assert not plotting, f"{path.name}: figure cells not tagged hide-input: {plotting}"
     crowded = [(first, words) for first, words in slides if words > PROSE_PER_SLIDE]
     assert not crowded, f"{path.name}: slides over {PROSE_PER_SLIDE} words of prose: {crowded}"
+
+
+def hit(attack: str, scope: str = "window") -> str:
+    """JavaScript that adds ``attack`` to the list ``window.pwned`` of attacks that ran."""
+    return f"{scope}.pwned = ({scope}.pwned || []).concat('{attack}')"
+
+
+def hostile_notebook():
+    """A notebook whose cells try to run code when its deck opens: each attack that runs adds
+    its name to ``window.pwned`` (the first also sets ``document.title``); a formula must still
+    typeset."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+    html_output = new_output("display_data", {
+        "text/html": f'<script>{hit("html output")}</script>'
+                     f'<img src="x.png" onerror="{hit("html output onerror")}">',
+        "text/plain": "<HTML>"})
+    javascript_output = new_output("display_data", {
+        "application/javascript": hit("javascript output"), "text/plain": "<JS>"})
+    cells = [
+        new_markdown_cell(f'# 99 · Hostile\n\n<script>document.title = "pwned"; {hit("script")}'
+                          '</script>\n\nA formula: $x^2 + 1$'),
+        new_markdown_cell(f'## 1 · SVG\n\n<svg><script>{hit("svg")}</script></svg>\n\n'
+                          f'<img src="x.png" onerror="{hit("onerror")}">'),
+        new_markdown_cell(f'## 2 · Frames\n\n<iframe src="javascript:{hit("iframe", "parent")}">'
+                          f'</iframe>\n\n<a href="javascript:void({hit("link")})">bait</a> '
+                          f'<details open ontoggle="{hit("details")}"><summary>s</summary>'
+                          '</details>'),
+        new_code_cell("show()", outputs=[html_output, javascript_output]),
+    ]
+    cells[1].metadata["slideshow"] = {"slide_type": "slide", "data": {
+        "background_iframe": f"javascript:{hit('background', 'parent')}"}}
+    cells[2].metadata["slideshow"] = {"slide_type": "slide"}
+    return new_notebook(cells=cells)
+
+
+def open_deck(browser, deck: Path) -> dict:
+    """Open ``deck``, visit every slide, click its links; what ran: ``window.pwned``, the title,
+    whether reveal.js started and whether MathJax typeset the formula."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.on("dialog", lambda dialog: dialog.dismiss())
+    page.goto(deck.as_uri())
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+    for _ in range(page.evaluate("Reveal.getTotalSlides()")):
+        page.evaluate("Reveal.next()")
+        page.wait_for_timeout(100)
+    page.evaluate("document.querySelectorAll('a').forEach(link => link.click())")
+    page.wait_for_timeout(500)
+    page.evaluate("Reveal.slide(0)")
+    typeset = page.wait_for_function("() => document.querySelector('.MathJax, .MathJax_SVG')",
+                                     timeout=30_000) is not None
+    seen = page.evaluate("({pwned: window.pwned || [], title: document.title})")
+    page.close()
+    return {**seen, "reveal": True, "typeset": typeset}
+
+
+def test_a_hostile_notebook_runs_nothing_in_its_deck(tmp_path, monkeypatch):
+    """Every attack is live in the unsanitised deck (the test can fail) and dead in the deck."""
+    import nbformat
+    from test_browser import CHROMIUM_ARGS, missing_requirement
+    from pooling_lab.classroom import slides
+    reason = missing_requirement()
+    if reason is not None:
+        if os.environ.get("POOLING_LAB_BROWSER_TESTS") == "require":
+            pytest.fail(f"browser tests required but cannot run: {reason}")
+        pytest.skip(f"browser tests skipped: {reason}")
+    from playwright.sync_api import sync_playwright
+    notebook = tmp_path / "hostile.ipynb"
+    nbformat.write(hostile_notebook(), notebook)
+    out = tmp_path / "decks"
+    settings = slides.Settings((notebook,), out)
+    assert slides.run(settings) == 0
+    html = (out / "hostile.slides.html").read_text(encoding="utf-8")
+    for attack in ("pwned", "onerror", "ontoggle", "<iframe", "javascript:", "<svg"):
+        assert attack not in html.split("<!-- cells -->")[1].split("<!-- end of cells -->")[0]
+    with monkeypatch.context() as unsafe:
+        unsafe.setattr(slides, "sanitised", lambda html: html)
+        (out / "unsafe").mkdir()
+        assert slides.run(slides.Settings((notebook,), out / "unsafe")) == 0
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                             args=CHROMIUM_ARGS, headless=True)
+        try:
+            unsafe = open_deck(browser, out / "unsafe" / "hostile.slides.html")
+            safe = open_deck(browser, out / "hostile.slides.html")
+        finally:
+            browser.close()
+    # Without nh3 the attacks run (so this test can fail); with it, none does.
+    assert {"script", "svg", "onerror", "html output", "javascript output", "link",
+            "details"} <= set(unsafe["pwned"]) and unsafe["title"] == "pwned"
+    assert safe == {"pwned": [], "title": "Notebook slides", "reveal": True, "typeset": True}
+
+
+@pytest.mark.parametrize("source", ["../outside.png", "/etc/hostname", "../../../etc/hostname",
+                                    "http://example.org/x.png", "figures/../../outside.png"])
+def test_a_picture_outside_the_notebooks_folder_is_refused_naming_the_cell(source, tmp_path,
+                                                                           capsys):
+    import nbformat
+    from nbformat.v4 import new_markdown_cell, new_notebook
+    from pooling_lab.cli import main
+    (tmp_path / "outside.png").write_bytes(b"\x89PNG secret")
+    (tmp_path / "course" / "figures").mkdir(parents=True)
+    notebook = tmp_path / "course" / "n.ipynb"
+    cells = [new_markdown_cell("# 99 · Title"), new_markdown_cell(f"![a picture]({source})")]
+    cells[1].id = "cell-7-picture"
+    nbformat.write(new_notebook(cells=cells), notebook)
+    out = tmp_path / "course" / "decks"
+    assert main(["slides", str(notebook), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "cell cell-7-picture" in error and source in error
+    assert "Traceback" not in error and not any(out.iterdir())
+
+
+def test_a_picture_inside_the_notebooks_folder_is_copied_beside_the_deck(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_markdown_cell, new_notebook
+    from pooling_lab.classroom import slides
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "a b.gif").write_bytes(b"GIF89a")
+    notebook = tmp_path / "n.ipynb"
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# 99 · T\n\n![x](figures/a%20b.gif)")]),
+                   notebook)
+    assert slides.run(slides.Settings((notebook,), tmp_path / "out")) == 0
+    assert (tmp_path / "out" / "figures" / "a b.gif").read_bytes() == b"GIF89a"

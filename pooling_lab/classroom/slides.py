@@ -10,6 +10,10 @@ On the slides: a cell tagged ``hide-input`` shows its output only (the figure, n
 plotting code), ``# NBVAL_CHECK_OUTPUT`` markers are left out, code lines wrap at the slide's
 edge, a slide taller than the screen scrolls, and cells marked ``notes`` are speaker notes
 (``S`` opens them).
+
+A notebook is not trusted: everything it puts in the deck is cleaned by nh3 (scripts, event
+handlers, iframes, styles and ``javascript:`` URLs go; only the deck's own reveal.js and MathJax
+run), and a picture must be a file in the notebook's folder.
 """
 
 from __future__ import annotations
@@ -18,13 +22,24 @@ import copy
 import json
 import re
 import shutil
+import sys
 from dataclasses import dataclass
 from importlib.util import find_spec
+from html import unescape
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 #: Where each library comes from: (folder in DIR, package, folder inside the package).
 ASSETS = (("reveal.js", "sphinx_revealjs", "_static/revealjs"),
           ("mathjax", "jupyter_server_mathjax", "static"))
+
+#: What a notebook may put on a slide (nh3's keyword arguments): text, tables, code, pictures.
+ALLOWED = {"attributes": {"*": {"class", "id"}, "a": {"href"}, "td": {"colspan", "rowspan"},
+                          "img": {"src", "alt", "width", "height"}, "th": {"colspan", "rowspan"}},
+           "url_schemes": {"http", "https", "mailto", "data"}}
+
+#: The comments around the notebook's part of the deck, the part that is cleaned.
+CELLS = ("<!-- cells -->", "<!-- end of cells -->")
 
 #: Extends nbconvert's reveal template: local scripts only, and slides that fit.
 TEMPLATE = """{%- extends 'index.html.j2' -%}
@@ -37,6 +52,8 @@ MathJax.Hub.Config({tex2jax: {inlineMath: [["$", "$"]], processEscapes: true}, m
 </script>
 <script src="mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"></script>
 {% endblock html_head_js_mathjax %}
+{% block body_header %}{{ super() }}<!-- cells -->{% endblock body_header %}
+{% block body_footer %}<!-- end of cells -->{{ super() }}{% endblock body_footer %}
 {% block html_head_css %}
 <style>
 .reveal .slides section { overflow-y: auto; max-height: 100%; }
@@ -84,7 +101,7 @@ def check_arguments(args) -> Settings:
     OSError
         ``--out`` cannot be made.
     """
-    for name, package, _ in ASSETS:
+    for name, package, _ in (*ASSETS, ("a sanitiser", "nh3", "")):
         if find_spec(package) is None:
             raise ValueError(f"the decks need {name} from the package {package!r}, which is "
                              f"not installed (pip install -e \".[course]\")")
@@ -128,23 +145,60 @@ def deck_html(notebook) -> str:
     exporter = SlidesExporter(config=config, template_file="offline.j2",
                               extra_loaders=[DictLoader({"offline.j2": TEMPLATE})],
                               reveal_url_prefix="reveal.js", reveal_theme="white")
-    return exporter.from_notebook_node(for_slides(notebook))[0]
+    return sanitised(exporter.from_notebook_node(for_slides(notebook))[0])
+
+
+def only_pictures_as_data(tag: str, attribute: str, value: str):
+    """nh3's attribute filter: a ``data:`` URL only as a picture's source."""
+    is_data = value.strip().lower().startswith("data:")
+    return None if is_data and (tag, attribute) != ("img", "src") else value
+
+
+def sanitised(html: str) -> str:
+    """The deck ``html`` with its notebook part (between the ``CELLS`` comments) cleaned by nh3."""
+    import nh3
+    head, _, rest = html.partition(CELLS[0])
+    cells, _, tail = rest.rpartition(CELLS[1])
+    cells = nh3.clean(cells, tags=nh3.ALLOWED_TAGS | {"section", "aside"},
+                      attribute_filter=only_pictures_as_data, **ALLOWED)
+    return f"{head}{CELLS[0]}{cells}{CELLS[1]}{tail}"
+
+
+def pictures(html: str, notebook: Path) -> list:
+    """The picture files a deck shows, relative to the notebook's folder; ValueError names the
+    cell of a picture that is not a file in that folder (``../x``, ``/x``, ``http://...``)."""
+    folder, cell, found = notebook.parent.resolve(), None, []
+    for match in re.finditer(r'id="cell-id=([^"]*)"|<img [^>]*src="([^"]*)"', html):
+        cell, source = match[1] or cell, unescape(match[2] or "")
+        if not source or source.startswith("data:"):
+            continue
+        file = (folder / unquote(source)).resolve()
+        if urlsplit(source).scheme or not file.is_relative_to(folder):
+            raise ValueError(f"{notebook}: cell {cell}: the picture {source!r} is not a file "
+                             f"in the notebook's folder")
+        found += [file.relative_to(folder)] if file.is_file() else []
+    return found
 
 
 def run(settings: Settings) -> int:
-    """Write one deck per notebook into ``settings.out``; print each deck's path."""
+    """Write one deck per notebook into ``settings.out``; print each deck's path. A picture
+    outside a notebook's folder is one line on stderr and exit status 2, before any deck."""
     import nbformat
 
+    try:
+        decks = {path: deck_html(nbformat.read(path, as_version=4)) for path in settings.notebooks}
+        shown = {path: pictures(html, path) for path, html in decks.items()}
+    except ValueError as error:
+        print(f"pooling-lab slides: error: {error}", file=sys.stderr)
+        return 2
     for name, package, inside in ASSETS:              # reveal.js and MathJax, beside the decks
         source = Path(find_spec(package).origin).parent / inside
         shutil.copytree(source, settings.out / name, dirs_exist_ok=True)
-    for path in settings.notebooks:
+    for path, html in decks.items():
+        for picture in shown[path]:
+            (settings.out / picture).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path.parent / picture, settings.out / picture)
         deck = settings.out / f"{path.stem}.slides.html"
-        html = deck_html(nbformat.read(path, as_version=4))
-        for picture in re.findall(r'<img [^>]*src="([^":]+)"', html):  # figures/..., not data:
-            if (path.parent / picture).is_file():
-                (settings.out / picture).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path.parent / picture, settings.out / picture)
         deck.write_text(html, encoding="utf-8")
         print(deck)
     return 0
