@@ -86,6 +86,23 @@ def decks(tmp_path_factory):
     return found
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium driven by Playwright, or a skip (a failure where browser tests are required)."""
+    from test_browser import CHROMIUM_ARGS, missing_requirement
+    reason = missing_requirement()
+    if reason is not None:
+        if os.environ.get("POOLING_LAB_BROWSER_TESTS") == "require":
+            pytest.fail(f"browser tests required but cannot run: {reason}")
+        pytest.skip(f"browser tests skipped: {reason}")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                              args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
 def top_level_slides(html: str) -> int:
     """How many top-level slides a reveal.js deck has."""
     assert "Reveal.initialize" in html, "not a reveal.js deck"
@@ -189,14 +206,7 @@ def test_decks_load_nothing_from_the_network(decks):
         assert "# NBVAL_" not in html, f"{name} shows a test marker"
 
 
-def test_an_offline_deck_navigates_and_typesets_its_formulas(decks, tmp_path):
-    from test_browser import CHROMIUM_ARGS, missing_requirement
-    reason = missing_requirement()
-    if reason is not None:
-        if os.environ.get("POOLING_LAB_BROWSER_TESTS") == "require":
-            pytest.fail(f"browser tests required but cannot run: {reason}")
-        pytest.skip(f"browser tests skipped: {reason}")
-    from playwright.sync_api import sync_playwright
+def test_an_offline_deck_navigates_and_typesets_its_formulas(decks, browser, tmp_path):
     deck = decks["01_pooling_loops.ipynb"][0].as_uri()
     refused = []
 
@@ -207,28 +217,95 @@ def test_an_offline_deck_navigates_and_typesets_its_formulas(decks, tmp_path):
             refused.append(route.request.url)
             route.abort()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
-                                             args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.route("**/*", only_files)
-            page.goto(deck + "#/3")
-            page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
-            assert page.evaluate("() => Reveal.getIndices().h") == 3
-            assert "3 · " in page.locator("section.present h2").first.inner_text()
-            # A slide taller than the screen scrolls instead of running off the bottom.
-            assert page.evaluate("getComputedStyle(Reveal.getCurrentSlide()).overflowY") == "auto"
-            page.screenshot(path=tmp_path / "slide_3.png")
-            page.goto(deck + "#/2")                     # the output-size formula
-            page.wait_for_function("() => Reveal.getIndices().h === 2")
-            page.wait_for_function("() => document.querySelector("
-                                   "'section.present .MathJax, section.present .MathJax_SVG')",
-                                   timeout=30_000)
-            page.screenshot(path=tmp_path / "slide_2.png")
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.route("**/*", only_files)
+    page.goto(deck + "#/3")
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+    assert page.evaluate("() => Reveal.getIndices().h") == 3
+    assert "3 · " in page.locator("section.present h2").first.inner_text()
+    page.screenshot(path=tmp_path / "slide_3.png")
+    page.goto(deck + "#/2")                     # the output-size formula
+    page.wait_for_function("() => Reveal.getIndices().h === 2")
+    page.wait_for_function("() => document.querySelector("
+                           "'section.present .MathJax, section.present .MathJax_SVG')",
+                           timeout=30_000)
+    page.screenshot(path=tmp_path / "slide_2.png")
+    page.close()
     assert refused == []
+
+
+def test_a_long_section_is_cut_into_sub_slides_that_each_fit():
+    """Whatever a section holds (a new challenge, say), its sub-slides fit: code is cut between
+    lines, prose between paragraphs, a long output is cut short, and nothing else is lost."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+    from pooling_lab.classroom import slides
+    code = "\n".join(f"x{line} = {line}" for line in range(70))
+    prose = "\n\n".join(f"Paragraph {number}: " + "word " * 60 for number in range(20))
+    notebook = small_notebook(["slide", "-", "slide", "-", "slide", "-"])
+    notebook.cells += [new_code_cell(code, outputs=[new_output("stream", name="stdout",
+                                                               text="a row\n" * 100)]),
+                       new_markdown_cell(prose)]
+    laid_out = slides.fitted(notebook.cells)
+    starts = [index for index, cell in enumerate(laid_out)
+              if cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide")]
+    heights = [sum(map(slides.height, laid_out[start:end]))
+               for start, end in zip(starts, [*starts[1:], len(laid_out)])]
+    assert len(heights) >= 3 + 3 + 1 + 5 and max(heights) <= slides.SLIDE
+    assert "\n".join(cell.source for cell in laid_out[6:] if cell.cell_type == "code"
+                     and cell.source) == code
+    assert "\n\n".join(cell.source for cell in laid_out if cell.cell_type == "markdown"
+                       and cell.source.startswith("Paragraph")) == prose
+    cut = [cell.outputs[0].text for cell in laid_out if cell.get("outputs")]
+    assert len(cut) == 1 and cut[0].endswith("... (the rest is in the notebook)\n")
+
+
+#: What the slide on screen shows, measured as projected (CSS px times reveal.js's scale):
+#: how far its content reaches below its top and past its right edge, and the smallest font
+#: of its visible prose and of its visible code (speaker notes left out).
+MEASURE_SLIDE = """() => {
+  const slide = Reveal.getCurrentSlide(), scale = Reveal.getScale();
+  const box = slide.getBoundingClientRect();
+  const shown = [...slide.querySelectorAll('*')].filter(
+      element => element.getClientRects().length && !element.closest('aside'));
+  const bottom = Math.max(box.top, ...shown.map(element => element.getBoundingClientRect().bottom));
+  const right = Math.max(box.left, ...shown.map(element => element.getBoundingClientRect().right));
+  const smallest = {prose: 99, code: 99};
+  const texts = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT);
+  while (texts.nextNode()) {
+    const element = texts.currentNode.parentElement;
+    if (!texts.currentNode.textContent.trim() || !shown.includes(element)) continue;
+    const kind = element.closest('pre, code') ? 'code' : 'prose';
+    smallest[kind] = Math.min(smallest[kind], parseFloat(getComputedStyle(element).fontSize) * scale);
+  }
+  return {below: (bottom - box.top) / scale - Reveal.getConfig().height,
+          past: (right - box.left) / scale - Reveal.getConfig().width,
+          scrolls: slide.scrollHeight > slide.clientHeight + 1, ...smallest};
+}"""
+
+#: The smallest text a slide may show, in px at 1280x720 (COURSE_STYLE: read from the back row).
+SMALLEST = {"prose": 24, "code": 20}
+
+
+def test_every_slide_fits_1280x720_and_its_text_reads_from_the_back_row(decks, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    problems, slides = [], 0
+    for name, (deck, _) in decks.items():
+        page.goto(deck.as_uri())
+        page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+        assert page.evaluate("[Reveal.getConfig().width, Reveal.getConfig().height, "
+                             "Reveal.getScale()]") == [1280, 720, 1]
+        for index in page.evaluate("Reveal.getSlides().map(slide => Reveal.getIndices(slide))"):
+            page.evaluate(f"Reveal.slide({index['h']}, {index.get('v') or 0})")
+            seen = page.evaluate(MEASURE_SLIDE)
+            slides += 1
+            where = f"{name[:2]} slide {index['h']}/{index.get('v') or 0}"
+            problems += [f"{where}: {seen['below']:.0f} px below the bottom"] * (seen["below"] > 1)
+            problems += [f"{where}: {seen['past']:.0f} px past the right edge"] * (seen["past"] > 1)
+            problems += [f"{where}: scrolls"] * seen["scrolls"]
+            problems += [f"{where}: {kind} at {seen[kind]:.1f} px" for kind in SMALLEST
+                         if seen[kind] < SMALLEST[kind]]
+    page.close()
+    assert slides > 200 and not problems, "\n".join(problems)
 
 
 #: Figure cells whose code stays on the slide because the code is the lesson.
@@ -237,7 +314,8 @@ FIGURE_CODE_SHOWN = {("03_strided_views.ipynb", "cell-12")}    # sliding_window_
 #: The most words of prose a slide shows; the rest of a section goes to speaker notes.
 PROSE_PER_SLIDE = 120
 
-#: The widest code line a slide shows whole (the decks also wrap wider lines).
+#: The widest code line a slide shows whole (at 20 px, about 100 characters fit in 1280 px;
+#: the browser test checks that nothing runs past the right edge).
 CODE_WIDTH = 80
 
 
@@ -325,17 +403,10 @@ def open_deck(browser, deck: Path) -> dict:
     return {**seen, "reveal": True, "typeset": typeset}
 
 
-def test_a_hostile_notebook_runs_nothing_in_its_deck(tmp_path, monkeypatch):
+def test_a_hostile_notebook_runs_nothing_in_its_deck(browser, tmp_path, monkeypatch):
     """Every attack is live in the unsanitised deck (the test can fail) and dead in the deck."""
     import nbformat
-    from test_browser import CHROMIUM_ARGS, missing_requirement
     from pooling_lab.classroom import slides
-    reason = missing_requirement()
-    if reason is not None:
-        if os.environ.get("POOLING_LAB_BROWSER_TESTS") == "require":
-            pytest.fail(f"browser tests required but cannot run: {reason}")
-        pytest.skip(f"browser tests skipped: {reason}")
-    from playwright.sync_api import sync_playwright
     notebook = tmp_path / "hostile.ipynb"
     nbformat.write(hostile_notebook(), notebook)
     out = tmp_path / "decks"
@@ -348,14 +419,8 @@ def test_a_hostile_notebook_runs_nothing_in_its_deck(tmp_path, monkeypatch):
         unsafe.setattr(slides, "sanitised", lambda html: html)
         (out / "unsafe").mkdir()
         assert slides.run(slides.Settings((notebook,), out / "unsafe")) == 0
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
-                                             args=CHROMIUM_ARGS, headless=True)
-        try:
-            unsafe = open_deck(browser, out / "unsafe" / "hostile.slides.html")
-            safe = open_deck(browser, out / "hostile.slides.html")
-        finally:
-            browser.close()
+    unsafe = open_deck(browser, out / "unsafe" / "hostile.slides.html")
+    safe = open_deck(browser, out / "hostile.slides.html")
     # Without nh3 the attacks run (so this test can fail); with it, none does.
     assert {"script", "svg", "onerror", "html output", "javascript output", "link",
             "details"} <= set(unsafe["pwned"]) and unsafe["title"] == "pwned"

@@ -6,10 +6,11 @@ reveal.js from ``sphinx-revealjs`` and MathJax from ``jupyter-server-mathjax`` (
 ``course`` extra). The template drops require.js, jQuery, mermaid and the widget manager,
 which nbconvert would fetch from CDNs; an explorer shows the static picture of its output.
 
-On the slides: a cell tagged ``hide-input`` shows its output only (the figure, not the
-plotting code), ``# NBVAL_CHECK_OUTPUT`` markers are left out, code lines wrap at the slide's
-edge, a slide taller than the screen scrolls, and cells marked ``notes`` are speaker notes
-(``S`` opens them).
+The slides are 1280x720 with prose at 24 px and code at 20 px (a hall's back row). A cell
+tagged ``hide-input`` shows its output only (the figure, not the plotting code), ``# NBVAL_``
+markers are left out, and ``notes`` cells are speaker notes (``S`` opens them). Nothing scrolls:
+a cell that would run off a slide's bottom starts a sub-slide, and a cell taller than a slide is
+cut (``pieces``), by estimated heights (``SLIDE`` ...) that tests/test_slides.py checks in Chromium.
 
 A notebook is not trusted: everything it puts in the deck is cleaned by nh3 (scripts, event
 handlers, iframes, styles and ``javascript:`` URLs go; only the deck's own reveal.js and MathJax
@@ -18,9 +19,11 @@ run), and a picture must be a file in the notebook's folder.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
+import struct
 import shutil
 import sys
 from dataclasses import dataclass
@@ -37,6 +40,11 @@ ASSETS = (("reveal.js", "sphinx_revealjs", "_static/revealjs"),
 ALLOWED = {"attributes": {"*": {"class", "id"}, "a": {"href"}, "td": {"colspan", "rowspan"},
                           "img": {"src", "alt", "width", "height"}, "th": {"colspan", "rowspan"}},
            "url_schemes": {"http", "https", "mailto", "data"}}
+
+#: The decks' measures in px (the CSS below): the height a slide's cells may fill, a line of
+#: prose (24 px text), a line of code or output (20 px), the space around a block, the
+#: characters of prose on a line (of output: the same), and the largest picture (width, height).
+SLIDE, PROSE, CODE, GAP, PROSE_CHARS, PICTURE = 680, 32, 24, 24, 90, (1200, 600)
 
 #: The comments around the notebook's part of the deck, the part that is cleaned.
 CELLS = ("<!-- cells -->", "<!-- end of cells -->")
@@ -56,9 +64,17 @@ MathJax.Hub.Config({tex2jax: {inlineMath: [["$", "$"]], processEscapes: true}, m
 {% block body_footer %}<!-- end of cells -->{{ super() }}{% endblock body_footer %}
 {% block html_head_css %}
 <style>
-.reveal .slides section { overflow-y: auto; max-height: 100%; }
-.reveal pre, .reveal .jp-OutputArea-output pre { white-space: pre-wrap; word-break: break-all; }
-.reveal .jp-OutputArea-output img { max-width: 100%; max-height: 640px; }
+:root { --jp-content-font-size1: 24px; --jp-ui-font-size1: 24px; --jp-code-font-size: 20px;
+        --jp-content-line-height: 1.3; --jp-code-line-height: 1.2; --jp-cell-padding: 2px; }
+.reveal .jp-InputPrompt, .reveal .jp-OutputPrompt { display: none; }
+.reveal .slides section { text-align: left; }
+.reveal .jp-Cell { padding: 0 24px; }
+.reveal .highlight { margin: 4px 0; }
+.reveal .jp-RenderedHTMLCommon h1 { font-size: 44px; } .reveal .jp-RenderedHTMLCommon h2 { font-size: 36px; }
+.reveal blockquote { width: auto; margin: 0; font-style: normal; }
+.reveal pre, .reveal pre code { white-space: pre; font-size: 20px; line-height: 1.2; }
+.reveal .jp-OutputArea-output pre { white-space: pre-wrap; }
+.reveal .jp-OutputArea-output img { max-width: 100%; max-height: 600px; }
 </style>
 {% endblock html_head_css %}
 {% block footer_js %}
@@ -66,7 +82,8 @@ MathJax.Hub.Config({tex2jax: {inlineMath: [["$", "$"]], processEscapes: true}, m
 <script src="reveal.js/plugin/notes/notes.js"></script>
 <script>
 Reveal.initialize({controls: true, progress: true, hash: true, center: false,
-                   transition: "none", width: 1024, height: 768, plugins: [RevealNotes]});
+                   transition: "none", width: 1280, height: 720, margin: 0,
+                   plugins: [RevealNotes]});
 Reveal.on("slidechanged", function (event) {
     MathJax.Hub.Queue(["Rerender", MathJax.Hub, event.currentSlide]);
 });
@@ -131,7 +148,120 @@ def for_slides(notebook):
             data = output.get("data", {})
             if len(data) > 1:                           # a widget beside its static picture
                 data.pop("application/vnd.jupyter.widget-view+json", None)
+    notebook.cells = fitted(notebook.cells)
     return notebook
+
+
+def markdown_blocks(source: str) -> list:
+    """``source`` cut at its blank lines, a fenced code block kept whole."""
+    blocks = []
+    for part in source.split("\n\n"):
+        if blocks and blocks[-1].count("```") % 2:
+            blocks[-1] += "\n\n" + part
+        else:
+            blocks.append(part)
+    return blocks
+
+
+def markdown_height(source: str) -> float:
+    """The estimated height (px) of ``source`` as markdown on a slide."""
+    total = 0
+    for block in markdown_blocks(re.sub(r"(?m)^> ?", "", source)):     # quotes as paragraphs
+        lines = block.split("\n")
+        if "![" in block:
+            total += PICTURE[1]
+        elif block.startswith(("```", "    ")):
+            total += CODE * len(lines)
+        elif block.startswith("|"):                   # a table: rows of up to two lines
+            total += 2 * PROSE * len(lines)
+        elif re.match(r"#|\s*([-*]|\d+\.)\s", block):          # headings, lists
+            total += PROSE * sum(1 + len(line) // PROSE_CHARS for line in lines)
+        else:
+            total += PROSE * (1 + len(block) // PROSE_CHARS)
+        total += GAP
+    return total
+
+
+def output_height(output) -> float:
+    """The estimated height (px) of one output of a code cell on a slide."""
+    data = output.get("data", {})
+    if "image/png" in data:                           # the PNG header holds width and height
+        header = base64.b64decode(data["image/png"][:32])
+        width, height = struct.unpack(">II", header[16:24]) if len(header) == 24 else PICTURE
+        return height * min(1, PICTURE[0] / width, PICTURE[1] / height) + GAP
+    if "text/markdown" in data:
+        return markdown_height(data["text/markdown"])
+    lines = output.get("text", "").rstrip("\n").split("\n")      # long lines wrap
+    return CODE * sum(1 + len(line) // PROSE_CHARS for line in lines) + GAP
+
+
+def height(cell) -> float:
+    """The estimated height (px) of ``cell`` on a slide."""
+    if cell.cell_type == "markdown":
+        return markdown_height(cell.source)
+    hidden = "hide-input" in cell.metadata.get("tags", []) or not cell.source.strip()
+    return (0 if hidden else CODE * (cell.source.count("\n") + 1) + GAP) + sum(
+        output_height(output) for output in cell.get("outputs", []))
+
+
+def copied(cell, **changes):
+    """A copy of ``cell`` with ``changes`` (source, outputs)."""
+    piece = copy.deepcopy(cell)
+    piece.update(changes)
+    return piece
+
+
+def pieces(cell) -> list:
+    """``cell`` as copies that each fit a slide: prose cut between paragraphs, code between
+    lines (at a blank line if one is near), each output alone, long text outputs cut short."""
+    if height(cell) <= SLIDE:
+        return [cell]
+    if cell.cell_type == "markdown":
+        parts, blocks = [""], markdown_blocks(cell.source)
+        for block in blocks:
+            joined = f"{parts[-1]}\n\n{block}".strip("\n")
+            parts[-1:] = [joined] if markdown_height(joined) <= SLIDE else [parts[-1], block]
+        return [copied(cell, source=part) for part in parts if part]
+    lines, most, parts = cell.source.split("\n"), (SLIDE - GAP) // CODE, []
+    while "hide-input" not in cell.metadata.get("tags", []) and lines:
+        cut = len(lines) if len(lines) <= most else max(
+            [most // 2] + [at for at in range(most // 2, most) if not lines[at].strip()])
+        parts.append(copied(cell, source="\n".join(lines[:cut]), outputs=[]))
+        lines = lines[cut:]
+    for output in cell.get("outputs", []):
+        output = copy.deepcopy(output)
+        field, key = (output, "text") if "text" in output else (output.get("data"), "text/markdown")
+        lines = field.get(key, "").split("\n")
+        while output_height(output) > SLIDE and len(lines) > 1:     # long text cut short
+            lines.pop()
+            field[key] = "\n".join(lines) + "\n\n... (the rest is in the notebook)\n"
+        parts.append(copied(cell, source="", outputs=[output]))
+        parts[-1].metadata["tags"] = sorted({*cell.metadata.get("tags", []), "hide-input"})
+    return parts
+
+
+def fitted(cells: list) -> list:
+    """``cells`` laid out on slides that fit: a cell that would run off the bottom of its
+    sub-slide starts the next one; a cell taller than a slide is first cut in ``pieces``."""
+    laid_out, used = [], 0
+    for cell in cells:
+        kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        if kind in ("notes", "skip"):
+            laid_out.append(cell)
+            continue
+        for number, piece in enumerate(pieces(cell)):
+            tall = height(piece)
+            if number == 0 and kind in ("slide", "subslide"):
+                used = 0
+            elif used + tall > SLIDE:
+                piece.metadata["slideshow"] = {"slide_type": "subslide"}
+                used = 0
+            elif number > 0:
+                piece.metadata["slideshow"] = {"slide_type": "-"}
+            piece.id = f"{cell.id}-{number}" if number else cell.id
+            used += tall
+            laid_out.append(piece)
+    return laid_out
 
 
 def deck_html(notebook) -> str:
