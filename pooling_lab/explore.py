@@ -35,11 +35,10 @@ from . import STYLES, check_style, contract, images, op_functions, rules, viz
 from .geometry import Geometry, pool_geometry
 from .viz import geometry as viz_geometry
 
-#: Text size of every label (points) and the figure's width (inches) and resolution.
-FONT_PT, FIGURE_INCHES, DPI = 12, 10.9, 96
-_READABLE = {key: FONT_PT for key in ("font.size", "axes.titlesize", "axes.labelsize",
-                                      "figure.titlesize", "xtick.labelsize", "ytick.labelsize",
-                                      "legend.fontsize")}
+#: Text size of every label (points, the course's rule in ``viz.base``) and the figure's width
+#: (inches) and resolution.
+FONT_PT, FIGURE_INCHES, DPI = viz.base.FONT_PT, 10.9, 96
+_READABLE = viz.base.READABLE
 
 #: The largest size of a number the explorers draw: colour scales of larger ones overflow.
 LARGEST_DRAWN = 1e300

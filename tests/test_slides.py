@@ -9,9 +9,11 @@ aborted: it must still navigate and typeset its formulas.
 """
 
 import argparse
+import base64
 import os
 import re
 import shutil
+import struct
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -458,3 +460,48 @@ def test_a_picture_inside_the_notebooks_folder_is_copied_beside_the_deck(tmp_pat
                    notebook)
     assert slides.run(slides.Settings((notebook,), tmp_path / "out")) == 0
     assert (tmp_path / "out" / "figures" / "a b.gif").read_bytes() == b"GIF89a"
+
+
+def png_size(data: str) -> tuple:
+    """``(width px, height px, dpi)`` of a base64 PNG drawn by matplotlib (dpi from its pHYs)."""
+    raw = base64.b64decode(data)
+    width, height = struct.unpack(">II", raw[16:24])
+    at = raw.find(b"pHYs")                                 # pixels per metre, twice, then a unit
+    return width, height, struct.unpack(">I", raw[at + 4:at + 8])[0] * 0.0254 if at > 0 else 72
+
+
+def test_the_figure_rule_gives_16_px_text_on_a_slide():
+    """viz's rcParams: every text size at least FONT_PT points, at DPI: 16 px or more as drawn,
+    which a slide keeps for any figure up to ``PICTURE``."""
+    import matplotlib.pyplot as plt
+    from pooling_lab import viz
+    from pooling_lab.classroom import slides
+    sizes = [plt.rcParams[name] for name in viz.base.READABLE]
+    assert min(sizes) == viz.base.FONT_PT and plt.rcParams["figure.dpi"] == viz.base.DPI
+    assert viz.base.FONT_PT * viz.base.DPI / 72 >= 16
+    assert slides.PICTURE[0] <= 1280 - 2 * 24 and slides.PICTURE[1] < 720
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name[:2])
+def test_every_figure_keeps_its_text_at_16_px_on_a_slide(path):
+    """The smallest text of every figure as a slide shows it: FONT_PT at the dpi it was drawn
+    at, times the slide's shrink (a figure wider or taller than ``PICTURE`` is shrunk). Figures
+    drawn before the viz rule (another dpi) need the notebook re-executed to be checked."""
+    import nbformat
+    from pooling_lab import viz
+    from pooling_lab.classroom import slides
+    small, stale = [], []
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            if "image/png" not in output.get("data", {}):
+                continue
+            width, height, dpi = png_size(output.data["image/png"])
+            shown = min(1, slides.PICTURE[0] / width, slides.PICTURE[1] / height)
+            text = viz.base.FONT_PT * dpi / 72 * shown
+            if round(dpi) < 96:
+                stale.append(cell.id)
+            elif text < 16:
+                small.append(f"{cell.id}: {width}x{height} px at {dpi:.0f} dpi, text {text:.1f} px")
+    assert not small, f"{path.name}: figure text under 16 px on a slide: {small}"
+    if stale:
+        pytest.skip(f"{path.name}: {len(stale)} figures drawn before viz's rule: re-execute")

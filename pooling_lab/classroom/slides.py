@@ -44,7 +44,7 @@ ALLOWED = {"attributes": {"*": {"class", "id"}, "a": {"href"}, "td": {"colspan",
 #: The decks' measures in px (the CSS below): the height a slide's cells may fill, a line of
 #: prose (24 px text), a line of code or output (20 px), the space around a block, the
 #: characters of prose on a line (of output: the same), and the largest picture (width, height).
-SLIDE, PROSE, CODE, GAP, PROSE_CHARS, PICTURE = 680, 32, 24, 24, 90, (1200, 600)
+SLIDE, PROSE, CODE, GAP, PROSE_CHARS, PICTURE = 680, 32, 24, 24, 90, (1232, 660)
 
 #: The comments around the notebook's part of the deck, the part that is cleaned.
 CELLS = ("<!-- cells -->", "<!-- end of cells -->")
@@ -74,7 +74,7 @@ MathJax.Hub.Config({tex2jax: {inlineMath: [["$", "$"]], processEscapes: true}, m
 .reveal blockquote { width: auto; margin: 0; font-style: normal; }
 .reveal pre, .reveal pre code { white-space: pre; font-size: 20px; line-height: 1.2; }
 .reveal .jp-OutputArea-output pre { white-space: pre-wrap; }
-.reveal .jp-OutputArea-output img { max-width: 100%; max-height: 600px; }
+.reveal .jp-OutputArea-output img { max-width: 100%; max-height: 660px; }
 </style>
 {% endblock html_head_css %}
 {% block footer_js %}
