@@ -263,7 +263,8 @@ def test_a_long_section_is_cut_into_sub_slides_that_each_fit():
 
 #: What the slide on screen shows, measured as projected (CSS px times reveal.js's scale):
 #: how far its content reaches below its top and past its right edge, and the smallest font
-#: of its visible prose and of its visible code (speaker notes left out).
+#: of its visible prose and of its visible code (speaker notes left out, and typeset formulas:
+#: MathJax matches them to the prose around them, with indices smaller as in print).
 MEASURE_SLIDE = """() => {
   const slide = Reveal.getCurrentSlide(), scale = Reveal.getScale();
   const box = slide.getBoundingClientRect();
@@ -275,7 +276,8 @@ MEASURE_SLIDE = """() => {
   const texts = document.createTreeWalker(slide, NodeFilter.SHOW_TEXT);
   while (texts.nextNode()) {
     const element = texts.currentNode.parentElement;
-    if (!texts.currentNode.textContent.trim() || !shown.includes(element)) continue;
+    if (!texts.currentNode.textContent.trim() || !shown.includes(element)
+        || element.closest('.MathJax, .MathJax_Preview')) continue;
     const kind = element.closest('pre, code') ? 'code' : 'prose';
     smallest[kind] = Math.min(smallest[kind], parseFloat(getComputedStyle(element).fontSize) * scale);
   }
