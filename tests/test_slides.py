@@ -157,7 +157,7 @@ def test_the_deck_has_one_slide_per_section(path, decks):
     assert slide_cells == section_cells
 
 
-def test_a_deck_hides_tagged_inputs_and_test_markers_and_shows_explorers_as_pictures():
+def test_a_deck_hides_tagged_inputs_checks_and_test_markers_and_shows_explorers_as_pictures():
     from nbformat.v4 import new_code_cell, new_output
     from pooling_lab.classroom import slides
     figure = new_code_cell("draw_the_figure()", metadata={"tags": ["hide-input"]}, outputs=[
@@ -167,13 +167,21 @@ def test_a_deck_hides_tagged_inputs_and_test_markers_and_shows_explorers_as_pict
         "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2,
                                                      "version_minor": 0},
         "image/png": "iVBORw0KGgo=", "text/plain": "VBox()"})])
+    checked = new_code_cell("total = 40 + 2\nassert total == 42, 'checked'\n"
+                            "np.testing.assert_allclose(\n    total, 42)\n# Not NBVAL_: a note\n"
+                            "print(total)")
+    only_checks = new_code_cell("assert True, 'only a check'")
+    setup = new_code_cell("import setup_module", metadata={"tags": ["remove-cell"]})
     notebook = small_notebook(["slide", "-", "slide", "-", "slide", "-"])
-    notebook.cells += [figure, marked, explorer]
+    notebook.cells += [figure, marked, explorer, checked, only_checks, setup]
     html = slides.deck_html(notebook)
+    cells = html.split("<!-- cells -->")[1]
+    assert ">total</span>" in cells and ">print</span>" in cells
+    assert not any(gone in cells for gone in ("assert", "checked", "only a check", "setup_module"))
     assert "draw_the_figure" not in html and html.count('src="data:image/png') == 2
     assert "NBVAL" not in html and "41" in html
     assert "widget-view" not in html
-    assert notebook.cells[-1].outputs[0].data.keys() > {"image/png"}    # the input is unchanged
+    assert explorer.outputs[0].data.keys() > {"image/png"}    # the input is unchanged
 
 
 @pytest.mark.parametrize("arguments, message", [

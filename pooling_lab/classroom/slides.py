@@ -19,6 +19,7 @@ run), and a picture must be a file in the notebook's folder.
 
 from __future__ import annotations
 
+import ast
 import base64
 import copy
 import json
@@ -75,6 +76,7 @@ MathJax.Hub.Config({tex2jax: {inlineMath: [["$", "$"]], processEscapes: true}, m
 .reveal pre, .reveal pre code { white-space: pre; font-size: 20px; line-height: 1.2; }
 .reveal .jp-OutputArea-output pre { white-space: pre-wrap; }
 .reveal .jp-OutputArea-output img { max-width: 100%; max-height: 660px; }
+.reveal .jp-RenderedMarkdown img { width: 100%; max-height: 660px; object-fit: contain; }
 </style>
 {% endblock html_head_css %}
 {% block footer_js %}
@@ -137,18 +139,38 @@ def check_arguments(args) -> Settings:
     return Settings(notebooks, out)
 
 
+def without_checks(source: str) -> str:
+    """``source`` without its top-level ``assert`` statements and ``assert_*`` calls (they
+    check the prose in the notebook; in a hall they are noise) and its ``# ... NBVAL_`` lines."""
+    lines = source.split("\n")
+    try:
+        statements = ast.parse(source).body
+    except SyntaxError:                                # an IPython magic: lines kept as they are
+        statements = []
+    for statement in reversed(statements):
+        call = getattr(statement, "value", None)
+        if isinstance(statement, ast.Assert) or (isinstance(statement, ast.Expr) and isinstance(
+                call, ast.Call) and ast.unparse(call.func).split(".")[-1].startswith("assert")):
+            del lines[statement.lineno - 1:statement.end_lineno]
+    return "\n".join(line for line in lines if not (line.lstrip().startswith("#")
+                                                    and "NBVAL_" in line)).strip()
+
+
 def for_slides(notebook):
-    """A copy of ``notebook`` as the deck shows it: no test markers, explorers as pictures."""
+    """A copy of ``notebook`` as the deck shows it: no checks or test markers, explorers as
+    pictures, a code cell left empty by that shown by its output alone, or not at all."""
     notebook = copy.deepcopy(notebook)
     notebook.metadata.pop("widgets", None)
     for cell in (cell for cell in notebook.cells if cell.cell_type == "code"):
-        cell.source = "\n".join(line for line in cell.source.split("\n")
-                                if not line.startswith("# NBVAL_"))
+        cell.source = without_checks(cell.source)
+        if not cell.source:
+            cell.metadata["tags"] = sorted({*cell.metadata.get("tags", []), "hide-input"})
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if len(data) > 1:                           # a widget beside its static picture
                 data.pop("application/vnd.jupyter.widget-view+json", None)
-    notebook.cells = fitted(notebook.cells)
+    notebook.cells = fitted([cell for cell in notebook.cells
+                             if cell.cell_type != "code" or cell.source or cell.outputs])
     return notebook
 
 
@@ -270,7 +292,7 @@ def deck_html(notebook) -> str:
     from nbconvert import SlidesExporter
     from traitlets.config import Config
 
-    config = Config({"TagRemovePreprocessor": {"enabled": True,
+    config = Config({"TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": ["remove-cell"],
                                                "remove_input_tags": ["hide-input"]}})
     exporter = SlidesExporter(config=config, template_file="offline.j2",
                               extra_loaders=[DictLoader({"offline.j2": TEMPLATE})],
