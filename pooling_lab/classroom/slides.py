@@ -175,9 +175,9 @@ def for_slides(notebook):
 
 
 def markdown_blocks(source: str) -> list:
-    """``source`` cut at its blank lines, a fenced code block kept whole."""
+    """``source`` cut at its blank lines and list items, a fenced code block kept whole."""
     blocks = []
-    for part in source.split("\n\n"):
+    for part in re.split(r"\n\n|\n(?=(?:> )?(?:[-*]|\d+\.) )", source):
         if blocks and blocks[-1].count("```") % 2:
             blocks[-1] += "\n\n" + part
         else:
@@ -233,16 +233,20 @@ def copied(cell, **changes):
     return piece
 
 
-def pieces(cell) -> list:
-    """``cell`` as copies that each fit a slide: prose cut between paragraphs, code between
-    lines (at a blank line if one is near), each output alone, long text outputs cut short."""
-    if height(cell) <= SLIDE:
+def pieces(cell, room: float = SLIDE) -> list:
+    """``cell`` as copies that each fit a slide: prose cut between paragraphs (its first part
+    filling the ``room`` left on the current slide), code between lines (at a blank line if one
+    is near), each output alone, long text outputs cut short."""
+    if height(cell) <= (room if cell.cell_type == "markdown" else SLIDE):
         return [cell]
     if cell.cell_type == "markdown":
-        parts, blocks = [""], markdown_blocks(cell.source)
-        for block in blocks:
+        parts, limit = [""], room
+        for block in markdown_blocks(cell.source):
             joined = f"{parts[-1]}\n\n{block}".strip("\n")
-            parts[-1:] = [joined] if markdown_height(joined) <= SLIDE else [parts[-1], block]
+            if markdown_height(joined) <= limit:
+                parts[-1] = joined
+            else:
+                parts, limit = [*parts, block], SLIDE
         return [copied(cell, source=part) for part in parts if part]
     lines, most, parts = cell.source.split("\n"), (SLIDE - GAP) // CODE, []
     while "hide-input" not in cell.metadata.get("tags", []) and lines:
@@ -271,9 +275,10 @@ def fitted(cells: list) -> list:
         if kind in ("notes", "skip"):
             laid_out.append(cell)
             continue
-        for number, piece in enumerate(pieces(cell)):
+        starts = kind in ("slide", "subslide")
+        for number, piece in enumerate(pieces(cell, SLIDE if starts else SLIDE - used)):
             tall = height(piece)
-            if number == 0 and kind in ("slide", "subslide"):
+            if number == 0 and starts:
                 used = 0
             elif used + tall > SLIDE:
                 piece.metadata["slideshow"] = {"slide_type": "subslide"}
