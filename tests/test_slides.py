@@ -343,13 +343,16 @@ def prose_words(markdown: str) -> int:
 def test_slides_show_figures_short_code_and_short_prose(path):
     import nbformat
     notebook = nbformat.read(path, as_version=4)
-    wide, plotting, slides = [], [], []
+    wide, plotting, slides, open_code = [], [], [], []
     for cell in notebook.cells:
         slide_type = cell.metadata.get("slideshow", {}).get("slide_type", "-")
         if slide_type in ("slide", "subslide") or not slides:
             slides.append([cell.id, 0])
         if cell.cell_type == "markdown" and slide_type not in ("notes", "skip"):
             slides[-1][1] += prose_words(cell.source)
+        if cell.cell_type == "code" and "hide-input" in cell.metadata.get("tags", []):
+            # collapsed in JupyterLab and its live Deck too: the figure, not its code
+            open_code += [] if cell.metadata.get("jupyter", {}).get("source_hidden") else [cell.id]
         if cell.cell_type != "code" or "hide-input" in cell.metadata.get("tags", []):
             continue
         wide += [(cell.id, line) for line in cell.source.split("\n") if len(line) > CODE_WIDTH]
@@ -358,6 +361,7 @@ def test_slides_show_figures_short_code_and_short_prose(path):
             plotting.append(cell.id)
     assert not wide, f"{path.name}: code lines wider than {CODE_WIDTH}: {wide}"
     assert not plotting, f"{path.name}: figure cells not tagged hide-input: {plotting}"
+    assert not open_code, f"{path.name}: hide-input cells without source_hidden: {open_code}"
     crowded = [(first, words) for first, words in slides if words > PROSE_PER_SLIDE]
     assert not crowded, f"{path.name}: slides over {PROSE_PER_SLIDE} words of prose: {crowded}"
 
