@@ -40,6 +40,9 @@ from .viz import geometry as viz_geometry
 FONT_PT, FIGURE_INCHES, DPI = viz.base.FONT_PT, 10.9, 96
 _READABLE = viz.base.READABLE
 
+#: The CSS class of a picture whose setting was refused: the picture is dimmed.
+REFUSED = "pooling-lab-refused"
+
 #: The largest size of a number the explorers draw: colour scales of larger ones overflow.
 LARGEST_DRAWN = 1e300
 
@@ -593,8 +596,10 @@ class Explorer:
         self.picture = widgets.Image(format="png", layout=widgets.Layout(
             width="100%", min_width=f"{round(FIGURE_INCHES * DPI)}px"))
         self.message = widgets.HTML()
+        # A CSS class dims a refused setting's picture (Layout has no opacity); its rule:
+        dimming = widgets.HTML(f"<style>.{REFUSED} {{ opacity: 0.3; }}</style>")
         self.view = widgets.VBox([*[widgets.HBox(row) for row in rows], self.message,
-                                  self.picture], layout=widgets.Layout(overflow="auto"))
+                                  self.picture, dimming], layout=widgets.Layout(overflow="auto"))
         for control in controls.values():
             control.observe(self.redraw, names="value")
         self.redraw()
@@ -611,10 +616,10 @@ class Explorer:
             self.message.value = ('<p style="color: #b00; font-family: monospace; font-size: '
                                   f'16px; white-space: pre-wrap">{html.escape(panel.message)}'
                                   '</p>')
-            self.picture.layout.opacity = "0.3"
+            self.picture.add_class(REFUSED)
         else:
             self.message.value = ""
-            self.picture.layout.opacity = "1"
+            self.picture.remove_class(REFUSED)
             self.picture.value = panel.png()
         return panel
 

@@ -225,3 +225,17 @@ def test_explorer_runs_and_redraws_in_jupyterlab(notebook, lab, page, screenshot
     page.screenshot(path=screenshots / f"{stem}_page_after.png")
     assert after != before
     assert error_outputs(page) == []
+    if notebook == "01_pooling_loops.ipynb":
+        # A refused setting (padding 4 with windows of size 3) really dims the picture.
+        def opacity():
+            return float(picture.evaluate("image => getComputedStyle(image).opacity"))
+        assert opacity() == 1
+        output.locator(".widget-dropdown", has_text="padding").locator("select").select_option("4")
+        output.locator(".widget-html", has_text="too large").wait_for(timeout=REDRAW_S * 1000)
+        page.wait_for_timeout(300)
+        assert opacity() == 0.3
+        picture.screenshot(path=screenshots / f"{stem}_refused.png")
+        output.locator(".widget-dropdown", has_text="padding").locator("select").select_option(
+            "valid")
+        page.wait_for_function("image => getComputedStyle(image).opacity === '1'",
+                               arg=picture.element_handle(), timeout=REDRAW_S * 1000)
