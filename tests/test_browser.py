@@ -139,16 +139,20 @@ def screenshots():
 
 
 # In the page: the cells of the open notebook, and the one whose source calls the explorer.
-CELLS = "document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')"
 OUTPUTS = ("document.querySelectorAll("
            "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')")
-FINISHED = f"""() => {{
-    const cells = [...{CELLS}].filter(cell => cell.classList.contains('jp-CodeCell'));
-    return cells.length > 0 && cells.every(cell => {{
-        const prompt = cell.querySelector('.jp-InputPrompt').textContent;
-        return /\\[\\d+\\]/.test(prompt);
-    }});
-}}"""
+FINISHED = """() => {
+    // From the notebook's model, not the prompts: a collapsed cell (source_hidden) shows none.
+    const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+    let code = 0;
+    for (let index = 0; index < cells.length; index++) {
+        const cell = cells.get(index);
+        if (cell.type !== 'code') continue;
+        code += 1;
+        if (cell.executionCount === null || cell.executionCount === undefined) return false;
+    }
+    return code > 0;
+}"""
 
 
 def explorer_cell(page, call: str):
