@@ -287,7 +287,8 @@ MEASURE_SLIDE = """() => {
     if (!texts.currentNode.textContent.trim() || !shown.includes(element)
         || element.closest('.MathJax, .MathJax_Preview')) continue;
     const kind = element.closest('pre, code') ? 'code' : 'prose';
-    smallest[kind] = Math.min(smallest[kind], parseFloat(getComputedStyle(element).fontSize) * scale);
+    const size = parseFloat(getComputedStyle(element).fontSize) * scale;
+    smallest[kind] = Math.min(smallest[kind], size);
   }
   return {below: (bottom - box.top) / scale - Reveal.getConfig().height,
           past: (right - box.left) / scale - Reveal.getConfig().width,

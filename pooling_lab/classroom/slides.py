@@ -42,56 +42,16 @@ ALLOWED = {"attributes": {"*": {"class", "id"}, "a": {"href"}, "td": {"colspan",
                           "img": {"src", "alt", "width", "height"}, "th": {"colspan", "rowspan"}},
            "url_schemes": {"http", "https", "mailto", "data"}}
 
-#: The decks' measures in px (the CSS below): the height a slide's cells may fill, a line of
-#: prose (24 px text), a line of code or output (20 px), the space around a block, the
-#: characters of prose on a line (of output: the same), and the largest picture (width, height).
+#: The decks' measures in px (the CSS of slides.html.j2): the height a slide's cells may fill,
+#: a line of prose (24 px text), a line of code or output (20 px), the space around a block,
+#: the characters of prose on a line (of output: the same), the largest picture (width, height).
 SLIDE, PROSE, CODE, GAP, PROSE_CHARS, PICTURE = 680, 32, 24, 24, 90, (1232, 660)
 
 #: The comments around the notebook's part of the deck, the part that is cleaned.
 CELLS = ("<!-- cells -->", "<!-- end of cells -->")
 
-#: Extends nbconvert's reveal template: local scripts only, and slides that fit.
-TEMPLATE = """{%- extends 'index.html.j2' -%}
-{% block html_head_js %}{% endblock html_head_js %}
-{% block jupyter_widgets %}{% endblock jupyter_widgets %}
-{% block html_head_js_mathjax %}
-<script type="text/x-mathjax-config">
-MathJax.Hub.Config({tex2jax: {inlineMath: [["$", "$"]], processEscapes: true}, messageStyle: "none",
-                    "HTML-CSS": {availableFonts: [], webFont: "STIX-Web", imageFont: null}});
-</script>
-<script src="mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"></script>
-{% endblock html_head_js_mathjax %}
-{% block body_header %}{{ super() }}<!-- cells -->{% endblock body_header %}
-{% block body_footer %}<!-- end of cells -->{{ super() }}{% endblock body_footer %}
-{% block html_head_css %}
-<style>
-:root { --jp-content-font-size1: 24px; --jp-ui-font-size1: 24px; --jp-code-font-size: 20px;
-        --jp-content-line-height: 1.3; --jp-code-line-height: 1.2; --jp-cell-padding: 2px; }
-.reveal .jp-InputPrompt, .reveal .jp-OutputPrompt { display: none; }
-.reveal .slides section { text-align: left; }
-.reveal .jp-Cell { padding: 0 24px; }
-.reveal .highlight { margin: 4px 0; }
-.reveal .jp-RenderedHTMLCommon h1 { font-size: 44px; } .reveal .jp-RenderedHTMLCommon h2 { font-size: 36px; }
-.reveal blockquote { width: auto; margin: 0; font-style: normal; }
-.reveal pre, .reveal pre code { white-space: pre; font-size: 20px; line-height: 1.2; }
-.reveal .jp-OutputArea-output pre { white-space: pre-wrap; }
-.reveal .jp-OutputArea-output img { max-width: 100%; max-height: 660px; }
-.reveal .jp-RenderedMarkdown img { width: 100%; max-height: 660px; object-fit: contain; }
-</style>
-{% endblock html_head_css %}
-{% block footer_js %}
-<script src="reveal.js/dist/reveal.js"></script>
-<script src="reveal.js/plugin/notes/notes.js"></script>
-<script>
-Reveal.initialize({controls: true, progress: true, hash: true, center: false,
-                   transition: "none", width: 1280, height: 720, margin: 0,
-                   plugins: [RevealNotes]});
-Reveal.on("slidechanged", function (event) {
-    MathJax.Hub.Queue(["Rerender", MathJax.Hub, event.currentSlide]);
-});
-</script>
-{% endblock footer_js %}
-"""
+#: nbconvert's reveal template with local scripts only, the hall's sizes, and the ``CELLS`` marks.
+TEMPLATE = Path(__file__).with_name("slides.html.j2")
 
 
 @dataclass(frozen=True)
@@ -299,8 +259,8 @@ def deck_html(notebook) -> str:
 
     config = Config({"TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": ["remove-cell"],
                                                "remove_input_tags": ["hide-input"]}})
-    exporter = SlidesExporter(config=config, template_file="offline.j2",
-                              extra_loaders=[DictLoader({"offline.j2": TEMPLATE})],
+    template = DictLoader({"offline.j2": TEMPLATE.read_text(encoding="utf-8")})
+    exporter = SlidesExporter(config=config, template_file="offline.j2", extra_loaders=[template],
                               reveal_url_prefix="reveal.js", reveal_theme="white")
     return sanitised(exporter.from_notebook_node(for_slides(notebook))[0])
 

@@ -12,7 +12,8 @@ import numpy as np
 #: The size rule of every figure (COURSE_STYLE, "Projected from the back row"): all text
 #: ``FONT_PT`` points, drawn at ``DPI`` dots per inch, so 12 * 100 / 72 = 16.7 px in the notebook
 #: at 100% zoom, and the same on a 1280x720 slide, which shows a figure of up to 12.3 x 6.6
-#: inches (1232 x 660 px, ``classroom.slides.PICTURE``) at its own size. Applied to matplotlib when this module is imported.
+#: inches (1232 x 660 px, ``classroom.slides.PICTURE``) at its own size. Applied to matplotlib
+#: when this module is imported.
 FONT_PT, DPI = 12, 100
 READABLE = {name: FONT_PT for name in ("font.size", "axes.titlesize", "axes.labelsize",
                                        "figure.titlesize", "xtick.labelsize", "ytick.labelsize",
