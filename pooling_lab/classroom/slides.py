@@ -7,8 +7,9 @@ reveal.js from ``sphinx-revealjs`` and MathJax from ``jupyter-server-mathjax`` (
 which nbconvert would fetch from CDNs; an explorer shows the static picture of its output.
 
 The slides are 1280x720 with prose at 24 px and code at 20 px (a hall's back row). A cell
-tagged ``hide-input`` shows its output only (the figure, not the plotting code), ``# NBVAL_``
-markers are left out, and ``notes`` cells are speaker notes (``S`` opens them). Nothing scrolls:
+tagged ``hide-input`` shows its output only (the figure, not the plotting code); checks
+(``assert``), ``# NBVAL_`` markers and ``remove-cell`` cells are left out; ``notes`` cells are
+speaker notes (``S`` opens them). Nothing scrolls:
 a cell that would run off a slide's bottom starts a sub-slide, and a cell taller than a slide is
 cut (``pieces``), by estimated heights (``SLIDE`` ...) that tests/test_slides.py checks in Chromium.
 
@@ -24,8 +25,8 @@ import base64
 import copy
 import json
 import re
-import struct
 import shutil
+import struct
 import sys
 from dataclasses import dataclass
 from importlib.util import find_spec
