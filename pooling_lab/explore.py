@@ -40,8 +40,12 @@ from .viz import geometry as viz_geometry
 FONT_PT, FIGURE_INCHES, DPI = viz.base.FONT_PT, 10.9, 96
 _READABLE = viz.base.READABLE
 
-#: The CSS class of a picture whose setting was refused: the picture is dimmed.
-REFUSED = "pooling-lab-refused"
+#: The CSS classes of an explorer and of a picture whose setting was refused (dimmed), and the
+#: controls' text size for a hall: 16 px labels, read-outs and menus.
+EXPLORER, REFUSED = "pooling-lab-explorer", "pooling-lab-refused"
+CONTROLS_CSS = ", ".join(f".{EXPLORER} {part}" for part in (
+    ".widget-label", ".widget-readout", "select", "button", "input", "textarea")) + (
+    " { font-size: 16px; }")
 
 #: The largest size of a number the explorers draw: colour scales of larger ones overflow.
 LARGEST_DRAWN = 1e300
@@ -596,10 +600,13 @@ class Explorer:
         self.picture = widgets.Image(format="png", layout=widgets.Layout(
             width="100%", min_width=f"{round(FIGURE_INCHES * DPI)}px"))
         self.message = widgets.HTML()
-        # A CSS class dims a refused setting's picture (Layout has no opacity); its rule:
-        dimming = widgets.HTML(f"<style>.{REFUSED} {{ opacity: 0.3; }}</style>")
-        self.view = widgets.VBox([*[widgets.HBox(row) for row in rows], self.message,
-                                  self.picture, dimming], layout=widgets.Layout(overflow="auto"))
+        # CSS (Layout has no font size or opacity): controls readable from the back row, and a
+        # refused setting's picture dimmed by a class.
+        rules = widgets.HTML(f"<style>{CONTROLS_CSS} .{REFUSED} {{ opacity: 0.3; }}</style>")
+        wrap = widgets.Layout(flex_flow="row wrap")
+        self.view = widgets.VBox([*[widgets.HBox(row, layout=wrap) for row in rows], self.message,
+                                  self.picture, rules], layout=widgets.Layout(overflow="auto"))
+        self.view.add_class(EXPLORER)
         for control in controls.values():
             control.observe(self.redraw, names="value")
         self.redraw()
@@ -647,7 +654,7 @@ def _controls(widgets, defaults: dict, **ranges) -> dict:
     style, and op and ``count_include_pad`` when the defaults hold them.
     """
     style = check_style(defaults["style"])
-    wide, narrow = widgets.Layout(width="220px"), widgets.Layout(width="170px")
+    wide, narrow = widgets.Layout(width="330px"), widgets.Layout(width="230px")  # tracks 150+ px
     controls = {name: widgets.IntSlider(value=defaults[name], min=low, max=high,
                                         description=name, continuous_update=False, layout=wide)
                 for name, (low, high) in ranges.items()}
@@ -708,7 +715,7 @@ def backward_explorer(grid=None, dout=None, style: str = "fast", op: str = "max"
     steps = max(backward_steps(grid, defaults), 1)
     controls["step"] = widgets.IntSlider(value=min(defaults["step"], steps), min=0, max=steps,
                                          description="window",
-                                         layout=widgets.Layout(width="300px"))
+                                         layout=widgets.Layout(width="360px"))
     play = widgets.Play(value=controls["step"].value, min=0, max=steps, interval=1200,
                         description="play")
     widgets.jslink((play, "value"), (controls["step"], "value"))
@@ -754,7 +761,7 @@ def filters_explorer(image=None, style: str = "fast"):
     controls["dout"] = widgets.Dropdown(options=[(f"{name}: {loss}", name)
                                                  for name, loss in DOUT_CHOICES.items()],
                                         value=FILTERS_DEFAULTS["dout"], description="dout",
-                                        layout=widgets.Layout(width="300px"))
+                                        layout=widgets.Layout(width="420px"))
     # Picking a filter writes its numbers into the kernel box; the box is what is drawn, and
     # typing into it turns the choice to "custom".
     names = {text: name for name, text in FILTERS.items()}

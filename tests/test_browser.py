@@ -229,6 +229,15 @@ def test_explorer_runs_and_redraws_in_jupyterlab(notebook, lab, page, screenshot
     page.screenshot(path=screenshots / f"{stem}_page_after.png")
     assert after != before
     assert error_outputs(page) == []
+    # Controls for a hall: text of 16 px or more, slider tracks of 150 px or more.
+    controls = output.evaluate("""output => {
+        const texts = [...output.querySelectorAll('.widget-label, .widget-readout, select, button')]
+            .filter(element => element.textContent.trim() || element.tagName === 'SELECT');
+        const tracks = [...output.querySelectorAll('.widget-hslider .slider-container')];
+        return {text: Math.min(...texts.map(e => parseFloat(getComputedStyle(e).fontSize))),
+                track: Math.min(...tracks.map(e => e.getBoundingClientRect().width))};
+    }""")
+    assert controls["text"] >= 16 and controls["track"] >= 150, controls
     if notebook == "01_pooling_loops.ipynb":
         # A refused setting (padding 4 with windows of size 3) really dims the picture.
         def opacity():
