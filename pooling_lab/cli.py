@@ -3,8 +3,8 @@
 each does).
 
 Each command is a module of this package (``benchmark`` or ``classroom``), listed once in
-:data:`COMMANDS`; adding a command
-is writing its module and adding one entry there. A command module provides:
+:data:`COMMANDS`; adding a command is writing its module and adding one entry there. A command
+module provides:
 
 * its docstring: the first line is the command's one-line help, the first two paragraphs the
   description that ``--help`` shows;
@@ -38,7 +38,8 @@ from pathlib import Path
 
 #: The commands, each run by the module of this package of the same name.
 COMMANDS = {"demo": "benchmark.demo", "bench": "benchmark.bench", "grade": "classroom.grade",
-            "release": "classroom.release", "slides": "classroom.slides"}
+            "release": "classroom.release", "slides": "classroom.slides",
+            "export": "classroom.export"}
 
 #: Environment variables that set the number of BLAS threads, read when NumPy starts.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")

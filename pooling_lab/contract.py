@@ -21,7 +21,7 @@ with, in the notation of :mod:`pooling_lab.geometry`:
   ``(ph, pw)`` or ``((top, bottom), (left, right))``; see :mod:`pooling_lab.rules`.
 * Max pool pads with -inf and padded cells never win; its winner is the first maximum of a
   window in row-major order, or its *last* NaN (PyTorch's CPU rule,
-  :func:`pooling_lab.strided.window_max`); the output is the winner's own value. Average pool
+  :func:`window_max`); the output is the winner's own value. Average pool
   and convolution pad with zeros; ``count_include_pad=True`` divides by ``KH*KW``, False by
   the taps inside the image. Convolution is cross-correlation, as in every framework.
 * dtypes: floating inputs keep their precision, integers and bools become float64, mixed
@@ -39,7 +39,7 @@ from typing import ClassVar, NamedTuple
 
 import numpy as np
 
-from .geometry import Geometry, conv_geometry
+from .geometry import Geometry, conv_geometry, pool_geometry
 from .rules import accumulation_dtype, as_float_array, as_real_array
 
 
@@ -88,11 +88,8 @@ class ConvCache:
 def check_cache(cache, expected: type):
     """Return ``cache`` if it is the ``expected`` cache class, else a ``TypeError`` naming
     ``cache``, what was received and what is expected (not an ``AttributeError`` from deep
-    inside), for example::
-
-        TypeError: cache must be the MaxPoolCache that max_pool_forward returns; got a
-        tuple of 2 items: pass the cache alone, not forward's whole (out, cache) result
-    """
+    inside): "cache must be the MaxPoolCache that max_pool_forward returns; got a tuple of 2
+    items: pass the cache alone, not forward's whole (out, cache) result"."""
     if isinstance(cache, expected):
         return cache
     if isinstance(cache, (MaxPoolCache, AvgPoolCache, ConvCache)):
@@ -118,16 +115,23 @@ def avg_divisor(geometry: Geometry, count_include_pad: bool, dtype) -> np.ndarra
     return counts[:, :, None].astype(dtype)
 
 
+def pool_setup(x, size, stride, padding, dilation) -> tuple[np.ndarray, Geometry]:
+    """The start of every style's pooling forward: ``x (N, H, W, C)`` as a floating array
+    (possibly the caller's: never written into) and the call's checked geometry."""
+    x = as_float_array(x, "x", "N, H, W, C")
+    return x, pool_geometry(x.shape, size, stride, padding, dilation)
+
+
 class ConvSetup(NamedTuple):
     """A convolution's checked arguments: ``x (N, H, W, C)``, ``w (KH, KW, C, C_out)`` and
-    ``b (C_out,)`` or None in their common floating dtype (``x`` and ``w`` owned by the call),
-    the ``geometry``, and ``total``, the dtype sums are taken in."""
+    ``bias (C_out,)`` (the argument ``b``) or None in their common floating dtype (``x`` and
+    ``w`` owned by the call), the ``geometry``, and ``sum_dtype``, the dtype sums are taken in."""
 
     x: np.ndarray
     w: np.ndarray
-    b: np.ndarray | None
+    bias: np.ndarray | None
     geometry: Geometry
-    total: np.dtype
+    sum_dtype: np.dtype
 
 
 def owned(array: np.ndarray, given) -> np.ndarray:
@@ -151,30 +155,30 @@ def conv_setup(x, w, b, stride, padding, dilation) -> ConvSetup:
     if 0 in checked_w.shape[:2]:
         raise ValueError(f"w's kernel (KH, KW) must be at least 1x1; got w of shape "
                          f"{checked_w.shape}")
-    arrays = [checked_x, checked_w]
+    arrays, bias = [checked_x, checked_w], None
     if b is not None:
-        b = as_real_array(b, "b")
-        if b.shape != (checked_w.shape[3],):
+        bias = as_real_array(b, "b")
+        if bias.shape != (checked_w.shape[3],):
             raise ValueError(f"b must have shape (C_out,) = ({checked_w.shape[3]},) to match w "
-                             f"of shape {checked_w.shape}; got {b.shape}")
-        arrays.append(b)
+                             f"of shape {checked_w.shape}; got {bias.shape}")
+        arrays.append(bias)
     dtype = np.result_type(*arrays)
     geometry = conv_geometry(checked_x.shape, checked_w.shape, stride, padding, dilation)
     return ConvSetup(owned(checked_x.astype(dtype, copy=False), x),
                      owned(checked_w.astype(dtype, copy=False), w),
-                     None if b is None else b.astype(dtype, copy=False),
+                     None if bias is None else bias.astype(dtype, copy=False),
                      geometry, accumulation_dtype(dtype))
 
 
 class BackwardSetup(NamedTuple):
     """A backward call's checked arguments: the forward's ``geometry``, ``dout`` as a floating
     array (possibly the caller's: never written), the gradients' ``dtype`` (``np.result_type``
-    of the forward dtype and ``dout``'s) and ``total``, the dtype they are summed in."""
+    of the forward dtype and ``dout``'s) and ``sum_dtype``, the dtype they are summed in."""
 
     geometry: Geometry
     dout: np.ndarray
     dtype: np.dtype
-    total: np.dtype
+    sum_dtype: np.dtype
 
 
 def check_dout(dout, geometry: Geometry, channels: int) -> np.ndarray:
@@ -195,3 +199,43 @@ def backward_setup(dout, cache, expected: type) -> BackwardSetup:
     dout = check_dout(dout, geometry, channels)
     dtype = np.result_type(cache.dtype, dout.dtype)
     return BackwardSetup(geometry, dout, dtype, accumulation_dtype(dtype))
+
+
+# ---- Max pool: the tie and NaN rule, and the padding rule, that every style follows ----------
+
+def window_max(taps) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum and the number of its winning tap, by PyTorch's CPU rule: walking
+    the taps in row-major order, a tap replaces the running maximum if it is larger (strict
+    ``>``: a tie keeps the earlier tap) or NaN. So the *first* maximum wins, or the *last* NaN
+    (``[1, nan, 2, nan]``: tap 3); the output is the winner's own value (``[0.0, -0.0]`` gives
+    ``0.0``, ``[-0.0, 0.0]`` gives ``-0.0``).
+
+    ``taps``: ``KH*KW`` arrays of one shape, ``taps[k]`` tap ``k`` of every window. Returns the
+    winning values and the winners' numbers (:func:`winner_dtype`), that shape. Only arrays
+    the size of one tap are made (``np.argmax`` over a middle axis would copy every window).
+    """
+    out = taps[0].copy()
+    winner = np.zeros(out.shape, dtype=np.min_scalar_type(len(taps) - 1))   # winner_dtype
+    for k in range(1, len(taps)):
+        replace = (taps[k] > out) | np.isnan(taps[k])     # PyTorch's test
+        np.copyto(out, taps[k], where=replace)
+        winner[replace] = k
+    return out, winner
+
+
+def winner_dtype(geometry: Geometry) -> np.dtype:
+    """The smallest unsigned dtype that can number every tap (uint8 up to 16x16 kernels)."""
+    return np.min_scalar_type(geometry.taps - 1)
+
+
+def keep_padding_from_winning(out: np.ndarray, winner: np.ndarray, geometry: Geometry) -> None:
+    """Max pool pads with -inf, so a window whose real values are all -inf ties with its
+    padding. Padded cells never win: such a window's ``winner`` (updated in place) is its
+    first tap inside the image. ``out`` and ``winner`` are ``(N, OH, OW, C)``."""
+    if geometry.is_padded:
+        all_minus_inf = np.isneginf(out)
+        if all_minus_inf.any():
+            # (OH, OW) -> (N, OH, OW, C), then keep the -inf windows only
+            first_inside = np.broadcast_to(geometry.first_inside_tap()[None, :, :, None],
+                                           out.shape)
+            winner[all_minus_inf] = first_inside[all_minus_inf]

@@ -1,8 +1,8 @@
 """Real handwriting for the capstone: the UCI optical handwritten digits.
 
-1,797 scans of the digits 0-9, each an 8x8 grid of pen-stroke counts
-0..16 (UCI Machine Learning Repository, "Optical Recognition of Handwritten Digits",
-E. Alpaydin and C. Kaynak, CC BY 4.0). ``images/export_digits.py`` copied them once, with a
+1,797 scans of the digits 0-9, each an 8x8 grid of pen-stroke counts 0..16 (UCI Machine
+Learning Repository, "Optical Recognition of Handwritten Digits", E. Alpaydin and C. Kaynak,
+CC BY 4.0). ``images/export_digits.py`` copied them once, with a
 fixed stratified train/test split, into ``images/digits.npz``; this module only reads that
 file, so the course needs nothing beyond NumPy to use them.
 
@@ -24,8 +24,7 @@ from . import images, rules
 #: The largest pen-stroke count in a cell: ``load`` divides by it to land in [0, 1].
 MAX_COUNT = 16
 
-#: Where the file may be, in the order we look: the folders that hold the photos (inside an
-#: installed wheel, then in a clone of the repository; see ``pooling_lab.images``).
+#: Where the file may be, in the order we look: the photos' folders, ``images.SEARCH_DIRS``.
 SEARCH_PATHS = tuple(folder / "digits.npz" for folder in images.SEARCH_DIRS)
 
 
@@ -69,8 +68,7 @@ def load(dtype=np.float64) -> Digits:
     Returns
     -------
     Digits
-        ``x_train`` (1438, 8, 8, 1), ``y_train`` (1438,), ``x_test`` (359, 8, 8, 1),
-        ``y_test`` (359,). Every digit has 20 % of its scans (rounded) in the test set.
+        The arrays of :class:`Digits`; 20 % of each digit's scans (rounded) are in the test set.
     """
     dtype = rules.float_dtype(dtype)
     with np.load(find_file()) as stored:

@@ -222,7 +222,7 @@ def windows_panel(image, controls: dict) -> Panel:
     -------
     Panel
         Panels named ``"photo"`` (the windows of :data:`DRAWN_WINDOWS`, taps as dots),
-        ``"output"``, ``"coverage"`` (``viz.geometry.coverage_counts``) and ``"dx"`` (for a ``dout``
+        ``"output"``, ``"coverage"`` (``viz.coverage_counts``) and ``"dx"`` (for a ``dout``
         of ones, summed over channels), the formula as title; or the message of a refusal.
     """
     op, style = controls["op"], controls["style"]
@@ -251,8 +251,9 @@ def windows_panel(image, controls: dict) -> Panel:
         setting += f"\ninclude pad {controls['count_include_pad']}"
     viz.show_image(out, ax=_name(output, "output"),
                    title=f"{setting}\nout {geometry.out_hw[0]}x{geometry.out_hw[1]}")
-    viz.show_coverage(viz_geometry.coverage_counts(geometry), ax=_name(coverage, "coverage"),
-                      title="taps reading\neach pixel")
+    counts = viz.coverage_counts(geometry.x_shape[1:3], geometry.kernel, geometry.stride,
+                                 geometry.padding, geometry.dilation)               # (H, W)
+    viz.show_coverage(counts, ax=_name(coverage, "coverage"), title="taps reading\neach pixel")
     over_channels = " · sum over C" if image.shape[3] > 1 else ""
     viz.show_gradient(dx[0].sum(axis=2), ax=_name(gradient, "dx"),    # (H, W, C) -> (H, W)
                       title=f"dx · dout of ones\n{style}{over_channels}")

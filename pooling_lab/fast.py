@@ -4,22 +4,21 @@
 a time. This module keeps that idea and adds what makes it fast on real batches. Every op cuts
 its output into **cache blocks** of about :data:`BLOCK_BYTES` (:func:`blocks`) and lets every
 tap visit one block before moving on, through **contiguous scratch** allocated once and reused
-by every block, so NumPy's inner loops run over long rows. Then each op takes its own path:
-
-* ``max_pool_forward``: a running maximum kept with arithmetic, not masks
-  (:func:`_keep_larger`); with fewer than :data:`FEW_CHANNELS` channels and a column stride
-  above 1, each block's **stride phases** are copied once, channels-first, instead of each
-  tap (:func:`stride_phases`); NaN and signed-zero windows are settled afterwards, only those.
-* ``max_pool_backward``: one **scatter** per block, ``np.add.at`` on the winners' flat
-  addresses in ``dx``.
-* ``avg_pool_forward`` and ``avg_pool_backward``: a **separable** box sum, kernel rows then
-  kernel columns (``KH + KW`` passes instead of ``KH * KW``), and its reverse.
-* ``conv_forward``: a **blocked matrix product** per kernel row, ``(n*r*OW, KW*C) @ (KW*C,
-  C_out)``; ``conv_backward``: ``dw`` the same per kernel row, ``dx`` one product per kernel
-  offset added into a writeable window view, as in strided.
+by every block, so NumPy's inner loops run over long rows. Then each op takes its own path,
+named in bold at the start of its docstring. The ops come first; the engineering they share
+(blocks, scratch, stride phases, the running maximum) follows them.
 
 Arguments and results are the contract's (:mod:`pooling_lab.contract`). Notebook 06 adds these
 tricks one at a time and measures each.
+
+Example::
+
+    >>> from pooling_lab import fast
+    >>> x = np.arange(16.0).reshape(1, 4, 4, 1)        # one 4x4 image (N, H, W, C): 0 .. 15
+    >>> out, cache = fast.conv_forward(x, np.ones((2, 2, 1, 1)), stride=2)    # 2x2 box sums
+    >>> out[0, :, :, 0]
+    array([[10., 18.],
+           [42., 50.]])
 """
 
 from __future__ import annotations
@@ -29,19 +28,283 @@ from typing import NamedTuple
 import numpy as np
 
 from .contract import (AvgPoolCache, ConvCache, MaxPoolCache, avg_divisor, backward_setup,
-                       conv_setup)
-from .geometry import Geometry, pool_geometry
-from .rules import accumulation_dtype, as_float_array
-from .strided import keep_padding_from_winning, window_view, winner_dtype
-
-# --------------------------------------------------------------------------------------------
-# Blocks of output rows, small enough to stay in cache, each with views of reusable scratch
-# --------------------------------------------------------------------------------------------
+                       conv_setup, keep_padding_from_winning, pool_setup, winner_dtype)
+from .geometry import Geometry
+from .rules import accumulation_dtype
+from .strided import window_view
 
 #: About how many bytes of output one block holds: a block's output and scratch arrays stay in
 #: a core's L2 cache (1-2 MB on current processors) while the taps visit them.
 BLOCK_BYTES = 256 * 1024
 
+#: Below this many channels, max pool with a column stride above 1 takes the phase path.
+FEW_CHANNELS = 8
+
+
+# ---- Max pool --------------------------------------------------------------------------------
+
+def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
+    """Max pool. **Path: a running maximum**, block by block, kept with arithmetic rather than
+    masks (:func:`_keep_larger`), over contiguous copies of the taps; or, with fewer than
+    :data:`FEW_CHANNELS` channels and a column stride above 1, over each block's **stride
+    phases**, copied once channels-first (:func:`stride_phases`). The windows holding NaN or a
+    zero maximum are settled afterwards, only those (:func:`_settle_nan_and_zero`)."""
+    x, geometry = pool_setup(x, size, stride, padding, dilation)
+    xpad = geometry.pad(x, -np.inf)                             # (N, Hp, Wp, C)
+    # few channels and a column stride above 1: tap slices would give NumPy inner loops of C
+    # numbers only (with stride 1, a tap's rows are runs of OW*C numbers)
+    if geometry.x_shape[3] < FEW_CHANNELS and geometry.stride[1] > 1:
+        out, winner = _max_pool_phases(xpad, geometry)
+    else:
+        out, winner = _max_pool_taps(window_view(xpad, geometry), geometry)
+    _settle_nan_and_zero(out, winner, xpad, geometry)
+    keep_padding_from_winning(out, winner, geometry)
+    return out, MaxPoolCache(geometry, winner, x.dtype)
+
+
+def _max_pool_taps(windows, geometry):
+    """Max pool, each tap copied from the window view: ``out, winner``, both ``(N, OH, OW, C)``."""
+    shape = (windows.shape[0], *geometry.out_hw, windows.shape[5])   # (N, OH, OW, C)
+    out = np.empty(shape, dtype=windows.dtype)
+    winner = np.zeros(shape, dtype=winner_dtype(geometry))
+    scratch = [Scratch(shape[2:], windows.dtype), Scratch(shape[2:], bool),
+               Scratch(shape[2:], winner.dtype)]
+    for images, rows, (tap, beats, marks) in blocks(shape, windows.itemsize, *scratch):
+        block, block_winner = out[images, rows], winner[images, rows]     # (n, r, OW, C)
+        for k, a, b in geometry.offsets():
+            if k == 0:
+                np.copyto(block, windows[images, rows, :, 0, 0, :])
+                continue
+            np.copyto(tap, windows[images, rows, :, a, b, :])   # read twice: copy contiguous once
+            _keep_larger(tap, k, block, block_winner, beats, marks)
+    return out, winner
+
+
+def _max_pool_phases(xpad, geometry):
+    """Max pool for few channels: each block's stride phases are copied once, channels-first,
+    and every tap is a block of whole contiguous rows of one phase (see :func:`stride_phases`).
+
+    Returns ``out`` and ``winner``, both ``(N, OH, OW, C)`` and C-contiguous.
+    """
+    shape = (xpad.shape[0], *geometry.out_hw, xpad.shape[3])        # (N, OH, OW, C)
+    (sh, sw), ow = geometry.stride, shape[2]
+    maxima = channels_first_empty(shape, xpad.dtype)
+    winner = channels_first_empty(shape, winner_dtype(geometry))
+    winner.fill(0)
+    taps, reach = stride_phases(geometry)
+    phases = list(reach.items())                # [((p, q), (du, dv)), ...]: one copy each
+    # one copy per phase (n, r + du, OW + dv, C), in the order of phases, then beats and
+    # marks (n, r, OW, C)
+    scratch = [Scratch((ow + dv, shape[3]), xpad.dtype, extra_rows=du, channels_first=True)
+               for _, (du, dv) in phases]
+    scratch += [Scratch(shape[2:], bool, channels_first=True),
+                Scratch(shape[2:], winner.dtype, channels_first=True)]
+    for images, rows, (*copies, beats, marks) in blocks(shape, xpad.itemsize, *scratch):
+        block, block_winner = maxima[images, rows], winner[images, rows]  # (n, r, OW, C)
+        phase_copy = {}                         # (p, q) -> its copy for this block
+        for ((p, q), (du, dv)), copy in zip(phases, copies):     # copies follow phases
+            # one strided copy per phase, not per tap: (n, r + du, OW + dv, C)
+            phase_rows = xpad[images, p::sh, q::sw][:, rows.start:rows.stop + du, :ow + dv]
+            np.copyto(channels_first(copy), channels_first(phase_rows))
+            phase_copy[p, q] = copy
+        r = block.shape[1]
+        for k, phase, u, v in taps:            # in order of k, as _keep_larger needs
+            tap = phase_copy[phase][:, u:u + r, v:v + ow]      # (n, r, OW, C), rows contiguous
+            if k == 0:
+                np.copyto(block, tap)
+            else:
+                _keep_larger(tap, k, block, block_winner, beats, marks)
+    return _channels_last(maxima), _channels_last(winner)
+
+
+def max_pool_backward(dout, cache):
+    """Send each window's gradient to its winner. **Path: one scatter-add per block.**
+
+    :func:`pooling_lab.strided.max_pool_backward` makes ``KH*KW`` masked passes over ``dout``.
+    Here the winner's place in the flattened ``dxpad`` is arithmetic, ``window_start[n, i, j, c]
+    + tap_offset[k]``, and one ``np.add.at`` on those addresses adds every window's gradient
+    (it *adds* where windows chose the same pixel); given one flat integer array and values of
+    one dtype, it runs one tight loop in C.
+    """
+    geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, MaxPoolCache)
+    dout = dout.astype(sum_dtype, copy=False)   # np.add.at's fast loop needs one dtype
+    dxpad = np.zeros(geometry.padded_shape, dtype=sum_dtype)            # (N, Hp, Wp, C)
+    _, hp, wp, channels = dxpad.shape
+    (sh, sw), (dh, dw), ow = geometry.stride, geometry.dilation, dout.shape[2]
+    tap_offset = np.array([(a * dh * wp + b * dw) * channels for _, a, b in geometry.offsets()],
+                          dtype=np.intp)                        # (KH*KW,)
+    n, r = largest_block(dout.shape, dxpad.itemsize)
+    # where each window starts, counted from its block's first window: (n, r, OW, C)
+    window_start = (np.arange(n).reshape(-1, 1, 1, 1) * (hp * wp * channels)
+                    + np.arange(r).reshape(-1, 1, 1) * (sh * wp * channels)
+                    + np.arange(ow).reshape(-1, 1) * (sw * channels)
+                    + np.arange(channels))
+    flat_dx = dxpad.reshape(-1)                                 # a view: (N*Hp*Wp*C,)
+    scratch = Scratch(dout.shape[2:], np.intp)
+    for images, rows, (address,) in blocks(dout.shape, dxpad.itemsize, scratch):
+        block_start = (images.start * hp + rows.start * sh) * wp * channels
+        # k -> its offset; every k is a valid index, and mode="clip" lets np.take write into
+        # `address` directly (the default "raise" buffers the output first)
+        np.take(tap_offset + block_start, cache.winner[images, rows], out=address, mode="clip")
+        address += window_start[:address.shape[0], :address.shape[1]]
+        # (n, r, OW, C) -> (n*r*OW*C,): one scatter-add, exact where windows share a pixel
+        np.add.at(flat_dx, address.reshape(-1), dout[images, rows].reshape(-1))
+    return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
+
+
+# ---- Average pool ----------------------------------------------------------------------------
+
+def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_include_pad=True):
+    """Average pool. **Path: a separable box sum**, one kernel row and then one kernel column
+    at a time.
+
+    A box sum is separable: adding the ``KH`` rows of every window first gives row sums
+    ``(N, OH, Wp, C)``, and adding ``KW`` columns of those gives the window sums. That is
+    ``KH + KW`` passes over the data instead of ``KH * KW``, and the row pass reads whole
+    image rows, the fastest thing NumPy does.
+    """
+    x, geometry = pool_setup(x, size, stride, padding, dilation)
+    sum_dtype = accumulation_dtype(x.dtype)              # float32 for float16
+    divisor = avg_divisor(geometry, count_include_pad, sum_dtype)  # (OH, OW, 1)
+    xpad = geometry.pad(x, 0)                                   # (N, Hp, Wp, C)
+    shape = (x.shape[0], *geometry.out_hw, x.shape[3])           # (N, OH, OW, C)
+    sums = np.empty(shape, dtype=sum_dtype)
+    row_taps, col_taps = _row_and_column_taps(geometry)
+    scratch = Scratch(xpad.shape[2:], sum_dtype)                 # row sums: (n, r, Wp, C)
+    for images, rows, (row_sums,) in blocks(shape, sum_dtype.itemsize, scratch):
+        block = sums[images, rows]                              # (n, r, OW, C)
+        for a, rows_of_tap in enumerate(row_taps):
+            # this block's rows i*SH + a*DH of the padded input, whole rows: (n, r, Wp, C)
+            tap_rows = xpad[images, rows_of_tap][:, rows]
+            if a == 0:
+                np.copyto(row_sums, tap_rows)
+            else:
+                row_sums += tap_rows
+        for b, cols_of_tap in enumerate(col_taps):
+            tap_cols = row_sums[:, :, cols_of_tap]              # columns j*SW + b*DW
+            if b == 0:
+                np.copyto(block, tap_cols)
+            else:
+                block += tap_cols
+        block /= divisor[rows]
+    out = sums.astype(x.dtype, copy=False)                      # float16: rounded once
+    return out, AvgPoolCache(geometry, divisor, x.dtype)
+
+
+def avg_pool_backward(dout, cache):
+    """Spread each window's share of the gradient over its taps. **Path: the separable box sum
+    reversed**, columns first, then rows.
+
+    The forward pass's two passes, reversed: each share goes to the ``KW`` columns of its
+    window, giving ``(N, OH, Wp, C)``, and those go to the ``KH`` rows. One tap column (or
+    row) holds each pixel at most once, so every ``+=`` is exact even when windows overlap.
+    """
+    geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, AvgPoolCache)
+    dxpad = np.zeros(geometry.padded_shape, dtype=sum_dtype)            # (N, Hp, Wp, C)
+    # does a pixel lie in the rows (columns) of two windows? Then its rows (columns) need +=
+    rows_overlap, cols_overlap = (step < span for step, span in zip(geometry.stride,
+                                                                   geometry.span))
+    row_taps, col_taps = _row_and_column_taps(geometry)
+    scratch = [Scratch(dout.shape[2:], sum_dtype),              # share: (n, r, OW, C)
+               Scratch(dxpad.shape[2:], sum_dtype)]             # spread: (n, r, Wp, C)
+    for images, rows, (share, spread) in blocks(dout.shape, sum_dtype.itemsize, *scratch):
+        np.divide(dout[images, rows], cache.divisor[rows], out=share, dtype=sum_dtype)
+        spread.fill(0)                        # columns no window reaches stay 0
+        for tap_cols in col_taps:
+            target = spread[:, :, tap_cols]                     # columns j*SW + b*DW
+            if cols_overlap:
+                np.add(target, share, out=target)
+            else:
+                np.copyto(target, share)      # no column is written twice: skip reading back
+        for tap_rows in row_taps:
+            target = dxpad[images, tap_rows][:, rows]   # this block's rows i*SH + a*DH
+            if rows_overlap:
+                np.add(target, spread, out=target)
+            else:
+                np.copyto(target, spread)     # no row is written twice: skip reading dx back
+    return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
+
+
+# ---- Convolution -----------------------------------------------------------------------------
+
+def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
+    """2-D convolution. **Path: one blocked matrix product per kernel row.**
+
+    ``out = bias + sum_a taps(a) @ w[a]``, where ``taps(a)`` is ``(N*OH*OW, KW*C)``: the ``KW``
+    taps of kernel row ``a`` side by side, and ``w[a]`` is ``(KW*C, C_out)``.
+    """
+    x, w, bias, geometry, sum_dtype = conv_setup(x, w, b, stride, padding, dilation)
+    windows = window_view(geometry.pad(x, 0), geometry)         # (N, OH, OW, KH, KW, C)
+    n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
+    c_out = w.shape[3]
+    # (KH, KW, C, C_out) -> (KH, KW*C, C_out): one weight matrix per kernel row
+    w_rows = w.reshape(kernel_rows, kernel_cols * channels, c_out).astype(sum_dtype)
+    out = np.empty((n, oh, ow, c_out), dtype=sum_dtype)
+    # Blocks of about BLOCK_BYTES of taps: BLAS runs about twice as fast on operands that stay
+    # in cache. A contiguous copy of the taps lets matmul call BLAS, and a whole kernel row
+    # gives it KW*C numbers per row instead of C (faster when C is small).
+    scratch = [Scratch((ow, kernel_cols, channels), sum_dtype),     # taps: (n, r, OW, KW, C)
+               Scratch((ow, c_out), sum_dtype)]                 # product: (n, r, OW, C_out)
+    tap_shape = (n, oh, ow, kernel_cols * channels)
+    for images, rows, (taps, product) in blocks(tap_shape, sum_dtype.itemsize, *scratch):
+        block = out[images, rows]                               # (n, r, OW, C_out)
+        pixels = block.shape[0] * block.shape[1] * ow           # n*r*OW rows of the products
+        # 2-D views of the same memory (blocks are contiguous): (n*r*OW, KW*C), (n*r*OW, C_out)
+        tap_rows = taps.reshape(pixels, kernel_cols * channels)
+        block_rows, product_rows = block.reshape(pixels, c_out), product.reshape(pixels, c_out)
+        for a in range(kernel_rows):
+            np.copyto(taps, windows[images, rows, :, a])        # (n, r, OW, KW, C)
+            # (n*r*OW, KW*C) @ (KW*C, C_out); the first product goes straight into out
+            np.matmul(tap_rows, w_rows[a], out=block_rows if a == 0 else product_rows)
+            if a > 0:
+                block += product
+    if bias is not None:
+        out += bias
+    out = out.astype(x.dtype, copy=False)                       # float16: rounded once
+    return out, ConvCache(geometry, x, w)
+
+
+def conv_backward(dout, cache):
+    """Gradients of :func:`conv_forward`. **Path: blocked matrix products**: ``dw`` one per
+    kernel row, ``dx`` one per kernel offset, added into a writeable window view (as strided).
+    """
+    geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, ConvCache)
+    dout = dout.astype(sum_dtype, copy=False)
+    windows = window_view(geometry.pad(cache.x, 0), geometry)   # (N, OH, OW, KH, KW, C)
+    n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
+    w, c_out = cache.w, cache.w.shape[3]                         # (KH, KW, C, C_out)
+    dxpad = np.zeros(geometry.padded_shape, dtype=sum_dtype)
+    grad_windows = window_view(dxpad, geometry, writeable=True)
+    dw_rows = np.zeros((kernel_rows, kernel_cols * channels, c_out), dtype=sum_dtype)
+    w_transposed = w.transpose(0, 1, 3, 2).astype(sum_dtype)   # (KH, KW, C_out, C)
+    dw_part = np.empty(dw_rows.shape[1:], dtype=sum_dtype)     # (KW*C, C_out)
+    scratch = [Scratch((ow, kernel_cols, channels), sum_dtype),     # taps: (n, r, OW, KW, C)
+               Scratch((ow, channels), sum_dtype)]              # tap_grad: (n, r, OW, C)
+    tap_shape = (n, oh, ow, kernel_cols * channels)
+    for images, rows, (taps, tap_grad) in blocks(tap_shape, sum_dtype.itemsize, *scratch):
+        block_dout = dout[images, rows]                         # (n, r, OW, C_out)
+        pixels = block_dout.shape[0] * block_dout.shape[1] * ow
+        dout_rows = block_dout.reshape(pixels, c_out)           # (n*r*OW, C_out)
+        # 2-D views of the same memory (blocks are contiguous): (n*r*OW, KW*C), (n*r*OW, C)
+        tap_rows = taps.reshape(pixels, kernel_cols * channels)
+        grad_rows = tap_grad.reshape(pixels, channels)
+        for a in range(kernel_rows):
+            np.copyto(taps, windows[images, rows, :, a])         # (n, r, OW, KW, C)
+            # (KW*C, n*r*OW) @ (n*r*OW, C_out) -> (KW*C, C_out), summed over the blocks
+            np.matmul(tap_rows.T, dout_rows, out=dw_part)
+            dw_rows[a] += dw_part
+            for b in range(kernel_cols):
+                # (n*r*OW, C_out) @ (C_out, C) -> (n, r, OW, C): one product per offset keeps
+                # each tap's gradient contiguous for the += below
+                np.matmul(dout_rows, w_transposed[a, b], out=grad_rows)
+                target = grad_windows[images, rows, :, a, b, :]   # one offset: each pixel once
+                np.add(target, tap_grad, out=target)
+    db = dout.sum(axis=(0, 1, 2))                               # -> (C_out,)
+    return tuple(grad.astype(dtype, copy=False)
+                 for grad in (geometry.crop(dxpad), dw_rows.reshape(w.shape), db))
+
+
+# ---- The engineering the ops share: blocks and scratch, stride phases, the running maximum ---
 
 class Scratch(NamedTuple):
     """A scratch array that :func:`blocks` allocates once and hands out block by block.
@@ -92,20 +355,6 @@ def blocks(out_shape, itemsize: int, *scratch: Scratch):
                                       for buffer, spec in zip(buffers, scratch))
 
 
-# --------------------------------------------------------------------------------------------
-# Few channels: stride phases, stored channels-first
-# --------------------------------------------------------------------------------------------
-
-#: Below this many channels, max pool with a column stride above 1 takes the phase path.
-FEW_CHANNELS = 8
-
-
-def _few_channels(geometry: Geometry) -> bool:
-    """True when tap slices would give NumPy inner loops only ``C`` numbers long: few channels
-    and a column stride above 1 (with stride 1, a tap's rows are runs of ``OW*C`` numbers)."""
-    return geometry.x_shape[3] < FEW_CHANNELS and geometry.stride[1] > 1
-
-
 def channels_first(array: np.ndarray) -> np.ndarray:
     """The view ``(n, h, w, C) -> (n, C, h, w)``.
 
@@ -122,6 +371,13 @@ def channels_first_empty(shape, dtype) -> np.ndarray:
     each row of each channel is a contiguous run of ``w`` numbers."""
     n, h, w, channels = shape
     return np.empty((n, channels, h, w), dtype).transpose(0, 2, 3, 1)
+
+
+def _channels_last(array: np.ndarray) -> np.ndarray:
+    """A C-contiguous ``(n, h, w, C)`` copy of an array stored channels-first."""
+    result = np.empty(array.shape, dtype=array.dtype)
+    np.copyto(channels_first(result), channels_first(array))     # runs along rows, not C
+    return result
 
 
 def stride_phases(geometry: Geometry):
@@ -146,85 +402,6 @@ def stride_phases(geometry: Geometry):
     return taps, reach
 
 
-# --------------------------------------------------------------------------------------------
-# Max pool
-# --------------------------------------------------------------------------------------------
-
-def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
-    """Max pool, block by block: a running maximum over contiguous copies of the taps, or of
-    the stride phases when channels are few."""
-    x = as_float_array(x, "x", "N, H, W, C")
-    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
-    xpad = geometry.pad(x, -np.inf)                             # (N, Hp, Wp, C)
-    if _few_channels(geometry):
-        out, winner = _max_pool_phases(xpad, geometry)
-    else:
-        out, winner = _max_pool_taps(window_view(xpad, geometry), geometry)
-    _settle_nan_and_zero(out, winner, xpad, geometry)
-    keep_padding_from_winning(out, winner, geometry)
-    return out, MaxPoolCache(geometry, winner, x.dtype)
-
-
-def _max_pool_taps(windows, geometry):
-    """Max pool, each tap read from the window view: ``out, winner``, both ``(N, OH, OW, C)``."""
-    shape = (windows.shape[0], *geometry.out_hw, windows.shape[5])   # (N, OH, OW, C)
-    out = np.empty(shape, dtype=windows.dtype)
-    winner = np.zeros(shape, dtype=winner_dtype(geometry))
-    scratch = [Scratch(shape[2:], windows.dtype), Scratch(shape[2:], bool),
-               Scratch(shape[2:], winner.dtype)]
-    for images, rows, (tap, beats, marks) in blocks(shape, windows.itemsize, *scratch):
-        block, block_winner = out[images, rows], winner[images, rows]     # (n, r, OW, C)
-        for k, a, b in geometry.offsets():
-            if k == 0:
-                np.copyto(block, windows[images, rows, :, 0, 0, :])
-                continue
-            np.copyto(tap, windows[images, rows, :, a, b, :])   # read twice: copy contiguous once
-            _keep_larger(tap, k, block, block_winner, beats, marks)
-    return out, winner
-
-
-def _max_pool_phases(xpad, geometry):
-    """Max pool for few channels: each block's stride phases are copied once, channels-first,
-    and every tap is a block of whole contiguous rows of one phase (see :func:`stride_phases`).
-
-    Returns ``out`` and ``winner``, both ``(N, OH, OW, C)`` and C-contiguous.
-    """
-    shape = (xpad.shape[0], *geometry.out_hw, xpad.shape[3])        # (N, OH, OW, C)
-    (sh, sw), ow = geometry.stride, shape[2]
-    maxima = channels_first_empty(shape, xpad.dtype)
-    winner = channels_first_empty(shape, winner_dtype(geometry))
-    winner.fill(0)
-    taps, reach = stride_phases(geometry)
-    # one copy per phase (n, r + du, OW + dv, C), then beats and marks (n, r, OW, C)
-    scratch = [Scratch((ow + dv, shape[3]), xpad.dtype, extra_rows=du, channels_first=True)
-               for du, dv in reach.values()]
-    scratch += [Scratch(shape[2:], bool, channels_first=True),
-                Scratch(shape[2:], winner.dtype, channels_first=True)]
-    for images, rows, (*copies, beats, marks) in blocks(shape, xpad.itemsize, *scratch):
-        block, block_winner = maxima[images, rows], winner[images, rows]  # (n, r, OW, C)
-        phase_copy = dict(zip(reach, copies))
-        for (p, q), copy in phase_copy.items():
-            # one strided copy per phase, not per tap: (n, r + du, OW + dv, C)
-            du, dv = reach[p, q]
-            phase_rows = xpad[images, p::sh, q::sw][:, rows.start:rows.stop + du, :ow + dv]
-            np.copyto(channels_first(copy), channels_first(phase_rows))
-        r = block.shape[1]
-        for k, phase, u, v in taps:            # in order of k, as _keep_larger needs
-            tap = phase_copy[phase][:, u:u + r, v:v + ow]      # (n, r, OW, C), rows contiguous
-            if k == 0:
-                np.copyto(block, tap)
-            else:
-                _keep_larger(tap, k, block, block_winner, beats, marks)
-    return _channels_last(maxima), _channels_last(winner)
-
-
-def _channels_last(array: np.ndarray) -> np.ndarray:
-    """A C-contiguous ``(n, h, w, C)`` copy of an array stored channels-first."""
-    result = np.empty(array.shape, dtype=array.dtype)
-    np.copyto(channels_first(result), channels_first(array))     # runs along rows, not C
-    return result
-
-
 def _keep_larger(tap, k, block, block_winner, beats, marks) -> None:
     """Fold tap ``k`` into the running maximum ``block`` and its ``block_winner``; ``beats``
     and ``marks`` are scratch. All five arrays have the block's shape ``(n, r, OW, C)``."""
@@ -238,15 +415,12 @@ def _keep_larger(tap, k, block, block_winner, beats, marks) -> None:
 
 
 def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
-    """Fix the two kinds of window where the running maximum above is not the contract's.
-
-    A window holding NaN: ``tap > max`` is False for NaN, but PyTorch's rule gives the window
-    to its *last* NaN in row-major order. A window whose maximum is 0: ``np.maximum`` may
-    return ``-0.0`` where the winner is ``0.0``; the output must be the winner's own value.
-    Only those windows are revisited, all at once: gathered by their flat indices in ``out``,
-    with one loop over the kernel offsets (after a ReLU, zero maxima are common, so the cost
-    follows their number, never a Python loop over windows). ``out`` and ``winner``
-    (N, OH, OW, C), C-contiguous, are updated in place; ``xpad`` is (N, Hp, Wp, C).
+    """Fix the windows where the running maximum is not the contract's: one holding NaN
+    (``tap > max`` is False for NaN, but the *last* NaN wins) and one whose maximum is 0
+    (``np.maximum`` may return ``-0.0`` where the winner is ``0.0``). Only those are revisited,
+    all at once, by their flat indices in ``out``, with one loop over the kernel offsets (zero
+    maxima are common after a ReLU). ``out`` and ``winner`` (N, OH, OW, C), C-contiguous, are
+    updated in place; ``xpad`` is (N, Hp, Wp, C).
     """
     # two fast reductions: np.max propagates NaN, and is any output 0?
     if out.size == 0 or not (np.isnan(out.max()) or (out == 0).any()):
@@ -263,200 +437,8 @@ def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
     out.reshape(-1)[suspects] = xpad[image, i * sh + a * dh, j * sw + b * dw, channel]
 
 
-def max_pool_backward(dout, cache):
-    """Send each window's gradient to its winner: one scatter-add of flat addresses per block.
-
-    :func:`pooling_lab.strided.max_pool_backward` makes ``KH*KW`` masked passes over ``dout``,
-    one per kernel offset. Here the winner's place in the flattened ``dxpad`` is arithmetic,
-    ``window_start[n, i, j, c] + tap_offset[k]``, and one ``np.add.at`` on those addresses adds
-    every window's gradient at once (it *adds* where windows chose the same pixel). Given one flat
-    integer array and values of one dtype, ``np.add.at`` runs one tight loop in C. The addresses
-    are built block by block, from a table of where each window of a block starts and the
-    offset of each tap.
-    """
-    geometry, dout, dtype, total = backward_setup(dout, cache, MaxPoolCache)
-    dout = dout.astype(total, copy=False)       # np.add.at's fast loop needs one dtype
-    dxpad = np.zeros(geometry.padded_shape, dtype=total)                # (N, Hp, Wp, C)
-    _, hp, wp, channels = dxpad.shape
-    (sh, sw), (dh, dw), ow = geometry.stride, geometry.dilation, dout.shape[2]
-    tap_offset = np.array([(a * dh * wp + b * dw) * channels for _, a, b in geometry.offsets()],
-                          dtype=np.intp)                        # (KH*KW,)
-    n, r = largest_block(dout.shape, dxpad.itemsize)
-    # where each window starts, counted from its block's first window: (n, r, OW, C)
-    window_start = (np.arange(n).reshape(-1, 1, 1, 1) * (hp * wp * channels)
-                    + np.arange(r).reshape(-1, 1, 1) * (sh * wp * channels)
-                    + np.arange(ow).reshape(-1, 1) * (sw * channels)
-                    + np.arange(channels))
-    flat_dx = dxpad.reshape(-1)                                 # a view: (N*Hp*Wp*C,)
-    scratch = Scratch(dout.shape[2:], np.intp)
-    for images, rows, (address,) in blocks(dout.shape, dxpad.itemsize, scratch):
-        block_start = (images.start * hp + rows.start * sh) * wp * channels
-        # k -> its offset; every k is a valid index, and mode="clip" lets np.take write into
-        # `address` directly (the default "raise" buffers the output first)
-        np.take(tap_offset + block_start, cache.winner[images, rows], out=address, mode="clip")
-        address += window_start[:address.shape[0], :address.shape[1]]
-        # (n, r, OW, C) -> (n*r*OW*C,): one scatter-add, exact where windows share a pixel
-        np.add.at(flat_dx, address.reshape(-1), dout[images, rows].reshape(-1))
-    return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
-
-
-# --------------------------------------------------------------------------------------------
-# Average pool
-# --------------------------------------------------------------------------------------------
-
 def _row_and_column_taps(geometry: Geometry):
     """The rows ``i*SH + a*DH`` of every kernel row ``a`` and the columns ``j*SW + b*DW`` of
     every kernel column ``b``: two lists of slices, from :meth:`Geometry.tap_slices`."""
     return ([geometry.tap_slices(a, 0)[0] for a in range(geometry.kernel[0])],
             [geometry.tap_slices(0, b)[1] for b in range(geometry.kernel[1])])
-
-
-def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_include_pad=True):
-    """Average pool: add the taps, one kernel row and then one kernel column at a time.
-
-    A box sum is separable: adding the ``KH`` rows of every window first gives row sums
-    ``(N, OH, Wp, C)``, and adding ``KW`` columns of those gives the window sums. That is
-    ``KH + KW`` passes over the data instead of ``KH * KW``, and the row pass reads whole
-    image rows, the fastest thing NumPy does.
-    """
-    x = as_float_array(x, "x", "N, H, W, C")
-    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
-    total = accumulation_dtype(x.dtype)                  # float32 for float16
-    divisor = avg_divisor(geometry, count_include_pad, total)      # (OH, OW, 1)
-    xpad = geometry.pad(x, 0)                                   # (N, Hp, Wp, C)
-    shape = (x.shape[0], *geometry.out_hw, x.shape[3])           # (N, OH, OW, C)
-    sums = np.empty(shape, dtype=total)
-    row_taps, col_taps = _row_and_column_taps(geometry)
-    scratch = Scratch(xpad.shape[2:], total)                     # row sums: (n, r, Wp, C)
-    for images, rows, (row_sums,) in blocks(shape, total.itemsize, scratch):
-        block = sums[images, rows]                              # (n, r, OW, C)
-        for a, rows_of_tap in enumerate(row_taps):
-            # this block's rows i*SH + a*DH of the padded input, whole rows: (n, r, Wp, C)
-            tap_rows = xpad[images, rows_of_tap][:, rows]
-            if a == 0:
-                np.copyto(row_sums, tap_rows)
-            else:
-                row_sums += tap_rows
-        for b, cols_of_tap in enumerate(col_taps):
-            tap_cols = row_sums[:, :, cols_of_tap]              # columns j*SW + b*DW
-            if b == 0:
-                np.copyto(block, tap_cols)
-            else:
-                block += tap_cols
-        block /= divisor[rows]
-    out = sums.astype(x.dtype, copy=False)                      # float16: rounded once
-    return out, AvgPoolCache(geometry, divisor, x.dtype)
-
-
-def avg_pool_backward(dout, cache):
-    """Spread each window's share of the gradient over its taps: columns first, then rows.
-
-    The forward pass's two passes, reversed: each share goes to the ``KW`` columns of its
-    window, giving ``(N, OH, Wp, C)``, and those go to the ``KH`` rows. One tap column (or
-    row) holds each pixel at most once, so every ``+=`` is exact even when windows overlap.
-    """
-    geometry, dout, dtype, total = backward_setup(dout, cache, AvgPoolCache)
-    dxpad = np.zeros(geometry.padded_shape, dtype=total)                # (N, Hp, Wp, C)
-    # does a pixel lie in the rows (columns) of two windows? Then its rows (columns) need +=
-    rows_overlap, cols_overlap = (step < span for step, span in zip(geometry.stride,
-                                                                   geometry.span))
-    row_taps, col_taps = _row_and_column_taps(geometry)
-    scratch = [Scratch(dout.shape[2:], total),                  # share: (n, r, OW, C)
-               Scratch(dxpad.shape[2:], total)]                 # spread: (n, r, Wp, C)
-    for images, rows, (share, spread) in blocks(dout.shape, total.itemsize, *scratch):
-        np.divide(dout[images, rows], cache.divisor[rows], out=share, dtype=total)
-        spread.fill(0)                        # columns no window reaches stay 0
-        for tap_cols in col_taps:
-            target = spread[:, :, tap_cols]                     # columns j*SW + b*DW
-            if cols_overlap:
-                np.add(target, share, out=target)
-            else:
-                np.copyto(target, share)      # no column is written twice: skip reading back
-        for tap_rows in row_taps:
-            target = dxpad[images, tap_rows][:, rows]   # this block's rows i*SH + a*DH
-            if rows_overlap:
-                np.add(target, spread, out=target)
-            else:
-                np.copyto(target, spread)     # no row is written twice: skip reading dx back
-    return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
-
-
-# --------------------------------------------------------------------------------------------
-# Convolution
-# --------------------------------------------------------------------------------------------
-
-def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
-    """2-D convolution as one matrix product per kernel row, block by block.
-
-    ``out = b + sum_a taps(a) @ w[a]``, where ``taps(a)`` is ``(N*OH*OW, KW*C)``: the ``KW``
-    taps of kernel row ``a`` side by side, and ``w[a]`` is ``(KW*C, C_out)``.
-    """
-    x, w, b, geometry, total = conv_setup(x, w, b, stride, padding, dilation)
-    windows = window_view(geometry.pad(x, 0), geometry)         # (N, OH, OW, KH, KW, C)
-    n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
-    c_out = w.shape[3]
-    # (KH, KW, C, C_out) -> (KH, KW*C, C_out): one weight matrix per kernel row
-    w_rows = w.reshape(kernel_rows, kernel_cols * channels, c_out).astype(total)
-    out = np.empty((n, oh, ow, c_out), dtype=total)
-    # Blocks of about BLOCK_BYTES of taps: BLAS runs about twice as fast on operands that stay
-    # in cache. A contiguous copy of the taps lets matmul call BLAS, and a whole kernel row
-    # gives it KW*C numbers per row instead of C (faster when C is small).
-    scratch = [Scratch((ow, kernel_cols, channels), total),     # taps: (n, r, OW, KW, C)
-               Scratch((ow, c_out), total)]                     # product: (n, r, OW, C_out)
-    tap_shape = (n, oh, ow, kernel_cols * channels)
-    for images, rows, (taps, product) in blocks(tap_shape, total.itemsize, *scratch):
-        block = out[images, rows]                               # (n, r, OW, C_out)
-        pixels = block.shape[0] * block.shape[1] * ow           # n*r*OW rows of the products
-        # 2-D views of the same memory (blocks are contiguous): (n*r*OW, KW*C), (n*r*OW, C_out)
-        tap_rows = taps.reshape(pixels, kernel_cols * channels)
-        block_rows, product_rows = block.reshape(pixels, c_out), product.reshape(pixels, c_out)
-        for a in range(kernel_rows):
-            np.copyto(taps, windows[images, rows, :, a])        # (n, r, OW, KW, C)
-            # (n*r*OW, KW*C) @ (KW*C, C_out); the first product goes straight into out
-            np.matmul(tap_rows, w_rows[a], out=block_rows if a == 0 else product_rows)
-            if a > 0:
-                block += product
-    if b is not None:
-        out += b
-    out = out.astype(x.dtype, copy=False)                       # float16: rounded once
-    return out, ConvCache(geometry, x, w)
-
-
-def conv_backward(dout, cache):
-    """Gradients of :func:`conv_forward`, block by block: ``dw`` one matrix product per kernel
-    row, ``dx`` one per kernel offset, added into a writeable window view.
-    """
-    geometry, dout, dtype, total = backward_setup(dout, cache, ConvCache)
-    dout = dout.astype(total, copy=False)
-    windows = window_view(geometry.pad(cache.x, 0), geometry)   # (N, OH, OW, KH, KW, C)
-    n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
-    w, c_out = cache.w, cache.w.shape[3]                         # (KH, KW, C, C_out)
-    dxpad = np.zeros(geometry.padded_shape, dtype=total)
-    grad_windows = window_view(dxpad, geometry, writeable=True)
-    dw_rows = np.zeros((kernel_rows, kernel_cols * channels, c_out), dtype=total)
-    w_transposed = w.transpose(0, 1, 3, 2).astype(total)       # (KH, KW, C_out, C)
-    dw_part = np.empty(dw_rows.shape[1:], dtype=total)         # (KW*C, C_out)
-    scratch = [Scratch((ow, kernel_cols, channels), total),     # taps: (n, r, OW, KW, C)
-               Scratch((ow, channels), total)]                  # tap_grad: (n, r, OW, C)
-    tap_shape = (n, oh, ow, kernel_cols * channels)
-    for images, rows, (taps, tap_grad) in blocks(tap_shape, total.itemsize, *scratch):
-        block_dout = dout[images, rows]                         # (n, r, OW, C_out)
-        pixels = block_dout.shape[0] * block_dout.shape[1] * ow
-        dout_rows = block_dout.reshape(pixels, c_out)           # (n*r*OW, C_out)
-        # 2-D views of the same memory (blocks are contiguous): (n*r*OW, KW*C), (n*r*OW, C)
-        tap_rows = taps.reshape(pixels, kernel_cols * channels)
-        grad_rows = tap_grad.reshape(pixels, channels)
-        for a in range(kernel_rows):
-            np.copyto(taps, windows[images, rows, :, a])         # (n, r, OW, KW, C)
-            # (KW*C, n*r*OW) @ (n*r*OW, C_out) -> (KW*C, C_out), summed over the blocks
-            np.matmul(tap_rows.T, dout_rows, out=dw_part)
-            dw_rows[a] += dw_part
-            for b in range(kernel_cols):
-                # (n*r*OW, C_out) @ (C_out, C) -> (n, r, OW, C): one product per offset keeps
-                # each tap's gradient contiguous for the += below
-                np.matmul(dout_rows, w_transposed[a, b], out=grad_rows)
-                target = grad_windows[images, rows, :, a, b, :]   # one offset: each pixel once
-                np.add(target, tap_grad, out=target)
-    db = dout.sum(axis=(0, 1, 2))                               # -> (C_out,)
-    return tuple(grad.astype(dtype, copy=False)
-                 for grad in (geometry.crop(dxpad), dw_rows.reshape(w.shape), db))

@@ -16,61 +16,13 @@ kernel column ``b``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .rules import as_pair, check_array_size, entries, whole_number
+from .rules import as_pair, check_pool_padding, check_window_fits, resolve_padding
 
 Pair = tuple[int, int]
-
-_PADDING_ALLOWED = ('"valid", "same", an int p >= 0, a pair (ph, pw), '
-                    'or ((top, bottom), (left, right))')
-
-
-def _same_padding(length: int, kernel: int, stride: int, dilation: int) -> Pair:
-    """TensorFlow/Keras "same" padding on one axis: ``OH = ceil(H / SH)``, the extra on the end."""
-    total = max(0, (math.ceil(length / stride) - 1) * stride + dilation * (kernel - 1) + 1
-                - length)
-    return (total // 2, total - total // 2)
-
-
-def resolve_padding(padding, in_hw: Pair, kernel: Pair, stride: Pair,
-                    dilation: Pair) -> tuple[Pair, Pair]:
-    """Turn any accepted ``padding`` into ``((top, bottom), (left, right))``.
-
-    Accepted: ``"valid"`` (none), ``"same"`` (the TensorFlow/Keras rule per axis), an int
-    ``p`` (all four sides), a pair ``(ph, pw)``, or ``((top, bottom), (left, right))``; the
-    numbers follow :func:`rules.as_pair`'s rule for array-likes (``np.array([1, 1])`` is a
-    pair, a (2, 2) array gives top, bottom, left and right), but may be 0.
-
-    >>> resolve_padding("same", (5, 6), (3, 3), (2, 2), (1, 1))
-    ((1, 1), (0, 1))
-    """
-    def amount(value):
-        return whole_number(value, "padding", _PADDING_ALLOWED, smallest=0, received=padding)
-    if isinstance(padding, str):
-        if padding == "valid":
-            return ((0, 0), (0, 0))
-        if padding == "same":
-            return tuple(_same_padding(*axis) for axis in zip(in_hw, kernel, stride, dilation))
-        raise ValueError(f"padding must be {_PADDING_ALLOWED}; got the unknown string "
-                         f"{padding!r}")
-    per_axis = entries(padding)
-    if per_axis is None:                                      # one amount for all four sides
-        return ((amount(padding),) * 2,) * 2
-    if len(per_axis) != 2:
-        raise ValueError(f"padding must be {_PADDING_ALLOWED}; got {padding!r} with "
-                         f"{len(per_axis)} entries")
-    sides = [entries(axis) for axis in per_axis]
-    if sides == [None, None]:                                 # (ph, pw)
-        return tuple((amount(axis),) * 2 for axis in per_axis)
-    if any(axis is None or len(axis) != 2 for axis in sides):
-        raise ValueError(f"padding as ((top, bottom), (left, right)) needs two numbers per "
-                         f"axis; got {padding!r}")
-    return tuple((amount(before), amount(after)) for before, after in sides)
-
 
 @dataclass(frozen=True)
 class Geometry:
@@ -181,51 +133,22 @@ class Geometry:
 
 def _geometry(x_shape, kernel: Pair, stride, padding, dilation, kernel_name: str,
               out_channels: tuple[str, int]) -> Geometry:
-    """The geometry every call checks: arguments read, padded input and output within
-    ``rules.LARGEST_ARRAY``, and a window that fits the padded input. Nothing the size of the
-    input is allocated before these checks pass."""
+    """The geometry of one call, its arguments read and checked by :mod:`pooling_lab.rules`
+    (:func:`rules.check_window_fits`) before anything the size of the input is allocated."""
     stride, dilation = as_pair(stride, "stride"), as_pair(dilation, "dilation")
-    in_hw = tuple(x_shape[1:3])
-    pads = resolve_padding(padding, in_hw, kernel, stride, dilation)
+    pads = resolve_padding(padding, tuple(x_shape[1:3]), kernel, stride, dilation)
     geometry = Geometry(tuple(int(n) for n in x_shape), kernel, stride, dilation, pads)
-    check_array_size(geometry.padded_shape, "the padded input (N, H + top + bottom, "
-                     "W + left + right, C)", f"padding {pads} on x of shape {geometry.x_shape}")
-    span, padded_hw = geometry.span, geometry.padded_shape[1:3]
-    if span[0] > padded_hw[0] or span[1] > padded_hw[1]:
-        raise ValueError(
-            f"{kernel_name} {kernel} with dilation {dilation} spans {span} pixels, larger than "
-            f"the padded input {padded_hw} (H, W = {in_hw}, padding {pads}); use a smaller "
-            f"kernel or dilation, or more padding")
-    n, (oh, ow) = geometry.x_shape[0], geometry.out_hw
-    channels_name, channels = out_channels             # ("C", C) or ("C_out", C_out)
-    check_array_size((n, oh, ow, channels), f"an output (N, OH, OW, {channels_name})",
-                     f"{kernel_name} {kernel}, stride {stride}, padding {pads} and dilation "
-                     f"{dilation} on x of shape {geometry.x_shape}")
+    check_window_fits(geometry, kernel_name, out_channels)
     return geometry
 
 
 def pool_geometry(x_shape, size, stride, padding, dilation) -> Geometry:
-    """The geometry of a pooling call; ``stride=None`` means ``stride = size``.
-
-    Besides the checks every call gets, pooling padding may be at most half the span of a
-    window on each side (PyTorch's rule), and no window may hold padding only.
-    """
+    """The geometry of a pooling call; ``stride=None`` means ``stride = size``. Pooling's own
+    limits on padding: :func:`rules.check_pool_padding`."""
     kernel = as_pair(size, "size")
     geometry = _geometry(x_shape, kernel, kernel if stride is None else stride,
                          padding, dilation, "size", out_channels=("C", x_shape[3]))
-    pads, span = geometry.padding, geometry.span
-    # the user typed "same": say so, and that the dilation made its padding too large
-    typed = f'padding "same" (here {pads})' if isinstance(padding, str) else f"padding {pads}"
-    half = tuple(reach // 2 for reach in span)
-    (top, bottom), (left, right) = pads
-    if max(top, bottom) > half[0] or max(left, right) > half[1]:
-        raise ValueError(
-            f"{typed} is too large for pooling: at most half the window span {span} on each "
-            f"side, i.e. at most {half} (rows, cols)")
-    if not geometry.inside_counts().all():
-        raise ValueError(
-            f"{typed} with dilation {geometry.dilation} (windows spanning {span} pixels) "
-            f"leaves windows that hold padding only; use a smaller dilation or less padding")
+    check_pool_padding(geometry, typed_same=isinstance(padding, str))
     return geometry
 
 

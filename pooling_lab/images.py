@@ -12,10 +12,6 @@ Four real photos travel with the course (sources and licences in ``images/CREDIT
 ``load`` returns a batch of one image, ``(1, H, W, C)`` channels last, values in [0, 1]: the
 layout every function of the package takes. ``load_file`` reads any image file the same way,
 whatever its bit depth (8-bit, 16-bit, float), its orientation tag or its alpha channel.
-
-Where the photos live: in a clone of the repository they sit in its top-level ``images/``
-folder; an installed wheel carries a copy inside the package, as ``pooling_lab/_images/``.
-We look in the package first, then in the clone.
 """
 
 from __future__ import annotations
@@ -30,7 +26,8 @@ from PIL import Image, ImageOps
 from . import rules
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-#: Where to look for the photos, in order: inside an installed wheel, then in a clone.
+#: Where to look for the photos, in order: the copy an installed wheel carries in the package,
+#: then the top-level ``images/`` folder of a clone of the repository.
 SEARCH_DIRS = (_PACKAGE_DIR / "_images", _PACKAGE_DIR.parent / "images")
 _SUFFIX = ".jpg"
 
@@ -109,11 +106,9 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
 
     Raises
     ------
-    ValueError
-        Unknown ``name``; a bad ``size`` (or one whose image would hold more than
-        :data:`rules.LARGEST_ARRAY` numbers) or ``dtype``; a damaged photo (see :func:`load_file`).
-    TypeError
-        An argument of the wrong kind: ``name`` not a string, ``grayscale`` not a bool...
+    TypeError, ValueError
+        As :func:`load_file` (a bad ``size``, ``dtype`` or ``grayscale``, a damaged photo), and
+        for a ``name`` that is not a string (TypeError) or not one of :func:`names`.
     """
     return load_file(path(name), grayscale=grayscale, size=size, dtype=dtype)
 
@@ -135,14 +130,6 @@ def _check_file(file) -> str:
     return repr(file)
 
 
-def _resize(values: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(H, W) float values -> (height, width), Lanczos in Pillow's float mode, clipped to the
-    range of ``values``: Lanczos rings past sharp edges, as Pillow clips 8-bit images."""
-    resized = Image.fromarray(values.astype(np.float32)).resize(      # mode "F"
-        (width, height), Image.Resampling.LANCZOS)                    # PIL wants (W, H)
-    return np.clip(np.asarray(resized, dtype=np.float64), np.nanmin(values), np.nanmax(values))
-
-
 def _wide_pixels(photo: Image.Image, grayscale: bool, size) -> np.ndarray:
     """A 16-bit or float photo (one channel) -> (H, W, 1 or 3) float64."""
     values = np.asarray(photo).astype(np.float64)                     # (H, W)
@@ -153,7 +140,13 @@ def _wide_pixels(photo: Image.Image, grayscale: bool, size) -> np.ndarray:
                              f"data, 0..{SIXTEEN_BIT_WHITE}, can be read")
         values /= SIXTEEN_BIT_WHITE
     if size is not None:
-        values = _resize(values, *_target_size(size, *values.shape, 1 if grayscale else 3))
+        height, width = _target_size(size, *values.shape, 1 if grayscale else 3)
+        resized = Image.fromarray(values.astype(np.float32)).resize(  # Pillow's float mode "F"
+            (width, height), Image.Resampling.LANCZOS)                # PIL wants (W, H)
+        # Clipped to the range of the file's values: Lanczos rings past sharp edges (Pillow
+        # clips 8-bit images the same way).
+        values = np.clip(np.asarray(resized, dtype=np.float64), np.nanmin(values),
+                         np.nanmax(values))
     pixels = values[:, :, None]                                       # (H, W) -> (H, W, 1)
     # A one-channel photo as RGB: three equal channels, whose luminance is the photo itself.
     return pixels if grayscale else np.repeat(pixels, 3, axis=2)      # -> (H, W, 3)

@@ -13,20 +13,13 @@ Every layer has the same small interface::
     layer.params                 # {name: array}, the arrays the optimiser updates in place
     layer.grads                  # {name: array}, same names and shapes, written by backward
 
-``Conv2D`` has ``params = {"w": (KH, KW, C_in, C_out), "b": (C_out,)}``; ``Dense`` has
-``params = {"w": (D_in, D_out), "b": (D_out,)}``; the other layers have none (empty dicts).
-
-``Conv2D``, ``MaxPool2D`` and ``AvgPool2D`` take ``style=`` one of the names of
-:data:`pooling_lab.STYLES` (``"naive"``, ``"stacked"``, ``"strided"``, ``"fast"``; default
-``"fast"``, the tuned engine) and call that style's functions through
-:func:`pooling_lab.op_functions`; they never re-implement them. All styles compute the same
-numbers, so a trained network can switch style and keep its weights.
-
-Every argument is checked when a layer is built, with the contract's messages, so a bad
-``stride`` or ``padding`` fails at once rather than at the first forward.
-
-Weights start random, from a seeded generator: pass one ``rng`` (a ``numpy.random.Generator``
-or an int seed >= 0) to every layer of a network and the whole run is reproducible.
+``Conv2D``, ``MaxPool2D`` and ``AvgPool2D`` take ``style=``, a name of
+:data:`pooling_lab.STYLES` (default ``"fast"``, the tuned engine), and call that style's
+functions; all styles compute the same numbers, so a trained network can switch style and
+keep its weights. Every argument is checked when a layer is built, with the contract's
+messages: a bad ``stride`` fails at once, not at the first forward. Weights start random:
+pass one ``rng`` (a ``numpy.random.Generator`` or an int seed >= 0) to every layer of a
+network and the whole run is reproducible.
 """
 
 from __future__ import annotations
@@ -46,9 +39,7 @@ from .geometry import conv_geometry, pool_geometry
 DEFAULT_STYLE = "fast"
 
 
-# --------------------------------------------------------------------------------------------
-# Checking arguments
-# --------------------------------------------------------------------------------------------
+# -------------------- Checking arguments ----------------------------------------------------
 
 def _as_generator(rng) -> np.random.Generator:
     """Accept a ``numpy.random.Generator`` (used as is) or an int seed >= 0."""
@@ -165,15 +156,14 @@ def initial_weights(shape, fan_in: int, fan_out: int, init: str, rng) -> np.ndar
     raise error(f'init must be "he" or "glorot"; got {init!r}')
 
 
-# --------------------------------------------------------------------------------------------
-# Layers
-# --------------------------------------------------------------------------------------------
+# -------------------- Layers ----------------------------------------------------------------
 
 class Layer:
     """What every layer shares: ``params``, ``grads`` and the rule "forward before backward".
 
-    Subclasses keep what their backward needs in ``self._cache``; it is ``None`` until the
-    first forward, and each forward replaces it: that is why one layer object may appear only
+    Each subclass defines ``forward``, ``backward`` and ``output_shape`` (the interface in the
+    module docstring) and keeps what its backward needs in ``self._cache``: ``None`` until the
+    first forward, replaced by each forward, which is why one layer object may appear only
     once in a :class:`Sequential`. ``key``, a random name kept by copies and pickles, files
     the layer's velocities in :class:`SGD`: momentum survives pickling network and SGD apart.
     """
@@ -191,24 +181,13 @@ class Layer:
                                f"like forward's output")
         return self._cache
 
-    def forward(self, x):
-        """``out`` for the input ``x``; each layer defines it and keeps its cache."""
-        raise NotImplementedError
-
-    def backward(self, dout):
-        """``dx`` for the upstream gradient ``dout``; each layer defines it."""
-        raise NotImplementedError
-
-    def output_shape(self, input_shape: tuple) -> tuple:
-        """One example's output shape for one example's input shape, e.g. ``(8, 8, 1)``;
-        shape arithmetic only: nothing runs and the cache is left alone."""
-        raise NotImplementedError
+    def __repr__(self):
+        return f"{type(self).__name__}()"
 
 
 class _StyledLayer(Layer):
     """A layer that calls one style of the contract, chosen by name and changeable later. It
-    keeps the style's name, not its module, so it can be copied (``copy.deepcopy``) or pickled.
-    """
+    keeps the style's name, not its module, so it can be copied (``copy.deepcopy``) or pickled."""
 
     def __init__(self, style: str):
         super().__init__()
@@ -232,18 +211,15 @@ class Conv2D(_StyledLayer):
     in_channels, out_channels : int
         ``C_in`` of the input, ``C_out`` of the output.
     kernel_size : int or (KH, KW)
-    stride : int or (SH, SW), default 1
-    padding : "valid", "same", int, (ph, pw) or ((top, bottom), (left, right)), default "valid"
+    stride, padding : default 1 and "valid"; as in the contract (:mod:`pooling_lab.contract`)
     init : "he" (default, for a Conv2D followed by ReLU) or "glorot"
     style : a name of :data:`pooling_lab.STYLES`, default "fast"
     rng : numpy.random.Generator or int seed >= 0, default 0
 
     Attributes
     ----------
-    params : {"w": (KH, KW, C_in, C_out), "b": (C_out,)}
-        ``b`` starts at zero.
-    grads : {"w": (KH, KW, C_in, C_out), "b": (C_out,)}
-        Written by :meth:`backward`.
+    params, grads : {"w": (KH, KW, C_in, C_out), "b": (C_out,)}
+        ``b`` starts at zero; ``grads`` is written by :meth:`backward`.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid", *,
@@ -254,8 +230,8 @@ class Conv2D(_StyledLayer):
         self.kernel_size = rules.as_pair(kernel_size, "kernel_size")
         w_shape = (*self.kernel_size, self.in_channels, self.out_channels)
         rules.check_array_size(w_shape, "the weights w (KH, KW, C_in, C_out)",
-                                f"kernel_size {self.kernel_size}, in_channels "
-                                f"{self.in_channels} and out_channels {self.out_channels}")
+                               f"kernel_size {self.kernel_size}, in_channels "
+                               f"{self.in_channels} and out_channels {self.out_channels}")
         # An input one kernel large checks stride and padding now, with the contract's messages.
         conv_geometry((1, *w_shape[:3]), w_shape, stride, padding, 1)
         self.stride = stride
@@ -289,8 +265,8 @@ class Conv2D(_StyledLayer):
         """``(H, W, C_in) -> (OH, OW, C_out)``."""
         input_shape = _example_shape(input_shape, self, "H, W, C")
         self._check_channels(input_shape, "the input")
-        geometry = conv_geometry((1, *input_shape), self.params["w"].shape,
-                                        self.stride, self.padding, 1)
+        geometry = conv_geometry((1, *input_shape), self.params["w"].shape, self.stride,
+                                 self.padding, 1)
         return (*geometry.out_hw, self.out_channels)
 
     def __repr__(self):
@@ -306,7 +282,7 @@ class _Pool2D(_StyledLayer):
 
     op: str
 
-    def __init__(self, size, stride, padding, style):
+    def __init__(self, size=2, stride=None, padding="valid", *, style=DEFAULT_STYLE):
         super().__init__(style)
         self.size = rules.as_pair(size, "size")
         # An input one window large checks stride and padding (at most half the window) now.
@@ -332,8 +308,7 @@ class _Pool2D(_StyledLayer):
     def output_shape(self, input_shape):
         """``(H, W, C) -> (OH, OW, C)``."""
         input_shape = _example_shape(input_shape, self, "H, W, C")
-        geometry = pool_geometry((1, *input_shape), self.size, self.stride,
-                                        self.padding, 1)
+        geometry = pool_geometry((1, *input_shape), self.size, self.stride, self.padding, 1)
         return (*geometry.out_hw, input_shape[2])
 
     def __repr__(self):
@@ -354,9 +329,6 @@ class MaxPool2D(_Pool2D):
 
     op = "max"
 
-    def __init__(self, size=2, stride=None, padding="valid", *, style=DEFAULT_STYLE):
-        super().__init__(size, stride, padding, style)
-
 
 class AvgPool2D(_Pool2D):
     """Average pool: the mean of each window; backward shares the gradient out evenly.
@@ -375,7 +347,7 @@ class AvgPool2D(_Pool2D):
                  style=DEFAULT_STYLE):
         if not isinstance(count_include_pad, (bool, np.bool_)):
             raise TypeError(f"count_include_pad must be True or False; got {count_include_pad!r}")
-        super().__init__(size, stride, padding, style)
+        super().__init__(size, stride, padding, style=style)
         self.count_include_pad = bool(count_include_pad)
 
     def _options(self) -> dict:
@@ -396,9 +368,6 @@ class ReLU(Layer):
 
     def output_shape(self, input_shape):
         return _example_shape(input_shape)
-
-    def __repr__(self):
-        return "ReLU()"
 
 
 class Flatten(Layer):
@@ -422,9 +391,6 @@ class Flatten(Layer):
         """``(H, W, C) -> (H*W*C,)``."""
         return (math.prod(_example_shape(input_shape)),)
 
-    def __repr__(self):
-        return "Flatten()"
-
 
 class Dense(Layer):
     """A fully connected layer: ``out = x @ w + b``.
@@ -438,9 +404,8 @@ class Dense(Layer):
 
     Attributes
     ----------
-    params : {"w": (D_in, D_out), "b": (D_out,)}
-        ``b`` starts at zero.
-    grads : {"w": (D_in, D_out), "b": (D_out,)}
+    params, grads : {"w": (D_in, D_out), "b": (D_out,)}
+        ``b`` starts at zero; ``grads`` is written by :meth:`backward`.
     """
 
     def __init__(self, in_features, out_features, *, init="glorot", rng=0):
@@ -448,11 +413,9 @@ class Dense(Layer):
         self.in_features = rules.positive_int(in_features, "in_features")
         self.out_features = rules.positive_int(out_features, "out_features")
         shape = (self.in_features, self.out_features)
-        rules.check_array_size(shape, "the weights w (D_in, D_out)",
-                                f"in_features {self.in_features} and out_features "
-                                f"{self.out_features}")
-        w = initial_weights(shape, self.in_features, self.out_features, init,
-                            _as_generator(rng))
+        rules.check_array_size(shape, "the weights w (D_in, D_out)", f"in_features "
+                               f"{self.in_features} and out_features {self.out_features}")
+        w = initial_weights(shape, self.in_features, self.out_features, init, _as_generator(rng))
         self.params = {"w": w, "b": np.zeros(self.out_features)}
 
     def forward(self, x):
@@ -485,9 +448,7 @@ class Dense(Layer):
         return f"Dense({self.in_features}, {self.out_features})"
 
 
-# --------------------------------------------------------------------------------------------
-# Loss and optimiser
-# --------------------------------------------------------------------------------------------
+# -------------------- Loss and optimiser ----------------------------------------------------
 
 def _check_classes(logits: np.ndarray) -> None:
     """A softmax needs at least one class on the last axis of ``logits``."""
@@ -582,29 +543,20 @@ class SGD:
         self.velocity: dict[tuple[str, str], np.ndarray] = {}
 
     def step(self, layers) -> None:
-        """Move every parameter of ``layers`` one step against its gradient.
-
-        Parameters
-        ----------
-        layers : list (or other iterable) of Layer
-            Usually a network's ``layers``; each must have run ``backward``.
-        """
+        """Move every parameter of ``layers`` (a list of Layer, usually a network's
+        ``layers``, each after its ``backward``) one step against its gradient."""
         for layer in _layer_list(layers):
             for name, param in layer.params.items():
                 if name not in layer.grads:
                     raise RuntimeError(f"{type(layer).__name__} has no gradient for {name!r}: "
                                        f"call backward before SGD.step")
-                velocity = self.velocity.get((layer.key, name))
-                if velocity is None:
-                    velocity = self.velocity[layer.key, name] = np.zeros_like(param)
+                velocity = self.velocity.setdefault((layer.key, name), np.zeros_like(param))
                 velocity *= self.momentum
                 velocity -= self.lr * layer.grads[name]
                 param += velocity
 
 
-# --------------------------------------------------------------------------------------------
-# A network
-# --------------------------------------------------------------------------------------------
+# -------------------- A network -------------------------------------------------------------
 
 def _check_optimizer(optimizer) -> None:
     """Training needs an :class:`SGD` to take its steps."""
@@ -620,8 +572,7 @@ class Sequential:
     ----------
     layers : list of Layer
         The last layer's output is the logits ``(N, K)``. Each layer object may appear only
-        once: a second use would overwrite the cache of the first one's forward, and shared
-        weights would need their gradients summed, which these layers do not do.
+        once (see :class:`Layer`; shared weights would also need their gradients summed).
 
     Examples
     --------
@@ -671,9 +622,7 @@ class Sequential:
 
         float32 halves the bytes every matrix product moves, and trains about twice as fast;
         finite-difference gradient checks need float64 (the default). Call it before training:
-        the optimiser's velocities take the dtype of the parameters they first see. ``dtype``
-        is checked as everywhere in the package (:func:`pooling_lab.rules.float_dtype`).
-        """
+        the optimiser's velocities take the dtype of the parameters they first see."""
         dtype = rules.float_dtype(dtype)
         for layer in self.layers:
             for name, param in layer.params.items():
@@ -682,10 +631,8 @@ class Sequential:
 
     def describe(self, input_shape) -> str:
         """A table with one line per layer: its output shape (one example's) and its number
-        of parameters, for one example's ``input_shape``, e.g. ``(8, 8, 1)``. The shapes come
-        from each layer's :meth:`~Layer.output_shape`: nothing runs, so the layers' caches
-        (what their next backward needs) are left as they were.
-        """
+        of parameters, for one example's ``input_shape``, e.g. ``(8, 8, 1)``. Shape arithmetic
+        only (each layer's ``output_shape``): nothing runs, the caches are left as they were."""
         shape = _example_shape(input_shape)
         rows = [("input", shape, "")]
         total = 0
@@ -812,9 +759,7 @@ class Sequential:
         return history
 
 
-# --------------------------------------------------------------------------------------------
-# Evaluating
-# --------------------------------------------------------------------------------------------
+# -------------------- Evaluating ------------------------------------------------------------
 
 def confusion_matrix(labels, predictions, classes: int) -> np.ndarray:
     """Count how often each true class was predicted as each class.

@@ -1,4 +1,5 @@
-"""Argument rules used by the whole package: counts and steps, dtypes, arrays, sizes.
+"""Argument rules used by the whole package: counts and steps, dtypes, arrays, sizes, padding,
+and the checks that a call's windows fit.
 
 Every rule raises a ``TypeError`` for an argument of the wrong type and a ``ValueError`` for a
 bad value, each naming the argument, the value received and what is allowed.
@@ -160,3 +161,88 @@ def check_array_size(shape, what: str, cause: str) -> None:
         raise ValueError(
             f"{cause} would make {what} of shape {tuple(shape)}, {count:,} numbers, more than "
             f"the limit rules.LARGEST_ARRAY = {LARGEST_ARRAY:,}; use smaller values")
+
+
+_PADDING_ALLOWED = ('"valid", "same", an int p >= 0, a pair (ph, pw), '
+                    'or ((top, bottom), (left, right))')
+
+
+def _same_padding(length: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """TensorFlow/Keras "same" padding on one axis: ``OH = ceil(H / SH)``, the extra on the end."""
+    total = max(0, (math.ceil(length / stride) - 1) * stride + dilation * (kernel - 1) + 1
+                - length)
+    return (total // 2, total - total // 2)
+
+
+def resolve_padding(padding, in_hw, kernel, stride, dilation) -> tuple[tuple[int, int], ...]:
+    """Turn any accepted ``padding`` into ``((top, bottom), (left, right))``.
+
+    Accepted: ``"valid"`` (none), ``"same"`` (the TensorFlow/Keras rule per axis), an int
+    ``p`` (all four sides), a pair ``(ph, pw)``, or ``((top, bottom), (left, right))``; the
+    numbers follow :func:`as_pair`'s rule for array-likes (``np.array([1, 1])`` is a
+    pair, a (2, 2) array gives top, bottom, left and right), but may be 0.
+
+    >>> resolve_padding("same", (5, 6), (3, 3), (2, 2), (1, 1))
+    ((1, 1), (0, 1))
+    """
+    def amount(value):
+        return whole_number(value, "padding", _PADDING_ALLOWED, smallest=0, received=padding)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0), (0, 0))
+        if padding == "same":
+            return tuple(_same_padding(*axis) for axis in zip(in_hw, kernel, stride, dilation))
+        raise ValueError(f"padding must be {_PADDING_ALLOWED}; got the unknown string "
+                         f"{padding!r}")
+    per_axis = entries(padding)
+    if per_axis is None:                                      # one amount for all four sides
+        return ((amount(padding),) * 2,) * 2
+    if len(per_axis) != 2:
+        raise ValueError(f"padding must be {_PADDING_ALLOWED}; got {padding!r} with "
+                         f"{len(per_axis)} entries")
+    sides = [entries(axis) for axis in per_axis]
+    if sides == [None, None]:                                 # (ph, pw)
+        return tuple((amount(axis),) * 2 for axis in per_axis)
+    if any(axis is None or len(axis) != 2 for axis in sides):
+        raise ValueError(f"padding as ((top, bottom), (left, right)) needs two numbers per "
+                         f"axis; got {padding!r}")
+    return tuple((amount(before), amount(after)) for before, after in sides)
+
+
+def check_window_fits(geometry, kernel_name: str, out_channels: tuple[str, int]) -> None:
+    """Refuse a call whose padded input or output ``(N, OH, OW, channels)`` would pass
+    :data:`LARGEST_ARRAY`, or whose window spans more than the padded input. ``geometry`` is
+    the call's :class:`pooling_lab.geometry.Geometry`; ``out_channels`` ``("C", C)`` or
+    ``("C_out", C_out)``."""
+    x_shape, kernel, pads, dilation = (geometry.x_shape, geometry.kernel, geometry.padding,
+                                       geometry.dilation)
+    check_array_size(geometry.padded_shape, "the padded input (N, H + top + bottom, W + left "
+                     "+ right, C)", f"padding {pads} on x of shape {x_shape}")
+    span, padded_hw = geometry.span, geometry.padded_shape[1:3]
+    if span[0] > padded_hw[0] or span[1] > padded_hw[1]:
+        raise ValueError(
+            f"{kernel_name} {kernel} with dilation {dilation} spans {span} pixels, larger than "
+            f"the padded input {padded_hw} (H, W = {x_shape[1:3]}, padding {pads}); use a "
+            f"smaller kernel or dilation, or more padding")
+    channels_name, channels = out_channels
+    check_array_size((x_shape[0], *geometry.out_hw, channels), f"an output (N, OH, OW, "
+                     f"{channels_name})", f"{kernel_name} {kernel}, stride {geometry.stride}, "
+                     f"padding {pads} and dilation {dilation} on x of shape {x_shape}")
+
+
+def check_pool_padding(geometry, typed_same: bool) -> None:
+    """Pooling padding may be at most half the span of a window on each side (PyTorch's rule),
+    and no window may hold padding only. ``typed_same``: the user typed ``"same"``, so the
+    message says so (and that the dilation made its padding too large)."""
+    pads, span = geometry.padding, geometry.span
+    typed = f'padding "same" (here {pads})' if typed_same else f"padding {pads}"
+    half = tuple(reach // 2 for reach in span)
+    (top, bottom), (left, right) = pads
+    if max(top, bottom) > half[0] or max(left, right) > half[1]:
+        raise ValueError(
+            f"{typed} is too large for pooling: at most half the window span {span} on each "
+            f"side, i.e. at most {half} (rows, cols)")
+    if not geometry.inside_counts().all():
+        raise ValueError(
+            f"{typed} with dilation {geometry.dilation} (windows spanning {span} pixels) "
+            f"leaves windows that hold padding only; use a smaller dilation or less padding")

@@ -15,6 +15,16 @@ peak could exceed :data:`WINDOW_BUDGET_BYTES`. Arguments and results: :mod:`pool
 Backward builds the window gradients ``(N, OH, OW, KH, KW, C)`` in the same layout and adds
 them back, one slice addition per kernel offset (``col2im``). Unlike EpyNN, a tied max-pool
 window gives its gradient to its first maximum only, and an integer ``stride`` is honoured.
+
+Example::
+
+    >>> from pooling_lab import stacked
+    >>> x = np.arange(16.0).reshape(1, 4, 4, 1)        # one 4x4 image (N, H, W, C): 0 .. 15
+    >>> out, cache = stacked.avg_pool_forward(x, size=2, stride=1)     # 3x3 windows overlap
+    >>> out[0, :, :, 0]
+    array([[ 2.5,  3.5,  4.5],
+           [ 6.5,  7.5,  8.5],
+           [10.5, 11.5, 12.5]])
 """
 
 from __future__ import annotations
@@ -24,14 +34,12 @@ import math
 import numpy as np
 
 from .contract import (AvgPoolCache, ConvCache, MaxPoolCache, avg_divisor, backward_setup,
-                       conv_setup)
-from .geometry import Geometry, pool_geometry
-from .rules import accumulation_dtype, as_float_array
-from .strided import keep_padding_from_winning, window_max
+                       conv_setup, keep_padding_from_winning, pool_setup, window_max)
+from .geometry import Geometry
+from .rules import accumulation_dtype
 
 #: The most memory (in bytes) one call of this style may hold at its peak: 1 GiB. Change it
-#: with ``pooling_lab.stacked.WINDOW_BUDGET_BYTES = ...``; the strided style needs no window
-#: array.
+#: with ``pooling_lab.stacked.WINDOW_BUDGET_BYTES = ...``.
 WINDOW_BUDGET_BYTES = 2**30
 
 
@@ -83,14 +91,11 @@ def add_windows_back(window_grads: np.ndarray, geometry: Geometry) -> np.ndarray
     return dxpad
 
 
-# --------------------------------------------------------------------------------------------
-# Max pool
-# --------------------------------------------------------------------------------------------
+# ---- Max pool --------------------------------------------------------------------------------
 
 def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
-    """Max pool: :func:`strided.window_max` over the taps of the stacked window array."""
-    x = as_float_array(x, "x", "N, H, W, C")
-    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
+    """Max pool: :func:`contract.window_max` over the taps of the stacked window array."""
+    x, geometry = pool_setup(x, size, stride, padding, dilation)
     _check_budget(geometry, "max_pool_forward", x.itemsize)
     windows = stack_windows(geometry.pad(x, -np.inf), geometry)
     n, oh, ow, _, _, channels = windows.shape
@@ -103,9 +108,9 @@ def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
 
 def max_pool_backward(dout, cache):
     """Window gradients that are ``dout`` at each winner and 0 elsewhere, added back."""
-    geometry, dout, dtype, total = backward_setup(dout, cache, MaxPoolCache)
-    _check_budget(geometry, "max_pool_backward", total.itemsize)
-    dout = dout.astype(total, copy=False)
+    geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, MaxPoolCache)
+    _check_budget(geometry, "max_pool_backward", sum_dtype.itemsize)
+    dout = dout.astype(sum_dtype, copy=False)
     n, oh, ow, channels = dout.shape
     tap_numbers = np.arange(geometry.taps, dtype=cache.winner.dtype)[:, None]   # (KH*KW, 1)
     # (N, OH, OW, 1, C) == (KH*KW, 1) -> one-hot (N, OH, OW, KH*KW, C)
@@ -119,28 +124,25 @@ def max_pool_backward(dout, cache):
     return geometry.crop(dxpad).astype(dtype, copy=False)
 
 
-# --------------------------------------------------------------------------------------------
-# Average pool
-# --------------------------------------------------------------------------------------------
+# ---- Average pool ----------------------------------------------------------------------------
 
 def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_include_pad=True):
     """Average pool: the stacked window array summed over its kernel axes."""
-    x = as_float_array(x, "x", "N, H, W, C")
-    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
-    total = accumulation_dtype(x.dtype)                    # float32 for float16
-    _check_budget(geometry, "avg_pool_forward", total.itemsize)
-    divisor = avg_divisor(geometry, count_include_pad, total)   # (OH, OW, 1)
+    x, geometry = pool_setup(x, size, stride, padding, dilation)
+    sum_dtype = accumulation_dtype(x.dtype)                    # float32 for float16
+    _check_budget(geometry, "avg_pool_forward", sum_dtype.itemsize)
+    divisor = avg_divisor(geometry, count_include_pad, sum_dtype)   # (OH, OW, 1)
     windows = stack_windows(geometry.pad(x, 0), geometry)
     # (N, OH, OW, KH, KW, C) -> (N, OH, OW, C)
-    out = windows.sum(axis=(3, 4), dtype=total) / divisor
+    out = windows.sum(axis=(3, 4), dtype=sum_dtype) / divisor
     return out.astype(x.dtype, copy=False), AvgPoolCache(geometry, divisor, x.dtype)
 
 
 def avg_pool_backward(dout, cache):
     """Every tap of a window gets the window's gradient over its divisor; added back."""
-    geometry, dout, dtype, total = backward_setup(dout, cache, AvgPoolCache)
-    _check_budget(geometry, "avg_pool_backward", total.itemsize, window_array=False)
-    share = np.divide(dout, cache.divisor, dtype=total)      # (N, OH, OW, C)
+    geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, AvgPoolCache)
+    _check_budget(geometry, "avg_pool_backward", sum_dtype.itemsize, window_array=False)
+    share = np.divide(dout, cache.divisor, dtype=sum_dtype)  # (N, OH, OW, C)
     n, oh, ow, channels = dout.shape
     # (N, OH, OW, C) -> (N, OH, OW, KH, KW, C): the same share for every tap. A read-only
     # broadcast view: add_windows_back only reads it, so it need not be copied.
@@ -151,22 +153,20 @@ def avg_pool_backward(dout, cache):
     return geometry.crop(dxpad).astype(dtype, copy=False)
 
 
-# --------------------------------------------------------------------------------------------
-# Convolution
-# --------------------------------------------------------------------------------------------
+# ---- Convolution -----------------------------------------------------------------------------
 
 def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     """2-D convolution as one big contraction of the window array with the weights:
 
-    ``out[n, i, j, o] = b[o] + sum_{a, b, c} windows[n, i, j, a, b, c] * w[a, b, c, o]``
+    ``out[n, i, j, o] = bias[o] + sum_{a, b, c} windows[n, i, j, a, b, c] * w[a, b, c, o]``
     """
-    x, w, b, geometry, total = conv_setup(x, w, b, stride, padding, dilation)
-    _check_budget(geometry, "conv_forward", total.itemsize, out_channels=w.shape[3])
-    windows = stack_windows(geometry.pad(x.astype(total, copy=False), 0), geometry)
+    x, w, bias, geometry, sum_dtype = conv_setup(x, w, b, stride, padding, dilation)
+    _check_budget(geometry, "conv_forward", sum_dtype.itemsize, out_channels=w.shape[3])
+    windows = stack_windows(geometry.pad(x.astype(sum_dtype, copy=False), 0), geometry)
     # (N, OH, OW, KH, KW, C) . (KH, KW, C, C_out) -> (N, OH, OW, C_out)
-    out = np.tensordot(windows, w.astype(total, copy=False), axes=3)
-    if b is not None:
-        out += b
+    out = np.tensordot(windows, w.astype(sum_dtype, copy=False), axes=3)
+    if bias is not None:
+        out += bias
     out = out.astype(x.dtype, copy=False)                  # rounded once
     return out, ConvCache(geometry, x, w)
 
@@ -174,11 +174,11 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
 def conv_backward(dout, cache):
     """Gradients of :func:`conv_forward` through the window array: ``dw`` one matrix product
     of the windows with ``dout``, ``dx`` the window gradients ``dout . w`` added back."""
-    geometry, dout, dtype, total = backward_setup(dout, cache, ConvCache)
+    geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, ConvCache)
     kh, kw, channels, out_channels = cache.w.shape
-    _check_budget(geometry, "conv_backward", total.itemsize, out_channels=out_channels)
-    dout, w = dout.astype(total, copy=False), cache.w.astype(total, copy=False)
-    windows = stack_windows(geometry.pad(cache.x.astype(total, copy=False), 0), geometry)
+    _check_budget(geometry, "conv_backward", sum_dtype.itemsize, out_channels=out_channels)
+    dout, w = dout.astype(sum_dtype, copy=False), cache.w.astype(sum_dtype, copy=False)
+    windows = stack_windows(geometry.pad(cache.x.astype(sum_dtype, copy=False), 0), geometry)
     rows = windows.shape[0] * windows.shape[1] * windows.shape[2]       # N*OH*OW
     # (N*OH*OW, KH*KW*C).T @ (N*OH*OW, C_out) -> (KH*KW*C, C_out) -> (KH, KW, C, C_out).
     # The transposed matrix is a view that BLAS reads as it is (np.tensordot would copy it).

@@ -20,11 +20,19 @@ back into the original array size at the same location without for loops?"). One
 offset's slice of the view holds every pixel at most once, though: a ``+=`` per offset is
 exact, and the loop over offsets adds up the overlapping windows.
 
-Arguments, results and errors are the contract's (:mod:`pooling_lab.contract`); the tie and
-NaN rule of max pool is here, in :func:`window_max`, and the other styles import it. NumPyNet's
+Arguments, results and errors are the contract's (:mod:`pooling_lab.contract`), and so are the
+tie, NaN and padding rules of max pool (:func:`contract.window_max`). NumPyNet's
 max-pool backward loops over every output position, and its average-pool backward uses the
 first image's normaliser for the whole batch; neither happens here. The ``fast`` style
 (:mod:`pooling_lab.fast`, notebook 06) keeps this idea and adds the engineering.
+
+Example::
+
+    >>> from pooling_lab import geometry, strided
+    >>> x = np.arange(16.0).reshape(1, 4, 4, 1)        # one 4x4 image (N, H, W, C): 0 .. 15
+    >>> windows = strided.window_view(x, geometry.pool_geometry(x.shape, 3, 1, "valid", 1))
+    >>> windows.shape, np.shares_memory(windows, x)   # (N, OH, OW, KH, KW, C), nothing copied
+    ((1, 2, 2, 3, 3, 1), True)
 """
 
 from __future__ import annotations
@@ -33,9 +41,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .contract import (AvgPoolCache, ConvCache, MaxPoolCache, avg_divisor, backward_setup,
-                       conv_setup)
-from .geometry import Geometry, pool_geometry
-from .rules import accumulation_dtype, as_float_array
+                       conv_setup, keep_padding_from_winning, pool_setup, window_max)
+from .geometry import Geometry
+from .rules import accumulation_dtype
 
 
 def window_view(xpad: np.ndarray, geometry: Geometry, writeable: bool = False):
@@ -50,55 +58,11 @@ def window_view(xpad: np.ndarray, geometry: Geometry, writeable: bool = False):
     return windows.transpose(0, 1, 2, 4, 5, 3)          # -> (N, OH, OW, KH, KW, C)
 
 
-# --------------------------------------------------------------------------------------------
-# Max pool, and the tie and NaN rule every style follows
-# --------------------------------------------------------------------------------------------
-
-def window_max(taps) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum and the number of its winning tap, by PyTorch's CPU rule.
-
-    PyTorch walks a window's taps in row-major order and replaces its running maximum where a
-    tap is larger (strict ``>``: a tie keeps the earlier tap) or is NaN. So without NaN the
-    *first* maximum wins, and in a window with NaNs the *last* NaN wins (``[1, nan, 2, nan]``:
-    tap 3). The output is the winning tap's own value, which also settles signed zeros:
-    ``[0.0, -0.0]`` gives ``0.0`` and ``[-0.0, 0.0]`` gives ``-0.0``. Only arrays the size of
-    one tap are made (``np.argmax`` over a middle axis would copy every window first).
-
-    ``taps`` are ``KH*KW`` arrays of one shape in row-major order: ``taps[k]`` is tap ``k`` of
-    every window (views of the window view here; naive and stacked pass their own). Returns
-    the winning values and the winners' numbers (the smallest unsigned dtype), that shape.
-    """
-    out = taps[0].copy()
-    winner = np.zeros(out.shape, dtype=np.min_scalar_type(len(taps) - 1))
-    for k in range(1, len(taps)):
-        replace = (taps[k] > out) | np.isnan(taps[k])     # PyTorch's test
-        np.copyto(out, taps[k], where=replace)
-        winner[replace] = k
-    return out, winner
-
-
-def winner_dtype(geometry: Geometry) -> np.dtype:
-    """The smallest unsigned dtype that can number every tap (uint8 up to 16x16 kernels)."""
-    return np.min_scalar_type(geometry.taps - 1)
-
-
-def keep_padding_from_winning(out: np.ndarray, winner: np.ndarray, geometry: Geometry) -> None:
-    """Max pool pads with -inf, so a window whose real values are all -inf ties with its
-    padding. Padded cells never win: such a window's ``winner`` (updated in place) is its
-    first tap inside the image. ``out`` and ``winner`` are ``(N, OH, OW, C)``."""
-    if geometry.is_padded:
-        all_minus_inf = np.isneginf(out)
-        if all_minus_inf.any():
-            # (OH, OW) -> (N, OH, OW, C), then keep the -inf windows only
-            first_inside = np.broadcast_to(geometry.first_inside_tap()[None, :, :, None],
-                                           out.shape)
-            winner[all_minus_inf] = first_inside[all_minus_inf]
-
+# ---- Max pool --------------------------------------------------------------------------------
 
 def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
-    """Max pool: :func:`window_max` over the ``KH*KW`` tap views of the window view."""
-    x = as_float_array(x, "x", "N, H, W, C")
-    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
+    """Max pool: :func:`contract.window_max` over the ``KH*KW`` tap views of the window view."""
+    x, geometry = pool_setup(x, size, stride, padding, dilation)
     windows = window_view(geometry.pad(x, -np.inf), geometry)     # (N, OH, OW, KH, KW, C)
     # tap (a, b) of every window is a view (N, OH, OW, C); KH*KW of them, nothing copied
     taps = [windows[:, :, :, a, b, :] for _, a, b in geometry.offsets()]
@@ -115,62 +79,57 @@ def max_pool_backward(dout, cache):
     writeable window view of the padded gradient. (``np.where`` rather than
     ``dout * (winner == k)``: a NaN or an infinity in ``dout`` times 0 would be NaN.)
     """
-    geometry, dout, dtype, total = backward_setup(dout, cache, MaxPoolCache)
-    dxpad = np.zeros(geometry.padded_shape, dtype=total)        # (N, Hp, Wp, C)
+    geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, MaxPoolCache)
+    dxpad = np.zeros(geometry.padded_shape, dtype=sum_dtype)    # (N, Hp, Wp, C)
     grad_windows = window_view(dxpad, geometry, writeable=True)  # (N, OH, OW, KH, KW, C)
-    dout = dout.astype(total, copy=False)                       # float16 is added in float32
+    dout = dout.astype(sum_dtype, copy=False)                   # float16 is added in float32
     for k, a, b in geometry.offsets():
         # one offset's slice holds each pixel at most once, so += is exact
         grad_windows[:, :, :, a, b, :] += np.where(cache.winner == k, dout, 0)
     return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
 
 
-# --------------------------------------------------------------------------------------------
-# Average pool
-# --------------------------------------------------------------------------------------------
+# ---- Average pool ----------------------------------------------------------------------------
 
 def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_include_pad=True):
     """Average pool: one sum of the window view over its two kernel axes."""
-    x = as_float_array(x, "x", "N, H, W, C")
-    geometry = pool_geometry(x.shape, size, stride, padding, dilation)
-    total = accumulation_dtype(x.dtype)                         # float32 for float16
-    divisor = avg_divisor(geometry, count_include_pad, total)   # (OH, OW, 1)
+    x, geometry = pool_setup(x, size, stride, padding, dilation)
+    sum_dtype = accumulation_dtype(x.dtype)                         # float32 for float16
+    divisor = avg_divisor(geometry, count_include_pad, sum_dtype)   # (OH, OW, 1)
     windows = window_view(geometry.pad(x, 0), geometry)          # (N, OH, OW, KH, KW, C)
     # (N, OH, OW, KH, KW, C) -> (N, OH, OW, C), rounded to x's dtype once
-    out = (windows.sum(axis=(3, 4), dtype=total) / divisor).astype(x.dtype, copy=False)
+    out = (windows.sum(axis=(3, 4), dtype=sum_dtype) / divisor).astype(x.dtype, copy=False)
     return out, AvgPoolCache(geometry, divisor, x.dtype)
 
 
 def avg_pool_backward(dout, cache):
     """Add each window's share ``dout / divisor`` to its taps, one kernel offset at a time."""
-    geometry, dout, dtype, total = backward_setup(dout, cache, AvgPoolCache)
-    share = np.divide(dout, cache.divisor, dtype=total)        # (N, OH, OW, C), each tap's part
-    dxpad = np.zeros(geometry.padded_shape, dtype=total)        # (N, Hp, Wp, C)
+    geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, AvgPoolCache)
+    share = np.divide(dout, cache.divisor, dtype=sum_dtype)    # (N, OH, OW, C), each tap's part
+    dxpad = np.zeros(geometry.padded_shape, dtype=sum_dtype)    # (N, Hp, Wp, C)
     grad_windows = window_view(dxpad, geometry, writeable=True)  # (N, OH, OW, KH, KW, C)
     for _, a, b in geometry.offsets():
         grad_windows[:, :, :, a, b, :] += share     # one offset: every pixel at most once
     return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
 
 
-# --------------------------------------------------------------------------------------------
-# Convolution
-# --------------------------------------------------------------------------------------------
+# ---- Convolution -----------------------------------------------------------------------------
 
 def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
     """2-D convolution: one matrix product per kernel offset, added into the output.
 
-    ``out[n, i, j, :] = b + sum_{a, b} windows[n, i, j, a, b, :] @ w[a, b]``: tap ``(a, b)`` of
+    ``out[n, i, j, :] = bias + sum_{a, b} windows[n, i, j, a, b, :] @ w[a, b]``: tap ``(a, b)`` of
     every window is a view ``(N, OH, OW, C)`` and ``@ w[a, b]`` takes it to ``(N, OH, OW, C_out)``.
     One product the size of the output exists at a time; a single ``np.tensordot`` of the whole
     view would first copy every tap, ``KH*KW`` times the input.
     """
-    x, w, bias, geometry, total = conv_setup(x, w, b, stride, padding, dilation)
-    windows = window_view(geometry.pad(x.astype(total, copy=False), 0), geometry)
-    w_total = w.astype(total, copy=False)
-    out = np.zeros((x.shape[0], *geometry.out_hw, w.shape[3]), dtype=total)
-    for _, row, col in geometry.offsets():
-        # (N, OH, OW, C) @ (C, C_out) -> (N, OH, OW, C_out): tap (row, col) of every window
-        out += windows[:, :, :, row, col, :] @ w_total[row, col]
+    x, w, bias, geometry, sum_dtype = conv_setup(x, w, b, stride, padding, dilation)
+    windows = window_view(geometry.pad(x.astype(sum_dtype, copy=False), 0), geometry)
+    w_cast = w.astype(sum_dtype, copy=False)
+    out = np.zeros((x.shape[0], *geometry.out_hw, w.shape[3]), dtype=sum_dtype)
+    for _, a, b in geometry.offsets():
+        # (N, OH, OW, C) @ (C, C_out) -> (N, OH, OW, C_out): tap (a, b) of every window
+        out += windows[:, :, :, a, b, :] @ w_cast[a, b]
     if bias is not None:
         out += bias
     out = out.astype(x.dtype, copy=False)                       # float16: rounded once
@@ -181,17 +140,17 @@ def conv_backward(dout, cache):
     """Gradients of :func:`conv_forward`, one kernel offset at a time: ``dw[a, b]`` contracts
     tap ``(a, b)`` of the window view with ``dout``; ``dx`` gets ``dout @ w[a, b].T`` added into
     the ``(a, b)`` slice of a writeable window view (one offset holds each pixel once)."""
-    geometry, dout, dtype, total = backward_setup(dout, cache, ConvCache)
-    dout, w = dout.astype(total, copy=False), cache.w.astype(total, copy=False)
-    windows = window_view(geometry.pad(cache.x.astype(total, copy=False), 0), geometry)
-    dxpad = np.zeros(geometry.padded_shape, dtype=total)
+    geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, ConvCache)
+    dout, w = dout.astype(sum_dtype, copy=False), cache.w.astype(sum_dtype, copy=False)
+    windows = window_view(geometry.pad(cache.x.astype(sum_dtype, copy=False), 0), geometry)
+    dxpad = np.zeros(geometry.padded_shape, dtype=sum_dtype)
     grad_windows = window_view(dxpad, geometry, writeable=True)  # (N, OH, OW, KH, KW, C)
-    dw = np.empty(w.shape, dtype=total)                         # (KH, KW, C, C_out)
-    for _, row, col in geometry.offsets():
-        tap = windows[:, :, :, row, col, :]                     # (N, OH, OW, C), a view
+    dw = np.empty(w.shape, dtype=sum_dtype)                     # (KH, KW, C, C_out)
+    for _, a, b in geometry.offsets():
+        tap = windows[:, :, :, a, b, :]                         # (N, OH, OW, C), a view
         # (N, OH, OW, C) . (N, OH, OW, C_out), summed over N, OH, OW -> (C, C_out)
-        dw[row, col] = np.tensordot(tap, dout, axes=([0, 1, 2], [0, 1, 2]))
-        # (N, OH, OW, C_out) @ (C_out, C) -> (N, OH, OW, C), what tap (row, col) sends back
-        grad_windows[:, :, :, row, col, :] += dout @ w[row, col].T
+        dw[a, b] = np.tensordot(tap, dout, axes=([0, 1, 2], [0, 1, 2]))
+        # (N, OH, OW, C_out) @ (C_out, C) -> (N, OH, OW, C), what tap (a, b) sends back
+        grad_windows[:, :, :, a, b, :] += dout @ w[a, b].T
     db = dout.sum(axis=(0, 1, 2))                               # (N, OH, OW, C_out) -> (C_out,)
     return tuple(grad.astype(dtype, copy=False) for grad in (geometry.crop(dxpad), dw, db))

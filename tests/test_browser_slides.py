@@ -7,8 +7,11 @@ screenshots show it, changes: the kernel runs behind the slides. Skipped with a 
 reason where Chromium or the test extra is missing, as test_browser.py.
 """
 
+import pytest
 from test_browser import (REDRAW_S, RUN_ALL_S, SERVER_START_S,  # noqa: F401
                           browser_ready, error_outputs, explorer_cell, lab, page, screenshots)
+
+pytestmark = pytest.mark.slow
 
 NOTEBOOK, CALL = "01_pooling_loops.ipynb", "explore.windows"
 

@@ -1,9 +1,13 @@
 """Small cases worked out by hand, written out in full: every style must reproduce them."""
 
+import doctest
+
 import numpy as np
 import pytest
 
 import pooling_lab
+from pooling_lab import contract, fast, naive, rules, stacked, strided
+from pooling_lab.geometry import pool_geometry
 
 STYLES = list(pooling_lab.STYLES.items())
 ONE_TO_NINE = np.arange(1.0, 10.0).reshape(1, 3, 3, 1)
@@ -127,3 +131,75 @@ def test_conv_two_channels_stride_2(name, style):
     out, _ = style.conv_forward(x, w, stride=2)
     np.testing.assert_allclose(out[..., 0], [[[1, 3], [7, 9]]])
     np.testing.assert_allclose(out[..., 1], np.zeros((1, 2, 2)), atol=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# The max-pool rules every style shares, tested directly (pooling_lab.contract)
+# --------------------------------------------------------------------------------------------
+
+NAN, INF = np.nan, np.inf
+
+
+@pytest.mark.parametrize("taps,value,winner", [
+    ([1.0, 3.0, 3.0, 2.0], 3.0, 1),            # a tie keeps the first maximum
+    ([2.0, 2.0, 2.0, 2.0], 2.0, 0),            # all equal: tap 0
+    ([1.0, NAN, 2.0, NAN], NAN, 3),            # NaN wins, and the last NaN
+    ([NAN, 5.0, 1.0, 0.0], NAN, 0),            # a NaN is never replaced by a number
+    ([-INF, -INF, -INF, -INF], -INF, 0),       # -inf ties like any other value
+    ([-1.0, INF, INF, 7.0], INF, 1),
+])
+def test_window_max_takes_the_first_maximum_or_the_last_nan(taps, value, winner):
+    # four taps of one window, each a (1,) array: taps[k] is tap k of every window
+    out, won = contract.window_max([np.array([tap]) for tap in taps])
+    np.testing.assert_array_equal(out, [value])
+    assert won.tolist() == [winner] and won.dtype == np.uint8
+
+
+def test_window_max_settles_signed_zeros_by_the_winner_s_own_value():
+    # two windows side by side: [0.0, -0.0] and [-0.0, 0.0]; 0.0 > -0.0 is False, so tap 0 wins
+    out, won = contract.window_max([np.array([0.0, -0.0]), np.array([-0.0, 0.0])])
+    assert won.tolist() == [0, 0]
+    assert np.signbit(out).tolist() == [False, True]
+
+
+def test_winner_dtype_is_the_smallest_that_numbers_every_tap():
+    dtype = contract.winner_dtype
+    assert dtype(pool_geometry((1, 16, 16, 1), 16, 1, "valid", 1)) == np.uint8     # taps 0..255
+    assert dtype(pool_geometry((1, 17, 17, 1), 17, 1, "valid", 1)) == np.uint16    # 0..288
+
+
+def test_padding_never_wins_a_window_of_minus_infinity():
+    # x (1, 1, 3, 1), all -inf; windows of 1x2 with one column of padding on each side:
+    # [pad, x0], [x0, x1], [x1, x2], [x2, pad]. window_max gives tap 0 everywhere; the first
+    # window's tap 0 is padding, so its winner becomes tap 1, its first tap inside the image.
+    geometry = pool_geometry((1, 1, 3, 1), (1, 2), 1, ((0, 0), (1, 1)), 1)
+    out = np.full((1, 1, 4, 1), -INF)
+    winner = np.zeros((1, 1, 4, 1), dtype=np.uint8)
+    contract.keep_padding_from_winning(out, winner, geometry)
+    assert winner[0, 0, :, 0].tolist() == [1, 0, 0, 0]
+
+
+def test_padding_rule_finds_the_first_inside_tap_in_row_major_order():
+    # 2x2 windows, padding 1 on every side of a 2x2 -inf image, stride 2: four windows, each
+    # with one real pixel; its tap number a*KW + b is 3, 2, 1, 0 going round the corners.
+    geometry = pool_geometry((2, 2, 2, 1), 2, 2, 1, 1)
+    out = np.full((2, 2, 2, 1), -INF)
+    out[1, 0, 0, 0] = 5.0                       # a real maximum in image 1 is left alone
+    winner = np.zeros((2, 2, 2, 1), dtype=np.uint8)
+    contract.keep_padding_from_winning(out, winner, geometry)
+    np.testing.assert_array_equal(winner[0, :, :, 0], [[3, 2], [1, 0]])
+    np.testing.assert_array_equal(winner[1, :, :, 0], [[0, 2], [1, 0]])
+
+
+def test_padding_rule_leaves_a_call_without_padding_alone():
+    out = np.array([-INF, 1.0, -INF]).reshape(1, 1, 3, 1)
+    winner = np.zeros((1, 1, 3, 1), dtype=np.uint8)
+    unpadded = pool_geometry((1, 1, 4, 1), (1, 2), 1, "valid", 1)   # nothing to keep out
+    contract.keep_padding_from_winning(out, winner, unpadded)
+    assert winner.ravel().tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("module", [naive, stacked, strided, fast, rules], ids=lambda m: m.__name__)
+def test_the_examples_in_the_docstrings_run(module):
+    failed, attempted = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert attempted >= 3 and failed == 0

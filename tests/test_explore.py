@@ -87,7 +87,8 @@ def test_windows_draws_the_contract_results_or_its_message(setting, style):
                                     setting["padding"], setting["dilation"])
     shown = panels(panel.figure)
     np.testing.assert_array_equal(drawn(shown["output"]), out[0])
-    np.testing.assert_array_equal(drawn(shown["coverage"]), viz_geometry.coverage_counts(geometry))
+    np.testing.assert_array_equal(drawn(shown["coverage"]), viz.coverage_counts(
+        PHOTO.shape[1:3], geometry.kernel, geometry.stride, geometry.padding, geometry.dilation))
     np.testing.assert_array_equal(drawn(shown["dx"]), dx[0].sum(axis=2))
     # The formula's results are the output size.
     results = re.findall(r"// \d+ \+ 1 = (\d+)", panel.figure.get_suptitle())

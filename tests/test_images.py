@@ -104,10 +104,19 @@ def test_grayscale_must_be_a_bool():
         images.load("coffee", grayscale="yes")
 
 
-def test_the_package_copy_is_searched_before_the_clone():
-    package_dir = images.SEARCH_DIRS[0]
-    assert package_dir.name == "_images" and package_dir.parent.name == "pooling_lab"
-    assert images.SEARCH_DIRS[1].name == "images"
+def test_the_package_copy_is_searched_before_the_clone(tmp_path, monkeypatch):
+    package_copy, clone, empty = (tmp_path / name for name in ("_images", "images", "empty"))
+    for folder, gray in ((package_copy, 0), (clone, 255)):       # one "cat", black or white
+        folder.mkdir()
+        Image.new("L", (2, 2), gray).save(folder / "cat.jpg")
+    empty.mkdir()
+    monkeypatch.setattr(images, "SEARCH_DIRS", (package_copy, clone))
+    assert images.path("cat") == package_copy / "cat.jpg"
+    assert images.load("cat", grayscale=True).max() == 0.0           # the package copy's
+    monkeypatch.setattr(images, "SEARCH_DIRS", (empty, clone))       # no photo: the next one
+    assert images.load("cat", grayscale=True).min() == 1.0
+    monkeypatch.undo()                  # and the real order: the installed copy, then the clone
+    assert [folder.name for folder in images.SEARCH_DIRS] == ["_images", "images"]
 
 
 def test_load_file_reads_any_image_file_like_a_bundled_photo(tmp_path):

@@ -14,7 +14,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -618,12 +617,6 @@ def test_digits_missing_file_is_a_clear_error(monkeypatch, tmp_path):
 # --------------------------------------------------------------------------------------------
 # The figures of notebook 07
 # --------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def close_figures():
-    yield
-    plt.close("all")
-
 
 def test_show_filters_draws_one_panel_per_filter_on_one_symmetric_scale(close_figures):
     w = np.random.default_rng(12).standard_normal((5, 5, 1, 6))

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 PATHS = json.loads((NOTEBOOKS / "paths.json").read_text(encoding="utf-8"))
@@ -145,6 +147,14 @@ def test_a_path_runs_its_sections_alone_on_a_fresh_kernel(label, workdir):
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     parts = sections(notebook.cells)
     notebook.cells = parts[None] + [cell for heading in wanted for cell in parts[heading]]
+    # the trimmed copy holds the sections taught, in order, and nothing else
+    assert [heading for heading in sections(notebook.cells) if heading] == list(wanted)
     client = NotebookClient(notebook, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(workdir)}})
-    client.execute()              # raises CellExecutionError naming the cell that failed
+    executed = client.execute()   # raises CellExecutionError naming the cell that failed
+    # ... and every code cell of the sections taught ran, none left out of the trimmed copy
+    taught = [cell for heading in wanted for cell in parts[heading]
+              if cell.cell_type == "code" and cell.source.strip()]
+    ran = [cell for cell in executed.cells[len(parts[None]):]
+           if cell.cell_type == "code" and cell.execution_count]
+    assert len(ran) == len(taught) > 0, f"{label}: {len(ran)} of {len(taught)} code cells ran"

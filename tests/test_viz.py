@@ -3,23 +3,16 @@
 import re
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
+import pooling_lab
+from pooling_lab import viz
+from pooling_lab.viz import geometry as viz_geometry
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-import pooling_lab  # noqa: E402
-from pooling_lab import viz  # noqa: E402
-from pooling_lab.viz import geometry as viz_geometry  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")         # tests/conftest.py
 
 
 def rectangles(ax):
@@ -155,10 +148,15 @@ def test_coverage_counts_agree_with_an_avg_pool_backward():
     np.testing.assert_allclose(viz.coverage_counts((11, 9), 3, 2), dx[0, :, :, 0])
 
 
-def test_coverage_counts_are_the_geometry_s_even_with_padding_and_dilation():
+def test_coverage_counts_count_every_tap_even_with_padding_and_dilation():
     geometry = pooling_lab.geometry.pool_geometry((1, 9, 8, 1), 3, 2, 1, 2)
-    np.testing.assert_array_equal(viz.coverage_counts((9, 8), 3, 2, 1, 2),
-                                  viz_geometry.coverage_counts(geometry))
+    expected = np.zeros((9, 8), dtype=int)              # counted tap by tap, window by window
+    for i in range(geometry.out_hw[0]):
+        for j in range(geometry.out_hw[1]):
+            for row, col in viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2):
+                if 0 <= row < 9 and 0 <= col < 8:
+                    expected[row, col] += 1
+    np.testing.assert_array_equal(viz.coverage_counts((9, 8), 3, 2, 1, 2), expected)
     # Dilation 2: a 2x2 kernel, stride 4, reads every other pixel: counts 1 and 0 alternate.
     np.testing.assert_array_equal(viz.coverage_counts((1, 8), (1, 2), (1, 4), dilation=2)[0],
                                   [1, 0, 1, 0, 1, 0, 1, 0])

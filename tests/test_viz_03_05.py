@@ -1,23 +1,16 @@
 """Memory, strides and speed in ``pooling_lab.viz``: bytes, taps and timings per style."""
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
+import pooling_lab
+from pooling_lab import viz
+from pooling_lab.viz import geometry as viz_geometry
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-import pooling_lab  # noqa: E402
-from pooling_lab import viz  # noqa: E402
-from pooling_lab.viz import geometry as viz_geometry  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")         # tests/conftest.py
 
 
 def test_byte_offsets_follow_the_strides():

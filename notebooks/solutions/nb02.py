@@ -23,4 +23,31 @@ def my_windows(x, size, stride):
     return np.stack([np.stack(row, axis=3) for row in grid], axis=3)
 
 
-EXERCISES = {"my_windows": check.pool_windows}
+def my_fold_windows(windows, x_shape, stride, padding):
+    """Fold windows back onto the image: the adjoint (transpose) of cutting them out, col2im.
+
+    Parameters
+    ----------
+    windows : (N, OH, OW, size, size, C)
+        One value per tap of every window of ``x`` padded by ``padding`` zeros on each side.
+    x_shape : (N, H, W, C)
+    stride, padding : int
+
+    Returns
+    -------
+    folded : (N, H, W, C)
+        Each pixel holds the sum of the taps that were cut from it; the padding's are dropped.
+    """
+    batch, rows, cols, channels = x_shape
+    _, out_rows, out_cols, size, _, _ = windows.shape
+    canvas = np.zeros((batch, rows + 2 * padding, cols + 2 * padding, channels))
+    for a in range(size):
+        for b in range(size):
+            # tap (a, b) of every window: rows a, a + stride, ... are distinct pixels
+            canvas[:, a:a + stride * out_rows:stride, b:b + stride * out_cols:stride] += (
+                windows[:, :, :, a, b])
+    return canvas[:, padding:padding + rows, padding:padding + cols]
+
+
+EXERCISES = {"my_windows": check.pool_windows,
+             "my_fold_windows": check.fold_windows}

@@ -1,5 +1,6 @@
 """Notebook 03 · Strided views: the solution of its exercise."""
 
+import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from pooling_lab import check
@@ -18,4 +19,28 @@ def my_max_pool_forward(x, size, stride):
     return kept.max(axis=(4, 5))                        # -> (N, OH, OW, C)
 
 
-EXERCISES = {"my_max_pool_forward": check.max_pool_vectorised}
+def my_max_pool_winners(x, size, stride, padding, dilation):
+    """Max pool with -inf padding and dilated windows, and the tap that won each window.
+
+    Parameters
+    ----------
+    x : (N, H, W, C)
+    size, stride, padding, dilation : int
+
+    Returns
+    -------
+    out : (N, OH, OW, C)
+    winner : (N, OH, OW, C) ints, ``k = a * size + b`` of the first maximum (row-major)
+    """
+    walled = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)),
+                    constant_values=-np.inf)       # padding can never win
+    span = dilation * (size - 1) + 1
+    spans = sliding_window_view(walled, (span, span), axis=(1, 2))[:, ::stride, ::stride]
+    taps = spans[..., ::dilation, ::dilation]      # (N, OH, OW, C, size, size), still a view
+    numbered = taps.reshape(*taps.shape[:4], size * size)    # a copy: tap k = a * size + b
+    winner = numbered.argmax(axis=-1)              # argmax keeps the first maximum
+    return np.take_along_axis(numbered, winner[..., None], axis=-1)[..., 0], winner
+
+
+EXERCISES = {"my_max_pool_forward": check.max_pool_vectorised,
+             "my_max_pool_winners": check.max_pool_winners}

@@ -8,10 +8,10 @@ columns explained by :data:`LEGEND` under them; progress and notes go to stderr.
 
 Times come from :mod:`pooling_lab.measure`; a naive call slower than :data:`NAIVE_SECONDS`
 runs on a crop, its times scaled up and marked ``~``. PyTorch runs in
-:mod:`pooling_lab.torch_worker`, a process of its own, on its default CPU path (oneDNN on) and
-one thread, as NumPy's BLAS here (see :mod:`pooling_lab.__main__`). ``--targets`` checks the
-course's promises (:data:`TARGETS`); ``--json FILE`` writes everything, on Ctrl-C what was
-measured so far.
+:mod:`pooling_lab.benchmark.torch_worker`, a process of its own, on its default CPU path
+(oneDNN on) and one thread, as NumPy's BLAS here (see :mod:`pooling_lab.cli`). ``--targets``
+checks the course's promises (:data:`TARGETS`); ``--json FILE`` writes everything, on Ctrl-C
+what was measured so far.
 """
 
 from __future__ import annotations
@@ -45,8 +45,7 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def quiet(message: str) -> None:
-    """The default ``progress``, the function told what the benchmark is doing, one message at
-    a time (the command prints them on stderr): it tells no one."""
+    """The default ``progress`` (told what the benchmark is doing): it tells no one."""
 
 
 #: The naive style runs for real only if one call is expected to take at most this long;
@@ -262,7 +261,7 @@ WORKER_COMMAND = ("-I", str(Path(torch_worker.__file__).resolve()))
 
 
 def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
-    """The JSON case :mod:`pooling_lab.torch_worker` reads."""
+    """The JSON case :mod:`pooling_lab.benchmark.torch_worker` reads."""
     fields = asdict(case)
     del fields["ops"], fields["styles"]
     return {**fields, "op": op, "out_channels": case.out_channels if op == "conv" else None,
@@ -313,24 +312,23 @@ def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall
     list if None) as each style is measured, so an interrupted run keeps what it measured."""
     clock, rows = CLOCKS[clock_name], [] if rows is None else rows
     for op in case.ops:
-        op_rows = []
+        op_rows, described = [], case.describe(op)
         for style_name in case.styles:
-            progress(f"{case.describe(op)} · {style_name}")
+            progress(f"{described} · {style_name}")
             try:
                 new = measure_style(case, op, style_name, repeats, clock, memory, progress)
             except Exception as error:          # one failing style must not lose the whole run
                 message = f"{type(error).__name__}: {error}"
-                progress(f"{case.describe(op)} · {style_name} FAILED: {message}")
-                new = [Row(case.describe(op), op, pass_, style_name, None, None, 0,
-                           error=message) for pass_ in PASSES]
+                progress(f"{described} · {style_name} FAILED: {message}")
+                new = [Row(described, op, pass_, style_name, None, None, 0, error=message)
+                       for pass_ in PASSES]
             op_rows += new
             rows += new
         limit_ms = copy_limit(case, op, repeats, clock) * 1e3
         torch_ms = None
         if torch_python:
-            progress(f"{case.describe(op)} · torch (separate process)")
-            torch_ms = torch_times(case, op, torch_python, repeats, clock_name,
-                                   progress=progress)
+            progress(f"{described} · torch (separate process)")
+            torch_ms = torch_times(case, op, torch_python, repeats, clock_name, progress=progress)
         naive = {row.pass_: row.median_ms for row in op_rows
                  if row.style == "naive" and row.error is None}
         for row in (row for row in op_rows if row.error is None):
@@ -415,7 +413,7 @@ def machine_state(clock_name: str, torch_version: str | None = None) -> dict:
         "load_average_1_5_15": [round(load, 2) for load in os.getloadavg()],
         "python": platform.python_version(), "numpy": np.__version__,
         "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
-        # Set by `python -m pooling_lab` before NumPy starts (see pooling_lab.__main__).
+        # Set by `python -m pooling_lab` before NumPy starts (see pooling_lab.cli).
         "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
         # Some machines set this to work around old OpenBLAS bugs; it picks slower kernels.
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),

@@ -1,8 +1,8 @@
 """PyTorch's times for one benchmark case, measured in a process of its own.
 
-:mod:`pooling_lab.bench` runs this file by its path with a Python that can import PyTorch
-(``--torch-python``), writes one case to its standard input as JSON (:func:`bench.torch_spec`)
-and reads one JSON line back::
+:mod:`pooling_lab.benchmark.bench` runs this file by its path with a Python that can import
+PyTorch (``--torch-python``), writes one case to its standard input as JSON
+(:func:`bench.torch_spec`) and reads one JSON line back::
 
     $ echo '{"op": "max", "shape": [8, 64, 64, 16], "kernel": [3, 3], "stride": [2, 2],
     ...      "padding": [0, 0], "dilation": [1, 1], "out_channels": null, "dtype": "float32",

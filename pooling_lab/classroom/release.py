@@ -4,8 +4,10 @@
 
 OUT (a new or empty folder) receives the notebooks with their figures, ``images/``, the
 package's source, the package as a wheel in ``dist/`` (``pip wheel`` of that source) and a
-README for students; not ``notebooks/solutions/``, TEACHING.md or the tests. A notebook that
-shows :data:`COPIED_RUN` lines in a row of a solution's body stops the release before it starts.
+README for students; not ``notebooks/solutions/``, TEACHING.md or the tests. Only the files git
+tracks are copied (or, without git, those listed in :data:`MANIFEST`): a scratch file of the
+teacher's never ships. A notebook or source file that shows :data:`COPIED_RUN` lines in a row of
+a solution's body stops the release before it starts; the wheel is searched the same way.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,24 +32,39 @@ COPIED_RUN = 3
 
 #: Files of the course's folder that the student copy holds as they are.
 COPIED_FILES = ("pyproject.toml", "LICENSE", "environment.yml")
+#: Without git: the course's files to release, one path a line (relative to the course folder).
+MANIFEST = "release-manifest.txt"
 
 STUDENT_README = """# pooling_lab: the course
 
 Max pool, average pool and 2-D convolution, forward and backward, built in NumPy, one notebook
 at a time. Start with `notebooks/00_welcome.ipynb`.
 
-Install it (Python 3.11 or newer) with `pip install {wheel}`, or `%pip install ...` in a
-notebook cell on a JupyterHub or in Colab (upload the file first); `pip install .` in this
-folder installs the same from the source. Run the notebooks top to bottom. Each ends with a
-*Try it* exercise: write the function, run the checker cell below it, hand the notebook in.
-Your teacher grades every exercise again, on cases of their own.
+**Install once** (Python 3.11 or newer), in this folder: a virtual environment, then the course
+with its `[course]` extra, which brings JupyterLab and the widgets the notebooks use:
+
+    python3 -m venv .venv
+    source .venv/bin/activate          # Windows: .venv\\Scripts\\activate
+    pip install "{wheel}[course]"
+
+On a JupyterHub or in Colab, upload the wheel (the `.whl` file in `dist/`), run `%pip install`
+with its file name in a notebook cell instead, then restart the kernel.
+
+**Work:** `source .venv/bin/activate`, then `jupyter lab notebooks/`. Run each notebook top to
+bottom. Each ends with a *Try it* exercise: write the function, run the checker cell below it.
+
+**Hand in** the notebook file itself (`.ipynb`, saved; not a PDF or an export), named with your
+student id and the notebook, e.g. `s1234567_04_backward_pooling.ipynb`, unless your teacher's
+platform names it for you. Your teacher grades every exercise again on cases of their own: only
+your functions count, not the checker's output.
 """
 
 
 @dataclass
 class Settings:
     notebooks: list
-    out: Path
+    out: Path               # absolute: pip reads a bare name as a package to download
+    files: list             # relative paths of the files to copy, notebooks included
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,15 +76,39 @@ def check_arguments(args) -> Settings:
     if not (ROOT / "pyproject.toml").is_file() or not (ROOT / "notebooks").is_dir():
         raise OSError(f"release needs the course's own folder (with pyproject.toml and "
                       f"notebooks/); this package runs from {ROOT}")
-    if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
+    if args.out.is_symlink() and not args.out.exists():
+        raise OSError(f"OUT {args.out} is a symbolic link to nothing; give a folder")
+    out = args.out.resolve()
+    if out.is_relative_to(ROOT):
+        raise ValueError(f"OUT {args.out} is inside the course's folder {ROOT}; give a folder "
+                         f"outside it")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise OSError(f"OUT {args.out} exists and is not an empty folder; give a new one")
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    files = [name for name in course_files() if name in COPIED_FILES or re.fullmatch(
+        r"notebooks/figures/.*|images/.*|pooling_lab/.*|notebooks/\d\d_[^/]*\.ipynb", name)]
     runs = solution_runs(ROOT / "notebooks" / "solutions")
-    for notebook in notebooks:
-        if shown := shown_solutions(notebook, runs):
-            raise ValueError(f"{notebook.name} shows the solution of {', '.join(shown)}: "
-                             f"nothing released")
-    return Settings(notebooks, args.out)
+    for name in files:
+        if name.endswith((".py", ".ipynb")) and (shown := shown_solutions(ROOT / name, runs)):
+            raise ValueError(f"{name} shows the solution of {', '.join(shown)}: nothing "
+                             f"released")
+    notebooks = [ROOT / name for name in files if name.startswith("notebooks/0")]
+    return Settings(notebooks, out, files)
+
+
+def course_files() -> list:
+    """The course's files that may be released: those git tracks, or those :data:`MANIFEST`
+    lists where there is no git; relative paths of files that exist."""
+    try:
+        listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], check=True,
+                                capture_output=True).stdout.decode().split("\0")
+    except (OSError, subprocess.CalledProcessError):
+        if not (ROOT / MANIFEST).is_file():
+            raise OSError(f"release copies only the files git tracks, and {ROOT} is not a git "
+                          f"checkout (or git is missing): list the files to release in "
+                          f"{MANIFEST}, one a line") from None
+        listed = (ROOT / MANIFEST).read_text(encoding="utf-8").splitlines()
+    return sorted(name for name in map(str.strip, listed) if name and (ROOT / name).is_file()
+                  and (ROOT / name).resolve().is_relative_to(ROOT))
 
 
 def _code_lines(source: str) -> list:
@@ -89,27 +132,36 @@ def solution_runs(solutions: Path) -> dict:
     return runs
 
 
-def shown_solutions(notebook: Path, runs: dict) -> list:
-    """The names of the solutions of which ``notebook`` shows a run of lines."""
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    lines = _code_lines("\n".join("".join(cell["source"]) for cell in cells))
+def shown_solutions(path: Path, runs: dict, text=None) -> list:
+    """The names of the solutions of which the notebook or source file at ``path`` (or its
+    ``text``) shows a run of lines."""
+    text = path.read_text(encoding="utf-8") if text is None else text
+    if path.suffix == ".ipynb":
+        text = "\n".join("".join(cell["source"]) for cell in json.loads(text)["cells"])
+    lines = _code_lines(text)
     shown = {tuple(lines[start:start + length])
              for length in range(1, COPIED_RUN + 1) for start in range(len(lines))}
     return sorted(name for name, function_runs in runs.items() if function_runs & shown)
 
 
 def run(settings: Settings) -> int:
-    root, out = ROOT, settings.out
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
-    for folder in ("notebooks/figures", "images", "pooling_lab"):
-        shutil.copytree(root / folder, out / folder, ignore=skip, dirs_exist_ok=True)
-    for path in [*settings.notebooks, *(root / name for name in COPIED_FILES)]:
-        shutil.copy2(path, out / path.relative_to(root))
+    out = settings.out
+    for name in settings.files:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, out / name)
     wheel = f"dist/pooling_lab-{__version__}-py3-none-any.whl"
     (out / "README.md").write_text(STUDENT_README.format(wheel=wheel), encoding="utf-8")
     print(f"Building {wheel} with pip ...", file=sys.stderr)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w",
                     str(out / "dist"), str(out)], check=True, stdout=sys.stderr)
+    runs = solution_runs(ROOT / "notebooks" / "solutions")
+    with zipfile.ZipFile(out / wheel) as built:
+        for name in built.namelist():
+            if name.endswith((".py", ".ipynb")) and (shown := shown_solutions(
+                    Path(name), runs, built.read(name).decode("utf-8", "replace"))):
+                (out / wheel).unlink()
+                raise ValueError(f"the wheel's {name} shows the solution of "
+                                 f"{', '.join(shown)}: wheel removed")
     print(f"Released {len(settings.notebooks)} notebooks, images/, the source and {wheel} "
           f"to {out}")
     return 0

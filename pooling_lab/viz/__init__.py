@@ -5,7 +5,7 @@ and :mod:`.training` (the capstone's curves, filters, feature maps, confusion ma
 
 Every name is here, as ``pooling_lab.viz.<name>``. Every function draws into the ``ax`` you
 pass, or a small new figure, and returns what it drew into; none calls ``plt.show()``.
-The house style (``COURSE_STYLE.md``), set here once:
+The course's figure style, set here once:
 
 * images in gray or their own colours, ticks off;
 * numbers on grids: larger is darker (``Greys``), the number in every cell; padded cells hatched
@@ -21,8 +21,9 @@ Images are ``(H, W)``, ``(H, W, C)`` or ``(1, H, W, C)``, C 1 or 3, values in [0
 
 from .base import (NUMBERS_CMAP, OUTLINE_ZORDER, PADDING_FACE, PADDING_HATCH, STYLE_COLORS,
                    STYLE_MARKERS, TIE_COLOR, WINDOW_COLORS, WINNER_COLOR, as_map, as_picture)
-from .gradients import (count_colors, coverage_counts, gradient_colors, show_coverage,
-                        show_difference, show_gradient, symmetric_limit)
+from .geometry import coverage_counts
+from .gradients import (count_colors, gradient_colors, show_coverage, show_difference,
+                        show_gradient, symmetric_limit)
 from .memory import (OTHER_COLORS, byte_offsets, dot_plot, plot_by_style, show_memory,
                      show_taps)
 from .training import show_confusion, show_feature_maps, show_filters, show_training, tile_maps

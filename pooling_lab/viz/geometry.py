@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geometry import Geometry
+from ..geometry import Geometry, pool_geometry
 
 
 def window_origin(geometry: Geometry, i: int, j: int) -> tuple[int, int]:
@@ -24,12 +24,14 @@ def tap_positions(geometry: Geometry, i: int, j: int) -> np.ndarray:
     return np.stack(np.meshgrid(rows, cols, indexing="ij"), axis=-1)           # -> (KH, KW, 2)
 
 
-def coverage_counts(geometry: Geometry) -> np.ndarray:
-    """(H, W) int array: how many window taps read each pixel of the unpadded input.
+def coverage_counts(image_hw, size, stride=None, padding="valid", dilation=1) -> np.ndarray:
+    """How many pooling windows read each pixel, ``(H, W)`` ints: 1 for windows that tile the
+    image, more where they overlap, 0 where none reaches; arguments as for the pooling functions.
 
     It is the gradient that a ``dout`` of ones sends back through a sum over every window:
     one ``+=`` per kernel offset into a padded count, then the padding cropped away.
     """
+    geometry = pool_geometry((1, *image_hw, 1), size, stride, padding, dilation)
     _, h, w, _ = geometry.x_shape
     (top, _), (left, _) = geometry.padding
     counts = np.zeros(geometry.padded_shape[1:3], dtype=np.int64)

@@ -14,8 +14,6 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import BoundaryNorm, ListedColormap
 
-from ..geometry import pool_geometry
-from . import geometry as viz_geometry
 from .base import as_map, new_axes, ticks_off
 
 
@@ -112,14 +110,6 @@ def show_difference(after, before, ax=None, title=None, colorbar=True, limit=Non
     rows, cols = min(after.shape[0], before.shape[0]), min(after.shape[1], before.shape[1])
     difference = after[:rows, :cols] - before[:rows, :cols]
     return show_gradient(difference, ax=ax, title=title, colorbar=colorbar, limit=limit)
-
-
-def coverage_counts(image_hw, size, stride=None, padding="valid", dilation=1) -> np.ndarray:
-    """How many pooling windows read each pixel, ``(H, W)`` ints: 1 for windows that tile the
-    image, more where they overlap, 0 where none reaches; arguments as for the pooling functions.
-    """
-    geometry = pool_geometry((1, *image_hw, 1), size, stride, padding, dilation)
-    return viz_geometry.coverage_counts(geometry)
 
 
 #: The window count drawn in viridis' last colour: count ``k`` >= 1 sits at

@@ -15,7 +15,8 @@ from matplotlib.patches import Rectangle
 from PIL import Image
 
 from .. import op_functions
-from ..geometry import pool_geometry, resolve_padding
+from ..geometry import pool_geometry
+from ..rules import resolve_padding
 from . import geometry as viz_geometry
 from .base import (NUMBERS_CMAP, OUTLINE_ZORDER, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS,
                    WINNER_COLOR, as_picture, new_axes, ticks_off)

@@ -1,0 +1,278 @@
+"""The table of checks and exercises: what each checker runs, on which cases, by which rules.
+
+A :class:`Check` is one checker: the student's arguments, the reference that gives the expected
+result, the table's cases (simplest first, each named for what it tests, the tie case among
+them), random cases for grading, a shrinker that makes a failing case smaller, and the method
+rules of its exercise. :data:`CHECKS` maps each checker's name to its row, :data:`EXERCISES`
+maps each notebook exercise to its checker and points. The references are the naive style's
+functions (and the layers' loss): the lesson's plainest code.
+"""
+
+import collections
+import functools
+from typing import Callable, NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .. import layers, naive
+from . import challenges
+
+SEED = 0                              # of every table case: a failure is the same on every run
+MEMORY_FACTOR = 10                    # no window array: peak bytes over the input's, at most
+
+#: What grade runs before a student's own cells: the only names an answer gets besides its own
+#: cells (and a ``check`` that does nothing). Every notebook's set-up cell imports them too.
+ANSWER_PREAMBLE = ("import math\nimport numpy as np\n"
+                   "from numpy.lib.stride_tricks import as_strided, sliding_window_view\n")
+
+#: A method rule: its part's ``name`` (in the verdict's parts and the points) and its ``text``.
+Rule = collections.namedtuple("Rule", "name text")
+NO_PIXEL_LOOP = Rule("no_pixel_loop", "no Python loop over pixels: the same work of your own code "
+                     "(lines run, Python calls made) on a larger image of the same N and C")
+NO_SCATTER = Rule("no_scatter", "no scatter (np.add.at, any ufunc's .at, np.bincount): one += "
+                  "per kernel offset")
+NO_WINDOW_ARRAY = Rule("no_window_array", f"no window array (peak memory at most "
+                       f"{MEMORY_FACTOR}x the input); that the sums are separable is not checked")
+CALLS_CONV = Rule("calls_my_conv_forward", "it calls your my_conv_forward")
+NO_WINDOW_GROWTH = Rule("no_window_growth", challenges.NO_WINDOW_GROWTH)
+
+
+class Check(NamedTuple):
+    """What a checker runs: the student's function against ``reference`` on every case."""
+    signature: tuple                      # the student's arguments, in order
+    reference: Callable                   # reference(**inputs) -> the expected result
+    cases: Callable                       # cases() -> list of Case
+    random_case: Callable | None = None   # random_case(rng) -> inputs
+    shrink: Callable | None = None        # shrink(inputs) yields smaller inputs
+    outputs: tuple | None = None          # names of a tuple result, e.g. ("dx", "dw", "db")
+    forward: bool = False                 # (out, cache) is accepted for out
+    rules: tuple = ()                     # Rules: NO_PIXEL_LOOP, NO_SCATTER, ...
+    copied: bool = True                   # a result sharing an argument's memory fails
+
+
+#: A case: what it tests, its arguments by name, its role: "small", "large", "memory", "hidden".
+Case = collections.namedtuple("Case", "name inputs role", defaults=("",))
+
+
+# --- The cases, how they shrink, and the references ---
+
+def _out_hw(height, width, kernel_hw, stride) -> tuple[int, int]:
+    return (height - kernel_hw[0]) // stride + 1, (width - kernel_hw[1]) // stride + 1
+
+
+def _pool_case(rng, shape, size, stride, dout: bool, ties=False) -> dict:
+    """``x, size, stride`` (``dout`` first for a backward pass); ties: small integers in x."""
+    x = rng.integers(0, 3, size=shape).astype(float) if ties else rng.normal(size=shape).round(2)
+    oh, ow = _out_hw(shape[1], shape[2], (size, size), stride)
+    gradient = {"dout": rng.integers(1, 10, size=(shape[0], oh, ow, shape[3])).astype(float)}
+    return {**(gradient if dout else {}), "x": x, "size": size, "stride": stride}
+
+
+#: (x shape, size, stride, ties, what the case tests): simplest first, so a failure is small.
+POOL_CASES = (((1, 4, 4, 1), 2, 2, False, "windows that tile the image"),
+              ((1, 5, 5, 1), 3, 1, False, "overlapping windows, stride 1"),
+              ((1, 5, 8, 1), 2, 2, False, "a wide image (H != W)"),
+              ((2, 7, 7, 2), 3, 2, False, "overlapping windows, a batch and channels"),
+              ((1, 9, 6, 1), 2, 3, False, "a stride larger than the window"),
+              ((2, 6, 6, 1), 3, 2, True, "ties: a few values repeated in every window"),
+              ((1, 4, 4, 1), 2, 2, False, "case 1's shape again, other values (no cache)"),
+              ((1, 3, 4, 2), 1, 1, False, "1 x 1 windows: the image itself, as a new array"))
+#: The method rules' cases: (x shape, size, stride, role, the rule it is for, what it is); the
+#: loop check's two differ only in H and W, so a branch on N or C is no loop.
+POOL_RULE_CASES = (((2, 6, 7, 3), 3, 2, "small", NO_PIXEL_LOOP, "the loop check's small case"),
+                   ((2, 20, 23, 3), 3, 2, "large", NO_PIXEL_LOOP,
+                    "its larger case (H and W grow)"),
+                   ((2, 32, 32, 3), 6, 1, "memory", NO_WINDOW_ARRAY, "the memory check's case"))
+
+
+def _pool_cases(dout: bool, rules=()) -> list:
+    rng = np.random.default_rng(SEED)
+    return [Case(name, _pool_case(rng, shape, size, stride, dout, ties))
+            for shape, size, stride, ties, name in POOL_CASES] + [
+        Case(name, _pool_case(rng, shape, size, stride, dout), role)
+        for shape, size, stride, role, rule, name in POOL_RULE_CASES if rule in rules]
+
+
+def _random_pool_case(rng, dout: bool) -> dict:
+    size, stride, n, channels = (int(k) for k in rng.integers(1, [5, 5, 4, 4]))
+    height, width = (size + int(k) for k in rng.integers(0, 7, size=2))
+    return _pool_case(rng, (n, height, width, channels), size, stride, dout, rng.random() < 0.3)
+
+
+#: (x shape, w shape, stride, what the case tests)
+CONV_CASES = (((1, 4, 4, 1), (2, 2, 1, 1), 1, "one channel in and out"),
+              ((1, 5, 6, 2), (3, 3, 2, 1), 1, "two input channels, a wide image"),
+              ((2, 6, 6, 2), (3, 3, 2, 3), 2, "a batch, three filters, stride 2"),
+              ((1, 7, 5, 3), (2, 3, 3, 2), 1, "a rectangular kernel"),
+              ((2, 8, 8, 1), (2, 2, 1, 2), 3, "a stride larger than the kernel"),
+              ((1, 4, 4, 1), (2, 2, 1, 1), 1, "case 1's shapes again, other values (no cache)"))
+#: The loop check's two cases (x shape, w shape, stride, role, what it is): only H and W differ.
+CONV_RULE_CASES = (((2, 6, 7, 3), (3, 3, 3, 2), 2, "small", "the loop check's small case"),
+                   ((2, 20, 23, 3), (3, 3, 3, 2), 2, "large", "its larger case (H and W grow)"))
+
+
+def _conv_case(rng, x_shape, w_shape, stride, dout: bool) -> dict:
+    """``x, w, b, stride``, or ``dout, x, w, stride`` for the backward pass."""
+    x, w = rng.normal(size=x_shape).round(2), rng.normal(size=w_shape).round(2)
+    if not dout:
+        return {"x": x, "w": w, "b": rng.normal(size=w_shape[3]).round(2), "stride": stride}
+    oh, ow = _out_hw(x_shape[1], x_shape[2], w_shape[:2], stride)
+    return {"dout": rng.normal(size=(x_shape[0], oh, ow, w_shape[3])).round(2), "x": x, "w": w,
+            "stride": stride}
+
+
+def _conv_cases(dout: bool) -> list:
+    rng = np.random.default_rng(SEED)
+    return [Case(name, _conv_case(rng, *spec, dout)) for *spec, name in CONV_CASES] + [
+        Case(name, _conv_case(rng, *spec, dout), role) for *spec, role, name in CONV_RULE_CASES]
+
+
+def _random_conv_case(rng, dout: bool) -> dict:
+    kh, kw, stride, n, channels, filters = (int(k) for k in rng.integers(1, 4, size=6))
+    x_shape = (n, kh + int(rng.integers(0, 6)), kw + int(rng.integers(0, 6)), channels)
+    return _conv_case(rng, x_shape, (kh, kw, channels, filters), stride, dout)
+
+
+def _shrink_grid(inputs: dict):
+    """One image, row, column, channel, kernel row, column, filter or stride fewer; dout cropped."""
+    x, stride, w = inputs["x"], inputs["stride"], inputs.get("w")
+    kernel = (w.shape[0], w.shape[1], w.shape[3]) if w is not None else (inputs["size"],)
+    dims = (x.shape[0], x.shape[3], x.shape[1], x.shape[2], *kernel, stride)
+    for axis in range(len(dims)):
+        n, c, height, width, *kernel, step = (d - (k == axis) for k, d in enumerate(dims))
+        kh, kw, filters = kernel if w is not None else (kernel[0], kernel[0], c)
+        if min(n, c, kh, kw, filters, step) < 1 or height < kh or width < kw:
+            continue
+        smaller = dict(inputs, x=x[:n, :height, :width, :c].copy(), stride=step)
+        smaller.update({"w": w[:kh, :kw, :c, :filters].copy()} if w is not None else {"size": kh})
+        smaller.update({"b": inputs["b"][:filters].copy()} if "b" in inputs else {})
+        if "dout" in inputs:                       # cropped, repeated along an axis that grew
+            shape = (n, *_out_hw(height, width, (kh, kw), step), filters)
+            cropped = inputs["dout"][tuple(slice(0, length) for length in shape)]
+            smaller["dout"] = np.resize(cropped, shape)
+        yield smaller
+
+
+def _channels_cases() -> list:
+    rng = np.random.default_rng(SEED)
+    shapes = ((1, 2, 3, 4), (2, 3, 3, 1), (3, 4, 2, 3), (1, 5, 5, 3), (2, 1, 4, 2), (1, 2, 3, 4))
+    return [Case(f"a batch {shape}", {"x": rng.normal(size=shape).round(2)}) for shape in shapes
+            ] + [Case("8-bit pixels", {"x": rng.integers(0, 256, (2, 3, 4, 3), np.uint8)})]
+
+
+def _shrink_axes(inputs: dict):
+    """One entry fewer along each axis in turn."""
+    for axis, length in enumerate(inputs["x"].shape):
+        if length > 1:
+            yield dict(inputs, x=np.delete(inputs["x"], -1, axis=axis))
+
+
+def _logits_case(rng, scale) -> dict:
+    n, k = int(rng.integers(1, 6)), int(rng.integers(2, 11))
+    return {"logits": scale * rng.standard_normal((n, k)), "labels": rng.integers(0, k, size=n)}
+
+
+def _softmax_cases() -> list:
+    rng = np.random.default_rng(SEED)
+    cases = [Case(f"logits about {scale}" if scale < 1000 else "logits in the thousands",
+                  _logits_case(rng, scale)) for scale in (1, 1, 10, 10, 1000, 1000)]
+    (n, k), again = cases[0].inputs["logits"].shape, "case 1's shapes again, other values"
+    return cases + [Case(again, {"logits": rng.standard_normal((n, k)),
+                                 "labels": rng.integers(0, k, size=n)})]
+
+
+def _shrink_logits(inputs: dict):
+    """Fewer samples, or fewer classes when no label needs the last one."""
+    logits, labels = inputs["logits"], inputs["labels"]
+    if len(labels) > 1:
+        yield dict(inputs, logits=logits[:-1].copy(), labels=labels[:-1].copy())
+    if logits.shape[1] > 2 and labels.max() < logits.shape[1] - 1:
+        yield dict(inputs, logits=logits[:, :-1].copy())
+
+
+# --- The table: what each checker runs, and the course's exercises ---
+
+def _pool_check(kind: str, backward=False, rules=(), reference=None) -> Check:
+    forward, back = (getattr(naive, f"{kind}_pool_{way}") for way in ("forward", "backward"))
+    return Check(("dout", "x", "size", "stride") if backward else ("x", "size", "stride"),
+                 reference or ((lambda dout, **case: back(dout, forward(**case)[1])) if backward
+                               else lambda **case: forward(**case)[0]),
+                 functools.partial(_pool_cases, backward, rules),
+                 functools.partial(_random_pool_case, dout=backward), _shrink_grid,
+                 forward=not backward, rules=rules)
+
+
+def _conv_check(backward: bool) -> Check:
+    return Check(("dout", "x", "w", "stride") if backward else ("x", "w", "b", "stride"),
+                 (lambda dout, **case: naive.conv_backward(dout, naive.conv_forward(**case)[1]))
+                 if backward else lambda **case: naive.conv_forward(**case)[0],
+                 functools.partial(_conv_cases, backward),
+                 functools.partial(_random_conv_case, dout=backward), _shrink_grid,
+                 outputs=("dx", "dw", "db") if backward else None, forward=not backward,
+                 rules=(NO_PIXEL_LOOP,))
+
+
+#: Checker name -> what it runs.
+CHECKS = {
+    "channels_first": Check(("x",), lambda x: np.moveaxis(x, 3, 1), _channels_cases, lambda rng: {
+        "x": rng.normal(size=tuple(rng.integers(1, 5, 4)))}, _shrink_axes, copied=False),
+    "max_pool_forward": _pool_check("max"),
+    "avg_pool_forward": _pool_check("avg"),
+    "pool_windows": _pool_check("max", False, (NO_PIXEL_LOOP,), lambda x, size, stride: (
+        np.moveaxis(sliding_window_view(x, (size, size), axis=(1, 2)), 3, 5)[:, ::stride, ::stride]
+        .copy())),
+    "max_pool_vectorised": _pool_check("max", False, (NO_PIXEL_LOOP,)),
+    "avg_pool_separable": _pool_check("avg", False, (NO_PIXEL_LOOP, NO_WINDOW_ARRAY)),
+    "max_pool_backward": _pool_check("max", True),
+    "avg_pool_backward": _pool_check("avg", True),
+    "max_pool_backward_vectorised": _pool_check("max", True, (NO_PIXEL_LOOP,)),
+    "avg_pool_backward_by_offsets": _pool_check("avg", True, (NO_PIXEL_LOOP, NO_SCATTER)),
+    "avg_pool_as_conv": _pool_check("avg", False, (CALLS_CONV,)),
+    "conv_forward": _conv_check(False),
+    "conv_backward": _conv_check(True),
+    "softmax_cross_entropy": Check(("logits", "labels"), layers.softmax_cross_entropy,
+                                   _softmax_cases, lambda rng: _logits_case(
+                                       rng, rng.choice([1, 10, 1000])), _shrink_logits,
+                                   outputs=("loss", "dlogits")),
+    # The challenges (pooling_lab.classroom.challenges): one per notebook 01-07
+    "avg_pool_padded": Check(**challenges.AVG_PADDED),
+    "fold_windows": Check(**challenges.FOLD, rules=(NO_PIXEL_LOOP, NO_SCATTER)),
+    "max_pool_winners": Check(**challenges.MAX_WINNERS, rules=(NO_PIXEL_LOOP,)),
+    "max_pool_backward_padded": Check(**challenges.MAX_BACKWARD, rules=(NO_PIXEL_LOOP,)),
+    "conv_dx": Check(**challenges.CONV_DX, rules=(NO_PIXEL_LOOP,)),
+    "max_pool_any_window": Check(**challenges.ANY_WINDOW, rules=(
+        NO_PIXEL_LOOP, NO_WINDOW_GROWTH)),
+    "cnn_gradients": Check(**challenges.CNN, rules=(NO_PIXEL_LOOP,)),
+}
+
+
+#: One notebook exercise: the student's function, its notebook, its checker, and its points by
+#: part of the verdict ("cases": the table's, "hidden": grade's random ones, then one per method
+#: rule of the checker, in its order); the total is their sum. Each exercise's text says the split.
+Exercise = collections.namedtuple("Exercise", "function notebook checker points")
+#: The course's exercises in course order, by the student's function name.
+EXERCISES = {name: Exercise(name, notebook, checker, dict(zip(
+    ("cases", "hidden", *(rule.name for rule in CHECKS[checker].rules)), points)))
+    for name, notebook, checker, points in (
+        ("to_channels_first", "00_welcome", "channels_first", (1, 0)),
+        ("my_avg_pool", "01_pooling_loops", "avg_pool_forward", (1, 1)),
+        ("my_windows", "02_slice_stacking", "pool_windows", (1, 0, 1)),
+        ("my_max_pool_forward", "03_strided_views", "max_pool_vectorised", (1, 0, 1)),
+        ("my_avg_pool_backward", "04_backward_pooling", "avg_pool_backward_by_offsets",
+         (1, 0, 1, 1)),
+        ("my_max_pool_backward", "04_backward_pooling", "max_pool_backward_vectorised", (1, 1, 1)),
+        ("my_conv_forward", "05_convolution", "conv_forward", (1, 1, 1)),
+        ("my_conv_backward", "05_convolution", "conv_backward", (2, 1, 1)),
+        ("my_avg_pool_as_conv", "05_convolution", "avg_pool_as_conv", (1, 0, 1)),
+        ("my_avg_pool_separable", "06_speed_and_memory", "avg_pool_separable", (1, 0, 1, 1)),
+        ("my_softmax_cross_entropy", "07_capstone_cnn", "softmax_cross_entropy", (2, 1)),
+        # The challenges: the challenge tier, after each notebook's Try it
+        ("my_avg_pool_padded", "01_pooling_loops", "avg_pool_padded", (3, 1)),
+        ("my_fold_windows", "02_slice_stacking", "fold_windows", (2, 1, 1, 1)),
+        ("my_max_pool_winners", "03_strided_views", "max_pool_winners", (3, 1, 1)),
+        ("my_max_pool_backward_padded", "04_backward_pooling", "max_pool_backward_padded",
+         (3, 1, 1)),
+        ("my_conv_dx", "05_convolution", "conv_dx", (3, 1, 1)),
+        ("my_max_pool_any_window", "06_speed_and_memory", "max_pool_any_window", (2, 1, 1, 1)),
+        ("my_cnn_gradients", "07_capstone_cnn", "cnn_gradients", (4, 1, 1)))}
