@@ -13,7 +13,8 @@ draw, never an exception for a setting) under a thin **widget layer** (ipywidget
 the figure as a PNG as wide as the cell, in one output with a static picture for GitHub/nbval.
 Readable from the back row: every text :data:`FONT_PT` points, the figure
 :data:`FIGURE_INCHES` wide at :data:`DPI` (P points at D dpi show as P * D / 96 pt at native
-size, so 12 pt at JupyterLab's 100% zoom in a cell of about 1050 pixels).
+size, so 16 px at JupyterLab's 100% zoom in a cell of 980 pixels or more; in a narrower cell
+the picture shrinks, and at 150% zoom on a 1280 px screen its labels still cover 16 px).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from .viz import geometry as viz_geometry
 
 #: Text size of every label (points, the course's rule in ``viz.base``) and the figure's width
 #: (inches) and resolution.
-FONT_PT, FIGURE_INCHES, DPI = viz.base.FONT_PT, 10.9, 96
+FONT_PT, FIGURE_INCHES, DPI = viz.base.FONT_PT, 10.2, 96
 _READABLE = viz.base.READABLE
 
 #: The CSS classes of an explorer and of a picture whose setting was refused (dimmed), and the
@@ -596,10 +597,11 @@ class Explorer:
     def __init__(self, widgets, controls: dict, update, rows):
         self.controls = controls
         self._update = update
-        # As wide as the cell, never narrower than drawn (a narrow cell scrolls): labels stay
-        # FONT_PT at 100% zoom.
+        # Never wider than drawn (labels FONT_PT at 100% zoom); in a narrower cell it shrinks
+        # with the cell (zoomed to 150% at 1280 px, its labels still 16 px on the screen).
         self.picture = widgets.Image(format="png", layout=widgets.Layout(
-            width="100%", min_width=f"{round(FIGURE_INCHES * DPI)}px"))
+            width="100%", max_width=f"{round(FIGURE_INCHES * DPI)}px", height="auto",
+            margin="2px 0"))                   # no side margins: 100% wide fits the cell
         self.message = widgets.HTML()
         # CSS (Layout has no font size or opacity): controls readable from the back row, and a
         # refused setting's picture dimmed by a class.
