@@ -181,6 +181,21 @@ def _grid_format(values, decimals: int = 2):
     return number, f" · × 1e{exponent}" if exponent else ""
 
 
+#: The most tick labels a colourbar of an explorer shows: more would stack on one another.
+MOST_COLORBAR_TICKS = 8
+
+
+def _thin_ticks(bar) -> None:
+    """Keep every k-th tick of colourbar ``bar`` (the first and the last among them), so that
+    at most :data:`MOST_COLORBAR_TICKS` labels show."""
+    ticks = list(bar.get_ticks())
+    labels = [label.get_text() for label in bar.ax.get_yticklabels()]
+    step = -(-len(ticks) // MOST_COLORBAR_TICKS)                     # ceiling division
+    if step > 1:
+        kept = sorted({*range(0, len(ticks) - 1, step), len(ticks) - 1})[-MOST_COLORBAR_TICKS:]
+        bar.set_ticks([ticks[k] for k in kept], labels=[labels[k] for k in kept])
+
+
 def _outline(ax, top: float, left: float, height: float, width: float, color: str,
              linestyle="-", linewidth=3.0):
     """A rectangle round cells ``top..top+height-1``, ``left..left+width-1``, above separators."""
@@ -255,6 +270,7 @@ def windows_panel(image, controls: dict) -> Panel:
     counts = viz.coverage_counts(geometry.x_shape[1:3], geometry.kernel, geometry.stride,
                                  geometry.padding, geometry.dilation)               # (H, W)
     viz.show_coverage(counts, ax=_name(coverage, "coverage"), title="taps reading\neach pixel")
+    _thin_ticks(coverage.images[0].colorbar)
     over_channels = " · sum over C" if image.shape[3] > 1 else ""
     viz.show_gradient(dx[0].sum(axis=2), ax=_name(gradient, "dx"),    # (H, W, C) -> (H, W)
                       title=f"dx · dout of ones\n{style}{over_channels}")
@@ -775,8 +791,11 @@ def filters_explorer(image=None, style: str = "fast"):
         controls["kernel"], "value", FILTERS[change["new"]]), names="value")
     controls["kernel"].observe(lambda change: setattr(
         choice, "value", names.get(change["new"], "custom")), names="value")
-    rows = [[widgets.VBox([choice, controls["dout"], controls["style"]]), controls["kernel"],
-             widgets.VBox([controls["stride"], controls["dilation"], controls["padding"]])]]
+    # Columns keep their width (flex 0 0 auto) and wrap in a narrow cell, never squeezed.
+    column = widgets.Layout(flex="0 0 auto")
+    rows = [[widgets.VBox([choice, controls["dout"], controls["style"]], layout=column),
+             controls["kernel"], widgets.VBox([controls["stride"], controls["dilation"],
+                                               controls["padding"]], layout=column)]]
     return Explorer(widgets, controls, lambda values: filters_panel(image, values), rows)
 
 
