@@ -106,5 +106,14 @@ def test_the_live_deck_shows_a_figure_not_its_plotting_code(lab, page, screensho
     }""", index)
     page.screenshot(path=screenshots / "live_deck_figure.png")
     assert seen["picture"] and not seen["code"], seen
+    # Text scaled for projection by the notebook's Deck style: prose 24 px and code 20 px.
+    sizes = page.evaluate("""() => {
+        const notebook = window.jupyterapp.shell.currentWidget.content.node;
+        const size = selector => parseFloat(getComputedStyle(
+            notebook.querySelector(selector)).fontSize);
+        return {prose: size('.jp-RenderedMarkdown p'), code: size('.jp-InputArea-editor .cm-content')};
+    }""")
+    print("live Deck text:", sizes)
+    assert sizes["prose"] >= 24 and sizes["code"] >= 20, sizes
     assert 0 <= seen["top"] < seen["height"], f"the figure is off the slide: {seen}"
     page.evaluate("() => window.jupyterapp.commands.execute('deck:stop')")

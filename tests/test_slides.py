@@ -522,3 +522,15 @@ def test_every_figure_keeps_its_text_at_16_px_on_a_slide(path):
     assert not small, f"{path.name}: figure text under 16 px on a slide: {small}"
     if stale:
         pytest.skip(f"{path.name}: {len(stale)} figures drawn before viz's rule: re-execute")
+
+
+#: The live Deck's text for a hall, as each notebook's metadata sets it for jupyterlab-fonts
+#: (the style jupyterlab-slideshow applies only while it presents).
+DECK_STYLE = {"--jp-content-font-size1": "24px", "--jp-code-font-size": "20px"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name[:2])
+def test_the_live_deck_scales_prose_to_24_px_and_code_to_20_px(path):
+    import nbformat
+    styles = nbformat.read(path, as_version=4).metadata["@deathbeds/jupyterlab-fonts"]["styles"]
+    assert styles[""]["body[data-jp-deck-mode='presenting'] &"] == DECK_STYLE
