@@ -13,7 +13,8 @@ draw, never an exception for a setting) under a thin **widget layer** (ipywidget
 the figure as a PNG as wide as the cell, in one output with a static picture for GitHub/nbval.
 Readable from the back row: every text :data:`FONT_PT` points, the figure
 :data:`FIGURE_INCHES` wide at :data:`DPI` (P points at D dpi show as P * D / 96 pt at native
-size, so 12 pt at JupyterLab's 100% zoom in a cell of about 1050 pixels).
+size, so 16 px at JupyterLab's 100% zoom in a cell of 980 pixels or more; in a narrower cell
+the picture shrinks, and at 150% zoom on a 1280 px screen its labels still cover 16 px).
 """
 
 from __future__ import annotations
@@ -35,11 +36,17 @@ from . import STYLES, check_style, contract, images, op_functions, rules, viz
 from .geometry import Geometry, pool_geometry
 from .viz import geometry as viz_geometry
 
-#: Text size of every label (points) and the figure's width (inches) and resolution.
-FONT_PT, FIGURE_INCHES, DPI = 12, 10.9, 96
-_READABLE = {key: FONT_PT for key in ("font.size", "axes.titlesize", "axes.labelsize",
-                                      "figure.titlesize", "xtick.labelsize", "ytick.labelsize",
-                                      "legend.fontsize")}
+#: Text size of every label (points, the course's rule in ``viz.base``) and the figure's width
+#: (inches) and resolution.
+FONT_PT, FIGURE_INCHES, DPI = viz.base.FONT_PT, 10.2, 96
+_READABLE = viz.base.READABLE
+
+#: The CSS classes of an explorer and of a picture whose setting was refused (dimmed), and the
+#: controls' text size for a hall: 16 px labels, read-outs and menus.
+EXPLORER, REFUSED = "pooling-lab-explorer", "pooling-lab-refused"
+CONTROLS_CSS = ", ".join(f".{EXPLORER} {part}" for part in (
+    ".widget-label", ".widget-readout", "select", "button", "input", "textarea")) + (
+    " { font-size: 16px; }")
 
 #: The largest size of a number the explorers draw: colour scales of larger ones overflow.
 LARGEST_DRAWN = 1e300
@@ -174,6 +181,21 @@ def _grid_format(values, decimals: int = 2):
     return number, f" · × 1e{exponent}" if exponent else ""
 
 
+#: The most tick labels a colourbar of an explorer shows: more would stack on one another.
+MOST_COLORBAR_TICKS = 8
+
+
+def _thin_ticks(bar) -> None:
+    """Keep every k-th tick of colourbar ``bar`` (the first and the last among them), so that
+    at most :data:`MOST_COLORBAR_TICKS` labels show."""
+    ticks = list(bar.get_ticks())
+    labels = [label.get_text() for label in bar.ax.get_yticklabels()]
+    step = -(-len(ticks) // MOST_COLORBAR_TICKS)                     # ceiling division
+    if step > 1:
+        kept = sorted({*range(0, len(ticks) - 1, step), len(ticks) - 1})[-MOST_COLORBAR_TICKS:]
+        bar.set_ticks([ticks[k] for k in kept], labels=[labels[k] for k in kept])
+
+
 def _outline(ax, top: float, left: float, height: float, width: float, color: str,
              linestyle="-", linewidth=3.0):
     """A rectangle round cells ``top..top+height-1``, ``left..left+width-1``, above separators."""
@@ -248,6 +270,7 @@ def windows_panel(image, controls: dict) -> Panel:
     counts = viz.coverage_counts(geometry.x_shape[1:3], geometry.kernel, geometry.stride,
                                  geometry.padding, geometry.dilation)               # (H, W)
     viz.show_coverage(counts, ax=_name(coverage, "coverage"), title="taps reading\neach pixel")
+    _thin_ticks(coverage.images[0].colorbar)
     over_channels = " · sum over C" if image.shape[3] > 1 else ""
     viz.show_gradient(dx[0].sum(axis=2), ax=_name(gradient, "dx"),    # (H, W, C) -> (H, W)
                       title=f"dx · dout of ones\n{style}{over_channels}")
@@ -590,13 +613,19 @@ class Explorer:
     def __init__(self, widgets, controls: dict, update, rows):
         self.controls = controls
         self._update = update
-        # As wide as the cell, never narrower than drawn (a narrow cell scrolls): labels stay
-        # FONT_PT at 100% zoom.
+        # Never wider than drawn (labels FONT_PT at 100% zoom); in a narrower cell it shrinks
+        # with the cell (zoomed to 150% at 1280 px, its labels still 16 px on the screen).
         self.picture = widgets.Image(format="png", layout=widgets.Layout(
-            width="100%", min_width=f"{round(FIGURE_INCHES * DPI)}px"))
+            width="100%", max_width=f"{round(FIGURE_INCHES * DPI)}px", height="auto",
+            margin="2px 0"))                   # no side margins: 100% wide fits the cell
         self.message = widgets.HTML()
-        self.view = widgets.VBox([*[widgets.HBox(row) for row in rows], self.message,
-                                  self.picture], layout=widgets.Layout(overflow="auto"))
+        # CSS (Layout has no font size or opacity): controls readable from the back row, and a
+        # refused setting's picture dimmed by a class.
+        rules = widgets.HTML(f"<style>{CONTROLS_CSS} .{REFUSED} {{ opacity: 0.3; }}</style>")
+        wrap = widgets.Layout(flex_flow="row wrap")
+        self.view = widgets.VBox([*[widgets.HBox(row, layout=wrap) for row in rows], self.message,
+                                  self.picture, rules], layout=widgets.Layout(overflow="auto"))
+        self.view.add_class(EXPLORER)
         for control in controls.values():
             control.observe(self.redraw, names="value")
         self.redraw()
@@ -613,10 +642,10 @@ class Explorer:
             self.message.value = ('<p style="color: #b00; font-family: monospace; font-size: '
                                   f'16px; white-space: pre-wrap">{html.escape(panel.message)}'
                                   '</p>')
-            self.picture.layout.opacity = "0.3"
+            self.picture.add_class(REFUSED)
         else:
             self.message.value = ""
-            self.picture.layout.opacity = "1"
+            self.picture.remove_class(REFUSED)
             self.picture.value = panel.png()
         return panel
 
@@ -644,7 +673,7 @@ def _controls(widgets, defaults: dict, **ranges) -> dict:
     style, and op and ``count_include_pad`` when the defaults hold them.
     """
     style = check_style(defaults["style"])
-    wide, narrow = widgets.Layout(width="220px"), widgets.Layout(width="170px")
+    wide, narrow = widgets.Layout(width="330px"), widgets.Layout(width="230px")  # tracks 150+ px
     controls = {name: widgets.IntSlider(value=defaults[name], min=low, max=high,
                                         description=name, continuous_update=False, layout=wide)
                 for name, (low, high) in ranges.items()}
@@ -705,7 +734,7 @@ def backward_explorer(grid=None, dout=None, style: str = "fast", op: str = "max"
     steps = max(backward_steps(grid, defaults), 1)
     controls["step"] = widgets.IntSlider(value=min(defaults["step"], steps), min=0, max=steps,
                                          description="window",
-                                         layout=widgets.Layout(width="300px"))
+                                         layout=widgets.Layout(width="360px"))
     play = widgets.Play(value=controls["step"].value, min=0, max=steps, interval=1200,
                         description="play")
     widgets.jslink((play, "value"), (controls["step"], "value"))
@@ -751,7 +780,7 @@ def filters_explorer(image=None, style: str = "fast"):
     controls["dout"] = widgets.Dropdown(options=[(f"{name}: {loss}", name)
                                                  for name, loss in DOUT_CHOICES.items()],
                                         value=FILTERS_DEFAULTS["dout"], description="dout",
-                                        layout=widgets.Layout(width="300px"))
+                                        layout=widgets.Layout(width="420px"))
     # Picking a filter writes its numbers into the kernel box; the box is what is drawn, and
     # typing into it turns the choice to "custom".
     names = {text: name for name, text in FILTERS.items()}
@@ -762,8 +791,11 @@ def filters_explorer(image=None, style: str = "fast"):
         controls["kernel"], "value", FILTERS[change["new"]]), names="value")
     controls["kernel"].observe(lambda change: setattr(
         choice, "value", names.get(change["new"], "custom")), names="value")
-    rows = [[widgets.VBox([choice, controls["dout"], controls["style"]]), controls["kernel"],
-             widgets.VBox([controls["stride"], controls["dilation"], controls["padding"]])]]
+    # Columns keep their width (flex 0 0 auto) and wrap in a narrow cell, never squeezed.
+    column = widgets.Layout(flex="0 0 auto")
+    rows = [[widgets.VBox([choice, controls["dout"], controls["style"]], layout=column),
+             controls["kernel"], widgets.VBox([controls["stride"], controls["dilation"],
+                                               controls["padding"]], layout=column)]]
     return Explorer(widgets, controls, lambda values: filters_panel(image, values), rows)
 
 

@@ -141,16 +141,36 @@ def screenshots():
 
 
 # In the page: the cells of the open notebook, and the one whose source calls the explorer.
-CELLS = "document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')"
 OUTPUTS = ("document.querySelectorAll("
            "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')")
-FINISHED = f"""() => {{
-    const cells = [...{CELLS}].filter(cell => cell.classList.contains('jp-CodeCell'));
-    return cells.length > 0 && cells.every(cell => {{
-        const prompt = cell.querySelector('.jp-InputPrompt').textContent;
-        return /\\[\\d+\\]/.test(prompt);
-    }});
-}}"""
+FINISHED = """() => {
+    // From the notebook's model, not the prompts: a collapsed cell (source_hidden) shows none.
+    const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+    let code = 0;
+    for (let index = 0; index < cells.length; index++) {
+        const cell = cells.get(index);
+        if (cell.type !== 'code') continue;
+        code += 1;
+        if (cell.executionCount === null || cell.executionCount === undefined) return false;
+    }
+    return code > 0;
+}"""
+
+
+# In the page, for one explorer's output at a zoom: its smallest figure text and control text as
+# screen pixels (the figure's labels are 16 px in its PNG: FONT_PT points at 96 dpi), how far
+# its content overflows it (scrolling) and how far its picture reaches past the output (cut).
+FIT = """(output, zoom) => {
+    const view = output.querySelector('.pooling-lab-explorer');
+    const picture = output.querySelector('img');
+    const texts = [...output.querySelectorAll('.widget-label, .widget-readout, select, button')]
+        .filter(element => element.textContent.trim() || element.tagName === 'SELECT');
+    const shown = picture.getBoundingClientRect(), box = output.getBoundingClientRect();
+    return {figure_px: 16 * shown.width / picture.naturalWidth * zoom,
+            controls_px: zoom * Math.min(...texts.map(e => parseFloat(getComputedStyle(e).fontSize))),
+            overflow: view.scrollWidth - view.clientWidth,
+            cut: Math.max(shown.right, view.getBoundingClientRect().right) - box.right};
+}"""
 
 
 def explorer_cell(page, call: str):
@@ -227,3 +247,38 @@ def test_explorer_runs_and_redraws_in_jupyterlab(notebook, lab, page, screenshot
     page.screenshot(path=screenshots / f"{stem}_page_after.png")
     assert after != before
     assert error_outputs(page) == []
+    # Controls for a hall: text of 16 px or more, slider tracks of 150 px or more.
+    controls = output.evaluate("""output => {
+        const texts = [...output.querySelectorAll('.widget-label, .widget-readout, select, button')]
+            .filter(element => element.textContent.trim() || element.tagName === 'SELECT');
+        const tracks = [...output.querySelectorAll('.widget-hslider .slider-container')];
+        return {text: Math.min(...texts.map(e => parseFloat(getComputedStyle(e).fontSize))),
+                track: Math.min(...tracks.map(e => e.getBoundingClientRect().width))};
+    }""")
+    assert controls["text"] >= 16 and controls["track"] >= 150, controls
+    # A 1280 px screen at 100% and 150% zoom (a CSS viewport 1280 / 1.5 px wide), file browser
+    # closed: the explorer fits its cell, and its smallest text, on the screen, is 16 px or more.
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    for zoom in (1, 1.5):
+        page.set_viewport_size({"width": round(1280 / zoom), "height": round(720 / zoom)})
+        page.wait_for_timeout(500)
+        fit = output.evaluate(FIT, zoom)
+        print(f"{stem} at {zoom:.0%}: {fit}")
+        assert fit["overflow"] <= 0 and fit["cut"] <= 0, fit
+        assert fit["figure_px"] >= 16 and fit["controls_px"] >= 16, fit
+    page.screenshot(path=screenshots / f"{stem}_page_150.png")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    if notebook == "01_pooling_loops.ipynb":
+        # A refused setting (padding 4 with windows of size 3) really dims the picture.
+        def opacity():
+            return float(picture.evaluate("image => getComputedStyle(image).opacity"))
+        assert opacity() == 1
+        output.locator(".widget-dropdown", has_text="padding").locator("select").select_option("4")
+        output.locator(".widget-html", has_text="too large").wait_for(timeout=REDRAW_S * 1000)
+        page.wait_for_timeout(300)
+        assert opacity() == 0.3
+        picture.screenshot(path=screenshots / f"{stem}_refused.png")
+        output.locator(".widget-dropdown", has_text="padding").locator("select").select_option(
+            "valid")
+        page.wait_for_function("image => getComputedStyle(image).opacity === '1'",
+                               arg=picture.element_handle(), timeout=REDRAW_S * 1000)

@@ -64,3 +64,56 @@ def test_live_slides_move_an_explorer_on_its_slide(lab, page, screenshots):
     assert after != before
     assert error_outputs(page) == []
     page.evaluate("() => window.jupyterapp.commands.execute('deck:stop')")
+
+
+def test_the_live_deck_shows_a_figure_not_its_plotting_code(lab, page, screenshots):
+    """01's longest figure cell (tagged hide-input, so collapsed by ``source_hidden``) on its
+    slide: the figure on screen, none of its code."""
+    from test_browser import FINISHED
+    page.goto(f"{lab}/lab/tree/{NOTEBOOK}?reset")
+    page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext"
+                           "?.session?.kernel", timeout=SERVER_START_S * 1000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(FINISHED, timeout=RUN_ALL_S * 1000, polling=500)
+    index = page.evaluate("""() => {
+        const cells = window.jupyterapp.shell.currentWidget.content.widgets;
+        let longest = -1, lines = 0;
+        cells.forEach((cell, index) => {
+            const tags = cell.model.getMetadata('tags') || [];
+            const count = cell.model.sharedModel.getSource().split('\\n').length;
+            if (cell.model.type === 'code' && tags.includes('hide-input') && count > lines) {
+                longest = index;
+                lines = count;
+            }
+        });
+        return longest;
+    }""")
+    assert index > 0
+    page.evaluate("() => window.jupyterapp.commands.execute('deck:start')")
+    page.wait_for_function(PRESENTING, timeout=REDRAW_S * 1000)
+    page.evaluate("(index) => { window.jupyterapp.shell.currentWidget.content"
+                  ".activeCellIndex = index; }", index)
+    page.wait_for_timeout(1000)                         # let the slide transition end
+    seen = page.evaluate("""(index) => {
+        const node = window.jupyterapp.shell.currentWidget.content.widgets[index].node;
+        const visible = element => element && element.getClientRects().length > 0
+            && element.getBoundingClientRect().height > 0;
+        const picture = node.querySelector('.jp-OutputArea-output img');
+        const box = picture.getBoundingClientRect();
+        return {code: visible(node.querySelector('.jp-InputArea-editor')),
+                picture: visible(picture), top: box.top, bottom: box.bottom,
+                height: window.innerHeight};
+    }""", index)
+    page.screenshot(path=screenshots / "live_deck_figure.png")
+    assert seen["picture"] and not seen["code"], seen
+    # Text scaled for projection by the notebook's Deck style: prose 24 px and code 20 px.
+    sizes = page.evaluate("""() => {
+        const notebook = window.jupyterapp.shell.currentWidget.content.node;
+        const size = selector => parseFloat(getComputedStyle(
+            notebook.querySelector(selector)).fontSize);
+        return {prose: size('.jp-RenderedMarkdown p'), code: size('.jp-InputArea-editor .cm-content')};
+    }""")
+    print("live Deck text:", sizes)
+    assert sizes["prose"] >= 24 and sizes["code"] >= 20, sizes
+    assert 0 <= seen["top"] < seen["height"], f"the figure is off the slide: {seen}"
+    page.evaluate("() => window.jupyterapp.commands.execute('deck:stop')")

@@ -66,6 +66,32 @@ WINDOW_SETTINGS = [
     for include in ((True,) if op == "max" else (True, False))]
 
 
+def test_a_colourbar_of_many_counts_labels_a_few_without_stacking():
+    # size 8, dilation 4, padding 4, stride 1 on the 43x64 photo: 27 counts from 4 to 48
+    photo = pooling_lab.images.load("chelsea", grayscale=False, size=64)
+    setting = dict(explore.WINDOWS_DEFAULTS, size=8, stride=1, dilation=4, padding=4)
+    coverage = panels(explore.windows_panel(photo, setting).figure)["coverage"]
+    bar = coverage.images[0].colorbar
+    labels = [int(label.get_text()) for label in bar.ax.get_yticklabels()]
+    counts = np.unique(drawn(coverage))
+    assert len(counts) > explore.MOST_COLORBAR_TICKS
+    assert 2 <= len(labels) <= explore.MOST_COLORBAR_TICKS
+    assert labels == sorted(labels) and set(labels) <= set(counts)
+    assert labels[-1] == counts.max()                    # the largest count is always named
+    # the labels stay apart: at least a text height between neighbours at FONT_PT
+    bar.ax.figure.canvas.draw()
+    tops = sorted(label.get_window_extent().y0 for label in bar.ax.get_yticklabels())
+    assert min(np.diff(tops)) >= explore.FONT_PT * explore.DPI / 72
+
+
+def test_a_colourbar_of_few_counts_labels_every_one():
+    photo = pooling_lab.images.load("chelsea", grayscale=False, size=64)
+    coverage = panels(explore.windows_panel(photo, explore.WINDOWS_DEFAULTS).figure)["coverage"]
+    labels = [int(label.get_text())
+              for label in coverage.images[0].colorbar.ax.get_yticklabels()]
+    assert labels == list(np.unique(drawn(coverage)))
+
+
 @pytest.mark.parametrize("setting, style", cycled(WINDOW_SETTINGS),
                          ids=lambda value: str(value) if isinstance(value, str) else None)
 def test_windows_draws_the_contract_results_or_its_message(setting, style):
@@ -356,9 +382,9 @@ def test_windows_explorer_redraws_when_a_control_moves():
     assert explorer.picture.value != first and explorer.message.value == ""
     explorer.controls["padding"].value = 4                          # more than half of 2
     assert "too large for pooling" in explorer.message.value
-    assert explorer.picture.layout.opacity == "0.3"
+    assert explore.REFUSED in explorer.picture._dom_classes         # dimmed (tested in Chromium)
     explorer.controls["padding"].value = "same"
-    assert explorer.message.value == "" and explorer.picture.layout.opacity == "1"
+    assert explorer.message.value == "" and explore.REFUSED not in explorer.picture._dom_classes
 
 
 def test_an_explorer_output_holds_the_widget_and_its_picture():
@@ -533,11 +559,37 @@ def test_the_explorer_message_is_escaped_html():
     assert "&lt;b&gt;&quot;1&quot;&lt;/b&gt;" in explorer.message.value
 
 
-def test_the_picture_fills_the_cell_and_never_shrinks_below_its_drawn_size():
+def test_the_picture_fills_the_cell_up_to_its_drawn_size_and_shrinks_with_a_narrow_one():
     pytest.importorskip("ipywidgets")
     explorer = explore.backward_explorer()
     png = bytes(explorer.picture.value)
     drawn_width = int.from_bytes(png[16:20], "big")                 # the PNG's width in pixels
+    # 150% zoom on a 1280 px screen leaves a cell of about 670 px: drawn at most 1.5 times
+    # that, the 16 px labels still cover 16 screen pixels (tests/test_browser.py measures it).
+    assert drawn_width <= 1.5 * 670
     assert explorer.picture.layout.width == "100%"
-    assert explorer.picture.layout.min_width == f"{drawn_width}px"
-    assert explorer.view.layout.overflow == "auto"                  # a narrow cell scrolls
+    assert explorer.picture.layout.max_width == f"{drawn_width}px"
+    assert explorer.picture.layout.min_width is None
+
+
+def test_a_41x41_kernel_is_drawn_with_every_title_inside_the_figure():
+    photo = pooling_lab.images.load("grace_hopper", grayscale=True, size=128)
+    kernel = "\n".join(" ".join(["1/1681"] * 41) for _ in range(41))
+    panel = explore.filters_panel(photo, dict(explore.FILTERS_DEFAULTS, kernel=kernel))
+    assert panel.message is None
+    figure = panel.figure
+    panel.png()                                         # lays the figure out as it is shown
+    shown = panels(figure)
+    assert shown["kernel"].get_title() == "kernel 41x41"
+    assert not shown["kernel"].texts                      # too many to number: colours only
+    for ax in shown.values():
+        box = ax.title.get_window_extent()
+        assert 0 <= box.x0 and box.x1 <= figure.bbox.x1 and box.y1 <= figure.bbox.y1, ax.title
+
+
+def test_the_filters_controls_wrap_instead_of_shrinking():
+    pytest.importorskip("ipywidgets")
+    row = explore.filters_explorer().view.children[0]
+    columns = [child for child in row.children if child.layout.flex is not None]
+    assert len(columns) == 2 and {column.layout.flex for column in columns} == {"0 0 auto"}
+    assert row.layout.flex_flow == "row wrap"

@@ -82,7 +82,7 @@ def teaching_paths() -> dict:
             for number, rest in re.findall(r"\b(0\d)\b( ·[^|]*?(?=\b0\d\b|$))?", row):
                 if rest:
                     taught.setdefault(number, set()).update(
-                        re.findall(r"§(\d+|Try it|How others get it wrong)", rest))
+                        re.findall(r"§(\d+|Try it|How others get it wrong|Discuss)", rest))
                 else:
                     taught[number] = None
     return found

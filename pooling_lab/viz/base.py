@@ -1,13 +1,24 @@
-"""What every figure of the course shares: its colours and three small drawing helpers.
+"""What every figure of the course shares: its text size, its colours and small drawing helpers.
 
-The colours are defined here once, so that a style, a window or a padded cell looks the same in
-every notebook.
+The sizes and colours are set here once, so that a label reads the same and a style, a window
+or a padded cell looks the same in every notebook; importing ``pooling_lab.viz`` applies them.
 """
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+#: The size rule of every figure (COURSE_STYLE, "Projected from the back row"): all text
+#: ``FONT_PT`` points, drawn at ``DPI`` dots per inch, so 12 * 100 / 72 = 16.7 px in the notebook
+#: at 100% zoom, and the same on a 1280x720 slide, which shows a figure of up to 12.3 x 6.6
+#: inches (1232 x 660 px, ``classroom.slides.PICTURE``) at its own size. Applied to matplotlib
+#: when this module is imported.
+FONT_PT, DPI = 12, 100
+READABLE = {name: FONT_PT for name in ("font.size", "axes.titlesize", "axes.labelsize",
+                                       "figure.titlesize", "xtick.labelsize", "ytick.labelsize",
+                                       "legend.fontsize", "legend.title_fontsize")}
+plt.rcParams.update({**READABLE, "figure.dpi": DPI, "savefig.dpi": DPI})
 
 #: One colour per style, from the Okabe-Ito palette (told apart with every common kind of colour
 #: blindness). Notebooks 06 and 07 draw each style in its colour.
