@@ -5,6 +5,7 @@ the code their notebooks show (token similarity at most 0.4, as copy detection m
 import importlib.util
 import io
 import json
+import re
 import types
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from pooling_lab import check, naive
 from pooling_lab.classroom import challenges
+from pooling_lab.classroom.exercises import ANSWER_PREAMBLE
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The challenges by notebook: (notebook number, the student's function, its checker's name).
@@ -35,194 +37,65 @@ def solutions(number: str):
     return module
 
 
+# --- Two typical wrong answers per challenge, kept in the corpus (tests/corpus) ---
+
+CORPUS_HEADER = re.compile(r"^# %% (\S+) · expect: .*$", re.MULTILINE)
+
+
+def wrong_answer(function: str, name: str):
+    """The answer ``name`` to ``function`` from ``tests/corpus``, defined as a cell would be
+    (after grade's preamble), renamed ``name`` so that its verdict names the mistake."""
+    path = next((ROOT / "tests" / "corpus").glob(f"nb0?_{function}.py"))
+    pieces = CORPUS_HEADER.split(path.read_text(encoding="utf-8"))[1:]
+    source = dict(zip(pieces[::2], pieces[1::2]))[name]
+    namespace = {}
+    exec(compile(ANSWER_PREAMBLE + source, f"<{name}>", "exec"), namespace)
+    answer = namespace[function]
+    answer.__name__ = answer.__qualname__ = name
+    return answer
+
+
 def pad(x, padding, value=0.0):
     return np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)),
                   constant_values=value)
 
 
-# --- Two typical wrong answers per challenge ---
-
-def avg_pool_always_size_squared(x, size, stride, padding, dilation, count_include_pad):
-    """Ignores count_include_pad: always divides by size * size."""
-    framed, span = pad(x, padding), dilation * (size - 1) + 1
-    windows = sliding_window_view(framed, (span, span), axis=(1, 2))[:, ::stride, ::stride]
-    return windows[..., ::dilation, ::dilation].mean(axis=(4, 5))
-
-
-def avg_pool_without_padding(x, size, stride, padding, dilation, count_include_pad):
-    """Forgets the padding."""
-    span = dilation * (size - 1) + 1
-    windows = sliding_window_view(x, (span, span), axis=(1, 2))[:, ::stride, ::stride]
-    return windows[..., ::dilation, ::dilation].mean(axis=(4, 5))
-
-
-def fold_without_cropping(windows, x_shape, stride, padding):
-    """Folds right but returns the padded canvas."""
-    n, h, w, c = x_shape
-    size, (oh, ow) = windows.shape[3], windows.shape[1:3]
-    canvas = np.zeros((n, h + 2 * padding, w + 2 * padding, c))
-    for a in range(size):
-        for b in range(size):
-            canvas[:, a:a + stride * oh:stride, b:b + stride * ow:stride] += windows[:, :, :, a, b]
-    return canvas
-
-
-def fold_window_by_window(windows, x_shape, stride, padding):
-    """Right values, one Python loop step per window."""
-    n, h, w, c = x_shape
-    size = windows.shape[3]
-    canvas = np.zeros((n, h + 2 * padding, w + 2 * padding, c))
-    for i in range(windows.shape[1]):
-        for j in range(windows.shape[2]):
-            canvas[:, i * stride:i * stride + size, j * stride:j * stride + size] += windows[:, i, j]
-    return canvas[:, padding:padding + h, padding:padding + w]
-
-
-def winners_padded_with_zeros(x, size, stride, padding, dilation):
-    """Pads with zeros, so the padding wins windows of negative values."""
-    span = dilation * (size - 1) + 1
-    windows = sliding_window_view(pad(x, padding), (span, span), axis=(1, 2))[:, ::stride, ::stride]
-    taps = windows[..., ::dilation, ::dilation].reshape(*windows.shape[:4], size * size)
-    winner = taps.argmax(axis=-1)
-    return taps.max(axis=-1), winner
-
-
-def winners_last_maximum(x, size, stride, padding, dilation):
-    """Gives a tie to the last maximum."""
-    span = dilation * (size - 1) + 1
-    windows = sliding_window_view(pad(x, padding, -np.inf), (span, span), axis=(1, 2))
-    taps = windows[:, ::stride, ::stride, :, ::dilation, ::dilation]
-    taps = taps.reshape(*taps.shape[:4], size * size)
-    return taps.max(axis=-1), size * size - 1 - taps[..., ::-1].argmax(axis=-1)
-
-
-def _max_backward(dout, x, size, stride, padding, fill, nan_rule):
-    walled = pad(x, padding, fill)
-    taps = sliding_window_view(walled, (size, size), axis=(1, 2))[:, ::stride, ::stride]
-    taps = taps.reshape(*dout.shape, size * size)
-    winner = taps.argmax(axis=-1)
-    if nan_rule:
-        last_nan = size * size - 1 - np.isnan(taps)[..., ::-1].argmax(axis=-1)
-        winner = np.where(np.isnan(taps).any(axis=-1), last_nan, winner)
-    dx = np.zeros(walled.shape)
-    view = sliding_window_view(dx, (size, size), axis=(1, 2), writeable=True)[:, ::stride, ::stride]
-    for k in range(size * size):
-        view[..., k // size, k % size] += np.where(winner == k, dout, 0)
-    return dx[:, padding:padding + x.shape[1], padding:padding + x.shape[2]]
-
-
-def max_backward_first_nan(dout, x, size, stride, padding):
-    """No NaN rule: argmax picks a window's first NaN."""
-    return _max_backward(dout, x, size, stride, padding, -np.inf, nan_rule=False)
-
-
-def max_backward_padded_with_zeros(dout, x, size, stride, padding):
-    """Pads with zeros: the padding wins, and its gradient is dropped."""
-    return _max_backward(dout, x, size, stride, padding, 0.0, nan_rule=True)
-
-
-def _conv_dx(dout, w, x_shape, stride, padding, stuff, flip):
-    n, h, wd, c = x_shape
-    kh, kw = w.shape[:2]
-    if stuff:
-        spread = np.zeros((n, (dout.shape[1] - 1) * stride + 1, (dout.shape[2] - 1) * stride + 1,
-                           dout.shape[3]))
-        spread[:, ::stride, ::stride] = dout
-        dout = spread
-    below, right = (h + 2 * padding - dout.shape[1] - kh + 1, wd + 2 * padding - dout.shape[2] - kw + 1)
-    framed = np.pad(dout, ((0, 0), (kh - 1, kh - 1 + max(below, 0)),
-                           (kw - 1, kw - 1 + max(right, 0)), (0, 0)))
-    kernel = w[::-1, ::-1] if flip else w
-    dx = np.einsum("nyxfab,abcf->nyxc", sliding_window_view(framed, (kh, kw), axis=(1, 2)), kernel)
-    return dx[:, padding:padding + h, padding:padding + wd]
-
-
-def conv_dx_not_stuffed(dout, w, x_shape, stride, padding):
-    """Runs the full convolution on dout as it is, as if the stride were 1."""
-    return _conv_dx(dout, w, x_shape, stride, padding, stuff=False, flip=True)
-
-
-def conv_dx_kernel_not_turned(dout, w, x_shape, stride, padding):
-    """Forgets to turn the kernel by 180 degrees."""
-    return _conv_dx(dout, w, x_shape, stride, padding, stuff=True, flip=False)
-
-
-def max_any_window_tap_loop(x, size, stride):
-    """Separable, but a loop over the window's taps: the cost grows with the window."""
-    rows, cols = x.shape[1] - size + 1, x.shape[2] - size + 1
-    across = x[:, :, :cols]
-    for b in range(1, size):
-        across = np.maximum(across, x[:, :, b:b + cols])
-    out = across[:, :rows]
-    for a in range(1, size):
-        out = np.maximum(out, across[:, a:a + rows])
-    return out[:, ::stride, ::stride]
-
-
 def max_any_window_every_tap(x, size, stride):
-    """Notebook 03's answer: one reduction over every tap of every window."""
+    """Notebook 03's answer: one reduction over every tap of every window (too slow to keep in
+    the corpus, which runs each answer twice)."""
     return sliding_window_view(x, (size, size), axis=(1, 2))[:, ::stride, ::stride].max(axis=(4, 5))
-
-
-def _cnn(x, labels, w1, b1, w2, b2, relu_mask, mean):
-    n = len(x)
-    patches = sliding_window_view(x, (3, 3), axis=(1, 2))
-    hidden = np.einsum("nijcab,abcf->nijf", patches, w1) + b1
-    _, oh, ow, f = hidden.shape
-    tiles = np.maximum(hidden, 0).reshape(n, oh // 2, 2, ow // 2, 2, f).transpose(
-        0, 1, 3, 5, 2, 4).reshape(n, oh // 2, ow // 2, f, 4)
-    winner = tiles.argmax(axis=-1)
-    features = tiles.max(axis=-1).reshape(n, -1)
-    logits = features @ w2 + b2
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    loss = -np.log(p[np.arange(n), labels]).mean()
-    p[np.arange(n), labels] -= 1
-    dlogits = p / n if mean else p
-    dtiles = (np.arange(4) == winner[..., None]) * (dlogits @ w2.T).reshape(*winner.shape, 1)
-    dhidden = dtiles.reshape(n, oh // 2, ow // 2, f, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(
-        hidden.shape) * ((hidden > 0) if relu_mask else 1)
-    return (loss, np.einsum("nijcab,nijf->abcf", patches, dhidden), dhidden.sum(axis=(0, 1, 2)),
-            features.T @ dlogits, dlogits.sum(axis=0))
-
-
-def cnn_without_relu_gradient(x, labels, w1, b1, w2, b2):
-    """Forgets that ReLU passes the gradient only where its input is positive."""
-    return _cnn(x, labels, w1, b1, w2, b2, relu_mask=False, mean=True)
-
-
-def cnn_gradient_not_divided_by_n(x, labels, w1, b1, w2, b2):
-    """The loss is the mean, but dlogits is not divided by N."""
-    return _cnn(x, labels, w1, b1, w2, b2, relu_mask=True, mean=False)
 
 
 #: (checker, wrong answer, what its verdict must say)
 WRONG = [
-    ("avg_pool_padded", avg_pool_always_size_squared,
+    ("avg_pool_padded", wrong_answer("my_avg_pool_padded", "always_size_squared"),
      "case 3 of 6 (padding 1, count_include_pad=False: divide by the pixels inside) differs"),
-    ("avg_pool_padded", avg_pool_without_padding,
+    ("avg_pool_padded", wrong_answer("my_avg_pool_padded", "without_padding"),
      "case 2 of 6 (padding 1, count_include_pad=True: divide by size * size) differs"),
-    ("fold_windows", fold_without_cropping,
+    ("fold_windows", wrong_answer("my_fold_windows", "without_cropping"),
      "case 4 of 7 (padding 1: the padded taps are dropped) differs"),
-    ("fold_windows", fold_window_by_window, "it runs a Python loop over pixels"),
-    ("max_pool_winners", winners_padded_with_zeros,
+    ("fold_windows", wrong_answer("my_fold_windows", "window_by_window"),
+     "it runs a Python loop over pixels"),
+    ("max_pool_winners", wrong_answer("my_max_pool_winners", "padded_with_zeros"),
      "case 3 of 8 (padding 1: padded cells (-inf) never win, not even over negative values) differs"),
-    ("max_pool_winners", winners_last_maximum,
+    ("max_pool_winners", wrong_answer("my_max_pool_winners", "last_maximum"),
      "case 5 of 8 (ties: the first maximum (row-major) wins) differs"),
-    ("max_pool_backward_padded", max_backward_first_nan,
+    ("max_pool_backward_padded", wrong_answer("my_max_pool_backward_padded", "first_nan"),
      "case 5 of 8 (NaNs: a window's last NaN gets it) differs"),
-    ("max_pool_backward_padded", max_backward_padded_with_zeros,
+    ("max_pool_backward_padded", wrong_answer("my_max_pool_backward_padded", "padded_with_zeros"),
      "case 3 of 8 (padding 1: padded cells never win, not even over negative values) differs"),
-    ("conv_dx", conv_dx_not_stuffed, "case 2 of 8 (stride 2: zeros between dout's entries) differs"),
-    ("conv_dx", conv_dx_kernel_not_turned,
+    ("conv_dx", wrong_answer("my_conv_dx", "not_stuffed"),
+     "case 2 of 8 (stride 2: zeros between dout's entries) differs"),
+    ("conv_dx", wrong_answer("my_conv_dx", "kernel_not_turned"),
      "case 1 of 8 (stride 1, no padding: a full convolution) differs"),
-    ("max_pool_any_window", max_any_window_tap_loop, "its cost grows with the window"),
+    ("max_pool_any_window", wrong_answer("my_max_pool_any_window", "tap_loop"),
+     "its cost grows with the window"),
     pytest.param("max_pool_any_window", max_any_window_every_tap,   # waits ~15 s for one call
                  "it took longer than 3 s on case 6 of 10 (an 80x80 window",
                  marks=pytest.mark.slow, id="max_any_window_every_tap"),
-    ("cnn_gradients", cnn_without_relu_gradient,
+    ("cnn_gradients", wrong_answer("my_cnn_gradients", "without_relu_gradient"),
      "case 2 of 6 (two filters, three classes) differs.\n  The smallest failing case found"),
-    ("cnn_gradients", cnn_gradient_not_divided_by_n,
+    ("cnn_gradients", wrong_answer("my_cnn_gradients", "not_divided_by_n"),
      "case 2 of 6 (two filters, three classes) differs"),
 ]
 
