@@ -173,7 +173,7 @@ def test_nbgrader_generates_and_autogrades_a_solved_and_a_wrong_submission(tmp_p
                                 "my_max_pool_backward_padded-test": 5}}
     feedback = (course / "autograded" / "wrong" / NOTEBOOK / released.name).read_text()
     # the seed orders the table's cases, so the failing case's number varies
-    assert re.search(rf"FAILED {WRONG}: case \d+ of 11 \(.*?\) differs", feedback)
+    assert re.search(rf"FAILED {WRONG}: case \d+ of \d+ \(.*?\) differs", feedback)
 
 
 @pytest.mark.slow
@@ -204,4 +204,4 @@ def test_otter_assigns_and_runs_a_solved_and_a_wrong_submission(tmp_path):
                                  "my_max_pool_backward_padded": 5},
                       "wrong": {"my_avg_pool_backward": 3, "my_max_pool_backward": 0,
                                 "my_max_pool_backward_padded": 5}}
-    assert re.search(rf"FAILED {WRONG}: case \d+ of 11 \(.*?\) differs", feedback["wrong"])
+    assert re.search(rf"FAILED {WRONG}: case \d+ of \d+ \(.*?\) differs", feedback["wrong"])
