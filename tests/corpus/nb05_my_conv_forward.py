@@ -89,8 +89,9 @@ def my_conv_forward(x, w, b, stride):
                         for c in range(width):
                             for a in range(kh):
                                 for d in range(kw):
-                                    if r == i * stride + a and c == j * stride + d:
-                                        total += x[image, r, c] @ w[a, d, :, o]
+                                    for ch in range(channels):      # and channel by channel
+                                        if r == i * stride + a and c == j * stride + d:
+                                            total += x[image, r, c, ch] * w[a, d, ch, o]
                     out[image, i, j, o] = total
     return out
 
