@@ -117,3 +117,53 @@ def test_the_live_deck_shows_a_figure_not_its_plotting_code(lab, page, screensho
     assert sizes["prose"] >= 24 and sizes["code"] >= 20, sizes
     assert 0 <= seen["top"] < seen["height"], f"the figure is off the slide: {seen}"
     page.evaluate("() => window.jupyterapp.commands.execute('deck:stop')")
+
+
+#: The active cell and the height of what the Deck shows now: from the top of the first visible
+#: cell of the slide to the bottom of the last (the slide's cells and fragments shown so far).
+DECK_STEP = """() => {
+    const notebook = window.jupyterapp.shell.currentWidget.content;
+    const boxes = [...notebook.node.querySelectorAll('.jp-Cell.jp-deck-mod-visible')]
+        .map(cell => cell.getBoundingClientRect()).filter(box => box.height > 0);
+    return {cell: notebook.activeCellIndex, id: notebook.activeCell.model.sharedModel.getId(),
+            height: Math.max(...boxes.map(box => box.bottom)) - Math.min(...boxes.map(box => box.top))};
+}"""
+
+#: Code cells that fill a slide alone and still run past it, shown anyway (the Deck scrolls
+#: them): 01's 7x7 worked example with its printed output; 04's backward pass on a batch
+#: (30 lines), window_gradients (30 lines) and its check of every configuration (27 lines and
+#: 12 lines of output).
+TALLER_THAN_A_SLIDE = {"01_pooling_loops.ipynb": {"cell-16"},
+                       "04_backward_pooling.ipynb": {"cell-09", "cell-16", "cell-37"}}
+
+
+@pytest.mark.parametrize("notebook", ["01_pooling_loops.ipynb", "04_backward_pooling.ipynb"])
+def test_every_step_of_the_live_deck_fits_1280x720(notebook, lab, page, screenshots):
+    """Issue 27: a projector shows 1280x720 and the Deck does not scroll. Space walks every
+    slide, sub-slide and fragment (ArrowRight skips the sub-slides); no step may be taller."""
+    from test_browser import FINISHED
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{lab}/lab/tree/{notebook}?reset")
+    page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext"
+                           "?.session?.kernel", timeout=SERVER_START_S * 1000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(FINISHED, timeout=RUN_ALL_S * 1000, polling=500)
+    page.evaluate("() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0; }")
+    page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})   # keys go to the Deck
+    page.evaluate("() => window.jupyterapp.commands.execute('deck:start')")
+    page.wait_for_function(PRESENTING, timeout=REDRAW_S * 1000)
+    page.wait_for_timeout(1500)                         # let the slide transition end
+    steps, unchanged = [page.evaluate(DECK_STEP)], 0
+    while unchanged < 2 and len(steps) < 200:           # the last step: Space moves no further
+        page.keyboard.press("Space")
+        page.wait_for_timeout(900)
+        step = page.evaluate(DECK_STEP)
+        unchanged = unchanged + 1 if step["cell"] == steps[-1]["cell"] else 0
+        if not unchanged:
+            steps.append(step)
+    too_tall = [step for step in steps if step["height"] > 720
+                and step["id"] not in TALLER_THAN_A_SLIDE.get(notebook, ())]
+    page.screenshot(path=screenshots / f"live_deck_last_step_{notebook[:2]}.png")
+    assert len(steps) > 20, f"{notebook}: the Deck took only {len(steps)} steps: {steps}"
+    assert not too_tall, f"{notebook}: steps taller than 720 px: {too_tall}"
+    page.evaluate("() => window.jupyterapp.commands.execute('deck:stop')")
