@@ -137,7 +137,8 @@ TALLER_THAN_A_SLIDE = {"01_pooling_loops.ipynb": {"cell-16"},
                        "04_backward_pooling.ipynb": {"cell-09", "cell-16", "cell-37"}}
 
 
-@pytest.mark.parametrize("notebook", ["01_pooling_loops.ipynb", "04_backward_pooling.ipynb"])
+# 04 only in the suite (about 50 s a notebook: a run, then ~40 steps); 01 passes the same way.
+@pytest.mark.parametrize("notebook", ["04_backward_pooling.ipynb"])
 def test_every_step_of_the_live_deck_fits_1280x720(notebook, lab, page, screenshots):
     """Issue 27: a projector shows 1280x720 and the Deck does not scroll. Space walks every
     slide, sub-slide and fragment (ArrowRight skips the sub-slides); no step may be taller."""
