@@ -19,9 +19,11 @@ with, in the notation of :mod:`pooling_lab.geometry`:
 * ``size``, ``stride``, ``dilation``: an int or ``(rows, cols)``; pooling's ``stride=None``
   means ``stride = size``. ``padding``: ``"valid"``, ``"same"`` (TensorFlow/Keras), an int,
   ``(ph, pw)`` or ``((top, bottom), (left, right))``; see :mod:`pooling_lab.rules`.
-* Max pool pads with -inf and padded cells never win; its winner is the first maximum of a
-  window in row-major order, or its *last* NaN (PyTorch's CPU rule,
-  :func:`window_max`); the output is the winner's own value. Average pool
+* Max pool pads with -inf and padded cells never win (:func:`keep_padding_from_winning`). Its
+  winner follows PyTorch's CPU rule (:func:`window_max`): walking a window's taps in row-major
+  order, a tap replaces the running maximum if it is larger or NaN. So the *first* maximum
+  wins, or the *last* NaN (``[1, nan, 2, nan]``: tap 3), and the output is the winner's own
+  value (``[0.0, -0.0]`` gives ``0.0``, ``[-0.0, 0.0]`` gives ``-0.0``). Average pool
   and convolution pad with zeros; ``count_include_pad=True`` divides by ``KH*KW``, False by
   the taps inside the image. Convolution is cross-correlation, as in every framework.
 * dtypes: floating inputs keep their precision, integers and bools become float64, mixed
@@ -177,16 +179,13 @@ def backward_setup(dout, cache, expected: type):
 # ---- Max pool: the tie and NaN rule, and the padding rule, that every style follows ----------
 
 def window_max(taps) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum and the number of its winning tap, ``taps[k]`` being tap ``k`` of
-    every window (``KH*KW`` arrays of the results' shape). PyTorch's CPU rule: in row-major
-    order, a tap replaces the running maximum if it is larger (strict ``>``: a tie keeps the
-    earlier tap) or NaN. So the *first* maximum wins, or the *last* NaN, and the output is the
-    winner's own value (``[-0.0, 0.0]`` gives ``-0.0``). Only arrays the size of one tap are
-    made (``np.argmax`` over a middle axis would copy every window)."""
+    """Each window's maximum and its winning tap's number, by the rule above: ``taps[k]`` is tap
+    ``k`` of every window, ``KH*KW`` arrays of the results' shape. Only arrays the size of one
+    tap are made (``np.argmax`` over a middle axis would copy every window)."""
     out = taps[0].copy()
     winner = np.zeros(out.shape, dtype=np.min_scalar_type(len(taps) - 1))   # winner_dtype
     for k in range(1, len(taps)):
-        replace = (taps[k] > out) | np.isnan(taps[k])     # PyTorch's test
+        replace = (taps[k] > out) | np.isnan(taps[k])     # strict: a tie keeps the earlier tap
         np.copyto(out, taps[k], where=replace)
         winner[replace] = k
     return out, winner

@@ -14,9 +14,10 @@ Notation, used in every docstring of the package::
 A window's taps are numbered in row-major order, ``k = a*KW + b`` for kernel row ``a`` and
 kernel column ``b``. :func:`pool_geometry` and :func:`conv_geometry` read a call's arguments by
 :mod:`pooling_lab.rules` and check, before anything the size of the input is allocated, that
-the window fits the padded input and that neither it nor the output passes
-:data:`rules.LARGEST_ARRAY`; pooling also keeps its padding to at most half a window's span on
-each side (PyTorch's rule), with no window holding padding only.
+the window fits the padded input and that neither the padded input nor a convolution's output
+passes :data:`rules.LARGEST_ARRAY` (a pooling output is never larger than its padded input).
+Pooling also keeps its padding to at most half a window's span on each side (PyTorch's rule),
+with no window holding padding only.
 """
 
 from __future__ import annotations
@@ -32,30 +33,17 @@ Pair = tuple[int, int]
 
 @dataclass(frozen=True)
 class Geometry:
-    """Where the windows of one pooling or convolution call lie, in the notation above."""
+    """Where the windows of one call lie, in the notation above: the arguments as pairs, and
+    what follows from them. Made by :func:`pool_geometry` or :func:`conv_geometry`."""
 
-    x_shape: tuple[int, int, int, int]      # (N, H, W, C)
+    x_shape: tuple[int, int, int, int]        # (N, H, W, C)
     kernel: Pair
     stride: Pair
     dilation: Pair
-    padding: tuple[Pair, Pair]
-
-    @property
-    def span(self) -> Pair:
-        """Pixels one window reaches per axis, ``D*(K-1)+1``."""
-        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
-
-    @property
-    def padded_shape(self) -> tuple[int, int, int, int]:
-        """``(N, H + top + bottom, W + left + right, C)``."""
-        n, h, w, c = self.x_shape
-        return (n, h + sum(self.padding[0]), w + sum(self.padding[1]), c)
-
-    @property
-    def out_hw(self) -> Pair:
-        """``(OH, OW)``, the window starts that fit: ``(padded length - span) // stride + 1``."""
-        return tuple((length - reach) // step + 1 for length, reach, step
-                     in zip(self.padded_shape[1:3], self.span, self.stride))
+    padding: tuple[Pair, Pair]                # ((top, bottom), (left, right))
+    span: Pair                                # pixels one window reaches, D*(K-1)+1 per axis
+    padded_shape: tuple[int, int, int, int]   # (N, H + top + bottom, W + left + right, C)
+    out_hw: Pair                              # (OH, OW): the window starts that fit
 
     @property
     def is_padded(self) -> bool:
@@ -120,33 +108,33 @@ class Geometry:
         return np.add.outer(self.inside_taps(0)[0] * self.kernel[1], self.inside_taps(1)[0])
 
 
-def _geometry(x_shape, kernel: Pair, stride, padding, dilation, kernel_name: str,
-              out_channels: tuple[str, int]) -> Geometry:
-    """A call's checked geometry (see above); ``kernel_name`` names the kernel in messages and
-    ``out_channels`` is ``("C", C)`` or ``("C_out", C_out)``, the output's last axis."""
+def _geometry(x_shape, kernel: Pair, stride, padding, dilation, kernel_name: str) -> Geometry:
+    """A call's geometry, its arguments read and checked (see above) before anything the size of
+    the input is allocated; ``kernel_name`` names the kernel in messages."""
     stride, dilation = as_pair(stride, "stride"), as_pair(dilation, "dilation")
     pads = resolve_padding(padding, x_shape[1:3], kernel, stride, dilation)
-    geometry = Geometry(tuple(int(n) for n in x_shape), kernel, stride, dilation, pads)
-    on_x = f"padding {pads} on x of shape {geometry.x_shape}"
-    check_array_size(geometry.padded_shape, "the padded input (N, H + top + bottom, "
-                     "W + left + right, C)", on_x)
-    if min(geometry.out_hw) < 1:                    # no window start fits
+    n, h, w, c = (int(length) for length in x_shape)
+    padded_shape = (n, h + sum(pads[0]), w + sum(pads[1]), c)
+    on_x = f"padding {pads} on x of shape {(n, h, w, c)}"
+    check_array_size(padded_shape, "the padded input (N, H + top + bottom, W + left + right, C)",
+                     on_x)
+    span = tuple(gap * (taps - 1) + 1 for taps, gap in zip(kernel, dilation))
+    if span[0] > padded_shape[1] or span[1] > padded_shape[2]:
         raise ValueError(
-            f"{kernel_name} {kernel} with dilation {dilation} spans {geometry.span} pixels, larger "
-            f"than the padded input {geometry.padded_shape[1:3]} ({on_x}); use a smaller kernel "
-            f"or dilation, or more padding")
-    channels_name, channels = out_channels
-    check_array_size((x_shape[0], *geometry.out_hw, channels),
-                     f"an output (N, OH, OW, {channels_name})", f"{kernel_name} {kernel}, stride "
-                     f"{stride}, padding {pads} and dilation {dilation} on x of shape {x_shape}")
-    return geometry
+            f"{kernel_name} {kernel} with dilation {dilation} spans {span} pixels, larger than "
+            f"the padded input {padded_shape[1:3]} ({on_x}); use a smaller kernel or dilation, "
+            f"or more padding")
+    out_hw = tuple((length - reach) // step + 1
+                   for length, reach, step in zip(padded_shape[1:3], span, stride))
+    return Geometry((n, h, w, c), kernel, stride, dilation, pads, span, padded_shape, out_hw)
 
 
 def pool_geometry(x_shape, size, stride, padding, dilation) -> Geometry:
     """The checked geometry of a pooling call; ``stride=None`` means ``stride = size``."""
     kernel = as_pair(size, "size")
+    # the output is never larger than the padded input, so it passes LARGEST_ARRAY too
     geometry = _geometry(x_shape, kernel, kernel if stride is None else stride, padding,
-                         dilation, "size", out_channels=("C", x_shape[3]))
+                         dilation, "size")
     pads, span = geometry.padding, geometry.span
     half = tuple(reach // 2 for reach in span)
     typed = f'padding "same" (here {pads})' if isinstance(padding, str) else f"padding {pads}"
@@ -162,5 +150,10 @@ def pool_geometry(x_shape, size, stride, padding, dilation) -> Geometry:
 
 def conv_geometry(x_shape, w_shape, stride, padding, dilation) -> Geometry:
     """The checked geometry of a convolution call; the kernel size comes from ``w``'s shape."""
-    return _geometry(x_shape, tuple(int(k) for k in w_shape[:2]), stride, padding, dilation,
-                     "w's kernel", out_channels=("C_out", w_shape[3]))
+    kernel = tuple(int(k) for k in w_shape[:2])
+    geometry = _geometry(x_shape, kernel, stride, padding, dilation, "w's kernel")
+    check_array_size((geometry.x_shape[0], *geometry.out_hw, w_shape[3]),
+                     "an output (N, OH, OW, C_out)", f"w's kernel {kernel}, stride "
+                     f"{geometry.stride}, padding {geometry.padding} and dilation "
+                     f"{geometry.dilation} on x of shape {x_shape}")
+    return geometry
