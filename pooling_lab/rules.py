@@ -93,14 +93,15 @@ def resolve_padding(padding, in_hw, kernel, stride, dilation) -> tuple[tuple[int
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
             raise ValueError(f"padding must be {PADDING}; got the unknown string {padding!r}")
+        # "same": OH = ceil(H / SH) windows need (OH - 1)*SH + span pixels; the odd one at the end
         totals = [max(0, (math.ceil(length / step) - 1) * step + gap * (taps - 1) + 1 - length)
                   if padding == "same" else 0
                   for length, taps, step, gap in zip(in_hw, kernel, stride, dilation)]
         return tuple((total // 2, total - total // 2) for total in totals)
     amounts = whole_numbers(padding, "padding", PADDING, ((), (2,), (2, 2)), smallest=0)
-    if amounts.ndim < 2:                 # p or (ph, pw): the same before and after
-        amounts = np.stack([amounts, amounts], axis=-1)
-    (top, bottom), (left, right) = np.broadcast_to(amounts, (2, 2)).tolist()
+    if amounts.ndim == 1:                      # (ph, pw): each the same before and after
+        amounts = amounts[:, None]
+    (top, bottom), (left, right) = np.broadcast_to(amounts, (2, 2)).tolist()   # p: all four
     return ((top, bottom), (left, right))
 
 
