@@ -92,8 +92,8 @@ class Geometry:
         """``(first, stop)``, (OH,) int arrays for axis 0, (OW,) for 1: kernel rows (columns)
         ``first <= a < stop`` of each window fall inside the image; ``stop == first`` if none."""
         starts = np.arange(self.out_hw[axis]) * self.stride[axis] - self.padding[axis][0]
-        # tap a reads start + a*D, inside from 0 up to the length: a from ceil((0 - start) / D)
-        # to ceil((length - start) / D); -(n // -d) is ceil(n / d) in integers, no (OH, KH) array
+        # tap a reads start + a*D, inside for a from ceil(-start / D) up to ceil((H - start) / D),
+        # found per window (no (OH, KH) array); ceil((bound - start) / D) is -((start - bound) // D)
         first, stop = (np.clip(-((starts - bound) // self.dilation[axis]), 0, self.kernel[axis])
                        for bound in (0, self.x_shape[1 + axis]))
         return first, np.maximum(stop, first)
