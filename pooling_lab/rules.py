@@ -70,10 +70,12 @@ def whole_numbers(value, name: str, allowed: str, shapes=((),), smallest: int = 
     nested = read(value, depth=max(len(shape) for shape in shapes))
     try:
         array = np.array(nested, dtype=np.int64)
-    except ValueError:                                 # ragged, as ((1, 1), (1,))
-        array = None
-    if array is None or array.shape not in shapes:
-        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    except ValueError:                                 # ragged, as ((1, 1), (1,)) or ((1, 1), 1)
+        raise ValueError(f"{name} must be {allowed}; got {value!r}, whose entries differ in "
+                         f"shape") from None
+    if array.shape not in shapes:
+        count = f"{len(nested)} entries" if array.ndim == 1 else f"shape {array.shape}"
+        raise ValueError(f"{name} must be {allowed}; got {value!r} with {count}")
     return array
 
 
