@@ -200,8 +200,6 @@ def keep_padding_from_winning(out: np.ndarray, winner: np.ndarray, geometry: Geo
     """Max pool pads with -inf, so a window whose real values are all -inf ties with its
     padding. Padded cells never win: such a window's ``winner`` (updated in place) is its
     first tap inside the image. ``out`` and ``winner`` are ``(N, OH, OW, C)``."""
-    all_minus_inf = np.isneginf(out) if geometry.is_padded else None
-    if all_minus_inf is not None and all_minus_inf.any():
-        # (OH, OW) -> (N, OH, OW, C), then keep the -inf windows only
-        first_inside = np.broadcast_to(geometry.first_inside_tap()[:, :, None], out.shape)
-        winner[all_minus_inf] = first_inside[all_minus_inf]
+    if geometry.is_padded:
+        first_inside = geometry.first_inside_tap().astype(winner.dtype)[:, :, None]  # (OH, OW, 1)
+        np.copyto(winner, first_inside, where=np.isneginf(out))      # broadcast over N and C
