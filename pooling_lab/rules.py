@@ -44,8 +44,10 @@ LARGEST_INT = 2**31 - 1
 #: far beyond any photo batch the course uses, and below what a 24 GB machine can hold.
 LARGEST_ARRAY = 2**30
 
-PAIR = "a positive integer or a pair of positive integers (rows, cols)"
-PADDING = '"valid", "same", an int p >= 0, a pair (ph, pw), or ((top, bottom), (left, right))'
+#: What the messages say a pair and a padding may be.
+PAIR_ALLOWED = "a positive integer or a pair of positive integers (rows, cols)"
+PADDING_ALLOWED = ('"valid", "same", an int p >= 0, a pair (ph, pw), '
+                   'or ((top, bottom), (left, right))')
 
 
 def whole_numbers(value, name: str, allowed: str, shapes=((),), smallest: int = 1) -> np.ndarray:
@@ -86,7 +88,8 @@ def positive_int(value, name: str, allowed: str = "a positive integer") -> int:
 
 def as_pair(value, name: str) -> tuple[int, int]:
     """``(rows, cols)`` from a pair or one count, by the table above."""
-    return tuple(np.broadcast_to(whole_numbers(value, name, PAIR, ((), (2,))), 2).tolist())
+    pair = whole_numbers(value, name, PAIR_ALLOWED, shapes=((), (2,)))
+    return tuple(np.broadcast_to(pair, 2).tolist())          # one count: the same for both
 
 
 def resolve_padding(padding, in_hw, kernel, stride, dilation) -> tuple[tuple[int, int], ...]:
@@ -94,13 +97,15 @@ def resolve_padding(padding, in_hw, kernel, stride, dilation) -> tuple[tuple[int
     ``(H, W)`` and windows of the pairs ``kernel``, ``stride`` and ``dilation``."""
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
-            raise ValueError(f"padding must be {PADDING}; got the unknown string {padding!r}")
+            raise ValueError(f"padding must be {PADDING_ALLOWED}; got the unknown string "
+                             f"{padding!r}")
         # "same": OH = ceil(H / SH) windows need (OH - 1)*SH + span pixels; the odd one at the end
         totals = [max(0, (math.ceil(length / step) - 1) * step + gap * (taps - 1) + 1 - length)
                   if padding == "same" else 0
                   for length, taps, step, gap in zip(in_hw, kernel, stride, dilation)]
         return tuple((total // 2, total - total // 2) for total in totals)
-    amounts = whole_numbers(padding, "padding", PADDING, ((), (2,), (2, 2)), smallest=0)
+    amounts = whole_numbers(padding, "padding", PADDING_ALLOWED, shapes=((), (2,), (2, 2)),
+                            smallest=0)
     if amounts.ndim == 1:                      # (ph, pw): each the same before and after
         amounts = amounts[:, None]
     (top, bottom), (left, right) = np.broadcast_to(amounts, (2, 2)).tolist()   # p: all four
