@@ -47,7 +47,7 @@ def parse_spec(text: str) -> SimpleNamespace:
     try:
         fields = json.loads(text)
     except json.JSONDecodeError:
-        fields = None
+        fields = None                                   # refused below, with the text
     if not isinstance(fields, dict) or set(fields) != KEYS:
         raise SpecError(f"the case must be one JSON object with the keys {sorted(KEYS)}; "
                         f"got {text[:80]!r}")
@@ -71,8 +71,7 @@ def measure(spec: SimpleNamespace, torch) -> dict:
     x_nhwc = np.random.default_rng(0).standard_normal(spec.shape).astype(spec.dtype)
     x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous(
         memory_format=torch.channels_last)               # (N, H, W, C) -> (N, C, H, W)
-    functional = torch.nn.functional
-    options = {"stride": spec.stride, "padding": spec.padding}
+    functional, options = torch.nn.functional, {"stride": spec.stride, "padding": spec.padding}
     params = []                                         # conv's weight and bias
     if spec.op == "conv":
         kh, kw, channels = *spec.kernel, spec.shape[3]
