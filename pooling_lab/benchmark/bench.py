@@ -587,10 +587,9 @@ def add_arguments(parser) -> None:
 
 
 def check_arguments(args):
-    """Check the parsed options before any work and complete them for :func:`run`: ``repeats``,
-    ``case`` (None for --targets), ``torch_python`` (None for --no-torch), ``json`` (a Path) and
-    ``notes``, what the options decided that the user may not expect. A ValueError, TypeError
-    or OSError names an option the benchmark cannot use, its value and what is allowed."""
+    """Check the options (see :mod:`pooling_lab.cli`) and complete them for :func:`run`:
+    ``repeats``, ``case`` (None for --targets), ``torch_python`` (None for --no-torch), ``json``
+    (a Path) and ``notes``, what the options decided that the user may not expect."""
     args.notes, args.case = [], None
     if args.repeats is None:
         args.repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS
@@ -679,8 +678,7 @@ def run(settings) -> int:
         if settings.json:
             _write_json(settings.json, results, [item for item in cases if item[1]])
     all_rows = [row for _, rows in cases for row in rows]
-    comparison = format_comparison(all_rows)
-    if comparison:
+    if comparison := format_comparison(all_rows):
         print(f"strided (the lesson) against fast (the tuned code), medians:\n\n{comparison}\n")
     if settings.case is None:
         print("Targets (a training step = forward + backward; the fast style is judged):\n")

@@ -69,8 +69,8 @@ def run_op(style_name: str, op: str, x: np.ndarray, size: int, stride: int) -> d
     else:
         (out, cache), forward_seconds = measure.timed(lambda: forward(x, size, stride=stride))
     grads, backward_seconds = measure.timed(lambda: backward(out, cache))     # dout = out
-    dx = grads[0] if op == "conv" else grads      # conv: (dx, dw, db)
-    return {"out": out, "dx": dx, "forward": forward_seconds, "backward": backward_seconds}
+    return {"out": out, "dx": grads[0] if op == "conv" else grads,    # conv: (dx, dw, db)
+            "forward": forward_seconds, "backward": backward_seconds}
 
 
 def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
@@ -79,8 +79,8 @@ def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
     return ``{op: {style: result}}`` (:func:`run_op`'s, plus its ``difference`` from the naive
     style), ``agree`` and ``figure``, the path of the picture written to ``output``."""
     show(f"Photo: {name}, x of shape {x.shape} (N, H, W, C), float64 in [0, 1]\n")
-    titles = {op: f"{op} · size {pool} · stride {stride}" for op in ("max", "avg")}
-    titles["conv"] = "conv · 3x3 Laplacian · same"
+    titles = {"max": f"max · size {pool} · stride {stride}",
+              "avg": f"avg · size {pool} · stride {stride}", "conv": "conv · 3x3 Laplacian · same"}
     results = {}
     show(f"{'op':<34} {'style':<8} {'forward':>10} {'backward':>10}   max |diff| from naive")
     for op in OPS:
@@ -92,7 +92,7 @@ def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
             shown = "-" if style_name == "naive" else f"{result['difference']:.1e}"
             show(f"{titles[op]:<34} {style_name:<8} {result['forward'] * 1e3:8.1f} ms "
                  f"{result['backward'] * 1e3:8.1f} ms   {shown}")
-    worst = max(r["difference"] for op in results.values() for r in op.values())
+    worst = max(r["difference"] for by_style in results.values() for r in by_style.values())
     agree = worst <= AGREEMENT
     show(f"\nAll {len(STYLES)} styles {'agree' if agree else 'DISAGREE'}: largest difference "
          f"{worst:.1e} over every output and gradient (float64).")
@@ -119,13 +119,11 @@ def save_figure(x, results, titles, output) -> str:
                     ha="center", va="center", fontsize=11)
     for column, op in enumerate(OPS, start=1):
         result = results[op]["strided"]
-        out = result["out"][0]                     # (1, OH, OW, C) -> (OH, OW, C)
+        out = picture = result["out"][0]           # (1, OH, OW, C) -> (OH, OW, C)
         if op == "conv":
             edges = np.abs(out).sum(axis=2)        # (OH, OW, C) -> (OH, OW): edge strength
             # Scaled so that the 99th percentile is white: a few strong edges would dim the rest.
             picture = edges / viz.symmetric_limit(edges, percentile=99)
-        else:
-            picture = out
         viz.show_image(picture, ax=axes[0, column],
                        title=f"{titles[op]}\nout {out.shape[0]}x{out.shape[1]}")
         dx = result["dx"][0].sum(axis=2)           # (H, W, C) -> (H, W)
