@@ -138,24 +138,22 @@ def save_figure(x, results, titles, output) -> str:
 
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab demo``."""
-    parser.add_argument("image", nargs="?", default="astronaut",
-                        help=f"a bundled photo ({', '.join(images.names())}) or an image file "
-                             f"(default: astronaut)")
-    parser.add_argument("--size", type=int, default=160,
-                        help=f"resize so that the longer side has this many pixels, 1 to "
-                             f"{LARGEST_SIZE} (default 160; the naive style takes seconds)")
-    parser.add_argument("--pool", type=int, default=3,
-                        help="pooling size, at most the photo's shorter side (default 3)")
-    parser.add_argument("--stride", type=int, default=2, help="pooling stride (default 2)")
-    parser.add_argument("--output", default="pooling_lab_demo.png",
-                        help=f"where to write the figure; its suffix sets the format, one of "
-                             f"{', '.join(FIGURE_FORMATS)}; default: pooling_lab_demo.png")
+    option = parser.add_argument
+    option("image", nargs="?", default="astronaut", help=f"a bundled photo "
+           f"({', '.join(images.names())}) or an image file (default: astronaut)")
+    option("--size", type=int, default=160, help=f"resize so that the longer side has this many "
+           f"pixels, 1 to {LARGEST_SIZE} (default 160; the naive style takes seconds)")
+    option("--pool", type=int, default=3,
+           help="pooling size, at most the photo's shorter side (default 3)")
+    option("--stride", type=int, default=2, help="pooling stride (default 2)")
+    option("--output", default="pooling_lab_demo.png", help=f"where to write the figure; its "
+           f"suffix sets the format, one of {', '.join(FIGURE_FORMATS)}; default: "
+           f"pooling_lab_demo.png")
 
 
 def check_arguments(args) -> dict:
-    """Check the options and load the photo, before any work; return :func:`tour`'s arguments.
-    A ValueError, TypeError or OSError names the option (a ``--size`` above
-    :data:`LARGEST_SIZE`, a ``--pool`` larger than the photo...)."""
+    """Check the options and load the photo, before any work (see :mod:`pooling_lab.cli`);
+    return :func:`tour`'s arguments."""
     size = rules.positive_int(args.size, "--size")
     if size > LARGEST_SIZE:
         raise ValueError(f"--size must be from 1 to {LARGEST_SIZE} pixels (the naive style "
