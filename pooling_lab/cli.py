@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def restart(argv: list, threads: int) -> int:
     """Run the command again in a child process with ``threads`` BLAS threads; its exit status.
+
     Ctrl-C in a terminal reaches both processes, and the child ends as any command does; a
     SIGINT sent to this process alone is passed on if the child is still running 2 s later."""
     env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
@@ -114,7 +115,8 @@ def restart(argv: list, threads: int) -> int:
 
 def main(argv=None) -> int:
     """Parse ``argv`` (default: the command line) and run the command; return its exit code."""
-    argv, parser = sys.argv[1:] if argv is None else list(argv), build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
     args = parser.parse_args(argv)
     threads = getattr(args, "threads", 0)
     if threads < 0:

@@ -31,8 +31,7 @@ import numpy as np
 KEYS = {"op", "shape", "kernel", "stride", "padding", "dilation", "out_channels", "dtype",
         "repeats", "clock"}
 
-#: Exit status for a case that cannot be read (one line on stderr), and for a Python without
-#: PyTorch.
+#: Exit status for a case that cannot be read (one line on stderr) and for a Python without torch.
 BAD_SPEC, NO_TORCH = 2, 3
 
 
@@ -46,7 +45,7 @@ def parse_spec(text: str) -> SimpleNamespace:
     try:
         fields = json.loads(text)
     except json.JSONDecodeError:
-        fields = None                                   # refused below, with the text
+        fields = None
     if not isinstance(fields, dict) or set(fields) != KEYS:
         raise SpecError(f"the case must be one JSON object with the keys {sorted(KEYS)}; "
                         f"got {text[:80]!r}")
@@ -70,7 +69,8 @@ def measure(spec: SimpleNamespace, torch) -> dict:
     x_nhwc = np.random.default_rng(0).standard_normal(spec.shape).astype(spec.dtype)
     x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous(
         memory_format=torch.channels_last)               # (N, H, W, C) -> (N, C, H, W)
-    functional, options = torch.nn.functional, {"stride": spec.stride, "padding": spec.padding}
+    functional = torch.nn.functional
+    options = {"stride": spec.stride, "padding": spec.padding}
     params = []                                         # conv's weight and bias
     if spec.op == "conv":
         kh, kw, channels = *spec.kernel, spec.shape[3]
