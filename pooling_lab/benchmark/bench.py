@@ -248,11 +248,6 @@ def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
 
 # -------------------- PyTorch, in its own process ------------------------------------------
 
-#: The worker, run by its path with the other Python. ``-I`` (isolated mode) keeps this
-#: package's folder, whose modules have names such as ``rules``, off that Python's path.
-WORKER_COMMAND = ("-I", str(Path(torch_worker.__file__).resolve()))
-
-
 def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
     """The JSON case :mod:`pooling_lab.benchmark.torch_worker` reads."""
     fields = {key: value for key, value in asdict(case).items() if key not in ("ops", "styles")}
@@ -266,10 +261,13 @@ def torch_times(case: Case, op: str, python: str, repeats: int, clock_name: str,
     line. A worker that crashes (a signal, an exit status other than its "bad case" and "no
     PyTorch") runs once more."""
     spec = json.dumps(torch_spec(case, op, repeats, clock_name))
+    # The worker runs by its path; -I (isolated mode) keeps this package's folder, whose modules
+    # have names such as ``rules``, off the other Python's path.
+    command = [python, "-I", str(Path(torch_worker.__file__).resolve())]
     for then in ("retrying once", "no PyTorch times"):
         try:
-            done = subprocess.run([python, *WORKER_COMMAND], input=spec, capture_output=True,
-                                  text=True, timeout=timeout)
+            done = subprocess.run(command, input=spec, capture_output=True, text=True,
+                                  timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as error:
             progress(f"no PyTorch times for {case.describe(op)}: {error}")
             return None
@@ -639,17 +637,6 @@ def _progress(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def _write_json(path: Path, results: dict, cases: list) -> None:
-    """``results`` with each case's rows so far; a second Ctrl-C cannot cut the file short."""
-    results["cases"] = [{"case": asdict(case), "rows": [asdict(row) for row in rows]}
-                        for case, rows in cases]
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        path.write_text(json.dumps(results, indent=1))
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def run(settings) -> int:
     """Run the benchmark ``settings`` describe; print the tables; return the exit status (1
     when a style failed). On Ctrl-C, ``--json`` gets what was measured, marked interrupted."""
@@ -675,8 +662,15 @@ def run(settings) -> int:
                                        if target.case == case]
         results["interrupted"] = False
     finally:
-        if settings.json:
-            _write_json(settings.json, results, [item for item in cases if item[1]])
+        if settings.json:                   # each case's rows so far, even after Ctrl-C
+            results["cases"] = [{"case": asdict(case), "rows": [asdict(row) for row in rows]}
+                                for case, rows in cases if rows]
+            # A second Ctrl-C, ignored while the file is written, cannot cut it short.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                settings.json.write_text(json.dumps(results, indent=1))
+            finally:
+                signal.signal(signal.SIGINT, previous)
     all_rows = [row for _, rows in cases for row in rows]
     if comparison := format_comparison(all_rows):
         print(f"strided (the lesson) against fast (the tuned code), medians:\n\n{comparison}\n")
