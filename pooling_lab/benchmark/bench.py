@@ -603,13 +603,13 @@ def check_arguments(args):
     args.torch_python = None if args.no_torch else torch_python
     if args.targets:
         return args
-    shape = QUICK_SHAPE if args.quick else DEFAULT_SHAPE
-    if args.shape is not None:
-        shape = tuple(rules.positive_int(length, f"--shape {axis}")
-                      for length, axis in zip(args.shape, "NHWC", strict=True))
-        if args.quick:
-            args.notes.append(f"--quick with --shape: x of shape {shape} "
-                              f"(--shape wins over --quick)")
+    if args.shape is None:
+        args.shape = QUICK_SHAPE if args.quick else DEFAULT_SHAPE
+    elif args.quick:
+        args.notes.append(f"--quick with --shape: x of shape {tuple(args.shape)} "
+                          f"(--shape wins over --quick)")
+    shape = tuple(rules.positive_int(length, f"--shape {axis}")
+                  for length, axis in zip(args.shape, "NHWC", strict=True))
     out_channels = (shape[3] if args.out_channels is None
                     else rules.positive_int(args.out_channels, "--out-channels"))
     if len(args.padding) > 2 or min(args.padding) < 0:
