@@ -95,6 +95,7 @@ class Case:
     styles: tuple[str, ...] = tuple(STYLES)         # names from pooling_lab.STYLES
 
     def describe(self, op: str) -> str:
+        """The case's name in the tables: ``max x (8, 64, 64, 16) size 3 stride 2 float32``."""
         def pair(values):
             return str(values[0]) if values[0] == values[1] else f"{values[0]}x{values[1]}"
 
