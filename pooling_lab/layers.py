@@ -1,25 +1,11 @@
 """Layers: the course's convolution and pooling, wrapped into a network that learns.
 
-A backward pass only matters because something learns from it. This module wraps the six
-functions of the contract into layer objects, adds the few pieces a classifier needs (ReLU,
-Flatten, Dense, a softmax cross-entropy loss, SGD with momentum) and strings them together
-in a tiny :class:`Sequential` that trains and evaluates.
-
-Every layer has the same small interface::
-
-    out = layer.forward(x)       # remembers what backward needs (the contract's cache)
-    dx = layer.backward(dout)    # dout shaped like out; fills layer.grads
-    layer.output_shape(shape)    # one example's output shape, computed without running
-    layer.params                 # {name: array}, the arrays the optimiser updates in place
-    layer.grads                  # {name: array}, same names and shapes, written by backward
-
-``Conv2D``, ``MaxPool2D`` and ``AvgPool2D`` take ``style=``, a name of
-:data:`pooling_lab.STYLES` (default ``"fast"``, the tuned engine), and call that style's
-functions; all styles compute the same numbers, so a trained network can switch style and
-keep its weights. Every argument is checked when a layer is built, with the contract's
-messages: a bad ``stride`` fails at once, not at the first forward. Weights start random:
-pass one ``rng`` (a ``numpy.random.Generator`` or an int seed >= 0) to every layer of a
-network and the whole run is reproducible.
+A backward pass only matters because something learns from it. This module wraps the
+contract's functions into layers (:class:`Layer` gives their interface), adds the few pieces a
+classifier needs (ReLU, Flatten, Dense, a softmax cross-entropy loss, SGD with momentum) and
+strings them together in a tiny :class:`Sequential` that trains and evaluates. Weights start
+random: pass one ``rng`` (a ``numpy.random.Generator`` or an int seed >= 0) to every layer of
+a network and the whole run is reproducible.
 """
 
 from __future__ import annotations
@@ -46,11 +32,11 @@ def _as_generator(rng) -> np.random.Generator:
     allowed = "a numpy.random.Generator or an int seed >= 0"
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_)):
-        if rng < 0:
-            raise ValueError(f"rng must be {allowed}; got {rng!r}")
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be {allowed}; got {rng!r} of type {type(rng).__name__}")
+    if not isinstance(rng, numbers.Integral) or isinstance(rng, (bool, np.bool_)):
+        raise TypeError(f"rng must be {allowed}; got {rng!r} of type {type(rng).__name__}")
+    if rng < 0:
+        raise ValueError(f"rng must be {allowed}; got {rng!r}")
+    return np.random.default_rng(int(rng))
 
 
 def _real_number(value, name: str, allowed: str, accepts) -> float:
@@ -68,8 +54,8 @@ def _real_number(value, name: str, allowed: str, accepts) -> float:
 
 
 def _as_batch(x, name: str, example: str = "example") -> np.ndarray:
-    """``x`` as a floating array of finite numbers with a batch axis first, ``(N, ...)``,
-    ``N >= 1``; ``example`` says what one example is for, in the error messages."""
+    """``x : (N, ...)`` as a floating array of finite numbers, ``N >= 1``; ``example`` says
+    what one example is for, in the error message."""
     x = rules.as_real_array(x, name)
     if x.ndim < 1 or len(x) == 0:
         raise ValueError(f"{name} must hold at least one {example}; got shape {x.shape}")
@@ -86,16 +72,12 @@ def _private(array: np.ndarray, given) -> np.ndarray:
 
 
 def check_labels(labels, count: int | None, name: str, classes: int | None = None) -> np.ndarray:
-    """Class labels: an int array of shape ``(count,)`` (any length if ``count`` is None),
-    values in ``0..classes-1`` (not checked if ``classes`` is None).
-
-    A ``TypeError`` if ``labels`` is None or not integers; a ``ValueError`` for the wrong
-    shape or a value outside ``0..classes-1``. A column of labels ``(N, 1)`` is refused, not
-    flattened: beside ``(N,)`` predictions it would broadcast to an ``(N, N)`` table.
-    """
-    expected = "an int array of shape (N,), one class label per example"
-    if count is not None:
-        expected = expected.replace("(N,)", f"(N,) = ({count},)")
+    """``labels`` as an int array of shape ``(count,)`` (any length if ``count`` is None)
+    with values in ``0..classes-1`` (unchecked if ``classes`` is None), else a ``TypeError``
+    (None, not ints) or a ``ValueError``. A column ``(N, 1)`` is refused, not flattened:
+    beside ``(N,)`` predictions it would broadcast to an ``(N, N)`` table."""
+    shape = "(N,)" if count is None else f"(N,) = ({count},)"
+    expected = f"an int array of shape {shape}, one class label per example"
     if labels is None:
         raise TypeError(f"{name} must be {expected}; got None")
     array = np.asarray(labels)
@@ -118,17 +100,17 @@ def _check_dout_shape(dout, expected: tuple, layer) -> np.ndarray:
     return dout
 
 
-def _example_shape(input_shape, layer=None, layout: str = "") -> tuple:
+def _example_shape(input_shape, image_layer=None) -> tuple:
     """One example's shape, e.g. ``(8, 8, 1)``: a tuple (or list) of positive ints, with the
-    axes of ``layout`` (e.g. ``"H, W, C"``) if one is given for ``layer``."""
+    three axes (H, W, C) if it is for an ``image_layer``."""
     if not isinstance(input_shape, (tuple, list)):
         raise TypeError(f"input_shape must be one example's shape as a tuple, e.g. "
                         f"(8, 8, 1); got {input_shape!r}")
     shape = tuple(rules.positive_int(side, "input_shape", "a tuple of positive ints, e.g. "
                                       "(8, 8, 1)") for side in input_shape)
-    if layout and len(shape) != len(layout.split(", ")):
-        raise ValueError(f"{type(layer).__name__} takes examples of {len(layout.split(', '))} "
-                         f"axes ({layout}); got input shape {shape}")
+    if image_layer is not None and len(shape) != 3:
+        raise ValueError(f"{type(image_layer).__name__} takes examples of 3 axes (H, W, C); "
+                         f"got input shape {shape}")
     return shape
 
 
@@ -137,8 +119,7 @@ def initial_weights(shape, fan_in: int, fan_out: int, init: str, rng) -> np.ndar
 
     Parameters
     ----------
-    shape : tuple
-        ``(KH, KW, C_in, C_out)`` or ``(D_in, D_out)``.
+    shape : (KH, KW, C_in, C_out) or (D_in, D_out)
     fan_in, fan_out : int
         Inputs feeding one output (``KH*KW*C_in``) and outputs fed by one input.
     init : "he" or "glorot"
@@ -159,13 +140,19 @@ def initial_weights(shape, fan_in: int, fan_out: int, init: str, rng) -> np.ndar
 # -------------------- Layers ----------------------------------------------------------------
 
 class Layer:
-    """What every layer shares: ``params``, ``grads`` and the rule "forward before backward".
+    """The interface every layer shares::
 
-    Each subclass defines ``forward``, ``backward`` and ``output_shape`` (the interface in the
-    module docstring) and keeps what its backward needs in ``self._cache``: ``None`` until the
-    first forward, replaced by each forward, which is why one layer object may appear only
-    once in a :class:`Sequential`. ``key``, a random name kept by copies and pickles, files
-    the layer's velocities in :class:`SGD`: momentum survives pickling network and SGD apart.
+        out = layer.forward(x)       # keeps what backward needs in self._cache
+        dx = layer.backward(dout)    # dout shaped like out; fills layer.grads
+        layer.output_shape(shape)    # one example's output shape, computed without running
+        layer.params                 # {name: array}, the arrays the optimiser updates in place
+        layer.grads                  # {name: array}, same names and shapes, written by backward
+
+    Arguments are checked when a layer is built: a bad ``stride`` fails at once, with the
+    contract's message, not at the first forward. The cache is ``None`` until the first
+    forward and replaced by each one, so one layer object may appear only once in a
+    :class:`Sequential`. ``key``, a random name kept by copies and pickles, files the layer's
+    velocities in :class:`SGD`: momentum survives pickling network and SGD apart.
     """
 
     def __init__(self):
@@ -186,8 +173,10 @@ class Layer:
 
 
 class _StyledLayer(Layer):
-    """A layer that calls one style of the contract, chosen by name and changeable later. It
-    keeps the style's name, not its module, so it can be copied (``copy.deepcopy``) or pickled."""
+    """A layer that calls the functions of one ``style``, a name of :data:`pooling_lab.STYLES`
+    (default ``"fast"``, the tuned engine), checked whenever it is set. All styles compute the
+    same numbers, so a trained network can switch style and keep its weights. The name, not
+    the module, is kept, so the layer can be copied (``copy.deepcopy``) or pickled."""
 
     def __init__(self, style: str):
         super().__init__()
@@ -195,7 +184,6 @@ class _StyledLayer(Layer):
 
     @property
     def style(self) -> str:
-        """A name of :data:`pooling_lab.STYLES`: which module does the work."""
         return self._style_name
 
     @style.setter
@@ -216,10 +204,8 @@ class Conv2D(_StyledLayer):
     style : a name of :data:`pooling_lab.STYLES`, default "fast"
     rng : numpy.random.Generator or int seed >= 0, default 0
 
-    Attributes
-    ----------
-    params, grads : {"w": (KH, KW, C_in, C_out), "b": (C_out,)}
-        ``b`` starts at zero; ``grads`` is written by :meth:`backward`.
+    ``params`` and ``grads`` hold ``w : (KH, KW, C_in, C_out)`` and ``b : (C_out,)``, which
+    starts at zero.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid", *,
@@ -256,14 +242,14 @@ class Conv2D(_StyledLayer):
         return out
 
     def backward(self, dout):
-        """``dout : (N, OH, OW, C_out) -> dx : (N, H, W, C_in)``; fills ``grads``."""
+        """``dout : (N, OH, OW, C_out) -> dx : (N, H, W, C_in)``."""
         _, conv_backward = op_functions(self.style, "conv")
         dx, self.grads["w"], self.grads["b"] = conv_backward(dout, self._forward_cache())
         return dx
 
     def output_shape(self, input_shape):
         """``(H, W, C_in) -> (OH, OW, C_out)``."""
-        input_shape = _example_shape(input_shape, self, "H, W, C")
+        input_shape = _example_shape(input_shape, self)
         self._check_channels(input_shape, "the input")
         geometry = conv_geometry((1, *input_shape), self.params["w"].shape, self.stride,
                                  self.padding, 1)
@@ -275,10 +261,9 @@ class Conv2D(_StyledLayer):
 
 
 class _Pool2D(_StyledLayer):
-    """What :class:`MaxPool2D` and :class:`AvgPool2D` share: the window arguments, checked
-    when the layer is built, and the calls to the style's pair of functions for ``op``
-    (``"max"`` or ``"avg"``, set by subclasses, which may add options in :meth:`_options`).
-    """
+    """What :class:`MaxPool2D` and :class:`AvgPool2D` share: the window arguments and the
+    calls to the style's functions for ``op`` (``"max"`` or ``"avg"``), with the keyword
+    arguments of :meth:`_options`."""
 
     op: str
 
@@ -291,7 +276,6 @@ class _Pool2D(_StyledLayer):
         self.padding = padding
 
     def _options(self) -> dict:
-        """The keyword arguments of the style's forward function."""
         return {"stride": self.stride, "padding": self.padding}
 
     def forward(self, x):
@@ -307,7 +291,7 @@ class _Pool2D(_StyledLayer):
 
     def output_shape(self, input_shape):
         """``(H, W, C) -> (OH, OW, C)``."""
-        input_shape = _example_shape(input_shape, self, "H, W, C")
+        input_shape = _example_shape(input_shape, self)
         geometry = pool_geometry((1, *input_shape), self.size, self.stride, self.padding, 1)
         return (*geometry.out_hw, input_shape[2])
 
@@ -402,10 +386,8 @@ class Dense(Layer):
     init : "glorot" (default, for a last layer that feeds the softmax) or "he"
     rng : numpy.random.Generator or int seed >= 0, default 0
 
-    Attributes
-    ----------
-    params, grads : {"w": (D_in, D_out), "b": (D_out,)}
-        ``b`` starts at zero; ``grads`` is written by :meth:`backward`.
+    ``params`` and ``grads`` hold ``w : (D_in, D_out)`` and ``b : (D_out,)``, which starts at
+    zero.
     """
 
     def __init__(self, in_features, out_features, *, init="glorot", rng=0):
@@ -429,7 +411,7 @@ class Dense(Layer):
         return array @ self.params["w"] + self.params["b"]
 
     def backward(self, dout):
-        """``dout : (N, D_out) -> dx : (N, D_in)``; fills ``grads``."""
+        """``dout : (N, D_out) -> dx : (N, D_in)``."""
         x = self._forward_cache()
         dout = _check_dout_shape(dout, (x.shape[0], self.out_features), self)
         self.grads["w"] = x.T @ dout                   # (D_in, N) @ (N, D_out)
@@ -451,7 +433,6 @@ class Dense(Layer):
 # -------------------- Loss and optimiser ----------------------------------------------------
 
 def _check_classes(logits: np.ndarray) -> None:
-    """A softmax needs at least one class on the last axis of ``logits``."""
     if logits.ndim == 0 or logits.shape[-1] == 0:
         raise ValueError(f"logits must hold at least one class on its last axis (K >= 1); "
                          f"got shape {logits.shape}")
@@ -467,15 +448,13 @@ def softmax(logits):
 
 
 def softmax_cross_entropy(logits, labels):
-    """The mean cross-entropy of ``softmax(logits)`` against integer labels, and its gradient.
-
-    ``loss = mean_n( -log softmax(logits)[n, labels[n]] )``, and
+    """The mean cross-entropy of ``softmax(logits)`` against integer labels, and its gradient:
+    ``loss = mean_n( -log softmax(logits)[n, labels[n]] )`` and
     ``dlogits = (softmax(logits) - one_hot(labels)) / N``.
 
     Parameters
     ----------
-    logits : (N, K) array_like, with N >= 1 and K >= 1
-        An empty batch is a ``ValueError``: the mean of no losses is not a number.
+    logits : (N, K) array_like, K >= 1 and N >= 1 (the mean of no losses is not a number)
     labels : (N,) int array_like, values in 0..K-1
 
     Returns
@@ -501,8 +480,7 @@ def softmax_cross_entropy(logits, labels):
 
 
 def _layer_list(layers) -> list:
-    """The ``layers`` argument of :class:`SGD` and :class:`Sequential`: a list (or other
-    iterable) of :class:`Layer` objects."""
+    """The ``layers`` argument of :class:`SGD` and :class:`Sequential`: an iterable of Layer."""
     if isinstance(layers, Layer) or not isinstance(layers, Iterable):
         raise TypeError(f"layers must be a list of Layer objects (e.g. net.layers); got "
                         f"{layers!r} of type {type(layers).__name__}")
@@ -528,11 +506,9 @@ class SGD:
     momentum : float in [0, 1)
         How much of the last step carries over; 0 gives plain gradient descent.
 
-    Attributes
-    ----------
-    velocity : dict ``{(layer.key, name): v}``
-        Keyed by :attr:`Layer.key`, not by the layer object: it survives pickling the SGD and
-        its network apart. A copy of a network keeps its keys: give it an SGD of its own.
+    ``velocity`` maps ``(layer.key, name)`` to ``v``: keyed by :attr:`Layer.key`, it survives
+    pickling the SGD and its network apart. A copy of a network keeps its keys: give it an
+    SGD of its own.
     """
 
     def __init__(self, lr=0.05, momentum=0.9):
@@ -559,7 +535,6 @@ class SGD:
 # -------------------- A network -------------------------------------------------------------
 
 def _check_optimizer(optimizer) -> None:
-    """Training needs an :class:`SGD` to take its steps."""
     if not isinstance(optimizer, SGD):
         raise TypeError(f"optimizer must be an SGD, e.g. SGD(lr=0.05); got {optimizer!r} of "
                         f"type {type(optimizer).__name__}")
@@ -587,16 +562,15 @@ class Sequential:
         if not self.layers:
             raise ValueError("layers must hold at least one Layer (the last one's output is "
                              "the logits); got none")
-        first_position = {}                      # id(layer) -> where it first appears
         for index, layer in enumerate(self.layers):
-            if id(layer) in first_position:
+            first = self.layers.index(layer)     # by identity: a Layer has no __eq__ of its own
+            if first != index:
                 kind = type(layer).__name__
                 raise ValueError(
                     f"layers must hold each layer object once; got the same {kind} object "
-                    f"at positions {first_position[id(layer)]} and {index}. Its second "
-                    f"forward would overwrite the cache the first one's backward needs; "
-                    f"create a separate {kind} for each position")
-            first_position[id(layer)] = index
+                    f"at positions {first} and {index}. Its second forward would overwrite "
+                    f"the cache the first one's backward needs; create a separate {kind} for "
+                    f"each position")
 
     def forward(self, x):
         """The logits, ``(N, ...) -> (N, K)``."""
@@ -659,11 +633,9 @@ class Sequential:
         return self.forward(x).argmax(axis=1)
 
     def accuracy(self, x, y) -> float:
-        """The fraction of ``x : (N, ...)`` whose predicted class equals ``y : (N,)``.
-
-        ``y`` must be ints of shape ``(N,)`` exactly (see :func:`check_labels`), ``x`` at least
-        one example of finite numbers. Logits that are not finite (parameters that diverged)
-        are a ``FloatingPointError``: an accuracy from NaN logits means nothing."""
+        """The fraction of ``x : (N, ...)``, finite, N >= 1, whose predicted class equals
+        ``y : (N,)`` ints (:func:`check_labels`). Logits that are not finite (parameters that
+        diverged) are a ``FloatingPointError``: an accuracy from NaN logits means nothing."""
         x = _as_batch(x, "x", "example to measure an accuracy")
         logits = self.forward(x)
         labels = check_labels(y, len(x), "y", classes=logits.shape[1])
@@ -699,8 +671,7 @@ class Sequential:
         rng : numpy.random.Generator or int seed >= 0, default 0
             Shuffles the examples anew each epoch.
         x_test : (M, ...) array, y_test : (M,) int array, optional
-            Given together, or not at all; the accuracy on them is measured after every
-            epoch.
+            Given together, or not at all; the accuracy on them is measured after every epoch.
 
         Returns
         -------
@@ -708,11 +679,8 @@ class Sequential:
             ``"loss"`` (mean training loss over the epoch's batches), ``"test_accuracy"``
             (if test data was given) and ``"seconds"`` (wall time of the epoch's training).
 
-        Raises
-        ------
-        FloatingPointError
-            As soon as a batch's loss is not finite (training diverged), naming the epoch,
-            the loss and the learning rate; no step is taken on that batch.
+        A batch whose loss is not finite stops training with :meth:`train_step`'s
+        ``FloatingPointError``, its message naming the epoch too.
         """
         _check_optimizer(optimizer)
         x = _as_batch(x, "x", "training example")
@@ -762,19 +730,9 @@ class Sequential:
 # -------------------- Evaluating ------------------------------------------------------------
 
 def confusion_matrix(labels, predictions, classes: int) -> np.ndarray:
-    """Count how often each true class was predicted as each class.
-
-    Parameters
-    ----------
-    labels, predictions : (N,) int arrays, values in 0..classes-1
-    classes : int
-
-    Returns
-    -------
-    counts : (classes, classes) int array
-        ``counts[t, p]`` is the number of examples of class ``t`` predicted as ``p``; the
-        diagonal holds the right answers.
-    """
+    """How often each true class was predicted as each class, from ``labels`` and
+    ``predictions``, ``(N,)`` ints in ``0..classes-1``: ``counts : (classes, classes)``, where
+    ``counts[t, p]`` examples of class ``t`` were predicted as ``p`` (the diagonal is right)."""
     classes = rules.positive_int(classes, "classes")
     labels = check_labels(labels, None, "labels", classes)
     predictions = check_labels(predictions, len(labels), "predictions", classes)
