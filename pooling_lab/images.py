@@ -85,30 +85,21 @@ def _target_size(size, height: int, width: int, channels: int) -> tuple[int, int
 
 
 def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.ndarray:
-    """Load a bundled photo as a batch of one float image.
+    """Load a bundled photo as a batch of one float image, ``x : (1, H, W, C)`` of ``dtype``,
+    values in [0, 1]; errors as :func:`load_file`'s, and :func:`path`'s for ``name``.
 
     Parameters
     ----------
     name : str
         One of :func:`names`.
     grayscale : bool
-        True: one channel (luminance, ITU-R 601 weights as in Pillow's ``"L"`` mode).
+        True: one channel, ``C = 1`` (luminance, ITU-R 601 weights as in Pillow's ``"L"``
+        mode); False: ``C = 3`` (RGB).
     size : None, int or (H, W)
         None keeps the file's size (at most 512 px on the longer side); an int sets the longer
         side and keeps the aspect ratio; ``(H, W)`` sets both. Resampled with Pillow's
         Lanczos filter.
     dtype : numpy.float32 or numpy.float64
-
-    Returns
-    -------
-    x : (1, H, W, C) array of ``dtype``, values in [0, 1]
-        ``C`` is 1 when ``grayscale`` is True, else 3 (RGB).
-
-    Raises
-    ------
-    TypeError, ValueError
-        As :func:`load_file` (a bad ``size``, ``dtype`` or ``grayscale``, a damaged photo), and
-        for a ``name`` that is not a string (TypeError) or not one of :func:`names`.
     """
     return load_file(path(name), grayscale=grayscale, size=size, dtype=dtype)
 
@@ -177,16 +168,14 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
 
     Returns
     -------
-    x : (1, H, W, C) array of ``dtype``
-        ``C`` is 1 when ``grayscale`` is True, else 3 (RGB). What the values mean:
+    x : (1, H, W, C) array of ``dtype``, whose values mean:
 
         - **8-bit files** (JPEG, most PNGs; every Pillow mode not below): divided by 255, so
           in [0, 1].
         - **16-bit files** (Pillow's modes ``"I;16"``, ``"I;16B"``, ``"I"``...): divided by
           65535, so in [0, 1]; a file whose integers fall outside 0..65535 is refused.
-        - **float files** (float TIFF, mode ``"F"``): kept as they are, without scaling or
-          clipping: values in [0, 1] stay in [0, 1], others (negative, above 1, NaN) come
-          through unchanged. ``size`` never resamples past the range of the file's values.
+        - **float files** (float TIFF, mode ``"F"``): kept as they are, not scaled or clipped
+          (negative, above 1, NaN); ``size`` never resamples past the range of the values.
         - 16-bit and float files have one channel; without ``grayscale`` it is repeated into
           three equal RGB channels.
 
@@ -198,16 +187,14 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     Raises
     ------
     TypeError
-        ``file`` is not a path or a binary file object (``None``, a number, a file opened in
-        text mode), or another argument is of the wrong kind.
+        An argument of the wrong kind: ``file`` neither a path nor a binary file object.
     FileNotFoundError
         No file at that path.
     ValueError
-        A bad argument value, or a ``file`` (named in the message) that is a directory, not an
-        image, cut short or unreadable (any error Pillow meets reading it), or refused from
-        its header before a pixel is decoded: its ``(1, H, W, C)`` array would hold more than
-        :data:`rules.LARGEST_ARRAY` numbers, or Pillow's own guard (twice
-        ``PIL.Image.MAX_IMAGE_PIXELS`` pixels) refuses it.
+        A bad argument value, or a ``file`` (named) that is a directory, not an image, cut
+        short or unreadable (any error Pillow meets), or refused from its header before a
+        pixel is decoded: its ``(1, H, W, C)`` array would pass :data:`rules.LARGEST_ARRAY`
+        numbers, or Pillow's guard (twice ``PIL.Image.MAX_IMAGE_PIXELS`` pixels) refuses it.
     """
     shown = _check_file(file)
     dtype = rules.float_dtype(dtype)

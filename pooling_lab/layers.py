@@ -25,8 +25,6 @@ from .geometry import conv_geometry, pool_geometry
 DEFAULT_STYLE = "fast"
 
 
-# -------------------- Checking arguments ----------------------------------------------------
-
 def _as_generator(rng) -> np.random.Generator:
     """Accept a ``numpy.random.Generator`` (used as is) or an int seed >= 0."""
     allowed = "a numpy.random.Generator or an int seed >= 0"
@@ -136,8 +134,6 @@ def initial_weights(shape, fan_in: int, fan_out: int, init: str, rng) -> np.ndar
     error = ValueError if isinstance(init, str) else TypeError
     raise error(f'init must be "he" or "glorot"; got {init!r}')
 
-
-# -------------------- Layers ----------------------------------------------------------------
 
 class Layer:
     """The interface every layer shares::
@@ -315,15 +311,9 @@ class MaxPool2D(_Pool2D):
 
 
 class AvgPool2D(_Pool2D):
-    """Average pool: the mean of each window; backward shares the gradient out evenly.
-
-    Parameters
-    ----------
-    size, stride, padding, style
-        As for :class:`MaxPool2D`.
-    count_include_pad : bool, default True
-        With padding: divide by ``KH*KW`` (True) or by the taps inside the image (False).
-    """
+    """Average pool: the mean of each window; backward shares the gradient out evenly. The
+    arguments are :class:`MaxPool2D`'s, and ``count_include_pad`` (default True): with
+    padding, divide by ``KH*KW`` (True) or by the taps inside the image (False)."""
 
     op = "avg"
 
@@ -430,8 +420,6 @@ class Dense(Layer):
         return f"Dense({self.in_features}, {self.out_features})"
 
 
-# -------------------- Loss and optimiser ----------------------------------------------------
-
 def _check_classes(logits: np.ndarray) -> None:
     if logits.ndim == 0 or logits.shape[-1] == 0:
         raise ValueError(f"logits must hold at least one class on its last axis (K >= 1); "
@@ -448,19 +436,13 @@ def softmax(logits):
 
 
 def softmax_cross_entropy(logits, labels):
-    """The mean cross-entropy of ``softmax(logits)`` against integer labels, and its gradient:
-    ``loss = mean_n( -log softmax(logits)[n, labels[n]] )`` and
-    ``dlogits = (softmax(logits) - one_hot(labels)) / N``.
+    """The mean cross-entropy of ``softmax(logits)`` against integer labels, and its gradient.
 
-    Parameters
-    ----------
-    logits : (N, K) array_like, K >= 1 and N >= 1 (the mean of no losses is not a number)
-    labels : (N,) int array_like, values in 0..K-1
+    ``logits : (N, K)``, K >= 1 and N >= 1 (the mean of no losses is not a number), and
+    ``labels : (N,)``, ints in 0..K-1, give the float ``loss`` and ``dlogits : (N, K)``::
 
-    Returns
-    -------
-    loss : float
-    dlogits : (N, K)
+        loss = mean_n( -log softmax(logits)[n, labels[n]] )
+        dlogits = (softmax(logits) - one_hot(labels)) / N
     """
     logits = rules.as_real_array(logits, "logits")
     if logits.ndim != 2:
@@ -492,23 +474,16 @@ def _layer_list(layers) -> list:
 
 
 class SGD:
-    """Stochastic gradient descent with momentum.
-
-    For every parameter ``p`` with gradient ``g`` and velocity ``v`` (zero at first)::
+    """Stochastic gradient descent with momentum: for every parameter ``p`` with gradient
+    ``g`` and velocity ``v`` (zero at first)::
 
         v <- momentum * v - lr * g
         p <- p + v                  (in place: the layer sees the new value)
 
-    Parameters
-    ----------
-    lr : float, finite and > 0
-        The learning rate.
-    momentum : float in [0, 1)
-        How much of the last step carries over; 0 gives plain gradient descent.
-
-    ``velocity`` maps ``(layer.key, name)`` to ``v``: keyed by :attr:`Layer.key`, it survives
-    pickling the SGD and its network apart. A copy of a network keeps its keys: give it an
-    SGD of its own.
+    ``lr``, the learning rate, is finite and > 0; ``momentum``, in [0, 1), is how much of the
+    last step carries over (0 gives plain gradient descent). ``velocity`` maps
+    ``(layer.key, name)`` to ``v``: keyed by :attr:`Layer.key`, it survives pickling the SGD
+    and its network apart. A copy of a network keeps its keys: give it an SGD of its own.
     """
 
     def __init__(self, lr=0.05, momentum=0.9):
@@ -532,8 +507,6 @@ class SGD:
                 param += velocity
 
 
-# -------------------- A network -------------------------------------------------------------
-
 def _check_optimizer(optimizer) -> None:
     if not isinstance(optimizer, SGD):
         raise TypeError(f"optimizer must be an SGD, e.g. SGD(lr=0.05); got {optimizer!r} of "
@@ -541,18 +514,11 @@ def _check_optimizer(optimizer) -> None:
 
 
 class Sequential:
-    """Layers applied one after another, with a softmax cross-entropy loss on top.
+    """``layers`` applied one after another, with a softmax cross-entropy loss on top. The
+    last layer's output is the logits ``(N, K)``. Each layer object may appear only once (see
+    :class:`Layer`; shared weights would also need their gradients summed).
 
-    Parameters
-    ----------
-    layers : list of Layer
-        The last layer's output is the logits ``(N, K)``. Each layer object may appear only
-        once (see :class:`Layer`; shared weights would also need their gradients summed).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> net = Sequential([Flatten(), Dense(64, 10, rng=rng)])
+    >>> net = Sequential([Flatten(), Dense(64, 10, rng=np.random.default_rng(0))])
     >>> net.forward(np.zeros((5, 8, 8, 1))).shape
     (5, 10)
     """
@@ -592,11 +558,10 @@ class Sequential:
                 layer.style = style
 
     def astype(self, dtype) -> "Sequential":
-        """Cast every parameter to ``dtype``, in place, and return the network.
-
-        float32 halves the bytes every matrix product moves, and trains about twice as fast;
-        finite-difference gradient checks need float64 (the default). Call it before training:
-        the optimiser's velocities take the dtype of the parameters they first see."""
+        """Cast every parameter to ``dtype``, in place, and return the network. float32 halves
+        the bytes every matrix product moves, and trains about twice as fast; finite-difference
+        gradient checks need float64 (the default). Call it before training: the optimiser's
+        velocities take the dtype of the parameters they first see."""
         dtype = rules.float_dtype(dtype)
         for layer in self.layers:
             for name, param in layer.params.items():
@@ -726,8 +691,6 @@ class Sequential:
                                          f"{error}") from None
         return history
 
-
-# -------------------- Evaluating ------------------------------------------------------------
 
 def confusion_matrix(labels, predictions, classes: int) -> np.ndarray:
     """How often each true class was predicted as each class, from ``labels`` and
