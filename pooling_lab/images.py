@@ -9,9 +9,8 @@ Four real photos travel with the course (sources and licences in ``images/CREDIT
     >>> x.shape, x.dtype
     ((1, 85, 128, 1), dtype('float64'))
 
-``load`` returns a batch of one image, ``(1, H, W, C)`` channels last, values in [0, 1]: the
-layout every function of the package takes. ``load_file`` reads any image file the same way,
-whatever its bit depth (8-bit, 16-bit, float), its orientation tag or its alpha channel.
+``load`` returns a batch of one image, ``(1, H, W, C)`` in [0, 1], the package's layout;
+``load_file`` reads any image file the same way, whatever its bit depth, orientation or alpha.
 """
 
 from __future__ import annotations
@@ -31,8 +30,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 SEARCH_DIRS = (_PACKAGE_DIR / "_images", _PACKAGE_DIR.parent / "images")
 _SUFFIX = ".jpg"
 
-#: Pillow's modes for 16-bit PNG and TIFF files (``"I"`` stores 32 bits): all are read as
-#: 16-bit data, 0..65535, and divided by :data:`SIXTEEN_BIT_WHITE`.
+#: Pillow's modes of 16-bit PNG and TIFF files (``"I"`` stores 32 bits), read as 0..65535.
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 SIXTEEN_BIT_WHITE = 65535
 #: Pillow's mode for 32-bit floating-point pixels (float TIFF): values are kept as they are.
@@ -68,9 +66,8 @@ def path(name: str) -> Path:
 
 
 def _target_size(size, height: int, width: int, channels: int) -> tuple[int, int]:
-    """Read ``size``: an int (the longer side, aspect kept) or ``(H, W)``; returns ``(H, W)``.
-    A size whose image ``(1, H, W, channels)`` would hold more than
-    :data:`rules.LARGEST_ARRAY` numbers is a ``ValueError``, before anything is resized."""
+    """``size``, an int (the longer side, aspect kept) or ``(H, W)``, as ``(H, W)``; a
+    ``ValueError`` if ``(1, H, W, channels)`` would pass :data:`rules.LARGEST_ARRAY` numbers."""
     allowed = "None, a positive int (the longer side) or a pair of positive ints (H, W)"
     if isinstance(size, (tuple, list)):
         if len(size) != 2:
@@ -170,8 +167,7 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     -------
     x : (1, H, W, C) array of ``dtype``, whose values mean:
 
-        - **8-bit files** (JPEG, most PNGs; every Pillow mode not below): divided by 255, so
-          in [0, 1].
+        - **8-bit files** (JPEG, most PNGs; any other Pillow mode): divided by 255, so in [0, 1].
         - **16-bit files** (Pillow's modes ``"I;16"``, ``"I;16B"``, ``"I"``...): divided by
           65535, so in [0, 1]; a file whose integers fall outside 0..65535 is refused.
         - **float files** (float TIFF, mode ``"F"``): kept as they are, not scaled or clipped

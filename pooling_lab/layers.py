@@ -507,12 +507,6 @@ class SGD:
                 param += velocity
 
 
-def _check_optimizer(optimizer) -> None:
-    if not isinstance(optimizer, SGD):
-        raise TypeError(f"optimizer must be an SGD, e.g. SGD(lr=0.05); got {optimizer!r} of "
-                        f"type {type(optimizer).__name__}")
-
-
 class Sequential:
     """``layers`` applied one after another, with a softmax cross-entropy loss on top. The
     last layer's output is the logits ``(N, K)``. Each layer object may appear only once (see
@@ -614,7 +608,9 @@ class Sequential:
         """Forward, loss, backward and one optimiser step on one batch; returns the loss. A
         loss that is not finite (training diverged) is a ``FloatingPointError`` naming it and
         the learning rate, raised before backward: no step is taken on it."""
-        _check_optimizer(optimizer)
+        if not isinstance(optimizer, SGD):
+            raise TypeError(f"optimizer must be an SGD, e.g. SGD(lr=0.05); got {optimizer!r} of "
+                            f"type {type(optimizer).__name__}")
         loss, dlogits = softmax_cross_entropy(self.forward(x), y)
         if not math.isfinite(loss):
             raise FloatingPointError(f"the loss is {loss}, not finite: training diverged; the "
@@ -630,11 +626,9 @@ class Sequential:
         Parameters
         ----------
         x : (N, ...) array with N >= 1, y : (N,) int array
-        optimizer : SGD
         epochs, batch_size : int
             The last batch of an epoch may be smaller.
-        rng : numpy.random.Generator or int seed >= 0, default 0
-            Shuffles the examples anew each epoch.
+        rng : numpy.random.Generator or int seed >= 0, default 0, shuffles anew each epoch
         x_test : (M, ...) array, y_test : (M,) int array, optional
             Given together, or not at all; the accuracy on them is measured after every epoch.
 
@@ -645,9 +639,9 @@ class Sequential:
             (if test data was given) and ``"seconds"`` (wall time of the epoch's training).
 
         A batch whose loss is not finite stops training with :meth:`train_step`'s
-        ``FloatingPointError``, its message naming the epoch too.
+        ``FloatingPointError`` (naming the epoch too), as ``optimizer``, not an SGD, does with
+        its ``TypeError`` before any step.
         """
-        _check_optimizer(optimizer)
         x = _as_batch(x, "x", "training example")
         shape = x.shape[1:]                      # one example's, through every layer: shape
         try:                                     # arithmetic only, nothing runs yet
