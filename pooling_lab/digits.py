@@ -2,9 +2,9 @@
 
 1,797 scans of the digits 0-9, each an 8x8 grid of pen-stroke counts 0..16 (UCI Machine
 Learning Repository, "Optical Recognition of Handwritten Digits", E. Alpaydin and C. Kaynak,
-CC BY 4.0). ``images/export_digits.py`` copied them once, with a
-fixed stratified train/test split, into ``images/digits.npz``; this module only reads that
-file, so the course needs nothing beyond NumPy to use them.
+CC BY 4.0). ``images/export_digits.py`` copied them once, with a fixed stratified train/test
+split, into ``images/digits.npz``; this module only reads that file, so the course needs
+nothing beyond NumPy to use them.
 
 >>> from pooling_lab import digits
 >>> data = digits.load()

@@ -93,9 +93,8 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
         True: one channel, ``C = 1`` (luminance, ITU-R 601 weights as in Pillow's ``"L"``
         mode); False: ``C = 3`` (RGB).
     size : None, int or (H, W)
-        None keeps the file's size (at most 512 px on the longer side); an int sets the longer
-        side and keeps the aspect ratio; ``(H, W)`` sets both. Resampled with Pillow's
-        Lanczos filter.
+        None keeps the file's size (at most 512 px on the longer side), an int sets the longer
+        side (aspect kept), ``(H, W)`` both; resampled with Pillow's Lanczos filter.
     dtype : numpy.float32 or numpy.float64
     """
     return load_file(path(name), grayscale=grayscale, size=size, dtype=dtype)

@@ -113,18 +113,13 @@ def _example_shape(input_shape, image_layer=None) -> tuple:
 
 
 def initial_weights(shape, fan_in: int, fan_out: int, init: str, rng) -> np.ndarray:
-    """Random starting weights that keep the signal's scale steady from layer to layer.
+    """Random starting weights of ``shape``, ``(KH, KW, C_in, C_out)`` or ``(D_in, D_out)``,
+    that keep the signal's scale steady from layer to layer: ``fan_in`` inputs feed one output
+    (``KH*KW*C_in``), one input feeds ``fan_out`` outputs; ``rng`` is a Generator.
 
-    Parameters
-    ----------
-    shape : (KH, KW, C_in, C_out) or (D_in, D_out)
-    fan_in, fan_out : int
-        Inputs feeding one output (``KH*KW*C_in``) and outputs fed by one input.
-    init : "he" or "glorot"
-        ``"he"`` (He et al., 2015): normal with variance ``2 / fan_in``, for layers followed
-        by a ReLU, which zeroes half its inputs on average. ``"glorot"`` (Glorot and Bengio,
-        2010): uniform on ``±sqrt(6 / (fan_in + fan_out))``, for a layer without ReLU.
-    rng : numpy.random.Generator
+    ``init="he"`` (He et al., 2015): normal with variance ``2 / fan_in``, for layers followed
+    by a ReLU, which zeroes half its inputs on average. ``"glorot"`` (Glorot and Bengio,
+    2010): uniform on ``±sqrt(6 / (fan_in + fan_out))``, for a layer without ReLU.
     """
     if init == "he":
         return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
@@ -188,20 +183,17 @@ class _StyledLayer(Layer):
 
 
 class Conv2D(_StyledLayer):
-    """2-D convolution with a learned bias: ``out = conv(x, w) + b``.
+    """2-D convolution with a learned bias: ``out = conv(x, w) + b``. ``params`` and ``grads``
+    hold ``w : (KH, KW, C_in, C_out)`` and ``b : (C_out,)``, which starts at zero.
 
     Parameters
     ----------
-    in_channels, out_channels : int
-        ``C_in`` of the input, ``C_out`` of the output.
+    in_channels, out_channels : int, ``C_in`` of the input and ``C_out`` of the output
     kernel_size : int or (KH, KW)
     stride, padding : default 1 and "valid"; as in the contract (:mod:`pooling_lab.contract`)
     init : "he" (default, for a Conv2D followed by ReLU) or "glorot"
     style : a name of :data:`pooling_lab.STYLES`, default "fast"
     rng : numpy.random.Generator or int seed >= 0, default 0
-
-    ``params`` and ``grads`` hold ``w : (KH, KW, C_in, C_out)`` and ``b : (C_out,)``, which
-    starts at zero.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid", *,
@@ -367,17 +359,14 @@ class Flatten(Layer):
 
 
 class Dense(Layer):
-    """A fully connected layer: ``out = x @ w + b``.
+    """A fully connected layer: ``out = x @ w + b``. ``params`` and ``grads`` hold
+    ``w : (D_in, D_out)`` and ``b : (D_out,)``, which starts at zero.
 
     Parameters
     ----------
-    in_features, out_features : int
-        ``D_in`` and ``D_out``.
+    in_features, out_features : int, ``D_in`` and ``D_out``
     init : "glorot" (default, for a last layer that feeds the softmax) or "he"
     rng : numpy.random.Generator or int seed >= 0, default 0
-
-    ``params`` and ``grads`` hold ``w : (D_in, D_out)`` and ``b : (D_out,)``, which starts at
-    zero.
     """
 
     def __init__(self, in_features, out_features, *, init="glorot", rng=0):
@@ -567,14 +556,12 @@ class Sequential:
         of parameters, for one example's ``input_shape``, e.g. ``(8, 8, 1)``. Shape arithmetic
         only (each layer's ``output_shape``): nothing runs, the caches are left as they were."""
         shape = _example_shape(input_shape)
-        rows = [("input", shape, "")]
-        total = 0
+        rows = [("layer", "output shape", "params"), ("input", shape, "")]
         for layer in self.layers:
             shape = layer.output_shape(shape)
-            count = sum(param.size for param in layer.params.values())
-            total += count
-            rows.append((repr(layer), shape, f"{count:,}"))
-        rows = [("layer", "output shape", "params"), *rows, ("total", "", f"{total:,}")]
+            rows.append((repr(layer), shape, f"{sum(p.size for p in layer.params.values()):,}"))
+        total = sum(param.size for layer in self.layers for param in layer.params.values())
+        rows.append(("total", "", f"{total:,}"))
         width = max(len(name) for name, _, _ in rows)
         return "\n".join(f"{name:<{width}}  {str(shape):>12}  {count:>6}".rstrip()
                          for name, shape, count in rows)
