@@ -63,12 +63,6 @@ def _as_batch(x, name: str, example: str = "example") -> np.ndarray:
     return x
 
 
-def _private(array: np.ndarray, given) -> np.ndarray:
-    """``array``, copied if it may share memory with ``given`` (what the caller passed): no
-    layer keeps or returns memory that its caller may change in place."""
-    return array.copy() if np.may_share_memory(array, given) else array
-
-
 def check_labels(labels, count: int | None, name: str, classes: int | None = None) -> np.ndarray:
     """``labels`` as an int array of shape ``(count,)`` (any length if ``count`` is None)
     with values in ``0..classes-1`` (unchecked if ``classes`` is None), else a ``TypeError``
@@ -140,10 +134,9 @@ class Layer:
         layer.grads                  # {name: array}, same names and shapes, written by backward
 
     Arguments are checked when a layer is built: a bad ``stride`` fails at once, with the
-    contract's message, not at the first forward. The cache is ``None`` until the first
-    forward and replaced by each one, so one layer object may appear only once in a
-    :class:`Sequential`. ``key``, a random name kept by copies and pickles, files the layer's
-    velocities in :class:`SGD`: momentum survives pickling network and SGD apart.
+    contract's message. Each forward replaces the cache (``None`` before the first), so one
+    layer object may appear only once in a :class:`Sequential`. ``key``, a random name kept by
+    copies and pickles, files the layer's velocities in :class:`SGD`.
     """
 
     def __init__(self):
@@ -345,13 +338,14 @@ class Flatten(Layer):
             raise ValueError(f"x must have a batch axis and at least one more, (N, ...); "
                              f"got shape {array.shape}")
         self._cache = array.shape
-        # The feature count is spelled out: reshape(N, -1) cannot guess it when N = 0.
-        return _private(array.reshape(array.shape[0], math.prod(array.shape[1:])), x)
+        # The feature count is spelled out: reshape(N, -1) cannot guess it when N = 0. A copy,
+        # not a view: no layer returns memory that its caller may change in place.
+        return array.reshape(array.shape[0], math.prod(array.shape[1:])).copy()
 
     def backward(self, dout):
         x_shape = self._forward_cache()
         checked = _check_dout_shape(dout, (x_shape[0], math.prod(x_shape[1:])), self)
-        return _private(checked.reshape(x_shape), dout)
+        return checked.reshape(x_shape).copy()          # a copy, not a view of dout
 
     def output_shape(self, input_shape):
         """``(H, W, C) -> (H*W*C,)``."""
@@ -385,8 +379,8 @@ class Dense(Layer):
         if array.ndim != 2 or array.shape[1] != self.in_features:
             raise ValueError(f"x must have shape (N, in_features) = (N, {self.in_features}); "
                              f"got {array.shape} (put a Flatten before Dense to flatten images)")
-        # Kept private: x changed in place before backward leaves grads["w"] exact.
-        self._cache = _private(array, x)
+        # A copy: x changed in place before backward leaves grads["w"] exact.
+        self._cache = array.copy()
         return array @ self.params["w"] + self.params["b"]
 
     def backward(self, dout):
