@@ -37,8 +37,7 @@ class Digits(NamedTuple):
 
 def load(dtype=np.float64) -> Digits:
     """Load the :class:`Digits` as images ready for the layers: channels last, values in
-    [0, 1], of ``dtype`` (numpy.float32 or numpy.float64, checked as :func:`images.load`
-    checks it)."""
+    [0, 1], of ``dtype`` (numpy.float32 or numpy.float64, checked as :func:`images.load` does)."""
     dtype = rules.float_dtype(dtype)
     found = [path for path in SEARCH_PATHS if path.is_file()]
     if not found:
