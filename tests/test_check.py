@@ -124,6 +124,14 @@ def test_every_public_checker_is_tested():
         checker for _, _, checker in CHALLENGES}
 
 
+def test_each_public_checker_is_its_own_row_of_the_table():
+    """check.py unpacks the checkers in the table's order: a name bound to another row fails."""
+    for name, row in check.CHECKS.items():
+        assert getattr(check, name).__name__ == name
+        assert getattr(check, name).__doc__.startswith(
+            f"Check ``student_fn({', '.join(row.signature)})``")
+
+
 def test_the_wrapper_message_names_the_function_called(capsys):
     def my_avg_pool(x, size, stride):
         return pooling_lab.naive.avg_pool_forward(x, size, stride)[0]

@@ -16,6 +16,7 @@ carries (``{"\\0npy": k}`` in the header points at the k-th). Nothing is ever un
 """
 
 import ast
+import contextlib
 import functools
 import io
 import json
@@ -206,10 +207,9 @@ def main() -> None:
     fd, limits = int(sys.argv[1]), json.loads(sys.argv[3])
     import watch                 # beside this file, found through the path set above
     for name, value in limits.items():      # soft = hard: the student's code cannot raise them
-        try:
+        # one the system lacks (macOS: RLIMIT_AS) is skipped
+        with contextlib.suppress(ValueError, OSError, AttributeError):
             resource.setrlimit(getattr(resource, name), (value, value))
-        except (ValueError, OSError, AttributeError):   # one the system lacks (macOS: RLIMIT_AS)
-            pass
     if int(sys.argv[4]) >= 0:
         _no_new_processes(int(sys.argv[4]))
     channel = socket.socket(fileno=fd)

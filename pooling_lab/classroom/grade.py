@@ -45,10 +45,6 @@ class Settings:
     jobs: int
     sandbox: str
 
-    @property
-    def exercises(self) -> list:
-        return list(self.points)
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     option = parser.add_argument
@@ -163,7 +159,7 @@ def check_arguments(args) -> Settings:
 
 def _grade(row: Row, settings: Settings) -> Row:
     """``row`` with its file's verdicts, answers and notes (:func:`.sandbox.judge_notebook`)."""
-    judged = judge_notebook(row.file, settings.exercises, seed=settings.seed,
+    judged = judge_notebook(row.file, list(settings.points), seed=settings.seed,
                             sandbox=settings.sandbox)
     row.verdicts, row.answers = judged.verdicts, judged.answers
     row.notes[:0] = judged.notes
@@ -220,8 +216,8 @@ def run(settings: Settings) -> int:
     for row in rows:
         if not row.student and any("roster" in note for note in row.notes):
             print(f"  matches no one on the roster: {escaped(row.label)}")
-    width = max(map(len, settings.exercises))
-    for name in settings.exercises:
+    width = max(map(len, settings.points))
+    for name in settings.points:
         solved = sum(bool(row.verdicts.get(name) and row.verdicts[name].passed) for row in graded)
         print(f"  {name:<{width}}  solved by {solved} of {count}")
     for one, other, score in (copies or [])[:COPIES_PRINTED]:

@@ -67,9 +67,8 @@ class Row:
 
 
 def default_points(exercises: list) -> dict:
-    """``{exercise: {part: points}}``; an exercise of one part has the part ``all``."""
-    return {name: dict(EXERCISES[name].points) if isinstance(EXERCISES[name].points, dict)
-            else {"all": EXERCISES[name].points} for name in exercises}
+    """``{exercise: {part: points}}``, as :data:`EXERCISES` gives them."""
+    return {name: dict(EXERCISES[name].points) for name in exercises}
 
 
 def read_points(path: Path, table: dict) -> dict:

@@ -18,6 +18,7 @@ as an ordinary process with the same limits: see TEACHING.md, "Safety".
 from __future__ import annotations
 
 import ast
+import contextlib
 import errno
 import functools
 import json
@@ -192,7 +193,7 @@ class Sandbox:
     holds the names the cells define, ``failed`` their failures, or ``ended`` why it ended."""
 
     def __init__(self, cells: list, skip: list, isolated: bool):
-        self.ended, self.failed, self.functions = "", [], []
+        self.ended, self.failed, self.functions, self.isolated = "", [], [], isolated
         self.running, self.folder = None, tempfile.mkdtemp(prefix="pooling_lab_grade_")
         self.channel, child_end = socket.socketpair()
         seccomp = _seccomp_fd() if isolated or _has_seccomp() else -1
@@ -207,7 +208,6 @@ class Sandbox:
             child_end.close()
             for fd in fds[1:]:
                 os.close(fd)
-        self.isolated = isolated
         deadline = time.monotonic() + START_SECONDS        # Python, NumPy, the preamble
         last = deadline + CELLS_SECONDS                       # then the cells, in all
         try:
@@ -235,10 +235,8 @@ class Sandbox:
             self.close()
             raise SandboxEnded("took too long") from None
         except (OSError, EOFError) as error:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(GRACE)           # its exit status says why
-            except subprocess.TimeoutExpired:
-                pass
             self.close()
             code = self.process.returncode
             if self.isolated and code is not None and code > 128:   # bwrap's way to say
@@ -374,8 +372,7 @@ def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "au
         raise ValueError(f"sandbox must be 'auto', 'require' or 'off'; got {sandbox!r}")
     if sandbox == "require" and sandbox_problem():
         raise ValueError(f"--sandbox require: no sandbox here: {sandbox_problem()}")
-    unknown = [name for name in exercises if name not in EXERCISES]
-    if unknown:
+    if unknown := [name for name in exercises if name not in EXERCISES]:
         raise ValueError(f"exercises must be names of EXERCISES; got {unknown}")
     isolated, judged, box = sandbox != "off" and not sandbox_problem(), Judged(), None
     try:
@@ -387,8 +384,7 @@ def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "au
         runnable, skip = [(label, python) for label, python, _ in cells], []
         box = _start(runnable, skip, isolated, judged.notes) if cells else None
         functions = box.functions if box else []
-        missing = [name for name in exercises if name not in functions]
-        if cells and missing:
+        if cells and (missing := [name for name in exercises if name not in functions]):
             judged.notes.append(f"not defined: {' '.join(missing)}")
         for name in exercises:
             if name not in functions:
