@@ -759,8 +759,8 @@ def test_relative_error():
     (["x", "y"], [1.0, 2.0], TypeError, r"a must hold real numbers; got dtype <U1"),
     ([1.0, 2.0], [1j, 2.0], TypeError, r"b must hold real numbers; got dtype complex128"),
     ([1.0], None, TypeError, r"b must hold real numbers; got dtype object"),
-    ([[1.0], [1.0, 2.0]], [1.0], TypeError, r"a must be an array of real numbers; got a list "
-                                            r"that is not one array"),
+    ([[1.0], [1.0, 2.0]], [1.0], TypeError, r"a must be an array of real numbers; got a ragged "
+                                            r"nested sequence"),
 ])
 def test_relative_error_refuses_bad_arguments(a, b, error, message):
     with pytest.raises(error, match=message):

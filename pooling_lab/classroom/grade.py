@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import gradebook, report, roster
-from .exercises import EXERCISES
+from .exercises import EXERCISES, notebooks_asked
 from .gradebook import Row, escaped
 from .sandbox import HIDDEN_CASES, judge_notebook, sandbox_problem
 
@@ -98,16 +98,6 @@ def _feedback_name(name: str) -> str:
     return re.sub(r"[^\w.-]", "_", name)
 
 
-def _exercises(numbers) -> list:
-    known = sorted({exercise.notebook[:2] for exercise in EXERCISES.values()})
-    asked = [f"{int(number):02d}" if number.isdigit() else number for number in numbers or ()]
-    if unknown := [number for number in asked if number not in known]:
-        raise ValueError(f"--notebook must name notebooks with exercises ({', '.join(known)}); "
-                         f"got {' '.join(unknown)}")
-    return [name for name, exercise in EXERCISES.items()
-            if not asked or exercise.notebook[:2] in asked]
-
-
 def check_arguments(args) -> Settings:
     from ..cli import output_file
     if args.jobs < 1:
@@ -143,7 +133,9 @@ def check_arguments(args) -> Settings:
             late = (gradebook.handed_in(row.file) - deadline).total_seconds() / 86400
             row.late_days = max(0.0, late)
             row.notes += [f"late: {late:.1f} days"] if late > 0 else []
-    points = gradebook.default_points(_exercises(args.notebook))
+    notebooks = notebooks_asked(args.notebook)
+    points = gradebook.default_points([name for name, exercise in EXERCISES.items()
+                                       if exercise.notebook in notebooks])
     points = gradebook.read_points(args.points, points) if args.points else points
     items = []
     if args.manual:
