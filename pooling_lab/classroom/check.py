@@ -46,16 +46,16 @@ _Outcome = collections.namedtuple("_Outcome", "kind problem arrays call")
 
 
 def calling(student_fn):
-    """The ``call`` that runs ``student_fn`` here, watched: ``call(inputs, limit, forbid_at,
-    memory)`` returns a :class:`watch.Call`. (``grade`` passes one that runs it in a sandbox.)"""
+    """The ``call`` that runs ``student_fn`` here, watched: ``call(inputs, limit, forbid_at)``
+    returns a :class:`watch.Call`. (``grade`` passes one that runs it in a sandbox.)"""
     return functools.partial(watched_call, student_fn)
 
 
-def _attempt(check, call, inputs: dict, limit: float, memory=False) -> _Outcome:
+def _attempt(check, call, inputs: dict, limit: float) -> _Outcome:
     """Call the student's function on one case and compare what it returned with the reference."""
     expected = check.reference(**inputs)
     watched = call({name: inputs[name] for name in check.signature}, limit,
-                   NO_SCATTER in check.rules, memory)
+                   NO_SCATTER in check.rules)
     if watched.kind == "forbidden" and all(called.endswith((".at", "bincount"))
                                            for called in watched.forbidden):
         watched = watched._replace(kind="returned")            # judged by the rule no_scatter
@@ -145,7 +145,7 @@ def run(check: Check, call, name: str, *, show=False, seed=None, hidden=0,
                      for k in range(1, hidden + 1)]
     judged = []
     for number, case in enumerate(cases, start=1):
-        judged.append((case, _attempt(check, call, case.inputs, limit, case.role == "memory")))
+        judged.append((case, _attempt(check, call, case.inputs, limit)))
         if judged[-1][1].kind in STOPS or (judged[-1][1].kind == "none" and number == 1):
             return _failure(check, call, name, number, cases, judged[-1][1], limit, show)._replace(
                 parts=dict.fromkeys(part_names(check, hidden), False))

@@ -220,7 +220,7 @@ def main() -> None:
     while True:
         request = unpack(receive(channel))
         call = watch.watched_call(namespace[request["function"]], request["inputs"],
-                                  request["limit"], request["forbid_at"], request["memory"])
+                                  request["limit"], request["forbid_at"])
         reply = dict(call._asdict(), printed=call.printed[-20_000:])
         try:
             send(channel, {"call": reply})

@@ -250,14 +250,13 @@ class Sandbox:
             raise SandboxEnded(f"it sent a reply the grader does not read "
                                f"({type(error).__name__}: {clean(error, 200)})") from None
 
-    def call(self, function: str, inputs: dict, limit: float, forbid_at: bool,
-             memory: bool) -> watch.Call:
+    def call(self, function: str, inputs: dict, limit: float, forbid_at: bool) -> watch.Call:
         """One watched call of ``function`` in the child, as :func:`watch.watched_call`."""
         if self.ended:
             raise SandboxEnded(self.ended)
         try:
             child.send(self.channel, {"function": function, "inputs": inputs, "limit": limit,
-                                      "forbid_at": forbid_at, "memory": memory})
+                                      "forbid_at": forbid_at})
             reply = self._receive(time.monotonic() + limit + GRACE)["call"]
             kind = reply["kind"]
             if not (kind in _KINDS or re.fullmatch(r"raised \w{1,100}", kind)):
@@ -268,6 +267,7 @@ class Sandbox:
                               int(reply["work"]), int(reply["peak"]),
                               clean(reply["printed"], 20_000), *names[2:])
         except SandboxEnded as ended:
+            self.close()                           # closed already, unless the kind was forged
             self.ended = str(ended)
             if ended.args[0] == "took too long":   # the watch's stop was swallowed
                 return watch.Call("slow", None, "", [], [], 0, 0, "")
