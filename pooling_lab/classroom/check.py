@@ -20,7 +20,6 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .challenges import window_growth_problem
 from .exercises import (ANSWER_PREAMBLE, CALLS_CONV, CHECKS, EXERCISES, MEMORY_FACTOR,
                         NO_PIXEL_LOOP, NO_SCATTER, NO_WINDOW_ARRAY, NO_WINDOW_GROWTH, SEED, Case,
                         Check)
@@ -32,7 +31,6 @@ from .watch import MEMORY_CAP, watched_call
 TIME_LIMIT = 3.0                      # seconds per call of your function (or timeout=)
 SHRINK_SECONDS, SHRINK_TRIES = 3.0, 300          # shrinking stops at whichever comes first
 DRAW_MORE_THAN = 4                    # results larger than this are drawn with show=True
-LOOP_SLACK = 6                        # more work the larger loop case may take (a branch or two)
 #: Kinds of failure that end the run: every part fails (grade's verdict is the same).
 STOPS = ("unsolved", "switched", "forbidden", "slow", "stuck", "memory")
 
@@ -43,6 +41,17 @@ Verdict = collections.namedtuple("Verdict", "passed message drawing parts", defa
 #: One case judged: its ``kind`` ("pass", "type", "shape", "values", "shared" or a
 #: :class:`watch.Call`'s kind), the ``problem`` to print, the ``arrays`` to draw, the ``call``.
 _Outcome = collections.namedtuple("_Outcome", "kind problem arrays call")
+#: The rules on the work of the student's own code: the roles of their two cases, how much more
+#: work the second may take (a branch or two), what grows when it takes more, and what instead.
+WORK_RULES = {
+    NO_PIXEL_LOOP: ("small", "large", 6, "it runs a Python loop over pixels: the work of your "
+                    "code (lines run plus Python calls made)", "The exercise asks for whole-array "
+                    "NumPy operations; a loop over the kernel offsets is fine, a loop over H or W "
+                    "is not, nor a Python call per window (np.apply_along_axis, np.vectorize, map)."),
+    NO_WINDOW_GROWTH: ("window 3", "window 9", 2, "its cost grows with the window: the work of "
+                       "your own code (lines run plus calls made)", "A loop over the window's taps "
+                       "or offsets is what the exercise replaces: a running maximum over blocks of "
+                       "`size` (van Herk / Gil-Werman).")}
 
 
 def calling(student_fn):
@@ -94,13 +103,12 @@ def _rule_problem(rule, judged: list) -> str:
     """What ``rule`` finds wrong in a function that gives the right values on every table case."""
     by_role = {case.role: (case.inputs, outcome.call) for case, outcome in judged if case.role}
     calls = [outcome.call for _, outcome in judged]
-    if rule is NO_PIXEL_LOOP and by_role["large"][1].work > by_role["small"][1].work + LOOP_SLACK:
-        (small, small_call), (large, large_call) = by_role["small"], by_role["large"]
-        return (f"it runs a Python loop over pixels: the work of your code (lines run plus Python "
-                f"calls made) grows from {small_call.work} for {shapes(small)} to "
-                f"{large_call.work} for {shapes(large)}. The exercise asks for whole-array NumPy "
-                f"operations; a loop over the kernel offsets is fine, a loop over H or W is not, "
-                f"nor a Python call per window (np.apply_along_axis, np.vectorize, map).")
+    if rule in WORK_RULES:
+        first, second, slack, what, instead = WORK_RULES[rule]
+        (small, small_call), (large, large_call) = by_role[first], by_role[second]
+        return "" if large_call.work <= small_call.work + slack else (
+            f"{what} grows from {small_call.work} for {shapes(small)} to {large_call.work} for "
+            f"{shapes(large)}. {instead}")
     if rule is NO_SCATTER and any(call.forbidden for call in calls):
         return (f"it calls {', '.join(sorted({n for c in calls for n in c.forbidden}))}. This "
                 f"exercise asks for the offset loop of notebook 04, section 4: one += per kernel "
@@ -114,8 +122,6 @@ def _rule_problem(rule, judged: list) -> str:
             f"bytes), size {size}, stride {stride}, it held {peak:,} bytes at its peak, more "
             f"than {MEMORY_FACTOR}x the input (the window array would be {windows:,} bytes). "
             f"Sum row slices, then column slices, without building the windows.")
-    if rule is NO_WINDOW_GROWTH:                             # notebook 06's challenge
-        return window_growth_problem(by_role["window 3"], by_role["window 9"])
     if rule is CALLS_CONV and not all("my_conv_forward" in call.called for call in calls):
         return ("it does not call your my_conv_forward. The exercise asks for the average pool "
                 "done by your convolution: a kernel of 1 / size**2 that keeps each channel.")
