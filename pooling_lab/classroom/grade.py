@@ -134,8 +134,8 @@ def check_arguments(args) -> Settings:
             row.late_days = max(0.0, late)
             row.notes += [f"late: {late:.1f} days"] if late > 0 else []
     notebooks = notebooks_asked(args.notebook)
-    points = gradebook.default_points([name for name, exercise in EXERCISES.items()
-                                       if exercise.notebook in notebooks])
+    points = {name: dict(exercise.points) for name, exercise in EXERCISES.items()
+              if exercise.notebook in notebooks}
     points = gradebook.read_points(args.points, points) if args.points else points
     items = []
     if args.manual:
@@ -198,8 +198,9 @@ def run(settings: Settings) -> int:
         gradebook.write_csv(path, gradebook.table_rows(form, rows, settings.points,
                                                        settings.items, settings.penalty,
                                                        settings.assignment))
-    gradebook.write_csv(settings.out.with_name("points.csv"),
-                        gradebook.points_lines(settings.points))
+    gradebook.write_csv(settings.out.with_name("points.csv"), [["exercise", "part", "points"]] + [
+        [name, part, points] for name, parts in settings.points.items() for part, points in
+        parts.items()])
     count = len(graded)
     print(f"Graded {count} submission{'s' * (count != 1)} (seed {settings.seed}): "
           f"{', '.join(map(escaped, outputs))}, {escaped(folder)}/ (report.html)")

@@ -66,11 +66,6 @@ class Row:
         return self.label.removesuffix(".ipynb") if self.file else self.student.id
 
 
-def default_points(exercises: list) -> dict:
-    """``{exercise: {part: points}}``, as :data:`EXERCISES` gives them."""
-    return {name: dict(EXERCISES[name].points) for name in exercises}
-
-
 def read_points(path: Path, table: dict) -> dict:
     """``table`` with the points ``path`` gives; a ValueError names a bad line."""
     table = {name: dict(parts) for name, parts in table.items()}
@@ -174,8 +169,3 @@ def write_csv(path: Path, lines: list) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
-
-
-def points_lines(table: dict) -> list:
-    return [["exercise", "part", "points"]] + [[name, part, points] for name, parts in
-                                               table.items() for part, points in parts.items()]
