@@ -45,9 +45,10 @@ _Outcome = collections.namedtuple("_Outcome", "kind problem arrays call")
 #: work the second may take (a branch or two), what grows when it takes more, and what instead.
 WORK_RULES = {
     NO_PIXEL_LOOP: ("small", "large", 6, "it runs a Python loop over pixels: the work of your "
-                    "code (lines run plus Python calls made)", "The exercise asks for whole-array "
-                    "NumPy operations; a loop over the kernel offsets is fine, a loop over H or W "
-                    "is not, nor a Python call per window (np.apply_along_axis, np.vectorize, map)."),
+                    "code (lines run plus Python calls made)", "The exercise asks for "
+                    "whole-array NumPy operations; a loop over the kernel offsets is fine, a loop "
+                    "over H or W is not, nor a Python call per window (np.apply_along_axis, "
+                    "np.vectorize, map)."),
     NO_WINDOW_GROWTH: ("window 3", "window 9", 2, "its cost grows with the window: the work of "
                        "your own code (lines run plus calls made)", "A loop over the window's taps "
                        "or offsets is what the exercise replaces: a running maximum over blocks of "
