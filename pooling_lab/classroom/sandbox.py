@@ -39,6 +39,7 @@ import numpy as np
 
 from . import check, child, watch
 from .exercises import ANSWER_PREAMBLE, EXERCISES
+from .kernel import bound_names
 
 HIDDEN_CASES = 3                      # random cases per exercise, drawn from the seed
 NOTEBOOK_BYTES = 16 * 1024**2         # a larger file is not read
@@ -351,18 +352,6 @@ def student_cells(path: Path, notes: list) -> list:
     return cells
 
 
-def _defines(source: str) -> set:
-    """The names a cell's top-level statements bind (``def f``, ``f = ...``, ``f: T = ...``)."""
-    names = set()
-    for statement in ast.parse(source).body:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(statement.name)
-        targets = (statement.targets if isinstance(statement, ast.Assign) else
-                   [statement.target] if isinstance(statement, ast.AnnAssign) else [])
-        names |= {target.id for target in targets if isinstance(target, ast.Name)}
-    return names
-
-
 def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "auto") -> Judged:
     """Judge ``exercises`` (function names of :data:`EXERCISES`) in the notebook at ``path``,
     with ``HIDDEN_CASES`` hidden cases each drawn from ``seed``. ``sandbox``: "auto"
@@ -377,7 +366,7 @@ def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "au
     isolated, judged, box = sandbox != "off" and not sandbox_problem(), Judged(), None
     try:
         cells = student_cells(Path(path), judged.notes)
-        defined = [(_defines(python), written) for _, python, written in cells]
+        defined = [(bound_names(ast.parse(python)), written) for _, python, written in cells]
         for name in exercises:
             judged.answers[name] = clean("\n\n".join(
                 written for names, written in defined if name in names), 20_000)
