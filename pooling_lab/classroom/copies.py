@@ -7,8 +7,6 @@ is listed when the shared code is at least :data:`SHARED_CHARACTERS` long and ma
 :data:`SIMILAR` of one side's code. The list is for the teacher to read: no mark changes.
 """
 
-from __future__ import annotations
-
 import io
 import itertools
 

@@ -11,8 +11,6 @@ for ``otter assign``; ``--wheel`` (the course's wheel, from ``release``) goes in
 autograder zip and its requirements, which Gradescope installs. TEACHING.md has the steps.
 """
 
-from __future__ import annotations
-
 import argparse
 import ast
 import secrets

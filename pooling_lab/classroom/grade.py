@@ -12,8 +12,6 @@ Writes the gradebook (:mod:`.gradebook`: ``--out``, and ``points.csv`` beside it
 the near-identical answers :mod:`.copies` finds.
 """
 
-from __future__ import annotations
-
 import argparse
 import concurrent.futures
 import datetime as dt

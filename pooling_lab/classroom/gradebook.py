@@ -10,8 +10,6 @@ the LMS's identifying columns and one column, the total. A text cell starting wi
 CSV injection), control characters are escaped, and the file is written whole or not at all.
 """
 
-from __future__ import annotations
-
 import csv
 import datetime as dt
 import math

@@ -7,8 +7,6 @@ script, and a student's page holds everything it shows (a little CSS, no link). 
 message or an answer may be, :func:`.sandbox.judge_notebook` has already seen to.
 """
 
-from __future__ import annotations
-
 import collections
 import html
 

@@ -15,8 +15,6 @@ files. Without bubblewrap (``sandbox="off"``, or "auto" where it is missing) the
 as an ordinary process with the same limits: see TEACHING.md, "Safety".
 """
 
-from __future__ import annotations
-
 import ast
 import contextlib
 import errno

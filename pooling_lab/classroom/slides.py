@@ -17,8 +17,6 @@ handlers, iframes, styles and ``javascript:`` URLs go; only the deck's own revea
 run), and a picture must be a file in the notebook's folder.
 """
 
-from __future__ import annotations
-
 import ast
 import base64
 import copy
