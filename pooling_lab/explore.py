@@ -11,16 +11,16 @@ Every number drawn comes from the package (:func:`pooling_lab.op_functions`,
 dict of control values in, a :class:`Panel` out, a figure or a message for anything it cannot
 draw, never an exception for a setting) under a thin **widget layer** (ipywidgets) that shows
 the figure as a PNG as wide as the cell, in one output with a static picture for GitHub/nbval.
-Readable from the back row: every text :data:`FONT_PT` points, the figure
-:data:`FIGURE_INCHES` wide at :data:`DPI` (P points at D dpi show as P * D / 96 pt at native
-size, so 16 px at JupyterLab's 100% zoom in a cell of 980 pixels or more; in a narrower cell
-the picture shrinks, and at 150% zoom on a 1280 px screen its labels still cover 16 px).
+Readable from the back row: each update function draws under ``viz.base.READABLE`` (every text
+:data:`FONT_PT` points, whatever the notebook set), the figure :data:`FIGURE_INCHES` wide at
+:data:`DPI` (P points at D dpi show as P * D / 96 pt at native size, so 16 px at JupyterLab's
+100% zoom in a cell of 980 pixels or more; in a narrower cell the picture shrinks, and at 150%
+zoom on a 1280 px screen its labels still cover 16 px).
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import io
 import os
@@ -30,7 +30,6 @@ from fractions import Fraction
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
 from . import STYLES, check_style, contract, images, op_functions, rules, viz
 from .geometry import Geometry, pool_geometry
@@ -39,7 +38,6 @@ from .viz import geometry as viz_geometry
 #: Text size of every label (points, the course's rule in ``viz.base``) and the figure's width
 #: (inches) and resolution.
 FONT_PT, FIGURE_INCHES, DPI = viz.base.FONT_PT, 10.2, 96
-_READABLE = viz.base.READABLE
 
 #: The CSS classes of an explorer and of a picture whose setting was refused (dimmed), and the
 #: controls' text size for a hall: 16 px labels, read-outs and menus.
@@ -55,8 +53,9 @@ LARGEST_DRAWN = 1e300
 PADDING_CHOICES = ("valid", "same", 0, 1, 2, 3, 4)
 
 #: The line printed when ipywidgets cannot be imported.
-INSTALL_HINT = ('The explorer needs ipywidgets: pip install ipywidgets (or pip install -e ".[course]"'
-                ' in the course folder), then restart the kernel. Below: its default setting.')
+INSTALL_HINT = ('The explorer needs ipywidgets: pip install ipywidgets (or pip install -e '
+                '".[course]" in the course folder), then restart the kernel. Below: its default '
+                'setting.')
 
 #: Classic 3x3 kernels for :func:`filters`, written as the numbers a student would type.
 FILTERS = {
@@ -113,25 +112,14 @@ class Panel:
 
 # --- Small helpers shared by the three update functions ------------------------------------------
 
-def _readable(update):
-    """Draw every text of ``update``'s figure at :data:`FONT_PT`, whatever the notebook set."""
-    @functools.wraps(update)
-    def drawn_readable(*args, **kwargs):
-        with matplotlib.rc_context(_READABLE):
-            return update(*args, **kwargs)
-    return drawn_readable
-
-
-def _new_figure(height: float, ratios):
-    """A figure outside pyplot (nothing to show or close): a row of axes ``ratios`` wide."""
+def _new_figure(height: float, ratios: dict):
+    """A figure outside pyplot (nothing to show or close): a row of axes, ``{label: width}``,
+    each labelled so that a test can find a panel by name: ``{ax.get_label(): ax}``."""
     figure = Figure(figsize=(FIGURE_INCHES, height), dpi=DPI, layout="constrained")
-    return figure, list(figure.subplots(1, len(ratios), gridspec_kw={"width_ratios": ratios}))
-
-
-def _name(ax, label: str):
-    """Label an axes, so that a test can find a panel by name: ``{ax.get_label(): ax}``."""
-    ax.set_label(label)
-    return ax
+    axes = figure.subplots(1, len(ratios), gridspec_kw={"width_ratios": list(ratios.values())})
+    for ax, label in zip(axes, ratios):
+        ax.set_label(label)
+    return figure, list(axes)
 
 
 def _undrawable(**arrays) -> str | None:
@@ -196,14 +184,6 @@ def _thin_ticks(bar) -> None:
         bar.set_ticks([ticks[k] for k in kept], labels=[labels[k] for k in kept])
 
 
-def _outline(ax, top: float, left: float, height: float, width: float, color: str,
-             linestyle="-", linewidth=3.0):
-    """A rectangle round cells ``top..top+height-1``, ``left..left+width-1``, above separators."""
-    ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color,
-                           linestyle=linestyle, linewidth=linewidth, clip_on=False,
-                           zorder=viz.OUTLINE_ZORDER))
-
-
 def _op_refused(op) -> Panel | None:
     """A message when ``op`` is not a pooling op (the windows and backward explorers)."""
     if op not in POOL_OPS:
@@ -224,7 +204,7 @@ def _formula(geometry: Geometry) -> str:
                                f"({geometry.kernel[0]}-1) + 1 = {geometry.span[0]}"])
 
 
-@_readable
+@matplotlib.rc_context(viz.base.READABLE)
 def windows_panel(image, controls: dict) -> Panel:
     """The picture of :func:`windows` for one setting of its controls.
 
@@ -257,22 +237,22 @@ def windows_panel(image, controls: dict) -> Panel:
         return Panel(None, str(error))
 
     geometry = cache.geometry
-    figure, (photo, output, coverage, gradient) = _new_figure(4.3, [1.1, 1, 1.25, 1.25])
-    viz.show_image(image, ax=_name(photo, "photo"), title="top-left corner\n4 windows · "
-                   "taps as dots" + ("\npadding hatched" if geometry.is_padded else ""))
+    figure, (photo, output, coverage, gradient) = _new_figure(
+        4.3, {"photo": 1.1, "output": 1, "coverage": 1.25, "dx": 1.25})
+    viz.show_image(image, ax=photo, title="top-left corner\n4 windows · taps as dots"
+                   + ("\npadding hatched" if geometry.is_padded else ""))
     _draw_windows(photo, geometry)
     setting = (f"{op} · size {controls['size']} · stride {controls['stride']}\npadding "
                f"{controls['padding']} · dilation {controls['dilation']}")
     if op == "avg":
         setting += f"\ninclude pad {controls['count_include_pad']}"
-    viz.show_image(out, ax=_name(output, "output"),
-                   title=f"{setting}\nout {geometry.out_hw[0]}x{geometry.out_hw[1]}")
+    viz.show_image(out, ax=output, title=f"{setting}\nout {out.shape[1]}x{out.shape[2]}")
     counts = viz.coverage_counts(geometry.x_shape[1:3], geometry.kernel, geometry.stride,
                                  geometry.padding, geometry.dilation)               # (H, W)
-    viz.show_coverage(counts, ax=_name(coverage, "coverage"), title="taps reading\neach pixel")
+    viz.show_coverage(counts, ax=coverage, title="taps reading\neach pixel")
     _thin_ticks(coverage.images[0].colorbar)
     over_channels = " · sum over C" if image.shape[3] > 1 else ""
-    viz.show_gradient(dx[0].sum(axis=2), ax=_name(gradient, "dx"),    # (H, W, C) -> (H, W)
+    viz.show_gradient(dx[0].sum(axis=2), ax=gradient,                  # (H, W, C) -> (H, W)
                       title=f"dx · dout of ones\n{style}{over_channels}")
     figure.suptitle(_formula(geometry), fontfamily="monospace")
     return Panel(figure)
@@ -289,7 +269,7 @@ def _draw_windows(ax, geometry: Geometry) -> None:
             continue
         color = viz.WINDOW_COLORS[number % len(viz.WINDOW_COLORS)]
         top, left = viz_geometry.window_origin(geometry, i, j)
-        _outline(ax, top, left, *geometry.span, color=color, linewidth=2.5)
+        viz.base.outline(ax, top, left, *geometry.span, color, linewidth=2.5)
         taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)   # -> (KH*KW, 2)
         ax.plot(taps[:, 1], taps[:, 0], "o", color=color, markersize=5, linestyle="none")
         rows += [top, top + geometry.span[0] - 1]
@@ -342,7 +322,7 @@ def _grid(grid):
     return grid, _undrawable(grid=grid)
 
 
-@_readable
+@matplotlib.rc_context(viz.base.READABLE)
 def backward_panel(grid, controls: dict, dout=None) -> Panel:
     """The picture of :func:`backward` after ``controls["step"]`` windows.
 
@@ -392,13 +372,14 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     cmap, limits = viz.gradient_colors(dx_total, diverging=bool(dx_total.min() < 0))
     number, exponent = _grid_format(dx_total, decimals=1)
     padded_width = geometry.padded_shape[2]
-    figure, (x_ax, dout_ax, share_ax, dx_ax) = _new_figure(
-        4.6, [padded_width, dout.shape[2], padded_width, padded_width])
+    figure, (x_ax, dout_ax, share_ax, dx_ax) = _new_figure(4.6, {
+        "x": padded_width, "dout": dout.shape[2], "window adds": padded_width,
+        "dx so far": padded_width})
     pad_value = -np.inf if op == "max" else 0.0
-    viz.show_numbers(grid, ax=_name(x_ax, "x"), title="x", fontsize=FONT_PT,
+    viz.show_numbers(grid, ax=x_ax, title="x", fontsize=FONT_PT,
                      padding=geometry.padding, pad_value=pad_value)
     dout_number, dout_exponent = _grid_format(dout, decimals=1)
-    viz.show_numbers(dout[0, :, :, 0], ax=_name(dout_ax, "dout"), title="dout" + dout_exponent,
+    viz.show_numbers(dout[0, :, :, 0], ax=dout_ax, title="dout" + dout_exponent,
                      fmt=dout_number, fontsize=FONT_PT, cmap=cmap, limits=limits)
     share, changed = np.zeros_like(dx_so_far), []
     story = "step 0: no window has sent its gradient back yet; dx is all zeros"
@@ -411,17 +392,15 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
         changed = [tuple(cell) for cell in np.argwhere(unit_share != 0)]
         story = _story(op, geometry, grid, out[0, i, j, 0], dout[0, i, j, 0], (i, j), share,
                        dx_so_far, x_ax)
-        _outline(dout_ax, i, j, 1, 1, viz.WINDOW_COLORS[0])
-    for ax, values, name, title in (
-            (share_ax, share, "window adds", "this window adds"),
-            (dx_ax, dx_so_far, "dx so far", f"dx so far · {step} of {n_windows}")):
-        viz.show_numbers(values, ax=_name(ax, name), fmt=lambda value: number(value) if value
-                         else "", title=title + exponent,
-                         highlight=changed, cmap=cmap, limits=limits, fontsize=FONT_PT,
-                         padding=geometry.padding, pad_value=None)
+        viz.base.outline(dout_ax, i, j, 1, 1, viz.WINDOW_COLORS[0])
+    for ax, values, title in ((share_ax, share, "this window adds"),
+                              (dx_ax, dx_so_far, f"dx so far · {step} of {n_windows}")):
+        viz.show_numbers(values, ax=ax, fmt=lambda value: number(value) if value else "",
+                         title=title + exponent, highlight=changed, cmap=cmap, limits=limits,
+                         fontsize=FONT_PT, padding=geometry.padding, pad_value=None)
     if step:
         for ax in (x_ax, share_ax, dx_ax):
-            _outline(ax, *viz_geometry.window_origin(geometry, i, j), *geometry.span,
+            viz.base.outline(ax, *viz_geometry.window_origin(geometry, i, j), *geometry.span,
                      viz.WINDOW_COLORS[0])
     figure.suptitle(f"{op} · size {controls['size']} · stride {controls['stride']} · padding "
                     f"{controls['padding']} · {style}\n{story}")
@@ -443,14 +422,14 @@ def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far
                  f"{share[row, col]:.3g}")
     else:
         (row, col), = changed
-        _outline(x_ax, row, col, 1, 1, viz.WINNER_COLOR)
+        viz.base.outline(x_ax, row, col, 1, 1, viz.WINNER_COLOR)
         taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)   # -> (KH*KW, 2)
         height, width = grid.shape
         ties = [(int(r), int(c)) for r, c in taps
                 if 0 <= r < height and 0 <= c < width and (r, c) != (row, col)
                 and grid[r, c] == window_max]
         for r, c in ties:
-            _outline(x_ax, r, c, 1, 1, viz.TIE_COLOR, linestyle="--")
+            viz.base.outline(x_ax, r, c, 1, 1, viz.TIE_COLOR, linestyle="--")
         story = (f"window ({i}, {j}) · dout {window_dout:g} goes to its winner x[{row}, {col}]"
                  f" = {window_max:g}")
         if ties:
@@ -536,7 +515,7 @@ def _show_kernel(values, ax, title):
                             title=title + exponent)
 
 
-@_readable
+@matplotlib.rc_context(viz.base.READABLE)
 def filters_panel(image, controls: dict) -> Panel:
     """The picture of :func:`filters` for one setting of its controls.
 
@@ -575,22 +554,20 @@ def filters_panel(image, controls: dict) -> Panel:
     geometry = cache.geometry
     kernel_h, kernel_w = kernel.shape
     figure, (photo, kernel_ax, output, gradient, dw_ax) = _new_figure(
-        4.2, [0.9, 1, 1.15, 1.15, 1])
-    viz.show_image(image, ax=_name(photo, "photo"),
-                   title=f"photo\n{image.shape[1]}x{image.shape[2]}")
-    _show_kernel(kernel, _name(kernel_ax, "kernel"), f"kernel {kernel_h}x{kernel_w}")
+        4.2, {"photo": 0.9, "kernel": 1, "output": 1.15, "dx": 1.15, "dw": 1})
+    viz.show_image(image, ax=photo, title=f"photo\n{image.shape[1]}x{image.shape[2]}")
+    _show_kernel(kernel, kernel_ax, f"kernel {kernel_h}x{kernel_w}")
     setting = (f"out {geometry.out_hw[0]}x{geometry.out_hw[1]}\nstride {controls['stride']} · "
                f"pad {controls['padding']}\ndilation {controls['dilation']}")
     if np.isclose(kernel.sum(), 1.0):
-        viz.show_image(out, ax=_name(output, "output"), title=f"weights sum to 1\n{setting}")
+        viz.show_image(out, ax=output, title=f"weights sum to 1\n{setting}")
     else:
         # a few strong edges would wash out the rest: full colour from the 99th percentile on
-        viz.show_gradient(out, ax=_name(output, "output"), title=f"signed output\n{setting}",
+        viz.show_gradient(out, ax=output, title=f"signed output\n{setting}",
                           limit=viz.symmetric_limit(out, percentile=99))
-    viz.show_gradient(dx, ax=_name(gradient, "dx"),
-                      title=f"dx · {style}\ndout = {controls['dout']}",
+    viz.show_gradient(dx, ax=gradient, title=f"dx · {style}\ndout = {controls['dout']}",
                       limit=viz.symmetric_limit(dx, percentile=99))
-    _show_kernel(dw[:, :, 0, 0], _name(dw_ax, "dw"), "dw")
+    _show_kernel(dw[:, :, 0, 0], dw_ax, "dw")
     return Panel(figure)
 
 

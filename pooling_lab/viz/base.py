@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Rectangle
 
 #: The size rule of every figure (COURSE_STYLE, "Projected from the back row"): all text
 #: ``FONT_PT`` points, drawn at ``DPI`` dots per inch, so 12 * 100 / 72 = 16.7 px in the notebook
@@ -55,6 +56,18 @@ def new_axes(ax, figsize=(4, 4)):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
+
+
+def outline(ax, top, left, height, width, color, linewidth=3.0, inset=0.0, face=None,
+            linestyle="-") -> None:
+    """Frame pixels ``top..top+height-1``, ``left..left+width-1`` (a window, a cell) in ``color``
+    above a grid's cell separators, shrunk by ``inset`` pixels on every side (so that touching
+    frames keep both borders), filled with ``face`` (None: not filled)."""
+    # clip_on=False keeps the half of an edge line that falls outside the axes.
+    ax.add_patch(Rectangle((left - 0.5 + inset, top - 0.5 + inset), width - 2 * inset,
+                           height - 2 * inset, fill=face is not None, facecolor=face,
+                           edgecolor=color, linewidth=linewidth, linestyle=linestyle,
+                           clip_on=False, zorder=OUTLINE_ZORDER))
 
 
 def ticks_off(ax) -> None:

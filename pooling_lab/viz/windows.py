@@ -18,8 +18,8 @@ from .. import op_functions
 from ..geometry import pool_geometry
 from ..rules import resolve_padding
 from . import geometry as viz_geometry
-from .base import (NUMBERS_CMAP, OUTLINE_ZORDER, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS,
-                   WINNER_COLOR, as_picture, new_axes, ticks_off)
+from .base import (NUMBERS_CMAP, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS, WINNER_COLOR,
+                   as_picture, new_axes, outline, ticks_off)
 from .gradients import count_colors, gradient_colors, symmetric_limit
 
 
@@ -142,12 +142,9 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
                                                     dilation).padding)
     every_window = isinstance(windows, str)
     for number, (_, _, top, left, height, width) in enumerate(boxes):
-        color = WINDOW_COLORS[0] if every_window else WINDOW_COLORS[number % len(WINDOW_COLORS)]
+        color = WINDOW_COLORS[0 if every_window else number % len(WINDOW_COLORS)]
         face = "none" if every_window else matplotlib.colors.to_rgba(color, fill_alpha)
-        # clip_on=False keeps the half of an edge line that falls outside the axes.
-        ax.add_patch(Rectangle((left - 0.5 + inset, top - 0.5 + inset), width - 2 * inset,
-                               height - 2 * inset, facecolor=face, edgecolor=color,
-                               linewidth=linewidth, clip_on=False, zorder=OUTLINE_ZORDER))
+        outline(ax, top, left, height, width, color, linewidth, inset, face)
     if boxes:
         # Widen the axes to every box's pixel edges, never narrowing what is shown already (the
         # image, or a padded grid); image axes run top to bottom, so y limits are (bottom, top).
@@ -176,10 +173,7 @@ def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
     pixels so neighbours do not overlap. Returns ``ax``.
     """
     for number, (row, col) in enumerate(cells):
-        ax.add_patch(Rectangle((col - 0.5 + inset, row - 0.5 + inset), 1 - 2 * inset,
-                               1 - 2 * inset, fill=False, linewidth=linewidth,
-                               edgecolor=colors[number % len(colors)], clip_on=False,
-                               zorder=OUTLINE_ZORDER))
+        outline(ax, row, col, 1, 1, colors[number % len(colors)], linewidth, inset)
     return ax
 
 
@@ -384,9 +378,7 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
                      fmt=number_format, limits=(-dx_limit, dx_limit))
         # The window over the input (forward) or over dx (backward), its cell in out or dout.
         top, left = viz_geometry.window_origin(geometry, i, j)
-        (axes[0] if forward else axes[3]).add_patch(
-            Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=frame_color,
-                      linewidth=3, clip_on=False, zorder=OUTLINE_ZORDER))
+        outline(axes[0] if forward else axes[3], top, left, height, width, frame_color)
         outline_cells(axes[1] if forward else axes[2], [(i, j)], colors=[frame_color], inset=0.0)
         if forward and kind == "max":
             # Outline the window's winner, its first maximum in row-major order.
