@@ -464,20 +464,18 @@ def parse_kernel(text: str) -> np.ndarray:
     """
     if not isinstance(text, str):
         raise TypeError(f"kernel must be a string of numbers, one row per line; got {text!r}")
+    # What each error of float(Fraction(word)) means for the student who typed the word.
+    problems = {ValueError: "is not a number (allowed: 2, -1.5, 1e-3 or a fraction such as 1/9)",
+                ZeroDivisionError: "divides by zero",
+                OverflowError: "is beyond the largest float64 number"}
     rows = []
     for number, line in enumerate(text.strip().splitlines(), start=1):
         row = []
         for word in line.replace(",", " ").split():
             try:
                 row.append(float(Fraction(word)))
-            except ValueError:
-                raise ValueError(f"kernel row {number}: {word!r} is not a number "
-                                 f"(allowed: 2, -1.5, 1e-3 or a fraction such as 1/9)") from None
-            except ZeroDivisionError:
-                raise ValueError(f"kernel row {number}: {word!r} divides by zero") from None
-            except OverflowError:
-                raise ValueError(f"kernel row {number}: {word!r} is beyond the largest "
-                                 f"float64 number") from None
+            except tuple(problems) as error:
+                raise ValueError(f"kernel row {number}: {word!r} {problems[type(error)]}") from None
         if row:
             rows.append(row)
     if not rows:
@@ -502,13 +500,9 @@ def filter_dout(choice: str, out: np.ndarray) -> np.ndarray:
     raise ValueError(f"dout must be one of {list(DOUT_CHOICES)}; got {choice!r}")
 
 
-#: Kernels larger than this (on either side) are drawn without their numbers.
-LARGEST_NUMBERED_KERNEL = 5
-
-
 def _show_kernel(values, ax, title):
     """A kernel's numbers (up to 5x5) on a diverging map, or only its colours beyond."""
-    if max(values.shape) > LARGEST_NUMBERED_KERNEL:
+    if max(values.shape) > 5:
         return viz.show_gradient(values, ax=ax, title=title, colorbar=False, diverging=True)
     number, exponent = _grid_format(values, decimals=2 if values.shape[1] <= 3 else 1)
     return viz.show_numbers(values, ax=ax, fmt=number, cmap="RdBu_r", fontsize=FONT_PT,
@@ -590,8 +584,7 @@ class Explorer:
     def __init__(self, widgets, controls: dict, update, rows):
         self.controls = controls
         self._update = update
-        # Never wider than drawn (labels FONT_PT at 100% zoom); in a narrower cell it shrinks
-        # with the cell (zoomed to 150% at 1280 px, its labels still 16 px on the screen).
+        # As wide as the cell, never wider than drawn (why: the module's docstring).
         self.picture = widgets.Image(format="png", layout=widgets.Layout(
             width="100%", max_width=f"{round(FIGURE_INCHES * DPI)}px", height="auto",
             margin="2px 0"))                   # no side margins: 100% wide fits the cell
@@ -607,13 +600,9 @@ class Explorer:
             control.observe(self.redraw, names="value")
         self.redraw()
 
-    def values(self) -> dict:
-        """The controls' current values: the update function's ``controls`` dict."""
-        return {name: control.value for name, control in self.controls.items()}
-
     def redraw(self, change=None) -> Panel:
-        """Call the update function with the current values and show what it returns."""
-        panel = self._update(self.values())
+        """Call the update function with the controls' values and show what it returns."""
+        panel = self._update({name: control.value for name, control in self.controls.items()})
         if panel.figure is None:
             # Keep the last picture, dimmed, under the message: the setting it shows is gone.
             self.message.value = ('<p style="color: #b00; font-family: monospace; font-size: '

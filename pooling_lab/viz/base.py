@@ -1,8 +1,6 @@
-"""What every figure of the course shares: its text size, its colours and small drawing helpers.
-
-The sizes and colours are set here once, so that a label reads the same and a style, a window
-or a padded cell looks the same in every notebook; importing ``pooling_lab.viz`` applies them.
-"""
+"""What every figure of the course shares, set here once so that a label reads the same and a
+style, a window or a padded cell looks the same in every notebook: its text size (applied when
+``pooling_lab.viz`` is imported), its colours and small drawing helpers."""
 
 from __future__ import annotations
 
@@ -70,10 +68,14 @@ def outline(ax, top, left, height, width, color, linewidth=3.0, inset=0.0, face=
                            clip_on=False, zorder=OUTLINE_ZORDER))
 
 
-def ticks_off(ax) -> None:
-    """Hide both axes' ticks: pixel numbers say nothing on an image."""
+def ticks_off(ax, title=None):
+    """Hide both axes' ticks (pixel numbers say nothing on an image) and give ``ax`` its
+    ``title``, if any; returns ``ax``."""
     ax.set_xticks([])
     ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
 
 
 def as_picture(image) -> np.ndarray:

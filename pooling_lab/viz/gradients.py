@@ -87,10 +87,7 @@ def show_gradient(gradient, ax=None, title=None, colorbar=True, limit=None, dive
         extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
                   (True, True): "both"}[beyond_low, beyond_high]
         ax.figure.colorbar(shown, ax=ax, shrink=0.8, extend=extend)
-    if title:
-        ax.set_title(title)
-    ticks_off(ax)
-    return ax
+    return ticks_off(ax, title)
 
 
 def show_difference(after, before, ax=None, title=None, colorbar=True, limit=None):
@@ -151,7 +148,4 @@ def show_coverage(counts, ax=None, title=None, colorbar=True):
         bar.set_ticklabels([str(int(count)) for count in present])
         bar.minorticks_off()
         bar.set_label("windows covering the pixel")
-    if title:
-        ax.set_title(title)
-    ticks_off(ax)
-    return ax
+    return ticks_off(ax, title)

@@ -54,8 +54,7 @@ def show_filters(w, ncols=8, title=None, panel_size=0.9):
     for k, ax in enumerate(axes[:count]):
         shown = ax.imshow(w[:, :, 0, k], cmap="RdBu_r", vmin=-limit, vmax=limit,
                           interpolation="nearest")
-        ax.set_title(f"filter {k}", fontsize=9)
-        ticks_off(ax)
+        ticks_off(ax).set_title(f"filter {k}", fontsize=9)
     for ax in axes[count:]:
         ax.set_visible(False)                             # the last row's unused panels
     fig.colorbar(shown, ax=axes, shrink=0.8, label="weight")

@@ -33,10 +33,7 @@ def show_image(image, ax=None, title=None):
     picture = as_picture(image)
     # Clip: pooled or filtered images can leave [0, 1] by rounding, and imshow would warn.
     ax.imshow(np.clip(picture, 0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    if title:
-        ax.set_title(title)
-    ticks_off(ax)
-    return ax
+    return ticks_off(ax, title)
 
 
 def image_grid(images, titles=None, ncols=None, panel_size=3.0):
@@ -274,10 +271,7 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     if top or bottom or left or right:
         ax.add_patch(Rectangle((-0.5, -0.5), cols, rows, fill=False, edgecolor="black",
                                linewidth=1.5))
-    ticks_off(ax)
-    if title:
-        ax.set_title(title)
-    return ax
+    return ticks_off(ax, title)
 
 
 # Animation: a window sliding forward, the gradient flowing back -------------------------------
