@@ -49,9 +49,6 @@ CONTROLS_CSS = ", ".join(f".{EXPLORER} {part}" for part in (
 #: The largest size of a number the explorers draw: colour scales of larger ones overflow.
 LARGEST_DRAWN = 1e300
 
-#: The choices of the padding control: the two names, then a number of pixels on every side.
-PADDING_CHOICES = ("valid", "same", 0, 1, 2, 3, 4)
-
 #: The line printed when ipywidgets cannot be imported.
 INSTALL_HINT = ('The explorer needs ipywidgets: pip install ipywidgets (or pip install -e '
                 '".[course]" in the course folder), then restart the kernel. Below: its default '
@@ -211,13 +208,11 @@ def windows_panel(image, controls: dict) -> Panel:
     Parameters
     ----------
     image : (1, H, W, C) array, values in [0, 1]; C 1, 2 (gray, alpha), 3 or 4 (RGBA)
-    controls : dict of ``op`` ("max"/"avg"), ``size``, ``stride``, ``padding``, ``dilation``,
-        ``count_include_pad`` (avg only) and ``style``, as in :data:`WINDOWS_DEFAULTS`
+    controls : dict keyed as :data:`WINDOWS_DEFAULTS` (``count_include_pad`` for avg only)
 
     Returns
     -------
-    Panel
-        Panels named ``"photo"`` (the windows of :data:`DRAWN_WINDOWS`, taps as dots),
+    Panel : axes named ``"photo"`` (the windows of :data:`DRAWN_WINDOWS`, taps as dots),
         ``"output"``, ``"coverage"`` (``viz.coverage_counts``) and ``"dx"`` (for a ``dout``
         of ones, summed over channels), the formula as title; or the message of a refusal.
     """
@@ -226,8 +221,7 @@ def windows_panel(image, controls: dict) -> Panel:
     if op not in POOL_OPS or message:
         return _op_refused(op) or Panel(None, message)
     forward, backward_pass = op_functions(style, op)
-    options = dict(size=controls["size"], stride=controls["stride"],
-                   padding=controls["padding"], dilation=controls["dilation"])
+    options = {name: controls[name] for name in ("size", "stride", "padding", "dilation")}
     if op == "avg":
         options["count_include_pad"] = controls["count_include_pad"]
     try:
@@ -262,7 +256,6 @@ def _draw_windows(ax, geometry: Geometry) -> None:
     """Outline the windows of :data:`DRAWN_WINDOWS` in ``ax``, a dot per tap, padding hatched,
     and zoom onto the top-left corner they cover.
     """
-    height, width = geometry.x_shape[1:3]
     rows, cols = [0], [0]
     for number, (i, j) in enumerate(DRAWN_WINDOWS):
         if i >= geometry.out_hw[0] or j >= geometry.out_hw[1]:
@@ -274,7 +267,7 @@ def _draw_windows(ax, geometry: Geometry) -> None:
         ax.plot(taps[:, 1], taps[:, 0], "o", color=color, markersize=5, linestyle="none")
         rows += [top, top + geometry.span[0] - 1]
         cols += [left, left + geometry.span[1] - 1]
-    viz.draw_padding(ax, (height, width), geometry.padding)
+    viz.draw_padding(ax, geometry.x_shape[1:3], geometry.padding)
     # A square view at least 12 pixels wide, two pixels beyond the farthest window; image
     # axes run top to bottom, so the y limits are (bottom, top).
     side = max(12, max(rows) - min(rows) + 3, max(cols) - min(cols) + 3)
@@ -329,16 +322,16 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     Parameters
     ----------
     grid : (H, W) array, small (up to about 10x10, so the numbers stay readable)
-    controls : dict of ``op``, ``size``, ``stride``, ``padding``, ``style`` and ``step`` (how
-        many windows have sent their gradient back, 0 to ``OH * OW``)
+    controls : dict keyed as :data:`BACKWARD_DEFAULTS`; ``step`` is how many windows have sent
+        their gradient back, 0 to ``OH * OW``
     dout : (OH, OW) array, optional; :func:`default_dout` by default
 
     Returns
     -------
-    Panel
-        Panels named ``"x"`` (the window, its winner and its dashed ties), ``"dout"``, ``"window
-        adds"`` (backward of ``dout`` kept at this cell) and ``"dx so far"`` (kept at the first
-        ``step`` cells: backward is linear); the title says what this step does. Or a message.
+    Panel : axes named ``"x"`` (the window, its winner and its dashed ties), ``"dout"``,
+        ``"window adds"`` (backward of ``dout`` kept at this cell) and ``"dx so far"`` (kept at
+        the first ``step`` cells: backward is linear); the title says what this step does. Or a
+        message.
     """
     op, style, step = controls["op"], controls["style"], controls["step"]
     grid, message = _grid(grid)
@@ -401,7 +394,7 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     if step:
         for ax in (x_ax, share_ax, dx_ax):
             viz.base.outline(ax, *viz_geometry.window_origin(geometry, i, j), *geometry.span,
-                     viz.WINDOW_COLORS[0])
+                             viz.WINDOW_COLORS[0])
     figure.suptitle(f"{op} · size {controls['size']} · stride {controls['stride']} · padding "
                     f"{controls['padding']} · {style}\n{story}")
     return Panel(figure)
@@ -516,14 +509,13 @@ def filters_panel(image, controls: dict) -> Panel:
     Parameters
     ----------
     image : (1, H, W, C) array, drawn in gray (C 1 or 2, or RGB(A) made gray)
-    controls : dict of ``kernel`` (text, :func:`parse_kernel`), ``stride``, ``padding``,
-        ``dilation``, ``dout`` (a key of :data:`DOUT_CHOICES`) and ``style``
+    controls : dict keyed as :data:`FILTERS_DEFAULTS`: ``kernel`` a text (:func:`parse_kernel`),
+        ``dout`` a key of :data:`DOUT_CHOICES`
 
     Returns
     -------
-    Panel
-        Panels named ``"photo"``, ``"kernel"``, ``"output"`` (a picture when the weights sum to
-        1, else a signed map), ``"dx"`` and ``"dw"``; or a message.
+    Panel : axes named ``"photo"``, ``"kernel"``, ``"output"`` (a picture when the weights sum
+        to 1, else a signed map), ``"dx"`` and ``"dw"``; or a message.
     """
     style = controls["style"]
     forward, backward_pass = op_functions(style, "conv")
@@ -545,13 +537,11 @@ def filters_panel(image, controls: dict) -> Panel:
     if message:
         return Panel(None, message)
 
-    geometry = cache.geometry
-    kernel_h, kernel_w = kernel.shape
     figure, (photo, kernel_ax, output, gradient, dw_ax) = _new_figure(
         4.2, {"photo": 0.9, "kernel": 1, "output": 1.15, "dx": 1.15, "dw": 1})
     viz.show_image(image, ax=photo, title=f"photo\n{image.shape[1]}x{image.shape[2]}")
-    _show_kernel(kernel, kernel_ax, f"kernel {kernel_h}x{kernel_w}")
-    setting = (f"out {geometry.out_hw[0]}x{geometry.out_hw[1]}\nstride {controls['stride']} · "
+    _show_kernel(kernel, kernel_ax, f"kernel {kernel.shape[0]}x{kernel.shape[1]}")
+    setting = (f"out {out.shape[1]}x{out.shape[2]}\nstride {controls['stride']} · "
                f"pad {controls['padding']}\ndilation {controls['dilation']}")
     if np.isclose(kernel.sum(), 1.0):
         viz.show_image(out, ax=output, title=f"weights sum to 1\n{setting}")
@@ -643,9 +633,9 @@ def _controls(widgets, defaults: dict, **ranges) -> dict:
     controls = {name: widgets.IntSlider(value=defaults[name], min=low, max=high,
                                         description=name, continuous_update=False, layout=wide)
                 for name, (low, high) in ranges.items()}
-    controls["padding"] = widgets.Dropdown(options=[(str(p), p) for p in PADDING_CHOICES],
-                                           value=defaults["padding"], description="padding",
-                                           layout=narrow)
+    controls["padding"] = widgets.Dropdown(    # the two names, then pixels on every side
+        options=[(str(p), p) for p in ("valid", "same", 0, 1, 2, 3, 4)],
+        value=defaults["padding"], description="padding", layout=narrow)
     controls["style"] = widgets.Dropdown(options=list(STYLES), value=style,
                                          description="style", layout=narrow)
     if "op" in defaults:
