@@ -26,9 +26,7 @@ from .gradients import count_colors, gradient_colors, symmetric_limit
 # Images ---------------------------------------------------------------------------------------
 
 def show_image(image, ax=None, title=None):
-    """Draw one image, ``(H, W)``, ``(H, W, C)`` or ``(1, H, W, C)`` in [0, 1], gray if it has one
-    channel, ticks off; returns ``ax``.
-    """
+    """Draw one image (as the module says), gray if it has one channel, ticks off."""
     ax = new_axes(ax)
     picture = as_picture(image)
     # Clip: pooled or filtered images can leave [0, 1] by rounding, and imshow would warn.
@@ -37,15 +35,9 @@ def show_image(image, ax=None, title=None):
 
 
 def image_grid(images, titles=None, ncols=None, panel_size=3.0):
-    """Draw several images side by side, each with its title.
-
-    Parameters
-    ----------
-    images : sequence of (H, W), (H, W, C) or (1, H, W, C) arrays; each panel keeps its own pixel
-        scale, so a pooled image looks blockier, not smaller
-    titles : sequence of str, optional, one per image
-    ncols : int, optional, panels per row (all in one row by default)
-    panel_size : float, a panel's width in inches (height from the tallest image)
+    """Draw several ``images``, each with its ``titles`` entry, ``ncols`` to a row (all in one row
+    by default), each panel ``panel_size`` inches wide (high as the tallest image needs) and
+    keeping its own pixel scale, so a pooled image looks blockier, not smaller.
 
     Returns
     -------
@@ -100,13 +92,9 @@ def add_zoom_inset(ax, rows, cols, bounds=(0.56, 0.56, 0.42, 0.42), color="#E69F
 
 def window_boxes(image_hw, size, stride=None, padding="valid", windows=((0, 0), (0, 1), (1, 0)),
                  dilation=1):
-    """Where pooling windows lie, in the image's pixel coordinates.
-
-    Parameters
-    ----------
-    image_hw : (H, W)
-    size, stride, padding, dilation : as for the pooling functions (``stride=None``: ``size``)
-    windows : sequence of (i, j) output positions (outside ones skipped), or "all"
+    """Where pooling windows lie on an image of ``image_hw`` (H, W), in its pixel coordinates;
+    ``size``, ``stride``, ``padding``, ``dilation`` as for the pooling functions; ``windows`` a
+    sequence of (i, j) output positions (outside ones skipped), or "all".
 
     Returns
     -------
@@ -132,7 +120,7 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
     ``windows="all"`` every window outlined in one colour; the padding they reach into hatched
     (:func:`draw_padding`), the axes widened to show it. ``image_hw``, ``size``, ``stride``,
     ``padding``, ``windows``, ``dilation`` as for :func:`window_boxes`; ``inset`` shrinks each
-    outline by that many pixels, so touching windows keep both borders. Returns ``ax``.
+    outline by that many pixels, so touching windows keep both borders.
     """
     boxes = window_boxes(image_hw, size, stride, padding, windows, dilation)
     draw_padding(ax, image_hw, pool_geometry((1, *image_hw, 1), size, stride, padding,
@@ -166,9 +154,7 @@ def draw_padding(ax, image_hw, padding) -> None:
 
 def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
     """Frame grid ``cells`` (row, col), cell ``k`` in ``colors[k]`` (cycled; by default the
-    colours :func:`draw_windows` gives windows in the same order), each shrunk by ``inset``
-    pixels so neighbours do not overlap. Returns ``ax``.
-    """
+    colours :func:`draw_windows` gives windows in the same order), each shrunk by ``inset``."""
     for number, (row, col) in enumerate(cells):
         outline(ax, row, col, 1, 1, colors[number % len(colors)], linewidth, inset)
     return ax
@@ -196,13 +182,12 @@ def _default_limits(values, cmap, true_levels):
 
 def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, limits=None,
                  highlight=None, fontsize=11, padding=0, pad_value=0.0):
-    """Draw a small 2-D array as shaded cells, **larger darker**, each value printed in its cell;
-    returns ``ax``.
+    """Draw a small 2-D array as shaded cells, **larger darker**, each value printed in its cell
+    at ``fontsize``.
 
     Parameters
     ----------
     values : (rows, cols) array (NaN cells blank); ``uint8`` is drawn on its true scale 0..255
-    ax, title : optional
     fmt : str or callable, the format of each number (``"{:.2f}"``) or a function to its text
     cmap : str
         ``"Greys"`` (default), ``"gradient"`` (as :func:`gradient_colors` picks), ``"counts"``
@@ -210,7 +195,6 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     limits : (low, high), optional; by default the values' range (symmetric for ``RdBu_r``);
         with ``"gradient"`` full colour at ``max(|low|, |high|)``
     highlight : sequence of (row, col), optional, cells outlined in :data:`WINNER_COLOR`
-    fontsize : float
     padding : int, (ph, pw) or ((top, bottom), (left, right)); padded cells drawn hatched round
         the grid, holding ``pad_value`` (0, ``-np.inf`` for max pool, None: nothing printed)
     """
@@ -277,12 +261,8 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
 # Animation: a window sliding forward, the gradient flowing back -------------------------------
 
 def sliding_window_frames(grid, size, stride, kind="max", dout=None):
-    """The states of the sliding-window animation, computed with the naive style.
-
-    Parameters
-    ----------
-    grid : (H, W); size, stride : int; kind : "max" or "avg"
-    dout : (OH, OW), optional (1, 2, 3, ... by default)
+    """The states of the sliding-window animation of a ``kind`` ("max" or "avg") pooling over
+    ``grid`` (H, W), computed with the naive style; ``dout`` (OH, OW) by default 1, 2, 3, ...
 
     Returns
     -------
@@ -320,19 +300,11 @@ def frame_durations(steps: int, fps: float, pause: float) -> list[int]:
 
 def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=1.5, dpi=80,
                            pause=3.0):
-    """Write a GIF: a window slides over ``grid`` filling the output, then the gradient flows back
-    window by window into ``dx`` (shared pixels collect several shares); the same file every run.
-
-    Parameters
-    ----------
-    grid : (H, W) small input with the numbers to print (e.g. 7x7 integers)
-    size, stride : int; path : the .gif to write; kind : "max" or "avg"; dout : (OH, OW), optional
-    fps, dpi : frames per second while the window moves, resolution
-    pause : seconds the complete output and the complete gradient are held
-
-    Returns
-    -------
-    path : Path of the written file
+    """Write a GIF to ``path`` (returned as a Path), the same file every run: a window slides
+    over ``grid`` (H, W), a small input with numbers to print, filling the output, then the
+    gradient flows back window by window into ``dx`` (shared pixels collect several shares).
+    ``kind`` and ``dout`` as for :func:`sliding_window_frames`; ``fps`` frames per second while
+    the window moves; ``pause`` seconds the complete output and gradient are held.
     """
     grid = np.asarray(grid, dtype=float)
     out, dout, steps = sliding_window_frames(grid, size, stride, kind, dout)
@@ -341,7 +313,6 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
     label = f"{kind} · size {size} · stride {stride}"
     number_format = "{:g}" if kind == "max" else "{:.2f}"
     dout_limit, dx_limit = symmetric_limit(dout), symmetric_limit(steps[-1][2])
-    frame_color = WINDOW_COLORS[0]
 
     fig, axes = plt.subplots(1, 4, figsize=(11, 3.2), dpi=dpi,
                              gridspec_kw={"width_ratios": [grid.shape[1], out.shape[1],
@@ -372,14 +343,13 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
                      fmt=number_format, limits=(-dx_limit, dx_limit))
         # The window over the input (forward) or over dx (backward), its cell in out or dout.
         top, left = viz_geometry.window_origin(geometry, i, j)
-        outline(axes[0] if forward else axes[3], top, left, height, width, frame_color)
-        outline_cells(axes[1] if forward else axes[2], [(i, j)], colors=[frame_color], inset=0.0)
+        outline(axes[0] if forward else axes[3], top, left, height, width, WINDOW_COLORS[0])
+        outline(axes[1] if forward else axes[2], i, j, 1, 1, WINDOW_COLORS[0])
         if forward and kind == "max":
             # Outline the window's winner, its first maximum in row-major order.
             window = grid[top:top + height, left:left + width]
             row, col = np.unravel_index(np.argmax(window), window.shape)
-            outline_cells(axes[0], [(top + row, left + col)], colors=[WINNER_COLOR],
-                          linewidth=2.5, inset=0.0)
+            outline(axes[0], top + row, left + col, 1, 1, WINNER_COLOR, linewidth=2.5)
         fig.canvas.draw()
         rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]    # (rows, cols, 4) -> RGB
         # A GIF holds 256 colours per frame: pick them per frame (maximum coverage keeps the
