@@ -32,18 +32,11 @@ def byte_offsets(array) -> np.ndarray:
 
 
 def show_memory(array, highlight=(), title=None, fmt="{:g}"):
-    """Draw a small 2-D array twice: as the grid we index, and as the line of bytes it lives in.
-
-    Each grid cell shows its value and byte offset; highlighted cells (e.g. a window's taps, in
-    visiting order) are coloured in both, and arrows over the memory line show each jump in
-    bytes between them: that jump is what a stride is.
-
-    Parameters
-    ----------
-    array : (rows, cols) C-contiguous ndarray, small (up to about 6x8)
-    highlight : sequence of (row, col), optional
-    title : str, optional; by default the shape and strides
-    fmt : str, the format of each value
+    """Draw a small C-contiguous ``array`` (rows, cols), up to about 6x8, twice: as the grid we
+    index (titled ``title``, by default its shape and strides), and as the line of bytes it
+    lives in. Each grid cell shows its value (formatted by ``fmt``) and byte offset; the
+    ``highlight`` cells (row, col), e.g. a window's taps in visiting order, are coloured in both,
+    and arrows over the memory line show each jump in bytes between them: that is a stride.
 
     Returns
     -------
@@ -108,18 +101,12 @@ def _compact(pair):
 
 def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (0, 1)),
               ax=None, title=None, legend=True):
-    """Draw the input grid, its padding (hatched, holding 0), and the taps a few outputs read.
+    """Draw a small input grid ``in_hw`` (H, W), its padding (hatched, holding 0), and the taps
+    the ``outputs`` (i, j) read; ``kernel`` to ``dilation`` as for the convolution functions.
 
     Each output's taps (:func:`viz.geometry.tap_positions`) are filled in its colour, half
-    transparent (shared taps look mixed), its window's span dashed; the legend under the grid
-    names the outputs, padding and span. Returns ``ax``.
-
-    Parameters
-    ----------
-    in_hw : (H, W), small
-    kernel, stride, padding, dilation : as for the convolution functions
-    outputs : sequence of (i, j) inside the output (OH, OW)
-    ax, title, legend : optional Axes, title (by default the parameters), and the legend or not
+    transparent (shared taps look mixed), its window's span dashed; the ``legend`` under the
+    grid names the outputs, padding and span; the title says the parameters by default.
     """
     kernel = rules.as_pair(kernel, "kernel")
     geometry = conv_geometry((1, *in_hw, 1), (*kernel, 1, 1), stride, padding, dilation)
@@ -193,12 +180,10 @@ def _log_ticks(axis) -> None:
 
 
 def plot_by_style(ax, x, values, xlabels=None, log=True):
-    """Draw one line per style (timings against input size), each in its style's colour;
-    returns ``ax``.
+    """Draw one line per style (timings against input size), each in its style's colour.
 
     Parameters
     ----------
-    ax : matplotlib Axes
     x : (P,) the measured points, e.g. pixels per image
     values : dict {name: (P,) values}; styles get their colour and marker, others the next of
         :data:`OTHER_COLORS`
@@ -224,20 +209,15 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
 
 def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=None, log=True,
              fmt="{:.3g}"):
-    """Draw measurements as dots on a (log) axis, one row per case, the value beside each dot
-    (a bar's length on a log axis depends on where the axis starts; a dot does not); returns
-    ``ax``.
+    """Draw measurements as dots on a (``log``) axis labelled ``xlabel``, one row per case, the
+    value beside each dot, formatted by ``fmt`` and followed by ``unit`` (a bar's length on a
+    log axis depends on where the axis starts; a dot does not).
 
     Parameters
     ----------
     values : dict {row: value} or {row: {series: value}}; series share a row, with a legend
-    ax, title : optional
-    unit : str, printed after each value
-    xlabel : str
     colors : dict {series: colour}, optional; by default a style's colour and marker
         (:data:`STYLE_COLORS`, :data:`STYLE_MARKERS`), else the next of :data:`OTHER_COLORS`
-    log : bool
-    fmt : str, the format of the printed values
     """
     rows = list(values)
     nested = all(isinstance(values[row], dict) for row in rows)

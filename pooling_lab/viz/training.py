@@ -83,19 +83,16 @@ def tile_maps(maps, ncols=16, gap=1) -> np.ndarray:
 
 
 def show_feature_maps(image, stages, title=None, rows=4, width=11.0):
-    """Draw what the layers of a network make of one image: the input, then a block of maps per
-    stage, each stage's channels tiled ``rows`` high, every map blown up to the largest size (a
-    pooled map looks blockier, not smaller). Non-negative maps are gray from 0 to the panel's
-    largest value; maps with negative values ``RdBu_r``, symmetric.
+    """Draw what the layers of a network make of one ``image`` (H, W), (H, W, 1) or (1, H, W, 1):
+    the input, then a block of maps per stage, each stage's channels tiled ``rows`` high (fewer
+    for fewer channels), every map blown up to the largest size (a pooled map looks blockier,
+    not smaller), the figure ``width`` inches wide. Non-negative maps are gray from 0 to the
+    panel's largest value; maps with negative values ``RdBu_r``, symmetric.
 
     Parameters
     ----------
-    image : (H, W), (H, W, 1) or (1, H, W, 1)
     stages : sequence of (name, maps), maps (OH, OW, C) or (1, OH, OW, C); the largest ``OH``
         a multiple of every stage's
-    title : str, optional
-    rows : int, rows of tiles per stage (fewer for fewer channels)
-    width : float, inches
 
     Returns
     -------
