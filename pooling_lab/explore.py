@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib.util
 import io
 import os
 from dataclasses import dataclass
@@ -368,9 +369,8 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     figure, (x_ax, dout_ax, share_ax, dx_ax) = _new_figure(4.6, {
         "x": padded_width, "dout": dout.shape[2], "window adds": padded_width,
         "dx so far": padded_width})
-    pad_value = -np.inf if op == "max" else 0.0
-    viz.show_numbers(grid, ax=x_ax, title="x", fontsize=FONT_PT,
-                     padding=geometry.padding, pad_value=pad_value)
+    viz.show_numbers(grid, ax=x_ax, title="x", fontsize=FONT_PT, padding=geometry.padding,
+                     pad_value=-np.inf if op == "max" else 0.0)
     dout_number, dout_exponent = _grid_format(dout, decimals=1)
     viz.show_numbers(dout[0, :, :, 0], ax=dout_ax, title="dout" + dout_exponent,
                      fmt=dout_number, fontsize=FONT_PT, cmap=cmap, limits=limits)
@@ -557,15 +557,6 @@ def filters_panel(image, controls: dict) -> Panel:
 
 # --- The widget layer ----------------------------------------------------------------------------
 
-def _widgets():
-    """ipywidgets, or None when it is not installed (the explorers then show a picture)."""
-    try:
-        import ipywidgets
-    except ImportError:
-        return None
-    return ipywidgets
-
-
 class Explorer:
     """Controls (``controls``, keyed as the update function's dict) above ``picture`` (a PNG as
     wide as the cell) and ``message``; ``view`` is what the notebook shows.
@@ -616,7 +607,7 @@ class Explorer:
 def _show(make_explorer, panel_of_defaults) -> None:
     """Display ``make_explorer()``, or without ipywidgets the install hint and default picture."""
     from IPython.display import Image, display
-    if _widgets() is not None:
+    if importlib.util.find_spec("ipywidgets"):
         display(make_explorer())
         return
     print(INSTALL_HINT)
@@ -663,7 +654,7 @@ def _photo(image, name: str, grayscale: bool, size: int):
 
 def windows_explorer(image=None, style: str = "fast"):
     """The :func:`windows` explorer as an :class:`Explorer` (needs ipywidgets)."""
-    widgets = _widgets()
+    import ipywidgets as widgets
     image = _photo(image, "chelsea", grayscale=False, size=64)
     controls = _controls(widgets, {**WINDOWS_DEFAULTS, "style": style}, size=(1, 8),
                          stride=(1, 6), dilation=(1, 4))
@@ -683,7 +674,7 @@ def windows(image=None, style: str = "fast") -> None:
 
 def backward_explorer(grid=None, dout=None, style: str = "fast", op: str = "max"):
     """The :func:`backward` explorer as an :class:`Explorer` (needs ipywidgets)."""
-    widgets = _widgets()
+    import ipywidgets as widgets
     grid = BACKWARD_GRID if grid is None else grid
     defaults = {**BACKWARD_DEFAULTS, "style": style, "op": op}
     controls = _controls(widgets, defaults, size=(1, 5), stride=(1, 6))
@@ -703,8 +694,7 @@ def backward_explorer(grid=None, dout=None, style: str = "fast", op: str = "max"
     def update(values):
         # Size, stride and padding change the number of windows: the step control follows.
         steps = backward_steps(grid, values)
-        if controls["step"].max != max(steps, 1):
-            controls["step"].max = play.max = max(steps, 1)
+        controls["step"].max = play.max = max(steps, 1)     # traitlets: unchanged, no event
         values["step"] = min(values["step"], steps)
         return backward_panel(grid, values, dout)
 
@@ -726,7 +716,7 @@ def backward(grid=None, dout=None, style: str = "fast", op: str = "max") -> None
 
 def filters_explorer(image=None, style: str = "fast"):
     """The :func:`filters` explorer as an :class:`Explorer` (needs ipywidgets)."""
-    widgets = _widgets()
+    import ipywidgets as widgets
     image = _photo(image, "grace_hopper", grayscale=True, size=128)
     controls = _controls(widgets, {**FILTERS_DEFAULTS, "style": style}, stride=(1, 6),
                          dilation=(1, 4))
