@@ -678,29 +678,27 @@ def backward_explorer(grid=None, dout=None, style: str = "fast", op: str = "max"
     grid = BACKWARD_GRID if grid is None else grid
     defaults = {**BACKWARD_DEFAULTS, "style": style, "op": op}
     controls = _controls(widgets, defaults, size=(1, 5), stride=(1, 6))
+    # The slider keeps its value within 0..max itself (on the buttons' clicks too).
     steps = max(backward_steps(grid, defaults), 1)
-    controls["step"] = widgets.IntSlider(value=min(defaults["step"], steps), min=0, max=steps,
-                                         description="window",
-                                         layout=widgets.Layout(width="360px"))
-    play = widgets.Play(value=controls["step"].value, min=0, max=steps, interval=1200,
-                        description="play")
-    widgets.jslink((play, "value"), (controls["step"], "value"))
+    step = controls["step"] = widgets.IntSlider(value=defaults["step"], min=0, max=steps,
+                                                description="window",
+                                                layout=widgets.Layout(width="360px"))
+    play = widgets.Play(value=step.value, min=0, max=steps, interval=1200, description="play")
+    widgets.jslink((play, "value"), (step, "value"))
     buttons = [widgets.Button(description=text, layout=widgets.Layout(width="80px"))
                for text in ("◀ step", "step ▶")]
     for button, by in zip(buttons, (-1, 1)):
-        button.on_click(lambda _, by=by: setattr(controls["step"], "value", min(max(
-            controls["step"].value + by, 0), controls["step"].max)))
+        button.on_click(lambda _, by=by: setattr(step, "value", step.value + by))
 
     def update(values):
         # Size, stride and padding change the number of windows: the step control follows.
         steps = backward_steps(grid, values)
-        controls["step"].max = play.max = max(steps, 1)     # traitlets: unchanged, no event
+        step.max = play.max = max(steps, 1)             # traitlets: unchanged, no event
         values["step"] = min(values["step"], steps)
         return backward_panel(grid, values, dout)
 
     rows = [[controls["op"], controls["size"], controls["stride"], controls["padding"],
-             controls["style"]],
-            [play, *buttons, controls["step"]]]
+             controls["style"]], [play, *buttons, step]]
     return Explorer(widgets, controls, update, rows)
 
 
