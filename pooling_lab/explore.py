@@ -441,19 +441,10 @@ def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far
 # --- filters: a convolution kernel on a photo ----------------------------------------------------
 
 def parse_kernel(text: str) -> np.ndarray:
-    """Read a kernel typed as rows of numbers, one row per line, separated by spaces or commas,
-    each as :class:`fractions.Fraction` reads it (``2``, ``-1.5``, ``1e-3``, ``1/9``).
-
-    Returns
-    -------
-    kernel : (KH, KW) float array
-
-    Raises
-    ------
-    TypeError
-        ``text`` is not a string.
-    ValueError
-        Not a number, a division by zero, beyond float64, uneven rows or no number; naming the row.
+    """The (KH, KW) float kernel typed in ``text``: rows of numbers, one row per line, separated
+    by spaces or commas, each as :class:`fractions.Fraction` reads it (``2``, ``-1.5``, ``1e-3``,
+    ``1/9``). TypeError for a ``text`` not a string; ValueError, naming the row, for a word not a
+    number, a division by zero, a number beyond float64, uneven rows or no number at all.
     """
     if not isinstance(text, str):
         raise TypeError(f"kernel must be a string of numbers, one row per line; got {text!r}")
@@ -581,7 +572,7 @@ class Explorer:
             control.observe(self.redraw, names="value")
         self.redraw()
 
-    def redraw(self, change=None) -> Panel:
+    def redraw(self, change=None) -> None:
         """Call the update function with the controls' values and show what it returns."""
         panel = self._update({name: control.value for name, control in self.controls.items()})
         if panel.figure is None:
@@ -594,7 +585,6 @@ class Explorer:
             self.message.value = ""
             self.picture.remove_class(REFUSED)
             self.picture.value = panel.png()
-        return panel
 
     def _repr_mimebundle_(self, **kwargs):
         # One output holding the live widget and a PNG of the setting it starts with: a front

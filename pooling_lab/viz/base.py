@@ -79,12 +79,8 @@ def ticks_off(ax, title=None):
 
 
 def as_picture(image) -> np.ndarray:
-    """An image ready for ``imshow``: ``(1, H, W, C)``, ``(H, W, C)`` or ``(H, W)`` -> 2-D or RGB.
-
-    Returns
-    -------
-    picture : (H, W) for one channel, (H, W, 3) for three
-    """
+    """An image ready for ``imshow``: ``(1, H, W, C)``, ``(H, W, C)`` or ``(H, W)`` -> ``(H, W)``
+    for one channel, ``(H, W, 3)`` for three."""
     picture = np.asarray(image)
     if picture.ndim == 4:
         if picture.shape[0] != 1:
@@ -99,10 +95,8 @@ def as_picture(image) -> np.ndarray:
 
 
 def as_map(values, name: str = "values") -> np.ndarray:
-    """A map of one number per pixel: ``(1, H, W, C)``, ``(H, W, C)`` or ``(H, W)`` -> ``(H, W)``.
-
-    Channels are summed (the total each pixel receives, e.g. of a gradient).
-    """
+    """A map of one number per pixel: ``(1, H, W, C)``, ``(H, W, C)`` or ``(H, W)`` -> ``(H, W)``,
+    channels summed (the total each pixel receives, e.g. of a gradient)."""
     values = np.asarray(values, dtype=float)
     if values.ndim == 4:
         if values.shape[0] != 1:

@@ -37,10 +37,7 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
     lives in. Each grid cell shows its value (formatted by ``fmt``) and byte offset; the
     ``highlight`` cells (row, col), e.g. a window's taps in visiting order, are coloured in both,
     and arrows over the memory line show each jump in bytes between them: that is a stride.
-
-    Returns
-    -------
-    fig, (grid_ax, memory_ax)
+    Returns ``fig, (grid_ax, memory_ax)``.
     """
     array = np.asarray(array)
     if array.ndim != 2 or not array.flags.c_contiguous:

@@ -65,11 +65,8 @@ def show_filters(w, ncols=8, title=None, panel_size=0.9):
 
 def tile_maps(maps, ncols=16, gap=1) -> np.ndarray:
     """Lay the channels of ``maps`` (H, W, C) out in a grid for one ``imshow``: channel ``c`` at row
-    ``c // ncols``, column ``c % ncols``, ``gap`` pixels of NaN between.
-
-    Returns
-    -------
-    tiles : (rows*(H+gap) - gap, ncols*(W+gap) - gap) float array, rows = ceil(C / ncols)
+    ``c // ncols``, column ``c % ncols``, ``gap`` pixels of NaN between. Returns ``tiles``,
+    (rows*(H+gap) - gap, ncols*(W+gap) - gap) floats, rows = ceil(C / ncols).
     """
     maps = np.asarray(maps, dtype=float)
     height, width, channels = maps.shape

@@ -37,11 +37,8 @@ def show_image(image, ax=None, title=None):
 def image_grid(images, titles=None, ncols=None, panel_size=3.0):
     """Draw several ``images``, each with its ``titles`` entry, ``ncols`` to a row (all in one row
     by default), each panel ``panel_size`` inches wide (high as the tallest image needs) and
-    keeping its own pixel scale, so a pooled image looks blockier, not smaller.
-
-    Returns
-    -------
-    fig, axes : the figure and a flat array of its Axes (unused ones hidden)
+    keeping its own pixel scale, so a pooled image looks blockier, not smaller. Returns ``fig,
+    axes``, a flat array of its Axes (unused ones hidden).
     """
     images = list(images)
     if titles is not None and len(titles) != len(images):
