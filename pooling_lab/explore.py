@@ -35,6 +35,7 @@ from matplotlib.figure import Figure
 from . import STYLES, check_style, contract, images, op_functions, rules, viz
 from .geometry import Geometry, pool_geometry
 from .viz import geometry as viz_geometry
+from .viz.base import GRAY_WEIGHTS
 
 #: Text size of every label (points, the course's rule in ``viz.base``) and the figure's width
 #: (inches) and resolution.
@@ -87,9 +88,6 @@ DRAWN_WINDOWS = ((0, 0), (0, 1), (1, 0), (1, 1))
 
 #: The ops :func:`windows` and :func:`backward` show: they draw pooling windows.
 POOL_OPS = ("max", "avg")
-
-#: Weights of R, G and B in a gray level (ITU-R 601, as Pillow's "L" and images.load).
-GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114])
 
 
 @dataclass
@@ -223,8 +221,11 @@ def windows_panel(image, controls: dict) -> Panel:
         return _op_refused(op) or Panel(None, message)
     forward, backward_pass = op_functions(style, op)
     options = {name: controls[name] for name in ("size", "stride", "padding", "dilation")}
+    setting = (f"{op} · size {controls['size']} · stride {controls['stride']}\npadding "
+               f"{controls['padding']} · dilation {controls['dilation']}")
     if op == "avg":
         options["count_include_pad"] = controls["count_include_pad"]
+        setting += f"\ninclude pad {controls['count_include_pad']}"
     try:
         out, cache = forward(image, **options)                       # (1, OH, OW, C)
         dx = backward_pass(np.ones_like(out), cache)                 # (1, H, W, C)
@@ -237,10 +238,6 @@ def windows_panel(image, controls: dict) -> Panel:
     viz.show_image(image, ax=photo, title="top-left corner\n4 windows · taps as dots"
                    + ("\npadding hatched" if geometry.is_padded else ""))
     _draw_windows(photo, geometry)
-    setting = (f"{op} · size {controls['size']} · stride {controls['stride']}\npadding "
-               f"{controls['padding']} · dilation {controls['dilation']}")
-    if op == "avg":
-        setting += f"\ninclude pad {controls['count_include_pad']}"
     viz.show_image(out, ax=output, title=f"{setting}\nout {out.shape[1]}x{out.shape[2]}")
     counts = viz.coverage_counts(geometry.x_shape[1:3], geometry.kernel, geometry.stride,
                                  geometry.padding, geometry.dilation)               # (H, W)

@@ -18,8 +18,8 @@ from .. import op_functions
 from ..geometry import pool_geometry
 from ..rules import resolve_padding
 from . import geometry as viz_geometry
-from .base import (NUMBERS_CMAP, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS, WINNER_COLOR,
-                   as_picture, new_axes, outline, ticks_off)
+from .base import (GRAY_WEIGHTS, NUMBERS_CMAP, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS,
+                   WINNER_COLOR, as_picture, new_axes, outline, ticks_off)
 from .gradients import count_colors, gradient_colors, symmetric_limit
 
 
@@ -159,12 +159,6 @@ def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
 
 # Small grids with their numbers ---------------------------------------------------------------
 
-def _luminance(rgba) -> float:
-    """How light a colour looks, 0 (black) to 1 (white)."""
-    red, green, blue = rgba[:3]
-    return 0.299 * red + 0.587 * green + 0.114 * blue
-
-
 def _default_limits(values, cmap, true_levels):
     """Colour limits when none are given: see :func:`show_numbers`."""
     if true_levels:
@@ -221,7 +215,8 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
         # Only the lighter three quarters of a map whose end is dark, so that no number sits
         # on black; a white end stays white, so 0 on a gradient map is white.
         colormap = matplotlib.colormaps[cmap]
-        light = [end if _luminance(colormap(end)) > 0.9 else 0.2 + 0.6 * end for end in (0., 1.)]
+        light = [end if colormap(end)[:3] @ GRAY_WEIGHTS > 0.9 else 0.2 + 0.6 * end
+                 for end in (0., 1.)]
         colormap = ListedColormap(colormap(np.linspace(*light, 256)), name=cmap)
         norm = Normalize(low, high, clip=True)
     padded = np.pad(values, ((top, bottom), (left, right)), constant_values=np.nan)
@@ -230,7 +225,7 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     number = fmt if callable(fmt) else fmt.format
     for (row, col), value in np.ndenumerate(values):
         if not np.isnan(value):
-            text_color = "black" if _luminance(colormap(norm(value))) > 0.5 else "white"
+            text_color = "black" if colormap(norm(value))[:3] @ GRAY_WEIGHTS > 0.5 else "white"
             ax.text(col, row, number(value), ha="center", va="center", color=text_color,
                     fontsize=fontsize)
     for row in range(-top, rows + bottom):
