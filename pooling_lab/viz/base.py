@@ -48,6 +48,9 @@ PADDING_HATCH = "///"
 #: Shade convention for numbers on grids: larger is darker (``Greys``: 0 white, 1 black).
 NUMBERS_CMAP = "Greys"
 
+#: Text centred on its point (a number in its cell).
+CENTERED = {"ha": "center", "va": "center"}
+
 #: Weights of R, G and B in a gray level, 0 black to 1 white (ITU-R 601, as Pillow's "L" and
 #: images.load): how light a colour looks.
 GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114])

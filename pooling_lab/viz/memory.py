@@ -14,8 +14,8 @@ from matplotlib.ticker import LogLocator, NullLocator
 from .. import rules
 from ..geometry import conv_geometry
 from . import geometry as viz_geometry
-from .base import (PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MARKERS, WINDOW_COLORS,
-                   new_axes)
+from .base import (CENTERED, PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MARKERS,
+                   WINDOW_COLORS, new_axes)
 
 
 # Memory and strides ---------------------------------------------------------------------------
@@ -55,10 +55,8 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
     for (row, col), value in np.ndenumerate(array):
         face = color if (row, col) in highlight else "#eeeeee"
         grid_ax.add_patch(Rectangle((col, row), 1, 1, facecolor=face, edgecolor="gray"))
-        grid_ax.text(col + 0.5, row + 0.42, fmt.format(value), ha="center", va="center",
-                     fontsize=12)
-        grid_ax.text(col + 0.5, row + 0.8, f"byte {offsets[row, col]}", ha="center",
-                     va="center", fontsize=9)
+        grid_ax.text(col + 0.5, row + 0.42, fmt.format(value), fontsize=12, **CENTERED)
+        grid_ax.text(col + 0.5, row + 0.8, f"byte {offsets[row, col]}", fontsize=9, **CENTERED)
     # A margin round the grid; row 0 on top, as in print(array).
     grid_ax.set(xlim=(-0.15, cols + 0.15), ylim=(rows + 0.15, -0.15), aspect="equal")
     grid_ax.axis("off")
@@ -68,10 +66,8 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
     for index, value in enumerate(array.ravel()):        # C order is memory order
         face = color if divmod(index, cols) in highlight else "#eeeeee"
         memory_ax.add_patch(Rectangle((index, 0), 1, 1, facecolor=face, edgecolor="gray"))
-        memory_ax.text(index + 0.5, 0.5, fmt.format(value), ha="center", va="center",
-                       fontsize=10)
-        memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", ha="center", va="center",
-                       fontsize=9)
+        memory_ax.text(index + 0.5, 0.5, fmt.format(value), fontsize=10, **CENTERED)
+        memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", fontsize=9, **CENTERED)
     jumps = list(zip(in_memory, in_memory[1:]))
     for first, second in jumps:
         memory_ax.annotate("", xy=(second + 0.5, 1.05), xytext=(first + 0.5, 1.05),
@@ -122,8 +118,7 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
                                    edgecolor="gray", hatch=PADDING_HATCH if padded else None,
                                    linewidth=0.8))
             if padded:
-                ax.text(col + 0.5, row + 0.5, "0", ha="center", va="center", fontsize=7,
-                        color="#404040")
+                ax.text(col + 0.5, row + 0.5, "0", fontsize=7, color="#404040", **CENTERED)
     handles, tap_alpha = [], 0.55
     for number, (i, j) in enumerate(outputs):
         color = WINDOW_COLORS[number % len(WINDOW_COLORS)]
@@ -132,9 +127,8 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
             ax.add_patch(Rectangle((col, row), 1, 1, facecolor=color, alpha=tap_alpha,
                                    edgecolor="none"))
         first_row, first_col = viz_geometry.window_origin(geometry, i, j)
-        span_h, span_w = geometry.span
-        ax.add_patch(Rectangle((first_col, first_row), span_w, span_h, fill=False,
-                               edgecolor=color, linewidth=2.5, linestyle="--"))
+        ax.add_patch(Rectangle((first_col, first_row), *geometry.span[::-1], fill=False,
+                               edgecolor=color, linewidth=2.5, linestyle="--"))   # (W, H)
         handles.append(Patch(facecolor=color, alpha=tap_alpha, edgecolor=color,
                              linestyle="--", label=f"output ({i}, {j})"))
     if legend:

@@ -18,7 +18,7 @@ from .. import op_functions
 from ..geometry import pool_geometry
 from ..rules import resolve_padding
 from . import geometry as viz_geometry
-from .base import (GRAY_WEIGHTS, NUMBERS_CMAP, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS,
+from .base import (CENTERED, GRAY_WEIGHTS, NUMBERS_CMAP, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS,
                    WINNER_COLOR, as_picture, new_axes, outline, ticks_off)
 from .gradients import count_colors, gradient_colors, symmetric_limit
 
@@ -226,18 +226,15 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     for (row, col), value in np.ndenumerate(values):
         if not np.isnan(value):
             text_color = "black" if colormap(norm(value))[:3] @ GRAY_WEIGHTS > 0.5 else "white"
-            ax.text(col, row, number(value), ha="center", va="center", color=text_color,
-                    fontsize=fontsize)
-    for row in range(-top, rows + bottom):
-        for col in range(-left, cols + right):
-            if 0 <= row < rows and 0 <= col < cols:
-                continue
-            ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=PADDING_FACE,
-                                   edgecolor="#8c8c8c", hatch=PADDING_HATCH, linewidth=0))
-            if pad_value is not None:
-                ax.text(col, row, number(pad_value), ha="center", va="center", style="italic",
-                        color="#404040", fontsize=fontsize,
-                        bbox={"facecolor": PADDING_FACE, "edgecolor": "none", "pad": 1})
+            ax.text(col, row, number(value), color=text_color, fontsize=fontsize, **CENTERED)
+    inside = np.pad(np.ones((rows, cols), bool), ((top, bottom), (left, right)))
+    for row, col in np.argwhere(~inside) - (top, left):              # each padded cell
+        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=PADDING_FACE,
+                               edgecolor="#8c8c8c", hatch=PADDING_HATCH, linewidth=0))
+        if pad_value is not None:
+            ax.text(col, row, number(pad_value), style="italic", color="#404040",
+                    fontsize=fontsize, bbox={"facecolor": PADDING_FACE, "edgecolor": "none",
+                                             "pad": 1}, **CENTERED)
     outline_cells(ax, highlight or (), colors=[WINNER_COLOR], linewidth=2.5, inset=0.0)
     # Thin white lines between cells; a dark frame around the image when it is padded.
     ax.hlines(np.arange(-top + 1, rows + bottom) - 0.5, -left - 0.5, cols + right - 0.5,
