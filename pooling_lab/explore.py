@@ -1,10 +1,6 @@
-"""Explorers for class: move a control, watch pooling and convolution change.
-
-* :func:`windows` - a pooling layer on a photo: its windows and taps, the output, the taps
-  reading each pixel, ``dx`` for a ``dout`` of ones, the output-size formula filled in.
-* :func:`backward` - the backward pass on a small grid, window by window: ``dout`` going to
-  the winner (max) or spread (avg), overlapping windows adding up, ties outlined.
-* :func:`filters` - a classic or typed kernel: the convolution's output, ``dx`` and ``dw``.
+"""Explorers for class: move a control, watch pooling and convolution change: :func:`windows`
+(a pooling layer on a photo), :func:`backward` (the backward pass on a small grid, window by
+window) and :func:`filters` (a classic or typed convolution kernel); their panels show what.
 
 Every number drawn comes from the package (:func:`pooling_lab.op_functions`,
 :class:`geometry.Geometry`). Each explorer is an **update function** (``*_panel``: data and a

@@ -79,8 +79,7 @@ def add_zoom_inset(ax, rows, cols, bounds=(0.56, 0.56, 0.42, 0.42), color="#E69F
                  interpolation="nearest",
                  extent=(left - 0.5, right - 0.5, bottom - 0.5, top - 0.5))
     ticks_off(inset)
-    inset.spines[:].set_edgecolor(color)
-    inset.spines[:].set_linewidth(2)
+    inset.spines[:].set(edgecolor=color, linewidth=2)
     ax.indicate_inset_zoom(inset, edgecolor=color, alpha=1.0, linewidth=1.5)
     return inset
 
