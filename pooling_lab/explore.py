@@ -602,7 +602,6 @@ def _controls(widgets, defaults: dict, **ranges) -> dict:
     """The controls of ``defaults``: a slider per name in ``ranges`` (``(min, max)``), padding,
     style, and op and ``count_include_pad`` when the defaults hold them.
     """
-    style = check_style(defaults["style"])
     wide, narrow = widgets.Layout(width="330px"), widgets.Layout(width="230px")  # tracks 150+ px
     controls = {name: widgets.IntSlider(value=defaults[name], min=low, max=high,
                                         description=name, continuous_update=False, layout=wide)
@@ -610,7 +609,7 @@ def _controls(widgets, defaults: dict, **ranges) -> dict:
     controls["padding"] = widgets.Dropdown(    # the two names, then pixels on every side
         options=[(str(p), p) for p in ("valid", "same", 0, 1, 2, 3, 4)],
         value=defaults["padding"], description="padding", layout=narrow)
-    controls["style"] = widgets.Dropdown(options=list(STYLES), value=style,
+    controls["style"] = widgets.Dropdown(options=list(STYLES), value=check_style(defaults["style"]),
                                          description="style", layout=narrow)
     if "op" in defaults:
         controls["op"] = widgets.ToggleButtons(options=list(POOL_OPS), value=defaults["op"],
