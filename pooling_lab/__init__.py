@@ -44,12 +44,8 @@ def check_style(style) -> str:
 
 
 def op_functions(style, op: str):
-    """The ``(forward, backward)`` functions of one op in one style.
-
-    Parameters
-    ----------
-    style : a name in :data:`STYLES` (:func:`check_style`), or one of the style modules
-    op : {"max", "avg", "conv"}
+    """The ``(forward, backward)`` functions of ``op`` ("max", "avg" or "conv") in ``style``, a
+    name in :data:`STYLES` (:func:`check_style`) or one of the style modules.
 
     >>> forward, backward = op_functions("naive", "max")
     >>> forward.__name__, backward.__name__
@@ -59,14 +55,11 @@ def op_functions(style, op: str):
         style = STYLES[check_style(style)]
     if op not in OPS:
         raise ValueError(f"op must be one of {list(OPS)}; got {op!r}")
-    forward_name, backward_name = OPS[op]
-    return getattr(style, forward_name), getattr(style, backward_name)
+    return tuple(getattr(style, name) for name in OPS[op])
 
 
-#: Helper modules, imported on first use so that ``import pooling_lab`` stays quick
-#: (``viz`` pulls in matplotlib): ``pooling_lab.viz`` just works.
-#: The classroom tools and the benchmark live in subpackages; ``pooling_lab.check`` and
-#: ``pooling_lab.bench`` still find them.
+#: Helper modules, imported on first use so that ``import pooling_lab`` stays quick (``viz``
+#: pulls in matplotlib); ``pooling_lab.check`` finds one in a subpackage.
 _LAZY_MODULES = {"images": "images", "viz": "viz", "layers": "layers", "digits": "digits",
                  "explore": "explore", "measure": "measure", "check": "classroom.check",
                  "gradcheck": "classroom.gradcheck", "bench": "benchmark.bench",

@@ -1,9 +1,6 @@
-"""The ``pooling-lab`` command (also ``python -m pooling_lab``, whose ``__main__`` calls
-:func:`main`) and its commands, :data:`COMMANDS` (``--help`` says what each does).
+"""The ``pooling-lab`` command (also ``python -m pooling_lab``) and its :data:`COMMANDS`.
 
-Each command is a module of this package (``benchmark`` or ``classroom``), listed once in
-:data:`COMMANDS`; adding a command is writing its module and adding one entry there. A command
-module provides:
+Each command is a module of this package, listed once in :data:`COMMANDS`, that provides:
 
 * its docstring: the first line is the command's one-line help, the first two paragraphs the
   description that ``--help`` shows;
@@ -76,6 +73,7 @@ def output_file(path: str, option: str, formats=None) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command, each described by its module's docstring, reST removed."""
     parser = OneLineParser(
         prog="pooling-lab",
         description="Max pool, average pool and 2-D convolution, forward and backward, in "
@@ -84,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, path in COMMANDS.items():
         module = importlib.import_module(f"pooling_lab.{path}")
-        plain = re.sub(r":\w+:`[.~]?([^`]*)`", r"\1", module.__doc__).replace("``", "")  # no reST
-        paragraphs = plain.split("\n\n")
+        paragraphs = re.sub(r":\w+:`[.~]?([^`]*)`", r"\1", module.__doc__).replace(
+            "``", "").split("\n\n")
         sub = commands.add_parser(name, help=paragraphs[0].splitlines()[0],
                                   description="\n\n".join(paragraphs[:2]),
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -102,8 +100,7 @@ def restart(argv: list, threads: int) -> int:
     """Run the command again in a child process with ``threads`` BLAS threads; its exit status.
 
     Ctrl-C in a terminal reaches both processes, and the child ends as any command does; a
-    SIGINT sent to this process alone is passed on if the child is still running 2 s later.
-    """
+    SIGINT sent to this process alone is passed on if the child is still running 2 s later."""
     env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
     child = subprocess.Popen([sys.executable, "-m", "pooling_lab", *argv], env=env)
     try:

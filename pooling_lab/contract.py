@@ -19,38 +19,38 @@ with, in the notation of :mod:`pooling_lab.geometry`:
 * ``size``, ``stride``, ``dilation``: an int or ``(rows, cols)``; pooling's ``stride=None``
   means ``stride = size``. ``padding``: ``"valid"``, ``"same"`` (TensorFlow/Keras), an int,
   ``(ph, pw)`` or ``((top, bottom), (left, right))``; see :mod:`pooling_lab.rules`.
-* Max pool pads with -inf and padded cells never win; its winner is the first maximum of a
-  window in row-major order, or its *last* NaN (PyTorch's CPU rule,
-  :func:`window_max`); the output is the winner's own value. Average pool
+* Max pool pads with -inf and padded cells never win (:func:`keep_padding_from_winning`). Its
+  winner follows PyTorch's CPU rule (:func:`window_max`): walking a window's taps in row-major
+  order, a tap replaces the running maximum if it is larger or NaN. So the *first* maximum
+  wins, or the *last* NaN (``[1, nan, 2, nan]``: tap 3), and the output is the winner's own
+  value (``[0.0, -0.0]`` gives ``0.0``, ``[-0.0, 0.0]`` gives ``-0.0``). Average pool
   and convolution pad with zeros; ``count_include_pad=True`` divides by ``KH*KW``, False by
   the taps inside the image. Convolution is cross-correlation, as in every framework.
 * dtypes: floating inputs keep their precision, integers and bools become float64, mixed
   inputs follow ``np.result_type``; float16 is summed in float32
   (:func:`rules.accumulation_dtype`) and rounded once.
 * Errors: ``TypeError`` for a wrong type, ``ValueError`` for a bad value, naming the argument,
-  the value and what is allowed. A cache holds what backward needs and cannot go stale
-  (:func:`conv_setup`); backward checks it is the right kind (:func:`check_cache`).
+  the value and what is allowed (:mod:`pooling_lab.rules`). A cache holds what backward needs
+  and cannot go stale (:func:`owned`); backward checks it is the right kind (:func:`check_cache`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 import numpy as np
 
 from .geometry import Geometry, conv_geometry, pool_geometry
-from .rules import accumulation_dtype, as_float_array, as_real_array
+from .rules import accumulation_dtype, as_float_array
 
 
 @dataclass(frozen=True)
 class MaxPoolCache:
-    """What ``max_pool_backward`` needs: the ``geometry``, the forward's floating ``dtype`` and
-    ``winner (N, OH, OW, C)``, the number ``k = a*KW + b`` of each window's winning tap (the
-    smallest unsigned dtype that numbers every tap)."""
+    """What ``max_pool_backward`` needs: ``winner (N, OH, OW, C)``, the number ``k`` of each
+    window's winning tap (:func:`winner_dtype`), and the forward's floating ``dtype``."""
 
     made_by: ClassVar[str] = "max_pool_forward"
-
     geometry: Geometry
     winner: np.ndarray
     dtype: np.dtype
@@ -58,11 +58,10 @@ class MaxPoolCache:
 
 @dataclass(frozen=True)
 class AvgPoolCache:
-    """What ``avg_pool_backward`` needs: the ``geometry``, the forward's ``dtype`` and
-    ``divisor (OH, OW, 1)``, what each window's sum was divided by."""
+    """What ``avg_pool_backward`` needs: ``divisor (OH, OW, 1)``, what each window's sum was
+    divided by, and the forward's ``dtype``."""
 
     made_by: ClassVar[str] = "avg_pool_forward"
-
     geometry: Geometry
     divisor: np.ndarray
     dtype: np.dtype
@@ -70,12 +69,10 @@ class AvgPoolCache:
 
 @dataclass(frozen=True)
 class ConvCache:
-    """What ``conv_backward`` needs: the ``geometry``, the forward input ``x (N, H, W, C)`` and
-    the weights ``w (KH, KW, C, C_out)``, both in the forward's dtype and owned by the cache
-    (:func:`conv_setup`)."""
+    """What ``conv_backward`` needs: the forward's ``x (N, H, W, C)`` and ``w (KH, KW, C,
+    C_out)``, in the forward's dtype and owned by the cache (:func:`owned`)."""
 
     made_by: ClassVar[str] = "conv_forward"
-
     geometry: Geometry
     x: np.ndarray
     w: np.ndarray
@@ -86,14 +83,13 @@ class ConvCache:
 
 
 def check_cache(cache, expected: type):
-    """Return ``cache`` if it is the ``expected`` cache class, else a ``TypeError`` naming
-    ``cache``, what was received and what is expected (not an ``AttributeError`` from deep
-    inside): "cache must be the MaxPoolCache that max_pool_forward returns; got a tuple of 2
-    items: pass the cache alone, not forward's whole (out, cache) result"."""
+    """``cache`` if it is an ``expected``, else a ``TypeError`` naming what came instead (rather
+    than an ``AttributeError`` from deep inside)."""
     if isinstance(cache, expected):
         return cache
-    if isinstance(cache, (MaxPoolCache, AvgPoolCache, ConvCache)):
-        received = f"a {type(cache).__name__}, which {cache.made_by} returns"
+    made_by = getattr(type(cache), "made_by", None)        # another kind of cache
+    if made_by is not None:
+        received = f"a {type(cache).__name__}, which {made_by} returns"
     elif isinstance(cache, tuple):
         received = (f"a tuple of {len(cache)} items: pass the cache alone, not forward's "
                     f"whole (out, cache) result")
@@ -122,18 +118,6 @@ def pool_setup(x, size, stride, padding, dilation) -> tuple[np.ndarray, Geometry
     return x, pool_geometry(x.shape, size, stride, padding, dilation)
 
 
-class ConvSetup(NamedTuple):
-    """A convolution's checked arguments: ``x (N, H, W, C)``, ``w (KH, KW, C, C_out)`` and
-    ``bias (C_out,)`` (the argument ``b``) or None in their common floating dtype (``x`` and
-    ``w`` owned by the call), the ``geometry``, and ``sum_dtype``, the dtype sums are taken in."""
-
-    x: np.ndarray
-    w: np.ndarray
-    bias: np.ndarray | None
-    geometry: Geometry
-    sum_dtype: np.dtype
-
-
 def owned(array: np.ndarray, given) -> np.ndarray:
     """``array``, or a private copy where it may share memory with ``given``, the caller's:
     a cache that keeps it cannot go stale (``w -= lr * dw`` between forward and backward
@@ -142,9 +126,11 @@ def owned(array: np.ndarray, given) -> np.ndarray:
     return array.copy() if np.may_share_memory(array, given) else array
 
 
-def conv_setup(x, w, b, stride, padding, dilation) -> ConvSetup:
-    """The start of every style's ``conv_forward``: check and promote the arrays, find the
-    geometry, and make ``x`` and ``w`` the call's own, for ``ConvCache(geometry, x, w)``."""
+def conv_setup(x, w, b, stride, padding, dilation):
+    """The start of every style's ``conv_forward``: ``x (N, H, W, C)``, ``w (KH, KW, C, C_out)``
+    and ``bias (C_out,)`` (the argument ``b``) or None, checked, in their common floating dtype
+    (``x`` and ``w`` the call's own, for ``ConvCache(geometry, x, w)``), then the ``geometry``
+    and ``sum_dtype``, the dtype sums are taken in."""
     checked_x = as_float_array(x, "x", "N, H, W, C")
     checked_w = as_float_array(w, "w", "KH, KW, C_in, C_out")
     if checked_w.shape[2] != checked_x.shape[3]:
@@ -157,28 +143,17 @@ def conv_setup(x, w, b, stride, padding, dilation) -> ConvSetup:
                          f"{checked_w.shape}")
     arrays, bias = [checked_x, checked_w], None
     if b is not None:
-        bias = as_real_array(b, "b")
+        bias = as_float_array(b, "b")
         if bias.shape != (checked_w.shape[3],):
             raise ValueError(f"b must have shape (C_out,) = ({checked_w.shape[3]},) to match w "
                              f"of shape {checked_w.shape}; got {bias.shape}")
         arrays.append(bias)
     dtype = np.result_type(*arrays)
     geometry = conv_geometry(checked_x.shape, checked_w.shape, stride, padding, dilation)
-    return ConvSetup(owned(checked_x.astype(dtype, copy=False), x),
-                     owned(checked_w.astype(dtype, copy=False), w),
-                     None if bias is None else bias.astype(dtype, copy=False),
-                     geometry, accumulation_dtype(dtype))
-
-
-class BackwardSetup(NamedTuple):
-    """A backward call's checked arguments: the forward's ``geometry``, ``dout`` as a floating
-    array (possibly the caller's: never written), the gradients' ``dtype`` (``np.result_type``
-    of the forward dtype and ``dout``'s) and ``sum_dtype``, the dtype they are summed in."""
-
-    geometry: Geometry
-    dout: np.ndarray
-    dtype: np.dtype
-    sum_dtype: np.dtype
+    return (owned(checked_x.astype(dtype, copy=False), x),
+            owned(checked_w.astype(dtype, copy=False), w),
+            None if bias is None else bias.astype(dtype, copy=False),
+            geometry, accumulation_dtype(dtype))
 
 
 def check_dout(dout, geometry: Geometry, channels: int) -> np.ndarray:
@@ -190,34 +165,27 @@ def check_dout(dout, geometry: Geometry, channels: int) -> np.ndarray:
     return dout
 
 
-def backward_setup(dout, cache, expected: type) -> BackwardSetup:
-    """The start of every style's backward function: check that ``cache`` is the ``expected``
-    class before reading anything from it, then that ``dout`` has the forward output's shape,
-    ``(N, OH, OW, C)`` or ``(N, OH, OW, C_out)``."""
+def backward_setup(dout, cache, expected: type):
+    """The start of every style's backward: the forward's ``geometry`` from ``cache``, checked
+    to be an ``expected`` first; ``dout`` checked (:func:`check_dout`); the gradients' ``dtype``,
+    ``np.result_type`` of the forward's and ``dout``'s; and ``sum_dtype``, the dtype of sums."""
     geometry = check_cache(cache, expected).geometry
     channels = cache.w.shape[3] if isinstance(cache, ConvCache) else geometry.x_shape[3]
     dout = check_dout(dout, geometry, channels)
     dtype = np.result_type(cache.dtype, dout.dtype)
-    return BackwardSetup(geometry, dout, dtype, accumulation_dtype(dtype))
+    return geometry, dout, dtype, accumulation_dtype(dtype)
 
 
 # ---- Max pool: the tie and NaN rule, and the padding rule, that every style follows ----------
 
 def window_max(taps) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum and the number of its winning tap, by PyTorch's CPU rule: walking
-    the taps in row-major order, a tap replaces the running maximum if it is larger (strict
-    ``>``: a tie keeps the earlier tap) or NaN. So the *first* maximum wins, or the *last* NaN
-    (``[1, nan, 2, nan]``: tap 3); the output is the winner's own value (``[0.0, -0.0]`` gives
-    ``0.0``, ``[-0.0, 0.0]`` gives ``-0.0``).
-
-    ``taps``: ``KH*KW`` arrays of one shape, ``taps[k]`` tap ``k`` of every window. Returns the
-    winning values and the winners' numbers (:func:`winner_dtype`), that shape. Only arrays
-    the size of one tap are made (``np.argmax`` over a middle axis would copy every window).
-    """
+    """Each window's maximum and its winning tap's number, by the rule above: ``taps[k]`` is tap
+    ``k`` of every window, ``KH*KW`` arrays of the results' shape. Only arrays the size of one
+    tap are made (``np.argmax`` over a middle axis would copy every window)."""
     out = taps[0].copy()
     winner = np.zeros(out.shape, dtype=np.min_scalar_type(len(taps) - 1))   # winner_dtype
     for k in range(1, len(taps)):
-        replace = (taps[k] > out) | np.isnan(taps[k])     # PyTorch's test
+        replace = (taps[k] > out) | np.isnan(taps[k])     # strict: a tie keeps the earlier tap
         np.copyto(out, taps[k], where=replace)
         winner[replace] = k
     return out, winner
@@ -233,9 +201,5 @@ def keep_padding_from_winning(out: np.ndarray, winner: np.ndarray, geometry: Geo
     padding. Padded cells never win: such a window's ``winner`` (updated in place) is its
     first tap inside the image. ``out`` and ``winner`` are ``(N, OH, OW, C)``."""
     if geometry.is_padded:
-        all_minus_inf = np.isneginf(out)
-        if all_minus_inf.any():
-            # (OH, OW) -> (N, OH, OW, C), then keep the -inf windows only
-            first_inside = np.broadcast_to(geometry.first_inside_tap()[None, :, :, None],
-                                           out.shape)
-            winner[all_minus_inf] = first_inside[all_minus_inf]
+        first_inside = geometry.first_inside_tap().astype(winner.dtype)[:, :, None]  # (OH, OW, 1)
+        np.copyto(winner, first_inside, where=np.isneginf(out))      # broadcast over N and C

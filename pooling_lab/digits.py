@@ -2,9 +2,9 @@
 
 1,797 scans of the digits 0-9, each an 8x8 grid of pen-stroke counts 0..16 (UCI Machine
 Learning Repository, "Optical Recognition of Handwritten Digits", E. Alpaydin and C. Kaynak,
-CC BY 4.0). ``images/export_digits.py`` copied them once, with a
-fixed stratified train/test split, into ``images/digits.npz``; this module only reads that
-file, so the course needs nothing beyond NumPy to use them.
+CC BY 4.0). ``images/export_digits.py`` copied them once, with a fixed stratified train/test
+split, into ``images/digits.npz``; this module only reads that file, so the course needs
+nothing beyond NumPy to use them.
 
 >>> from pooling_lab import digits
 >>> data = digits.load()
@@ -14,30 +14,20 @@ file, so the course needs nothing beyond NumPy to use them.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from . import images, rules
 
-#: The largest pen-stroke count in a cell: ``load`` divides by it to land in [0, 1].
-MAX_COUNT = 16
-
 #: Where the file may be, in the order we look: the photos' folders, ``images.SEARCH_DIRS``.
 SEARCH_PATHS = tuple(folder / "digits.npz" for folder in images.SEARCH_DIRS)
 
 
 class Digits(NamedTuple):
-    """The fixed train/test split.
-
-    Attributes
-    ----------
-    x_train : (1438, 8, 8, 1) float array in [0, 1]
-    y_train : (1438,) int64 array of digits 0..9
-    x_test : (359, 8, 8, 1) float array in [0, 1]
-    y_test : (359,) int64 array of digits 0..9
-    """
+    """The fixed train/test split, 20 % of each digit's scans (rounded) in the test set:
+    ``x_train : (1438, 8, 8, 1)`` and ``x_test : (359, 8, 8, 1)``, floats in [0, 1], and
+    ``y_train : (1438,)`` and ``y_test : (359,)``, int64 digits 0..9."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -45,36 +35,19 @@ class Digits(NamedTuple):
     y_test: np.ndarray
 
 
-def find_file() -> Path:
-    """The path of ``digits.npz``, or a ``FileNotFoundError`` listing where we looked."""
-    for path in SEARCH_PATHS:
-        if path.is_file():
-            return path
-    looked = ", ".join(str(path) for path in SEARCH_PATHS)
-    raise FileNotFoundError(
-        f"digits.npz not found; looked in {looked}. Run images/export_digits.py "
-        f"(needs scikit-learn) to write it again")
-
-
 def load(dtype=np.float64) -> Digits:
-    """Load the digits as images ready for the layers: channels last, values in [0, 1].
-
-    Parameters
-    ----------
-    dtype : numpy.float32 or numpy.float64, default float64
-        The dtype of ``x_train`` and ``x_test``; a ``TypeError`` if not a dtype, a
-        ``ValueError`` for another dtype (as for :func:`pooling_lab.images.load`).
-
-    Returns
-    -------
-    Digits
-        The arrays of :class:`Digits`; 20 % of each digit's scans (rounded) are in the test set.
-    """
+    """Load the :class:`Digits` as images ready for the layers: channels last, values in
+    [0, 1], of ``dtype`` (numpy.float32 or numpy.float64, checked as :func:`images.load` does)."""
     dtype = rules.float_dtype(dtype)
-    with np.load(find_file()) as stored:
+    found = [path for path in SEARCH_PATHS if path.is_file()]
+    if not found:
+        looked = ", ".join(str(path) for path in SEARCH_PATHS)
+        raise FileNotFoundError(f"digits.npz not found; looked in {looked}. Run "
+                                f"images/export_digits.py (needs scikit-learn) to write it again")
+    with np.load(found[0]) as stored:
         def scaled(name):
-            # (N, 8, 8) counts 0..16 -> (N, 8, 8, 1) in [0, 1]
-            return (stored[name].astype(dtype) / MAX_COUNT)[..., None]
+            # (N, 8, 8) pen-stroke counts 0..16 -> (N, 8, 8, 1) in [0, 1]
+            return (stored[name].astype(dtype) / 16)[..., None]
 
         return Digits(x_train=scaled("x_train"), y_train=stored["y_train"].astype(np.int64),
                       x_test=scaled("x_test"), y_test=stored["y_test"].astype(np.int64))

@@ -9,9 +9,8 @@ Four real photos travel with the course (sources and licences in ``images/CREDIT
     >>> x.shape, x.dtype
     ((1, 85, 128, 1), dtype('float64'))
 
-``load`` returns a batch of one image, ``(1, H, W, C)`` channels last, values in [0, 1]: the
-layout every function of the package takes. ``load_file`` reads any image file the same way,
-whatever its bit depth (8-bit, 16-bit, float), its orientation tag or its alpha channel.
+``load`` returns a batch of one image, ``(1, H, W, C)`` in [0, 1], the package's layout;
+``load_file`` reads any image file the same way, whatever its bit depth, orientation or alpha.
 """
 
 from __future__ import annotations
@@ -31,8 +30,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 SEARCH_DIRS = (_PACKAGE_DIR / "_images", _PACKAGE_DIR.parent / "images")
 _SUFFIX = ".jpg"
 
-#: Pillow's modes for 16-bit PNG and TIFF files (``"I"`` stores 32 bits): all are read as
-#: 16-bit data, 0..65535, and divided by :data:`SIXTEEN_BIT_WHITE`.
+#: Pillow's modes of 16-bit PNG and TIFF files (``"I"`` stores 32 bits), read as 0..65535.
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 SIXTEEN_BIT_WHITE = 65535
 #: Pillow's mode for 32-bit floating-point pixels (float TIFF): values are kept as they are.
@@ -68,9 +66,8 @@ def path(name: str) -> Path:
 
 
 def _target_size(size, height: int, width: int, channels: int) -> tuple[int, int]:
-    """Read ``size``: an int (the longer side, aspect kept) or ``(H, W)``; returns ``(H, W)``.
-    A size whose image ``(1, H, W, channels)`` would hold more than
-    :data:`rules.LARGEST_ARRAY` numbers is a ``ValueError``, before anything is resized."""
+    """``size``, an int (the longer side, aspect kept) or ``(H, W)``, as ``(H, W)``; a
+    ``ValueError`` if ``(1, H, W, channels)`` would pass :data:`rules.LARGEST_ARRAY` numbers."""
     allowed = "None, a positive int (the longer side) or a pair of positive ints (H, W)"
     if isinstance(size, (tuple, list)):
         if len(size) != 2:
@@ -85,30 +82,20 @@ def _target_size(size, height: int, width: int, channels: int) -> tuple[int, int
 
 
 def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.ndarray:
-    """Load a bundled photo as a batch of one float image.
+    """Load a bundled photo as a batch of one float image, ``x : (1, H, W, C)`` of ``dtype``,
+    values in [0, 1]; errors as :func:`load_file`'s, and :func:`path`'s for ``name``.
 
     Parameters
     ----------
     name : str
         One of :func:`names`.
     grayscale : bool
-        True: one channel (luminance, ITU-R 601 weights as in Pillow's ``"L"`` mode).
+        True: one channel, ``C = 1`` (luminance, ITU-R 601 weights as in Pillow's ``"L"``
+        mode); False: ``C = 3`` (RGB).
     size : None, int or (H, W)
-        None keeps the file's size (at most 512 px on the longer side); an int sets the longer
-        side and keeps the aspect ratio; ``(H, W)`` sets both. Resampled with Pillow's
-        Lanczos filter.
+        None keeps the file's size (at most 512 px on the longer side), an int sets the longer
+        side (aspect kept), ``(H, W)`` both; resampled with Pillow's Lanczos filter.
     dtype : numpy.float32 or numpy.float64
-
-    Returns
-    -------
-    x : (1, H, W, C) array of ``dtype``, values in [0, 1]
-        ``C`` is 1 when ``grayscale`` is True, else 3 (RGB).
-
-    Raises
-    ------
-    TypeError, ValueError
-        As :func:`load_file` (a bad ``size``, ``dtype`` or ``grayscale``, a damaged photo), and
-        for a ``name`` that is not a string (TypeError) or not one of :func:`names`.
     """
     return load_file(path(name), grayscale=grayscale, size=size, dtype=dtype)
 
@@ -177,16 +164,13 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
 
     Returns
     -------
-    x : (1, H, W, C) array of ``dtype``
-        ``C`` is 1 when ``grayscale`` is True, else 3 (RGB). What the values mean:
+    x : (1, H, W, C) array of ``dtype``, whose values mean:
 
-        - **8-bit files** (JPEG, most PNGs; every Pillow mode not below): divided by 255, so
-          in [0, 1].
+        - **8-bit files** (JPEG, most PNGs; any other Pillow mode): divided by 255, so in [0, 1].
         - **16-bit files** (Pillow's modes ``"I;16"``, ``"I;16B"``, ``"I"``...): divided by
           65535, so in [0, 1]; a file whose integers fall outside 0..65535 is refused.
-        - **float files** (float TIFF, mode ``"F"``): kept as they are, without scaling or
-          clipping: values in [0, 1] stay in [0, 1], others (negative, above 1, NaN) come
-          through unchanged. ``size`` never resamples past the range of the file's values.
+        - **float files** (float TIFF, mode ``"F"``): kept as they are, not scaled or clipped
+          (negative, above 1, NaN); ``size`` never resamples past the range of the values.
         - 16-bit and float files have one channel; without ``grayscale`` it is repeated into
           three equal RGB channels.
 
@@ -198,16 +182,14 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     Raises
     ------
     TypeError
-        ``file`` is not a path or a binary file object (``None``, a number, a file opened in
-        text mode), or another argument is of the wrong kind.
+        An argument of the wrong kind: ``file`` neither a path nor a binary file object.
     FileNotFoundError
         No file at that path.
     ValueError
-        A bad argument value, or a ``file`` (named in the message) that is a directory, not an
-        image, cut short or unreadable (any error Pillow meets reading it), or refused from
-        its header before a pixel is decoded: its ``(1, H, W, C)`` array would hold more than
-        :data:`rules.LARGEST_ARRAY` numbers, or Pillow's own guard (twice
-        ``PIL.Image.MAX_IMAGE_PIXELS`` pixels) refuses it.
+        A bad argument value, or a ``file`` (named) that is a directory, not an image, cut
+        short or unreadable (any error Pillow meets), or refused from its header before a
+        pixel is decoded: its ``(1, H, W, C)`` array would pass :data:`rules.LARGEST_ARRAY`
+        numbers, or Pillow's guard (twice ``PIL.Image.MAX_IMAGE_PIXELS`` pixels) refuses it.
     """
     shown = _check_file(file)
     dtype = rules.float_dtype(dtype)

@@ -1,25 +1,11 @@
 """Layers: the course's convolution and pooling, wrapped into a network that learns.
 
-A backward pass only matters because something learns from it. This module wraps the six
-functions of the contract into layer objects, adds the few pieces a classifier needs (ReLU,
-Flatten, Dense, a softmax cross-entropy loss, SGD with momentum) and strings them together
-in a tiny :class:`Sequential` that trains and evaluates.
-
-Every layer has the same small interface::
-
-    out = layer.forward(x)       # remembers what backward needs (the contract's cache)
-    dx = layer.backward(dout)    # dout shaped like out; fills layer.grads
-    layer.output_shape(shape)    # one example's output shape, computed without running
-    layer.params                 # {name: array}, the arrays the optimiser updates in place
-    layer.grads                  # {name: array}, same names and shapes, written by backward
-
-``Conv2D``, ``MaxPool2D`` and ``AvgPool2D`` take ``style=``, a name of
-:data:`pooling_lab.STYLES` (default ``"fast"``, the tuned engine), and call that style's
-functions; all styles compute the same numbers, so a trained network can switch style and
-keep its weights. Every argument is checked when a layer is built, with the contract's
-messages: a bad ``stride`` fails at once, not at the first forward. Weights start random:
-pass one ``rng`` (a ``numpy.random.Generator`` or an int seed >= 0) to every layer of a
-network and the whole run is reproducible.
+A backward pass only matters because something learns from it. This module wraps the
+contract's functions into layers (:class:`Layer` gives their interface), adds the few pieces a
+classifier needs (ReLU, Flatten, Dense, a softmax cross-entropy loss, SGD with momentum) and
+strings them together in a tiny :class:`Sequential` that trains and evaluates. Weights start
+random: pass one ``rng`` (a ``numpy.random.Generator`` or an int seed >= 0) to every layer of
+a network and the whole run is reproducible.
 """
 
 from __future__ import annotations
@@ -39,18 +25,16 @@ from .geometry import conv_geometry, pool_geometry
 DEFAULT_STYLE = "fast"
 
 
-# -------------------- Checking arguments ----------------------------------------------------
-
 def _as_generator(rng) -> np.random.Generator:
     """Accept a ``numpy.random.Generator`` (used as is) or an int seed >= 0."""
     allowed = "a numpy.random.Generator or an int seed >= 0"
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_)):
-        if rng < 0:
-            raise ValueError(f"rng must be {allowed}; got {rng!r}")
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be {allowed}; got {rng!r} of type {type(rng).__name__}")
+    if not isinstance(rng, numbers.Integral) or isinstance(rng, (bool, np.bool_)):
+        raise TypeError(f"rng must be {allowed}; got {rng!r} of type {type(rng).__name__}")
+    if rng < 0:
+        raise ValueError(f"rng must be {allowed}; got {rng!r}")
+    return np.random.default_rng(int(rng))
 
 
 def _real_number(value, name: str, allowed: str, accepts) -> float:
@@ -68,8 +52,8 @@ def _real_number(value, name: str, allowed: str, accepts) -> float:
 
 
 def _as_batch(x, name: str, example: str = "example") -> np.ndarray:
-    """``x`` as a floating array of finite numbers with a batch axis first, ``(N, ...)``,
-    ``N >= 1``; ``example`` says what one example is for, in the error messages."""
+    """``x : (N, ...)`` as a floating array of finite numbers, ``N >= 1``; ``example`` says
+    what one example is for, in the error message."""
     x = rules.as_real_array(x, name)
     if x.ndim < 1 or len(x) == 0:
         raise ValueError(f"{name} must hold at least one {example}; got shape {x.shape}")
@@ -79,23 +63,13 @@ def _as_batch(x, name: str, example: str = "example") -> np.ndarray:
     return x
 
 
-def _private(array: np.ndarray, given) -> np.ndarray:
-    """``array``, copied if it may share memory with ``given`` (what the caller passed): no
-    layer keeps or returns memory that its caller may change in place."""
-    return array.copy() if np.may_share_memory(array, given) else array
-
-
 def check_labels(labels, count: int | None, name: str, classes: int | None = None) -> np.ndarray:
-    """Class labels: an int array of shape ``(count,)`` (any length if ``count`` is None),
-    values in ``0..classes-1`` (not checked if ``classes`` is None).
-
-    A ``TypeError`` if ``labels`` is None or not integers; a ``ValueError`` for the wrong
-    shape or a value outside ``0..classes-1``. A column of labels ``(N, 1)`` is refused, not
-    flattened: beside ``(N,)`` predictions it would broadcast to an ``(N, N)`` table.
-    """
-    expected = "an int array of shape (N,), one class label per example"
-    if count is not None:
-        expected = expected.replace("(N,)", f"(N,) = ({count},)")
+    """``labels`` as an int array of shape ``(count,)`` (any length if ``count`` is None)
+    with values in ``0..classes-1`` (unchecked if ``classes`` is None), else a ``TypeError``
+    (None, not ints) or a ``ValueError``. A column ``(N, 1)`` is refused, not flattened:
+    beside ``(N,)`` predictions it would broadcast to an ``(N, N)`` table."""
+    shape = "(N,)" if count is None else f"(N,) = ({count},)"
+    expected = f"an int array of shape {shape}, one class label per example"
     if labels is None:
         raise TypeError(f"{name} must be {expected}; got None")
     array = np.asarray(labels)
@@ -118,34 +92,28 @@ def _check_dout_shape(dout, expected: tuple, layer) -> np.ndarray:
     return dout
 
 
-def _example_shape(input_shape, layer=None, layout: str = "") -> tuple:
+def _example_shape(input_shape, image_layer=None) -> tuple:
     """One example's shape, e.g. ``(8, 8, 1)``: a tuple (or list) of positive ints, with the
-    axes of ``layout`` (e.g. ``"H, W, C"``) if one is given for ``layer``."""
+    three axes (H, W, C) if it is for an ``image_layer``."""
     if not isinstance(input_shape, (tuple, list)):
         raise TypeError(f"input_shape must be one example's shape as a tuple, e.g. "
                         f"(8, 8, 1); got {input_shape!r}")
     shape = tuple(rules.positive_int(side, "input_shape", "a tuple of positive ints, e.g. "
                                       "(8, 8, 1)") for side in input_shape)
-    if layout and len(shape) != len(layout.split(", ")):
-        raise ValueError(f"{type(layer).__name__} takes examples of {len(layout.split(', '))} "
-                         f"axes ({layout}); got input shape {shape}")
+    if image_layer is not None and len(shape) != 3:
+        raise ValueError(f"{type(image_layer).__name__} takes examples of 3 axes (H, W, C); "
+                         f"got input shape {shape}")
     return shape
 
 
 def initial_weights(shape, fan_in: int, fan_out: int, init: str, rng) -> np.ndarray:
-    """Random starting weights that keep the signal's scale steady from layer to layer.
+    """Random starting weights of ``shape``, ``(KH, KW, C_in, C_out)`` or ``(D_in, D_out)``,
+    that keep the signal's scale steady from layer to layer: ``fan_in`` inputs feed one output
+    (``KH*KW*C_in``), one input feeds ``fan_out`` outputs; ``rng`` is a Generator.
 
-    Parameters
-    ----------
-    shape : tuple
-        ``(KH, KW, C_in, C_out)`` or ``(D_in, D_out)``.
-    fan_in, fan_out : int
-        Inputs feeding one output (``KH*KW*C_in``) and outputs fed by one input.
-    init : "he" or "glorot"
-        ``"he"`` (He et al., 2015): normal with variance ``2 / fan_in``, for layers followed
-        by a ReLU, which zeroes half its inputs on average. ``"glorot"`` (Glorot and Bengio,
-        2010): uniform on ``±sqrt(6 / (fan_in + fan_out))``, for a layer without ReLU.
-    rng : numpy.random.Generator
+    ``init="he"`` (He et al., 2015): normal with variance ``2 / fan_in``, for layers followed
+    by a ReLU, which zeroes half its inputs on average. ``"glorot"`` (Glorot and Bengio,
+    2010): uniform on ``±sqrt(6 / (fan_in + fan_out))``, for a layer without ReLU.
     """
     if init == "he":
         return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
@@ -156,16 +124,19 @@ def initial_weights(shape, fan_in: int, fan_out: int, init: str, rng) -> np.ndar
     raise error(f'init must be "he" or "glorot"; got {init!r}')
 
 
-# -------------------- Layers ----------------------------------------------------------------
-
 class Layer:
-    """What every layer shares: ``params``, ``grads`` and the rule "forward before backward".
+    """The interface every layer shares::
 
-    Each subclass defines ``forward``, ``backward`` and ``output_shape`` (the interface in the
-    module docstring) and keeps what its backward needs in ``self._cache``: ``None`` until the
-    first forward, replaced by each forward, which is why one layer object may appear only
-    once in a :class:`Sequential`. ``key``, a random name kept by copies and pickles, files
-    the layer's velocities in :class:`SGD`: momentum survives pickling network and SGD apart.
+        out = layer.forward(x)       # keeps what backward needs in self._cache
+        dx = layer.backward(dout)    # dout shaped like out; fills layer.grads
+        layer.output_shape(shape)    # one example's output shape, computed without running
+        layer.params                 # {name: array}, the arrays the optimiser updates in place
+        layer.grads                  # {name: array}, same names and shapes, written by backward
+
+    Arguments are checked when a layer is built: a bad ``stride`` fails at once, with the
+    contract's message. Each forward replaces the cache (``None`` before the first), so one
+    layer object may appear only once in a :class:`Sequential`. ``key``, a random name kept by
+    copies and pickles, files the layer's velocities in :class:`SGD`.
     """
 
     def __init__(self):
@@ -186,8 +157,10 @@ class Layer:
 
 
 class _StyledLayer(Layer):
-    """A layer that calls one style of the contract, chosen by name and changeable later. It
-    keeps the style's name, not its module, so it can be copied (``copy.deepcopy``) or pickled."""
+    """A layer that calls the functions of one ``style``, a name of :data:`pooling_lab.STYLES`
+    (default ``"fast"``, the tuned engine), checked whenever it is set. All styles compute the
+    same numbers, so a trained network can switch style and keep its weights. The name, not
+    the module, is kept, so the layer can be copied (``copy.deepcopy``) or pickled."""
 
     def __init__(self, style: str):
         super().__init__()
@@ -195,7 +168,6 @@ class _StyledLayer(Layer):
 
     @property
     def style(self) -> str:
-        """A name of :data:`pooling_lab.STYLES`: which module does the work."""
         return self._style_name
 
     @style.setter
@@ -204,22 +176,17 @@ class _StyledLayer(Layer):
 
 
 class Conv2D(_StyledLayer):
-    """2-D convolution with a learned bias: ``out = conv(x, w) + b``.
+    """2-D convolution with a learned bias: ``out = conv(x, w) + b``. ``params`` and ``grads``
+    hold ``w : (KH, KW, C_in, C_out)`` and ``b : (C_out,)``, which starts at zero.
 
     Parameters
     ----------
-    in_channels, out_channels : int
-        ``C_in`` of the input, ``C_out`` of the output.
+    in_channels, out_channels : int, ``C_in`` of the input and ``C_out`` of the output
     kernel_size : int or (KH, KW)
     stride, padding : default 1 and "valid"; as in the contract (:mod:`pooling_lab.contract`)
     init : "he" (default, for a Conv2D followed by ReLU) or "glorot"
     style : a name of :data:`pooling_lab.STYLES`, default "fast"
     rng : numpy.random.Generator or int seed >= 0, default 0
-
-    Attributes
-    ----------
-    params, grads : {"w": (KH, KW, C_in, C_out), "b": (C_out,)}
-        ``b`` starts at zero; ``grads`` is written by :meth:`backward`.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid", *,
@@ -256,14 +223,14 @@ class Conv2D(_StyledLayer):
         return out
 
     def backward(self, dout):
-        """``dout : (N, OH, OW, C_out) -> dx : (N, H, W, C_in)``; fills ``grads``."""
+        """``dout : (N, OH, OW, C_out) -> dx : (N, H, W, C_in)``."""
         _, conv_backward = op_functions(self.style, "conv")
         dx, self.grads["w"], self.grads["b"] = conv_backward(dout, self._forward_cache())
         return dx
 
     def output_shape(self, input_shape):
         """``(H, W, C_in) -> (OH, OW, C_out)``."""
-        input_shape = _example_shape(input_shape, self, "H, W, C")
+        input_shape = _example_shape(input_shape, self)
         self._check_channels(input_shape, "the input")
         geometry = conv_geometry((1, *input_shape), self.params["w"].shape, self.stride,
                                  self.padding, 1)
@@ -275,10 +242,9 @@ class Conv2D(_StyledLayer):
 
 
 class _Pool2D(_StyledLayer):
-    """What :class:`MaxPool2D` and :class:`AvgPool2D` share: the window arguments, checked
-    when the layer is built, and the calls to the style's pair of functions for ``op``
-    (``"max"`` or ``"avg"``, set by subclasses, which may add options in :meth:`_options`).
-    """
+    """What :class:`MaxPool2D` and :class:`AvgPool2D` share: the window arguments and the
+    calls to the style's functions for ``op`` (``"max"`` or ``"avg"``), with the keyword
+    arguments of :meth:`_options`."""
 
     op: str
 
@@ -291,7 +257,6 @@ class _Pool2D(_StyledLayer):
         self.padding = padding
 
     def _options(self) -> dict:
-        """The keyword arguments of the style's forward function."""
         return {"stride": self.stride, "padding": self.padding}
 
     def forward(self, x):
@@ -307,7 +272,7 @@ class _Pool2D(_StyledLayer):
 
     def output_shape(self, input_shape):
         """``(H, W, C) -> (OH, OW, C)``."""
-        input_shape = _example_shape(input_shape, self, "H, W, C")
+        input_shape = _example_shape(input_shape, self)
         geometry = pool_geometry((1, *input_shape), self.size, self.stride, self.padding, 1)
         return (*geometry.out_hw, input_shape[2])
 
@@ -331,15 +296,9 @@ class MaxPool2D(_Pool2D):
 
 
 class AvgPool2D(_Pool2D):
-    """Average pool: the mean of each window; backward shares the gradient out evenly.
-
-    Parameters
-    ----------
-    size, stride, padding, style
-        As for :class:`MaxPool2D`.
-    count_include_pad : bool, default True
-        With padding: divide by ``KH*KW`` (True) or by the taps inside the image (False).
-    """
+    """Average pool: the mean of each window; backward shares the gradient out evenly. The
+    arguments are :class:`MaxPool2D`'s, and ``count_include_pad`` (default True): with
+    padding, divide by ``KH*KW`` (True) or by the taps inside the image (False)."""
 
     op = "avg"
 
@@ -379,13 +338,14 @@ class Flatten(Layer):
             raise ValueError(f"x must have a batch axis and at least one more, (N, ...); "
                              f"got shape {array.shape}")
         self._cache = array.shape
-        # The feature count is spelled out: reshape(N, -1) cannot guess it when N = 0.
-        return _private(array.reshape(array.shape[0], math.prod(array.shape[1:])), x)
+        # The feature count is spelled out: reshape(N, -1) cannot guess it when N = 0. A copy,
+        # not a view: no layer returns memory that its caller may change in place.
+        return array.reshape(array.shape[0], math.prod(array.shape[1:])).copy()
 
     def backward(self, dout):
         x_shape = self._forward_cache()
         checked = _check_dout_shape(dout, (x_shape[0], math.prod(x_shape[1:])), self)
-        return _private(checked.reshape(x_shape), dout)
+        return checked.reshape(x_shape).copy()          # a copy, not a view of dout
 
     def output_shape(self, input_shape):
         """``(H, W, C) -> (H*W*C,)``."""
@@ -393,19 +353,14 @@ class Flatten(Layer):
 
 
 class Dense(Layer):
-    """A fully connected layer: ``out = x @ w + b``.
+    """A fully connected layer: ``out = x @ w + b``. ``params`` and ``grads`` hold
+    ``w : (D_in, D_out)`` and ``b : (D_out,)``, which starts at zero.
 
     Parameters
     ----------
-    in_features, out_features : int
-        ``D_in`` and ``D_out``.
+    in_features, out_features : int, ``D_in`` and ``D_out``
     init : "glorot" (default, for a last layer that feeds the softmax) or "he"
     rng : numpy.random.Generator or int seed >= 0, default 0
-
-    Attributes
-    ----------
-    params, grads : {"w": (D_in, D_out), "b": (D_out,)}
-        ``b`` starts at zero; ``grads`` is written by :meth:`backward`.
     """
 
     def __init__(self, in_features, out_features, *, init="glorot", rng=0):
@@ -424,12 +379,12 @@ class Dense(Layer):
         if array.ndim != 2 or array.shape[1] != self.in_features:
             raise ValueError(f"x must have shape (N, in_features) = (N, {self.in_features}); "
                              f"got {array.shape} (put a Flatten before Dense to flatten images)")
-        # Kept private: x changed in place before backward leaves grads["w"] exact.
-        self._cache = _private(array, x)
+        # A copy: x changed in place before backward leaves grads["w"] exact.
+        self._cache = array.copy()
         return array @ self.params["w"] + self.params["b"]
 
     def backward(self, dout):
-        """``dout : (N, D_out) -> dx : (N, D_in)``; fills ``grads``."""
+        """``dout : (N, D_out) -> dx : (N, D_in)``."""
         x = self._forward_cache()
         dout = _check_dout_shape(dout, (x.shape[0], self.out_features), self)
         self.grads["w"] = x.T @ dout                   # (D_in, N) @ (N, D_out)
@@ -448,10 +403,7 @@ class Dense(Layer):
         return f"Dense({self.in_features}, {self.out_features})"
 
 
-# -------------------- Loss and optimiser ----------------------------------------------------
-
 def _check_classes(logits: np.ndarray) -> None:
-    """A softmax needs at least one class on the last axis of ``logits``."""
     if logits.ndim == 0 or logits.shape[-1] == 0:
         raise ValueError(f"logits must hold at least one class on its last axis (K >= 1); "
                          f"got shape {logits.shape}")
@@ -469,19 +421,11 @@ def softmax(logits):
 def softmax_cross_entropy(logits, labels):
     """The mean cross-entropy of ``softmax(logits)`` against integer labels, and its gradient.
 
-    ``loss = mean_n( -log softmax(logits)[n, labels[n]] )``, and
-    ``dlogits = (softmax(logits) - one_hot(labels)) / N``.
+    ``logits : (N, K)``, K >= 1 and N >= 1 (the mean of no losses is not a number), and
+    ``labels : (N,)``, ints in 0..K-1, give the float ``loss`` and ``dlogits : (N, K)``::
 
-    Parameters
-    ----------
-    logits : (N, K) array_like, with N >= 1 and K >= 1
-        An empty batch is a ``ValueError``: the mean of no losses is not a number.
-    labels : (N,) int array_like, values in 0..K-1
-
-    Returns
-    -------
-    loss : float
-    dlogits : (N, K)
+        loss = mean_n( -log softmax(logits)[n, labels[n]] )
+        dlogits = (softmax(logits) - one_hot(labels)) / N
     """
     logits = rules.as_real_array(logits, "logits")
     if logits.ndim != 2:
@@ -501,8 +445,7 @@ def softmax_cross_entropy(logits, labels):
 
 
 def _layer_list(layers) -> list:
-    """The ``layers`` argument of :class:`SGD` and :class:`Sequential`: a list (or other
-    iterable) of :class:`Layer` objects."""
+    """The ``layers`` argument of :class:`SGD` and :class:`Sequential`: an iterable of Layer."""
     if isinstance(layers, Layer) or not isinstance(layers, Iterable):
         raise TypeError(f"layers must be a list of Layer objects (e.g. net.layers); got "
                         f"{layers!r} of type {type(layers).__name__}")
@@ -514,25 +457,16 @@ def _layer_list(layers) -> list:
 
 
 class SGD:
-    """Stochastic gradient descent with momentum.
-
-    For every parameter ``p`` with gradient ``g`` and velocity ``v`` (zero at first)::
+    """Stochastic gradient descent with momentum: for every parameter ``p`` with gradient
+    ``g`` and velocity ``v`` (zero at first)::
 
         v <- momentum * v - lr * g
         p <- p + v                  (in place: the layer sees the new value)
 
-    Parameters
-    ----------
-    lr : float, finite and > 0
-        The learning rate.
-    momentum : float in [0, 1)
-        How much of the last step carries over; 0 gives plain gradient descent.
-
-    Attributes
-    ----------
-    velocity : dict ``{(layer.key, name): v}``
-        Keyed by :attr:`Layer.key`, not by the layer object: it survives pickling the SGD and
-        its network apart. A copy of a network keeps its keys: give it an SGD of its own.
+    ``lr``, the learning rate, is finite and > 0; ``momentum``, in [0, 1), is how much of the
+    last step carries over (0 gives plain gradient descent). ``velocity`` maps
+    ``(layer.key, name)`` to ``v``: keyed by :attr:`Layer.key`, it survives pickling the SGD
+    and its network apart. A copy of a network keeps its keys: give it an SGD of its own.
     """
 
     def __init__(self, lr=0.05, momentum=0.9):
@@ -556,28 +490,12 @@ class SGD:
                 param += velocity
 
 
-# -------------------- A network -------------------------------------------------------------
-
-def _check_optimizer(optimizer) -> None:
-    """Training needs an :class:`SGD` to take its steps."""
-    if not isinstance(optimizer, SGD):
-        raise TypeError(f"optimizer must be an SGD, e.g. SGD(lr=0.05); got {optimizer!r} of "
-                        f"type {type(optimizer).__name__}")
-
-
 class Sequential:
-    """Layers applied one after another, with a softmax cross-entropy loss on top.
+    """``layers`` applied one after another, with a softmax cross-entropy loss on top. The
+    last layer's output is the logits ``(N, K)``. Each layer object may appear only once (see
+    :class:`Layer`; shared weights would also need their gradients summed).
 
-    Parameters
-    ----------
-    layers : list of Layer
-        The last layer's output is the logits ``(N, K)``. Each layer object may appear only
-        once (see :class:`Layer`; shared weights would also need their gradients summed).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> net = Sequential([Flatten(), Dense(64, 10, rng=rng)])
+    >>> net = Sequential([Flatten(), Dense(64, 10, rng=np.random.default_rng(0))])
     >>> net.forward(np.zeros((5, 8, 8, 1))).shape
     (5, 10)
     """
@@ -587,16 +505,15 @@ class Sequential:
         if not self.layers:
             raise ValueError("layers must hold at least one Layer (the last one's output is "
                              "the logits); got none")
-        first_position = {}                      # id(layer) -> where it first appears
         for index, layer in enumerate(self.layers):
-            if id(layer) in first_position:
+            first = self.layers.index(layer)     # by identity: a Layer has no __eq__ of its own
+            if first != index:
                 kind = type(layer).__name__
                 raise ValueError(
                     f"layers must hold each layer object once; got the same {kind} object "
-                    f"at positions {first_position[id(layer)]} and {index}. Its second "
-                    f"forward would overwrite the cache the first one's backward needs; "
-                    f"create a separate {kind} for each position")
-            first_position[id(layer)] = index
+                    f"at positions {first} and {index}. Its second forward would overwrite "
+                    f"the cache the first one's backward needs; create a separate {kind} for "
+                    f"each position")
 
     def forward(self, x):
         """The logits, ``(N, ...) -> (N, K)``."""
@@ -618,11 +535,10 @@ class Sequential:
                 layer.style = style
 
     def astype(self, dtype) -> "Sequential":
-        """Cast every parameter to ``dtype``, in place, and return the network.
-
-        float32 halves the bytes every matrix product moves, and trains about twice as fast;
-        finite-difference gradient checks need float64 (the default). Call it before training:
-        the optimiser's velocities take the dtype of the parameters they first see."""
+        """Cast every parameter to ``dtype``, in place, and return the network. float32 halves
+        the bytes every matrix product moves, and trains about twice as fast; finite-difference
+        gradient checks need float64 (the default). Call it before training: the optimiser's
+        velocities take the dtype of the parameters they first see."""
         dtype = rules.float_dtype(dtype)
         for layer in self.layers:
             for name, param in layer.params.items():
@@ -634,14 +550,12 @@ class Sequential:
         of parameters, for one example's ``input_shape``, e.g. ``(8, 8, 1)``. Shape arithmetic
         only (each layer's ``output_shape``): nothing runs, the caches are left as they were."""
         shape = _example_shape(input_shape)
-        rows = [("input", shape, "")]
-        total = 0
+        rows = [("layer", "output shape", "params"), ("input", shape, "")]
         for layer in self.layers:
             shape = layer.output_shape(shape)
-            count = sum(param.size for param in layer.params.values())
-            total += count
-            rows.append((repr(layer), shape, f"{count:,}"))
-        rows = [("layer", "output shape", "params"), *rows, ("total", "", f"{total:,}")]
+            rows.append((repr(layer), shape, f"{sum(p.size for p in layer.params.values()):,}"))
+        total = sum(param.size for layer in self.layers for param in layer.params.values())
+        rows.append(("total", "", f"{total:,}"))
         width = max(len(name) for name, _, _ in rows)
         return "\n".join(f"{name:<{width}}  {str(shape):>12}  {count:>6}".rstrip()
                          for name, shape, count in rows)
@@ -659,11 +573,9 @@ class Sequential:
         return self.forward(x).argmax(axis=1)
 
     def accuracy(self, x, y) -> float:
-        """The fraction of ``x : (N, ...)`` whose predicted class equals ``y : (N,)``.
-
-        ``y`` must be ints of shape ``(N,)`` exactly (see :func:`check_labels`), ``x`` at least
-        one example of finite numbers. Logits that are not finite (parameters that diverged)
-        are a ``FloatingPointError``: an accuracy from NaN logits means nothing."""
+        """The fraction of ``x : (N, ...)``, finite, N >= 1, whose predicted class equals
+        ``y : (N,)`` ints (:func:`check_labels`). Logits that are not finite (parameters that
+        diverged) are a ``FloatingPointError``: an accuracy from NaN logits means nothing."""
         x = _as_batch(x, "x", "example to measure an accuracy")
         logits = self.forward(x)
         labels = check_labels(y, len(x), "y", classes=logits.shape[1])
@@ -677,7 +589,9 @@ class Sequential:
         """Forward, loss, backward and one optimiser step on one batch; returns the loss. A
         loss that is not finite (training diverged) is a ``FloatingPointError`` naming it and
         the learning rate, raised before backward: no step is taken on it."""
-        _check_optimizer(optimizer)
+        if not isinstance(optimizer, SGD):
+            raise TypeError(f"optimizer must be an SGD, e.g. SGD(lr=0.05); got {optimizer!r} of "
+                            f"type {type(optimizer).__name__}")
         loss, dlogits = softmax_cross_entropy(self.forward(x), y)
         if not math.isfinite(loss):
             raise FloatingPointError(f"the loss is {loss}, not finite: training diverged; the "
@@ -693,14 +607,11 @@ class Sequential:
         Parameters
         ----------
         x : (N, ...) array with N >= 1, y : (N,) int array
-        optimizer : SGD
         epochs, batch_size : int
             The last batch of an epoch may be smaller.
-        rng : numpy.random.Generator or int seed >= 0, default 0
-            Shuffles the examples anew each epoch.
+        rng : numpy.random.Generator or int seed >= 0, default 0, shuffles anew each epoch
         x_test : (M, ...) array, y_test : (M,) int array, optional
-            Given together, or not at all; the accuracy on them is measured after every
-            epoch.
+            Given together, or not at all; the accuracy on them is measured after every epoch.
 
         Returns
         -------
@@ -708,13 +619,10 @@ class Sequential:
             ``"loss"`` (mean training loss over the epoch's batches), ``"test_accuracy"``
             (if test data was given) and ``"seconds"`` (wall time of the epoch's training).
 
-        Raises
-        ------
-        FloatingPointError
-            As soon as a batch's loss is not finite (training diverged), naming the epoch,
-            the loss and the learning rate; no step is taken on that batch.
+        A batch whose loss is not finite stops training with :meth:`train_step`'s
+        ``FloatingPointError`` (naming the epoch too), as ``optimizer``, not an SGD, does with
+        its ``TypeError`` before any step.
         """
-        _check_optimizer(optimizer)
         x = _as_batch(x, "x", "training example")
         shape = x.shape[1:]                      # one example's, through every layer: shape
         try:                                     # arithmetic only, nothing runs yet
@@ -759,22 +667,10 @@ class Sequential:
         return history
 
 
-# -------------------- Evaluating ------------------------------------------------------------
-
 def confusion_matrix(labels, predictions, classes: int) -> np.ndarray:
-    """Count how often each true class was predicted as each class.
-
-    Parameters
-    ----------
-    labels, predictions : (N,) int arrays, values in 0..classes-1
-    classes : int
-
-    Returns
-    -------
-    counts : (classes, classes) int array
-        ``counts[t, p]`` is the number of examples of class ``t`` predicted as ``p``; the
-        diagonal holds the right answers.
-    """
+    """How often each true class was predicted as each class, from ``labels`` and
+    ``predictions``, ``(N,)`` ints in ``0..classes-1``: ``counts : (classes, classes)``, where
+    ``counts[t, p]`` examples of class ``t`` were predicted as ``p`` (the diagonal is right)."""
     classes = rules.positive_int(classes, "classes")
     labels = check_labels(labels, None, "labels", classes)
     predictions = check_labels(predictions, len(labels), "predictions", classes)

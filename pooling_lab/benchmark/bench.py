@@ -31,11 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import OPS as OP_FUNCTIONS
-from .. import STYLES, measure, op_functions, rules
-from . import torch_worker
-from ..geometry import Geometry, conv_geometry, pool_geometry
+from .. import OPS as OP_FUNCTIONS, STYLES, measure, op_functions, rules
 from ..cli import output_file
+from ..geometry import Geometry, conv_geometry, pool_geometry
+from . import torch_worker
 
 #: The command multiplies matrices (convolution): it takes ``--threads``.
 USES_BLAS = True
@@ -96,6 +95,7 @@ class Case:
     styles: tuple[str, ...] = tuple(STYLES)         # names from pooling_lab.STYLES
 
     def describe(self, op: str) -> str:
+        """The case's name in the tables: ``max x (8, 64, 64, 16) size 3 stride 2 float32``."""
         def pair(values):
             return str(values[0]) if values[0] == values[1] else f"{values[0]}x{values[1]}"
 
@@ -111,11 +111,10 @@ class Case:
 def case_geometry(case: Case, op: str, shape=None) -> Geometry:
     """Where ``op``'s windows lie on an input of ``shape`` (default: the case's own); a
     ValueError with the contract's message if the contract refuses the case."""
-    shape = case.shape if shape is None else shape
+    shape, options = shape or case.shape, (case.stride, case.padding, case.dilation)
     if op == "conv":
-        w_shape = (*case.kernel, shape[3], case.out_channels)
-        return conv_geometry(shape, w_shape, case.stride, case.padding, case.dilation)
-    return pool_geometry(shape, case.kernel, case.stride, case.padding, case.dilation)
+        return conv_geometry(shape, (*case.kernel, shape[3], case.out_channels), *options)
+    return pool_geometry(shape, case.kernel, *options)
 
 
 def output_shape(case: Case, op: str) -> tuple:
@@ -136,10 +135,9 @@ def _arrays(case: Case, op: str, shape=None) -> dict:
     """Random inputs (seed 0, as PyTorch's x): x (N, H, W, C), and w (KH, KW, C, C_out), b
     (C_out,) for conv."""
     rng = np.random.default_rng(0)
-    shape = case.shape if shape is None else shape
-    arrays = {"x": rng.standard_normal(shape).astype(case.dtype)}
+    arrays = {"x": rng.standard_normal(shape or case.shape).astype(case.dtype)}
     if op == "conv":
-        w_shape = (*case.kernel, shape[3], case.out_channels)
+        w_shape = (*case.kernel, case.shape[3], case.out_channels)
         scale = np.sqrt(np.prod(w_shape[:3]))             # keeps the outputs near unit size
         arrays["w"] = (rng.standard_normal(w_shape) / scale).astype(case.dtype)
         arrays["b"] = rng.standard_normal(case.out_channels).astype(case.dtype)
@@ -159,14 +157,11 @@ def _crop_shape(case: Case, op: str) -> tuple:
     """An input shape with at most ``NAIVE_CROP_POSITIONS`` output positions per image: each
     axis keeps ``min(16, OH)`` windows, the input length whose padded length holds exactly that
     many, ``(out - 1) * stride + span - padding``, never more than the case's own."""
-    geometry = case_geometry(case, op)
-    side = math.isqrt(NAIVE_CROP_POSITIONS)
-    crop_hw = []
-    for axis, length in enumerate(case.shape[1:3]):
-        windows = min(side, geometry.out_hw[axis])
-        needed = ((windows - 1) * geometry.stride[axis] + geometry.span[axis]
-                  - sum(geometry.padding[axis]))
-        crop_hw.append(min(length, max(1, needed)))
+    geometry, side = case_geometry(case, op), math.isqrt(NAIVE_CROP_POSITIONS)
+    crop_hw = (min(length, max(1, (min(side, out) - 1) * stride + span - sum(padding)))
+               for length, out, stride, span, padding in zip(
+                   case.shape[1:3], geometry.out_hw, geometry.stride, geometry.span,
+                   geometry.padding))
     return (case.shape[0], *crop_hw, case.shape[3])
 
 
@@ -217,8 +212,7 @@ def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
                   memory: bool = True, progress=quiet) -> list:
     """Forward, backward and step rows of one style on one op."""
     arrays, scale, estimated = _arrays(case, op), 1.0, False
-    crop = _crop_shape(case, op) if style_name == "naive" else case.shape
-    if crop != case.shape:
+    if style_name == "naive" and (crop := _crop_shape(case, op)) != case.shape:
         # Guess the full time from one call on the crop; run the full case if it is quick.
         crop_arrays = _arrays(case, op, shape=crop)
         _, seconds = measure.timed(_forward_call(style_name, case, op, crop_arrays))
@@ -255,15 +249,9 @@ def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
 
 # -------------------- PyTorch, in its own process ------------------------------------------
 
-#: The worker, run by its path with the other Python. ``-I`` (isolated mode) keeps this
-#: package's folder, whose modules have names such as ``rules``, off that Python's path.
-WORKER_COMMAND = ("-I", str(Path(torch_worker.__file__).resolve()))
-
-
 def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
     """The JSON case :mod:`pooling_lab.benchmark.torch_worker` reads."""
-    fields = asdict(case)
-    del fields["ops"], fields["styles"]
+    fields = {key: value for key, value in asdict(case).items() if key not in ("ops", "styles")}
     return {**fields, "op": op, "out_channels": case.out_channels if op == "conv" else None,
             "repeats": repeats, "clock": clock_name}
 
@@ -274,16 +262,18 @@ def torch_times(case: Case, op: str, python: str, repeats: int, clock_name: str,
     line. A worker that crashes (a signal, an exit status other than its "bad case" and "no
     PyTorch") runs once more."""
     spec = json.dumps(torch_spec(case, op, repeats, clock_name))
+    # The worker runs by its path; -I (isolated mode) keeps this package's folder, whose modules
+    # have names such as ``rules``, off the other Python's path.
+    command = [python, "-I", str(Path(torch_worker.__file__).resolve())]
     for then in ("retrying once", "no PyTorch times"):
         try:
-            done = subprocess.run([python, *WORKER_COMMAND], input=spec, capture_output=True,
-                                  text=True, timeout=timeout)
+            done = subprocess.run(command, input=spec, capture_output=True, text=True,
+                                  timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as error:
             progress(f"no PyTorch times for {case.describe(op)}: {error}")
             return None
-        if done.returncode == 0:
+        if (code := done.returncode) == 0:
             return json.loads(done.stdout.strip().splitlines()[-1])
-        code = done.returncode
         reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
         if code in (torch_worker.BAD_SPEC, torch_worker.NO_TORCH):
             progress(f"no PyTorch times for {case.describe(op)}: {reason}")
@@ -354,15 +344,11 @@ def _markdown(header: list, lines: list) -> str:
 
 def format_table(rows) -> str:
     """The rows as a Markdown table, a failed style's error in its median cell."""
-    lines = []
-    for row in rows:
-        tilde = "~" * row.estimated
-        lines.append([row.case, row.pass_, row.style, f"failed: {row.error}", *["–"] * 6]
-                     if row.error else
-                     [row.case, row.pass_, row.style, tilde + _number(row.median_ms),
-                      tilde + _number(row.spread_ms), _ratio(row.x_naive),
-                      _megabytes(row.peak_bytes), _ratio(row.x_copy), _number(row.torch_ms),
-                      _ratio(row.x_torch)])
+    lines = [[row.case, row.pass_, row.style, f"failed: {row.error}", *["–"] * 6] if row.error
+             else [row.case, row.pass_, row.style, "~" * row.estimated + _number(row.median_ms),
+                   "~" * row.estimated + _number(row.spread_ms), _ratio(row.x_naive),
+                   _megabytes(row.peak_bytes), _ratio(row.x_copy), _number(row.torch_ms),
+                   _ratio(row.x_torch)] for row in rows]
     return _markdown(["case", "pass", "style", "median ms", "spread ms", "x naive", "peak MB",
                       "x copy", "torch ms", "x torch"], lines)
 
@@ -385,9 +371,7 @@ def format_notes(rows) -> str:
 
 
 def _number(value) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.3g}" if value < 100 else f"{value:,.0f}"
+    return "–" if value is None else f"{value:.3g}" if value < 100 else f"{value:,.0f}"
 
 
 def _ratio(value) -> str:
@@ -452,28 +436,32 @@ class Target:
     style: str = "fast"
 
 
+#: Per kind of target: how its ratio reads, and whether the limit is a ceiling or a floor.
+KINDS = {"torch": ("{:.2f}x torch", "at most"), "naive": ("{:,.0f}x faster", "at least"),
+         "memory": ("{:.2f}x the input", "at most")}
+
+
 def _targets() -> list:
     shown = ("strided", "fast")                # fast is judged, strided shown beside it
     pools = Case(ops=("max", "avg"), shape=(32, 64, 64, 32), styles=shown)
-    convs = [Case(ops=("conv",), shape=(16, 32, 32, 16), kernel=(3, 3), stride=(1, 1),
-                  out_channels=32, styles=shown),
-             Case(ops=("conv",), shape=(8, 64, 64, 3), kernel=(5, 5), stride=(1, 1),
-                  out_channels=8, styles=shown)]
+    conv = Case(ops=("conv",), shape=(16, 32, 32, 16), stride=(1, 1), out_channels=32,
+                styles=shown)
+    # (case, op, limit in float32); in float64, where fast beats PyTorch, every limit is 1.5
+    against_torch = [(replace(pools, kernel=(size, size)), op, limit)
+                     for size, limit in ((2, 2.5), (3, 4.0)) for op in ("max", "avg")]
+    against_torch += [(conv, "conv", 3.0), (replace(conv, shape=(8, 64, 64, 3), kernel=(5, 5),
+                                                    out_channels=8), "conv", 3.5)]
     targets = []
-    for dtype, loose in (("float32", None), ("float64", 1.5)):
-        for size, limit in ((2, 2.5), (3, 4.0)):
-            case = replace(pools, kernel=(size, size), stride=(2, 2), dtype=dtype)
-            for op in ("max", "avg"):
-                targets.append(Target(case.describe(op), case, op, "torch", loose or limit))
-        for case, limit in zip(convs, (3.0, 3.5), strict=True):
+    for dtype in ("float32", "float64"):
+        for case, op, limit in against_torch:
             case = replace(case, dtype=dtype)
-            targets.append(Target(case.describe("conv"), case, "conv", "torch", loose or limit))
-    photo = Case(ops=("max",), shape=(1, 512, 512, 3), kernel=(3, 3), stride=(2, 2),
-                 styles=("naive", "strided", "fast"))
+            targets.append(Target(case.describe(op), case, op, "torch",
+                                  limit if dtype == "float32" else 1.5))
+    photo = Case(ops=("max",), shape=(1, 512, 512, 3), styles=("naive", "strided", "fast"))
     for style, limit in (("fast", 100.0), ("strided", 30.0)):
         targets.append(Target(f"512x512x3 photo, max size 3 stride 2: {style} vs naive",
                               photo, "max", "naive", limit, style))
-    memory = Case(ops=("max",), shape=(32, 64, 64, 32), kernel=(3, 3), stride=(1, 1),
+    memory = Case(ops=("max",), shape=(32, 64, 64, 32), stride=(1, 1),
                   styles=("stacked", "strided", "fast"))
     targets.append(Target("memory: max x (32, 64, 64, 32) size 3 stride 1 float32, peak of "
                           "forward + backward", memory, "max", "memory", 4.0))
@@ -481,6 +469,20 @@ def _targets() -> list:
 
 
 TARGETS = _targets()
+
+
+def _step_text(target: Target, row: Row, between: str | None = ", ") -> str:
+    """One style's step as ``target`` reads it (peak memory, or median time), then, unless
+    ``between`` is None, the ratio judged: ``peak 80 MB, 5.00x the input``."""
+    if target.kind == "memory":
+        text = f"peak {_megabytes(row.peak_bytes)} MB"
+    else:
+        text = f"{'~' * row.estimated}{_number(row.median_ms)} ms"
+    if between is None:
+        return text
+    value = _target_value(target, row)
+    return text + between + ("not measured" if value is None
+                             else KINDS[target.kind][0].format(value))
 
 
 def _target_value(target: Target, row: Row) -> float | None:
@@ -492,26 +494,6 @@ def _target_value(target: Target, row: Row) -> float | None:
     return row.peak_bytes / (math.prod(target.case.shape) * np.dtype(target.case.dtype).itemsize)
 
 
-def _value_text(kind: str, value: float | None) -> str:
-    if value is None:
-        return "not measured"
-    return {"torch": f"{value:.2f}x torch", "naive": f"{value:,.0f}x faster",
-            "memory": f"{value:.2f}x the input"}[kind]
-
-
-def _measured(target: Target, row: Row) -> str:
-    """One style's step as ``target`` reads it: its peak memory, or its median time."""
-    if target.kind == "memory":
-        return f"peak {_megabytes(row.peak_bytes)} MB"
-    return f"{'~' * row.estimated}{_number(row.median_ms)} ms"
-
-
-def _step_text(target: Target, row: Row, between: str = ", ") -> str:
-    """One style's step on ``target``, then the ratio judged."""
-    ratio = _value_text(target.kind, _target_value(target, row))
-    return f"{_measured(target, row)}{between}{ratio}"
-
-
 def check_target(target: Target, rows) -> dict:
     """Whether ``rows`` (of the target's case) meet ``target``: a dict of the ``style`` judged,
     its step (``measured``), what it is compared with (``reference``), the ratio (``value``),
@@ -519,21 +501,22 @@ def check_target(target: Target, rows) -> dict:
     when another style is judged."""
     step = {row.style: row for row in rows
             if row.op == target.op and row.pass_ == "step" and row.error is None}
-    judged, reference, met = step.get(target.style), "–", None
+    judged, reference, value, met = step.get(target.style), "–", None, None
     if judged and target.kind == "torch" and judged.torch_ms is not None:
         reference = f"torch {_number(judged.torch_ms)} ms"
     elif judged and target.kind == "naive":
-        reference = "naive " + (_measured(target, step["naive"]) if "naive" in step else "failed")
+        reference = "naive " + (_step_text(target, step["naive"], None) if "naive" in step
+                                else "failed")
     elif judged and target.kind == "memory":
         reference = ", ".join(f"{style} {_step_text(target, row, ' = ')}"
                               for style, row in step.items() if row.peak_bytes is not None
                               and style not in (target.style, "strided")) or "–"
-    value = _target_value(target, judged) if judged else None
-    if value is not None:
+    if judged and (value := _target_value(target, judged)) is not None:
         met = bool(value >= target.limit if target.kind == "naive" else value <= target.limit)
     strided = step.get("strided") if target.style != "strided" else None
     return {"target": target.name, "kind": target.kind, "limit": target.limit,
-            "style": target.style, "measured": _measured(target, judged) if judged else "failed",
+            "style": target.style,
+            "measured": _step_text(target, judged, None) if judged else "failed",
             "reference": reference, "value": value, "met": met,
             "strided": strided and _step_text(target, strided)}
 
@@ -541,18 +524,18 @@ def check_target(target: Target, rows) -> dict:
 def format_targets(results) -> str:
     """The targets as a Markdown table: what was compared, the ratio, met or not, and the
     strided style's figure beside the judged one."""
-    bounds = {"torch": "at most", "naive": "at least", "memory": "at most"}
     lines = []
     for result in results:
-        kind, value = result["kind"], result["value"]
-        if value is None:
-            shown = ("no PyTorch" if kind == "torch" and result["measured"] != "failed"
-                     else "not measured")
+        (text, bound), value = KINDS[result["kind"]], result["value"]
+        if value is not None:
+            shown = f"{text.format(value)} ({bound} {_number(result['limit'])}x)"
+        elif result["kind"] == "torch" and result["measured"] != "failed":
+            shown = "no PyTorch"
         else:
-            shown = f"{_value_text(kind, value)} ({bounds[kind]} {_number(result['limit'])}x)"
-        met = "–" if result["met"] is None else ("yes" if result["met"] else "**NO**")
+            shown = "not measured"
         lines.append([result["target"], result["style"], result["measured"], result["reference"],
-                      shown, met, result["strided"] or "–"])
+                      shown, {None: "–", True: "yes", False: "**NO**"}[result["met"]],
+                      result["strided"] or "–"])
     return _markdown(["target", "style", "step", "compared with", "measured", "met",
                       "strided, for comparison"], lines)
 
@@ -561,65 +544,58 @@ def format_targets(results) -> str:
 
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab bench``."""
-    def pair_option(name, metavar, default, help):
-        parser.add_argument(name, nargs="+", type=int, metavar=metavar, default=[default],
-                            help=help)
-
-    parser.add_argument("--op", nargs="+", choices=OPS, default=list(OPS), dest="ops",
-                        help="ops to time (default: all)")
-    parser.add_argument("--style", nargs="+", choices=list(STYLES), default=list(STYLES),
-                        dest="styles", help="styles to time (default: all)")
-    parser.add_argument("--shape", nargs=4, type=int, metavar=("N", "H", "W", "C"),
-                        help=f"shape of x (default: {' '.join(map(str, DEFAULT_SHAPE))}); x, "
-                             f"the output and w together at most {LARGEST_CASE_BYTES:,} bytes")
-    pair_option("--kernel", "K", 3, "pooling size or conv kernel: K or KH KW (default: 3)")
-    pair_option("--stride", "S", 2, "S or SH SW (default: 2; the conv uses it too)")
-    pair_option("--padding", "P", 0, "P or PH PW, added on both sides (default: 0; pooling "
-                                     "allows at most half the window)")
-    pair_option("--dilation", "D", 1, "D or DH DW, the step between a window's taps "
-                                      "(default: 1)")
-    parser.add_argument("--out-channels", type=int, metavar="C_OUT",
-                        help="conv C_out, a positive integer (default: C, x's channels)")
-    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32",
-                        help="dtype of every array (default: float32)")
-    parser.add_argument("--repeats", type=int,
-                        help=f"timed runs after one warm-up run (default: {DEFAULT_REPEATS}; "
-                             f"{QUICK_REPEATS} with --quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"a small case (x {' '.join(map(str, QUICK_SHAPE))}) and "
-                             f"{QUICK_REPEATS} repeats, a few seconds; --shape and --repeats, "
-                             f"when given, win over --quick (a note says so)")
-    parser.add_argument("--targets", action="store_true",
-                        help="run the cases the course promises and check each target "
-                             "(the fast style is judged; the case options are not used)")
-    parser.add_argument("--json", metavar="FILE",
-                        help="also write the results as JSON (on Ctrl-C: what was measured)")
-    parser.add_argument("--torch-python", metavar="PYTHON",
-                        help="a Python that can import torch and numpy, run isolated (python "
-                             "-I: torch may live in its own venv); default: this one. One that "
-                             "is not an executable file is an error; one that cannot import "
-                             "torch only leaves the torch columns empty (a note says so)")
-    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch columns")
-    parser.add_argument("--no-memory", action="store_true",
-                        help="skip the tracemalloc runs (no peak MB column)")
-    parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
-                        help="wall time, or this process's CPU time (steadier on a busy "
-                             "machine); default: wall")
+    option = parser.add_argument
+    option("--op", nargs="+", choices=OPS, default=list(OPS), dest="ops",
+           help="ops to time (default: all)")
+    option("--style", nargs="+", choices=list(STYLES), default=list(STYLES), dest="styles",
+           help="styles to time (default: all)")
+    option("--shape", nargs=4, type=int, metavar=("N", "H", "W", "C"),
+           help=f"shape of x (default: {' '.join(map(str, DEFAULT_SHAPE))}); x, the output and w "
+                f"together at most {LARGEST_CASE_BYTES:,} bytes")
+    for name, metavar, default, help in (
+            ("--kernel", "K", 3, "pooling size or conv kernel: K or KH KW (default: 3)"),
+            ("--stride", "S", 2, "S or SH SW (default: 2; the conv uses it too)"),
+            ("--padding", "P", 0, "P or PH PW, added on both sides (default: 0; pooling allows "
+                                  "at most half the window)"),
+            ("--dilation", "D", 1, "D or DH DW, the step between a window's taps (default: 1)")):
+        option(name, nargs="+", type=int, metavar=metavar, default=[default], help=help)
+    option("--out-channels", type=int, metavar="C_OUT",
+           help="conv C_out, a positive integer (default: C, x's channels)")
+    option("--dtype", choices=("float32", "float64"), default="float32",
+           help="dtype of every array (default: float32)")
+    option("--repeats", type=int, help=f"timed runs after one warm-up run (default: "
+                                       f"{DEFAULT_REPEATS}; {QUICK_REPEATS} with --quick)")
+    option("--quick", action="store_true",
+           help=f"a small case (x {' '.join(map(str, QUICK_SHAPE))}) and {QUICK_REPEATS} "
+                f"repeats, a few seconds; --shape and --repeats, when given, win over --quick "
+                f"(a note says so)")
+    option("--targets", action="store_true",
+           help="run the cases the course promises and check each target (the fast style is "
+                "judged; the case options are not used)")
+    option("--json", metavar="FILE",
+           help="also write the results as JSON (on Ctrl-C: what was measured)")
+    option("--torch-python", metavar="PYTHON",
+           help="a Python that can import torch and numpy, run isolated (python -I: torch may "
+                "live in its own venv); default: this one. One that is not an executable file "
+                "is an error; one that cannot import torch only leaves the torch columns empty "
+                "(a note says so)")
+    option("--no-torch", action="store_true", help="skip the PyTorch columns")
+    option("--no-memory", action="store_true", help="skip the tracemalloc runs (no peak MB column)")
+    option("--clock", choices=tuple(CLOCKS), default="wall",
+           help="wall time, or this process's CPU time (steadier on a busy machine); default: wall")
 
 
 def check_arguments(args):
-    """Check the parsed options before any work and complete them for :func:`run`: ``repeats``,
-    ``case`` (None for --targets), ``torch_python`` (None for --no-torch), ``json`` (a Path) and
-    ``notes``, what the options decided that the user may not expect. A ValueError, TypeError
-    or OSError names an option the benchmark cannot use, its value and what is allowed."""
+    """Check the options (see :mod:`pooling_lab.cli`) and complete them for :func:`run`:
+    ``repeats``, ``case`` (None for --targets), ``torch_python`` (None for --no-torch), ``json``
+    (a Path) and ``notes``, what the options decided that the user may not expect."""
     args.notes, args.case = [], None
     if args.repeats is None:
         args.repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS
-    else:
-        args.repeats = repeats = rules.positive_int(args.repeats, "--repeats")
-        if args.quick:
-            args.notes.append(f"--quick with --repeats {repeats}: {repeats} timed runs "
-                              f"(--repeats wins over --quick)")
+    elif args.quick:
+        args.notes.append(f"--quick with --repeats {args.repeats}: {args.repeats} timed runs "
+                          f"(--repeats wins over --quick)")
+    args.repeats = rules.positive_int(args.repeats, "--repeats")
     args.json = output_file(args.json, "--json") if args.json else None
     torch_python = args.torch_python or sys.executable       # checked even with --no-torch
     if shutil.which(torch_python) is None:
@@ -628,13 +604,13 @@ def check_arguments(args):
     args.torch_python = None if args.no_torch else torch_python
     if args.targets:
         return args
-    shape = QUICK_SHAPE if args.quick else DEFAULT_SHAPE
-    if args.shape is not None:
-        shape = tuple(rules.positive_int(length, f"--shape {axis}")
-                      for length, axis in zip(args.shape, "NHWC", strict=True))
-        if args.quick:
-            args.notes.append(f"--quick with --shape: x of shape {shape} "
-                              f"(--shape wins over --quick)")
+    if args.shape is None:
+        args.shape = QUICK_SHAPE if args.quick else DEFAULT_SHAPE
+    elif args.quick:
+        args.notes.append(f"--quick with --shape: x of shape {tuple(args.shape)} "
+                          f"(--shape wins over --quick)")
+    shape = tuple(rules.positive_int(length, f"--shape {axis}")
+                  for length, axis in zip(args.shape, "NHWC", strict=True))
     out_channels = (shape[3] if args.out_channels is None
                     else rules.positive_int(args.out_channels, "--out-channels"))
     if len(args.padding) > 2 or min(args.padding) < 0:
@@ -650,28 +626,16 @@ def check_arguments(args):
             case_geometry(case, op)
         except ValueError as error:
             raise ValueError(f"{case.describe(op)}: {error}") from None
-        needed = case_bytes(case, op)
-        if needed > LARGEST_CASE_BYTES:
+        if (needed := case_bytes(case, op)) > LARGEST_CASE_BYTES:
             raise ValueError(f"--shape {' '.join(map(str, shape))}: {op}'s arrays (x, output"
-                             f"{', w' if op == 'conv' else ''}) would take {needed:,} bytes "
-                             f"in {case.dtype}; the bench allows at most "
-                             f"{LARGEST_CASE_BYTES:,} bytes (1 GiB)")
+                             f"{', w' * (op == 'conv')}) would take {needed:,} bytes in "
+                             f"{case.dtype}; the bench allows at most {LARGEST_CASE_BYTES:,} "
+                             f"bytes (1 GiB)")
     return args
 
 
 def _progress(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def _write_json(path: Path, results: dict, cases: list) -> None:
-    """``results`` with each case's rows so far; a second Ctrl-C cannot cut the file short."""
-    results["cases"] = [{"case": asdict(case), "rows": [asdict(row) for row in rows]}
-                        for case, rows in cases]
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        path.write_text(json.dumps(results, indent=1))
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def run(settings) -> int:
@@ -699,11 +663,17 @@ def run(settings) -> int:
                                        if target.case == case]
         results["interrupted"] = False
     finally:
-        if settings.json:
-            _write_json(settings.json, results, [item for item in cases if item[1]])
+        if settings.json:                   # each case's rows so far, even after Ctrl-C
+            results["cases"] = [{"case": asdict(case), "rows": [asdict(row) for row in rows]}
+                                for case, rows in cases if rows]
+            # A second Ctrl-C, ignored while the file is written, cannot cut it short.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                settings.json.write_text(json.dumps(results, indent=1))
+            finally:
+                signal.signal(signal.SIGINT, previous)
     all_rows = [row for _, rows in cases for row in rows]
-    comparison = format_comparison(all_rows)
-    if comparison:
+    if comparison := format_comparison(all_rows):
         print(f"strided (the lesson) against fast (the tuned code), medians:\n\n{comparison}\n")
     if settings.case is None:
         print("Targets (a training step = forward + backward; the fast style is judged):\n")

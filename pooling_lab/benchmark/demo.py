@@ -26,9 +26,6 @@ USES_BLAS = True
 #: A 3x3 Laplacian: it answers 0 on flat regions and strongly on edges.
 EDGE_KERNEL = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
-#: Largest difference from the naive style for the styles to "agree" (float64).
-AGREEMENT = 1e-10
-
 #: The exit status when the styles disagree (0 and 2 are taken: done, and a bad option).
 DISAGREE = 3
 
@@ -69,8 +66,8 @@ def run_op(style_name: str, op: str, x: np.ndarray, size: int, stride: int) -> d
     else:
         (out, cache), forward_seconds = measure.timed(lambda: forward(x, size, stride=stride))
     grads, backward_seconds = measure.timed(lambda: backward(out, cache))     # dout = out
-    dx = grads[0] if op == "conv" else grads      # conv: (dx, dw, db)
-    return {"out": out, "dx": dx, "forward": forward_seconds, "backward": backward_seconds}
+    return {"out": out, "dx": grads[0] if op == "conv" else grads,    # conv: (dx, dw, db)
+            "forward": forward_seconds, "backward": backward_seconds}
 
 
 def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
@@ -79,8 +76,8 @@ def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
     return ``{op: {style: result}}`` (:func:`run_op`'s, plus its ``difference`` from the naive
     style), ``agree`` and ``figure``, the path of the picture written to ``output``."""
     show(f"Photo: {name}, x of shape {x.shape} (N, H, W, C), float64 in [0, 1]\n")
-    titles = {op: f"{op} · size {pool} · stride {stride}" for op in ("max", "avg")}
-    titles["conv"] = "conv · 3x3 Laplacian · same"
+    titles = {"max": f"max · size {pool} · stride {stride}",
+              "avg": f"avg · size {pool} · stride {stride}", "conv": "conv · 3x3 Laplacian · same"}
     results = {}
     show(f"{'op':<34} {'style':<8} {'forward':>10} {'backward':>10}   max |diff| from naive")
     for op in OPS:
@@ -92,8 +89,8 @@ def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
             shown = "-" if style_name == "naive" else f"{result['difference']:.1e}"
             show(f"{titles[op]:<34} {style_name:<8} {result['forward'] * 1e3:8.1f} ms "
                  f"{result['backward'] * 1e3:8.1f} ms   {shown}")
-    worst = max(r["difference"] for op in results.values() for r in op.values())
-    agree = worst <= AGREEMENT
+    worst = max(r["difference"] for by_style in results.values() for r in by_style.values())
+    agree = worst <= 1e-10                # float64: the styles may differ only by rounding
     show(f"\nAll {len(STYLES)} styles {'agree' if agree else 'DISAGREE'}: largest difference "
          f"{worst:.1e} over every output and gradient (float64).")
     for op, by_style in results.items():
@@ -119,13 +116,11 @@ def save_figure(x, results, titles, output) -> str:
                     ha="center", va="center", fontsize=11)
     for column, op in enumerate(OPS, start=1):
         result = results[op]["strided"]
-        out = result["out"][0]                     # (1, OH, OW, C) -> (OH, OW, C)
+        out = picture = result["out"][0]           # (1, OH, OW, C) -> (OH, OW, C)
         if op == "conv":
             edges = np.abs(out).sum(axis=2)        # (OH, OW, C) -> (OH, OW): edge strength
             # Scaled so that the 99th percentile is white: a few strong edges would dim the rest.
             picture = edges / viz.symmetric_limit(edges, percentile=99)
-        else:
-            picture = out
         viz.show_image(picture, ax=axes[0, column],
                        title=f"{titles[op]}\nout {out.shape[0]}x{out.shape[1]}")
         dx = result["dx"][0].sum(axis=2)           # (H, W, C) -> (H, W)
@@ -140,24 +135,22 @@ def save_figure(x, results, titles, output) -> str:
 
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab demo``."""
-    parser.add_argument("image", nargs="?", default="astronaut",
-                        help=f"a bundled photo ({', '.join(images.names())}) or an image file "
-                             f"(default: astronaut)")
-    parser.add_argument("--size", type=int, default=160,
-                        help=f"resize so that the longer side has this many pixels, 1 to "
-                             f"{LARGEST_SIZE} (default 160; the naive style takes seconds)")
-    parser.add_argument("--pool", type=int, default=3,
-                        help="pooling size, at most the photo's shorter side (default 3)")
-    parser.add_argument("--stride", type=int, default=2, help="pooling stride (default 2)")
-    parser.add_argument("--output", default="pooling_lab_demo.png",
-                        help=f"where to write the figure; its suffix sets the format, one of "
-                             f"{', '.join(FIGURE_FORMATS)}; default: pooling_lab_demo.png")
+    option = parser.add_argument
+    option("image", nargs="?", default="astronaut", help=f"a bundled photo "
+           f"({', '.join(images.names())}) or an image file (default: astronaut)")
+    option("--size", type=int, default=160, help=f"resize so that the longer side has this many "
+           f"pixels, 1 to {LARGEST_SIZE} (default 160; the naive style takes seconds)")
+    option("--pool", type=int, default=3,
+           help="pooling size, at most the photo's shorter side (default 3)")
+    option("--stride", type=int, default=2, help="pooling stride (default 2)")
+    option("--output", default="pooling_lab_demo.png", help=f"where to write the figure; its "
+           f"suffix sets the format, one of {', '.join(FIGURE_FORMATS)}; default: "
+           f"pooling_lab_demo.png")
 
 
 def check_arguments(args) -> dict:
-    """Check the options and load the photo, before any work; return :func:`tour`'s arguments.
-    A ValueError, TypeError or OSError names the option (a ``--size`` above
-    :data:`LARGEST_SIZE`, a ``--pool`` larger than the photo...)."""
+    """Check the options and load the photo, before any work (see :mod:`pooling_lab.cli`);
+    return :func:`tour`'s arguments."""
     size = rules.positive_int(args.size, "--size")
     if size > LARGEST_SIZE:
         raise ValueError(f"--size must be from 1 to {LARGEST_SIZE} pixels (the naive style "

@@ -9,12 +9,10 @@ PyTorch (``--torch-python``), writes one case to its standard input as JSON
     ...      "repeats": 7, "clock": "wall"}' | python -m pooling_lab.benchmark.torch_worker
     {"forward": 1.9, "backward": 3.1, "step": 5.0, "version": "2.13.0+cpu"}
 
-Times are medians in milliseconds from :mod:`pooling_lab.measure`, on PyTorch's default CPU
-path (oneDNN on) with one thread. A bad case ends with one line on stderr and exit status 2, a
-Python without PyTorch with exit status 3. A process of its own, because one that mixed PyTorch
-and NumPy once aborted with heap corruption (``bench`` retries a crashed worker once). This file
-imports only the standard library, NumPy and the package's ``measure.py`` (PyTorch only when it
-runs), so that Python needs PyTorch and NumPy but not this package.
+Times are medians in milliseconds from :mod:`pooling_lab.measure`. A process of its own,
+because one that mixed PyTorch and NumPy once aborted with heap corruption (``bench`` retries a
+crashed worker once). This file imports only the standard library, NumPy and the package's
+``measure.py`` (PyTorch only when it runs): that Python needs PyTorch and NumPy, not this package.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ import numpy as np
 KEYS = {"op", "shape", "kernel", "stride", "padding", "dilation", "out_channels", "dtype",
         "repeats", "clock"}
 
-#: Exit status for a case that cannot be read, and for a Python without PyTorch.
+#: Exit status for a case that cannot be read (one line on stderr) and for a Python without torch.
 BAD_SPEC, NO_TORCH = 2, 3
 
 
