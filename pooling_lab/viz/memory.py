@@ -95,7 +95,8 @@ def _compact(pair):
 def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (0, 1)),
               ax=None, title=None, legend=True):
     """Draw a small input grid ``in_hw`` (H, W), its padding (hatched, holding 0), and the taps
-    the ``outputs`` (i, j) read; ``kernel`` to ``dilation`` as for the convolution functions.
+    the ``outputs`` (i, j), inside the (OH, OW) output, read; ``kernel``, ``stride``,
+    ``padding`` and ``dilation`` as for the convolution functions.
 
     Each output's taps (:func:`viz.geometry.tap_positions`) are filled in its colour, half
     transparent (shared taps look mixed), its window's span dashed; the ``legend`` under the

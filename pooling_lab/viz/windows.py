@@ -26,7 +26,8 @@ from .gradients import count_colors, gradient_colors, symmetric_limit
 # Images ---------------------------------------------------------------------------------------
 
 def show_image(image, ax=None, title=None):
-    """Draw one image (as the module says), gray if it has one channel, ticks off."""
+    """Draw one image, ``(H, W)``, ``(H, W, C)`` or ``(1, H, W, C)`` in [0, 1], gray if it has one
+    channel, ticks off."""
     ax = new_axes(ax)
     picture = as_picture(image)
     # Clip: pooled or filtered images can leave [0, 1] by rounding, and imshow would warn.
@@ -35,10 +36,10 @@ def show_image(image, ax=None, title=None):
 
 
 def image_grid(images, titles=None, ncols=None, panel_size=3.0):
-    """Draw several ``images``, each with its ``titles`` entry, ``ncols`` to a row (all in one row
-    by default), each panel ``panel_size`` inches wide (high as the tallest image needs) and
-    keeping its own pixel scale, so a pooled image looks blockier, not smaller. Returns ``fig,
-    axes``, a flat array of its Axes (unused ones hidden).
+    """Draw several ``images``, each (H, W), (H, W, C) or (1, H, W, C), with its ``titles`` entry,
+    ``ncols`` to a row (all in one row by default), each panel ``panel_size`` inches wide (high
+    as the tallest image needs) and keeping its own pixel scale, so a pooled image looks
+    blockier, not smaller. Returns ``fig, axes``, a flat array of its Axes (unused ones hidden).
     """
     images = list(images)
     if titles is not None and len(titles) != len(images):
@@ -150,7 +151,8 @@ def draw_padding(ax, image_hw, padding) -> None:
 
 def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
     """Frame grid ``cells`` (row, col), cell ``k`` in ``colors[k]`` (cycled; by default the
-    colours :func:`draw_windows` gives windows in the same order), each shrunk by ``inset``."""
+    colours :func:`draw_windows` gives windows in the same order), each shrunk by ``inset``
+    pixels so neighbours do not overlap."""
     for number, (row, col) in enumerate(cells):
         outline(ax, row, col, 1, 1, colors[number % len(colors)], linewidth, inset)
     return ax
