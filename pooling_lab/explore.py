@@ -105,8 +105,8 @@ class Panel:
 # --- Small helpers shared by the three update functions ------------------------------------------
 
 def _new_figure(height: float, ratios: dict):
-    """A figure outside pyplot (nothing to show or close): a row of axes, ``{label: width}``,
-    each labelled so that a test can find a panel by name: ``{ax.get_label(): ax}``."""
+    """A figure outside pyplot (nothing to show or close): a row of axes as wide as ``ratios``
+    says, ``{label: relative width}``, each labelled so that a test finds it by name."""
     figure = Figure(figsize=(FIGURE_INCHES, height), dpi=DPI, layout="constrained")
     axes = figure.subplots(1, len(ratios), gridspec_kw={"width_ratios": list(ratios.values())})
     for ax, label in zip(axes, ratios):
