@@ -675,7 +675,7 @@ def backward_explorer(grid=None, dout=None, style: str = "fast", op: str = "max"
     def update(values):
         # Size, stride and padding change the number of windows: the step control follows.
         steps = backward_steps(grid, values)
-        step.max = play.max = max(steps, 1)             # traitlets: unchanged, no event
+        step.max = play.max = max(steps, 1)             # an unchanged max fires no event
         values["step"] = min(values["step"], steps)
         return backward_panel(grid, values, dout)
 
