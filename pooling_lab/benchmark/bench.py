@@ -78,8 +78,6 @@ ESTIMATED_NOTE = ("~ estimated: the naive style ran on a crop of the input and i
                   "scaled by the number of output positions.")
 
 
-# -------------------- A benchmark case -----------------------------------------------------
-
 @dataclass(frozen=True)
 class Case:
     """One configuration to time; pairs are (rows, cols)."""
@@ -117,16 +115,13 @@ def case_geometry(case: Case, op: str, shape=None) -> Geometry:
     return pool_geometry(shape, case.kernel, *options)
 
 
-def output_shape(case: Case, op: str) -> tuple:
-    """(N, OH, OW, C) of ``op``'s output on ``case``, C_out for conv."""
+def case_bytes(case: Case, op: str, weights: bool = True) -> int:
+    """The bytes of x, the output (N, OH, OW, C or C_out) and, for conv unless not ``weights``,
+    w; Python integers, so no shape overflows."""
     channels = case.out_channels if op == "conv" else case.shape[3]
-    return (case.shape[0], *case_geometry(case, op).out_hw, channels)
-
-
-def case_bytes(case: Case, op: str) -> int:
-    """The bytes of x, the output and (conv) w; Python integers, so no shape overflows."""
-    count = math.prod(case.shape) + math.prod(output_shape(case, op))
-    if op == "conv":
+    out_shape = (case.shape[0], *case_geometry(case, op).out_hw, channels)
+    count = math.prod(case.shape) + math.prod(out_shape)
+    if op == "conv" and weights:
         count += math.prod(case.kernel) * case.shape[3] * case.out_channels
     return count * np.dtype(case.dtype).itemsize
 
@@ -144,9 +139,9 @@ def _arrays(case: Case, op: str, shape=None) -> dict:
     return arrays
 
 
-def _forward_call(style_name: str, case: Case, op: str, arrays: dict):
-    """``op``'s forward pass in ``style_name`` on ``arrays``, as a call without arguments."""
-    forward, _ = op_functions(style_name, op)
+def _forward_call(style_name: str, case: Case, op: str, shape=None):
+    """``op``'s forward pass in ``style_name`` on :func:`_arrays`, as a call without arguments."""
+    forward, arrays = op_functions(style_name, op)[0], _arrays(case, op, shape)
     options = {"stride": case.stride, "padding": case.padding, "dilation": case.dilation}
     if op == "conv":
         return lambda: forward(arrays["x"], arrays["w"], arrays["b"], **options)
@@ -165,8 +160,6 @@ def _crop_shape(case: Case, op: str) -> tuple:
     return (case.shape[0], *crop_hw, case.shape[3])
 
 
-# -------------------- Measuring ------------------------------------------------------------
-
 def time_runs(call, repeats: int, clock=time.perf_counter, progress=quiet,
               label: str = "") -> list:
     """:func:`pooling_lab.measure.seconds`, telling ``progress`` first how long the runs will
@@ -184,8 +177,7 @@ def copy_limit(case: Case, op: str, repeats: int, clock) -> float:
     x = _arrays(case, op)["x"]
     target = np.empty_like(x)
     seconds = measure.median_seconds(lambda: np.copyto(target, x), repeats, clock)
-    out_bytes = math.prod(output_shape(case, op)) * x.itemsize
-    return seconds * (x.nbytes + out_bytes) / (2 * x.nbytes)
+    return seconds * case_bytes(case, op, weights=False) / (2 * x.nbytes)
 
 
 @dataclass
@@ -211,17 +203,16 @@ class Row:
 def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
                   memory: bool = True, progress=quiet) -> list:
     """Forward, backward and step rows of one style on one op."""
-    arrays, scale, estimated = _arrays(case, op), 1.0, False
+    forward, scale, estimated = _forward_call(style_name, case, op), 1.0, False
     if style_name == "naive" and (crop := _crop_shape(case, op)) != case.shape:
         # Guess the full time from one call on the crop; run the full case if it is quick.
-        crop_arrays = _arrays(case, op, shape=crop)
-        _, seconds = measure.timed(_forward_call(style_name, case, op, crop_arrays))
+        crop_forward = _forward_call(style_name, case, op, crop)
+        _, seconds = measure.timed(crop_forward)
         positions = (math.prod(case_geometry(case, op).out_hw)
                      / math.prod(case_geometry(case, op, crop).out_hw))
         if seconds * positions > NAIVE_SECONDS:
-            arrays, scale, estimated = crop_arrays, positions, True
+            forward, scale, estimated = crop_forward, positions, True
             repeats = max(3, repeats // 2)
-    forward = _forward_call(style_name, case, op, arrays)
     backward_fn = op_functions(style_name, op)[1]
     out, cache = forward()
     dout = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
@@ -246,8 +237,6 @@ def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
         rows[2].peak_bytes = measure.peak_bytes(step)
     return rows
 
-
-# -------------------- PyTorch, in its own process ------------------------------------------
 
 def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
     """The JSON case :mod:`pooling_lab.benchmark.torch_worker` reads."""
@@ -292,8 +281,6 @@ def torch_available(python: str) -> str | None:
         return None
     return done.stdout.strip() if done.returncode == 0 else None
 
-
-# -------------------- Running a case, printing the tables ----------------------------------
 
 def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall",
              torch_python: str | None = None, memory: bool = True,
@@ -420,8 +407,6 @@ def format_state(state: dict) -> str:
             f"{state['clock']} · {state['date_utc']} UTC")
 
 
-# -------------------- The promised targets -------------------------------------------------
-
 @dataclass(frozen=True)
 class Target:
     """A promise on ``style``'s training step on ``case``, of a ``kind``: ``"torch"``, step time
@@ -474,10 +459,8 @@ TARGETS = _targets()
 def _step_text(target: Target, row: Row, between: str | None = ", ") -> str:
     """One style's step as ``target`` reads it (peak memory, or median time), then, unless
     ``between`` is None, the ratio judged: ``peak 80 MB, 5.00x the input``."""
-    if target.kind == "memory":
-        text = f"peak {_megabytes(row.peak_bytes)} MB"
-    else:
-        text = f"{'~' * row.estimated}{_number(row.median_ms)} ms"
+    text = (f"peak {_megabytes(row.peak_bytes)} MB" if target.kind == "memory"
+            else f"{'~' * row.estimated}{_number(row.median_ms)} ms")
     if between is None:
         return text
     value = _target_value(target, row)
@@ -487,11 +470,10 @@ def _step_text(target: Target, row: Row, between: str | None = ", ") -> str:
 
 def _target_value(target: Target, row: Row) -> float | None:
     """The ratio ``target`` judges, for one style's step row (None if it was not measured)."""
-    if target.kind != "memory":
-        return row.x_torch if target.kind == "torch" else row.x_naive
-    if row.peak_bytes is None:
-        return None
-    return row.peak_bytes / (math.prod(target.case.shape) * np.dtype(target.case.dtype).itemsize)
+    if target.kind == "memory" and row.peak_bytes is not None:
+        x_bytes = math.prod(target.case.shape) * np.dtype(target.case.dtype).itemsize
+        return row.peak_bytes / x_bytes
+    return {"torch": row.x_torch, "naive": row.x_naive}.get(target.kind)
 
 
 def check_target(target: Target, rows) -> dict:
@@ -539,8 +521,6 @@ def format_targets(results) -> str:
     return _markdown(["target", "style", "step", "compared with", "measured", "met",
                       "strided, for comparison"], lines)
 
-
-# -------------------- The command line -----------------------------------------------------
 
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab bench``."""

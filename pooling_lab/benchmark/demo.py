@@ -131,8 +131,6 @@ def save_figure(x, results, titles, output) -> str:
     return str(path.resolve())
 
 
-# -------------------- The command line -----------------------------------------------------
-
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab demo``."""
     option = parser.add_argument
