@@ -160,8 +160,7 @@ def _crop_shape(case: Case, op: str) -> tuple:
     return (case.shape[0], *crop_hw, case.shape[3])
 
 
-def time_runs(call, repeats: int, clock=time.perf_counter, progress=quiet,
-              label: str = "") -> list:
+def time_runs(call, repeats: int, clock=time.perf_counter, progress=quiet, label: str = "") -> list:
     """:func:`pooling_lab.measure.seconds`, telling ``progress`` first how long the runs will
     take when the warm-up call took longer than :data:`SLOW_CALL_SECONDS`."""
     _, warm_up = measure.timed(call)
@@ -171,9 +170,8 @@ def time_runs(call, repeats: int, clock=time.perf_counter, progress=quiet,
 
 
 def copy_limit(case: Case, op: str, repeats: int, clock) -> float:
-    """Seconds ``np.copyto`` needs to move the bytes a forward pass must read and write: the
-    time to copy x into a ready array (read x, write as many bytes), scaled to the bytes of x
-    plus the output's."""
+    """Seconds ``np.copyto`` needs to move the bytes a forward pass must read and write: x copied
+    into a ready array (x's bytes read, as many written), scaled to the bytes of x and output."""
     x = _arrays(case, op)["x"]
     target = np.empty_like(x)
     seconds = measure.median_seconds(lambda: np.copyto(target, x), repeats, clock)
@@ -333,9 +331,9 @@ def format_table(rows) -> str:
     """The rows as a Markdown table, a failed style's error in its median cell."""
     lines = [[row.case, row.pass_, row.style, f"failed: {row.error}", *["–"] * 6] if row.error
              else [row.case, row.pass_, row.style, "~" * row.estimated + _number(row.median_ms),
-                   "~" * row.estimated + _number(row.spread_ms), _ratio(row.x_naive),
-                   _megabytes(row.peak_bytes), _ratio(row.x_copy), _number(row.torch_ms),
-                   _ratio(row.x_torch)] for row in rows]
+                   "~" * row.estimated + _number(row.spread_ms), _number(row.x_naive, "x"),
+                   _megabytes(row.peak_bytes), _number(row.x_copy, "x"), _number(row.torch_ms),
+                   _number(row.x_torch, "x")] for row in rows]
     return _markdown(["case", "pass", "style", "median ms", "spread ms", "x naive", "peak MB",
                       "x copy", "torch ms", "x torch"], lines)
 
@@ -345,7 +343,7 @@ def format_comparison(rows, slower: str = "strided", faster: str = "fast") -> st
     the rows do not hold both styles."""
     medians = {(row.case, row.pass_, row.style): row.median_ms for row in rows if not row.error}
     lines = [[case, pass_, _number(median), _number(medians[case, pass_, faster]),
-              _ratio(median / medians[case, pass_, faster])]
+              _number(median / medians[case, pass_, faster], "x")]
              for (case, pass_, style), median in medians.items()
              if style == slower and (case, pass_, faster) in medians]
     header = ["case", "pass", f"{slower} ms", f"{faster} ms", f"{slower} / {faster}"]
@@ -357,12 +355,8 @@ def format_notes(rows) -> str:
     return LEGEND + ("\n" + ESTIMATED_NOTE) * any(row.estimated for row in rows)
 
 
-def _number(value) -> str:
-    return "–" if value is None else f"{value:.3g}" if value < 100 else f"{value:,.0f}"
-
-
-def _ratio(value) -> str:
-    return "–" if value is None else _number(value) + "x"
+def _number(value, unit: str = "") -> str:
+    return "–" if value is None else (f"{value:.3g}" if value < 100 else f"{value:,.0f}") + unit
 
 
 def _megabytes(value) -> str:
