@@ -6,14 +6,12 @@ Each command is a module of this package, listed once in :data:`COMMANDS`, that 
   description that ``--help`` shows;
 * ``add_arguments(parser)``: its options, on an ``argparse`` parser;
 * ``check_arguments(args) -> settings``: every option checked before any work, raising
-  ``ValueError`` or ``TypeError`` for a bad value and ``OSError`` for a file, with a message
-  naming the option, the value received and what is allowed (:func:`output_file` checks a
-  file to write);
+  ``ValueError`` or ``TypeError`` for a bad value, ``OSError`` for a file (:func:`output_file`
+  checks one to write), with a message naming the option, the value received and what is allowed;
 * ``run(settings) -> int``: the work; it returns the exit status;
 * ``USES_BLAS = True``, only if it multiplies matrices: such a command takes ``--threads``
-  (default 1, as the PyTorch numbers; BLAS threads waiting for a busy core can make a small
-  product ten times slower). BLAS reads its thread count when NumPy is imported, so the command
-  restarts itself with ``OPENBLAS_NUM_THREADS`` (and the OpenMP and MKL ones) set.
+  (default 1, as the PyTorch numbers: BLAS threads waiting for a busy core can make a small
+  product ten times slower), set by :func:`restart` in :data:`THREAD_VARIABLES`.
 
 Exit statuses, the same for every command: 0 done; 2 a bad option or file (one line on
 stderr, before any work), or out of memory should the checks still let a case through; 130

@@ -40,7 +40,6 @@ from . import torch_worker
 USES_BLAS = True
 
 OPS, PASSES = tuple(OP_FUNCTIONS), ("forward", "backward", "step")
-CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def quiet(message: str) -> None:
@@ -285,7 +284,7 @@ def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall
              progress=quiet, rows: list | None = None) -> list:
     """Every op x pass x style of ``case``: a list of :class:`Row`, added to ``rows`` (a new
     list if None) as each style is measured, so an interrupted run keeps what it measured."""
-    clock, rows = CLOCKS[clock_name], [] if rows is None else rows
+    clock, rows = measure.CLOCKS[clock_name], [] if rows is None else rows
     for op in case.ops:
         op_rows, described = [], case.describe(op)
         for style_name in case.styles:
@@ -555,7 +554,7 @@ def add_arguments(parser) -> None:
                 "(a note says so)")
     option("--no-torch", action="store_true", help="skip the PyTorch columns")
     option("--no-memory", action="store_true", help="skip the tracemalloc runs (no peak MB column)")
-    option("--clock", choices=tuple(CLOCKS), default="wall",
+    option("--clock", choices=tuple(measure.CLOCKS), default="wall",
            help="wall time, or this process's CPU time (steadier on a busy machine); default: wall")
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import runpy
 import sys
-import time
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -60,9 +59,8 @@ def measure(spec: SimpleNamespace, torch) -> dict:
     ``step`` (their sum) in milliseconds, and ``version``; a SpecError if PyTorch has no such
     layer (its ``avg_pool2d`` takes no dilation)."""
     # measure.py by its path: this Python may not be able to import the package.
-    measure_py = Path(__file__).resolve().parents[1] / "measure.py"
-    median_seconds = runpy.run_path(str(measure_py))["median_seconds"]
-    clock = time.process_time if spec.clock == "cpu" else time.perf_counter
+    measure_py = runpy.run_path(str(Path(__file__).resolve().parents[1] / "measure.py"))
+    median_seconds, clock = measure_py["median_seconds"], measure_py["CLOCKS"][spec.clock]
     dtype = getattr(torch, spec.dtype)
     # The same x as bench's NumPy run (seed 0), laid out channels-last in memory like our
     # (N, H, W, C) arrays; PyTorch's index order is (N, C, H, W).
