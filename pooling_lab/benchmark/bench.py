@@ -422,8 +422,7 @@ KINDS = {"torch": ("{:.2f}x torch", "at most"), "naive": ("{:,.0f}x faster", "at
 def _targets() -> list:
     shown = ("strided", "fast")                # fast is judged, strided shown beside it
     pools = Case(ops=("max", "avg"), shape=(32, 64, 64, 32), styles=shown)
-    conv = Case(ops=("conv",), shape=(16, 32, 32, 16), stride=(1, 1), out_channels=32,
-                styles=shown)
+    conv = Case(ops=("conv",), shape=(16, 32, 32, 16), stride=(1, 1), out_channels=32, styles=shown)
     # (case, op, limit in float32); in float64, where fast beats PyTorch, every limit is 1.5
     against_torch = [(replace(pools, kernel=(size, size)), op, limit)
                      for size, limit in ((2, 2.5), (3, 4.0)) for op in ("max", "avg")]

@@ -44,8 +44,7 @@ def load_image(image: str, size: int) -> tuple:
         return images.load(image, size=size), image
     path = Path(image)
     if not path.is_file():
-        raise ValueError(f"IMAGE must be one of {images.names()} or an image file; "
-                         f"got {image!r}")
+        raise ValueError(f"IMAGE must be one of {images.names()} or an image file; got {image!r}")
     try:
         x = images.load_file(path, size=size)
     except (OSError, ValueError) as error:        # not an image, unreadable, a mode Pillow lacks
@@ -99,8 +98,7 @@ def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
         show(f"{op}: fastest style {fastest}, {seconds['naive'] / seconds[fastest]:.0f}x faster "
              f"than naive (one run each; `python -m pooling_lab bench` measures properly)")
     figure_path = save_figure(x, results, titles, output)
-    show(f"\nWrote {figure_path}: forward outputs (top) and gradients dx (bottom), "
-         f"strided style.")
+    show(f"\nWrote {figure_path}: forward outputs (top) and gradients dx (bottom), strided style.")
     return {**results, "agree": agree, "figure": figure_path}
 
 
