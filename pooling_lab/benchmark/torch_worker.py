@@ -68,21 +68,20 @@ def measure(spec: SimpleNamespace, torch) -> dict:
     x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous(
         memory_format=torch.channels_last)               # (N, H, W, C) -> (N, C, H, W)
     functional = torch.nn.functional
-    options = {"stride": spec.stride, "padding": spec.padding}
+    options = {"stride": spec.stride, "padding": spec.padding, "dilation": spec.dilation}
     params = []                                         # conv's weight and bias
     if spec.op == "conv":
         kh, kw, channels = *spec.kernel, spec.shape[3]
         weight = torch.randn(spec.out_channels, channels, kh, kw, dtype=dtype)
         params = [weight / (kh * kw * channels) ** 0.5,      # keeps the outputs near unit size
                   torch.randn(spec.out_channels, dtype=dtype)]
-        layer = partial(functional.conv2d, weight=params[0], bias=params[1],
-                        dilation=spec.dilation, **options)
+        layer = partial(functional.conv2d, weight=params[0], bias=params[1], **options)
     elif spec.op == "max":
-        layer = partial(functional.max_pool2d, kernel_size=spec.kernel, dilation=spec.dilation,
-                        **options)
+        layer = partial(functional.max_pool2d, kernel_size=spec.kernel, **options)
     elif spec.dilation != (1, 1):
         raise SpecError(f"PyTorch's avg_pool2d takes no dilation; got {list(spec.dilation)}")
     else:
+        del options["dilation"]                         # avg_pool2d has no such argument
         layer = partial(functional.avg_pool2d, kernel_size=spec.kernel, count_include_pad=True,
                         **options)
     with torch.no_grad():
