@@ -60,10 +60,9 @@ def op_functions(style, op: str):
 
 #: Helper modules, imported on first use so that ``import pooling_lab`` stays quick (``viz``
 #: pulls in matplotlib); ``pooling_lab.check`` finds one in a subpackage.
-_LAZY_MODULES = {"images": "images", "viz": "viz", "layers": "layers", "digits": "digits",
-                 "explore": "explore", "measure": "measure", "check": "classroom.check",
-                 "gradcheck": "classroom.gradcheck", "bench": "benchmark.bench",
-                 "demo": "benchmark.demo"}
+_LAZY_MODULES = {path.rpartition(".")[2]: path for path in (
+    "images", "viz", "layers", "digits", "explore", "measure", "classroom.check",
+    "classroom.gradcheck", "benchmark.bench", "benchmark.demo")}
 
 
 def __getattr__(name):

@@ -6,12 +6,9 @@ columns explained by :data:`LEGEND` under them; progress and notes go to stderr.
 ``python -m pooling_lab bench --op max --shape 32 64 64 32 --kernel 3 --stride 2
 --torch-python /path/to/python-with-torch``.
 
-Times come from :mod:`pooling_lab.measure`; a naive call slower than :data:`NAIVE_SECONDS`
-runs on a crop, its times scaled up and marked ``~``. PyTorch runs in
-:mod:`pooling_lab.benchmark.torch_worker`, a process of its own, on its default CPU path
-(oneDNN on) and one thread, as NumPy's BLAS here (see :mod:`pooling_lab.cli`). ``--targets``
-checks the course's promises (:data:`TARGETS`); ``--json FILE`` writes everything, on Ctrl-C
-what was measured so far.
+Times come from :mod:`pooling_lab.measure` (a slow naive call's from a crop, marked ``~``);
+PyTorch's from :mod:`pooling_lab.benchmark.torch_worker`, a process of its own, on its default
+CPU path (oneDNN on) and one thread, as NumPy's BLAS here (see :mod:`pooling_lab.cli`).
 """
 
 from __future__ import annotations
@@ -372,18 +369,16 @@ def machine_state(clock_name: str, torch_version: str | None = None) -> dict:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     except (TypeError, KeyError):                     # NumPy before 1.26 prints, returns None
         blas = {}
-    return {
-        "cpu": cpu, "cores": os.cpu_count(),
-        "load_average_1_5_15": [round(load, 2) for load in os.getloadavg()],
-        "python": platform.python_version(), "numpy": np.__version__,
-        "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
-        # Set by `python -m pooling_lab` before NumPy starts (see pooling_lab.cli).
-        "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-        # Some machines set this to work around old OpenBLAS bugs; it picks slower kernels.
-        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
-        "torch": torch_version, "clock": clock_name,
-        "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
-    }
+    return {"cpu": cpu, "cores": os.cpu_count(),
+            "load_average_1_5_15": [round(load, 2) for load in os.getloadavg()],
+            "python": platform.python_version(), "numpy": np.__version__,
+            "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+            # Set by `python -m pooling_lab` before NumPy starts (see pooling_lab.cli).
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+            # Some machines set this to work around old OpenBLAS bugs; it picks slower kernels.
+            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+            "torch": torch_version, "clock": clock_name,
+            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
 
 
 def format_state(state: dict) -> str:
@@ -453,11 +448,10 @@ def _step_text(target: Target, row: Row, between: str | None = ", ") -> str:
     ``between`` is None, the ratio judged: ``peak 80 MB, 5.00x the input``."""
     text = (f"peak {_megabytes(row.peak_bytes)} MB" if target.kind == "memory"
             else f"{'~' * row.estimated}{_number(row.median_ms)} ms")
-    if between is None:
-        return text
-    value = _target_value(target, row)
-    return text + between + ("not measured" if value is None
-                             else KINDS[target.kind][0].format(value))
+    if between is not None:
+        value = _target_value(target, row)
+        text += between + ("not measured" if value is None else KINDS[target.kind][0].format(value))
+    return text
 
 
 def _target_value(target: Target, row: Row) -> float | None:
