@@ -137,4 +137,3 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"{name}: stopped (Ctrl-C)", file=sys.stderr)
         return INTERRUPTED
-

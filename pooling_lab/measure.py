@@ -16,12 +16,11 @@ import time
 import timeit
 import tracemalloc
 
-#: The clocks a measurement can read: wall time, or this process's CPU time (steadier on a
-#: shared machine, where other programs take turns on the cores).
+#: The clocks by name: wall time, or this process's CPU time (steadier on a busy machine).
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
-def seconds(call, repeats: int = 5, clock=time.perf_counter,
-            warm_up: bool = True) -> list[float]:
+
+def seconds(call, repeats: int = 5, clock=time.perf_counter, warm_up: bool = True) -> list[float]:
     """Run ``call()`` once to warm up (unless ``warm_up`` is False: the caller already did),
     then ``repeats`` times; the seconds of each run on ``clock`` (one of :data:`CLOCKS`)."""
     if warm_up:
