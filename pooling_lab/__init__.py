@@ -18,8 +18,7 @@ from . import fast, naive, stacked, strided
 
 __version__ = "1.0.0"
 
-#: The four styles, in the order the course teaches them: three ways to visit the windows, and
-#: ``fast``, the strided idea plus engineering (notebook 06).
+#: Three ways to visit the windows, and ``fast``, the strided idea plus engineering (notebook 06).
 STYLES = {"naive": naive, "stacked": stacked, "strided": strided, "fast": fast}
 
 #: The ops, and the names of their forward and backward functions in every style.

@@ -433,8 +433,7 @@ def _targets() -> list:
     for style, limit in (("fast", 100.0), ("strided", 30.0)):
         targets.append(Target(f"512x512x3 photo, max size 3 stride 2: {style} vs naive",
                               photo, "max", "naive", limit, style))
-    memory = Case(ops=("max",), shape=(32, 64, 64, 32), stride=(1, 1),
-                  styles=("stacked", "strided", "fast"))
+    memory = replace(pools, ops=("max",), stride=(1, 1), styles=("stacked", "strided", "fast"))
     targets.append(Target("memory: max x (32, 64, 64, 32) size 3 stride 1 float32, peak of "
                           "forward + backward", memory, "max", "memory", 4.0))
     return targets
@@ -495,12 +494,9 @@ def format_targets(results) -> str:
     lines = []
     for result in results:
         (text, bound), value = KINDS[result["kind"]], result["value"]
-        if value is not None:
-            shown = f"{text.format(value)} ({bound} {_number(result['limit'])}x)"
-        elif result["kind"] == "torch" and result["measured"] != "failed":
-            shown = "no PyTorch"
-        else:
-            shown = "not measured"
+        shown = (f"{text.format(value)} ({bound} {_number(result['limit'])}x)" if value is not None
+                 else "no PyTorch" if result["kind"] == "torch" and result["measured"] != "failed"
+                 else "not measured")
         lines.append([result["target"], result["style"], result["measured"], result["reference"],
                       shown, {None: "–", True: "yes", False: "**NO**"}[result["met"]],
                       result["strided"] or "–"])
