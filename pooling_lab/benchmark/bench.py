@@ -233,10 +233,10 @@ def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
 
 
 def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
-    """The JSON case :mod:`pooling_lab.benchmark.torch_worker` reads."""
-    fields = {key: value for key, value in asdict(case).items() if key not in ("ops", "styles")}
-    return {**fields, "op": op, "out_channels": case.out_channels if op == "conv" else None,
-            "repeats": repeats, "clock": clock_name}
+    """The JSON case :mod:`pooling_lab.benchmark.torch_worker` reads, with its ``KEYS``."""
+    spec = {**asdict(case), "op": op, "repeats": repeats, "clock": clock_name,
+            "out_channels": case.out_channels if op == "conv" else None}
+    return {key: spec[key] for key in torch_worker.KEYS}
 
 
 def torch_times(case: Case, op: str, python: str, repeats: int, clock_name: str,

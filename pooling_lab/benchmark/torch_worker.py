@@ -26,9 +26,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-#: The keys of the case; lists are (rows, cols), except ``shape``, (N, H, W, C) of x.
-KEYS = {"op", "shape", "kernel", "stride", "padding", "dilation", "out_channels", "dtype",
-        "repeats", "clock"}
+#: The keys of the case, in bench's order; lists are (rows, cols), except ``shape``, (N, H, W, C).
+KEYS = ("op", "shape", "kernel", "stride", "padding", "dilation", "out_channels", "dtype",
+        "repeats", "clock")
 
 #: Exit status for a case that cannot be read (one line on stderr) and for a Python without torch.
 BAD_SPEC, NO_TORCH = 2, 3
@@ -45,7 +45,7 @@ def parse_spec(text: str) -> SimpleNamespace:
         fields = json.loads(text)
     except json.JSONDecodeError:
         fields = None
-    if not isinstance(fields, dict) or set(fields) != KEYS:
+    if not isinstance(fields, dict) or set(fields) != set(KEYS):
         raise SpecError(f"the case must be one JSON object with the keys {sorted(KEYS)}; "
                         f"got {text[:80]!r}")
     if fields["op"] not in ("max", "avg", "conv"):
