@@ -13,10 +13,9 @@ Each command is a module of this package, listed once in :data:`COMMANDS`, that 
   (default 1, as the PyTorch numbers: BLAS threads waiting for a busy core can make a small
   product ten times slower), set by :func:`restart` in :data:`THREAD_VARIABLES`.
 
-Exit statuses, the same for every command: 0 done; 2 a bad option or file (one line on
-stderr, before any work), or out of memory should the checks still let a case through; 130
-stopped with Ctrl-C (one line on stderr). A command may add its own: ``bench`` 1 when a style
-failed, ``demo`` 3 when the styles disagree.
+Exit statuses, the same for every command: 0 done; 2 a bad option or file (one line on stderr,
+before any work), or out of memory should the checks still let a case through; 130 stopped with
+Ctrl-C (one line on stderr). A command may add its own (``bench`` 1, ``demo`` 3).
 """
 
 from __future__ import annotations

@@ -29,8 +29,7 @@ def seconds(call, repeats: int = 5, clock=time.perf_counter, warm_up: bool = Tru
 
 
 def median_seconds(call, repeats: int = 5, clock=time.perf_counter) -> float:
-    """The median of :func:`seconds`: one slow run (another program, a page fault) does not
-    move it."""
+    """The median of :func:`seconds`: one slow run (a page fault, say) does not move it."""
     return statistics.median(seconds(call, repeats, clock))
 
 

@@ -123,8 +123,7 @@ def case_bytes(case: Case, op: str, weights: bool = True) -> int:
 
 
 def _arrays(case: Case, op: str, shape=None) -> dict:
-    """Random inputs (seed 0, as PyTorch's x): x (N, H, W, C), and w (KH, KW, C, C_out), b
-    (C_out,) for conv."""
+    """Random x (N, H, W, C), seed 0 as PyTorch's; for conv w (KH, KW, C, C_out) and b (C_out,)."""
     rng = np.random.default_rng(0)
     arrays = {"x": rng.standard_normal(shape or case.shape).astype(case.dtype)}
     if op == "conv":
@@ -335,8 +334,7 @@ def format_table(rows) -> str:
 
 
 def format_comparison(rows, slower: str = "strided", faster: str = "fast") -> str:
-    """``slower`` against ``faster``, op by op and pass by pass, as a Markdown table; "" when
-    the rows do not hold both styles."""
+    """``slower`` against ``faster`` per op and pass, a Markdown table ("" without both styles)."""
     medians = {(row.case, row.pass_, row.style): row.median_ms for row in rows if not row.error}
     lines = [[case, pass_, _number(median), _number(medians[case, pass_, faster]),
               _number(median / medians[case, pass_, faster], "x")]
@@ -383,9 +381,8 @@ def machine_state(clock_name: str, torch_version: str | None = None) -> dict:
 
 def format_state(state: dict) -> str:
     load = ", ".join(str(value) for value in state["load_average_1_5_15"])
-    threads = state["blas_threads"]
-    threads = ("BLAS threads as BLAS chooses" if threads is None else
-               f"{threads} BLAS thread{'' if threads == '1' else 's'}")
+    threads = {None: "BLAS threads as BLAS chooses", "1": "1 BLAS thread"}.get(
+        state["blas_threads"], f"{state['blas_threads']} BLAS threads")
     if state["openblas_coretype"]:
         threads += f", OPENBLAS_CORETYPE={state['openblas_coretype']}"
     torch = (f"PyTorch {state['torch']} (default CPU path, 1 thread, separate process)"
@@ -418,17 +415,13 @@ def _targets() -> list:
     shown = ("strided", "fast")                # fast is judged, strided shown beside it
     pools = Case(ops=("max", "avg"), shape=(32, 64, 64, 32), styles=shown)
     conv = Case(ops=("conv",), shape=(16, 32, 32, 16), stride=(1, 1), out_channels=32, styles=shown)
-    # (case, op, limit in float32); in float64, where fast beats PyTorch, every limit is 1.5
-    against_torch = [(replace(pools, kernel=(size, size)), op, limit)
-                     for size, limit in ((2, 2.5), (3, 4.0)) for op in ("max", "avg")]
-    against_torch += [(conv, "conv", 3.0), (replace(conv, shape=(8, 64, 64, 3), kernel=(5, 5),
-                                                    out_channels=8), "conv", 3.5)]
-    targets = []
-    for dtype in ("float32", "float64"):
-        for case, op, limit in against_torch:
-            case = replace(case, dtype=dtype)
-            targets.append(Target(case.describe(op), case, op, "torch",
-                                  limit if dtype == "float32" else 1.5))
+    # (case, op, limit); in float64, where fast beats PyTorch, every limit is 1.5
+    float32 = [(replace(pools, kernel=(size, size)), op, limit)
+               for size, limit in ((2, 2.5), (3, 4.0)) for op in ("max", "avg")]
+    float32 += [(conv, "conv", 3.0), (replace(conv, shape=(8, 64, 64, 3), kernel=(5, 5),
+                                              out_channels=8), "conv", 3.5)]
+    targets = [Target(case.describe(op), case, op, "torch", limit) for case, op, limit in
+               float32 + [(replace(case, dtype="float64"), op, 1.5) for case, op, _ in float32]]
     photo = Case(ops=("max",), shape=(1, 512, 512, 3), styles=("naive", "strided", "fast"))
     for style, limit in (("fast", 100.0), ("strided", 30.0)):
         targets.append(Target(f"512x512x3 photo, max size 3 stride 2: {style} vs naive",
@@ -489,8 +482,7 @@ def check_target(target: Target, rows) -> dict:
 
 
 def format_targets(results) -> str:
-    """The targets as a Markdown table: what was compared, the ratio, met or not, and the
-    strided style's figure beside the judged one."""
+    """The results of :func:`check_target` as a Markdown table, a line per target."""
     lines = []
     for result in results:
         (text, bound), value = KINDS[result["kind"]], result["value"]

@@ -145,8 +145,7 @@ def add_arguments(parser) -> None:
 
 
 def check_arguments(args) -> dict:
-    """Check the options and load the photo, before any work (see :mod:`pooling_lab.cli`);
-    return :func:`tour`'s arguments."""
+    """Check the options, load the photo (see :mod:`pooling_lab.cli`); :func:`tour`'s arguments."""
     size = rules.positive_int(args.size, "--size")
     if size > LARGEST_SIZE:
         raise ValueError(f"--size must be from 1 to {LARGEST_SIZE} pixels (the naive style "
