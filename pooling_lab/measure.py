@@ -51,8 +51,7 @@ def peak_bytes(call) -> int:
         tracemalloc.reset_peak()
         before, _ = tracemalloc.get_traced_memory()
         call()
-        _, peak = tracemalloc.get_traced_memory()
+        return tracemalloc.get_traced_memory()[1] - before
     finally:
         if not was_tracing:
             tracemalloc.stop()
-    return peak - before
