@@ -71,11 +71,9 @@ def output_file(path: str, option: str, formats=None) -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command, each described by its module's docstring, reST removed."""
-    parser = OneLineParser(
-        prog="pooling-lab",
-        description="Max pool, average pool and 2-D convolution, forward and backward, in "
-                    "four NumPy styles (naive loops, slice-stacking, strided views, and the "
-                    "strided idea tuned for speed).")
+    parser = OneLineParser(prog="pooling-lab", description="Max pool, average pool and 2-D "
+                           "convolution, forward and backward, in four NumPy styles (naive loops, "
+                           "slice-stacking, strided views, and the strided idea tuned for speed).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, path in COMMANDS.items():
         module = importlib.import_module(f"pooling_lab.{path}")
