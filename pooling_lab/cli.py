@@ -84,9 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
         if getattr(module, "USES_BLAS", False):
-            sub.add_argument("--threads", type=int, default=1,
-                             help="BLAS threads (default 1, as PyTorch's here); 0 keeps the "
-                                  "environment as it is")
+            sub.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1, as "
+                             "PyTorch's here); 0 keeps the environment as it is")
         sub.set_defaults(module=module)
     return parser
 

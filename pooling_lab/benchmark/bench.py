@@ -519,20 +519,17 @@ def add_arguments(parser) -> None:
            help="dtype of every array (default: float32)")
     option("--repeats", type=int, help=f"timed runs after one warm-up run (default: "
                                        f"{DEFAULT_REPEATS}; {QUICK_REPEATS} with --quick)")
-    option("--quick", action="store_true",
-           help=f"a small case (x {' '.join(map(str, QUICK_SHAPE))}) and {QUICK_REPEATS} "
-                f"repeats, a few seconds; --shape and --repeats, when given, win over --quick "
-                f"(a note says so)")
-    option("--targets", action="store_true",
-           help="run the cases the course promises and check each target (the fast style is "
-                "judged; the case options are not used)")
+    option("--quick", action="store_true", help=f"a small case (x "
+           f"{' '.join(map(str, QUICK_SHAPE))}) and {QUICK_REPEATS} repeats, a few seconds; "
+           f"--shape and --repeats, when given, win over --quick (a note says so)")
+    option("--targets", action="store_true", help="run the cases the course promises and check "
+           "each target (the fast style is judged; the case options are not used)")
     option("--json", metavar="FILE",
            help="also write the results as JSON (on Ctrl-C: what was measured)")
-    option("--torch-python", metavar="PYTHON",
-           help="a Python that can import torch and numpy, run isolated (python -I: torch may "
-                "live in its own venv); default: this one. One that is not an executable file "
-                "is an error; one that cannot import torch only leaves the torch columns empty "
-                "(a note says so)")
+    option("--torch-python", metavar="PYTHON", help="a Python that can import torch and numpy, "
+           "run isolated (python -I: torch may live in its own venv); default: this one. One "
+           "that is not an executable file is an error; one that cannot import torch only "
+           "leaves the torch columns empty (a note says so)")
     option("--no-torch", action="store_true", help="skip the PyTorch columns")
     option("--no-memory", action="store_true", help="skip the tracemalloc runs (no peak MB column)")
     option("--clock", choices=tuple(measure.CLOCKS), default="wall",
