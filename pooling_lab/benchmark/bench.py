@@ -93,9 +93,8 @@ class Case:
         def pair(values):
             return str(values[0]) if values[0] == values[1] else f"{values[0]}x{values[1]}"
 
-        w_shape = (*self.kernel, self.shape[3], self.out_channels)
-        text = (f"conv x {self.shape} w {w_shape}" if op == "conv"
-                else f"{op} x {self.shape} size {pair(self.kernel)}")
+        text = (f"conv x {self.shape} w {(*self.kernel, self.shape[3], self.out_channels)}"
+                if op == "conv" else f"{op} x {self.shape} size {pair(self.kernel)}")
         text += f" stride {pair(self.stride)}"
         text += f" padding {pair(self.padding)}" * (self.padding != (0, 0))
         text += f" dilation {pair(self.dilation)}" * (self.dilation != (1, 1))
@@ -241,11 +240,9 @@ def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
 def torch_times(case: Case, op: str, python: str, repeats: int, clock_name: str,
                 timeout: float = 300, progress=quiet) -> dict | None:
     """PyTorch's forward, backward and step times in ms, or None, ``progress`` told why in one
-    line. A worker that crashes (a signal, an exit status other than its "bad case" and "no
-    PyTorch") runs once more."""
+    line; a worker that crashes (a signal, not its "bad case" or "no PyTorch" exit) runs again."""
     spec = json.dumps(torch_spec(case, op, repeats, clock_name))
-    # The worker runs by its path; -I (isolated mode) keeps this package's folder, whose modules
-    # have names such as ``rules``, off the other Python's path.
+    # By its path; -I (isolated mode) keeps the script's folder and PYTHONPATH off that path.
     command = [python, "-I", str(Path(torch_worker.__file__).resolve())]
     for then in ("retrying once", "no PyTorch times"):
         try:
@@ -394,9 +391,8 @@ def format_state(state: dict) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """A promise on ``style``'s training step on ``case``, of a ``kind``: ``"torch"``, step time
-    <= limit x PyTorch's; ``"naive"``, speed-up over naive >= limit; ``"memory"``, the step's
-    peak <= limit x the input's bytes."""
+    """A promise on ``style``'s training step on ``case``, by ``kind``: "torch", time <= ``limit``
+    x PyTorch's; "naive", speed-up over naive >= limit; "memory", peak <= limit x input bytes."""
 
     name: str
     case: Case
@@ -435,9 +431,9 @@ def _targets() -> list:
 TARGETS = _targets()
 
 
-def _step_text(target: Target, row: Row, between: str | None = ", ") -> str:
-    """One style's step as ``target`` reads it (peak memory, or median time), then, unless
-    ``between`` is None, the ratio judged: ``peak 80 MB, 5.00x the input``."""
+def _step_text(target: Target, row: Row, between: str | None = None) -> str:
+    """One style's step as ``target`` reads it (peak memory, or median time), then, if
+    ``between`` is given, the ratio judged: ``peak 80 MB, 5.00x the input``."""
     text = (f"peak {_megabytes(row.peak_bytes)} MB" if target.kind == "memory"
             else f"{'~' * row.estimated}{_number(row.median_ms)} ms")
     if between is not None:
@@ -465,8 +461,7 @@ def check_target(target: Target, rows) -> dict:
     if judged and target.kind == "torch" and judged.torch_ms is not None:
         reference = f"torch {_number(judged.torch_ms)} ms"
     elif judged and target.kind == "naive":
-        reference = "naive " + (_step_text(target, step["naive"], None) if "naive" in step
-                                else "failed")
+        reference = f"naive {_step_text(target, step['naive']) if 'naive' in step else 'failed'}"
     elif judged and target.kind == "memory":
         reference = ", ".join(f"{style} {_step_text(target, row, ' = ')}"
                               for style, row in step.items() if row.peak_bytes is not None
@@ -475,10 +470,9 @@ def check_target(target: Target, rows) -> dict:
         met = bool(value >= target.limit if target.kind == "naive" else value <= target.limit)
     strided = step.get("strided") if target.style != "strided" else None
     return {"target": target.name, "kind": target.kind, "limit": target.limit,
-            "style": target.style,
-            "measured": _step_text(target, judged, None) if judged else "failed",
+            "style": target.style, "measured": _step_text(target, judged) if judged else "failed",
             "reference": reference, "value": value, "met": met,
-            "strided": strided and _step_text(target, strided)}
+            "strided": strided and _step_text(target, strided, ", ")}
 
 
 def format_targets(results) -> str:

@@ -139,9 +139,8 @@ def add_arguments(parser) -> None:
     option("--pool", type=int, default=3,
            help="pooling size, at most the photo's shorter side (default 3)")
     option("--stride", type=int, default=2, help="pooling stride (default 2)")
-    option("--output", default="pooling_lab_demo.png", help=f"where to write the figure; its "
-           f"suffix sets the format, one of {', '.join(FIGURE_FORMATS)}; default: "
-           f"pooling_lab_demo.png")
+    option("--output", default="pooling_lab_demo.png", help="where to write the figure; its suffix "
+           f"sets the format, one of {', '.join(FIGURE_FORMATS)}; default: pooling_lab_demo.png")
 
 
 def check_arguments(args) -> dict:
