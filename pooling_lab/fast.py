@@ -82,28 +82,29 @@ def _max_pool_phases(xpad, geometry):
     maxima = channels_first_empty(shape, xpad.dtype)
     winner = channels_first_empty(shape, winner_dtype(geometry))
     winner.fill(0)
-    taps, reach = stride_phases(geometry)
-    phases = list(reach.items())                # [((p, q), (du, dv)), ...]
-    # a copy (n, r + du, OW + dv, C) per phase, in the order of phases; beats, marks (n, r, OW, C)
+    taps, reach = stride_phases(geometry)       # reach: {(p, q): (du, dv)}
+    # a copy (n, r + du, OW + dv, C) per phase, in the order of reach; beats, marks (n, r, OW, C)
     scratch = [Scratch((ow + dv, shape[3]), xpad.dtype, extra_rows=du, channels_first=True)
-               for _, (du, dv) in phases]
+               for du, dv in reach.values()]
     scratch += [Scratch(shape[2:], bool, channels_first=True),
                 Scratch(shape[2:], winner.dtype, channels_first=True)]
     for images, rows, (*copies, beats, marks) in blocks(shape, xpad.itemsize, *scratch):
         block, block_winner = maxima[images, rows], winner[images, rows]  # (n, r, OW, C)
-        for ((p, q), (du, dv)), copy in zip(phases, copies):
+        for ((p, q), (du, dv)), copy in zip(reach.items(), copies):
             # one strided copy per phase, not per tap: (n, r + du, OW + dv, C)
             phase_rows = xpad[images, p::sh, q::sw][:, rows.start:rows.stop + du, :ow + dv]
             np.copyto(channels_first(copy), channels_first(phase_rows))
         phase_copy = dict(zip(reach, copies))   # (p, q) -> its copy for this block
-        r = block.shape[1]
         for k, phase, u, v in taps:            # in order of k, as _keep_larger needs
-            tap = phase_copy[phase][:, u:u + r, v:v + ow]      # (n, r, OW, C), rows contiguous
+            tap = phase_copy[phase][:, u:u + block.shape[1], v:v + ow]   # (n, r, OW, C)
             if k == 0:
                 np.copyto(block, tap)
             else:
                 _keep_larger(tap, k, block, block_winner, beats, marks)
-    return _channels_last(maxima), _channels_last(winner)
+    contiguous = (np.empty(shape, xpad.dtype), np.empty(shape, winner.dtype))  # (N, OH, OW, C)
+    for result, stored in zip(contiguous, (maxima, winner)):
+        np.copyto(channels_first(result), channels_first(stored))   # runs along rows, not C
+    return contiguous
 
 
 def max_pool_backward(dout, cache):
@@ -150,15 +151,15 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
     xpad = geometry.pad(x, 0)                                   # (N, Hp, Wp, C)
     shape = (x.shape[0], *geometry.out_hw, x.shape[3])           # (N, OH, OW, C)
     sums = np.empty(shape, dtype=sum_dtype)
-    row_taps, col_taps = _row_and_column_taps(geometry)
     scratch = Scratch(xpad.shape[2:], sum_dtype)                 # row sums: (n, r, Wp, C)
     for images, rows, (row_sums,) in blocks(shape, sum_dtype.itemsize, scratch):
         block = sums[images, rows]                              # (n, r, OW, C)
-        for a, rows_of_tap in enumerate(row_taps):
+        for a in range(geometry.kernel[0]):
             # this block's rows i*SH + a*DH of the padded input, whole rows: (n, r, Wp, C)
-            _copy_or_add(row_sums, xpad[images, rows_of_tap][:, rows], add=a > 0)
-        for b, cols_of_tap in enumerate(col_taps):              # columns j*SW + b*DW
-            _copy_or_add(block, row_sums[:, :, cols_of_tap], add=b > 0)
+            tap_rows = xpad[images, geometry.tap_slices(a, 0)[0]][:, rows]
+            _copy_or_add(row_sums, tap_rows, add=a > 0)
+        for b in range(geometry.kernel[1]):                     # columns j*SW + b*DW
+            _copy_or_add(block, row_sums[:, :, geometry.tap_slices(0, b)[1]], add=b > 0)
         block /= divisor[rows]
     out = sums.astype(x.dtype, copy=False)                      # float16: rounded once
     return out, AvgPoolCache(geometry, divisor, x.dtype)
@@ -171,18 +172,17 @@ def avg_pool_backward(dout, cache):
     geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, AvgPoolCache)
     dxpad = np.zeros(geometry.padded_shape, dtype=sum_dtype)            # (N, Hp, Wp, C)
     # does a pixel lie in the rows (columns) of two windows? Only then are they read back
-    rows_overlap, cols_overlap = (step < span for step, span in zip(geometry.stride,
-                                                                   geometry.span))
-    row_taps, col_taps = _row_and_column_taps(geometry)
+    rows_overlap, cols_overlap = np.less(geometry.stride, geometry.span)
     scratch = [Scratch(dout.shape[2:], sum_dtype),              # share: (n, r, OW, C)
                Scratch(dxpad.shape[2:], sum_dtype)]             # spread: (n, r, Wp, C)
     for images, rows, (share, spread) in blocks(dout.shape, sum_dtype.itemsize, *scratch):
         np.divide(dout[images, rows], cache.divisor[rows], out=share, dtype=sum_dtype)
         spread.fill(0)                        # columns no window reaches stay 0
-        for tap_cols in col_taps:                               # columns j*SW + b*DW
-            _copy_or_add(spread[:, :, tap_cols], share, add=cols_overlap)
-        for tap_rows in row_taps:                               # this block's rows i*SH + a*DH
-            _copy_or_add(dxpad[images, tap_rows][:, rows], spread, add=rows_overlap)
+        for b in range(geometry.kernel[1]):                     # columns j*SW + b*DW
+            _copy_or_add(spread[:, :, geometry.tap_slices(0, b)[1]], share, add=cols_overlap)
+        for a in range(geometry.kernel[0]):                     # this block's rows i*SH + a*DH
+            tap_rows = dxpad[images, geometry.tap_slices(a, 0)[0]][:, rows]
+            _copy_or_add(tap_rows, spread, add=rows_overlap)
     return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
 
 
@@ -284,11 +284,10 @@ def blocks(out_shape, itemsize: int, *scratch: Scratch):
 
 
 def _kernel_row_taps(windows, sum_dtype, other: Scratch):
-    """Walk the window view ``(N, OH, OW, KH, KW, C)`` in blocks of about :data:`BLOCK_BYTES`
-    of taps (BLAS runs about twice as fast on operands in cache) and, in each, kernel row by
-    kernel row: yield ``images, rows, a``, the ``KW`` taps of row ``a`` side by side in
-    contiguous scratch, ``(n*r*OW, KW*C)`` (so matmul calls BLAS, with rows of ``KW*C``
-    numbers, not ``C``), and ``other``'s scratch view as a matrix ``(n*r*OW, other.tail[-1])``."""
+    """Walk the window view ``(N, OH, OW, KH, KW, C)`` in blocks of taps (BLAS runs about twice
+    as fast on operands in cache), kernel row by row: yield ``images, rows, a``, the ``KW`` taps
+    of row ``a`` side by side in contiguous scratch ``(n*r*OW, KW*C)`` (matmul then calls BLAS,
+    on rows of ``KW*C`` numbers, not ``C``) and ``other``'s view ``(n*r*OW, other.tail[-1])``."""
     n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
     taps_spec = Scratch((ow, kernel_cols, channels), sum_dtype)     # (n, r, OW, KW, C)
     tap_shape = (n, oh, ow, kernel_cols * channels)
@@ -307,17 +306,9 @@ def channels_first(array: np.ndarray) -> np.ndarray:
 
 
 def channels_first_empty(shape, dtype) -> np.ndarray:
-    """An uninitialised ``(n, h, w, C)`` array stored channels-first, ``(n, C, h, w)`` in memory:
-    each row of each channel is a contiguous run of ``w`` numbers."""
+    """An empty ``(n, h, w, C)`` array stored ``(n, C, h, w)``: each channel's rows contiguous."""
     n, h, w, channels = shape
     return np.empty((n, channels, h, w), dtype).transpose(0, 2, 3, 1)
-
-
-def _channels_last(array: np.ndarray) -> np.ndarray:
-    """A C-contiguous ``(n, h, w, C)`` copy of an array stored channels-first."""
-    result = np.empty(array.shape, dtype=array.dtype)
-    np.copyto(channels_first(result), channels_first(array))     # runs along rows, not C
-    return result
 
 
 def stride_phases(geometry: Geometry):
@@ -344,18 +335,18 @@ def _keep_larger(tap, k, block, block_winner, beats, marks) -> None:
     and ``marks`` are scratch. All five arrays have the block's shape ``(n, r, OW, C)``."""
     np.greater(tap, block, out=beats)                   # strict: an earlier tap keeps a tie
     np.maximum(block, tap, out=block)                   # NaN propagates
-    # The winner is the last tap that beat the running maximum, and k only grows, so
-    # winner = max(winner, k * beats): arithmetic on small integers, no masked write.
-    # (bool * integer would make NumPy cast every bool first; the same bytes as uint8 need not)
+    # the winner is the last tap that beat the maximum and k only grows: winner = max(winner,
+    # k * beats), no masked write; bool * k would cast every bool first, its uint8 bytes need not
     np.multiply(beats.view(np.uint8), block_winner.dtype.type(k), out=marks)
     np.maximum(block_winner, marks, out=block_winner)
 
 
 def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
-    """Fix, in place, the windows of ``out`` and ``winner`` (N, OH, OW, C) that the running
-    maximum gets wrong, all at once by their flat indices: those holding NaN (``tap > max`` is
-    False for NaN, yet the *last* NaN wins) and those whose maximum is 0 (``np.maximum`` may
-    give ``-0.0`` where the winner is ``0.0``; common after a ReLU). ``xpad``: (N, Hp, Wp, C)."""
+    """Fix, in place, the windows of ``out`` and ``winner`` (N, OH, OW, C), C-contiguous, that
+    the running maximum gets wrong, all at once by their flat indices: those holding NaN (``tap
+    > max`` is False for NaN, yet the *last* NaN wins) and those whose maximum is 0
+    (``np.maximum`` may give ``-0.0`` where the winner is ``0.0``; common after a ReLU).
+    ``xpad`` is (N, Hp, Wp, C)."""
     # two fast reductions: np.max propagates NaN, and is any output 0?
     if out.size == 0 or not (np.isnan(out.max()) or (out == 0).any()):
         return
@@ -377,10 +368,3 @@ def _copy_or_add(target, value, add: bool) -> None:
         np.add(target, value, out=target)
     else:
         np.copyto(target, value)
-
-
-def _row_and_column_taps(geometry: Geometry):
-    """The rows ``i*SH + a*DH`` of every kernel row ``a`` and the columns ``j*SW + b*DW`` of
-    every kernel column ``b``: two lists of slices (:meth:`Geometry.tap_slices`)."""
-    return ([geometry.tap_slices(a, 0)[0] for a in range(geometry.kernel[0])],
-            [geometry.tap_slices(0, b)[1] for b in range(geometry.kernel[1])])
