@@ -155,10 +155,14 @@ def test_the_references_agree_with_the_naive_style_where_it_has_the_function():
 
 
 def test_the_window_rule_reads_the_work_at_sizes_3_and_9():
-    small, large = ({"x": np.zeros((2, 24, 24, 2)), "size": size} for size in (3, 9))
-    work = [types.SimpleNamespace(work=count) for count in (40, 42, 90)]
-    assert challenges.window_growth_problem((small, work[0]), (large, work[1])) == ""
-    problem = challenges.window_growth_problem((small, work[0]), (large, work[2]))
+    def judged(large_work: int) -> list:
+        return [(check.Case("", {"x": np.zeros((2, 24, 24, 2)), "size": size}, role),
+                 types.SimpleNamespace(call=types.SimpleNamespace(work=work)))
+                for size, role, work in ((3, "window 3", 40), (9, "window 9", large_work))]
+    rule = check.NO_WINDOW_GROWTH
+    assert check._rule_problem(rule, judged(42)) == ""
+    problem = check._rule_problem(rule, judged(90))
+    assert problem.startswith("its cost grows with the window: the work of your own code")
     assert "grows from 40 for x (2, 24, 24, 2), size 3 to 90" in problem
 
 

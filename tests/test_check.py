@@ -124,6 +124,14 @@ def test_every_public_checker_is_tested():
         checker for _, _, checker in CHALLENGES}
 
 
+def test_each_public_checker_is_its_own_row_of_the_table():
+    """check.py unpacks the checkers in the table's order: a name bound to another row fails."""
+    for name, row in check.CHECKS.items():
+        assert getattr(check, name).__name__ == name
+        assert getattr(check, name).__doc__.startswith(
+            f"Check ``student_fn({', '.join(row.signature)})``")
+
+
 def test_the_wrapper_message_names_the_function_called(capsys):
     def my_avg_pool(x, size, stride):
         return pooling_lab.naive.avg_pool_forward(x, size, stride)[0]
@@ -751,8 +759,8 @@ def test_relative_error():
     (["x", "y"], [1.0, 2.0], TypeError, r"a must hold real numbers; got dtype <U1"),
     ([1.0, 2.0], [1j, 2.0], TypeError, r"b must hold real numbers; got dtype complex128"),
     ([1.0], None, TypeError, r"b must hold real numbers; got dtype object"),
-    ([[1.0], [1.0, 2.0]], [1.0], TypeError, r"a must be an array of real numbers; got a list "
-                                            r"that is not one array"),
+    ([[1.0], [1.0, 2.0]], [1.0], TypeError, r"a must be an array of real numbers; got a ragged "
+                                            r"nested sequence"),
 ])
 def test_relative_error_refuses_bad_arguments(a, b, error, message):
     with pytest.raises(error, match=message):

@@ -46,7 +46,7 @@ def returned(source: str, inputs=None, limit=3.0, isolated=True):
     box = sandbox.Sandbox([("[1]", source)], [], isolated)
     try:
         assert not box.ended and not box.failed, (box.ended, box.failed)
-        return box.call("f", inputs or {}, limit, False, False)
+        return box.call("f", inputs or {}, limit, False)
     finally:
         box.close()
 

@@ -15,13 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import layers, naive
 from ..geometry import conv_geometry, pool_geometry
-from .verdicts import shapes
 
-#: The method rule of notebook 06's challenge, as its verdict states it.
-NO_WINDOW_GROWTH = ("a cost that does not grow with the window (the same work of your own code "
-                    "at window sizes 3 and 9, and an 80x80 window within the time limit); "
-                    "that one reduction over a view of a row of taps grows is not checked")
-WINDOW_SLACK = 2                      # more own work the size-9 case may take than the size-3 one
 MINIMUM = {"padding": 0}              # the smallest value of a spec's int; 1 for the others
 
 
@@ -231,19 +225,6 @@ ANY_WINDOW = _challenge(
         *((*case, 3, 1) for case in LOOP_CASES),
         ("the window check's size 3", "window 3", 2, 24, 24, 2, 3, 1),
         ("its size 9", "window 9", 2, 24, 24, 2, 9, 1)))
-
-
-def window_growth_problem(small_case: tuple, large_case: tuple) -> str:
-    """What :data:`NO_WINDOW_GROWTH` finds in the own work measured at window sizes 3 and 9:
-    each case is its ``(inputs, call)``, the call as the watch saw it."""
-    (small, small_call), (large, large_call) = small_case, large_case
-    small_work, large_work = small_call.work, large_call.work
-    if large_work <= small_work + WINDOW_SLACK:
-        return ""
-    return (f"its cost grows with the window: the work of your own code (lines run plus calls "
-            f"made) grows from {small_work} for {shapes(small)} to {large_work} for "
-            f"{shapes(large)}. A loop over the window's taps or offsets is what the exercise "
-            f"replaces: a running maximum over blocks of `size` (van Herk / Gil-Werman).")
 
 
 # --- 07 · a small CNN's loss and every gradient, by hand ---

@@ -20,7 +20,6 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .challenges import window_growth_problem
 from .exercises import (ANSWER_PREAMBLE, CALLS_CONV, CHECKS, EXERCISES, MEMORY_FACTOR,
                         NO_PIXEL_LOOP, NO_SCATTER, NO_WINDOW_ARRAY, NO_WINDOW_GROWTH, SEED, Case,
                         Check)
@@ -32,7 +31,6 @@ from .watch import MEMORY_CAP, watched_call
 TIME_LIMIT = 3.0                      # seconds per call of your function (or timeout=)
 SHRINK_SECONDS, SHRINK_TRIES = 3.0, 300          # shrinking stops at whichever comes first
 DRAW_MORE_THAN = 4                    # results larger than this are drawn with show=True
-LOOP_SLACK = 6                        # more work the larger loop case may take (a branch or two)
 #: Kinds of failure that end the run: every part fails (grade's verdict is the same).
 STOPS = ("unsolved", "switched", "forbidden", "slow", "stuck", "memory")
 
@@ -43,19 +41,31 @@ Verdict = collections.namedtuple("Verdict", "passed message drawing parts", defa
 #: One case judged: its ``kind`` ("pass", "type", "shape", "values", "shared" or a
 #: :class:`watch.Call`'s kind), the ``problem`` to print, the ``arrays`` to draw, the ``call``.
 _Outcome = collections.namedtuple("_Outcome", "kind problem arrays call")
+#: The rules on the work of the student's own code: the roles of their two cases, how much more
+#: work the second may take (a branch or two), what grows when it takes more, and what instead.
+WORK_RULES = {
+    NO_PIXEL_LOOP: ("small", "large", 6, "it runs a Python loop over pixels: the work of your "
+                    "code (lines run plus Python calls made)", "The exercise asks for "
+                    "whole-array NumPy operations; a loop over the kernel offsets is fine, a loop "
+                    "over H or W is not, nor a Python call per window (np.apply_along_axis, "
+                    "np.vectorize, map)."),
+    NO_WINDOW_GROWTH: ("window 3", "window 9", 2, "its cost grows with the window: the work of "
+                       "your own code (lines run plus calls made)", "A loop over the window's taps "
+                       "or offsets is what the exercise replaces: a running maximum over blocks of "
+                       "`size` (van Herk / Gil-Werman).")}
 
 
 def calling(student_fn):
-    """The ``call`` that runs ``student_fn`` here, watched: ``call(inputs, limit, forbid_at,
-    memory)`` returns a :class:`watch.Call`. (``grade`` passes one that runs it in a sandbox.)"""
+    """The ``call`` that runs ``student_fn`` here, watched: ``call(inputs, limit, forbid_at)``
+    returns a :class:`watch.Call`. (``grade`` passes one that runs it in a sandbox.)"""
     return functools.partial(watched_call, student_fn)
 
 
-def _attempt(check, call, inputs: dict, limit: float, memory=False) -> _Outcome:
+def _attempt(check, call, inputs: dict, limit: float) -> _Outcome:
     """Call the student's function on one case and compare what it returned with the reference."""
     expected = check.reference(**inputs)
     watched = call({name: inputs[name] for name in check.signature}, limit,
-                   NO_SCATTER in check.rules, memory)
+                   NO_SCATTER in check.rules)
     if watched.kind == "forbidden" and all(called.endswith((".at", "bincount"))
                                            for called in watched.forbidden):
         watched = watched._replace(kind="returned")            # judged by the rule no_scatter
@@ -94,13 +104,12 @@ def _rule_problem(rule, judged: list) -> str:
     """What ``rule`` finds wrong in a function that gives the right values on every table case."""
     by_role = {case.role: (case.inputs, outcome.call) for case, outcome in judged if case.role}
     calls = [outcome.call for _, outcome in judged]
-    if rule is NO_PIXEL_LOOP and by_role["large"][1].work > by_role["small"][1].work + LOOP_SLACK:
-        (small, small_call), (large, large_call) = by_role["small"], by_role["large"]
-        return (f"it runs a Python loop over pixels: the work of your code (lines run plus Python "
-                f"calls made) grows from {small_call.work} for {shapes(small)} to "
-                f"{large_call.work} for {shapes(large)}. The exercise asks for whole-array NumPy "
-                f"operations; a loop over the kernel offsets is fine, a loop over H or W is not, "
-                f"nor a Python call per window (np.apply_along_axis, np.vectorize, map).")
+    if rule in WORK_RULES:
+        first, second, slack, what, instead = WORK_RULES[rule]
+        (small, small_call), (large, large_call) = by_role[first], by_role[second]
+        return "" if large_call.work <= small_call.work + slack else (
+            f"{what} grows from {small_call.work} for {shapes(small)} to {large_call.work} for "
+            f"{shapes(large)}. {instead}")
     if rule is NO_SCATTER and any(call.forbidden for call in calls):
         return (f"it calls {', '.join(sorted({n for c in calls for n in c.forbidden}))}. This "
                 f"exercise asks for the offset loop of notebook 04, section 4: one += per kernel "
@@ -114,8 +123,6 @@ def _rule_problem(rule, judged: list) -> str:
             f"bytes), size {size}, stride {stride}, it held {peak:,} bytes at its peak, more "
             f"than {MEMORY_FACTOR}x the input (the window array would be {windows:,} bytes). "
             f"Sum row slices, then column slices, without building the windows.")
-    if rule is NO_WINDOW_GROWTH:                             # notebook 06's challenge
-        return window_growth_problem(by_role["window 3"], by_role["window 9"])
     if rule is CALLS_CONV and not all("my_conv_forward" in call.called for call in calls):
         return ("it does not call your my_conv_forward. The exercise asks for the average pool "
                 "done by your convolution: a kernel of 1 / size**2 that keeps each channel.")
@@ -145,7 +152,7 @@ def run(check: Check, call, name: str, *, show=False, seed=None, hidden=0,
                      for k in range(1, hidden + 1)]
     judged = []
     for number, case in enumerate(cases, start=1):
-        judged.append((case, _attempt(check, call, case.inputs, limit, case.role == "memory")))
+        judged.append((case, _attempt(check, call, case.inputs, limit)))
         if judged[-1][1].kind in STOPS or (judged[-1][1].kind == "none" and number == 1):
             return _failure(check, call, name, number, cases, judged[-1][1], limit, show)._replace(
                 parts=dict.fromkeys(part_names(check, hidden), False))
@@ -279,26 +286,11 @@ def kernel_verdict(checker_name: str, student_fn, *, show=False, timeout=None) -
     return run(check, calling(student_fn), name, show=show, timeout=timeout)
 
 
-# The public checkers, one per row of exercises.CHECKS, each defined by name (so that grep and an
-# editor find check.max_pool_forward) and documented from its row.
-channels_first = _checker("channels_first")
-max_pool_forward = _checker("max_pool_forward")
-avg_pool_forward = _checker("avg_pool_forward")
-pool_windows = _checker("pool_windows")
-max_pool_vectorised = _checker("max_pool_vectorised")
-avg_pool_separable = _checker("avg_pool_separable")
-max_pool_backward = _checker("max_pool_backward")
-avg_pool_backward = _checker("avg_pool_backward")
-max_pool_backward_vectorised = _checker("max_pool_backward_vectorised")
-avg_pool_backward_by_offsets = _checker("avg_pool_backward_by_offsets")
-conv_forward = _checker("conv_forward")
-conv_backward = _checker("conv_backward")
-avg_pool_as_conv = _checker("avg_pool_as_conv")
-softmax_cross_entropy = _checker("softmax_cross_entropy")
-avg_pool_padded = _checker("avg_pool_padded")
-fold_windows = _checker("fold_windows")
-max_pool_winners = _checker("max_pool_winners")
-max_pool_backward_padded = _checker("max_pool_backward_padded")
-conv_dx = _checker("conv_dx")
-max_pool_any_window = _checker("max_pool_any_window")
-cnn_gradients = _checker("cnn_gradients")
+# The public checkers, one per row of exercises.CHECKS in its order (unpacking fails if the
+# count differs; test_check checks the names), each named here so that grep and an editor find
+# check.max_pool_forward, and documented from its row.
+(channels_first, max_pool_forward, avg_pool_forward, pool_windows, max_pool_vectorised,
+ avg_pool_separable, max_pool_backward, avg_pool_backward, max_pool_backward_vectorised,
+ avg_pool_backward_by_offsets, avg_pool_as_conv, conv_forward, conv_backward,
+ softmax_cross_entropy, avg_pool_padded, fold_windows, max_pool_winners, max_pool_backward_padded,
+ conv_dx, max_pool_any_window, cnn_gradients) = map(_checker, CHECKS)

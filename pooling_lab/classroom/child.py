@@ -1,21 +1,16 @@
-"""The graded side of ``grade``'s sandbox: run a submission's cells, then call its functions.
+"""The graded side of ``grade``'s sandbox (:mod:`.sandbox`): run a submission's cells, then call
+its functions. ``python -I -S child.py FD SITE LIMITS SECCOMP``
 
-    python -I -S child.py FD SITE LIMITS SECCOMP
-
-Started by :mod:`.sandbox`, inside bubblewrap where it is available. It imports only the
-standard library, NumPy (from the folder ``SITE``) and :mod:`.watch` (beside this file): the
-references, the exercise table, the solutions and the expected values stay with the grader.
-Outside bubblewrap it loads the seccomp program in the file ``SECCOMP`` itself (no new
-processes; -1: none). It speaks only over the socket ``FD``, in frames (:func:`send`,
-:func:`receive`): first the cells to run, then one request per call of a student's function,
-answered with what :func:`watch.watched_call` saw. The grader compares; nothing said here is a
-verdict.
-
-A frame is its length (8 bytes) and a JSON header, then the ``.npy`` bytes of the arrays it
-carries (``{"\\0npy": k}`` in the header points at the k-th). Nothing is ever unpickled.
+It imports only the standard library, NumPy (from the folder ``SITE``) and :mod:`.watch` (beside
+this file); outside bubblewrap it loads the seccomp program in the file ``SECCOMP`` itself (-1:
+none). It speaks only over the socket ``FD``, in frames: first the cells to run, then one
+request per call, answered with what :func:`watch.watched_call` saw. A frame is its length, a
+JSON header, then the ``.npy`` bytes of the arrays it carries (``{"\\0npy": k}`` in the header
+points at the k-th), each after its length (8 bytes). Nothing is ever unpickled.
 """
 
 import ast
+import contextlib
 import functools
 import io
 import json
@@ -206,10 +201,9 @@ def main() -> None:
     fd, limits = int(sys.argv[1]), json.loads(sys.argv[3])
     import watch                 # beside this file, found through the path set above
     for name, value in limits.items():      # soft = hard: the student's code cannot raise them
-        try:
+        # one the system lacks (macOS: RLIMIT_AS) is skipped
+        with contextlib.suppress(ValueError, OSError, AttributeError):
             resource.setrlimit(getattr(resource, name), (value, value))
-        except (ValueError, OSError, AttributeError):   # one the system lacks (macOS: RLIMIT_AS)
-            pass
     if int(sys.argv[4]) >= 0:
         _no_new_processes(int(sys.argv[4]))
     channel = socket.socket(fileno=fd)
@@ -220,7 +214,7 @@ def main() -> None:
     while True:
         request = unpack(receive(channel))
         call = watch.watched_call(namespace[request["function"]], request["inputs"],
-                                  request["limit"], request["forbid_at"], request["memory"])
+                                  request["limit"], request["forbid_at"])
         reply = dict(call._asdict(), printed=call.printed[-20_000:])
         try:
             send(channel, {"call": reply})

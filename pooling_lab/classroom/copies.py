@@ -7,13 +7,11 @@ is listed when the shared code is at least :data:`SHARED_CHARACTERS` long and ma
 :data:`SIMILAR` of one side's code. The list is for the teacher to read: no mark changes.
 """
 
-from __future__ import annotations
-
 import io
 import itertools
-import json
 
 from .release import ROOT
+from .sandbox import course_sources
 
 #: The code an answer may have been copied from: the styles, the layers, the solutions.
 REFERENCES = [*(ROOT / "pooling_lab" / f"{name}.py" for name in
@@ -33,10 +31,7 @@ def _fingerprint(label: str, code: str, boilerplate=()):
 
 def _stubs() -> set:
     """Fingerprints of the released notebooks' code: every student starts from it."""
-    code = "\n".join("".join(cell["source"]) for path in (ROOT / "notebooks").glob("[0-9]*.ipynb")
-                     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
-                     if cell["cell_type"] == "code")
-    return set(_fingerprint("stubs", code).hashes)
+    return set(_fingerprint("stubs", "\n".join(sorted(course_sources()))).hashes)
 
 
 def find_copies(answers: dict) -> list[tuple[str, str, float]] | None:

@@ -11,8 +11,6 @@ for ``otter assign``; ``--wheel`` (the course's wheel, from ``release``) goes in
 autograder zip and its requirements, which Gradescope installs. TEACHING.md has the steps.
 """
 
-from __future__ import annotations
-
 import argparse
 import ast
 import secrets
@@ -23,8 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from .exercises import EXERCISES
-from .gradebook import default_points
+from .exercises import EXERCISES, notebooks_asked
 from .release import ROOT
 from .sandbox import HIDDEN_CASES     # random cases per test beyond the table's, as grade's
 
@@ -56,19 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def check_arguments(args) -> Settings:
     if args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         raise OSError(f"OUT {args.out} exists and is not an empty folder; give a new one")
-    stems = sorted({exercise.notebook for exercise in EXERCISES.values()})
-    numbers = [stem[:2] for stem in stems]
-    for number in args.notebook or []:
-        if number.zfill(2) not in numbers:
-            raise ValueError(f"--notebook must be one of {', '.join(numbers)}; got {number!r}")
-    chosen = {number.zfill(2) for number in args.notebook or numbers}
+    notebooks = [ROOT / "notebooks" / f"{stem}.ipynb" for stem in notebooks_asked(args.notebook)]
     if args.wheel is not None and (args.wheel.suffix != ".whl" or not args.wheel.is_file()):
         raise OSError(f"--wheel must name a .whl file; got {str(args.wheel)!r}")
     if args.wheel is not None and args.format != "otter":
         raise ValueError(f"--wheel is for --format otter; got --format {args.format}")
     if args.seed is not None and args.seed < 0:
         raise ValueError(f"--seed must be a whole number >= 0; got {args.seed}")
-    notebooks = [ROOT / "notebooks" / f"{stem}.ipynb" for stem in stems if stem[:2] in chosen]
     if missing := [str(path) for path in notebooks if not path.is_file()]:
         raise OSError(f"export needs the course's notebooks; missing {', '.join(missing)}")
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
@@ -104,8 +95,8 @@ def judging_lines(name: str, seed: int) -> list:
 
 
 def points(name: str) -> int:
-    """The exercise's points: the sum over its parts (:func:`.gradebook.default_points`)."""
-    return sum(default_points([name])[name].values())
+    """The exercise's points: the sum over its parts."""
+    return sum(EXERCISES[name].points.values())
 
 
 def exercise_cells(stub: str, name: str, form: str, seed: int) -> list:

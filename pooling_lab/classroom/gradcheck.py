@@ -4,6 +4,8 @@ import numbers
 
 import numpy as np
 
+from ..rules import as_real_array
+
 
 def numerical_gradient(loss, array, h=1e-6, indices=None):
     """``d loss() / d array[i] ~ (loss(array[i] + h) - loss(array[i] - h)) / (2h)``, error ~h**2.
@@ -74,16 +76,7 @@ def _loss_at(loss, flat, index, nudged) -> float:
 def relative_error(a, b) -> float:
     """``max |a - b|`` over the largest magnitude of either, compared in float64: 1e-7 or less
     is a pass. ``a`` and ``b`` : real arrays of the same shape (broadcasting is refused)."""
-    arrays = {}
-    for name, value in {"a": a, "b": b}.items():
-        try:
-            arrays[name] = np.asarray(value)
-        except ValueError:                                     # a ragged list: not one array
-            raise TypeError(f"{name} must be an array of real numbers; got a "
-                            f"{type(value).__name__} that is not one array") from None
-        if arrays[name].dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers; got dtype {arrays[name].dtype}")
-    a, b = arrays["a"].astype(np.float64), arrays["b"].astype(np.float64)
+    a, b = (as_real_array(value, name).astype(np.float64) for name, value in (("a", a), ("b", b)))
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape; got a of shape {a.shape} and b of "
                          f"shape {b.shape}")

@@ -12,8 +12,6 @@ Writes the gradebook (:mod:`.gradebook`: ``--out``, and ``points.csv`` beside it
 the near-identical answers :mod:`.copies` finds.
 """
 
-from __future__ import annotations
-
 import argparse
 import concurrent.futures
 import datetime as dt
@@ -25,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import gradebook, report, roster
-from .exercises import EXERCISES
+from .exercises import EXERCISES, notebooks_asked
 from .gradebook import Row, escaped
 from .sandbox import HIDDEN_CASES, judge_notebook, sandbox_problem
 
@@ -44,10 +42,6 @@ class Settings:
     seed: int
     jobs: int
     sandbox: str
-
-    @property
-    def exercises(self) -> list:
-        return list(self.points)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -102,16 +96,6 @@ def _feedback_name(name: str) -> str:
     return re.sub(r"[^\w.-]", "_", name)
 
 
-def _exercises(numbers) -> list:
-    known = sorted({exercise.notebook[:2] for exercise in EXERCISES.values()})
-    asked = [f"{int(number):02d}" if number.isdigit() else number for number in numbers or ()]
-    if unknown := [number for number in asked if number not in known]:
-        raise ValueError(f"--notebook must name notebooks with exercises ({', '.join(known)}); "
-                         f"got {' '.join(unknown)}")
-    return [name for name, exercise in EXERCISES.items()
-            if not asked or exercise.notebook[:2] in asked]
-
-
 def check_arguments(args) -> Settings:
     from ..cli import output_file
     if args.jobs < 1:
@@ -147,7 +131,9 @@ def check_arguments(args) -> Settings:
             late = (gradebook.handed_in(row.file) - deadline).total_seconds() / 86400
             row.late_days = max(0.0, late)
             row.notes += [f"late: {late:.1f} days"] if late > 0 else []
-    points = gradebook.default_points(_exercises(args.notebook))
+    notebooks = notebooks_asked(args.notebook)
+    points = {name: dict(exercise.points) for name, exercise in EXERCISES.items()
+              if exercise.notebook in notebooks}
     points = gradebook.read_points(args.points, points) if args.points else points
     items = []
     if args.manual:
@@ -163,7 +149,7 @@ def check_arguments(args) -> Settings:
 
 def _grade(row: Row, settings: Settings) -> Row:
     """``row`` with its file's verdicts, answers and notes (:func:`.sandbox.judge_notebook`)."""
-    judged = judge_notebook(row.file, settings.exercises, seed=settings.seed,
+    judged = judge_notebook(row.file, list(settings.points), seed=settings.seed,
                             sandbox=settings.sandbox)
     row.verdicts, row.answers = judged.verdicts, judged.answers
     row.notes[:0] = judged.notes
@@ -210,8 +196,9 @@ def run(settings: Settings) -> int:
         gradebook.write_csv(path, gradebook.table_rows(form, rows, settings.points,
                                                        settings.items, settings.penalty,
                                                        settings.assignment))
-    gradebook.write_csv(settings.out.with_name("points.csv"),
-                        gradebook.points_lines(settings.points))
+    gradebook.write_csv(settings.out.with_name("points.csv"), [["exercise", "part", "points"]] + [
+        [name, part, points] for name, parts in settings.points.items() for part, points in
+        parts.items()])
     count = len(graded)
     print(f"Graded {count} submission{'s' * (count != 1)} (seed {settings.seed}): "
           f"{', '.join(map(escaped, outputs))}, {escaped(folder)}/ (report.html)")
@@ -220,8 +207,8 @@ def run(settings: Settings) -> int:
     for row in rows:
         if not row.student and any("roster" in note for note in row.notes):
             print(f"  matches no one on the roster: {escaped(row.label)}")
-    width = max(map(len, settings.exercises))
-    for name in settings.exercises:
+    width = max(map(len, settings.points))
+    for name in settings.points:
         solved = sum(bool(row.verdicts.get(name) and row.verdicts[name].passed) for row in graded)
         print(f"  {name:<{width}}  solved by {solved} of {count}")
     for one, other, score in (copies or [])[:COPIES_PRINTED]:

@@ -10,8 +10,6 @@ the LMS's identifying columns and one column, the total. A text cell starting wi
 CSV injection), control characters are escaped, and the file is written whole or not at all.
 """
 
-from __future__ import annotations
-
 import csv
 import datetime as dt
 import math
@@ -64,12 +62,6 @@ class Row:
     def name(self) -> str:
         """The row's name in feedback/ and the report: its label without ``.ipynb``."""
         return self.label.removesuffix(".ipynb") if self.file else self.student.id
-
-
-def default_points(exercises: list) -> dict:
-    """``{exercise: {part: points}}``; an exercise of one part has the part ``all``."""
-    return {name: dict(EXERCISES[name].points) if isinstance(EXERCISES[name].points, dict)
-            else {"all": EXERCISES[name].points} for name in exercises}
 
 
 def read_points(path: Path, table: dict) -> dict:
@@ -175,8 +167,3 @@ def write_csv(path: Path, lines: list) -> None:
     except BaseException:
         os.unlink(temporary)
         raise
-
-
-def points_lines(table: dict) -> list:
-    return [["exercise", "part", "points"]] + [[name, part, points] for name, parts in
-                                               table.items() for part, points in parts.items()]

@@ -42,7 +42,7 @@ fb68c7 fc8a1d fdf481
 """.split())
 
 
-def _bound(tree: ast.Module) -> set:
+def bound_names(tree: ast.Module) -> set:
     """The names a cell binds: assigned, imported, defined, or declared ``global`` in it."""
     names = set()
     for node in ast.walk(tree):
@@ -58,7 +58,7 @@ def _bound(tree: ast.Module) -> set:
 
 
 #: What grade gives every answer besides its own cells: the preamble's names and builtins.
-GIVEN = {*_bound(ast.parse(ANSWER_PREAMBLE)), *dir(builtins)}
+GIVEN = {*bound_names(ast.parse(ANSWER_PREAMBLE)), *dir(builtins)}
 
 
 def _reads(code: types.CodeType):
@@ -85,7 +85,7 @@ def names_grade_lacks(student_fn) -> list:
     history, own = shell.history_manager, {}   # name -> whether a cell of the student's binds it
     for raw, parsed in zip(history.input_hist_raw, history.input_hist_parsed):
         try:
-            names = _bound(ast.parse(parsed))
+            names = bound_names(ast.parse(parsed))
         except SyntaxError:
             continue
         own.update({name: own.get(name, False) or digest(raw) not in COURSE_CELLS

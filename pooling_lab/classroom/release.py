@@ -9,8 +9,6 @@ solution's body (:data:`COPIED_RUN`) stops the release before it starts; the whe
 the same way.
 """
 
-from __future__ import annotations
-
 import argparse
 import ast
 import json

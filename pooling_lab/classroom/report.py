@@ -7,8 +7,6 @@ script, and a student's page holds everything it shows (a little CSS, no link). 
 message or an answer may be, :func:`.sandbox.judge_notebook` has already seen to.
 """
 
-from __future__ import annotations
-
 import collections
 import html
 
@@ -35,9 +33,8 @@ def _message(row: Row, name: str) -> str:
 
 
 def _split(parts: dict, table_parts: dict) -> str:
-    """``cases 2/2, hidden 0/1``, or nothing for an exercise of one part."""
-    return "" if list(table_parts) == ["all"] else ", ".join(
-        f"{part} {parts[part]:g}/{points:g}" for part, points in table_parts.items())
+    """``cases 2/2, hidden 0/1``: the points earned of each part's."""
+    return ", ".join(f"{part} {parts[part]:g}/{points:g}" for part, points in table_parts.items())
 
 
 def feedback(row: Row, table: dict, penalty: float, about: str) -> tuple[str, str]:
@@ -63,9 +60,9 @@ def feedback(row: Row, table: dict, penalty: float, about: str) -> tuple[str, st
         got, message = earned(row, name, table), escaped(_message(row, name))
         heading = (f"{name} (notebook {EXERCISES[name].notebook}): {sum(got.values()):g} of "
                    f"{sum(parts.values()):g}")
-        split = f"Parts: {_split(got, parts)}." if _split(got, parts) else ""
+        split = f"Parts: {_split(got, parts)}."
         md += ["", f"## {heading}", split, "", "```text", message, "```"]
-        page += [f"<h2>{_text(heading)}</h2>", f"<p>{_text(split)}</p>" * bool(split),
+        page += [f"<h2>{_text(heading)}</h2>", f"<p>{_text(split)}</p>",
                  f"<pre>{html.escape(message)}</pre>"]
         if answer := row.answers.get(name):
             page += ["<p>Your answer:</p>", f"<pre>{_text(answer)}</pre>"]

@@ -9,8 +9,6 @@ platforms name downloads: ``Dave Jones - 04_backward_pooling (1).ipynb``,
 ``Dave Jones_4711_assignsubmission_file_/04_backward_pooling.ipynb``.
 """
 
-from __future__ import annotations
-
 import csv
 import fnmatch
 import re

@@ -15,9 +15,8 @@ files. Without bubblewrap (``sandbox="off"``, or "auto" where it is missing) the
 as an ordinary process with the same limits: see TEACHING.md, "Safety".
 """
 
-from __future__ import annotations
-
 import ast
+import contextlib
 import errno
 import functools
 import json
@@ -38,6 +37,7 @@ import numpy as np
 
 from . import check, child, watch
 from .exercises import ANSWER_PREAMBLE, EXERCISES
+from .kernel import bound_names
 
 HIDDEN_CASES = 3                      # random cases per exercise, drawn from the seed
 NOTEBOOK_BYTES = 16 * 1024**2         # a larger file is not read
@@ -192,7 +192,7 @@ class Sandbox:
     holds the names the cells define, ``failed`` their failures, or ``ended`` why it ended."""
 
     def __init__(self, cells: list, skip: list, isolated: bool):
-        self.ended, self.failed, self.functions = "", [], []
+        self.ended, self.failed, self.functions, self.isolated = "", [], [], isolated
         self.running, self.folder = None, tempfile.mkdtemp(prefix="pooling_lab_grade_")
         self.channel, child_end = socket.socketpair()
         seccomp = _seccomp_fd() if isolated or _has_seccomp() else -1
@@ -207,7 +207,6 @@ class Sandbox:
             child_end.close()
             for fd in fds[1:]:
                 os.close(fd)
-        self.isolated = isolated
         deadline = time.monotonic() + START_SECONDS        # Python, NumPy, the preamble
         last = deadline + CELLS_SECONDS                       # then the cells, in all
         try:
@@ -235,10 +234,8 @@ class Sandbox:
             self.close()
             raise SandboxEnded("took too long") from None
         except (OSError, EOFError) as error:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(GRACE)           # its exit status says why
-            except subprocess.TimeoutExpired:
-                pass
             self.close()
             code = self.process.returncode
             if self.isolated and code is not None and code > 128:   # bwrap's way to say
@@ -252,14 +249,13 @@ class Sandbox:
             raise SandboxEnded(f"it sent a reply the grader does not read "
                                f"({type(error).__name__}: {clean(error, 200)})") from None
 
-    def call(self, function: str, inputs: dict, limit: float, forbid_at: bool,
-             memory: bool) -> watch.Call:
+    def call(self, function: str, inputs: dict, limit: float, forbid_at: bool) -> watch.Call:
         """One watched call of ``function`` in the child, as :func:`watch.watched_call`."""
         if self.ended:
             raise SandboxEnded(self.ended)
         try:
             child.send(self.channel, {"function": function, "inputs": inputs, "limit": limit,
-                                      "forbid_at": forbid_at, "memory": memory})
+                                      "forbid_at": forbid_at})
             reply = self._receive(time.monotonic() + limit + GRACE)["call"]
             kind = reply["kind"]
             if not (kind in _KINDS or re.fullmatch(r"raised \w{1,100}", kind)):
@@ -270,6 +266,7 @@ class Sandbox:
                               int(reply["work"]), int(reply["peak"]),
                               clean(reply["printed"], 20_000), *names[2:])
         except SandboxEnded as ended:
+            self.close()                           # closed already, unless the kind was forged
             self.ended = str(ended)
             if ended.args[0] == "took too long":   # the watch's stop was swallowed
                 return watch.Call("slow", None, "", [], [], 0, 0, "")
@@ -353,18 +350,6 @@ def student_cells(path: Path, notes: list) -> list:
     return cells
 
 
-def _defines(source: str) -> set:
-    """The names a cell's top-level statements bind (``def f``, ``f = ...``, ``f: T = ...``)."""
-    names = set()
-    for statement in ast.parse(source).body:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(statement.name)
-        targets = (statement.targets if isinstance(statement, ast.Assign) else
-                   [statement.target] if isinstance(statement, ast.AnnAssign) else [])
-        names |= {target.id for target in targets if isinstance(target, ast.Name)}
-    return names
-
-
 def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "auto") -> Judged:
     """Judge ``exercises`` (function names of :data:`EXERCISES`) in the notebook at ``path``,
     with ``HIDDEN_CASES`` hidden cases each drawn from ``seed``. ``sandbox``: "auto"
@@ -374,21 +359,19 @@ def judge_notebook(path: Path, exercises: list, *, seed: int, sandbox: str = "au
         raise ValueError(f"sandbox must be 'auto', 'require' or 'off'; got {sandbox!r}")
     if sandbox == "require" and sandbox_problem():
         raise ValueError(f"--sandbox require: no sandbox here: {sandbox_problem()}")
-    unknown = [name for name in exercises if name not in EXERCISES]
-    if unknown:
+    if unknown := [name for name in exercises if name not in EXERCISES]:
         raise ValueError(f"exercises must be names of EXERCISES; got {unknown}")
     isolated, judged, box = sandbox != "off" and not sandbox_problem(), Judged(), None
     try:
         cells = student_cells(Path(path), judged.notes)
-        defined = [(_defines(python), written) for _, python, written in cells]
+        defined = [(bound_names(ast.parse(python)), written) for _, python, written in cells]
         for name in exercises:
             judged.answers[name] = clean("\n\n".join(
                 written for names, written in defined if name in names), 20_000)
         runnable, skip = [(label, python) for label, python, _ in cells], []
         box = _start(runnable, skip, isolated, judged.notes) if cells else None
         functions = box.functions if box else []
-        missing = [name for name in exercises if name not in functions]
-        if cells and missing:
+        if cells and (missing := [name for name in exercises if name not in functions]):
             judged.notes.append(f"not defined: {' '.join(missing)}")
         for name in exercises:
             if name not in functions:

@@ -9,16 +9,13 @@ which nbconvert would fetch from CDNs; an explorer shows the static picture of i
 The slides are 1280x720 with prose at 24 px and code at 20 px (a hall's back row). A cell
 tagged ``hide-input`` shows its output only (the figure, not the plotting code); checks
 (``assert``), ``# NBVAL_`` markers and ``remove-cell`` cells are left out; ``notes`` cells are
-speaker notes (``S`` opens them). Nothing scrolls:
-a cell that would run off a slide's bottom starts a sub-slide, and a cell taller than a slide is
-cut (``pieces``), by estimated heights (``SLIDE`` ...) that tests/test_slides.py checks in Chromium.
+speaker notes (``S`` opens them). Nothing scrolls: :func:`fitted` lays the cells out by
+estimated heights (``SLIDE`` ...), which tests/test_slides.py checks in Chromium.
 
 A notebook is not trusted: everything it puts in the deck is cleaned by nh3 (scripts, event
 handlers, iframes, styles and ``javascript:`` URLs go; only the deck's own reveal.js and MathJax
 run), and a picture must be a file in the notebook's folder.
 """
-
-from __future__ import annotations
 
 import ast
 import base64
@@ -64,40 +61,30 @@ class Settings:
 
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab slides``."""
-    parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK",
+    parser.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK",
                         help="notebooks to convert (.ipynb files)")
-    parser.add_argument("--out", required=True, metavar="DIR",
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="folder for the decks and the scripts they load (made if missing)")
 
 
 def check_arguments(args) -> Settings:
-    """Check the notebooks and the output folder before any work.
-
-    Raises
-    ------
-    ValueError
-        A NOTEBOOK that is not a readable ``.ipynb`` file, an ``--out`` that is a file, or a
-        missing package that ships reveal.js or MathJax.
-    OSError
-        ``--out`` cannot be made.
-    """
+    """The settings, or before any work a ValueError (a missing package, a NOTEBOOK that is not
+    a readable ``.ipynb`` file, an ``--out`` that is a file) or OSError (``--out`` not made)."""
     for name, package, _ in (*ASSETS, ("a sanitiser", "nh3", "")):
         if find_spec(package) is None:
             raise ValueError(f"the decks need {name} from the package {package!r}, which is "
                              f"not installed (pip install -e \".[course]\")")
-    notebooks = tuple(Path(path) for path in args.notebooks)
-    for path in notebooks:
+    for path in args.notebooks:
         if path.suffix != ".ipynb" or not path.is_file():
             raise ValueError(f"NOTEBOOK must be an .ipynb file; got {str(path)!r}")
         try:
             json.loads(path.read_text(encoding="utf-8"))["cells"]
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"NOTEBOOK {str(path)!r} is not a notebook: {error}") from None
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out must be a folder; got the file {str(out)!r}")
-    out.mkdir(parents=True, exist_ok=True)
-    return Settings(notebooks, out)
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out must be a folder; got the file {str(args.out)!r}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    return Settings(tuple(args.notebooks), args.out)
 
 
 def without_checks(source: str) -> str:
@@ -254,14 +241,12 @@ def fitted(cells: list) -> list:
 
 def deck_html(notebook) -> str:
     """The reveal.js deck of ``notebook`` (a NotebookNode); it loads scripts from its folder."""
-    from jinja2 import DictLoader
     from nbconvert import SlidesExporter
     from traitlets.config import Config
 
     config = Config({"TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": ["remove-cell"],
                                                "remove_input_tags": ["hide-input"]}})
-    template = DictLoader({"offline.j2": TEMPLATE.read_text(encoding="utf-8")})
-    exporter = SlidesExporter(config=config, template_file="offline.j2", extra_loaders=[template],
+    exporter = SlidesExporter(config=config, template_file=str(TEMPLATE),
                               reveal_url_prefix="reveal.js", reveal_theme="white")
     return sanitised(exporter.from_notebook_node(for_slides(notebook))[0])
 

@@ -124,11 +124,11 @@ def _stop(worker: threading.Thread, error) -> bool:
     return not worker.is_alive()
 
 
-def watched_call(fn, inputs: dict, limit: float, forbid_at=False, memory=True) -> Call:
+def watched_call(fn, inputs: dict, limit: float, forbid_at=False) -> Call:
     """``fn(*inputs.values())`` on copies of the arrays, in a thread of its own, watched there and
     in any thread it starts; past the deadline the watch raises :class:`_TimeUp` in it, then
     this thread does, until it ends. ``forbid_at`` fails scatters (a ufunc's ``.at``,
-    ``np.bincount``); ``peak`` is always measured (``memory`` is kept for the callers)."""
+    ``np.bincount``)."""
     passed = {key: value.copy() if isinstance(value, np.ndarray) else value
               for key, value in inputs.items()}
     own_file = getattr(getattr(fn, "__code__", None), "co_filename", None)
