@@ -172,7 +172,7 @@ def avg_pool_backward(dout, cache):
     geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, AvgPoolCache)
     dxpad = np.zeros(geometry.padded_shape, dtype=sum_dtype)            # (N, Hp, Wp, C)
     # does a pixel lie in the rows (columns) of two windows? Only then are they read back
-    rows_overlap, cols_overlap = np.less(geometry.stride, geometry.span)
+    rows_overlap, cols_overlap = (step < span for step, span in zip(geometry.stride, geometry.span))
     scratch = [Scratch(dout.shape[2:], sum_dtype),              # share: (n, r, OW, C)
                Scratch(dxpad.shape[2:], sum_dtype)]             # spread: (n, r, Wp, C)
     for images, rows, (share, spread) in blocks(dout.shape, sum_dtype.itemsize, *scratch):
@@ -293,9 +293,10 @@ def _kernel_row_taps(windows, sum_dtype, other: Scratch):
     tap_shape = (n, oh, ow, kernel_cols * channels)
     for images, rows, (taps, extra) in blocks(tap_shape, sum_dtype.itemsize, taps_spec, other):
         pixels = taps.shape[0] * taps.shape[1] * ow             # n*r*OW rows
+        tap_rows, extra_rows = taps.reshape(pixels, -1), extra.reshape(pixels, -1)   # views
         for a in range(kernel_rows):
             np.copyto(taps, windows[images, rows, :, a])        # (n, r, OW, KW, C)
-            yield images, rows, a, taps.reshape(pixels, -1), extra.reshape(pixels, -1)
+            yield images, rows, a, tap_rows, extra_rows
 
 
 def channels_first(array: np.ndarray) -> np.ndarray:
@@ -343,10 +344,9 @@ def _keep_larger(tap, k, block, block_winner, beats, marks) -> None:
 
 def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
     """Fix, in place, the windows of ``out`` and ``winner`` (N, OH, OW, C), C-contiguous, that
-    the running maximum gets wrong, all at once by their flat indices: those holding NaN (``tap
-    > max`` is False for NaN, yet the *last* NaN wins) and those whose maximum is 0
-    (``np.maximum`` may give ``-0.0`` where the winner is ``0.0``; common after a ReLU).
-    ``xpad`` is (N, Hp, Wp, C)."""
+    the running maximum gets wrong, by flat index: those holding NaN (``tap > max`` is False for
+    NaN, yet the *last* NaN wins) and those whose maximum is 0 (``np.maximum`` may give ``-0.0``
+    where the winner is ``0.0``; common after a ReLU). ``xpad`` is (N, Hp, Wp, C)."""
     # two fast reductions: np.max propagates NaN, and is any output 0?
     if out.size == 0 or not (np.isnan(out.max()) or (out == 0).any()):
         return
