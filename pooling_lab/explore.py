@@ -1,27 +1,24 @@
-"""Explorers for class: move a control, watch pooling and convolution change.
-
-* :func:`windows` - a pooling layer on a photo: its windows and taps, the output, the taps
-  reading each pixel, ``dx`` for a ``dout`` of ones, the output-size formula filled in.
-* :func:`backward` - the backward pass on a small grid, window by window: ``dout`` going to
-  the winner (max) or spread (avg), overlapping windows adding up, ties outlined.
-* :func:`filters` - a classic or typed kernel: the convolution's output, ``dx`` and ``dw``.
+"""Explorers for class: move a control, watch pooling and convolution change: :func:`windows`
+(a pooling layer on a photo), :func:`backward` (the backward pass on a small grid, window by
+window) and :func:`filters` (a classic or typed convolution kernel); their panels show what.
 
 Every number drawn comes from the package (:func:`pooling_lab.op_functions`,
 :class:`geometry.Geometry`). Each explorer is an **update function** (``*_panel``: data and a
 dict of control values in, a :class:`Panel` out, a figure or a message for anything it cannot
 draw, never an exception for a setting) under a thin **widget layer** (ipywidgets) that shows
 the figure as a PNG as wide as the cell, in one output with a static picture for GitHub/nbval.
-Readable from the back row: every text :data:`FONT_PT` points, the figure
-:data:`FIGURE_INCHES` wide at :data:`DPI` (P points at D dpi show as P * D / 96 pt at native
-size, so 16 px at JupyterLab's 100% zoom in a cell of 980 pixels or more; in a narrower cell
-the picture shrinks, and at 150% zoom on a 1280 px screen its labels still cover 16 px).
+Readable from the back row: each update function draws under ``viz.base.READABLE`` (every text
+:data:`FONT_PT` points, whatever the notebook set), the figure :data:`FIGURE_INCHES` wide at
+:data:`DPI` (P points at D dpi show as P * D / 96 pt at native size, so 16 px at JupyterLab's
+100% zoom in a cell of 980 pixels or more; in a narrower cell the picture shrinks, and at 150%
+zoom on a 1280 px screen its labels still cover 16 px).
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import html
+import importlib.util
 import io
 import os
 from dataclasses import dataclass
@@ -30,16 +27,15 @@ from fractions import Fraction
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
 from . import STYLES, check_style, contract, images, op_functions, rules, viz
 from .geometry import Geometry, pool_geometry
 from .viz import geometry as viz_geometry
+from .viz.base import GRAY_WEIGHTS
 
 #: Text size of every label (points, the course's rule in ``viz.base``) and the figure's width
 #: (inches) and resolution.
 FONT_PT, FIGURE_INCHES, DPI = viz.base.FONT_PT, 10.2, 96
-_READABLE = viz.base.READABLE
 
 #: The CSS classes of an explorer and of a picture whose setting was refused (dimmed), and the
 #: controls' text size for a hall: 16 px labels, read-outs and menus.
@@ -51,12 +47,10 @@ CONTROLS_CSS = ", ".join(f".{EXPLORER} {part}" for part in (
 #: The largest size of a number the explorers draw: colour scales of larger ones overflow.
 LARGEST_DRAWN = 1e300
 
-#: The choices of the padding control: the two names, then a number of pixels on every side.
-PADDING_CHOICES = ("valid", "same", 0, 1, 2, 3, 4)
-
 #: The line printed when ipywidgets cannot be imported.
-INSTALL_HINT = ('The explorer needs ipywidgets: pip install ipywidgets (or pip install -e ".[course]"'
-                ' in the course folder), then restart the kernel. Below: its default setting.')
+INSTALL_HINT = ('The explorer needs ipywidgets: pip install ipywidgets (or pip install -e '
+                '".[course]" in the course folder), then restart the kernel. Below: its default '
+                'setting.')
 
 #: Classic 3x3 kernels for :func:`filters`, written as the numbers a student would type.
 FILTERS = {
@@ -91,9 +85,6 @@ DRAWN_WINDOWS = ((0, 0), (0, 1), (1, 0), (1, 1))
 #: The ops :func:`windows` and :func:`backward` show: they draw pooling windows.
 POOL_OPS = ("max", "avg")
 
-#: Weights of R, G and B in a gray level (ITU-R 601, as Pillow's "L" and images.load).
-GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114])
-
 
 @dataclass
 class Panel:
@@ -113,25 +104,14 @@ class Panel:
 
 # --- Small helpers shared by the three update functions ------------------------------------------
 
-def _readable(update):
-    """Draw every text of ``update``'s figure at :data:`FONT_PT`, whatever the notebook set."""
-    @functools.wraps(update)
-    def drawn_readable(*args, **kwargs):
-        with matplotlib.rc_context(_READABLE):
-            return update(*args, **kwargs)
-    return drawn_readable
-
-
-def _new_figure(height: float, ratios):
-    """A figure outside pyplot (nothing to show or close): a row of axes ``ratios`` wide."""
+def _new_figure(height: float, ratios: dict):
+    """A figure outside pyplot (nothing to show or close): a row of axes as wide as ``ratios``
+    says, ``{label: relative width}``, each labelled so that a test finds it by name."""
     figure = Figure(figsize=(FIGURE_INCHES, height), dpi=DPI, layout="constrained")
-    return figure, list(figure.subplots(1, len(ratios), gridspec_kw={"width_ratios": ratios}))
-
-
-def _name(ax, label: str):
-    """Label an axes, so that a test can find a panel by name: ``{ax.get_label(): ax}``."""
-    ax.set_label(label)
-    return ax
+    axes = figure.subplots(1, len(ratios), gridspec_kw={"width_ratios": list(ratios.values())})
+    for ax, label in zip(axes, ratios):
+        ax.set_label(label)
+    return figure, list(axes)
 
 
 def _undrawable(**arrays) -> str | None:
@@ -196,14 +176,6 @@ def _thin_ticks(bar) -> None:
         bar.set_ticks([ticks[k] for k in kept], labels=[labels[k] for k in kept])
 
 
-def _outline(ax, top: float, left: float, height: float, width: float, color: str,
-             linestyle="-", linewidth=3.0):
-    """A rectangle round cells ``top..top+height-1``, ``left..left+width-1``, above separators."""
-    ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color,
-                           linestyle=linestyle, linewidth=linewidth, clip_on=False,
-                           zorder=viz.OUTLINE_ZORDER))
-
-
 def _op_refused(op) -> Panel | None:
     """A message when ``op`` is not a pooling op (the windows and backward explorers)."""
     if op not in POOL_OPS:
@@ -224,20 +196,18 @@ def _formula(geometry: Geometry) -> str:
                                f"({geometry.kernel[0]}-1) + 1 = {geometry.span[0]}"])
 
 
-@_readable
+@matplotlib.rc_context(viz.base.READABLE)
 def windows_panel(image, controls: dict) -> Panel:
     """The picture of :func:`windows` for one setting of its controls.
 
     Parameters
     ----------
     image : (1, H, W, C) array, values in [0, 1]; C 1, 2 (gray, alpha), 3 or 4 (RGBA)
-    controls : dict of ``op`` ("max"/"avg"), ``size``, ``stride``, ``padding``, ``dilation``,
-        ``count_include_pad`` (avg only) and ``style``, as in :data:`WINDOWS_DEFAULTS`
+    controls : dict keyed as :data:`WINDOWS_DEFAULTS` (``count_include_pad`` for avg only)
 
     Returns
     -------
-    Panel
-        Panels named ``"photo"`` (the windows of :data:`DRAWN_WINDOWS`, taps as dots),
+    Panel : axes named ``"photo"`` (the windows of :data:`DRAWN_WINDOWS`, taps as dots),
         ``"output"``, ``"coverage"`` (``viz.coverage_counts``) and ``"dx"`` (for a ``dout``
         of ones, summed over channels), the formula as title; or the message of a refusal.
     """
@@ -246,10 +216,12 @@ def windows_panel(image, controls: dict) -> Panel:
     if op not in POOL_OPS or message:
         return _op_refused(op) or Panel(None, message)
     forward, backward_pass = op_functions(style, op)
-    options = dict(size=controls["size"], stride=controls["stride"],
-                   padding=controls["padding"], dilation=controls["dilation"])
+    options = {name: controls[name] for name in ("size", "stride", "padding", "dilation")}
+    setting = (f"{op} · size {controls['size']} · stride {controls['stride']}\npadding "
+               f"{controls['padding']} · dilation {controls['dilation']}")
     if op == "avg":
         options["count_include_pad"] = controls["count_include_pad"]
+        setting += f"\ninclude pad {controls['count_include_pad']}"
     try:
         out, cache = forward(image, **options)                       # (1, OH, OW, C)
         dx = backward_pass(np.ones_like(out), cache)                 # (1, H, W, C)
@@ -257,22 +229,18 @@ def windows_panel(image, controls: dict) -> Panel:
         return Panel(None, str(error))
 
     geometry = cache.geometry
-    figure, (photo, output, coverage, gradient) = _new_figure(4.3, [1.1, 1, 1.25, 1.25])
-    viz.show_image(image, ax=_name(photo, "photo"), title="top-left corner\n4 windows · "
-                   "taps as dots" + ("\npadding hatched" if geometry.is_padded else ""))
+    figure, (photo, output, coverage, gradient) = _new_figure(
+        4.3, {"photo": 1.1, "output": 1, "coverage": 1.25, "dx": 1.25})
+    viz.show_image(image, ax=photo, title="top-left corner\n4 windows · taps as dots"
+                   + ("\npadding hatched" if geometry.is_padded else ""))
     _draw_windows(photo, geometry)
-    setting = (f"{op} · size {controls['size']} · stride {controls['stride']}\npadding "
-               f"{controls['padding']} · dilation {controls['dilation']}")
-    if op == "avg":
-        setting += f"\ninclude pad {controls['count_include_pad']}"
-    viz.show_image(out, ax=_name(output, "output"),
-                   title=f"{setting}\nout {geometry.out_hw[0]}x{geometry.out_hw[1]}")
+    viz.show_image(out, ax=output, title=f"{setting}\nout {out.shape[1]}x{out.shape[2]}")
     counts = viz.coverage_counts(geometry.x_shape[1:3], geometry.kernel, geometry.stride,
                                  geometry.padding, geometry.dilation)               # (H, W)
-    viz.show_coverage(counts, ax=_name(coverage, "coverage"), title="taps reading\neach pixel")
+    viz.show_coverage(counts, ax=coverage, title="taps reading\neach pixel")
     _thin_ticks(coverage.images[0].colorbar)
     over_channels = " · sum over C" if image.shape[3] > 1 else ""
-    viz.show_gradient(dx[0].sum(axis=2), ax=_name(gradient, "dx"),    # (H, W, C) -> (H, W)
+    viz.show_gradient(dx[0].sum(axis=2), ax=gradient,                  # (H, W, C) -> (H, W)
                       title=f"dx · dout of ones\n{style}{over_channels}")
     figure.suptitle(_formula(geometry), fontfamily="monospace")
     return Panel(figure)
@@ -282,19 +250,18 @@ def _draw_windows(ax, geometry: Geometry) -> None:
     """Outline the windows of :data:`DRAWN_WINDOWS` in ``ax``, a dot per tap, padding hatched,
     and zoom onto the top-left corner they cover.
     """
-    height, width = geometry.x_shape[1:3]
     rows, cols = [0], [0]
     for number, (i, j) in enumerate(DRAWN_WINDOWS):
         if i >= geometry.out_hw[0] or j >= geometry.out_hw[1]:
             continue
         color = viz.WINDOW_COLORS[number % len(viz.WINDOW_COLORS)]
         top, left = viz_geometry.window_origin(geometry, i, j)
-        _outline(ax, top, left, *geometry.span, color=color, linewidth=2.5)
+        viz.base.outline(ax, top, left, *geometry.span, color, linewidth=2.5)
         taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)   # -> (KH*KW, 2)
         ax.plot(taps[:, 1], taps[:, 0], "o", color=color, markersize=5, linestyle="none")
         rows += [top, top + geometry.span[0] - 1]
         cols += [left, left + geometry.span[1] - 1]
-    viz.draw_padding(ax, (height, width), geometry.padding)
+    viz.draw_padding(ax, geometry.x_shape[1:3], geometry.padding)
     # A square view at least 12 pixels wide, two pixels beyond the farthest window; image
     # axes run top to bottom, so the y limits are (bottom, top).
     side = max(12, max(rows) - min(rows) + 3, max(cols) - min(cols) + 3)
@@ -342,23 +309,23 @@ def _grid(grid):
     return grid, _undrawable(grid=grid)
 
 
-@_readable
+@matplotlib.rc_context(viz.base.READABLE)
 def backward_panel(grid, controls: dict, dout=None) -> Panel:
     """The picture of :func:`backward` after ``controls["step"]`` windows.
 
     Parameters
     ----------
     grid : (H, W) array, small (up to about 10x10, so the numbers stay readable)
-    controls : dict of ``op``, ``size``, ``stride``, ``padding``, ``style`` and ``step`` (how
-        many windows have sent their gradient back, 0 to ``OH * OW``)
+    controls : dict keyed as :data:`BACKWARD_DEFAULTS`; ``step`` is how many windows have sent
+        their gradient back, 0 to ``OH * OW``
     dout : (OH, OW) array, optional; :func:`default_dout` by default
 
     Returns
     -------
-    Panel
-        Panels named ``"x"`` (the window, its winner and its dashed ties), ``"dout"``, ``"window
-        adds"`` (backward of ``dout`` kept at this cell) and ``"dx so far"`` (kept at the first
-        ``step`` cells: backward is linear); the title says what this step does. Or a message.
+    Panel : axes named ``"x"`` (the window, its winner and its dashed ties), ``"dout"``,
+        ``"window adds"`` (backward of ``dout`` kept at this cell) and ``"dx so far"`` (kept at
+        the first ``step`` cells: backward is linear); the title says what this step does. Or a
+        message.
     """
     op, style, step = controls["op"], controls["style"], controls["step"]
     grid, message = _grid(grid)
@@ -392,13 +359,13 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     cmap, limits = viz.gradient_colors(dx_total, diverging=bool(dx_total.min() < 0))
     number, exponent = _grid_format(dx_total, decimals=1)
     padded_width = geometry.padded_shape[2]
-    figure, (x_ax, dout_ax, share_ax, dx_ax) = _new_figure(
-        4.6, [padded_width, dout.shape[2], padded_width, padded_width])
-    pad_value = -np.inf if op == "max" else 0.0
-    viz.show_numbers(grid, ax=_name(x_ax, "x"), title="x", fontsize=FONT_PT,
-                     padding=geometry.padding, pad_value=pad_value)
+    figure, (x_ax, dout_ax, share_ax, dx_ax) = _new_figure(4.6, {
+        "x": padded_width, "dout": dout.shape[2], "window adds": padded_width,
+        "dx so far": padded_width})
+    viz.show_numbers(grid, ax=x_ax, title="x", fontsize=FONT_PT, padding=geometry.padding,
+                     pad_value=-np.inf if op == "max" else 0.0)
     dout_number, dout_exponent = _grid_format(dout, decimals=1)
-    viz.show_numbers(dout[0, :, :, 0], ax=_name(dout_ax, "dout"), title="dout" + dout_exponent,
+    viz.show_numbers(dout[0, :, :, 0], ax=dout_ax, title="dout" + dout_exponent,
                      fmt=dout_number, fontsize=FONT_PT, cmap=cmap, limits=limits)
     share, changed = np.zeros_like(dx_so_far), []
     story = "step 0: no window has sent its gradient back yet; dx is all zeros"
@@ -411,18 +378,16 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
         changed = [tuple(cell) for cell in np.argwhere(unit_share != 0)]
         story = _story(op, geometry, grid, out[0, i, j, 0], dout[0, i, j, 0], (i, j), share,
                        dx_so_far, x_ax)
-        _outline(dout_ax, i, j, 1, 1, viz.WINDOW_COLORS[0])
-    for ax, values, name, title in (
-            (share_ax, share, "window adds", "this window adds"),
-            (dx_ax, dx_so_far, "dx so far", f"dx so far · {step} of {n_windows}")):
-        viz.show_numbers(values, ax=_name(ax, name), fmt=lambda value: number(value) if value
-                         else "", title=title + exponent,
-                         highlight=changed, cmap=cmap, limits=limits, fontsize=FONT_PT,
-                         padding=geometry.padding, pad_value=None)
+        viz.base.outline(dout_ax, i, j, 1, 1, viz.WINDOW_COLORS[0])
+    for ax, values, title in ((share_ax, share, "this window adds"),
+                              (dx_ax, dx_so_far, f"dx so far · {step} of {n_windows}")):
+        viz.show_numbers(values, ax=ax, fmt=lambda value: number(value) if value else "",
+                         title=title + exponent, highlight=changed, cmap=cmap, limits=limits,
+                         fontsize=FONT_PT, padding=geometry.padding, pad_value=None)
     if step:
         for ax in (x_ax, share_ax, dx_ax):
-            _outline(ax, *viz_geometry.window_origin(geometry, i, j), *geometry.span,
-                     viz.WINDOW_COLORS[0])
+            viz.base.outline(ax, *viz_geometry.window_origin(geometry, i, j), *geometry.span,
+                             viz.WINDOW_COLORS[0])
     figure.suptitle(f"{op} · size {controls['size']} · stride {controls['stride']} · padding "
                     f"{controls['padding']} · {style}\n{story}")
     return Panel(figure)
@@ -443,14 +408,14 @@ def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far
                  f"{share[row, col]:.3g}")
     else:
         (row, col), = changed
-        _outline(x_ax, row, col, 1, 1, viz.WINNER_COLOR)
+        viz.base.outline(x_ax, row, col, 1, 1, viz.WINNER_COLOR)
         taps = viz_geometry.tap_positions(geometry, i, j).reshape(-1, 2)   # -> (KH*KW, 2)
         height, width = grid.shape
         ties = [(int(r), int(c)) for r, c in taps
                 if 0 <= r < height and 0 <= c < width and (r, c) != (row, col)
                 and grid[r, c] == window_max]
         for r, c in ties:
-            _outline(x_ax, r, c, 1, 1, viz.TIE_COLOR, linestyle="--")
+            viz.base.outline(x_ax, r, c, 1, 1, viz.TIE_COLOR, linestyle="--")
         story = (f"window ({i}, {j}) · dout {window_dout:g} goes to its winner x[{row}, {col}]"
                  f" = {window_max:g}")
         if ties:
@@ -469,36 +434,25 @@ def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far
 # --- filters: a convolution kernel on a photo ----------------------------------------------------
 
 def parse_kernel(text: str) -> np.ndarray:
-    """Read a kernel typed as rows of numbers, one row per line, separated by spaces or commas,
-    each as :class:`fractions.Fraction` reads it (``2``, ``-1.5``, ``1e-3``, ``1/9``).
-
-    Returns
-    -------
-    kernel : (KH, KW) float array
-
-    Raises
-    ------
-    TypeError
-        ``text`` is not a string.
-    ValueError
-        Not a number, a division by zero, beyond float64, uneven rows or no number; naming the row.
+    """The (KH, KW) float kernel typed in ``text``: rows of numbers, one row per line, separated
+    by spaces or commas, each as :class:`fractions.Fraction` reads it (``2``, ``-1.5``, ``1e-3``,
+    ``1/9``). TypeError for a ``text`` not a string; ValueError, naming the row, for a word not a
+    number, a division by zero, a number beyond float64, uneven rows or no number at all.
     """
     if not isinstance(text, str):
         raise TypeError(f"kernel must be a string of numbers, one row per line; got {text!r}")
+    # What each error of float(Fraction(word)) means for the student who typed the word.
+    problems = {ValueError: "is not a number (allowed: 2, -1.5, 1e-3 or a fraction such as 1/9)",
+                ZeroDivisionError: "divides by zero",
+                OverflowError: "is beyond the largest float64 number"}
     rows = []
     for number, line in enumerate(text.strip().splitlines(), start=1):
         row = []
         for word in line.replace(",", " ").split():
             try:
                 row.append(float(Fraction(word)))
-            except ValueError:
-                raise ValueError(f"kernel row {number}: {word!r} is not a number "
-                                 f"(allowed: 2, -1.5, 1e-3 or a fraction such as 1/9)") from None
-            except ZeroDivisionError:
-                raise ValueError(f"kernel row {number}: {word!r} divides by zero") from None
-            except OverflowError:
-                raise ValueError(f"kernel row {number}: {word!r} is beyond the largest "
-                                 f"float64 number") from None
+            except tuple(problems) as error:
+                raise ValueError(f"kernel row {number}: {word!r} {problems[type(error)]}") from None
         if row:
             rows.append(row)
     if not rows:
@@ -523,34 +477,29 @@ def filter_dout(choice: str, out: np.ndarray) -> np.ndarray:
     raise ValueError(f"dout must be one of {list(DOUT_CHOICES)}; got {choice!r}")
 
 
-#: Kernels larger than this (on either side) are drawn without their numbers.
-LARGEST_NUMBERED_KERNEL = 5
-
-
 def _show_kernel(values, ax, title):
     """A kernel's numbers (up to 5x5) on a diverging map, or only its colours beyond."""
-    if max(values.shape) > LARGEST_NUMBERED_KERNEL:
+    if max(values.shape) > 5:
         return viz.show_gradient(values, ax=ax, title=title, colorbar=False, diverging=True)
     number, exponent = _grid_format(values, decimals=2 if values.shape[1] <= 3 else 1)
     return viz.show_numbers(values, ax=ax, fmt=number, cmap="RdBu_r", fontsize=FONT_PT,
                             title=title + exponent)
 
 
-@_readable
+@matplotlib.rc_context(viz.base.READABLE)
 def filters_panel(image, controls: dict) -> Panel:
     """The picture of :func:`filters` for one setting of its controls.
 
     Parameters
     ----------
     image : (1, H, W, C) array, drawn in gray (C 1 or 2, or RGB(A) made gray)
-    controls : dict of ``kernel`` (text, :func:`parse_kernel`), ``stride``, ``padding``,
-        ``dilation``, ``dout`` (a key of :data:`DOUT_CHOICES`) and ``style``
+    controls : dict keyed as :data:`FILTERS_DEFAULTS`: ``kernel`` a text (:func:`parse_kernel`),
+        ``dout`` a key of :data:`DOUT_CHOICES`
 
     Returns
     -------
-    Panel
-        Panels named ``"photo"``, ``"kernel"``, ``"output"`` (a picture when the weights sum to
-        1, else a signed map), ``"dx"`` and ``"dw"``; or a message.
+    Panel : axes named ``"photo"``, ``"kernel"``, ``"output"`` (a picture when the weights sum
+        to 1, else a signed map), ``"dx"`` and ``"dw"``; or a message.
     """
     style = controls["style"]
     forward, backward_pass = op_functions(style, "conv")
@@ -572,38 +521,25 @@ def filters_panel(image, controls: dict) -> Panel:
     if message:
         return Panel(None, message)
 
-    geometry = cache.geometry
-    kernel_h, kernel_w = kernel.shape
     figure, (photo, kernel_ax, output, gradient, dw_ax) = _new_figure(
-        4.2, [0.9, 1, 1.15, 1.15, 1])
-    viz.show_image(image, ax=_name(photo, "photo"),
-                   title=f"photo\n{image.shape[1]}x{image.shape[2]}")
-    _show_kernel(kernel, _name(kernel_ax, "kernel"), f"kernel {kernel_h}x{kernel_w}")
-    setting = (f"out {geometry.out_hw[0]}x{geometry.out_hw[1]}\nstride {controls['stride']} · "
+        4.2, {"photo": 0.9, "kernel": 1, "output": 1.15, "dx": 1.15, "dw": 1})
+    viz.show_image(image, ax=photo, title=f"photo\n{image.shape[1]}x{image.shape[2]}")
+    _show_kernel(kernel, kernel_ax, f"kernel {kernel.shape[0]}x{kernel.shape[1]}")
+    setting = (f"out {out.shape[1]}x{out.shape[2]}\nstride {controls['stride']} · "
                f"pad {controls['padding']}\ndilation {controls['dilation']}")
     if np.isclose(kernel.sum(), 1.0):
-        viz.show_image(out, ax=_name(output, "output"), title=f"weights sum to 1\n{setting}")
+        viz.show_image(out, ax=output, title=f"weights sum to 1\n{setting}")
     else:
         # a few strong edges would wash out the rest: full colour from the 99th percentile on
-        viz.show_gradient(out, ax=_name(output, "output"), title=f"signed output\n{setting}",
+        viz.show_gradient(out, ax=output, title=f"signed output\n{setting}",
                           limit=viz.symmetric_limit(out, percentile=99))
-    viz.show_gradient(dx, ax=_name(gradient, "dx"),
-                      title=f"dx · {style}\ndout = {controls['dout']}",
+    viz.show_gradient(dx, ax=gradient, title=f"dx · {style}\ndout = {controls['dout']}",
                       limit=viz.symmetric_limit(dx, percentile=99))
-    _show_kernel(dw[:, :, 0, 0], _name(dw_ax, "dw"), "dw")
+    _show_kernel(dw[:, :, 0, 0], dw_ax, "dw")
     return Panel(figure)
 
 
 # --- The widget layer ----------------------------------------------------------------------------
-
-def _widgets():
-    """ipywidgets, or None when it is not installed (the explorers then show a picture)."""
-    try:
-        import ipywidgets
-    except ImportError:
-        return None
-    return ipywidgets
-
 
 class Explorer:
     """Controls (``controls``, keyed as the update function's dict) above ``picture`` (a PNG as
@@ -613,8 +549,7 @@ class Explorer:
     def __init__(self, widgets, controls: dict, update, rows):
         self.controls = controls
         self._update = update
-        # Never wider than drawn (labels FONT_PT at 100% zoom); in a narrower cell it shrinks
-        # with the cell (zoomed to 150% at 1280 px, its labels still 16 px on the screen).
+        # As wide as the cell, never wider than drawn (why: the module's docstring).
         self.picture = widgets.Image(format="png", layout=widgets.Layout(
             width="100%", max_width=f"{round(FIGURE_INCHES * DPI)}px", height="auto",
             margin="2px 0"))                   # no side margins: 100% wide fits the cell
@@ -630,13 +565,9 @@ class Explorer:
             control.observe(self.redraw, names="value")
         self.redraw()
 
-    def values(self) -> dict:
-        """The controls' current values: the update function's ``controls`` dict."""
-        return {name: control.value for name, control in self.controls.items()}
-
-    def redraw(self, change=None) -> Panel:
-        """Call the update function with the current values and show what it returns."""
-        panel = self._update(self.values())
+    def redraw(self, change=None) -> None:
+        """Call the update function with the controls' values and show what it returns."""
+        panel = self._update({name: control.value for name, control in self.controls.items()})
         if panel.figure is None:
             # Keep the last picture, dimmed, under the message: the setting it shows is gone.
             self.message.value = ('<p style="color: #b00; font-family: monospace; font-size: '
@@ -647,7 +578,6 @@ class Explorer:
             self.message.value = ""
             self.picture.remove_class(REFUSED)
             self.picture.value = panel.png()
-        return panel
 
     def _repr_mimebundle_(self, **kwargs):
         # One output holding the live widget and a PNG of the setting it starts with: a front
@@ -660,7 +590,7 @@ class Explorer:
 def _show(make_explorer, panel_of_defaults) -> None:
     """Display ``make_explorer()``, or without ipywidgets the install hint and default picture."""
     from IPython.display import Image, display
-    if _widgets() is not None:
+    if importlib.util.find_spec("ipywidgets"):
         display(make_explorer())
         return
     print(INSTALL_HINT)
@@ -672,15 +602,14 @@ def _controls(widgets, defaults: dict, **ranges) -> dict:
     """The controls of ``defaults``: a slider per name in ``ranges`` (``(min, max)``), padding,
     style, and op and ``count_include_pad`` when the defaults hold them.
     """
-    style = check_style(defaults["style"])
     wide, narrow = widgets.Layout(width="330px"), widgets.Layout(width="230px")  # tracks 150+ px
     controls = {name: widgets.IntSlider(value=defaults[name], min=low, max=high,
                                         description=name, continuous_update=False, layout=wide)
                 for name, (low, high) in ranges.items()}
-    controls["padding"] = widgets.Dropdown(options=[(str(p), p) for p in PADDING_CHOICES],
-                                           value=defaults["padding"], description="padding",
-                                           layout=narrow)
-    controls["style"] = widgets.Dropdown(options=list(STYLES), value=style,
+    controls["padding"] = widgets.Dropdown(    # the two names, then pixels on every side
+        options=[(str(p), p) for p in ("valid", "same", 0, 1, 2, 3, 4)],
+        value=defaults["padding"], description="padding", layout=narrow)
+    controls["style"] = widgets.Dropdown(options=list(STYLES), value=check_style(defaults["style"]),
                                          description="style", layout=narrow)
     if "op" in defaults:
         controls["op"] = widgets.ToggleButtons(options=list(POOL_OPS), value=defaults["op"],
@@ -707,7 +636,7 @@ def _photo(image, name: str, grayscale: bool, size: int):
 
 def windows_explorer(image=None, style: str = "fast"):
     """The :func:`windows` explorer as an :class:`Explorer` (needs ipywidgets)."""
-    widgets = _widgets()
+    import ipywidgets as widgets
     image = _photo(image, "chelsea", grayscale=False, size=64)
     controls = _controls(widgets, {**WINDOWS_DEFAULTS, "style": style}, size=(1, 8),
                          stride=(1, 6), dilation=(1, 4))
@@ -727,34 +656,31 @@ def windows(image=None, style: str = "fast") -> None:
 
 def backward_explorer(grid=None, dout=None, style: str = "fast", op: str = "max"):
     """The :func:`backward` explorer as an :class:`Explorer` (needs ipywidgets)."""
-    widgets = _widgets()
+    import ipywidgets as widgets
     grid = BACKWARD_GRID if grid is None else grid
     defaults = {**BACKWARD_DEFAULTS, "style": style, "op": op}
     controls = _controls(widgets, defaults, size=(1, 5), stride=(1, 6))
+    # The slider keeps its value within 0..max itself (on the buttons' clicks too).
     steps = max(backward_steps(grid, defaults), 1)
-    controls["step"] = widgets.IntSlider(value=min(defaults["step"], steps), min=0, max=steps,
-                                         description="window",
-                                         layout=widgets.Layout(width="360px"))
-    play = widgets.Play(value=controls["step"].value, min=0, max=steps, interval=1200,
-                        description="play")
-    widgets.jslink((play, "value"), (controls["step"], "value"))
+    step = controls["step"] = widgets.IntSlider(value=defaults["step"], min=0, max=steps,
+                                                description="window",
+                                                layout=widgets.Layout(width="360px"))
+    play = widgets.Play(value=step.value, min=0, max=steps, interval=1200, description="play")
+    widgets.jslink((play, "value"), (step, "value"))
     buttons = [widgets.Button(description=text, layout=widgets.Layout(width="80px"))
                for text in ("◀ step", "step ▶")]
     for button, by in zip(buttons, (-1, 1)):
-        button.on_click(lambda _, by=by: setattr(controls["step"], "value", min(max(
-            controls["step"].value + by, 0), controls["step"].max)))
+        button.on_click(lambda _, by=by: setattr(step, "value", step.value + by))
 
     def update(values):
         # Size, stride and padding change the number of windows: the step control follows.
         steps = backward_steps(grid, values)
-        if controls["step"].max != max(steps, 1):
-            controls["step"].max = play.max = max(steps, 1)
+        step.max = play.max = max(steps, 1)             # an unchanged max fires no event
         values["step"] = min(values["step"], steps)
         return backward_panel(grid, values, dout)
 
     rows = [[controls["op"], controls["size"], controls["stride"], controls["padding"],
-             controls["style"]],
-            [play, *buttons, controls["step"]]]
+             controls["style"]], [play, *buttons, step]]
     return Explorer(widgets, controls, update, rows)
 
 
@@ -770,7 +696,7 @@ def backward(grid=None, dout=None, style: str = "fast", op: str = "max") -> None
 
 def filters_explorer(image=None, style: str = "fast"):
     """The :func:`filters` explorer as an :class:`Explorer` (needs ipywidgets)."""
-    widgets = _widgets()
+    import ipywidgets as widgets
     image = _photo(image, "grace_hopper", grayscale=True, size=128)
     controls = _controls(widgets, {**FILTERS_DEFAULTS, "style": style}, stride=(1, 6),
                          dilation=(1, 4))

@@ -10,6 +10,7 @@ one test per explorer checks that the style control really switches the function
 import base64
 import itertools
 import re
+import sys
 
 import matplotlib
 import numpy as np
@@ -426,7 +427,7 @@ def test_filters_explorer_picks_a_filter_and_types_a_kernel():
 def test_without_ipywidgets_the_explorer_says_how_to_install_and_shows_a_picture(
         monkeypatch, capsys):
     shown = []
-    monkeypatch.setattr(explore, "_widgets", lambda: None)
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)          # as if not installed
     monkeypatch.setattr("IPython.display.display", lambda item: shown.append(item))
     explore.windows(PHOTO)
     explore.backward()

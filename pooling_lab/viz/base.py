@@ -1,13 +1,12 @@
-"""What every figure of the course shares: its text size, its colours and small drawing helpers.
-
-The sizes and colours are set here once, so that a label reads the same and a style, a window
-or a padded cell looks the same in every notebook; importing ``pooling_lab.viz`` applies them.
-"""
+"""What every figure of the course shares, set here once so that a label reads the same and a
+style, a window or a padded cell looks the same in every notebook: its text size (applied when
+``pooling_lab.viz`` is imported), its colours and small drawing helpers."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Rectangle
 
 #: The size rule of every figure (COURSE_STYLE, "Projected from the back row"): all text
 #: ``FONT_PT`` points, drawn at ``DPI`` dots per inch, so 12 * 100 / 72 = 16.7 px in the notebook
@@ -49,6 +48,13 @@ PADDING_HATCH = "///"
 #: Shade convention for numbers on grids: larger is darker (``Greys``: 0 white, 1 black).
 NUMBERS_CMAP = "Greys"
 
+#: Text centred on its point (a number in its cell).
+CENTERED = {"ha": "center", "va": "center"}
+
+#: Weights of R, G and B in a gray level, 0 black to 1 white (ITU-R 601, as Pillow's "L" and
+#: images.load): how light a colour looks.
+GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114])
+
 
 def new_axes(ax, figsize=(4, 4)):
     """Return ``ax``, or the axes of a new figure of ``figsize`` inches when ``ax`` is None."""
@@ -57,19 +63,31 @@ def new_axes(ax, figsize=(4, 4)):
     return ax
 
 
-def ticks_off(ax) -> None:
-    """Hide both axes' ticks: pixel numbers say nothing on an image."""
+def outline(ax, top, left, height, width, color, linewidth=3.0, inset=0.0, face=None,
+            linestyle="-") -> None:
+    """Frame pixels ``top..top+height-1``, ``left..left+width-1`` (a window, a cell) in ``color``
+    above a grid's cell separators, shrunk by ``inset`` pixels on every side (so that touching
+    frames keep both borders), filled with ``face`` (None: not filled)."""
+    # clip_on=False keeps the half of an edge line that falls outside the axes.
+    ax.add_patch(Rectangle((left - 0.5 + inset, top - 0.5 + inset), width - 2 * inset,
+                           height - 2 * inset, fill=face is not None, facecolor=face,
+                           edgecolor=color, linewidth=linewidth, linestyle=linestyle,
+                           clip_on=False, zorder=OUTLINE_ZORDER))
+
+
+def ticks_off(ax, title=None):
+    """Hide both axes' ticks (pixel numbers say nothing on an image) and give ``ax`` its
+    ``title``, if any; returns ``ax``."""
     ax.set_xticks([])
     ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
 
 
 def as_picture(image) -> np.ndarray:
-    """An image ready for ``imshow``: ``(1, H, W, C)``, ``(H, W, C)`` or ``(H, W)`` -> 2-D or RGB.
-
-    Returns
-    -------
-    picture : (H, W) for one channel, (H, W, 3) for three
-    """
+    """An image ready for ``imshow``: ``(1, H, W, C)``, ``(H, W, C)`` or ``(H, W)`` -> ``(H, W)``
+    for one channel, ``(H, W, 3)`` for three."""
     picture = np.asarray(image)
     if picture.ndim == 4:
         if picture.shape[0] != 1:
@@ -84,10 +102,8 @@ def as_picture(image) -> np.ndarray:
 
 
 def as_map(values, name: str = "values") -> np.ndarray:
-    """A map of one number per pixel: ``(1, H, W, C)``, ``(H, W, C)`` or ``(H, W)`` -> ``(H, W)``.
-
-    Channels are summed (the total each pixel receives, e.g. of a gradient).
-    """
+    """A map of one number per pixel: ``(1, H, W, C)``, ``(H, W, C)`` or ``(H, W)`` -> ``(H, W)``,
+    channels summed (the total each pixel receives, e.g. of a gradient)."""
     values = np.asarray(values, dtype=float)
     if values.ndim == 4:
         if values.shape[0] != 1:

@@ -1,7 +1,5 @@
-"""Gradients and coverage: maps of signed or one-signed values, coloured as
-:func:`gradient_colors` picks (white at zero), and window counts in :func:`count_colors`' one
-palette.
-"""
+"""Gradients and coverage: maps of signed or one-signed values, coloured as :func:`gradient_colors`
+picks (white at zero), and window counts in :func:`count_colors`' one palette."""
 
 from __future__ import annotations
 
@@ -30,21 +28,18 @@ def symmetric_limit(values, percentile=100.0) -> float:
 
 
 def gradient_colors(values, limit=None, diverging=None):
-    """The colour map and limits the course uses for a map of signed or one-signed values.
+    """The colour map and limits the course uses for ``values`` (any shape) of one or both signs.
 
     Parameters
     ----------
-    values : array of any shape
-    limit : float, optional
-        The largest ``|value|`` the colours reach; default :func:`symmetric_limit` of ``values``.
+    limit : float, optional, the largest ``|value|`` the colours reach (:func:`symmetric_limit`)
     diverging : bool, optional
         None: ``RdBu_r`` for both signs, ``Reds`` when none is negative, ``Blues_r`` when none is
         positive. True: always ``RdBu_r``; False: values of one sign required.
 
     Returns
     -------
-    cmap : str
-    limits : (low, high), ``(-limit, limit)``, ``(0, limit)`` or ``(-limit, 0)``
+    cmap : str, and limits : (low, high), ``(-limit, limit)``, ``(0, limit)`` or ``(-limit, 0)``
     """
     values = np.asarray(values, dtype=float)
     if limit is None:
@@ -66,16 +61,10 @@ def gradient_colors(values, limit=None, diverging=None):
 
 
 def show_gradient(gradient, ax=None, title=None, colorbar=True, limit=None, diverging=None):
-    """Draw a gradient map with the course's colour rule (:func:`gradient_colors`); returns ``ax``.
-
-    Parameters
-    ----------
-    gradient : (H, W), (H, W, C) or (1, H, W, C); channels are summed
-    ax, title, colorbar : optional Axes, title, and the colourbar or not
-    limit : float, optional
-        Full colour at ``|value| = limit`` (default the largest); one ``limit`` for panels to
-        compare; a smaller one shows faint detail, the colourbar's arrows mark what is beyond.
-    diverging : bool, optional, as for :func:`gradient_colors`
+    """Draw ``gradient`` (H, W), (H, W, C) or (1, H, W, C), channels summed, in the course's
+    colours (:func:`gradient_colors`, ``diverging`` as there), with a colourbar or not.
+    ``limit``: full colour at ``|value| = limit`` (default the largest); one ``limit`` for panels
+    to compare; a smaller one shows faint detail, the colourbar's arrows mark what is beyond.
     """
     ax = new_axes(ax)
     values = as_map(gradient, "gradient")
@@ -87,16 +76,12 @@ def show_gradient(gradient, ax=None, title=None, colorbar=True, limit=None, dive
         extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
                   (True, True): "both"}[beyond_low, beyond_high]
         ax.figure.colorbar(shown, ax=ax, shrink=0.8, extend=extend)
-    if title:
-        ax.set_title(title)
-    ticks_off(ax)
-    return ax
+    return ticks_off(ax, title)
 
 
 def show_difference(after, before, ax=None, title=None, colorbar=True, limit=None):
-    """Draw ``after - before`` on their common top-left part, as :func:`show_gradient` does: two
-    pooled images of almost one size (85x128 and 84x127) differ where the map is coloured.
-    ``after`` and ``before`` are as for :func:`show_gradient`; returns ``ax``.
+    """Draw ``after - before`` (each as ``gradient`` of :func:`show_gradient`) on their common
+    top-left part: two pooled images of almost one size (85x128, 84x127) differ where coloured.
     """
     after, before = as_map(after, "after"), as_map(before, "before")
     rows, cols = min(after.shape[0], before.shape[0]), min(after.shape[1], before.shape[1])
@@ -109,12 +94,8 @@ LARGEST_COUNT_COLOR = 16
 
 
 def count_colors(counts):
-    """The course's one palette for window counts: 0 ("no window") white, ``k`` >= 1 the
-    ``viridis`` colour at ``log(k) / log(LARGEST_COUNT_COLOR)`` (16 and more yellow).
-
-    Parameters
-    ----------
-    counts : array of non-negative integers
+    """The course's one palette for ``counts`` (non-negative integers, any shape): 0 ("no
+    window") white, ``k`` >= 1 the ``viridis`` colour at ``log(k) / log(LARGEST_COUNT_COLOR)``.
 
     Returns
     -------
@@ -151,7 +132,4 @@ def show_coverage(counts, ax=None, title=None, colorbar=True):
         bar.set_ticklabels([str(int(count)) for count in present])
         bar.minorticks_off()
         bar.set_label("windows covering the pixel")
-    if title:
-        ax.set_title(title)
-    ticks_off(ax)
-    return ax
+    return ticks_off(ax, title)

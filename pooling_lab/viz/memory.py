@@ -14,8 +14,8 @@ from matplotlib.ticker import LogLocator, NullLocator
 from .. import rules
 from ..geometry import conv_geometry
 from . import geometry as viz_geometry
-from .base import (PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MARKERS, WINDOW_COLORS,
-                   new_axes)
+from .base import (CENTERED, PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MARKERS,
+                   WINDOW_COLORS, new_axes)
 
 
 # Memory and strides ---------------------------------------------------------------------------
@@ -32,22 +32,12 @@ def byte_offsets(array) -> np.ndarray:
 
 
 def show_memory(array, highlight=(), title=None, fmt="{:g}"):
-    """Draw a small 2-D array twice: as the grid we index, and as the line of bytes it lives in.
-
-    Each grid cell shows its value and byte offset; highlighted cells (e.g. a window's taps, in
-    visiting order) are coloured in both, and arrows over the memory line show each jump in
-    bytes between them: that jump is what a stride is.
-
-    Parameters
-    ----------
-    array : (rows, cols) C-contiguous ndarray, small (up to about 6x8)
-    highlight : sequence of (row, col), optional
-    title : str, optional; by default the shape and strides
-    fmt : str, the format of each value
-
-    Returns
-    -------
-    fig, (grid_ax, memory_ax)
+    """Draw a small C-contiguous ``array`` (rows, cols), up to about 6x8, twice: as the grid we
+    index (titled ``title``, by default its shape and strides), and as the line of bytes it
+    lives in. Each grid cell shows its value (formatted by ``fmt``) and byte offset; the
+    ``highlight`` cells (row, col), e.g. a window's taps in visiting order, are coloured in both,
+    and arrows over the memory line show each jump in bytes between them: that is a stride.
+    Returns ``fig, (grid_ax, memory_ax)``.
     """
     array = np.asarray(array)
     if array.ndim != 2 or not array.flags.c_contiguous:
@@ -65,10 +55,8 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
     for (row, col), value in np.ndenumerate(array):
         face = color if (row, col) in highlight else "#eeeeee"
         grid_ax.add_patch(Rectangle((col, row), 1, 1, facecolor=face, edgecolor="gray"))
-        grid_ax.text(col + 0.5, row + 0.42, fmt.format(value), ha="center", va="center",
-                     fontsize=12)
-        grid_ax.text(col + 0.5, row + 0.8, f"byte {offsets[row, col]}", ha="center",
-                     va="center", fontsize=9)
+        grid_ax.text(col + 0.5, row + 0.42, fmt.format(value), fontsize=12, **CENTERED)
+        grid_ax.text(col + 0.5, row + 0.8, f"byte {offsets[row, col]}", fontsize=9, **CENTERED)
     # A margin round the grid; row 0 on top, as in print(array).
     grid_ax.set(xlim=(-0.15, cols + 0.15), ylim=(rows + 0.15, -0.15), aspect="equal")
     grid_ax.axis("off")
@@ -78,10 +66,8 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
     for index, value in enumerate(array.ravel()):        # C order is memory order
         face = color if divmod(index, cols) in highlight else "#eeeeee"
         memory_ax.add_patch(Rectangle((index, 0), 1, 1, facecolor=face, edgecolor="gray"))
-        memory_ax.text(index + 0.5, 0.5, fmt.format(value), ha="center", va="center",
-                       fontsize=10)
-        memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", ha="center", va="center",
-                       fontsize=9)
+        memory_ax.text(index + 0.5, 0.5, fmt.format(value), fontsize=10, **CENTERED)
+        memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", fontsize=9, **CENTERED)
     jumps = list(zip(in_memory, in_memory[1:]))
     for first, second in jumps:
         memory_ax.annotate("", xy=(second + 0.5, 1.05), xytext=(first + 0.5, 1.05),
@@ -108,18 +94,13 @@ def _compact(pair):
 
 def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (0, 1)),
               ax=None, title=None, legend=True):
-    """Draw the input grid, its padding (hatched, holding 0), and the taps a few outputs read.
+    """Draw a small input grid ``in_hw`` (H, W), its padding (hatched, holding 0), and the taps
+    the ``outputs`` (i, j), inside the (OH, OW) output, read; ``kernel``, ``stride``,
+    ``padding`` and ``dilation`` as for the convolution functions.
 
     Each output's taps (:func:`viz.geometry.tap_positions`) are filled in its colour, half
-    transparent (shared taps look mixed), its window's span dashed; the legend under the grid
-    names the outputs, padding and span. Returns ``ax``.
-
-    Parameters
-    ----------
-    in_hw : (H, W), small
-    kernel, stride, padding, dilation : as for the convolution functions
-    outputs : sequence of (i, j) inside the output (OH, OW)
-    ax, title, legend : optional Axes, title (by default the parameters), and the legend or not
+    transparent (shared taps look mixed), its window's span dashed; the ``legend`` under the
+    grid names the outputs, padding and span; the title says the parameters by default.
     """
     kernel = rules.as_pair(kernel, "kernel")
     geometry = conv_geometry((1, *in_hw, 1), (*kernel, 1, 1), stride, padding, dilation)
@@ -138,8 +119,7 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
                                    edgecolor="gray", hatch=PADDING_HATCH if padded else None,
                                    linewidth=0.8))
             if padded:
-                ax.text(col + 0.5, row + 0.5, "0", ha="center", va="center", fontsize=7,
-                        color="#404040")
+                ax.text(col + 0.5, row + 0.5, "0", fontsize=7, color="#404040", **CENTERED)
     handles, tap_alpha = [], 0.55
     for number, (i, j) in enumerate(outputs):
         color = WINDOW_COLORS[number % len(WINDOW_COLORS)]
@@ -148,9 +128,8 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
             ax.add_patch(Rectangle((col, row), 1, 1, facecolor=color, alpha=tap_alpha,
                                    edgecolor="none"))
         first_row, first_col = viz_geometry.window_origin(geometry, i, j)
-        span_h, span_w = geometry.span
-        ax.add_patch(Rectangle((first_col, first_row), span_w, span_h, fill=False,
-                               edgecolor=color, linewidth=2.5, linestyle="--"))
+        ax.add_patch(Rectangle((first_col, first_row), *geometry.span[::-1], fill=False,
+                               edgecolor=color, linewidth=2.5, linestyle="--"))   # (W, H)
         handles.append(Patch(facecolor=color, alpha=tap_alpha, edgecolor=color,
                              linestyle="--", label=f"output ({i}, {j})"))
     if legend:
@@ -193,12 +172,10 @@ def _log_ticks(axis) -> None:
 
 
 def plot_by_style(ax, x, values, xlabels=None, log=True):
-    """Draw one line per style (timings against input size), each in its style's colour;
-    returns ``ax``.
+    """Draw one line per style (timings against input size), each in its style's colour.
 
     Parameters
     ----------
-    ax : matplotlib Axes
     x : (P,) the measured points, e.g. pixels per image
     values : dict {name: (P,) values}; styles get their colour and marker, others the next of
         :data:`OTHER_COLORS`
@@ -224,20 +201,15 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
 
 def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=None, log=True,
              fmt="{:.3g}"):
-    """Draw measurements as dots on a (log) axis, one row per case, the value beside each dot
-    (a bar's length on a log axis depends on where the axis starts; a dot does not); returns
-    ``ax``.
+    """Draw measurements as dots on a (``log``) axis labelled ``xlabel``, one row per case, the
+    value beside each dot, formatted by ``fmt`` and followed by ``unit`` (a bar's length on a
+    log axis depends on where the axis starts; a dot does not).
 
     Parameters
     ----------
     values : dict {row: value} or {row: {series: value}}; series share a row, with a legend
-    ax, title : optional
-    unit : str, printed after each value
-    xlabel : str
     colors : dict {series: colour}, optional; by default a style's colour and marker
         (:data:`STYLE_COLORS`, :data:`STYLE_MARKERS`), else the next of :data:`OTHER_COLORS`
-    log : bool
-    fmt : str, the format of the printed values
     """
     rows = list(values)
     nested = all(isinstance(values[row], dict) for row in rows)

@@ -54,8 +54,7 @@ def show_filters(w, ncols=8, title=None, panel_size=0.9):
     for k, ax in enumerate(axes[:count]):
         shown = ax.imshow(w[:, :, 0, k], cmap="RdBu_r", vmin=-limit, vmax=limit,
                           interpolation="nearest")
-        ax.set_title(f"filter {k}", fontsize=9)
-        ticks_off(ax)
+        ticks_off(ax).set_title(f"filter {k}", fontsize=9)
     for ax in axes[count:]:
         ax.set_visible(False)                             # the last row's unused panels
     fig.colorbar(shown, ax=axes, shrink=0.8, label="weight")
@@ -66,11 +65,8 @@ def show_filters(w, ncols=8, title=None, panel_size=0.9):
 
 def tile_maps(maps, ncols=16, gap=1) -> np.ndarray:
     """Lay the channels of ``maps`` (H, W, C) out in a grid for one ``imshow``: channel ``c`` at row
-    ``c // ncols``, column ``c % ncols``, ``gap`` pixels of NaN between.
-
-    Returns
-    -------
-    tiles : (rows*(H+gap) - gap, ncols*(W+gap) - gap) float array, rows = ceil(C / ncols)
+    ``c // ncols``, column ``c % ncols``, ``gap`` pixels of NaN between. Returns ``tiles``,
+    (rows*(H+gap) - gap, ncols*(W+gap) - gap) floats, rows = ceil(C / ncols).
     """
     maps = np.asarray(maps, dtype=float)
     height, width, channels = maps.shape
@@ -84,19 +80,16 @@ def tile_maps(maps, ncols=16, gap=1) -> np.ndarray:
 
 
 def show_feature_maps(image, stages, title=None, rows=4, width=11.0):
-    """Draw what the layers of a network make of one image: the input, then a block of maps per
-    stage, each stage's channels tiled ``rows`` high, every map blown up to the largest size (a
-    pooled map looks blockier, not smaller). Non-negative maps are gray from 0 to the panel's
-    largest value; maps with negative values ``RdBu_r``, symmetric.
+    """Draw what the layers of a network make of one ``image`` (H, W), (H, W, 1) or (1, H, W, 1):
+    the input, then a block of maps per stage, each stage's channels tiled ``rows`` high (fewer
+    for fewer channels), every map blown up to the largest size (a pooled map looks blockier,
+    not smaller), the figure ``width`` inches wide. Non-negative maps are gray from 0 to the
+    panel's largest value; maps with negative values ``RdBu_r``, symmetric.
 
     Parameters
     ----------
-    image : (H, W), (H, W, 1) or (1, H, W, 1)
     stages : sequence of (name, maps), maps (OH, OW, C) or (1, OH, OW, C); the largest ``OH``
         a multiple of every stage's
-    title : str, optional
-    rows : int, rows of tiles per stage (fewer for fewer channels)
-    width : float, inches
 
     Returns
     -------

@@ -18,8 +18,8 @@ from .. import op_functions
 from ..geometry import pool_geometry
 from ..rules import resolve_padding
 from . import geometry as viz_geometry
-from .base import (NUMBERS_CMAP, OUTLINE_ZORDER, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS,
-                   WINNER_COLOR, as_picture, new_axes, ticks_off)
+from .base import (CENTERED, GRAY_WEIGHTS, NUMBERS_CMAP, PADDING_FACE, PADDING_HATCH, WINDOW_COLORS,
+                   WINNER_COLOR, as_picture, new_axes, outline, ticks_off)
 from .gradients import count_colors, gradient_colors, symmetric_limit
 
 
@@ -27,32 +27,19 @@ from .gradients import count_colors, gradient_colors, symmetric_limit
 
 def show_image(image, ax=None, title=None):
     """Draw one image, ``(H, W)``, ``(H, W, C)`` or ``(1, H, W, C)`` in [0, 1], gray if it has one
-    channel, ticks off; returns ``ax``.
-    """
+    channel, ticks off."""
     ax = new_axes(ax)
     picture = as_picture(image)
     # Clip: pooled or filtered images can leave [0, 1] by rounding, and imshow would warn.
     ax.imshow(np.clip(picture, 0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    if title:
-        ax.set_title(title)
-    ticks_off(ax)
-    return ax
+    return ticks_off(ax, title)
 
 
 def image_grid(images, titles=None, ncols=None, panel_size=3.0):
-    """Draw several images side by side, each with its title.
-
-    Parameters
-    ----------
-    images : sequence of (H, W), (H, W, C) or (1, H, W, C) arrays; each panel keeps its own pixel
-        scale, so a pooled image looks blockier, not smaller
-    titles : sequence of str, optional, one per image
-    ncols : int, optional, panels per row (all in one row by default)
-    panel_size : float, a panel's width in inches (height from the tallest image)
-
-    Returns
-    -------
-    fig, axes : the figure and a flat array of its Axes (unused ones hidden)
+    """Draw several ``images``, each (H, W), (H, W, C) or (1, H, W, C), with its ``titles`` entry,
+    ``ncols`` to a row (all in one row by default), each panel ``panel_size`` inches wide (high
+    as the tallest image needs) and keeping its own pixel scale, so a pooled image looks
+    blockier, not smaller. Returns ``fig, axes``, a flat array of its Axes (unused ones hidden).
     """
     images = list(images)
     if titles is not None and len(titles) != len(images):
@@ -93,8 +80,7 @@ def add_zoom_inset(ax, rows, cols, bounds=(0.56, 0.56, 0.42, 0.42), color="#E69F
                  interpolation="nearest",
                  extent=(left - 0.5, right - 0.5, bottom - 0.5, top - 0.5))
     ticks_off(inset)
-    inset.spines[:].set_edgecolor(color)
-    inset.spines[:].set_linewidth(2)
+    inset.spines[:].set(edgecolor=color, linewidth=2)
     ax.indicate_inset_zoom(inset, edgecolor=color, alpha=1.0, linewidth=1.5)
     return inset
 
@@ -103,13 +89,9 @@ def add_zoom_inset(ax, rows, cols, bounds=(0.56, 0.56, 0.42, 0.42), color="#E69F
 
 def window_boxes(image_hw, size, stride=None, padding="valid", windows=((0, 0), (0, 1), (1, 0)),
                  dilation=1):
-    """Where pooling windows lie, in the image's pixel coordinates.
-
-    Parameters
-    ----------
-    image_hw : (H, W)
-    size, stride, padding, dilation : as for the pooling functions (``stride=None``: ``size``)
-    windows : sequence of (i, j) output positions (outside ones skipped), or "all"
+    """Where pooling windows lie on an image of ``image_hw`` (H, W), in its pixel coordinates;
+    ``size``, ``stride``, ``padding``, ``dilation`` as for the pooling functions; ``windows`` a
+    sequence of (i, j) output positions (outside ones skipped), or "all".
 
     Returns
     -------
@@ -135,19 +117,16 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
     ``windows="all"`` every window outlined in one colour; the padding they reach into hatched
     (:func:`draw_padding`), the axes widened to show it. ``image_hw``, ``size``, ``stride``,
     ``padding``, ``windows``, ``dilation`` as for :func:`window_boxes`; ``inset`` shrinks each
-    outline by that many pixels, so touching windows keep both borders. Returns ``ax``.
+    outline by that many pixels, so touching windows keep both borders.
     """
     boxes = window_boxes(image_hw, size, stride, padding, windows, dilation)
     draw_padding(ax, image_hw, pool_geometry((1, *image_hw, 1), size, stride, padding,
                                                     dilation).padding)
     every_window = isinstance(windows, str)
     for number, (_, _, top, left, height, width) in enumerate(boxes):
-        color = WINDOW_COLORS[0] if every_window else WINDOW_COLORS[number % len(WINDOW_COLORS)]
+        color = WINDOW_COLORS[0 if every_window else number % len(WINDOW_COLORS)]
         face = "none" if every_window else matplotlib.colors.to_rgba(color, fill_alpha)
-        # clip_on=False keeps the half of an edge line that falls outside the axes.
-        ax.add_patch(Rectangle((left - 0.5 + inset, top - 0.5 + inset), width - 2 * inset,
-                               height - 2 * inset, facecolor=face, edgecolor=color,
-                               linewidth=linewidth, clip_on=False, zorder=OUTLINE_ZORDER))
+        outline(ax, top, left, height, width, color, linewidth, inset, face)
     if boxes:
         # Widen the axes to every box's pixel edges, never narrowing what is shown already (the
         # image, or a padded grid); image axes run top to bottom, so y limits are (bottom, top).
@@ -173,23 +152,13 @@ def draw_padding(ax, image_hw, padding) -> None:
 def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
     """Frame grid ``cells`` (row, col), cell ``k`` in ``colors[k]`` (cycled; by default the
     colours :func:`draw_windows` gives windows in the same order), each shrunk by ``inset``
-    pixels so neighbours do not overlap. Returns ``ax``.
-    """
+    pixels so neighbours do not overlap."""
     for number, (row, col) in enumerate(cells):
-        ax.add_patch(Rectangle((col - 0.5 + inset, row - 0.5 + inset), 1 - 2 * inset,
-                               1 - 2 * inset, fill=False, linewidth=linewidth,
-                               edgecolor=colors[number % len(colors)], clip_on=False,
-                               zorder=OUTLINE_ZORDER))
+        outline(ax, row, col, 1, 1, colors[number % len(colors)], linewidth, inset)
     return ax
 
 
 # Small grids with their numbers ---------------------------------------------------------------
-
-def _luminance(rgba) -> float:
-    """How light a colour looks, 0 (black) to 1 (white)."""
-    red, green, blue = rgba[:3]
-    return 0.299 * red + 0.587 * green + 0.114 * blue
-
 
 def _default_limits(values, cmap, true_levels):
     """Colour limits when none are given: see :func:`show_numbers`."""
@@ -205,13 +174,12 @@ def _default_limits(values, cmap, true_levels):
 
 def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, limits=None,
                  highlight=None, fontsize=11, padding=0, pad_value=0.0):
-    """Draw a small 2-D array as shaded cells, **larger darker**, each value printed in its cell;
-    returns ``ax``.
+    """Draw a small 2-D array as shaded cells, **larger darker**, each value printed in its cell
+    at ``fontsize``.
 
     Parameters
     ----------
     values : (rows, cols) array (NaN cells blank); ``uint8`` is drawn on its true scale 0..255
-    ax, title : optional
     fmt : str or callable, the format of each number (``"{:.2f}"``) or a function to its text
     cmap : str
         ``"Greys"`` (default), ``"gradient"`` (as :func:`gradient_colors` picks), ``"counts"``
@@ -219,7 +187,6 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     limits : (low, high), optional; by default the values' range (symmetric for ``RdBu_r``);
         with ``"gradient"`` full colour at ``max(|low|, |high|)``
     highlight : sequence of (row, col), optional, cells outlined in :data:`WINNER_COLOR`
-    fontsize : float
     padding : int, (ph, pw) or ((top, bottom), (left, right)); padded cells drawn hatched round
         the grid, holding ``pad_value`` (0, ``-np.inf`` for max pool, None: nothing printed)
     """
@@ -249,7 +216,8 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
         # Only the lighter three quarters of a map whose end is dark, so that no number sits
         # on black; a white end stays white, so 0 on a gradient map is white.
         colormap = matplotlib.colormaps[cmap]
-        light = [end if _luminance(colormap(end)) > 0.9 else 0.2 + 0.6 * end for end in (0., 1.)]
+        light = [end if colormap(end)[:3] @ GRAY_WEIGHTS > 0.9 else 0.2 + 0.6 * end
+                 for end in (0., 1.)]
         colormap = ListedColormap(colormap(np.linspace(*light, 256)), name=cmap)
         norm = Normalize(low, high, clip=True)
     padded = np.pad(values, ((top, bottom), (left, right)), constant_values=np.nan)
@@ -258,19 +226,16 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     number = fmt if callable(fmt) else fmt.format
     for (row, col), value in np.ndenumerate(values):
         if not np.isnan(value):
-            text_color = "black" if _luminance(colormap(norm(value))) > 0.5 else "white"
-            ax.text(col, row, number(value), ha="center", va="center", color=text_color,
-                    fontsize=fontsize)
-    for row in range(-top, rows + bottom):
-        for col in range(-left, cols + right):
-            if 0 <= row < rows and 0 <= col < cols:
-                continue
-            ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=PADDING_FACE,
-                                   edgecolor="#8c8c8c", hatch=PADDING_HATCH, linewidth=0))
-            if pad_value is not None:
-                ax.text(col, row, number(pad_value), ha="center", va="center", style="italic",
-                        color="#404040", fontsize=fontsize,
-                        bbox={"facecolor": PADDING_FACE, "edgecolor": "none", "pad": 1})
+            text_color = "black" if colormap(norm(value))[:3] @ GRAY_WEIGHTS > 0.5 else "white"
+            ax.text(col, row, number(value), color=text_color, fontsize=fontsize, **CENTERED)
+    inside = np.pad(np.ones((rows, cols), bool), ((top, bottom), (left, right)))
+    for row, col in np.argwhere(~inside) - (top, left):              # each padded cell
+        ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=PADDING_FACE,
+                               edgecolor="#8c8c8c", hatch=PADDING_HATCH, linewidth=0))
+        if pad_value is not None:
+            ax.text(col, row, number(pad_value), style="italic", color="#404040",
+                    fontsize=fontsize, bbox={"facecolor": PADDING_FACE, "edgecolor": "none",
+                                             "pad": 1}, **CENTERED)
     outline_cells(ax, highlight or (), colors=[WINNER_COLOR], linewidth=2.5, inset=0.0)
     # Thin white lines between cells; a dark frame around the image when it is padded.
     ax.hlines(np.arange(-top + 1, rows + bottom) - 0.5, -left - 0.5, cols + right - 0.5,
@@ -280,21 +245,14 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
     if top or bottom or left or right:
         ax.add_patch(Rectangle((-0.5, -0.5), cols, rows, fill=False, edgecolor="black",
                                linewidth=1.5))
-    ticks_off(ax)
-    if title:
-        ax.set_title(title)
-    return ax
+    return ticks_off(ax, title)
 
 
 # Animation: a window sliding forward, the gradient flowing back -------------------------------
 
 def sliding_window_frames(grid, size, stride, kind="max", dout=None):
-    """The states of the sliding-window animation, computed with the naive style.
-
-    Parameters
-    ----------
-    grid : (H, W); size, stride : int; kind : "max" or "avg"
-    dout : (OH, OW), optional (1, 2, 3, ... by default)
+    """The states of the sliding-window animation of a ``kind`` ("max" or "avg") pooling over
+    ``grid`` (H, W), computed with the naive style; ``dout`` (OH, OW) by default 1, 2, 3, ...
 
     Returns
     -------
@@ -332,19 +290,11 @@ def frame_durations(steps: int, fps: float, pause: float) -> list[int]:
 
 def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=1.5, dpi=80,
                            pause=3.0):
-    """Write a GIF: a window slides over ``grid`` filling the output, then the gradient flows back
-    window by window into ``dx`` (shared pixels collect several shares); the same file every run.
-
-    Parameters
-    ----------
-    grid : (H, W) small input with the numbers to print (e.g. 7x7 integers)
-    size, stride : int; path : the .gif to write; kind : "max" or "avg"; dout : (OH, OW), optional
-    fps, dpi : frames per second while the window moves, resolution
-    pause : seconds the complete output and the complete gradient are held
-
-    Returns
-    -------
-    path : Path of the written file
+    """Write a GIF to ``path`` (returned as a Path), the same file every run: a window slides
+    over ``grid`` (H, W), a small input with numbers to print, filling the output, then the
+    gradient flows back window by window into ``dx`` (shared pixels collect several shares).
+    ``kind`` and ``dout`` as for :func:`sliding_window_frames`; ``fps`` frames per second while
+    the window moves; ``pause`` seconds the complete output and gradient are held.
     """
     grid = np.asarray(grid, dtype=float)
     out, dout, steps = sliding_window_frames(grid, size, stride, kind, dout)
@@ -353,7 +303,6 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
     label = f"{kind} · size {size} · stride {stride}"
     number_format = "{:g}" if kind == "max" else "{:.2f}"
     dout_limit, dx_limit = symmetric_limit(dout), symmetric_limit(steps[-1][2])
-    frame_color = WINDOW_COLORS[0]
 
     fig, axes = plt.subplots(1, 4, figsize=(11, 3.2), dpi=dpi,
                              gridspec_kw={"width_ratios": [grid.shape[1], out.shape[1],
@@ -384,16 +333,13 @@ def animate_sliding_window(grid, size, stride, path, kind="max", dout=None, fps=
                      fmt=number_format, limits=(-dx_limit, dx_limit))
         # The window over the input (forward) or over dx (backward), its cell in out or dout.
         top, left = viz_geometry.window_origin(geometry, i, j)
-        (axes[0] if forward else axes[3]).add_patch(
-            Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=frame_color,
-                      linewidth=3, clip_on=False, zorder=OUTLINE_ZORDER))
-        outline_cells(axes[1] if forward else axes[2], [(i, j)], colors=[frame_color], inset=0.0)
+        outline(axes[0] if forward else axes[3], top, left, height, width, WINDOW_COLORS[0])
+        outline(axes[1] if forward else axes[2], i, j, 1, 1, WINDOW_COLORS[0])
         if forward and kind == "max":
             # Outline the window's winner, its first maximum in row-major order.
             window = grid[top:top + height, left:left + width]
             row, col = np.unravel_index(np.argmax(window), window.shape)
-            outline_cells(axes[0], [(top + row, left + col)], colors=[WINNER_COLOR],
-                          linewidth=2.5, inset=0.0)
+            outline(axes[0], top + row, left + col, 1, 1, WINNER_COLOR, linewidth=2.5)
         fig.canvas.draw()
         rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]    # (rows, cols, 4) -> RGB
         # A GIF holds 256 colours per frame: pick them per frame (maximum coverage keeps the
