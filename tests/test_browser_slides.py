@@ -6,7 +6,7 @@ test_browser.py), runs what it needs and starts the Deck (the command palette's 
 kernel runs behind the slides); a figure cell shows its figure, not its plotting code, with prose
 and code at projection size. On 04: every step of the Deck (slide, sub-slide, fragment) fits a
 1280x720 projector. That walk takes about 50 s a notebook, so the suite walks 04 only; set
-``POOLING_LAB_ALL_DECKS=1`` to walk all eight notebooks (about 7 minutes). Skipped with a
+``POOLING_LAB_ALL_DECKS=1`` to walk all eight notebooks (about 9 minutes). Skipped with a
 one-line reason where Chromium or the test extra is missing, as test_browser.py.
 """
 
