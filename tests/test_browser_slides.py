@@ -72,8 +72,8 @@ def test_live_slides_move_an_explorer_on_its_slide(lab, page, screenshots):
 
 
 def test_the_live_deck_shows_a_figure_not_its_plotting_code(lab, page, screenshots):
-    """01's longest figure cell (tagged hide-input, so collapsed by ``source_hidden``) on its
-    slide: the figure on screen, none of its code."""
+    """01's longest figure cell (a picture output, tagged hide-input, so collapsed by
+    ``source_hidden``) on its slide: the figure on screen, none of its code."""
     from test_browser import FINISHED
     page.goto(f"{lab}/lab/tree/{NOTEBOOK}?reset")
     page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext"
@@ -86,7 +86,9 @@ def test_the_live_deck_shows_a_figure_not_its_plotting_code(lab, page, screensho
         cells.forEach((cell, index) => {
             const tags = cell.model.getMetadata('tags') || [];
             const count = cell.model.sharedModel.getSource().split('\\n').length;
-            if (cell.model.type === 'code' && tags.includes('hide-input') && count > lines) {
+            const figure = cell.model.type === 'code' && cell.model.outputs.toJSON()
+                .some(output => output.data && output.data['image/png']);
+            if (figure && tags.includes('hide-input') && count > lines) {
                 longest = index;
                 lines = count;
             }
