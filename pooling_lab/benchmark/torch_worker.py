@@ -40,7 +40,7 @@ class SpecError(ValueError):
 
 def parse_spec(text: str) -> SimpleNamespace:
     """The case ``bench`` sends, its lists read as tuples; a SpecError if it is not one JSON
-    object with the keys of :data:`KEYS` and a known ``op`` (bench writes the values)."""
+    object with the keys of :data:`KEYS`, a known ``op`` and ``clock`` (bench writes the rest)."""
     try:
         fields = json.loads(text)
     except json.JSONDecodeError:
@@ -48,8 +48,9 @@ def parse_spec(text: str) -> SimpleNamespace:
     if not isinstance(fields, dict) or set(fields) != set(KEYS):
         raise SpecError(f"the case must be one JSON object with the keys {sorted(KEYS)}; "
                         f"got {text[:80]!r}")
-    if fields["op"] not in ("max", "avg", "conv"):
-        raise SpecError(f"'op' must be one of ['max', 'avg', 'conv']; got {fields['op']!r}")
+    for key, allowed in (("op", ["max", "avg", "conv"]), ("clock", ["wall", "cpu"])):
+        if fields[key] not in allowed:
+            raise SpecError(f"{key!r} must be one of {allowed}; got {fields[key]!r}")
     return SimpleNamespace(**{key: tuple(value) if isinstance(value, list) else value
                               for key, value in fields.items()})
 
