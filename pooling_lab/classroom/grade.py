@@ -181,10 +181,9 @@ def run(settings: Settings) -> int:
     about = (f"Graded by python -m pooling_lab grade (seed {settings.seed}, {HIDDEN_CASES} "
              f"hidden cases per exercise).")
     for row in rows:
-        markdown, page = report.feedback(row, settings.points, settings.penalty, about)
-        stem = _feedback_name(row.name)
-        (folder / f"{stem}.md").write_text(markdown, encoding="utf-8")
-        (folder / f"{stem}.html").write_text(page, encoding="utf-8")
+        pages = report.feedback(row, settings.points, settings.penalty, about)
+        for suffix, text in zip(("md", "html"), pages):
+            (folder / f"{_feedback_name(row.name)}.{suffix}").write_text(text, encoding="utf-8")
     copies = find_copies({row.name: row.answers for row in graded})
     report.histogram(rows, settings.points, settings.penalty, folder / "totals.png")
     (folder / "report.html").write_text(report.class_report(rows, settings.points, copies,

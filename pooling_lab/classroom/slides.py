@@ -54,13 +54,11 @@ TEMPLATE = Path(__file__).with_name("slides.html.j2")
 
 @dataclass(frozen=True)
 class Settings:
-    """What to convert and where to: the notebooks' paths and the output folder."""
-    notebooks: tuple
+    notebooks: tuple        # the notebooks' paths
     out: Path
 
 
 def add_arguments(parser) -> None:
-    """The options of ``python -m pooling_lab slides``."""
     parser.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK",
                         help="notebooks to convert (.ipynb files)")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",
