@@ -135,13 +135,7 @@ def check_arguments(args) -> Settings:
     points = {name: dict(exercise.points) for name, exercise in EXERCISES.items()
               if exercise.notebook in notebooks}
     points = gradebook.read_points(args.points, points) if args.points else points
-    items = []
-    if args.manual:
-        keys = {key: row.name for row in rows for key in (
-            row.name, row.label, *(row.student or ())[:2]) if key}
-        items, marks = gradebook.read_manual(args.manual, keys)
-        for row in rows:
-            row.manual = marks.get(row.name, {})
+    items = gradebook.read_manual(args.manual, rows) if args.manual else []
     seed = secrets.randbelow(2**32) if args.seed is None else args.seed
     return Settings(rows, out, args.format, points, items, args.late_penalty, args.assignment,
                     seed, args.jobs, args.sandbox)

@@ -82,21 +82,25 @@ def _number(text: str, where: str) -> float:
     return int(float(text)) if float(text).is_integer() else float(text)
 
 
-def read_manual(path: Path, keys: dict) -> tuple[list, dict]:
-    """``(items, marks)`` of ``path``: the items in order, ``marks[row_key][item] = (points,
-    comment)``; ``keys`` maps a student's id, name or file name to the key of their row."""
+def read_manual(path: Path, rows: list) -> list:
+    """The items of ``path`` in order; each row's ``manual`` becomes its ``{item: (points,
+    comment)}``. A line names its row by the student's id or name, or the file's label or name."""
+    keys = {key: row.name for row in rows for key in (
+        row.name, row.label, *(row.student or ())[:2]) if key}
     items, marks = [], {}
-    for line, row in read_csv(path, "--manual", ("student", "item", "points")):
+    for line, entry in read_csv(path, "--manual", ("student", "item", "points")):
         where = f"--manual {path} line {line}"
-        if row["student"] not in keys or not row["item"]:
+        if entry["student"] not in keys or not entry["item"]:
             raise ValueError(f"{where}: the student must be an id, a name or a file of this "
-                             f"class and the item named; got {row['student']!r}")
-        if row["item"] in (*EXERCISES, *COLUMNS):
-            raise ValueError(f"{where}: the item {row['item']!r} is a column already")
-        items += [row["item"]] if row["item"] not in items else []
-        marks.setdefault(keys[row["student"]], {})[row["item"]] = (
-            _number(row["points"], where), row.get("comment") or "")
-    return items, marks
+                             f"class and the item named; got {entry['student']!r}")
+        if entry["item"] in (*EXERCISES, *COLUMNS):
+            raise ValueError(f"{where}: the item {entry['item']!r} is a column already")
+        items += [entry["item"]] if entry["item"] not in items else []
+        marks.setdefault(keys[entry["student"]], {})[entry["item"]] = (
+            _number(entry["points"], where), entry.get("comment") or "")
+    for row in rows:
+        row.manual = marks.get(row.name, {})
+    return items
 
 
 def handed_in(path: Path) -> dt.datetime:
