@@ -60,7 +60,6 @@ your functions count, not the checker's output.
 
 @dataclass
 class Settings:
-    notebooks: list
     out: Path               # absolute: pip reads a bare name as a package to download
     files: list             # relative paths of the files to copy, notebooks included
 
@@ -88,8 +87,7 @@ def check_arguments(args) -> Settings:
         if name.endswith((".py", ".ipynb")) and (shown := shown_solutions(ROOT / name, runs)):
             raise ValueError(f"{name} shows the solution of {', '.join(shown)}: nothing "
                              f"released")
-    notebooks = [ROOT / name for name in files if name.startswith("notebooks/0")]
-    return Settings(notebooks, out, files)
+    return Settings(out, files)
 
 
 def course_files() -> list:
@@ -159,6 +157,6 @@ def run(settings: Settings) -> int:
                 (out / wheel).unlink()
                 raise ValueError(f"the wheel's {name} shows the solution of "
                                  f"{', '.join(shown)}: wheel removed")
-    print(f"Released {len(settings.notebooks)} notebooks, images/, the source and {wheel} "
-          f"to {out}")
+    notebooks = sum(name.startswith("notebooks/0") for name in settings.files)
+    print(f"Released {notebooks} notebooks, images/, the source and {wheel} to {out}")
     return 0
