@@ -99,10 +99,10 @@ def class_report(rows: list, table: dict, copies: list, seed: int) -> str:
                 example = example.replace(str(private), "a student")
             page += [f"<h3>{len(who)} of {len(graded)}: {_text(first_line)}</h3>",
                      f"<pre>{_text(example)}</pre>"]
-    page.append("<h2>Near-identical answers (for you to read; no mark is changed)</h2>")
-    page.append("<p>Not checked: <code>pip install pooling_lab[classroom]</code> brings "
-                "copydetect.</p>" if copies is None else "<p>None found.</p>" if not copies else
-                "<table><tr><th>answer</th><th>like</th><th>similarity</th></tr>" + "".join(
-                    f"<tr><td>{_text(one)}</td><td>{_text(other)}</td><td>{score:.0%}</td></tr>"
-                    for one, other, score in copies) + "</table>")
+    page += ["<h2>Near-identical answers (for you to read; no mark is changed)</h2>",
+             "<p>Not checked: <code>pip install pooling_lab[classroom]</code> brings "
+             "copydetect.</p>" if copies is None else "<p>None found.</p>" if not copies else
+             "<table><tr><th>answer</th><th>like</th><th>similarity</th></tr>" + "".join(
+                 f"<tr><td>{_text(one)}</td><td>{_text(other)}</td><td>{score:.0%}</td></tr>"
+                 for one, other, score in copies) + "</table>"]
     return _page("Class report", page)
