@@ -10,6 +10,7 @@ the LMS's identifying columns and one column, the total. A text cell starting wi
 CSV injection), control characters are escaped, and the file is written whole or not at all.
 """
 
+import contextlib
 import csv
 import datetime as dt
 import math
@@ -107,10 +108,8 @@ def handed_in(path: Path) -> dt.datetime:
     """When ``path`` was handed in: the time its name carries (an LMS download), else its
     modification time."""
     if found := STAMP.search(path.name):
-        try:
+        with contextlib.suppress(ValueError):      # 2027-13-45: not a date after all
             return dt.datetime(*(int(group or 0) for group in found.groups()))
-        except ValueError:                        # 2027-13-45: not a date after all
-            pass
     return dt.datetime.fromtimestamp(path.stat().st_mtime)
 
 
