@@ -66,8 +66,7 @@ class Row:
 
 
 def read_points(path: Path, table: dict) -> dict:
-    """``table`` with the points ``path`` gives; a ValueError names a bad line."""
-    table = {name: dict(parts) for name, parts in table.items()}
+    """``table`` updated with the points ``path`` gives; a ValueError names a bad line."""
     for line, row in read_csv(path, "--points", ("exercise", "part", "points")):
         name, part = row["exercise"], row["part"]
         if part not in table.get(name, {}):
