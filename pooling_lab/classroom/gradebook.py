@@ -138,15 +138,12 @@ def table_rows(form: str, rows: list, table: dict, items: list, penalty: float,
                assignment: str) -> list:
     """The gradebook's lines in format ``form``, header first."""
     if form == "plain":
-        lines = [[*COLUMNS[:3], *table, *items, *COLUMNS[3:]]]
-        for row in rows:
-            student = row.student or Student("", "")
-            lines.append([student.id, student.name, row.label,
-                          *(_tidy(sum(earned(row, name, table).values())) for name in table),
-                          *(row.manual.get(item, ("", ""))[0] for item in items),
-                          _tidy(row.late_days), totals(row, table, penalty)[1],
-                          "; ".join(row.notes)])
-        return lines
+        return [[*COLUMNS[:3], *table, *items, *COLUMNS[3:]]] + [
+            [*(row.student or ("", ""))[:2], row.label,      # the student's id and name
+             *(_tidy(sum(earned(row, name, table).values())) for name in table),
+             *(row.manual.get(item, ("", ""))[0] for item in items),
+             _tidy(row.late_days), totals(row, table, penalty)[1], "; ".join(row.notes)]
+            for row in rows]
     best = {}                          # a student with several files: the best total counts
     for row in rows:
         total = totals(row, table, penalty)[1]
