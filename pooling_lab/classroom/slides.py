@@ -293,8 +293,8 @@ def run(settings: Settings) -> int:
         print(f"pooling-lab slides: error: {error}", file=sys.stderr)
         return 2
     for name, package, inside in ASSETS:              # reveal.js and MathJax, beside the decks
-        source = Path(find_spec(package).origin).parent / inside
-        shutil.copytree(source, settings.out / name, dirs_exist_ok=True)
+        shutil.copytree(Path(find_spec(package).origin).parent / inside, settings.out / name,
+                        dirs_exist_ok=True)
     for path, html in decks.items():
         for picture in shown[path]:
             (settings.out / picture).parent.mkdir(parents=True, exist_ok=True)
