@@ -66,8 +66,6 @@ def add_arguments(parser) -> None:
 
 
 def check_arguments(args) -> Settings:
-    """The settings, or before any work a ValueError (a missing package, a NOTEBOOK that is not
-    a readable ``.ipynb`` file, an ``--out`` that is a file) or OSError (``--out`` not made)."""
     for name, package, _ in (*ASSETS, ("a sanitiser", "nh3", "")):
         if find_spec(package) is None:
             raise ValueError(f"the decks need {name} from the package {package!r}, which is "
