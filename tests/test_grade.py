@@ -29,8 +29,7 @@ EXERCISES = grade.EXERCISES
 
 def full(name: str) -> int:
     """An exercise's points, over all its parts."""
-    points = EXERCISES[name].points
-    return sum(points.values()) if isinstance(points, dict) else points
+    return sum(EXERCISES[name].points.values())
 
 
 FULL_MARKS = sum(map(full, EXERCISES))

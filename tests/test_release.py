@@ -93,7 +93,7 @@ def test_the_wheel_is_searched_for_solutions_too(course, tmp_path):
     solution = (course / "notebooks" / "solutions" / "nb06.py").read_text()
     (course / "pooling_lab" / "leak.py").write_text(solution)
     files = release.course_files() + ["pooling_lab/leak.py"]
-    settings = release.Settings([], tmp_path / "out", files)
+    settings = release.Settings(tmp_path / "out", files)
     with pytest.raises(ValueError, match="the wheel's pooling_lab/leak.py shows the solution "
                                          "of .*my_avg_pool_separable"):
         release.run(settings)

@@ -29,11 +29,6 @@ def _fingerprint(label: str, code: str, boilerplate=()):
                            fp=io.StringIO(code))
 
 
-def _stubs() -> set:
-    """Fingerprints of the released notebooks' code: every student starts from it."""
-    return set(_fingerprint("stubs", "\n".join(sorted(course_sources()))).hashes)
-
-
 def find_copies(answers: dict) -> list[tuple[str, str, float]] | None:
     """``[(submission, like, similarity)]``, most similar first: ``answers`` maps a submission's
     name to ``{exercise: source}``. Submissions are compared whole, with each other; each answer
@@ -43,7 +38,8 @@ def find_copies(answers: dict) -> list[tuple[str, str, float]] | None:
         from copydetect import compare_files
     except ImportError:
         return None
-    stubs = _stubs()
+    # The released notebooks' code: every student starts from it.
+    stubs = set(_fingerprint("stubs", "\n".join(sorted(course_sources()))).hashes)
     documents = {name: "\n\n".join(code.values()) for name, code in answers.items() if code}
     documents |= {f"{name} ({exercise})": source for name, code in answers.items()
                   for exercise, source in code.items()}

@@ -146,17 +146,15 @@ def run(settings: Settings) -> int:
     out = settings.out
     for path in settings.notebooks:
         uses_figures = "figures/" in path.read_text(encoding="utf-8")
-        if settings.format == "nbgrader":
-            folder = out / "source" / path.stem
-            notebook = teacher_notebook(path, "nbgrader", settings.seed)
-        else:
+        folder, config = out / "source" / path.stem, []
+        if settings.format == "otter":
             folder = out / path.stem
             files = ["figures"] * uses_figures + ([settings.wheel.name] if settings.wheel else [])
             config = ["# ASSIGNMENT CONFIG", f"name: {path.stem}", "tests:",
                       "  ok_format: false", "export_cell: false", "check_all_cell: false"]
             config += ["files:", *(f"  - {file}" for file in files)] if files else []
             config += ["requirements: requirements.txt"] if settings.wheel else []
-            notebook = teacher_notebook(path, "otter", settings.seed, "\n".join(config))
+        notebook = teacher_notebook(path, settings.format, settings.seed, "\n".join(config))
         folder.mkdir(parents=True)
         nbformat.write(notebook, folder / path.name)
         if uses_figures:

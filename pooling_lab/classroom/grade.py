@@ -135,13 +135,7 @@ def check_arguments(args) -> Settings:
     points = {name: dict(exercise.points) for name, exercise in EXERCISES.items()
               if exercise.notebook in notebooks}
     points = gradebook.read_points(args.points, points) if args.points else points
-    items = []
-    if args.manual:
-        keys = {key: row.name for row in rows for key in (
-            row.name, row.label, *(row.student or ())[:2]) if key}
-        items, marks = gradebook.read_manual(args.manual, keys)
-        for row in rows:
-            row.manual = marks.get(row.name, {})
+    items = gradebook.read_manual(args.manual, rows) if args.manual else []
     seed = secrets.randbelow(2**32) if args.seed is None else args.seed
     return Settings(rows, out, args.format, points, items, args.late_penalty, args.assignment,
                     seed, args.jobs, args.sandbox)
@@ -181,10 +175,9 @@ def run(settings: Settings) -> int:
     about = (f"Graded by python -m pooling_lab grade (seed {settings.seed}, {HIDDEN_CASES} "
              f"hidden cases per exercise).")
     for row in rows:
-        markdown, page = report.feedback(row, settings.points, settings.penalty, about)
-        stem = _feedback_name(row.name)
-        (folder / f"{stem}.md").write_text(markdown, encoding="utf-8")
-        (folder / f"{stem}.html").write_text(page, encoding="utf-8")
+        pages = report.feedback(row, settings.points, settings.penalty, about)
+        for suffix, text in zip(("md", "html"), pages):
+            (folder / f"{_feedback_name(row.name)}.{suffix}").write_text(text, encoding="utf-8")
     copies = find_copies({row.name: row.answers for row in graded})
     report.histogram(rows, settings.points, settings.penalty, folder / "totals.png")
     (folder / "report.html").write_text(report.class_report(rows, settings.points, copies,

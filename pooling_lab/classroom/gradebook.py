@@ -10,6 +10,7 @@ the LMS's identifying columns and one column, the total. A text cell starting wi
 CSV injection), control characters are escaped, and the file is written whole or not at all.
 """
 
+import contextlib
 import csv
 import datetime as dt
 import math
@@ -65,8 +66,7 @@ class Row:
 
 
 def read_points(path: Path, table: dict) -> dict:
-    """``table`` with the points ``path`` gives; a ValueError names a bad line."""
-    table = {name: dict(parts) for name, parts in table.items()}
+    """``table`` updated with the points ``path`` gives; a ValueError names a bad line."""
     for line, row in read_csv(path, "--points", ("exercise", "part", "points")):
         name, part = row["exercise"], row["part"]
         if part not in table.get(name, {}):
@@ -82,31 +82,33 @@ def _number(text: str, where: str) -> float:
     return int(float(text)) if float(text).is_integer() else float(text)
 
 
-def read_manual(path: Path, keys: dict) -> tuple[list, dict]:
-    """``(items, marks)`` of ``path``: the items in order, ``marks[row_key][item] = (points,
-    comment)``; ``keys`` maps a student's id, name or file name to the key of their row."""
+def read_manual(path: Path, rows: list) -> list:
+    """The items of ``path`` in order; each row's ``manual`` becomes its ``{item: (points,
+    comment)}``. A line names its row by the student's id or name, or the file's label or name."""
+    keys = {key: row.name for row in rows for key in (
+        row.name, row.label, *(row.student or ())[:2]) if key}
     items, marks = [], {}
-    for line, row in read_csv(path, "--manual", ("student", "item", "points")):
+    for line, entry in read_csv(path, "--manual", ("student", "item", "points")):
         where = f"--manual {path} line {line}"
-        if row["student"] not in keys or not row["item"]:
+        if entry["student"] not in keys or not entry["item"]:
             raise ValueError(f"{where}: the student must be an id, a name or a file of this "
-                             f"class and the item named; got {row['student']!r}")
-        if row["item"] in (*EXERCISES, *COLUMNS):
-            raise ValueError(f"{where}: the item {row['item']!r} is a column already")
-        items += [row["item"]] if row["item"] not in items else []
-        marks.setdefault(keys[row["student"]], {})[row["item"]] = (
-            _number(row["points"], where), row.get("comment") or "")
-    return items, marks
+                             f"class and the item named; got {entry['student']!r}")
+        if entry["item"] in (*EXERCISES, *COLUMNS):
+            raise ValueError(f"{where}: the item {entry['item']!r} is a column already")
+        items += [entry["item"]] if entry["item"] not in items else []
+        marks.setdefault(keys[entry["student"]], {})[entry["item"]] = (
+            _number(entry["points"], where), entry.get("comment") or "")
+    for row in rows:
+        row.manual = marks.get(row.name, {})
+    return items
 
 
 def handed_in(path: Path) -> dt.datetime:
     """When ``path`` was handed in: the time its name carries (an LMS download), else its
     modification time."""
     if found := STAMP.search(path.name):
-        try:
+        with contextlib.suppress(ValueError):      # 2027-13-45: not a date after all
             return dt.datetime(*(int(group or 0) for group in found.groups()))
-        except ValueError:                        # 2027-13-45: not a date after all
-            pass
     return dt.datetime.fromtimestamp(path.stat().st_mtime)
 
 
@@ -136,15 +138,12 @@ def table_rows(form: str, rows: list, table: dict, items: list, penalty: float,
                assignment: str) -> list:
     """The gradebook's lines in format ``form``, header first."""
     if form == "plain":
-        lines = [[*COLUMNS[:3], *table, *items, *COLUMNS[3:]]]
-        for row in rows:
-            student = row.student or Student("", "")
-            lines.append([student.id, student.name, row.label,
-                          *(_tidy(sum(earned(row, name, table).values())) for name in table),
-                          *(row.manual.get(item, ("", ""))[0] for item in items),
-                          _tidy(row.late_days), totals(row, table, penalty)[1],
-                          "; ".join(row.notes)])
-        return lines
+        return [[*COLUMNS[:3], *table, *items, *COLUMNS[3:]]] + [
+            [*(row.student or ("", ""))[:2], row.label,      # the student's id and name
+             *(_tidy(sum(earned(row, name, table).values())) for name in table),
+             *(row.manual.get(item, ("", ""))[0] for item in items),
+             _tidy(row.late_days), totals(row, table, penalty)[1], "; ".join(row.notes)]
+            for row in rows]
     best = {}                          # a student with several files: the best total counts
     for row in rows:
         total = totals(row, table, penalty)[1]

@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]   # the course's own folder, beside p
 #: A solution counts as shown in a notebook when this many of its lines appear there in a row.
 COPIED_RUN = 3
 
-#: Files of the course's folder that the student copy holds as they are.
-COPIED_FILES = ("pyproject.toml", "LICENSE", "environment.yml")
+#: The course's files that the student copy holds (of those git tracks): no solutions, no tests.
+RELEASED = re.compile(r"pyproject\.toml|LICENSE|environment\.yml|notebooks/figures/.*|images/.*"
+                      r"|pooling_lab/.*|notebooks/\d\d_[^/]*\.ipynb")
 #: Without git: the course's files to release, one path a line (relative to the course folder).
 MANIFEST = "release-manifest.txt"
 
@@ -59,7 +60,6 @@ your functions count, not the checker's output.
 
 @dataclass
 class Settings:
-    notebooks: list
     out: Path               # absolute: pip reads a bare name as a package to download
     files: list             # relative paths of the files to copy, notebooks included
 
@@ -81,15 +81,13 @@ def check_arguments(args) -> Settings:
                          f"outside it")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise OSError(f"OUT {args.out} exists and is not an empty folder; give a new one")
-    files = [name for name in course_files() if name in COPIED_FILES or re.fullmatch(
-        r"notebooks/figures/.*|images/.*|pooling_lab/.*|notebooks/\d\d_[^/]*\.ipynb", name)]
+    files = [name for name in course_files() if RELEASED.fullmatch(name)]
     runs = solution_runs(ROOT / "notebooks" / "solutions")
     for name in files:
         if name.endswith((".py", ".ipynb")) and (shown := shown_solutions(ROOT / name, runs)):
             raise ValueError(f"{name} shows the solution of {', '.join(shown)}: nothing "
                              f"released")
-    notebooks = [ROOT / name for name in files if name.startswith("notebooks/0")]
-    return Settings(notebooks, out, files)
+    return Settings(out, files)
 
 
 def course_files() -> list:
@@ -159,6 +157,6 @@ def run(settings: Settings) -> int:
                 (out / wheel).unlink()
                 raise ValueError(f"the wheel's {name} shows the solution of "
                                  f"{', '.join(shown)}: wheel removed")
-    print(f"Released {len(settings.notebooks)} notebooks, images/, the source and {wheel} "
-          f"to {out}")
+    notebooks = sum(name.startswith("notebooks/0") for name in settings.files)
+    print(f"Released {notebooks} notebooks, images/, the source and {wheel} to {out}")
     return 0

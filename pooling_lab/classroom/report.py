@@ -32,11 +32,6 @@ def _message(row: Row, name: str) -> str:
     return verdict.message if verdict else f"NOT SOLVED {name}: not graded."
 
 
-def _split(parts: dict, table_parts: dict) -> str:
-    """``cases 2/2, hidden 0/1``: the points earned of each part's."""
-    return ", ".join(f"{part} {parts[part]:g}/{points:g}" for part, points in table_parts.items())
-
-
 def feedback(row: Row, table: dict, penalty: float, about: str) -> tuple[str, str]:
     """``(markdown, html)`` of one row's feedback; ``about`` says how it was graded."""
     raw, total = totals(row, table, penalty)
@@ -49,23 +44,22 @@ def feedback(row: Row, table: dict, penalty: float, about: str) -> tuple[str, st
     md = [f"# {escaped(title)}", *(f"\n{escaped(note)}" for note in notes)]
     page = [f"<h1>{_text(title)}</h1>", *(f"<p>{_text(note)}</p>" for note in notes),
             "<table><tr><th>exercise</th><th>points</th><th>parts</th></tr>"]
-    for name, parts in table.items():
-        got = earned(row, name, table)
-        kind = "ok" if all(got.values()) else "no"
-        page.append(f'<tr><td><code>{name}</code></td><td class="{kind}">{sum(got.values()):g} '
-                    f"of {sum(parts.values()):g}</td><td>{_text(_split(got, parts))}</td></tr>")
-    page += [f"<tr><td>{_text(item)}</td><td>{points:g}</td><td>{_text(comment)}</td></tr>"
-             for item, (points, comment) in manual] + ["</table>"]
+    sections = []                                       # the page's, below its table
     for name, parts in table.items():
         got, message = earned(row, name, table), escaped(_message(row, name))
-        heading = (f"{name} (notebook {EXERCISES[name].notebook}): {sum(got.values()):g} of "
-                   f"{sum(parts.values()):g}")
-        split = f"Parts: {_split(got, parts)}."
-        md += ["", f"## {heading}", split, "", "```text", message, "```"]
-        page += [f"<h2>{_text(heading)}</h2>", f"<p>{_text(split)}</p>",
-                 f"<pre>{html.escape(message)}</pre>"]
+        score = f"{sum(got.values()):g} of {sum(parts.values()):g}"
+        split = ", ".join(f"{part} {got[part]:g}/{points:g}" for part, points in parts.items())
+        kind = "ok" if all(got.values()) else "no"
+        page.append(f'<tr><td><code>{name}</code></td><td class="{kind}">{score}</td>'
+                    f"<td>{_text(split)}</td></tr>")
+        heading = f"{name} (notebook {EXERCISES[name].notebook}): {score}"
+        md += ["", f"## {heading}", f"Parts: {split}.", "", "```text", message, "```"]
+        sections += [f"<h2>{_text(heading)}</h2>", f"<p>Parts: {_text(split)}.</p>",
+                     f"<pre>{html.escape(message)}</pre>"]
         if answer := row.answers.get(name):
-            page += ["<p>Your answer:</p>", f"<pre>{_text(answer)}</pre>"]
+            sections += ["<p>Your answer:</p>", f"<pre>{_text(answer)}</pre>"]
+    page += [f"<tr><td>{_text(item)}</td><td>{points:g}</td><td>{_text(comment)}</td></tr>"
+             for item, (points, comment) in manual] + ["</table>", *sections]
     md += [f"\n## {escaped(item)}: {points:g}\n\n{escaped(comment)}" for item, (points, comment)
            in manual]
     return "\n".join(md) + "\n", _page(title, page)
@@ -105,10 +99,10 @@ def class_report(rows: list, table: dict, copies: list, seed: int) -> str:
                 example = example.replace(str(private), "a student")
             page += [f"<h3>{len(who)} of {len(graded)}: {_text(first_line)}</h3>",
                      f"<pre>{_text(example)}</pre>"]
-    page.append("<h2>Near-identical answers (for you to read; no mark is changed)</h2>")
-    page.append("<p>Not checked: <code>pip install pooling_lab[classroom]</code> brings "
-                "copydetect.</p>" if copies is None else "<p>None found.</p>" if not copies else
-                "<table><tr><th>answer</th><th>like</th><th>similarity</th></tr>" + "".join(
-                    f"<tr><td>{_text(one)}</td><td>{_text(other)}</td><td>{score:.0%}</td></tr>"
-                    for one, other, score in copies) + "</table>")
+    page += ["<h2>Near-identical answers (for you to read; no mark is changed)</h2>",
+             "<p>Not checked: <code>pip install pooling_lab[classroom]</code> brings "
+             "copydetect.</p>" if copies is None else "<p>None found.</p>" if not copies else
+             "<table><tr><th>answer</th><th>like</th><th>similarity</th></tr>" + "".join(
+                 f"<tr><td>{_text(one)}</td><td>{_text(other)}</td><td>{score:.0%}</td></tr>"
+                 for one, other, score in copies) + "</table>"]
     return _page("Class report", page)

@@ -62,12 +62,6 @@ def read_roster(path: Path) -> list[Student]:
     return students
 
 
-def _name_keys(name: str) -> set[str]:
-    """``"Dave Jones"`` -> {"davejones", "jonesdave"} (``"Jones, Dave"`` gives the same)."""
-    words = [_letters(word) for word in re.split(r"[\s,]+", name) if _letters(word)]
-    return {"".join(words), "".join(words[1:] + words[:1]), "".join(words[-1:] + words[:-1])}
-
-
 def _strength(student: Student, filename: str) -> int:
     """How surely ``filename`` is ``student``'s: 0 not at all; longer matches are surer."""
     if any(fnmatch.fnmatch(filename.lower(), pattern.strip().lower())
@@ -77,8 +71,10 @@ def _strength(student: Student, filename: str) -> int:
     if any(re.search(rf"(?<![a-z0-9]){re.escape(handle)}(?![a-z0-9])", filename.lower())
            for handle in handles):                   # a whole word: s12 is not in s123
         return 500
-    start = _letters(filename)
-    return max((len(key) for key in _name_keys(student.name) if start.startswith(key)), default=0)
+    # The name in either order: "Dave Jones" (or "Jones, Dave") -> davejones, jonesdave.
+    words = [_letters(word) for word in re.split(r"[\s,]+", student.name) if _letters(word)]
+    keys = {"".join(words), "".join(words[1:] + words[:1]), "".join(words[-1:] + words[:-1])}
+    return max((len(key) for key in keys if _letters(filename).startswith(key)), default=0)
 
 
 def match(labels: list[str], students: list[Student]) -> dict[str, Student | None]:

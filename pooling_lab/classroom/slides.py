@@ -54,13 +54,11 @@ TEMPLATE = Path(__file__).with_name("slides.html.j2")
 
 @dataclass(frozen=True)
 class Settings:
-    """What to convert and where to: the notebooks' paths and the output folder."""
-    notebooks: tuple
+    notebooks: tuple        # the notebooks' paths
     out: Path
 
 
 def add_arguments(parser) -> None:
-    """The options of ``python -m pooling_lab slides``."""
     parser.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK",
                         help="notebooks to convert (.ipynb files)")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",
@@ -68,8 +66,6 @@ def add_arguments(parser) -> None:
 
 
 def check_arguments(args) -> Settings:
-    """The settings, or before any work a ValueError (a missing package, a NOTEBOOK that is not
-    a readable ``.ipynb`` file, an ``--out`` that is a file) or OSError (``--out`` not made)."""
     for name, package, _ in (*ASSETS, ("a sanitiser", "nh3", "")):
         if find_spec(package) is None:
             raise ValueError(f"the decks need {name} from the package {package!r}, which is "
@@ -295,8 +291,8 @@ def run(settings: Settings) -> int:
         print(f"pooling-lab slides: error: {error}", file=sys.stderr)
         return 2
     for name, package, inside in ASSETS:              # reveal.js and MathJax, beside the decks
-        source = Path(find_spec(package).origin).parent / inside
-        shutil.copytree(source, settings.out / name, dirs_exist_ok=True)
+        shutil.copytree(Path(find_spec(package).origin).parent / inside, settings.out / name,
+                        dirs_exist_ok=True)
     for path, html in decks.items():
         for picture in shown[path]:
             (settings.out / picture).parent.mkdir(parents=True, exist_ok=True)
