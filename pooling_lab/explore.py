@@ -102,8 +102,6 @@ class Panel:
         return buffer.getvalue()
 
 
-# --- Small helpers shared by the three update functions ------------------------------------------
-
 def _new_figure(height: float, ratios: dict):
     """A figure outside pyplot (nothing to show or close): a row of axes as wide as ``ratios``
     says, ``{label: relative width}``, each labelled so that a test finds it by name."""
@@ -182,8 +180,6 @@ def _op_refused(op) -> Panel | None:
         return Panel(None, f"op must be 'max' or 'avg' (a pooling op); got {op!r}")
     return None
 
-
-# --- windows: a pooling layer on a photo ---------------------------------------------------------
 
 def _formula(geometry: Geometry) -> str:
     """The output-size formula for rows and columns with the numbers filled in (three lines)."""
@@ -268,8 +264,6 @@ def _draw_windows(ax, geometry: Geometry) -> None:
     ax.set_xlim(min(cols) - 1.5, min(cols) - 1.5 + side)
     ax.set_ylim(min(rows) - 1.5 + side, min(rows) - 1.5)
 
-
-# --- backward: a step-through on a small grid ----------------------------------------------------
 
 #: The default grid of :func:`backward`: 7x7 levels with ties (two 9s share a window, and so
 #: do two 8s), so that size 3 and stride 2 give overlapping windows and visible ties.
@@ -431,8 +425,6 @@ def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far
     return story + "\nno overlap with earlier windows: dx takes this window's share as it is"
 
 
-# --- filters: a convolution kernel on a photo ----------------------------------------------------
-
 def parse_kernel(text: str) -> np.ndarray:
     """The (KH, KW) float kernel typed in ``text``: rows of numbers, one row per line, separated
     by spaces or commas, each as :class:`fractions.Fraction` reads it (``2``, ``-1.5``, ``1e-3``,
@@ -538,8 +530,6 @@ def filters_panel(image, controls: dict) -> Panel:
     _show_kernel(dw[:, :, 0, 0], dw_ax, "dw")
     return Panel(figure)
 
-
-# --- The widget layer ----------------------------------------------------------------------------
 
 class Explorer:
     """Controls (``controls``, keyed as the update function's dict) above ``picture`` (a PNG as

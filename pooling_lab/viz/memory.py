@@ -18,8 +18,6 @@ from .base import (CENTERED, PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MA
                    WINDOW_COLORS, new_axes)
 
 
-# Memory and strides ---------------------------------------------------------------------------
-
 def byte_offsets(array) -> np.ndarray:
     """Where each element of a 2-D array or view starts, in bytes after ``[0, 0]``:
     ``offset[i, j] = i * strides[0] + j * strides[1]``, ``(rows, cols)`` ints.
@@ -150,8 +148,6 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     ax.set_title(title, fontsize=10)
     return ax
 
-
-# Speed: timings per style ---------------------------------------------------------------------
 
 #: Colours for timing series that are not styles (e.g. notebook 02's "slice per position").
 OTHER_COLORS = ("#000000", "#E69F00", "#56B4E9", "#999999")
