@@ -112,10 +112,9 @@ def _new_figure(height: float, ratios: dict):
     return figure, list(axes)
 
 
-def _undrawable(**arrays) -> str | None:
-    """The message for the first array holding NaN, inf or a number beyond
-    :data:`LARGEST_DRAWN` in size (its colour scale would overflow); None if all can be drawn.
-    """
+def _check_drawable(**arrays) -> None:
+    """A ValueError naming the first array holding NaN, inf or a number beyond
+    :data:`LARGEST_DRAWN` in size (its colour scale would overflow)."""
     for name, values in arrays.items():
         finite = np.isfinite(values).all()
         bad = ~(np.abs(values) <= LARGEST_DRAWN) if finite else ~np.isfinite(values)
@@ -123,15 +122,14 @@ def _undrawable(**arrays) -> str | None:
             index = tuple(int(n) for n in np.argwhere(bad)[0])
             rule = (f"numbers up to {LARGEST_DRAWN:g} in size to be drawn" if finite
                     else "finite numbers")
-            return (f"{name} must hold {rule}; got {values[index]:g} at {name}["
-                    f"{', '.join(map(str, index))}] ({int(bad.sum())} of {values.size} cells)")
-    return None
+            raise ValueError(f"{name} must hold {rule}; got {values[index]:g} at {name}["
+                             f"{', '.join(map(str, index))}] ({int(bad.sum())} of "
+                             f"{values.size} cells)")
 
 
 def _picture(image, grayscale: bool):
-    """``image`` (1, H, W, C) as drawn, and None; or None and why it cannot be drawn. Alpha (C 2
-    or 4) is composited onto white as :func:`images.load` does; ``grayscale`` makes RGB gray.
-    """
+    """``image`` (1, H, W, C) as drawn, or a ValueError saying why it cannot be. Alpha (C 2 or
+    4) is composited onto white as :func:`images.load` does; ``grayscale`` makes RGB gray."""
     channels = image.shape[3]
     if channels in (2, 4):
         alpha = image[..., -1:]
@@ -139,9 +137,10 @@ def _picture(image, grayscale: bool):
     if grayscale and image.shape[3] == 3:
         image = image @ GRAY_WEIGHTS[:, None]                          # -> (1, H, W, 1)
     if image.shape[3] not in (1, 3):
-        return None, (f"image must have 1 (gray), 2 (gray, alpha), 3 (RGB) or 4 (RGBA) "
-                      f"channels to be drawn; got {channels}")
-    return image, _undrawable(image=np.abs(image[0]).max(axis=2))
+        raise ValueError(f"image must have 1 (gray), 2 (gray, alpha), 3 (RGB) or 4 (RGBA) "
+                         f"channels to be drawn; got {channels}")
+    _check_drawable(image=np.abs(image[0]).max(axis=2))
+    return image
 
 
 def _grid_format(values, decimals: int = 2):
@@ -174,11 +173,10 @@ def _thin_ticks(bar) -> None:
         bar.set_ticks([ticks[k] for k in kept], labels=[labels[k] for k in kept])
 
 
-def _op_refused(op) -> Panel | None:
-    """A message when ``op`` is not a pooling op (the windows and backward explorers)."""
+def _check_pool_op(op) -> None:
+    """A ValueError when ``op`` is not a pooling op (the windows and backward explorers)."""
     if op not in POOL_OPS:
-        return Panel(None, f"op must be 'max' or 'avg' (a pooling op); got {op!r}")
-    return None
+        raise ValueError(f"op must be 'max' or 'avg' (a pooling op); got {op!r}")
 
 
 def _formula(geometry: Geometry) -> str:
@@ -207,11 +205,7 @@ def windows_panel(image, controls: dict) -> Panel:
         ``"output"``, ``"coverage"`` (``viz.coverage_counts``) and ``"dx"`` (for a ``dout``
         of ones, summed over channels), the formula as title; or the message of a refusal.
     """
-    op, style = controls["op"], controls["style"]
-    image, message = _picture(image, grayscale=False)
-    if op not in POOL_OPS or message:
-        return _op_refused(op) or Panel(None, message)
-    forward, backward_pass = op_functions(style, op)
+    op, style = controls["op"], check_style(controls["style"])
     options = {name: controls[name] for name in ("size", "stride", "padding", "dilation")}
     setting = (f"{op} · size {controls['size']} · stride {controls['stride']}\npadding "
                f"{controls['padding']} · dilation {controls['dilation']}")
@@ -219,6 +213,9 @@ def windows_panel(image, controls: dict) -> Panel:
         options["count_include_pad"] = controls["count_include_pad"]
         setting += f"\ninclude pad {controls['count_include_pad']}"
     try:
+        _check_pool_op(op)
+        image = _picture(image, grayscale=False)
+        forward, backward_pass = op_functions(style, op)
         out, cache = forward(image, **options)                       # (1, OH, OW, C)
         dx = backward_pass(np.ones_like(out), cache)                 # (1, H, W, C)
     except (TypeError, ValueError) as error:
@@ -292,17 +289,6 @@ def default_dout(out_hw) -> np.ndarray:
     return np.arange(1.0, out_hw[0] * out_hw[1] + 1).reshape(out_hw)
 
 
-def _grid(grid):
-    """``grid`` as a float (H, W) array and None, or None and why it cannot be drawn."""
-    try:
-        grid = rules.as_real_array(grid, "grid")
-    except TypeError as error:
-        return None, str(error)
-    if grid.ndim != 2:
-        return None, f"grid must be a 2-D (H, W) array; got shape {grid.shape}"
-    return grid, _undrawable(grid=grid)
-
-
 @matplotlib.rc_context(viz.base.READABLE)
 def backward_panel(grid, controls: dict, dout=None) -> Panel:
     """The picture of :func:`backward` after ``controls["step"]`` windows.
@@ -321,21 +307,21 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
         the first ``step`` cells: backward is linear); the title says what this step does. Or a
         message.
     """
-    op, style, step = controls["op"], controls["style"], controls["step"]
-    grid, message = _grid(grid)
-    if op not in POOL_OPS or message:
-        return _op_refused(op) or Panel(None, message)
-    forward, backward_pass = op_functions(style, op)
+    op, style, step = controls["op"], check_style(controls["style"]), controls["step"]
     try:
+        _check_pool_op(op)
+        grid = rules.as_real_array(grid, "grid")
+        if grid.ndim != 2:
+            raise ValueError(f"grid must be a 2-D (H, W) array; got shape {grid.shape}")
+        _check_drawable(grid=grid)
+        forward, backward_pass = op_functions(style, op)
         out, cache = forward(grid[None, :, :, None], controls["size"], controls["stride"],
                              controls["padding"])                     # (H, W) -> (1, H, W, 1)
         if dout is None:
             dout = default_dout(cache.geometry.out_hw)
         dout = contract.check_dout(np.asarray(dout, dtype=float)[None, :, :, None],
                                  cache.geometry, 1)                   # (OH, OW) -> (1, OH, OW, 1)
-        message = _undrawable(dout=dout[0, :, :, 0])
-        if message:
-            return Panel(None, message)
+        _check_drawable(dout=dout[0, :, :, 0])
         dx_total = backward_pass(dout, cache)[0, :, :, 0]             # (H, W)
     except (TypeError, ValueError) as error:
         return Panel(None, str(error))
@@ -495,10 +481,8 @@ def filters_panel(image, controls: dict) -> Panel:
     """
     style = controls["style"]
     forward, backward_pass = op_functions(style, "conv")
-    image, message = _picture(image, grayscale=True)
     try:
-        if message:
-            raise ValueError(message)
+        image = _picture(image, grayscale=True)
         kernel = parse_kernel(controls["kernel"])                    # (KH, KW)
         with np.errstate(all="ignore"):                              # checked below
             out, cache = forward(image, kernel[:, :, None, None], stride=controls["stride"],
@@ -506,12 +490,10 @@ def filters_panel(image, controls: dict) -> Panel:
                                  dilation=controls["dilation"])      # (1, OH, OW, 1)
             dout = filter_dout(controls["dout"], out)
             dx, dw, _ = backward_pass(dout, cache)                   # (1, H, W, 1), w's shape
+        _check_drawable(kernel=kernel, out=out[0, :, :, 0], dx=dx[0, :, :, 0],
+                        dw=dw[:, :, 0, 0])
     except (TypeError, ValueError) as error:
         return Panel(None, str(error))
-    message = _undrawable(kernel=kernel, out=out[0, :, :, 0], dx=dx[0, :, :, 0],
-                          dw=dw[:, :, 0, 0])
-    if message:
-        return Panel(None, message)
 
     figure, (photo, kernel_ax, output, gradient, dw_ax) = _new_figure(
         4.2, {"photo": 0.9, "kernel": 1, "output": 1.15, "dx": 1.15, "dw": 1})
