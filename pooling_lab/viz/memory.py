@@ -50,22 +50,20 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
         2, 1, figsize=(max(5.0, 0.62 * array.size + 0.6), 0.75 * rows + 2.6),
         gridspec_kw={"height_ratios": [rows + 0.8, 2.4]}, layout="constrained")
 
-    for (row, col), value in np.ndenumerate(array):
+    itemsize = array.itemsize
+    # Each element twice: at (row, col) in the grid, at its C-order index in the memory line.
+    for index, ((row, col), value) in enumerate(np.ndenumerate(array)):
         face = color if (row, col) in highlight else "#eeeeee"
         grid_ax.add_patch(Rectangle((col, row), 1, 1, facecolor=face, edgecolor="gray"))
         grid_ax.text(col + 0.5, row + 0.42, fmt.format(value), fontsize=12, **CENTERED)
         grid_ax.text(col + 0.5, row + 0.8, f"byte {offsets[row, col]}", fontsize=9, **CENTERED)
+        memory_ax.add_patch(Rectangle((index, 0), 1, 1, facecolor=face, edgecolor="gray"))
+        memory_ax.text(index + 0.5, 0.5, fmt.format(value), fontsize=10, **CENTERED)
+        memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", fontsize=9, **CENTERED)
     # A margin round the grid; row 0 on top, as in print(array).
     grid_ax.set(xlim=(-0.15, cols + 0.15), ylim=(rows + 0.15, -0.15), aspect="equal")
     grid_ax.axis("off")
     grid_ax.set_title(title or f"array · shape {array.shape} · strides {array.strides} bytes")
-
-    itemsize = array.itemsize
-    for index, value in enumerate(array.ravel()):        # C order is memory order
-        face = color if divmod(index, cols) in highlight else "#eeeeee"
-        memory_ax.add_patch(Rectangle((index, 0), 1, 1, facecolor=face, edgecolor="gray"))
-        memory_ax.text(index + 0.5, 0.5, fmt.format(value), fontsize=10, **CENTERED)
-        memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", fontsize=9, **CENTERED)
     jumps = list(zip(in_memory, in_memory[1:]))
     for first, second in jumps:
         memory_ax.annotate("", xy=(second + 0.5, 1.05), xytext=(first + 0.5, 1.05),
@@ -197,15 +195,11 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
 
 def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=None, log=True,
              fmt="{:.3g}"):
-    """Draw measurements as dots on a (``log``) axis labelled ``xlabel``, one row per case, the
+    """Draw measurements ``values``, ``{row: value}`` or ``{row: {series: value}}`` (series share
+    a row, with a legend), as dots on a (``log``) axis labelled ``xlabel``, one row per case, the
     value beside each dot, formatted by ``fmt`` and followed by ``unit`` (a bar's length on a
-    log axis depends on where the axis starts; a dot does not).
-
-    Parameters
-    ----------
-    values : dict {row: value} or {row: {series: value}}; series share a row, with a legend
-    colors : dict {series: colour}, optional; by default a style's colour and marker
-        (:data:`STYLE_COLORS`, :data:`STYLE_MARKERS`), else the next of :data:`OTHER_COLORS`
+    log axis depends on where the axis starts; a dot does not). A series is drawn in
+    ``colors[series]``, else a style's colour and marker, else the next of :data:`OTHER_COLORS`.
     """
     rows = list(values)
     nested = all(isinstance(values[row], dict) for row in rows)
