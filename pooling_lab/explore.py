@@ -192,19 +192,12 @@ def _formula(geometry: Geometry) -> str:
 
 @matplotlib.rc_context(viz.base.READABLE)
 def windows_panel(image, controls: dict) -> Panel:
-    """The picture of :func:`windows` for one setting of its controls.
-
-    Parameters
-    ----------
-    image : (1, H, W, C) array, values in [0, 1]; C 1, 2 (gray, alpha), 3 or 4 (RGBA)
-    controls : dict keyed as :data:`WINDOWS_DEFAULTS` (``count_include_pad`` for avg only)
-
-    Returns
-    -------
-    Panel : axes named ``"photo"`` (the windows of :data:`DRAWN_WINDOWS`, taps as dots),
-        ``"output"``, ``"coverage"`` (``viz.coverage_counts``) and ``"dx"`` (for a ``dout``
-        of ones, summed over channels), the formula as title; or the message of a refusal.
-    """
+    """The picture of :func:`windows` for ``image`` (1, H, W, C), values in [0, 1], C 1, 2 (gray,
+    alpha), 3 or 4 (RGBA), and ``controls`` keyed as :data:`WINDOWS_DEFAULTS`
+    (``count_include_pad`` for avg only): axes named ``"photo"`` (the windows of
+    :data:`DRAWN_WINDOWS`, taps as dots), ``"output"``, ``"coverage"`` (``viz.coverage_counts``)
+    and ``"dx"`` (for a ``dout`` of ones, summed over channels), the formula as title; or the
+    message of a refusal."""
     op, style = controls["op"], check_style(controls["style"])
     options = {name: controls[name] for name in ("size", "stride", "padding", "dilation")}
     setting = (f"{op} · size {controls['size']} · stride {controls['stride']}\npadding "
@@ -466,19 +459,11 @@ def _show_kernel(values, ax, title):
 
 @matplotlib.rc_context(viz.base.READABLE)
 def filters_panel(image, controls: dict) -> Panel:
-    """The picture of :func:`filters` for one setting of its controls.
-
-    Parameters
-    ----------
-    image : (1, H, W, C) array, drawn in gray (C 1 or 2, or RGB(A) made gray)
-    controls : dict keyed as :data:`FILTERS_DEFAULTS`: ``kernel`` a text (:func:`parse_kernel`),
-        ``dout`` a key of :data:`DOUT_CHOICES`
-
-    Returns
-    -------
-    Panel : axes named ``"photo"``, ``"kernel"``, ``"output"`` (a picture when the weights sum
-        to 1, else a signed map), ``"dx"`` and ``"dw"``; or a message.
-    """
+    """The picture of :func:`filters` for ``image`` (1, H, W, C), drawn in gray (C 1 or 2, or
+    RGB(A) made gray), and ``controls`` keyed as :data:`FILTERS_DEFAULTS` (``kernel`` a text,
+    :func:`parse_kernel`; ``dout`` a key of :data:`DOUT_CHOICES`): axes named ``"photo"``,
+    ``"kernel"``, ``"output"`` (a picture when the weights sum to 1, else a signed map), ``"dx"``
+    and ``"dw"``; or a message."""
     style = controls["style"]
     forward, backward_pass = op_functions(style, "conv")
     try:
