@@ -201,10 +201,8 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
                                     "an image (1, H, W, C)", f"file {shown}, {photo.width} x "
                                     f"{photo.height} pixels by its header,")
             photo = ImageOps.exif_transpose(photo)    # upright, as the camera meant it
-            if photo.mode in SIXTEEN_BIT_MODES or photo.mode == FLOAT_MODE:
-                pixels = _wide_pixels(photo, grayscale, size)
-            else:
-                pixels = _eight_bit_pixels(photo, grayscale, size)
+            wide = photo.mode in SIXTEEN_BIT_MODES or photo.mode == FLOAT_MODE
+            pixels = (_wide_pixels if wide else _eight_bit_pixels)(photo, grayscale, size)
     except Image.DecompressionBombError as error:
         raise ValueError(f"file {shown} is refused from its header, before decoding, by "
                          f"Pillow's guard (PIL.Image.MAX_IMAGE_PIXELS): {error}") from error
