@@ -284,22 +284,13 @@ def default_dout(out_hw) -> np.ndarray:
 
 @matplotlib.rc_context(viz.base.READABLE)
 def backward_panel(grid, controls: dict, dout=None) -> Panel:
-    """The picture of :func:`backward` after ``controls["step"]`` windows.
-
-    Parameters
-    ----------
-    grid : (H, W) array, small (up to about 10x10, so the numbers stay readable)
-    controls : dict keyed as :data:`BACKWARD_DEFAULTS`; ``step`` is how many windows have sent
-        their gradient back, 0 to ``OH * OW``
-    dout : (OH, OW) array, optional; :func:`default_dout` by default
-
-    Returns
-    -------
-    Panel : axes named ``"x"`` (the window, its winner and its dashed ties), ``"dout"``,
-        ``"window adds"`` (backward of ``dout`` kept at this cell) and ``"dx so far"`` (kept at
-        the first ``step`` cells: backward is linear); the title says what this step does. Or a
-        message.
-    """
+    """The picture of :func:`backward` for ``grid`` (H, W), small (up to about 10x10, so the
+    numbers stay readable), ``controls`` keyed as :data:`BACKWARD_DEFAULTS` and ``dout`` (OH, OW),
+    by default :func:`default_dout`, after ``controls["step"]`` windows (0 to ``OH * OW``) have
+    sent their gradient back: axes named ``"x"`` (the window, its winner and its dashed ties),
+    ``"dout"``, ``"window adds"`` (backward of ``dout`` kept at this cell) and ``"dx so far"``
+    (kept at the first ``step`` cells: backward is linear); the title says what this step does.
+    Or a message."""
     op, style, step = controls["op"], check_style(controls["style"]), controls["step"]
     try:
         _check_pool_op(op)

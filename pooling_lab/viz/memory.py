@@ -168,13 +168,10 @@ def _log_ticks(axis) -> None:
 def plot_by_style(ax, x, values, xlabels=None, log=True):
     """Draw one line per style (timings against input size), each in its style's colour.
 
-    Parameters
-    ----------
-    x : (P,) the measured points, e.g. pixels per image
-    values : dict {name: (P,) values}; styles get their colour and marker, others the next of
-        :data:`OTHER_COLORS`
-    xlabels : sequence of P str, optional; ticks sit at the measured points only
-    log : bool, log scale on both axes (slope 1: time proportional to ``x``)
+    ``x`` (P,) holds the measured points (e.g. pixels per image), where the ticks sit, labelled
+    ``xlabels`` (P str) if given; ``values`` is ``{name: (P,) values}``, styles in their colour
+    and marker, others in the next of :data:`OTHER_COLORS`; ``log`` scales both axes (slope 1:
+    time proportional to ``x``).
     """
     x = np.asarray(x, dtype=float)
     colors = _series_colors(list(values), None)
