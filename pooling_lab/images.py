@@ -69,13 +69,11 @@ def _target_size(size, height: int, width: int, channels: int) -> tuple[int, int
     """``size``, an int (the longer side, aspect kept) or ``(H, W)``, as ``(H, W)``; a
     ``ValueError`` if ``(1, H, W, channels)`` would pass :data:`rules.LARGEST_ARRAY` numbers."""
     allowed = "None, a positive int (the longer side) or a pair of positive ints (H, W)"
-    if isinstance(size, (tuple, list)):
-        if len(size) != 2:
-            raise ValueError(f"size must be {allowed}; got {size!r} with {len(size)} entries")
-        target = tuple(rules.positive_int(side, "size", allowed) for side in size)
+    sides = rules.whole_numbers(size, "size", allowed, shapes=((), (2,)))
+    if sides.ndim:
+        target = tuple(sides.tolist())
     else:
-        longer_side = rules.positive_int(size, "size", allowed)
-        scale = longer_side / max(height, width)
+        scale = int(sides) / max(height, width)
         target = max(1, round(height * scale)), max(1, round(width * scale))
     rules.check_array_size((1, *target, channels), "an image (1, H, W, C)", f"size {size!r}")
     return target
