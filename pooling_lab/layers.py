@@ -4,8 +4,9 @@ A backward pass only matters because something learns from it. This module wraps
 contract's functions into layers (:class:`Layer` gives their interface), adds the few pieces a
 classifier needs (ReLU, Flatten, Dense, a softmax cross-entropy loss, SGD with momentum) and
 strings them together in a tiny :class:`Sequential` that trains and evaluates. Weights start
-random: pass one ``rng`` (a ``numpy.random.Generator`` or an int seed >= 0) to every layer of
-a network and the whole run is reproducible.
+random: pass one ``rng`` (a ``numpy.random.Generator`` or an int seed >= 0, by default 0) to
+every layer of a network and the whole run is reproducible. A layer's ``style`` is
+:class:`_StyledLayer`'s.
 """
 
 from __future__ import annotations
@@ -185,8 +186,6 @@ class Conv2D(_StyledLayer):
     kernel_size : int or (KH, KW)
     stride, padding : default 1 and "valid"; as in the contract (:mod:`pooling_lab.contract`)
     init : "he" (default, for a Conv2D followed by ReLU) or "glorot"
-    style : a name of :data:`pooling_lab.STYLES`, default "fast"
-    rng : numpy.random.Generator or int seed >= 0, default 0
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid", *,
@@ -289,7 +288,6 @@ class MaxPool2D(_Pool2D):
     size : int or (KH, KW), default 2
     stride : int, (SH, SW) or None (default: ``stride = size``)
     padding : as for :class:`Conv2D`, default "valid"; at most half the window on each side
-    style : a name of :data:`pooling_lab.STYLES`, default "fast"
     """
 
     op = "max"
@@ -360,7 +358,6 @@ class Dense(Layer):
     ----------
     in_features, out_features : int, ``D_in`` and ``D_out``
     init : "glorot" (default, for a last layer that feeds the softmax) or "he"
-    rng : numpy.random.Generator or int seed >= 0, default 0
     """
 
     def __init__(self, in_features, out_features, *, init="glorot", rng=0):
