@@ -108,14 +108,13 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     height, width = in_hw
     ax = new_axes(ax, figsize=(0.45 * (width + left + right) + 0.6,
                                0.45 * (height + top + bottom) + 1.2))
-    for row in range(-top, height + bottom):
-        for col in range(-left, width + right):
-            padded = not (0 <= row < height and 0 <= col < width)
-            ax.add_patch(Rectangle((col, row), 1, 1, facecolor=PADDING_FACE if padded else "white",
-                                   edgecolor="gray", hatch=PADDING_HATCH if padded else None,
-                                   linewidth=0.8))
-            if padded:
-                ax.text(col + 0.5, row + 0.5, "0", fontsize=7, color="#404040", **CENTERED)
+    for row, col in itertools.product(range(-top, height + bottom), range(-left, width + right)):
+        padded = not (0 <= row < height and 0 <= col < width)
+        ax.add_patch(Rectangle((col, row), 1, 1, facecolor=PADDING_FACE if padded else "white",
+                               edgecolor="gray", hatch=PADDING_HATCH if padded else None,
+                               linewidth=0.8))
+        if padded:
+            ax.text(col + 0.5, row + 0.5, "0", fontsize=7, color="#404040", **CENTERED)
     handles, tap_alpha = [], 0.55
     for number, (i, j) in enumerate(outputs):
         color = WINDOW_COLORS[number % len(WINDOW_COLORS)]
