@@ -159,13 +159,16 @@ class Layer:
 
 class _StyledLayer(Layer):
     """A layer that calls the functions of one ``style``, a name of :data:`pooling_lab.STYLES`
-    (default ``"fast"``, the tuned engine), checked whenever it is set. All styles compute the
-    same numbers, so a trained network can switch style and keep its weights. The name, not
+    (default ``"fast"``, the tuned engine), checked whenever it is set, with the keyword
+    arguments of :meth:`_options` (its windows' ``stride`` and ``padding``). All styles compute
+    the same numbers, so a trained network can switch style and keep its weights. The name, not
     the module, is kept, so the layer can be copied (``copy.deepcopy``) or pickled."""
 
-    def __init__(self, style: str):
+    def __init__(self, style: str, stride, padding):
         super().__init__()
         self.style = style
+        self.stride = stride
+        self.padding = padding
 
     @property
     def style(self) -> str:
@@ -174,6 +177,9 @@ class _StyledLayer(Layer):
     @style.setter
     def style(self, style: str) -> None:
         self._style_name = check_style(style)    # checked now, not at the first forward
+
+    def _options(self) -> dict:
+        return {"stride": self.stride, "padding": self.padding}
 
 
 class Conv2D(_StyledLayer):
@@ -190,7 +196,7 @@ class Conv2D(_StyledLayer):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid", *,
                  init="he", style=DEFAULT_STYLE, rng=0):
-        super().__init__(style)
+        super().__init__(style, stride, padding)
         self.in_channels = rules.positive_int(in_channels, "in_channels")
         self.out_channels = rules.positive_int(out_channels, "out_channels")
         self.kernel_size = rules.as_pair(kernel_size, "kernel_size")
@@ -200,8 +206,6 @@ class Conv2D(_StyledLayer):
                                f"{self.in_channels} and out_channels {self.out_channels}")
         # An input one kernel large checks stride and padding now, with the contract's messages.
         conv_geometry((1, *w_shape[:3]), w_shape, stride, padding, 1)
-        self.stride = stride
-        self.padding = padding
         taps = self.kernel_size[0] * self.kernel_size[1]
         w = initial_weights(w_shape, taps * self.in_channels, taps * self.out_channels, init,
                             _as_generator(rng))
@@ -217,8 +221,7 @@ class Conv2D(_StyledLayer):
         x = rules.as_float_array(x, "x", "N, H, W, C")
         self._check_channels(x.shape, "x")
         conv_forward, _ = op_functions(self.style, "conv")
-        out, self._cache = conv_forward(x, self.params["w"], self.params["b"],
-                                        stride=self.stride, padding=self.padding)
+        out, self._cache = conv_forward(x, self.params["w"], self.params["b"], **self._options())
         return out
 
     def backward(self, dout):
@@ -242,21 +245,15 @@ class Conv2D(_StyledLayer):
 
 class _Pool2D(_StyledLayer):
     """What :class:`MaxPool2D` and :class:`AvgPool2D` share: the window arguments and the
-    calls to the style's functions for ``op`` (``"max"`` or ``"avg"``), with the keyword
-    arguments of :meth:`_options`."""
+    calls to the style's functions for ``op`` (``"max"`` or ``"avg"``)."""
 
     op: str
 
     def __init__(self, size=2, stride=None, padding="valid", *, style=DEFAULT_STYLE):
-        super().__init__(style)
+        super().__init__(style, stride, padding)
         self.size = rules.as_pair(size, "size")
         # An input one window large checks stride and padding (at most half the window) now.
         pool_geometry((1, *self.size, 1), self.size, stride, padding, 1)
-        self.stride = stride
-        self.padding = padding
-
-    def _options(self) -> dict:
-        return {"stride": self.stride, "padding": self.padding}
 
     def forward(self, x):
         """``x : (N, H, W, C) -> out : (N, OH, OW, C)``."""
