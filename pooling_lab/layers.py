@@ -535,8 +535,7 @@ class Sequential:
         velocities take the dtype of the parameters they first see."""
         dtype = rules.float_dtype(dtype)
         for layer in self.layers:
-            for name, param in layer.params.items():
-                layer.params[name] = param.astype(dtype)
+            layer.params.update({name: param.astype(dtype) for name, param in layer.params.items()})
         return self
 
     def describe(self, input_shape) -> str:
