@@ -98,23 +98,6 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     return load_file(path(name), grayscale=grayscale, size=size, dtype=dtype)
 
 
-def _check_file(file) -> str:
-    """``file`` must be an existing file's path or an open binary file; returns how error
-    messages name it."""
-    if isinstance(file, (str, os.PathLike)):
-        shown = repr(str(file))
-        if not Path(file).exists():
-            raise FileNotFoundError(f"file must be an image file; got {shown}, which does "
-                                    f"not exist")
-        if not Path(file).is_file():
-            raise ValueError(f"file must be an image file; got {shown}, which is not a file")
-        return shown
-    if isinstance(file, io.TextIOBase) or not hasattr(file, "read"):
-        raise TypeError(f"file must be a path (str or pathlib.Path) or an open binary file; "
-                        f"got {file!r} of type {type(file).__name__}")
-    return repr(file)
-
-
 def _wide_pixels(photo: Image.Image, grayscale: bool, size) -> np.ndarray:
     """A 16-bit or float photo (one channel) -> (H, W, 1 or 3) float64."""
     values = np.asarray(photo).astype(np.float64)                     # (H, W)
@@ -189,7 +172,18 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
         pixel is decoded: its ``(1, H, W, C)`` array would pass :data:`rules.LARGEST_ARRAY`
         numbers, or Pillow's guard (twice ``PIL.Image.MAX_IMAGE_PIXELS`` pixels) refuses it.
     """
-    shown = _check_file(file)
+    if isinstance(file, (str, os.PathLike)):
+        shown = repr(str(file))                      # how the messages name the file
+        if not Path(file).exists():
+            raise FileNotFoundError(f"file must be an image file; got {shown}, which does "
+                                    f"not exist")
+        if not Path(file).is_file():
+            raise ValueError(f"file must be an image file; got {shown}, which is not a file")
+    elif isinstance(file, io.TextIOBase) or not hasattr(file, "read"):
+        raise TypeError(f"file must be a path (str or pathlib.Path) or an open binary file; "
+                        f"got {file!r} of type {type(file).__name__}")
+    else:
+        shown = repr(file)
     dtype = rules.float_dtype(dtype)
     if not isinstance(grayscale, (bool, np.bool_)):
         raise TypeError(f"grayscale must be True or False; got {grayscale!r}")
