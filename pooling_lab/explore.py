@@ -335,9 +335,8 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     story = "step 0: no window has sent its gradient back yet; dx is all zeros"
     if step:
         i, j = divmod(step - 1, geometry.out_hw[1])
-        one_cell = np.zeros_like(dout)
-        one_cell[0, i, j, 0] = 1.0
-        unit_share = backward_pass(one_cell, cache)[0, :, :, 0]     # this window, dout = 1
+        this_window = (np.arange(n_windows) == step - 1).reshape(dout.shape)   # (1, OH, OW, 1)
+        unit_share = backward_pass(np.where(this_window, 1.0, 0.0), cache)[0, :, :, 0]  # (H, W)
         share = unit_share * dout[0, i, j, 0]
         changed = [tuple(cell) for cell in np.argwhere(unit_share != 0)]
         story = _story(op, geometry, grid, out[0, i, j, 0], dout[0, i, j, 0], (i, j), share,
