@@ -6,19 +6,16 @@ Each command is a module of this package, listed once in :data:`COMMANDS`, that 
   description that ``--help`` shows;
 * ``add_arguments(parser)``: its options, on an ``argparse`` parser;
 * ``check_arguments(args) -> settings``: every option checked before any work, raising
-  ``ValueError`` or ``TypeError`` for a bad value and ``OSError`` for a file, with a message
-  naming the option, the value received and what is allowed (:func:`output_file` checks a
-  file to write);
+  ``ValueError`` or ``TypeError`` for a bad value, ``OSError`` for a file (:func:`output_file`
+  checks one to write), with a message naming the option, the value received and what is allowed;
 * ``run(settings) -> int``: the work; it returns the exit status;
 * ``USES_BLAS = True``, only if it multiplies matrices: such a command takes ``--threads``
-  (default 1, as the PyTorch numbers; BLAS threads waiting for a busy core can make a small
-  product ten times slower). BLAS reads its thread count when NumPy is imported, so the command
-  restarts itself with ``OPENBLAS_NUM_THREADS`` (and the OpenMP and MKL ones) set.
+  (default 1, as the PyTorch numbers: BLAS threads waiting for a busy core can make a small
+  product ten times slower), set by :func:`restart` in :data:`THREAD_VARIABLES`.
 
-Exit statuses, the same for every command: 0 done; 2 a bad option or file (one line on
-stderr, before any work), or out of memory should the checks still let a case through; 130
-stopped with Ctrl-C (one line on stderr). A command may add its own: ``bench`` 1 when a style
-failed, ``demo`` 3 when the styles disagree.
+Exit statuses, the same for every command: 0 done; 2 a bad option or file (one line on stderr,
+before any work), or out of memory should the checks still let a case through; 130 stopped with
+Ctrl-C (one line on stderr). A command may add its own (``bench`` 1, ``demo`` 3).
 """
 
 from __future__ import annotations
@@ -74,11 +71,9 @@ def output_file(path: str, option: str, formats=None) -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command, each described by its module's docstring, reST removed."""
-    parser = OneLineParser(
-        prog="pooling-lab",
-        description="Max pool, average pool and 2-D convolution, forward and backward, in "
-                    "four NumPy styles (naive loops, slice-stacking, strided views, and the "
-                    "strided idea tuned for speed).")
+    parser = OneLineParser(prog="pooling-lab", description="Max pool, average pool and 2-D "
+                           "convolution, forward and backward, in four NumPy styles (naive loops, "
+                           "slice-stacking, strided views, and the strided idea tuned for speed).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, path in COMMANDS.items():
         module = importlib.import_module(f"pooling_lab.{path}")
@@ -89,9 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
         if getattr(module, "USES_BLAS", False):
-            sub.add_argument("--threads", type=int, default=1,
-                             help="BLAS threads (default 1, as PyTorch's here); 0 keeps the "
-                                  "environment as it is")
+            sub.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1, as "
+                             "PyTorch's here); 0 keeps the environment as it is")
         sub.set_defaults(module=module)
     return parser
 
@@ -139,4 +133,3 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"{name}: stopped (Ctrl-C)", file=sys.stderr)
         return INTERRUPTED
-

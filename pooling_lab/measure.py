@@ -16,20 +16,20 @@ import time
 import timeit
 import tracemalloc
 
+#: The clocks by name: wall time, or this process's CPU time (steadier on a busy machine).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
-def seconds(call, repeats: int = 5, clock=time.perf_counter,
-            warm_up: bool = True) -> list[float]:
+
+def seconds(call, repeats: int = 5, clock=time.perf_counter, warm_up: bool = True) -> list[float]:
     """Run ``call()`` once to warm up (unless ``warm_up`` is False: the caller already did),
-    then ``repeats`` times; the seconds of each run on ``clock``, ``time.perf_counter`` (wall
-    time) or ``time.process_time`` (this process's CPU time, steadier on a shared machine)."""
+    then ``repeats`` times; the seconds of each run on ``clock`` (one of :data:`CLOCKS`)."""
     if warm_up:
         call()
     return timeit.Timer(call, timer=clock).repeat(repeat=repeats, number=1)
 
 
 def median_seconds(call, repeats: int = 5, clock=time.perf_counter) -> float:
-    """The median of :func:`seconds`: one slow run (another program, a page fault) does not
-    move it."""
+    """The median of :func:`seconds`: one slow run (a page fault, say) does not move it."""
     return statistics.median(seconds(call, repeats, clock))
 
 
@@ -51,8 +51,7 @@ def peak_bytes(call) -> int:
         tracemalloc.reset_peak()
         before, _ = tracemalloc.get_traced_memory()
         call()
-        _, peak = tracemalloc.get_traced_memory()
+        return tracemalloc.get_traced_memory()[1] - before
     finally:
         if not was_tracing:
             tracemalloc.stop()
-    return peak - before

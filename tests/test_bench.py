@@ -396,6 +396,7 @@ def _good_spec(**changes) -> str:
     (json.dumps({"op": "max"}), "the case must be one JSON object with the keys"),
     (_good_spec(extra=1), "the case must be one JSON object with the keys"),
     (_good_spec(op="min"), "'op' must be one of ['max', 'avg', 'conv']; got 'min'"),
+    (_good_spec(clock="sun"), "'clock' must be one of ['wall', 'cpu']; got 'sun'"),
 ])
 def test_the_worker_refuses_a_case_bench_would_not_write(text, message):
     with pytest.raises(torch_worker.SpecError) as refused:

@@ -6,12 +6,9 @@ columns explained by :data:`LEGEND` under them; progress and notes go to stderr.
 ``python -m pooling_lab bench --op max --shape 32 64 64 32 --kernel 3 --stride 2
 --torch-python /path/to/python-with-torch``.
 
-Times come from :mod:`pooling_lab.measure`; a naive call slower than :data:`NAIVE_SECONDS`
-runs on a crop, its times scaled up and marked ``~``. PyTorch runs in
-:mod:`pooling_lab.benchmark.torch_worker`, a process of its own, on its default CPU path
-(oneDNN on) and one thread, as NumPy's BLAS here (see :mod:`pooling_lab.cli`). ``--targets``
-checks the course's promises (:data:`TARGETS`); ``--json FILE`` writes everything, on Ctrl-C
-what was measured so far.
+Times come from :mod:`pooling_lab.measure` (a slow naive call's from a crop, marked ``~``);
+PyTorch's from :mod:`pooling_lab.benchmark.torch_worker`, a process of its own, on its default
+CPU path (oneDNN on) and one thread, as NumPy's BLAS here (see :mod:`pooling_lab.cli`).
 """
 
 from __future__ import annotations
@@ -40,7 +37,6 @@ from . import torch_worker
 USES_BLAS = True
 
 OPS, PASSES = tuple(OP_FUNCTIONS), ("forward", "backward", "step")
-CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def quiet(message: str) -> None:
@@ -78,8 +74,6 @@ ESTIMATED_NOTE = ("~ estimated: the naive style ran on a crop of the input and i
                   "scaled by the number of output positions.")
 
 
-# -------------------- A benchmark case -----------------------------------------------------
-
 @dataclass(frozen=True)
 class Case:
     """One configuration to time; pairs are (rows, cols)."""
@@ -99,9 +93,8 @@ class Case:
         def pair(values):
             return str(values[0]) if values[0] == values[1] else f"{values[0]}x{values[1]}"
 
-        w_shape = (*self.kernel, self.shape[3], self.out_channels)
-        text = (f"conv x {self.shape} w {w_shape}" if op == "conv"
-                else f"{op} x {self.shape} size {pair(self.kernel)}")
+        text = (f"conv x {self.shape} w {(*self.kernel, self.shape[3], self.out_channels)}"
+                if op == "conv" else f"{op} x {self.shape} size {pair(self.kernel)}")
         text += f" stride {pair(self.stride)}"
         text += f" padding {pair(self.padding)}" * (self.padding != (0, 0))
         text += f" dilation {pair(self.dilation)}" * (self.dilation != (1, 1))
@@ -117,23 +110,19 @@ def case_geometry(case: Case, op: str, shape=None) -> Geometry:
     return pool_geometry(shape, case.kernel, *options)
 
 
-def output_shape(case: Case, op: str) -> tuple:
-    """(N, OH, OW, C) of ``op``'s output on ``case``, C_out for conv."""
+def case_bytes(case: Case, op: str, weights: bool = True) -> int:
+    """The bytes of x, the output (N, OH, OW, C or C_out) and, for conv unless not ``weights``,
+    w; Python integers, so no shape overflows."""
     channels = case.out_channels if op == "conv" else case.shape[3]
-    return (case.shape[0], *case_geometry(case, op).out_hw, channels)
-
-
-def case_bytes(case: Case, op: str) -> int:
-    """The bytes of x, the output and (conv) w; Python integers, so no shape overflows."""
-    count = math.prod(case.shape) + math.prod(output_shape(case, op))
-    if op == "conv":
+    out_shape = (case.shape[0], *case_geometry(case, op).out_hw, channels)
+    count = math.prod(case.shape) + math.prod(out_shape)
+    if op == "conv" and weights:
         count += math.prod(case.kernel) * case.shape[3] * case.out_channels
     return count * np.dtype(case.dtype).itemsize
 
 
 def _arrays(case: Case, op: str, shape=None) -> dict:
-    """Random inputs (seed 0, as PyTorch's x): x (N, H, W, C), and w (KH, KW, C, C_out), b
-    (C_out,) for conv."""
+    """Random x (N, H, W, C), seed 0 as PyTorch's; for conv w (KH, KW, C, C_out) and b (C_out,)."""
     rng = np.random.default_rng(0)
     arrays = {"x": rng.standard_normal(shape or case.shape).astype(case.dtype)}
     if op == "conv":
@@ -144,9 +133,9 @@ def _arrays(case: Case, op: str, shape=None) -> dict:
     return arrays
 
 
-def _forward_call(style_name: str, case: Case, op: str, arrays: dict):
-    """``op``'s forward pass in ``style_name`` on ``arrays``, as a call without arguments."""
-    forward, _ = op_functions(style_name, op)
+def _forward_call(style_name: str, case: Case, op: str, shape=None):
+    """``op``'s forward pass in ``style_name`` on :func:`_arrays`, as a call without arguments."""
+    forward, arrays = op_functions(style_name, op)[0], _arrays(case, op, shape)
     options = {"stride": case.stride, "padding": case.padding, "dilation": case.dilation}
     if op == "conv":
         return lambda: forward(arrays["x"], arrays["w"], arrays["b"], **options)
@@ -165,10 +154,7 @@ def _crop_shape(case: Case, op: str) -> tuple:
     return (case.shape[0], *crop_hw, case.shape[3])
 
 
-# -------------------- Measuring ------------------------------------------------------------
-
-def time_runs(call, repeats: int, clock=time.perf_counter, progress=quiet,
-              label: str = "") -> list:
+def time_runs(call, repeats: int, clock=time.perf_counter, progress=quiet, label: str = "") -> list:
     """:func:`pooling_lab.measure.seconds`, telling ``progress`` first how long the runs will
     take when the warm-up call took longer than :data:`SLOW_CALL_SECONDS`."""
     _, warm_up = measure.timed(call)
@@ -178,14 +164,12 @@ def time_runs(call, repeats: int, clock=time.perf_counter, progress=quiet,
 
 
 def copy_limit(case: Case, op: str, repeats: int, clock) -> float:
-    """Seconds ``np.copyto`` needs to move the bytes a forward pass must read and write: the
-    time to copy x into a ready array (read x, write as many bytes), scaled to the bytes of x
-    plus the output's."""
+    """Seconds ``np.copyto`` needs to move the bytes a forward pass must read and write: x copied
+    into a ready array (x's bytes read, as many written), scaled to the bytes of x and output."""
     x = _arrays(case, op)["x"]
     target = np.empty_like(x)
     seconds = measure.median_seconds(lambda: np.copyto(target, x), repeats, clock)
-    out_bytes = math.prod(output_shape(case, op)) * x.itemsize
-    return seconds * (x.nbytes + out_bytes) / (2 * x.nbytes)
+    return seconds * case_bytes(case, op, weights=False) / (2 * x.nbytes)
 
 
 @dataclass
@@ -211,17 +195,16 @@ class Row:
 def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
                   memory: bool = True, progress=quiet) -> list:
     """Forward, backward and step rows of one style on one op."""
-    arrays, scale, estimated = _arrays(case, op), 1.0, False
+    forward, scale, estimated = _forward_call(style_name, case, op), 1.0, False
     if style_name == "naive" and (crop := _crop_shape(case, op)) != case.shape:
         # Guess the full time from one call on the crop; run the full case if it is quick.
-        crop_arrays = _arrays(case, op, shape=crop)
-        _, seconds = measure.timed(_forward_call(style_name, case, op, crop_arrays))
+        crop_forward = _forward_call(style_name, case, op, crop)
+        _, seconds = measure.timed(crop_forward)
         positions = (math.prod(case_geometry(case, op).out_hw)
                      / math.prod(case_geometry(case, op, crop).out_hw))
         if seconds * positions > NAIVE_SECONDS:
-            arrays, scale, estimated = crop_arrays, positions, True
+            forward, scale, estimated = crop_forward, positions, True
             repeats = max(3, repeats // 2)
-    forward = _forward_call(style_name, case, op, arrays)
     backward_fn = op_functions(style_name, op)[1]
     out, cache = forward()
     dout = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
@@ -247,23 +230,19 @@ def measure_style(case: Case, op: str, style_name: str, repeats: int, clock,
     return rows
 
 
-# -------------------- PyTorch, in its own process ------------------------------------------
-
 def torch_spec(case: Case, op: str, repeats: int, clock_name: str) -> dict:
-    """The JSON case :mod:`pooling_lab.benchmark.torch_worker` reads."""
-    fields = {key: value for key, value in asdict(case).items() if key not in ("ops", "styles")}
-    return {**fields, "op": op, "out_channels": case.out_channels if op == "conv" else None,
-            "repeats": repeats, "clock": clock_name}
+    """The JSON case :mod:`pooling_lab.benchmark.torch_worker` reads, with its ``KEYS``."""
+    spec = {**asdict(case), "op": op, "repeats": repeats, "clock": clock_name,
+            "out_channels": case.out_channels if op == "conv" else None}
+    return {key: spec[key] for key in torch_worker.KEYS}
 
 
 def torch_times(case: Case, op: str, python: str, repeats: int, clock_name: str,
                 timeout: float = 300, progress=quiet) -> dict | None:
     """PyTorch's forward, backward and step times in ms, or None, ``progress`` told why in one
-    line. A worker that crashes (a signal, an exit status other than its "bad case" and "no
-    PyTorch") runs once more."""
+    line; a worker that crashes (a signal, not its "bad case" or "no PyTorch" exit) runs again."""
     spec = json.dumps(torch_spec(case, op, repeats, clock_name))
-    # The worker runs by its path; -I (isolated mode) keeps this package's folder, whose modules
-    # have names such as ``rules``, off the other Python's path.
+    # By its path; -I (isolated mode) keeps the script's folder and PYTHONPATH off that path.
     command = [python, "-I", str(Path(torch_worker.__file__).resolve())]
     for then in ("retrying once", "no PyTorch times"):
         try:
@@ -293,14 +272,12 @@ def torch_available(python: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-# -------------------- Running a case, printing the tables ----------------------------------
-
 def run_case(case: Case, repeats: int = DEFAULT_REPEATS, clock_name: str = "wall",
              torch_python: str | None = None, memory: bool = True,
              progress=quiet, rows: list | None = None) -> list:
     """Every op x pass x style of ``case``: a list of :class:`Row`, added to ``rows`` (a new
     list if None) as each style is measured, so an interrupted run keeps what it measured."""
-    clock, rows = CLOCKS[clock_name], [] if rows is None else rows
+    clock, rows = measure.CLOCKS[clock_name], [] if rows is None else rows
     for op in case.ops:
         op_rows, described = [], case.describe(op)
         for style_name in case.styles:
@@ -346,19 +323,18 @@ def format_table(rows) -> str:
     """The rows as a Markdown table, a failed style's error in its median cell."""
     lines = [[row.case, row.pass_, row.style, f"failed: {row.error}", *["–"] * 6] if row.error
              else [row.case, row.pass_, row.style, "~" * row.estimated + _number(row.median_ms),
-                   "~" * row.estimated + _number(row.spread_ms), _ratio(row.x_naive),
-                   _megabytes(row.peak_bytes), _ratio(row.x_copy), _number(row.torch_ms),
-                   _ratio(row.x_torch)] for row in rows]
+                   "~" * row.estimated + _number(row.spread_ms), _number(row.x_naive, "x"),
+                   _megabytes(row.peak_bytes), _number(row.x_copy, "x"), _number(row.torch_ms),
+                   _number(row.x_torch, "x")] for row in rows]
     return _markdown(["case", "pass", "style", "median ms", "spread ms", "x naive", "peak MB",
                       "x copy", "torch ms", "x torch"], lines)
 
 
 def format_comparison(rows, slower: str = "strided", faster: str = "fast") -> str:
-    """``slower`` against ``faster``, op by op and pass by pass, as a Markdown table; "" when
-    the rows do not hold both styles."""
+    """``slower`` against ``faster`` per op and pass, a Markdown table ("" without both styles)."""
     medians = {(row.case, row.pass_, row.style): row.median_ms for row in rows if not row.error}
     lines = [[case, pass_, _number(median), _number(medians[case, pass_, faster]),
-              _ratio(median / medians[case, pass_, faster])]
+              _number(median / medians[case, pass_, faster], "x")]
              for (case, pass_, style), median in medians.items()
              if style == slower and (case, pass_, faster) in medians]
     header = ["case", "pass", f"{slower} ms", f"{faster} ms", f"{slower} / {faster}"]
@@ -370,12 +346,8 @@ def format_notes(rows) -> str:
     return LEGEND + ("\n" + ESTIMATED_NOTE) * any(row.estimated for row in rows)
 
 
-def _number(value) -> str:
-    return "–" if value is None else f"{value:.3g}" if value < 100 else f"{value:,.0f}"
-
-
-def _ratio(value) -> str:
-    return "–" if value is None else _number(value) + "x"
+def _number(value, unit: str = "") -> str:
+    return "–" if value is None else (f"{value:.3g}" if value < 100 else f"{value:,.0f}") + unit
 
 
 def _megabytes(value) -> str:
@@ -392,25 +364,22 @@ def machine_state(clock_name: str, torch_version: str | None = None) -> dict:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     except (TypeError, KeyError):                     # NumPy before 1.26 prints, returns None
         blas = {}
-    return {
-        "cpu": cpu, "cores": os.cpu_count(),
-        "load_average_1_5_15": [round(load, 2) for load in os.getloadavg()],
-        "python": platform.python_version(), "numpy": np.__version__,
-        "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
-        # Set by `python -m pooling_lab` before NumPy starts (see pooling_lab.cli).
-        "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-        # Some machines set this to work around old OpenBLAS bugs; it picks slower kernels.
-        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
-        "torch": torch_version, "clock": clock_name,
-        "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
-    }
+    return {"cpu": cpu, "cores": os.cpu_count(),
+            "load_average_1_5_15": [round(load, 2) for load in os.getloadavg()],
+            "python": platform.python_version(), "numpy": np.__version__,
+            "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+            # Set by `python -m pooling_lab` before NumPy starts (see pooling_lab.cli).
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+            # Some machines set this to work around old OpenBLAS bugs; it picks slower kernels.
+            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+            "torch": torch_version, "clock": clock_name,
+            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
 
 
 def format_state(state: dict) -> str:
     load = ", ".join(str(value) for value in state["load_average_1_5_15"])
-    threads = state["blas_threads"]
-    threads = ("BLAS threads as BLAS chooses" if threads is None else
-               f"{threads} BLAS thread{'' if threads == '1' else 's'}")
+    threads = {None: "BLAS threads as BLAS chooses", "1": "1 BLAS thread"}.get(
+        state["blas_threads"], f"{state['blas_threads']} BLAS threads")
     if state["openblas_coretype"]:
         threads += f", OPENBLAS_CORETYPE={state['openblas_coretype']}"
     torch = (f"PyTorch {state['torch']} (default CPU path, 1 thread, separate process)"
@@ -420,13 +389,10 @@ def format_state(state: dict) -> str:
             f"{state['clock']} · {state['date_utc']} UTC")
 
 
-# -------------------- The promised targets -------------------------------------------------
-
 @dataclass(frozen=True)
 class Target:
-    """A promise on ``style``'s training step on ``case``, of a ``kind``: ``"torch"``, step time
-    <= limit x PyTorch's; ``"naive"``, speed-up over naive >= limit; ``"memory"``, the step's
-    peak <= limit x the input's bytes."""
+    """A promise on ``style``'s training step on ``case``, by ``kind``: "torch", time <= ``limit``
+    x PyTorch's; "naive", speed-up over naive >= limit; "memory", peak <= limit x input bytes."""
 
     name: str
     case: Case
@@ -444,25 +410,19 @@ KINDS = {"torch": ("{:.2f}x torch", "at most"), "naive": ("{:,.0f}x faster", "at
 def _targets() -> list:
     shown = ("strided", "fast")                # fast is judged, strided shown beside it
     pools = Case(ops=("max", "avg"), shape=(32, 64, 64, 32), styles=shown)
-    conv = Case(ops=("conv",), shape=(16, 32, 32, 16), stride=(1, 1), out_channels=32,
-                styles=shown)
-    # (case, op, limit in float32); in float64, where fast beats PyTorch, every limit is 1.5
-    against_torch = [(replace(pools, kernel=(size, size)), op, limit)
-                     for size, limit in ((2, 2.5), (3, 4.0)) for op in ("max", "avg")]
-    against_torch += [(conv, "conv", 3.0), (replace(conv, shape=(8, 64, 64, 3), kernel=(5, 5),
-                                                    out_channels=8), "conv", 3.5)]
-    targets = []
-    for dtype in ("float32", "float64"):
-        for case, op, limit in against_torch:
-            case = replace(case, dtype=dtype)
-            targets.append(Target(case.describe(op), case, op, "torch",
-                                  limit if dtype == "float32" else 1.5))
+    conv = Case(ops=("conv",), shape=(16, 32, 32, 16), stride=(1, 1), out_channels=32, styles=shown)
+    # (case, op, limit); in float64, where fast beats PyTorch, every limit is 1.5
+    float32 = [(replace(pools, kernel=(size, size)), op, limit)
+               for size, limit in ((2, 2.5), (3, 4.0)) for op in ("max", "avg")]
+    float32 += [(conv, "conv", 3.0), (replace(conv, shape=(8, 64, 64, 3), kernel=(5, 5),
+                                              out_channels=8), "conv", 3.5)]
+    targets = [Target(case.describe(op), case, op, "torch", limit) for case, op, limit in
+               float32 + [(replace(case, dtype="float64"), op, 1.5) for case, op, _ in float32]]
     photo = Case(ops=("max",), shape=(1, 512, 512, 3), styles=("naive", "strided", "fast"))
     for style, limit in (("fast", 100.0), ("strided", 30.0)):
         targets.append(Target(f"512x512x3 photo, max size 3 stride 2: {style} vs naive",
                               photo, "max", "naive", limit, style))
-    memory = Case(ops=("max",), shape=(32, 64, 64, 32), stride=(1, 1),
-                  styles=("stacked", "strided", "fast"))
+    memory = replace(pools, ops=("max",), stride=(1, 1), styles=("stacked", "strided", "fast"))
     targets.append(Target("memory: max x (32, 64, 64, 32) size 3 stride 1 float32, peak of "
                           "forward + backward", memory, "max", "memory", 4.0))
     return targets
@@ -471,27 +431,23 @@ def _targets() -> list:
 TARGETS = _targets()
 
 
-def _step_text(target: Target, row: Row, between: str | None = ", ") -> str:
-    """One style's step as ``target`` reads it (peak memory, or median time), then, unless
-    ``between`` is None, the ratio judged: ``peak 80 MB, 5.00x the input``."""
-    if target.kind == "memory":
-        text = f"peak {_megabytes(row.peak_bytes)} MB"
-    else:
-        text = f"{'~' * row.estimated}{_number(row.median_ms)} ms"
-    if between is None:
-        return text
-    value = _target_value(target, row)
-    return text + between + ("not measured" if value is None
-                             else KINDS[target.kind][0].format(value))
+def _step_text(target: Target, row: Row, between: str | None = None) -> str:
+    """One style's step as ``target`` reads it (peak memory, or median time), then, if
+    ``between`` is given, the ratio judged: ``peak 80 MB, 5.00x the input``."""
+    text = (f"peak {_megabytes(row.peak_bytes)} MB" if target.kind == "memory"
+            else f"{'~' * row.estimated}{_number(row.median_ms)} ms")
+    if between is not None:
+        value = _target_value(target, row)
+        text += between + ("not measured" if value is None else KINDS[target.kind][0].format(value))
+    return text
 
 
 def _target_value(target: Target, row: Row) -> float | None:
     """The ratio ``target`` judges, for one style's step row (None if it was not measured)."""
-    if target.kind != "memory":
-        return row.x_torch if target.kind == "torch" else row.x_naive
-    if row.peak_bytes is None:
-        return None
-    return row.peak_bytes / (math.prod(target.case.shape) * np.dtype(target.case.dtype).itemsize)
+    if target.kind == "memory" and row.peak_bytes is not None:
+        x_bytes = math.prod(target.case.shape) * np.dtype(target.case.dtype).itemsize
+        return row.peak_bytes / x_bytes
+    return {"torch": row.x_torch, "naive": row.x_naive}.get(target.kind)
 
 
 def check_target(target: Target, rows) -> dict:
@@ -505,8 +461,7 @@ def check_target(target: Target, rows) -> dict:
     if judged and target.kind == "torch" and judged.torch_ms is not None:
         reference = f"torch {_number(judged.torch_ms)} ms"
     elif judged and target.kind == "naive":
-        reference = "naive " + (_step_text(target, step["naive"], None) if "naive" in step
-                                else "failed")
+        reference = f"naive {_step_text(target, step['naive']) if 'naive' in step else 'failed'}"
     elif judged and target.kind == "memory":
         reference = ", ".join(f"{style} {_step_text(target, row, ' = ')}"
                               for style, row in step.items() if row.peak_bytes is not None
@@ -515,32 +470,25 @@ def check_target(target: Target, rows) -> dict:
         met = bool(value >= target.limit if target.kind == "naive" else value <= target.limit)
     strided = step.get("strided") if target.style != "strided" else None
     return {"target": target.name, "kind": target.kind, "limit": target.limit,
-            "style": target.style,
-            "measured": _step_text(target, judged, None) if judged else "failed",
+            "style": target.style, "measured": _step_text(target, judged) if judged else "failed",
             "reference": reference, "value": value, "met": met,
-            "strided": strided and _step_text(target, strided)}
+            "strided": strided and _step_text(target, strided, ", ")}
 
 
 def format_targets(results) -> str:
-    """The targets as a Markdown table: what was compared, the ratio, met or not, and the
-    strided style's figure beside the judged one."""
+    """The results of :func:`check_target` as a Markdown table, a line per target."""
     lines = []
     for result in results:
         (text, bound), value = KINDS[result["kind"]], result["value"]
-        if value is not None:
-            shown = f"{text.format(value)} ({bound} {_number(result['limit'])}x)"
-        elif result["kind"] == "torch" and result["measured"] != "failed":
-            shown = "no PyTorch"
-        else:
-            shown = "not measured"
+        shown = (f"{text.format(value)} ({bound} {_number(result['limit'])}x)" if value is not None
+                 else "no PyTorch" if result["kind"] == "torch" and result["measured"] != "failed"
+                 else "not measured")
         lines.append([result["target"], result["style"], result["measured"], result["reference"],
                       shown, {None: "–", True: "yes", False: "**NO**"}[result["met"]],
                       result["strided"] or "–"])
     return _markdown(["target", "style", "step", "compared with", "measured", "met",
                       "strided, for comparison"], lines)
 
-
-# -------------------- The command line -----------------------------------------------------
 
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab bench``."""
@@ -565,23 +513,20 @@ def add_arguments(parser) -> None:
            help="dtype of every array (default: float32)")
     option("--repeats", type=int, help=f"timed runs after one warm-up run (default: "
                                        f"{DEFAULT_REPEATS}; {QUICK_REPEATS} with --quick)")
-    option("--quick", action="store_true",
-           help=f"a small case (x {' '.join(map(str, QUICK_SHAPE))}) and {QUICK_REPEATS} "
-                f"repeats, a few seconds; --shape and --repeats, when given, win over --quick "
-                f"(a note says so)")
-    option("--targets", action="store_true",
-           help="run the cases the course promises and check each target (the fast style is "
-                "judged; the case options are not used)")
+    option("--quick", action="store_true", help=f"a small case (x "
+           f"{' '.join(map(str, QUICK_SHAPE))}) and {QUICK_REPEATS} repeats, a few seconds; "
+           f"--shape and --repeats, when given, win over --quick (a note says so)")
+    option("--targets", action="store_true", help="run the cases the course promises and check "
+           "each target (the fast style is judged; the case options are not used)")
     option("--json", metavar="FILE",
            help="also write the results as JSON (on Ctrl-C: what was measured)")
-    option("--torch-python", metavar="PYTHON",
-           help="a Python that can import torch and numpy, run isolated (python -I: torch may "
-                "live in its own venv); default: this one. One that is not an executable file "
-                "is an error; one that cannot import torch only leaves the torch columns empty "
-                "(a note says so)")
+    option("--torch-python", metavar="PYTHON", help="a Python that can import torch and numpy, "
+           "run isolated (python -I: torch may live in its own venv); default: this one. One "
+           "that is not an executable file is an error; one that cannot import torch only "
+           "leaves the torch columns empty (a note says so)")
     option("--no-torch", action="store_true", help="skip the PyTorch columns")
     option("--no-memory", action="store_true", help="skip the tracemalloc runs (no peak MB column)")
-    option("--clock", choices=tuple(CLOCKS), default="wall",
+    option("--clock", choices=tuple(measure.CLOCKS), default="wall",
            help="wall time, or this process's CPU time (steadier on a busy machine); default: wall")
 
 

@@ -44,8 +44,7 @@ def load_image(image: str, size: int) -> tuple:
         return images.load(image, size=size), image
     path = Path(image)
     if not path.is_file():
-        raise ValueError(f"IMAGE must be one of {images.names()} or an image file; "
-                         f"got {image!r}")
+        raise ValueError(f"IMAGE must be one of {images.names()} or an image file; got {image!r}")
     try:
         x = images.load_file(path, size=size)
     except (OSError, ValueError) as error:        # not an image, unreadable, a mode Pillow lacks
@@ -99,8 +98,7 @@ def tour(x: np.ndarray, name: str, pool: int = 3, stride: int = 2,
         show(f"{op}: fastest style {fastest}, {seconds['naive'] / seconds[fastest]:.0f}x faster "
              f"than naive (one run each; `python -m pooling_lab bench` measures properly)")
     figure_path = save_figure(x, results, titles, output)
-    show(f"\nWrote {figure_path}: forward outputs (top) and gradients dx (bottom), "
-         f"strided style.")
+    show(f"\nWrote {figure_path}: forward outputs (top) and gradients dx (bottom), strided style.")
     return {**results, "agree": agree, "figure": figure_path}
 
 
@@ -131,8 +129,6 @@ def save_figure(x, results, titles, output) -> str:
     return str(path.resolve())
 
 
-# -------------------- The command line -----------------------------------------------------
-
 def add_arguments(parser) -> None:
     """The options of ``python -m pooling_lab demo``."""
     option = parser.add_argument
@@ -143,14 +139,12 @@ def add_arguments(parser) -> None:
     option("--pool", type=int, default=3,
            help="pooling size, at most the photo's shorter side (default 3)")
     option("--stride", type=int, default=2, help="pooling stride (default 2)")
-    option("--output", default="pooling_lab_demo.png", help=f"where to write the figure; its "
-           f"suffix sets the format, one of {', '.join(FIGURE_FORMATS)}; default: "
-           f"pooling_lab_demo.png")
+    option("--output", default="pooling_lab_demo.png", help="where to write the figure; its suffix "
+           f"sets the format, one of {', '.join(FIGURE_FORMATS)}; default: pooling_lab_demo.png")
 
 
 def check_arguments(args) -> dict:
-    """Check the options and load the photo, before any work (see :mod:`pooling_lab.cli`);
-    return :func:`tour`'s arguments."""
+    """Check the options, load the photo (see :mod:`pooling_lab.cli`); :func:`tour`'s arguments."""
     size = rules.positive_int(args.size, "--size")
     if size > LARGEST_SIZE:
         raise ValueError(f"--size must be from 1 to {LARGEST_SIZE} pixels (the naive style "

@@ -20,16 +20,15 @@ from __future__ import annotations
 import json
 import runpy
 import sys
-import time
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
-#: The keys of the case; lists are (rows, cols), except ``shape``, (N, H, W, C) of x.
-KEYS = {"op", "shape", "kernel", "stride", "padding", "dilation", "out_channels", "dtype",
-        "repeats", "clock"}
+#: The keys of the case, in bench's order; lists are (rows, cols), except ``shape``, (N, H, W, C).
+KEYS = ("op", "shape", "kernel", "stride", "padding", "dilation", "out_channels", "dtype",
+        "repeats", "clock")
 
 #: Exit status for a case that cannot be read (one line on stderr) and for a Python without torch.
 BAD_SPEC, NO_TORCH = 2, 3
@@ -41,16 +40,17 @@ class SpecError(ValueError):
 
 def parse_spec(text: str) -> SimpleNamespace:
     """The case ``bench`` sends, its lists read as tuples; a SpecError if it is not one JSON
-    object with the keys of :data:`KEYS` and a known ``op`` (bench writes the values)."""
+    object with the keys of :data:`KEYS`, a known ``op`` and ``clock`` (bench writes the rest)."""
     try:
         fields = json.loads(text)
     except json.JSONDecodeError:
         fields = None
-    if not isinstance(fields, dict) or set(fields) != KEYS:
+    if not isinstance(fields, dict) or set(fields) != set(KEYS):
         raise SpecError(f"the case must be one JSON object with the keys {sorted(KEYS)}; "
                         f"got {text[:80]!r}")
-    if fields["op"] not in ("max", "avg", "conv"):
-        raise SpecError(f"'op' must be one of ['max', 'avg', 'conv']; got {fields['op']!r}")
+    for key, allowed in (("op", ["max", "avg", "conv"]), ("clock", ["wall", "cpu"])):
+        if fields[key] not in allowed:
+            raise SpecError(f"{key!r} must be one of {allowed}; got {fields[key]!r}")
     return SimpleNamespace(**{key: tuple(value) if isinstance(value, list) else value
                               for key, value in fields.items()})
 
@@ -60,9 +60,8 @@ def measure(spec: SimpleNamespace, torch) -> dict:
     ``step`` (their sum) in milliseconds, and ``version``; a SpecError if PyTorch has no such
     layer (its ``avg_pool2d`` takes no dilation)."""
     # measure.py by its path: this Python may not be able to import the package.
-    measure_py = Path(__file__).resolve().parents[1] / "measure.py"
-    median_seconds = runpy.run_path(str(measure_py))["median_seconds"]
-    clock = time.process_time if spec.clock == "cpu" else time.perf_counter
+    measure_py = runpy.run_path(str(Path(__file__).resolve().parents[1] / "measure.py"))
+    median_seconds, clock = measure_py["median_seconds"], measure_py["CLOCKS"][spec.clock]
     dtype = getattr(torch, spec.dtype)
     # The same x as bench's NumPy run (seed 0), laid out channels-last in memory like our
     # (N, H, W, C) arrays; PyTorch's index order is (N, C, H, W).
@@ -70,21 +69,20 @@ def measure(spec: SimpleNamespace, torch) -> dict:
     x = torch.from_numpy(x_nhwc).permute(0, 3, 1, 2).contiguous(
         memory_format=torch.channels_last)               # (N, H, W, C) -> (N, C, H, W)
     functional = torch.nn.functional
-    options = {"stride": spec.stride, "padding": spec.padding}
+    options = {"stride": spec.stride, "padding": spec.padding, "dilation": spec.dilation}
     params = []                                         # conv's weight and bias
     if spec.op == "conv":
         kh, kw, channels = *spec.kernel, spec.shape[3]
         weight = torch.randn(spec.out_channels, channels, kh, kw, dtype=dtype)
         params = [weight / (kh * kw * channels) ** 0.5,      # keeps the outputs near unit size
                   torch.randn(spec.out_channels, dtype=dtype)]
-        layer = partial(functional.conv2d, weight=params[0], bias=params[1],
-                        dilation=spec.dilation, **options)
+        layer = partial(functional.conv2d, weight=params[0], bias=params[1], **options)
     elif spec.op == "max":
-        layer = partial(functional.max_pool2d, kernel_size=spec.kernel, dilation=spec.dilation,
-                        **options)
+        layer = partial(functional.max_pool2d, kernel_size=spec.kernel, **options)
     elif spec.dilation != (1, 1):
         raise SpecError(f"PyTorch's avg_pool2d takes no dilation; got {list(spec.dilation)}")
     else:
+        del options["dilation"]                         # avg_pool2d has no such argument
         layer = partial(functional.avg_pool2d, kernel_size=spec.kernel, count_include_pad=True,
                         **options)
     with torch.no_grad():
