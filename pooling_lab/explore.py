@@ -187,7 +187,7 @@ def _formula(geometry: Geometry) -> str:
              f" + 1 = {geometry.out_hw[axis]}" for axis, length in enumerate("HW")
              for out in [f"O{length}"]]
     return "\n".join([*lines, f"span = dilation·(size-1) + 1 = {geometry.dilation[0]}·"
-                               f"({geometry.kernel[0]}-1) + 1 = {geometry.span[0]}"])
+                              f"({geometry.kernel[0]}-1) + 1 = {geometry.span[0]}"])
 
 
 @matplotlib.rc_context(viz.base.READABLE)
@@ -270,7 +270,7 @@ def backward_steps(grid, controls: dict) -> int:
     """How many steps the step-through has: one per output cell, ``OH * OW`` (0 if refused)."""
     try:
         geometry = pool_geometry((1, *np.shape(grid), 1), controls["size"],
-                                        controls["stride"], controls["padding"], 1)
+                                 controls["stride"], controls["padding"], 1)
     except (TypeError, ValueError):
         return 0
     return geometry.out_hw[0] * geometry.out_hw[1]
@@ -304,7 +304,7 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
         if dout is None:
             dout = default_dout(cache.geometry.out_hw)
         dout = contract.check_dout(np.asarray(dout, dtype=float)[None, :, :, None],
-                                 cache.geometry, 1)                   # (OH, OW) -> (1, OH, OW, 1)
+                                   cache.geometry, 1)                 # (OH, OW) -> (1, OH, OW, 1)
         _check_drawable(dout=dout[0, :, :, 0])
         dx_total = backward_pass(dout, cache)[0, :, :, 0]             # (H, W)
     except (TypeError, ValueError) as error:

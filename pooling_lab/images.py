@@ -190,8 +190,8 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     try:
         with Image.open(file) as photo:               # reads the header only
             rules.check_array_size((1, photo.height, photo.width, 1 if grayscale else 3),
-                                    "an image (1, H, W, C)", f"file {shown}, {photo.width} x "
-                                    f"{photo.height} pixels by its header,")
+                                   "an image (1, H, W, C)", f"file {shown}, {photo.width} x "
+                                   f"{photo.height} pixels by its header,")
             photo = ImageOps.exif_transpose(photo)    # upright, as the camera meant it
             wide = photo.mode in SIXTEEN_BIT_MODES or photo.mode == FLOAT_MODE
             pixels = (_wide_pixels if wide else _eight_bit_pixels)(photo, grayscale, size)

@@ -100,7 +100,7 @@ def _example_shape(input_shape, image_layer=None) -> tuple:
         raise TypeError(f"input_shape must be one example's shape as a tuple, e.g. "
                         f"(8, 8, 1); got {input_shape!r}")
     shape = tuple(rules.positive_int(side, "input_shape", "a tuple of positive ints, e.g. "
-                                      "(8, 8, 1)") for side in input_shape)
+                                     "(8, 8, 1)") for side in input_shape)
     if image_layer is not None and len(shape) != 3:
         raise ValueError(f"{type(image_layer).__name__} takes examples of 3 axes (H, W, C); "
                          f"got input shape {shape}")

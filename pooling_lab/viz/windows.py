@@ -117,7 +117,7 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
     """
     boxes = window_boxes(image_hw, size, stride, padding, windows, dilation)
     draw_padding(ax, image_hw, pool_geometry((1, *image_hw, 1), size, stride, padding,
-                                                    dilation).padding)
+                                             dilation).padding)
     every_window = isinstance(windows, str)
     for number, (_, _, top, left, height, width) in enumerate(boxes):
         color = WINDOW_COLORS[0 if every_window else number % len(WINDOW_COLORS)]
