@@ -45,9 +45,8 @@ def load(dtype=np.float64) -> Digits:
         raise FileNotFoundError(f"digits.npz not found; looked in {looked}. Run "
                                 f"images/export_digits.py (needs scikit-learn) to write it again")
     with np.load(found[0]) as stored:
-        def scaled(name):
-            # (N, 8, 8) pen-stroke counts 0..16 -> (N, 8, 8, 1) in [0, 1]
-            return (stored[name].astype(dtype) / 16)[..., None]
-
-        return Digits(x_train=scaled("x_train"), y_train=stored["y_train"].astype(np.int64),
-                      x_test=scaled("x_test"), y_test=stored["y_test"].astype(np.int64))
+        # x: (N, 8, 8) pen-stroke counts 0..16 -> (N, 8, 8, 1) in [0, 1]; y: (N,) digits
+        x_train, x_test = ((stored[name].astype(dtype) / 16)[..., None]
+                           for name in ("x_train", "x_test"))
+        return Digits(x_train=x_train, y_train=stored["y_train"].astype(np.int64),
+                      x_test=x_test, y_test=stored["y_test"].astype(np.int64))

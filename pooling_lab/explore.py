@@ -102,8 +102,6 @@ class Panel:
         return buffer.getvalue()
 
 
-# --- Small helpers shared by the three update functions ------------------------------------------
-
 def _new_figure(height: float, ratios: dict):
     """A figure outside pyplot (nothing to show or close): a row of axes as wide as ``ratios``
     says, ``{label: relative width}``, each labelled so that a test finds it by name."""
@@ -114,10 +112,9 @@ def _new_figure(height: float, ratios: dict):
     return figure, list(axes)
 
 
-def _undrawable(**arrays) -> str | None:
-    """The message for the first array holding NaN, inf or a number beyond
-    :data:`LARGEST_DRAWN` in size (its colour scale would overflow); None if all can be drawn.
-    """
+def _check_drawable(**arrays) -> None:
+    """A ValueError naming the first array holding NaN, inf or a number beyond
+    :data:`LARGEST_DRAWN` in size (its colour scale would overflow)."""
     for name, values in arrays.items():
         finite = np.isfinite(values).all()
         bad = ~(np.abs(values) <= LARGEST_DRAWN) if finite else ~np.isfinite(values)
@@ -125,15 +122,14 @@ def _undrawable(**arrays) -> str | None:
             index = tuple(int(n) for n in np.argwhere(bad)[0])
             rule = (f"numbers up to {LARGEST_DRAWN:g} in size to be drawn" if finite
                     else "finite numbers")
-            return (f"{name} must hold {rule}; got {values[index]:g} at {name}["
-                    f"{', '.join(map(str, index))}] ({int(bad.sum())} of {values.size} cells)")
-    return None
+            raise ValueError(f"{name} must hold {rule}; got {values[index]:g} at {name}["
+                             f"{', '.join(map(str, index))}] ({int(bad.sum())} of "
+                             f"{values.size} cells)")
 
 
 def _picture(image, grayscale: bool):
-    """``image`` (1, H, W, C) as drawn, and None; or None and why it cannot be drawn. Alpha (C 2
-    or 4) is composited onto white as :func:`images.load` does; ``grayscale`` makes RGB gray.
-    """
+    """``image`` (1, H, W, C) as drawn, or a ValueError saying why it cannot be. Alpha (C 2 or
+    4) is composited onto white as :func:`images.load` does; ``grayscale`` makes RGB gray."""
     channels = image.shape[3]
     if channels in (2, 4):
         alpha = image[..., -1:]
@@ -141,9 +137,10 @@ def _picture(image, grayscale: bool):
     if grayscale and image.shape[3] == 3:
         image = image @ GRAY_WEIGHTS[:, None]                          # -> (1, H, W, 1)
     if image.shape[3] not in (1, 3):
-        return None, (f"image must have 1 (gray), 2 (gray, alpha), 3 (RGB) or 4 (RGBA) "
-                      f"channels to be drawn; got {channels}")
-    return image, _undrawable(image=np.abs(image[0]).max(axis=2))
+        raise ValueError(f"image must have 1 (gray), 2 (gray, alpha), 3 (RGB) or 4 (RGBA) "
+                         f"channels to be drawn; got {channels}")
+    _check_drawable(image=np.abs(image[0]).max(axis=2))
+    return image
 
 
 def _grid_format(values, decimals: int = 2):
@@ -176,14 +173,11 @@ def _thin_ticks(bar) -> None:
         bar.set_ticks([ticks[k] for k in kept], labels=[labels[k] for k in kept])
 
 
-def _op_refused(op) -> Panel | None:
-    """A message when ``op`` is not a pooling op (the windows and backward explorers)."""
+def _check_pool_op(op) -> None:
+    """A ValueError when ``op`` is not a pooling op (the windows and backward explorers)."""
     if op not in POOL_OPS:
-        return Panel(None, f"op must be 'max' or 'avg' (a pooling op); got {op!r}")
-    return None
+        raise ValueError(f"op must be 'max' or 'avg' (a pooling op); got {op!r}")
 
-
-# --- windows: a pooling layer on a photo ---------------------------------------------------------
 
 def _formula(geometry: Geometry) -> str:
     """The output-size formula for rows and columns with the numbers filled in (three lines)."""
@@ -193,29 +187,18 @@ def _formula(geometry: Geometry) -> str:
              f" + 1 = {geometry.out_hw[axis]}" for axis, length in enumerate("HW")
              for out in [f"O{length}"]]
     return "\n".join([*lines, f"span = dilation·(size-1) + 1 = {geometry.dilation[0]}·"
-                               f"({geometry.kernel[0]}-1) + 1 = {geometry.span[0]}"])
+                              f"({geometry.kernel[0]}-1) + 1 = {geometry.span[0]}"])
 
 
 @matplotlib.rc_context(viz.base.READABLE)
 def windows_panel(image, controls: dict) -> Panel:
-    """The picture of :func:`windows` for one setting of its controls.
-
-    Parameters
-    ----------
-    image : (1, H, W, C) array, values in [0, 1]; C 1, 2 (gray, alpha), 3 or 4 (RGBA)
-    controls : dict keyed as :data:`WINDOWS_DEFAULTS` (``count_include_pad`` for avg only)
-
-    Returns
-    -------
-    Panel : axes named ``"photo"`` (the windows of :data:`DRAWN_WINDOWS`, taps as dots),
-        ``"output"``, ``"coverage"`` (``viz.coverage_counts``) and ``"dx"`` (for a ``dout``
-        of ones, summed over channels), the formula as title; or the message of a refusal.
-    """
-    op, style = controls["op"], controls["style"]
-    image, message = _picture(image, grayscale=False)
-    if op not in POOL_OPS or message:
-        return _op_refused(op) or Panel(None, message)
-    forward, backward_pass = op_functions(style, op)
+    """The picture of :func:`windows` for ``image`` (1, H, W, C), values in [0, 1], C 1, 2 (gray,
+    alpha), 3 or 4 (RGBA), and ``controls`` keyed as :data:`WINDOWS_DEFAULTS`
+    (``count_include_pad`` for avg only): axes named ``"photo"`` (the windows of
+    :data:`DRAWN_WINDOWS`, taps as dots), ``"output"``, ``"coverage"`` (``viz.coverage_counts``)
+    and ``"dx"`` (for a ``dout`` of ones, summed over channels), the formula as title; or the
+    message of a refusal."""
+    op, style = controls["op"], check_style(controls["style"])
     options = {name: controls[name] for name in ("size", "stride", "padding", "dilation")}
     setting = (f"{op} · size {controls['size']} · stride {controls['stride']}\npadding "
                f"{controls['padding']} · dilation {controls['dilation']}")
@@ -223,6 +206,9 @@ def windows_panel(image, controls: dict) -> Panel:
         options["count_include_pad"] = controls["count_include_pad"]
         setting += f"\ninclude pad {controls['count_include_pad']}"
     try:
+        _check_pool_op(op)
+        image = _picture(image, grayscale=False)
+        forward, backward_pass = op_functions(style, op)
         out, cache = forward(image, **options)                       # (1, OH, OW, C)
         dx = backward_pass(np.ones_like(out), cache)                 # (1, H, W, C)
     except (TypeError, ValueError) as error:
@@ -269,8 +255,6 @@ def _draw_windows(ax, geometry: Geometry) -> None:
     ax.set_ylim(min(rows) - 1.5 + side, min(rows) - 1.5)
 
 
-# --- backward: a step-through on a small grid ----------------------------------------------------
-
 #: The default grid of :func:`backward`: 7x7 levels with ties (two 9s share a window, and so
 #: do two 8s), so that size 3 and stride 2 give overlapping windows and visible ties.
 BACKWARD_GRID = np.array([[1, 3, 2, 0, 4, 1, 2],
@@ -286,7 +270,7 @@ def backward_steps(grid, controls: dict) -> int:
     """How many steps the step-through has: one per output cell, ``OH * OW`` (0 if refused)."""
     try:
         geometry = pool_geometry((1, *np.shape(grid), 1), controls["size"],
-                                        controls["stride"], controls["padding"], 1)
+                                 controls["stride"], controls["padding"], 1)
     except (TypeError, ValueError):
         return 0
     return geometry.out_hw[0] * geometry.out_hw[1]
@@ -298,50 +282,30 @@ def default_dout(out_hw) -> np.ndarray:
     return np.arange(1.0, out_hw[0] * out_hw[1] + 1).reshape(out_hw)
 
 
-def _grid(grid):
-    """``grid`` as a float (H, W) array and None, or None and why it cannot be drawn."""
-    try:
-        grid = rules.as_real_array(grid, "grid")
-    except TypeError as error:
-        return None, str(error)
-    if grid.ndim != 2:
-        return None, f"grid must be a 2-D (H, W) array; got shape {grid.shape}"
-    return grid, _undrawable(grid=grid)
-
-
 @matplotlib.rc_context(viz.base.READABLE)
 def backward_panel(grid, controls: dict, dout=None) -> Panel:
-    """The picture of :func:`backward` after ``controls["step"]`` windows.
-
-    Parameters
-    ----------
-    grid : (H, W) array, small (up to about 10x10, so the numbers stay readable)
-    controls : dict keyed as :data:`BACKWARD_DEFAULTS`; ``step`` is how many windows have sent
-        their gradient back, 0 to ``OH * OW``
-    dout : (OH, OW) array, optional; :func:`default_dout` by default
-
-    Returns
-    -------
-    Panel : axes named ``"x"`` (the window, its winner and its dashed ties), ``"dout"``,
-        ``"window adds"`` (backward of ``dout`` kept at this cell) and ``"dx so far"`` (kept at
-        the first ``step`` cells: backward is linear); the title says what this step does. Or a
-        message.
-    """
-    op, style, step = controls["op"], controls["style"], controls["step"]
-    grid, message = _grid(grid)
-    if op not in POOL_OPS or message:
-        return _op_refused(op) or Panel(None, message)
-    forward, backward_pass = op_functions(style, op)
+    """The picture of :func:`backward` for ``grid`` (H, W), small (up to about 10x10, so the
+    numbers stay readable), ``controls`` keyed as :data:`BACKWARD_DEFAULTS` and ``dout`` (OH, OW),
+    by default :func:`default_dout`, after ``controls["step"]`` windows (0 to ``OH * OW``) have
+    sent their gradient back: axes named ``"x"`` (the window, its winner and its dashed ties),
+    ``"dout"``, ``"window adds"`` (backward of ``dout`` kept at this cell) and ``"dx so far"``
+    (kept at the first ``step`` cells: backward is linear); the title says what this step does.
+    Or a message."""
+    op, style, step = controls["op"], check_style(controls["style"]), controls["step"]
     try:
+        _check_pool_op(op)
+        grid = rules.as_real_array(grid, "grid")
+        if grid.ndim != 2:
+            raise ValueError(f"grid must be a 2-D (H, W) array; got shape {grid.shape}")
+        _check_drawable(grid=grid)
+        forward, backward_pass = op_functions(style, op)
         out, cache = forward(grid[None, :, :, None], controls["size"], controls["stride"],
                              controls["padding"])                     # (H, W) -> (1, H, W, 1)
         if dout is None:
             dout = default_dout(cache.geometry.out_hw)
         dout = contract.check_dout(np.asarray(dout, dtype=float)[None, :, :, None],
-                                 cache.geometry, 1)                   # (OH, OW) -> (1, OH, OW, 1)
-        message = _undrawable(dout=dout[0, :, :, 0])
-        if message:
-            return Panel(None, message)
+                                   cache.geometry, 1)                 # (OH, OW) -> (1, OH, OW, 1)
+        _check_drawable(dout=dout[0, :, :, 0])
         dx_total = backward_pass(dout, cache)[0, :, :, 0]             # (H, W)
     except (TypeError, ValueError) as error:
         return Panel(None, str(error))
@@ -371,9 +335,8 @@ def backward_panel(grid, controls: dict, dout=None) -> Panel:
     story = "step 0: no window has sent its gradient back yet; dx is all zeros"
     if step:
         i, j = divmod(step - 1, geometry.out_hw[1])
-        one_cell = np.zeros_like(dout)
-        one_cell[0, i, j, 0] = 1.0
-        unit_share = backward_pass(one_cell, cache)[0, :, :, 0]     # this window, dout = 1
+        this_window = (np.arange(n_windows) == step - 1).reshape(dout.shape)   # (1, OH, OW, 1)
+        unit_share = backward_pass(np.where(this_window, 1.0, 0.0), cache)[0, :, :, 0]  # (H, W)
         share = unit_share * dout[0, i, j, 0]
         changed = [tuple(cell) for cell in np.argwhere(unit_share != 0)]
         story = _story(op, geometry, grid, out[0, i, j, 0], dout[0, i, j, 0], (i, j), share,
@@ -431,8 +394,6 @@ def _story(op, geometry, grid, window_max, window_dout, output, share, dx_so_far
     return story + "\nno overlap with earlier windows: dx takes this window's share as it is"
 
 
-# --- filters: a convolution kernel on a photo ----------------------------------------------------
-
 def parse_kernel(text: str) -> np.ndarray:
     """The (KH, KW) float kernel typed in ``text``: rows of numbers, one row per line, separated
     by spaces or commas, each as :class:`fractions.Fraction` reads it (``2``, ``-1.5``, ``1e-3``,
@@ -488,25 +449,15 @@ def _show_kernel(values, ax, title):
 
 @matplotlib.rc_context(viz.base.READABLE)
 def filters_panel(image, controls: dict) -> Panel:
-    """The picture of :func:`filters` for one setting of its controls.
-
-    Parameters
-    ----------
-    image : (1, H, W, C) array, drawn in gray (C 1 or 2, or RGB(A) made gray)
-    controls : dict keyed as :data:`FILTERS_DEFAULTS`: ``kernel`` a text (:func:`parse_kernel`),
-        ``dout`` a key of :data:`DOUT_CHOICES`
-
-    Returns
-    -------
-    Panel : axes named ``"photo"``, ``"kernel"``, ``"output"`` (a picture when the weights sum
-        to 1, else a signed map), ``"dx"`` and ``"dw"``; or a message.
-    """
+    """The picture of :func:`filters` for ``image`` (1, H, W, C), drawn in gray (C 1 or 2, or
+    RGB(A) made gray), and ``controls`` keyed as :data:`FILTERS_DEFAULTS` (``kernel`` a text,
+    :func:`parse_kernel`; ``dout`` a key of :data:`DOUT_CHOICES`): axes named ``"photo"``,
+    ``"kernel"``, ``"output"`` (a picture when the weights sum to 1, else a signed map), ``"dx"``
+    and ``"dw"``; or a message."""
     style = controls["style"]
     forward, backward_pass = op_functions(style, "conv")
-    image, message = _picture(image, grayscale=True)
     try:
-        if message:
-            raise ValueError(message)
+        image = _picture(image, grayscale=True)
         kernel = parse_kernel(controls["kernel"])                    # (KH, KW)
         with np.errstate(all="ignore"):                              # checked below
             out, cache = forward(image, kernel[:, :, None, None], stride=controls["stride"],
@@ -514,12 +465,10 @@ def filters_panel(image, controls: dict) -> Panel:
                                  dilation=controls["dilation"])      # (1, OH, OW, 1)
             dout = filter_dout(controls["dout"], out)
             dx, dw, _ = backward_pass(dout, cache)                   # (1, H, W, 1), w's shape
+        _check_drawable(kernel=kernel, out=out[0, :, :, 0], dx=dx[0, :, :, 0],
+                        dw=dw[:, :, 0, 0])
     except (TypeError, ValueError) as error:
         return Panel(None, str(error))
-    message = _undrawable(kernel=kernel, out=out[0, :, :, 0], dx=dx[0, :, :, 0],
-                          dw=dw[:, :, 0, 0])
-    if message:
-        return Panel(None, message)
 
     figure, (photo, kernel_ax, output, gradient, dw_ax) = _new_figure(
         4.2, {"photo": 0.9, "kernel": 1, "output": 1.15, "dx": 1.15, "dw": 1})
@@ -538,8 +487,6 @@ def filters_panel(image, controls: dict) -> Panel:
     _show_kernel(dw[:, :, 0, 0], dw_ax, "dw")
     return Panel(figure)
 
-
-# --- The widget layer ----------------------------------------------------------------------------
 
 class Explorer:
     """Controls (``controls``, keyed as the update function's dict) above ``picture`` (a PNG as

@@ -69,13 +69,11 @@ def _target_size(size, height: int, width: int, channels: int) -> tuple[int, int
     """``size``, an int (the longer side, aspect kept) or ``(H, W)``, as ``(H, W)``; a
     ``ValueError`` if ``(1, H, W, channels)`` would pass :data:`rules.LARGEST_ARRAY` numbers."""
     allowed = "None, a positive int (the longer side) or a pair of positive ints (H, W)"
-    if isinstance(size, (tuple, list)):
-        if len(size) != 2:
-            raise ValueError(f"size must be {allowed}; got {size!r} with {len(size)} entries")
-        target = tuple(rules.positive_int(side, "size", allowed) for side in size)
+    sides = rules.whole_numbers(size, "size", allowed, shapes=((), (2,)))
+    if sides.ndim:
+        target = tuple(sides.tolist())
     else:
-        longer_side = rules.positive_int(size, "size", allowed)
-        scale = longer_side / max(height, width)
+        scale = int(sides) / max(height, width)
         target = max(1, round(height * scale)), max(1, round(width * scale))
     rules.check_array_size((1, *target, channels), "an image (1, H, W, C)", f"size {size!r}")
     return target
@@ -98,23 +96,6 @@ def load(name: str, grayscale: bool = False, size=None, dtype=np.float64) -> np.
     dtype : numpy.float32 or numpy.float64
     """
     return load_file(path(name), grayscale=grayscale, size=size, dtype=dtype)
-
-
-def _check_file(file) -> str:
-    """``file`` must be an existing file's path or an open binary file; returns how error
-    messages name it."""
-    if isinstance(file, (str, os.PathLike)):
-        shown = repr(str(file))
-        if not Path(file).exists():
-            raise FileNotFoundError(f"file must be an image file; got {shown}, which does "
-                                    f"not exist")
-        if not Path(file).is_file():
-            raise ValueError(f"file must be an image file; got {shown}, which is not a file")
-        return shown
-    if isinstance(file, io.TextIOBase) or not hasattr(file, "read"):
-        raise TypeError(f"file must be a path (str or pathlib.Path) or an open binary file; "
-                        f"got {file!r} of type {type(file).__name__}")
-    return repr(file)
 
 
 def _wide_pixels(photo: Image.Image, grayscale: bool, size) -> np.ndarray:
@@ -191,20 +172,29 @@ def load_file(file, grayscale: bool = False, size=None, dtype=np.float64) -> np.
         pixel is decoded: its ``(1, H, W, C)`` array would pass :data:`rules.LARGEST_ARRAY`
         numbers, or Pillow's guard (twice ``PIL.Image.MAX_IMAGE_PIXELS`` pixels) refuses it.
     """
-    shown = _check_file(file)
+    if isinstance(file, (str, os.PathLike)):
+        shown = repr(str(file))                      # how the messages name the file
+        if not Path(file).exists():
+            raise FileNotFoundError(f"file must be an image file; got {shown}, which does "
+                                    f"not exist")
+        if not Path(file).is_file():
+            raise ValueError(f"file must be an image file; got {shown}, which is not a file")
+    elif isinstance(file, io.TextIOBase) or not hasattr(file, "read"):
+        raise TypeError(f"file must be a path (str or pathlib.Path) or an open binary file; "
+                        f"got {file!r} of type {type(file).__name__}")
+    else:
+        shown = repr(file)
     dtype = rules.float_dtype(dtype)
     if not isinstance(grayscale, (bool, np.bool_)):
         raise TypeError(f"grayscale must be True or False; got {grayscale!r}")
     try:
         with Image.open(file) as photo:               # reads the header only
             rules.check_array_size((1, photo.height, photo.width, 1 if grayscale else 3),
-                                    "an image (1, H, W, C)", f"file {shown}, {photo.width} x "
-                                    f"{photo.height} pixels by its header,")
+                                   "an image (1, H, W, C)", f"file {shown}, {photo.width} x "
+                                   f"{photo.height} pixels by its header,")
             photo = ImageOps.exif_transpose(photo)    # upright, as the camera meant it
-            if photo.mode in SIXTEEN_BIT_MODES or photo.mode == FLOAT_MODE:
-                pixels = _wide_pixels(photo, grayscale, size)
-            else:
-                pixels = _eight_bit_pixels(photo, grayscale, size)
+            wide = photo.mode in SIXTEEN_BIT_MODES or photo.mode == FLOAT_MODE
+            pixels = (_wide_pixels if wide else _eight_bit_pixels)(photo, grayscale, size)
     except Image.DecompressionBombError as error:
         raise ValueError(f"file {shown} is refused from its header, before decoding, by "
                          f"Pillow's guard (PIL.Image.MAX_IMAGE_PIXELS): {error}") from error

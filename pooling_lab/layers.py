@@ -4,8 +4,9 @@ A backward pass only matters because something learns from it. This module wraps
 contract's functions into layers (:class:`Layer` gives their interface), adds the few pieces a
 classifier needs (ReLU, Flatten, Dense, a softmax cross-entropy loss, SGD with momentum) and
 strings them together in a tiny :class:`Sequential` that trains and evaluates. Weights start
-random: pass one ``rng`` (a ``numpy.random.Generator`` or an int seed >= 0) to every layer of
-a network and the whole run is reproducible.
+random: pass one ``rng`` (a ``numpy.random.Generator`` or an int seed >= 0, by default 0) to
+every layer of a network and the whole run is reproducible. A layer's ``style`` is
+:class:`_StyledLayer`'s.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def _example_shape(input_shape, image_layer=None) -> tuple:
         raise TypeError(f"input_shape must be one example's shape as a tuple, e.g. "
                         f"(8, 8, 1); got {input_shape!r}")
     shape = tuple(rules.positive_int(side, "input_shape", "a tuple of positive ints, e.g. "
-                                      "(8, 8, 1)") for side in input_shape)
+                                     "(8, 8, 1)") for side in input_shape)
     if image_layer is not None and len(shape) != 3:
         raise ValueError(f"{type(image_layer).__name__} takes examples of 3 axes (H, W, C); "
                          f"got input shape {shape}")
@@ -158,13 +159,16 @@ class Layer:
 
 class _StyledLayer(Layer):
     """A layer that calls the functions of one ``style``, a name of :data:`pooling_lab.STYLES`
-    (default ``"fast"``, the tuned engine), checked whenever it is set. All styles compute the
-    same numbers, so a trained network can switch style and keep its weights. The name, not
+    (default ``"fast"``, the tuned engine), checked whenever it is set, with the keyword
+    arguments of :meth:`_options` (its windows' ``stride`` and ``padding``). All styles compute
+    the same numbers, so a trained network can switch style and keep its weights. The name, not
     the module, is kept, so the layer can be copied (``copy.deepcopy``) or pickled."""
 
-    def __init__(self, style: str):
+    def __init__(self, style: str, stride, padding):
         super().__init__()
         self.style = style
+        self.stride = stride
+        self.padding = padding
 
     @property
     def style(self) -> str:
@@ -173,6 +177,9 @@ class _StyledLayer(Layer):
     @style.setter
     def style(self, style: str) -> None:
         self._style_name = check_style(style)    # checked now, not at the first forward
+
+    def _options(self) -> dict:
+        return {"stride": self.stride, "padding": self.padding}
 
 
 class Conv2D(_StyledLayer):
@@ -185,13 +192,11 @@ class Conv2D(_StyledLayer):
     kernel_size : int or (KH, KW)
     stride, padding : default 1 and "valid"; as in the contract (:mod:`pooling_lab.contract`)
     init : "he" (default, for a Conv2D followed by ReLU) or "glorot"
-    style : a name of :data:`pooling_lab.STYLES`, default "fast"
-    rng : numpy.random.Generator or int seed >= 0, default 0
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="valid", *,
                  init="he", style=DEFAULT_STYLE, rng=0):
-        super().__init__(style)
+        super().__init__(style, stride, padding)
         self.in_channels = rules.positive_int(in_channels, "in_channels")
         self.out_channels = rules.positive_int(out_channels, "out_channels")
         self.kernel_size = rules.as_pair(kernel_size, "kernel_size")
@@ -201,8 +206,6 @@ class Conv2D(_StyledLayer):
                                f"{self.in_channels} and out_channels {self.out_channels}")
         # An input one kernel large checks stride and padding now, with the contract's messages.
         conv_geometry((1, *w_shape[:3]), w_shape, stride, padding, 1)
-        self.stride = stride
-        self.padding = padding
         taps = self.kernel_size[0] * self.kernel_size[1]
         w = initial_weights(w_shape, taps * self.in_channels, taps * self.out_channels, init,
                             _as_generator(rng))
@@ -218,8 +221,7 @@ class Conv2D(_StyledLayer):
         x = rules.as_float_array(x, "x", "N, H, W, C")
         self._check_channels(x.shape, "x")
         conv_forward, _ = op_functions(self.style, "conv")
-        out, self._cache = conv_forward(x, self.params["w"], self.params["b"],
-                                        stride=self.stride, padding=self.padding)
+        out, self._cache = conv_forward(x, self.params["w"], self.params["b"], **self._options())
         return out
 
     def backward(self, dout):
@@ -243,21 +245,15 @@ class Conv2D(_StyledLayer):
 
 class _Pool2D(_StyledLayer):
     """What :class:`MaxPool2D` and :class:`AvgPool2D` share: the window arguments and the
-    calls to the style's functions for ``op`` (``"max"`` or ``"avg"``), with the keyword
-    arguments of :meth:`_options`."""
+    calls to the style's functions for ``op`` (``"max"`` or ``"avg"``)."""
 
     op: str
 
     def __init__(self, size=2, stride=None, padding="valid", *, style=DEFAULT_STYLE):
-        super().__init__(style)
+        super().__init__(style, stride, padding)
         self.size = rules.as_pair(size, "size")
         # An input one window large checks stride and padding (at most half the window) now.
         pool_geometry((1, *self.size, 1), self.size, stride, padding, 1)
-        self.stride = stride
-        self.padding = padding
-
-    def _options(self) -> dict:
-        return {"stride": self.stride, "padding": self.padding}
 
     def forward(self, x):
         """``x : (N, H, W, C) -> out : (N, OH, OW, C)``."""
@@ -289,7 +285,6 @@ class MaxPool2D(_Pool2D):
     size : int or (KH, KW), default 2
     stride : int, (SH, SW) or None (default: ``stride = size``)
     padding : as for :class:`Conv2D`, default "valid"; at most half the window on each side
-    style : a name of :data:`pooling_lab.STYLES`, default "fast"
     """
 
     op = "max"
@@ -360,7 +355,6 @@ class Dense(Layer):
     ----------
     in_features, out_features : int, ``D_in`` and ``D_out``
     init : "glorot" (default, for a last layer that feeds the softmax) or "he"
-    rng : numpy.random.Generator or int seed >= 0, default 0
     """
 
     def __init__(self, in_features, out_features, *, init="glorot", rng=0):
@@ -541,8 +535,7 @@ class Sequential:
         velocities take the dtype of the parameters they first see."""
         dtype = rules.float_dtype(dtype)
         for layer in self.layers:
-            for name, param in layer.params.items():
-                layer.params[name] = param.astype(dtype)
+            layer.params.update({name: param.astype(dtype) for name, param in layer.params.items()})
         return self
 
     def describe(self, input_shape) -> str:

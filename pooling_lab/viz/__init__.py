@@ -5,18 +5,11 @@ and :mod:`.training` (the capstone's curves, filters, feature maps, confusion ma
 
 Every name is here, as ``pooling_lab.viz.<name>``. Every function draws into the ``ax`` you
 pass, or a small new figure, and returns what it drew into; none calls ``plt.show()``.
-The course's figure style, set here once:
-
-* images in gray or their own colours, ticks off;
-* numbers on grids: larger is darker (``Greys``), the number in every cell; padded cells hatched
-  gray, with the value they hold (0, or ``-inf`` for max pool);
-* gradients of both signs with ``RdBu_r`` and symmetric limits; one-signed ones with a
-  sequential map, white at zero (:func:`gradient_colors`);
-* counts (how many windows cover a pixel) in one palette, 0 white (:func:`count_colors`);
-* one colour per style, :data:`STYLE_COLORS`, and one per window, :data:`WINDOW_COLORS`;
-  winners :data:`WINNER_COLOR`, ties :data:`TIE_COLOR`; outlines above the cell separators.
-
-Images are ``(H, W)``, ``(H, W, C)`` or ``(1, H, W, C)``, C 1 or 3, values in [0, 1].
+The course's figure style is set once, in :mod:`.base`: text size, one colour per style and per
+window, winners, ties and hatched padding; :mod:`.gradients` picks the colour maps of signed
+values and of counts. Images in gray or their own colours, ticks off; numbers on grids larger
+darker, each printed in its cell. Images are ``(H, W)``, ``(H, W, C)`` or ``(1, H, W, C)``, C 1
+or 3, values in [0, 1].
 """
 
 from .base import (NUMBERS_CMAP, OUTLINE_ZORDER, PADDING_FACE, PADDING_HATCH, STYLE_COLORS,

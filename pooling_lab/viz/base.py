@@ -78,8 +78,7 @@ def outline(ax, top, left, height, width, color, linewidth=3.0, inset=0.0, face=
 def ticks_off(ax, title=None):
     """Hide both axes' ticks (pixel numbers say nothing on an image) and give ``ax`` its
     ``title``, if any; returns ``ax``."""
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set(xticks=[], yticks=[])
     if title:
         ax.set_title(title)
     return ax

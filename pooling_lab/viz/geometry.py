@@ -32,9 +32,7 @@ def coverage_counts(image_hw, size, stride=None, padding="valid", dilation=1) ->
     one ``+=`` per kernel offset into a padded count, then the padding cropped away.
     """
     geometry = pool_geometry((1, *image_hw, 1), size, stride, padding, dilation)
-    _, h, w, _ = geometry.x_shape
-    (top, _), (left, _) = geometry.padding
-    counts = np.zeros(geometry.padded_shape[1:3], dtype=np.int64)
+    counts = np.zeros(geometry.padded_shape, dtype=np.int64)              # (1, PH, PW, 1)
     for _, a, b in geometry.offsets():
-        counts[geometry.tap_slices(a, b)] += 1     # one offset: each pixel at most once
-    return counts[top:top + h, left:left + w]
+        counts[(slice(None), *geometry.tap_slices(a, b))] += 1   # each pixel at most once
+    return geometry.crop(counts)[0, :, :, 0]                               # -> (H, W)

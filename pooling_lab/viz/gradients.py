@@ -28,19 +28,12 @@ def symmetric_limit(values, percentile=100.0) -> float:
 
 
 def gradient_colors(values, limit=None, diverging=None):
-    """The colour map and limits the course uses for ``values`` (any shape) of one or both signs.
-
-    Parameters
-    ----------
-    limit : float, optional, the largest ``|value|`` the colours reach (:func:`symmetric_limit`)
-    diverging : bool, optional
-        None: ``RdBu_r`` for both signs, ``Reds`` when none is negative, ``Blues_r`` when none is
-        positive. True: always ``RdBu_r``; False: values of one sign required.
-
-    Returns
-    -------
-    cmap : str, and limits : (low, high), ``(-limit, limit)``, ``(0, limit)`` or ``(-limit, 0)``
-    """
+    """The colour map (a name) and limits ``(low, high)`` the course uses for ``values`` (any
+    shape) of one or both signs: ``"RdBu_r"`` and ``(-limit, limit)`` for both signs, ``"Reds"``
+    and ``(0, limit)`` when none is negative, ``"Blues_r"`` and ``(-limit, 0)`` when none is
+    positive; ``limit``, the largest ``|value|`` the colours reach, by default
+    :func:`symmetric_limit`'s. ``diverging=True`` always picks ``RdBu_r``; False requires values
+    of one sign."""
     values = np.asarray(values, dtype=float)
     if limit is None:
         limit = symmetric_limit(values)
@@ -72,9 +65,8 @@ def show_gradient(gradient, ax=None, title=None, colorbar=True, limit=None, dive
     shown = ax.imshow(values, cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
     if colorbar:
         finite = values[np.isfinite(values)]
-        beyond_low, beyond_high = bool((finite < low).any()), bool((finite > high).any())
-        extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
-                  (True, True): "both"}[beyond_low, beyond_high]
+        # An arrow at each end with values beyond its limit: index 1 for low, 2 for high, 3 both.
+        extend = ["neither", "min", "max", "both"][(finite < low).any() + 2 * (finite > high).any()]
         ax.figure.colorbar(shown, ax=ax, shrink=0.8, extend=extend)
     return ticks_off(ax, title)
 

@@ -18,8 +18,6 @@ from .base import (CENTERED, PADDING_FACE, PADDING_HATCH, STYLE_COLORS, STYLE_MA
                    WINDOW_COLORS, new_axes)
 
 
-# Memory and strides ---------------------------------------------------------------------------
-
 def byte_offsets(array) -> np.ndarray:
     """Where each element of a 2-D array or view starts, in bytes after ``[0, 0]``:
     ``offset[i, j] = i * strides[0] + j * strides[1]``, ``(rows, cols)`` ints.
@@ -52,22 +50,20 @@ def show_memory(array, highlight=(), title=None, fmt="{:g}"):
         2, 1, figsize=(max(5.0, 0.62 * array.size + 0.6), 0.75 * rows + 2.6),
         gridspec_kw={"height_ratios": [rows + 0.8, 2.4]}, layout="constrained")
 
-    for (row, col), value in np.ndenumerate(array):
+    itemsize = array.itemsize
+    # Each element twice: at (row, col) in the grid, at its C-order index in the memory line.
+    for index, ((row, col), value) in enumerate(np.ndenumerate(array)):
         face = color if (row, col) in highlight else "#eeeeee"
         grid_ax.add_patch(Rectangle((col, row), 1, 1, facecolor=face, edgecolor="gray"))
         grid_ax.text(col + 0.5, row + 0.42, fmt.format(value), fontsize=12, **CENTERED)
         grid_ax.text(col + 0.5, row + 0.8, f"byte {offsets[row, col]}", fontsize=9, **CENTERED)
+        memory_ax.add_patch(Rectangle((index, 0), 1, 1, facecolor=face, edgecolor="gray"))
+        memory_ax.text(index + 0.5, 0.5, fmt.format(value), fontsize=10, **CENTERED)
+        memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", fontsize=9, **CENTERED)
     # A margin round the grid; row 0 on top, as in print(array).
     grid_ax.set(xlim=(-0.15, cols + 0.15), ylim=(rows + 0.15, -0.15), aspect="equal")
     grid_ax.axis("off")
     grid_ax.set_title(title or f"array · shape {array.shape} · strides {array.strides} bytes")
-
-    itemsize = array.itemsize
-    for index, value in enumerate(array.ravel()):        # C order is memory order
-        face = color if divmod(index, cols) in highlight else "#eeeeee"
-        memory_ax.add_patch(Rectangle((index, 0), 1, 1, facecolor=face, edgecolor="gray"))
-        memory_ax.text(index + 0.5, 0.5, fmt.format(value), fontsize=10, **CENTERED)
-        memory_ax.text(index + 0.5, -0.3, f"{index * itemsize}", fontsize=9, **CENTERED)
     jumps = list(zip(in_memory, in_memory[1:]))
     for first, second in jumps:
         memory_ax.annotate("", xy=(second + 0.5, 1.05), xytext=(first + 0.5, 1.05),
@@ -112,14 +108,13 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     height, width = in_hw
     ax = new_axes(ax, figsize=(0.45 * (width + left + right) + 0.6,
                                0.45 * (height + top + bottom) + 1.2))
-    for row in range(-top, height + bottom):
-        for col in range(-left, width + right):
-            padded = not (0 <= row < height and 0 <= col < width)
-            ax.add_patch(Rectangle((col, row), 1, 1, facecolor=PADDING_FACE if padded else "white",
-                                   edgecolor="gray", hatch=PADDING_HATCH if padded else None,
-                                   linewidth=0.8))
-            if padded:
-                ax.text(col + 0.5, row + 0.5, "0", fontsize=7, color="#404040", **CENTERED)
+    for row, col in itertools.product(range(-top, height + bottom), range(-left, width + right)):
+        padded = not (0 <= row < height and 0 <= col < width)
+        ax.add_patch(Rectangle((col, row), 1, 1, facecolor=PADDING_FACE if padded else "white",
+                               edgecolor="gray", hatch=PADDING_HATCH if padded else None,
+                               linewidth=0.8))
+        if padded:
+            ax.text(col + 0.5, row + 0.5, "0", fontsize=7, color="#404040", **CENTERED)
     handles, tap_alpha = [], 0.55
     for number, (i, j) in enumerate(outputs):
         color = WINDOW_COLORS[number % len(WINDOW_COLORS)]
@@ -151,8 +146,6 @@ def show_taps(in_hw, kernel, stride=1, padding=0, dilation=1, outputs=((0, 0), (
     return ax
 
 
-# Speed: timings per style ---------------------------------------------------------------------
-
 #: Colours for timing series that are not styles (e.g. notebook 02's "slice per position").
 OTHER_COLORS = ("#000000", "#E69F00", "#56B4E9", "#999999")
 
@@ -174,13 +167,10 @@ def _log_ticks(axis) -> None:
 def plot_by_style(ax, x, values, xlabels=None, log=True):
     """Draw one line per style (timings against input size), each in its style's colour.
 
-    Parameters
-    ----------
-    x : (P,) the measured points, e.g. pixels per image
-    values : dict {name: (P,) values}; styles get their colour and marker, others the next of
-        :data:`OTHER_COLORS`
-    xlabels : sequence of P str, optional; ticks sit at the measured points only
-    log : bool, log scale on both axes (slope 1: time proportional to ``x``)
+    ``x`` (P,) holds the measured points (e.g. pixels per image), where the ticks sit, labelled
+    ``xlabels`` (P str) if given; ``values`` is ``{name: (P,) values}``, styles in their colour
+    and marker, others in the next of :data:`OTHER_COLORS`; ``log`` scales both axes (slope 1:
+    time proportional to ``x``).
     """
     x = np.asarray(x, dtype=float)
     colors = _series_colors(list(values), None)
@@ -201,15 +191,11 @@ def plot_by_style(ax, x, values, xlabels=None, log=True):
 
 def dot_plot(values, ax=None, title=None, unit="ms", xlabel="time (ms)", colors=None, log=True,
              fmt="{:.3g}"):
-    """Draw measurements as dots on a (``log``) axis labelled ``xlabel``, one row per case, the
+    """Draw measurements ``values``, ``{row: value}`` or ``{row: {series: value}}`` (series share
+    a row, with a legend), as dots on a (``log``) axis labelled ``xlabel``, one row per case, the
     value beside each dot, formatted by ``fmt`` and followed by ``unit`` (a bar's length on a
-    log axis depends on where the axis starts; a dot does not).
-
-    Parameters
-    ----------
-    values : dict {row: value} or {row: {series: value}}; series share a row, with a legend
-    colors : dict {series: colour}, optional; by default a style's colour and marker
-        (:data:`STYLE_COLORS`, :data:`STYLE_MARKERS`), else the next of :data:`OTHER_COLORS`
+    log axis depends on where the axis starts; a dot does not). A series is drawn in
+    ``colors[series]``, else a style's colour and marker, else the next of :data:`OTHER_COLORS`.
     """
     rows = list(values)
     nested = all(isinstance(values[row], dict) for row in rows)

@@ -81,19 +81,12 @@ def tile_maps(maps, ncols=16, gap=1) -> np.ndarray:
 
 def show_feature_maps(image, stages, title=None, rows=4, width=11.0):
     """Draw what the layers of a network make of one ``image`` (H, W), (H, W, 1) or (1, H, W, 1):
-    the input, then a block of maps per stage, each stage's channels tiled ``rows`` high (fewer
-    for fewer channels), every map blown up to the largest size (a pooled map looks blockier,
-    not smaller), the figure ``width`` inches wide. Non-negative maps are gray from 0 to the
-    panel's largest value; maps with negative values ``RdBu_r``, symmetric.
-
-    Parameters
-    ----------
-    stages : sequence of (name, maps), maps (OH, OW, C) or (1, OH, OW, C); the largest ``OH``
-        a multiple of every stage's
-
-    Returns
-    -------
-    fig, axes : the input's Axes, then one per stage
+    the input, then a block of maps per stage of ``stages``, a sequence of (name, maps), maps
+    (OH, OW, C) or (1, OH, OW, C), the largest ``OH`` a multiple of every stage's. Each stage's
+    channels are tiled ``rows`` high (fewer for fewer channels), every map blown up to the
+    largest size (a pooled map looks blockier, not smaller), the figure ``width`` inches wide.
+    Non-negative maps are gray from 0 to the panel's largest value; maps with negative values
+    ``RdBu_r``, symmetric. Returns ``fig, axes``: the input's Axes, then one per stage.
     """
     stages = [(name, np.asarray(maps, dtype=float)) for name, maps in stages]
     stages = [(name, maps[0] if maps.ndim == 4 else maps) for name, maps in stages]

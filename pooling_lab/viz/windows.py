@@ -23,8 +23,6 @@ from .base import (CENTERED, GRAY_WEIGHTS, NUMBERS_CMAP, PADDING_FACE, PADDING_H
 from .gradients import count_colors, gradient_colors, symmetric_limit
 
 
-# Images ---------------------------------------------------------------------------------------
-
 def show_image(image, ax=None, title=None):
     """Draw one image, ``(H, W)``, ``(H, W, C)`` or ``(1, H, W, C)`` in [0, 1], gray if it has one
     channel, ticks off."""
@@ -85,8 +83,6 @@ def add_zoom_inset(ax, rows, cols, bounds=(0.56, 0.56, 0.42, 0.42), color="#E69F
     return inset
 
 
-# Windows drawn over an image or a grid --------------------------------------------------------
-
 def window_boxes(image_hw, size, stride=None, padding="valid", windows=((0, 0), (0, 1), (1, 0)),
                  dilation=1):
     """Where pooling windows lie on an image of ``image_hw`` (H, W), in its pixel coordinates;
@@ -121,7 +117,7 @@ def draw_windows(ax, image_hw, size, stride=None, padding="valid",
     """
     boxes = window_boxes(image_hw, size, stride, padding, windows, dilation)
     draw_padding(ax, image_hw, pool_geometry((1, *image_hw, 1), size, stride, padding,
-                                                    dilation).padding)
+                                             dilation).padding)
     every_window = isinstance(windows, str)
     for number, (_, _, top, left, height, width) in enumerate(boxes):
         color = WINDOW_COLORS[0 if every_window else number % len(WINDOW_COLORS)]
@@ -157,8 +153,6 @@ def outline_cells(ax, cells, colors=WINDOW_COLORS, linewidth=3.0, inset=0.08):
         outline(ax, row, col, 1, 1, colors[number % len(colors)], linewidth, inset)
     return ax
 
-
-# Small grids with their numbers ---------------------------------------------------------------
 
 def _default_limits(values, cmap, true_levels):
     """Colour limits when none are given: see :func:`show_numbers`."""
@@ -247,8 +241,6 @@ def show_numbers(values, ax=None, title=None, fmt="{:g}", cmap=NUMBERS_CMAP, lim
                                linewidth=1.5))
     return ticks_off(ax, title)
 
-
-# Animation: a window sliding forward, the gradient flowing back -------------------------------
 
 def sliding_window_frames(grid, size, stride, kind="max", dout=None):
     """The states of the sliding-window animation of a ``kind`` ("max" or "avg") pooling over
