@@ -162,9 +162,8 @@ def run(check: Check, call, name: str, *, show=False, seed=None, hidden=0,
     table = [(case, outcome) for case, outcome in judged if case.role != "hidden"]
     broken = {} if failing["cases"] else {rule.name: problem for rule in check.rules
                                           if (problem := _rule_problem(rule, table))}
-    parts = {"cases": not failing["cases"], "hidden": not failing["hidden"]} | {
-        rule.name: not failing["cases"] and rule.name not in broken for rule in check.rules}
-    parts = {part: parts[part] for part in part_names(check, hidden)}
+    parts = {part: not failing.get(part, failing["cases"]) and part not in broken   # a rule's
+             for part in part_names(check, hidden)}                # needs the table's cases too
     messages, drawing = [], None
     if failing["cases"] or failing["hidden"]:
         first = (failing["cases"] or failing["hidden"])[0]

@@ -74,9 +74,9 @@ def clean(text, limit=MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + " [... cut]"
 
 
-@functools.lru_cache(maxsize=None)
-def _seccomp_program() -> bytes:
-    """A seccomp filter (BPF) refusing new processes, allowing threads: no forks, no spawn."""
+def _seccomp_fd() -> int:
+    """A file (close it after) holding a seccomp filter (BPF) refusing new processes, allowing
+    threads: no forks, no spawn; for bubblewrap's ``--seccomp FD``, or loaded by the child."""
     import pyseccomp as seccomp
     rules = seccomp.SyscallFilter(seccomp.ALLOW)
     for name in ("fork", "vfork"):
@@ -85,10 +85,11 @@ def _seccomp_program() -> bytes:
     rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ,
                                                                     clone_thread, 0))
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")    # so glibc falls back to clone
-    with tempfile.TemporaryFile() as program:
+    fd = os.memfd_create("seccomp")
+    with open(fd, "wb", closefd=False) as program:       # export_bpf writes to a file's fileno
         rules.export_bpf(program)
-        program.seek(0)
-        return program.read()
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _bwrap(seccomp_fd: int) -> list:
@@ -118,14 +119,6 @@ def _bwrap(seccomp_fd: int) -> list:
     return command + ["--seccomp", str(seccomp_fd), "--remount-ro", "/", "--"]
 
 
-def _seccomp_fd() -> int:
-    """A file holding the seccomp program, for bubblewrap's ``--seccomp FD``; close it after."""
-    fd = os.memfd_create("seccomp")
-    os.write(fd, _seccomp_program())
-    os.lseek(fd, 0, os.SEEK_SET)
-    return fd
-
-
 def _command(isolated: bool, channel: int, seccomp: int) -> list:
     """Start the child on the socket ``channel``, in bubblewrap or not; the seccomp program in
     the file ``seccomp`` (-1: none) is loaded by bubblewrap, or by the child itself."""
@@ -141,7 +134,7 @@ def _command(isolated: bool, channel: int, seccomp: int) -> list:
 def _seccomp_problem() -> str:
     """Why the seccomp program cannot be made here (Linux, pyseccomp, libseccomp), or ""."""
     try:
-        _seccomp_program()
+        os.close(_seccomp_fd())
     except (ImportError, OSError, RuntimeError, AttributeError) as error:
         return f"pyseccomp (with libseccomp) is not available: {error}"
     return ""

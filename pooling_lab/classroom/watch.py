@@ -174,19 +174,15 @@ def watched_call(fn, inputs: dict, limit: float, forbid_at=False) -> Call:
             setter(hook)
         try:
             done["result"] = fn(*passed.values())
-        except _TimeUp:
-            done["slow"] = True
         except BaseException as raised:          # reported in the verdict (KeyboardInterrupt
-            done["error"] = raised               # re-raised in the caller's thread)
+            done["error"] = raised               # re-raised in the caller's thread; _TimeUp: slow)
         finally:
             end, deadline[0] = deadline[0], np.inf     # the watch's clean-up is never stopped
-            done["slow"] = done["slow"] or time.perf_counter() > end     # a long C call too
+            done["slow"] = time.perf_counter() > end   # _TimeUp raised, or a long C call
             intact = (sys.getprofile() is on_call and sys.gettrace() is on_frame
                       and tracemalloc.is_tracing())
-            done["switched"] = [name for name in switched if name] or (   # before the restoring
+            done["switched"] = [name for name in switched if name] or (
                 [] if intact or done["slow"] else ["a switch it reached"])
-            for setter, hook in zip(_HOOK_SETTERS[:2], hooks[:2]):     # this thread's die with it
-                setter(hook)
 
     printed, excepthook = io.StringIO(), threading.excepthook
     threading.excepthook = lambda args: (       # a thread the watch stopped ends silently
@@ -211,7 +207,7 @@ def watched_call(fn, inputs: dict, limit: float, forbid_at=False) -> Call:
         threading.excepthook = excepthook
         if not was_tracing:
             tracemalloc.stop()
-        for setter, hook in zip(_HOOK_SETTERS[:2], hooks[:2]):
+        for setter, hook in zip(_HOOK_SETTERS[:2], hooks[:2]):   # the thread's own die with it
             setter(hook)
     if stuck:
         return Call("stuck", None, "", [], [], work[0], peak, printed.getvalue())
