@@ -1,12 +1,10 @@
 """Judge one submitted notebook: its cells run in a sandbox, its verdicts given out here.
 
-:func:`judge_notebook` reads the notebook (size-capped), keeps the code cells the student
-changed or added (a cell whose source is one of the course's own is not run), turns IPython's
-magics into Python with IPython's own transformer, and starts :mod:`.child` in a sandbox that
-runs those cells, then calls the student's functions on request. This side draws the cases,
-holds the expected values and compares (``check.judge`` with a remote ``call``): the child
-receives only one call's inputs and sends back only what the watch saw, in size-capped frames
-over a socket of its own, read here with a deadline.
+:func:`judge_notebook` starts :mod:`.child` in a sandbox that runs the cells the student changed
+or added, then calls the student's functions on request. This side draws the cases, holds the
+expected values and compares (``check.judge`` with a remote ``call``): the child receives only
+one call's inputs and sends back only what the watch saw, in size-capped frames over a socket of
+its own, read here with a deadline.
 
 The sandbox is bubblewrap (``bwrap``): a read-only Python and NumPy, the watch and the child,
 nothing else of the machine; a private empty ``/tmp``; no network; its own PID namespace, killed
@@ -274,12 +272,10 @@ class Sandbox:
 @functools.lru_cache(maxsize=None)
 def course_sources() -> frozenset:
     """The sources of the course's own code cells (``notebooks/NN_*.ipynb``), when present."""
-    sources = set()
-    for notebook in sorted(COURSE.glob("[0-9][0-9]_*.ipynb")):
-        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
-            if cell["cell_type"] == "code":
-                sources.add("".join(cell["source"]).strip())
-    return frozenset(sources)
+    return frozenset("".join(cell["source"]).strip()
+                     for notebook in sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
+                     for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+                     if cell["cell_type"] == "code")
 
 
 def _python(source: str) -> str:
@@ -304,8 +300,8 @@ def student_cells(path: Path, notes: list) -> list:
         notes.append(f"too large (over {NOTEBOOK_BYTES // 1024**2} MiB): not graded")
         return []
     try:
-        code = [cell for cell in json.loads(data)["cells"] if cell["cell_type"] == "code"]
-        code = [(cell.get("execution_count"), "".join(cell["source"])) for cell in code]
+        code = [(cell.get("execution_count"), "".join(cell["source"]))
+                for cell in json.loads(data)["cells"] if cell["cell_type"] == "code"]
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError, MemoryError):
         notes.append("not a notebook")
         return []
