@@ -1,9 +1,7 @@
 """The table of checks and exercises: what each checker runs, on which cases, by which rules.
 
-A :class:`Check` is one checker (its fields say what it holds); the table's cases come simplest
-first, each named for what it tests. :data:`CHECKS` maps each checker's name to its row,
-:data:`EXERCISES` maps each notebook exercise to its checker and points. The references are the
-naive style's functions (and the layers' loss): the lesson's plainest code.
+The cases come simplest first, each named for what it tests. The references are the naive
+style's functions (and the layers' loss): the lesson's plainest code.
 """
 
 import collections
@@ -95,11 +93,8 @@ CONV_CASES = (((1, 4, 4, 1), (2, 2, 1, 1), 1, "one channel in and out"),
               ((1, 7, 5, 3), (2, 3, 3, 2), 1, "a rectangular kernel"),
               ((2, 8, 8, 1), (2, 2, 1, 2), 3, "a stride larger than the kernel"),
               ((1, 4, 4, 1), (2, 2, 1, 1), 1, "case 1's shapes again, other values (no cache)"))
-#: The loop check's two cases (x shape, w shape, stride, role, rule, what it is): H, W differ.
-CONV_RULE_CASES = (((2, 6, 7, 3), (3, 3, 3, 2), 2, "small", NO_PIXEL_LOOP,
-                    "the loop check's small case"),
-                   ((2, 20, 23, 3), (3, 3, 3, 2), 2, "large", NO_PIXEL_LOOP,
-                    "its larger case (H and W grow)"))
+#: The pool's rule cases, each window a (3, 3, 3, 2) kernel (the conv checks ask only the loop's).
+CONV_RULE_CASES = tuple((shape, (3, 3, 3, 2), *rest) for shape, _, *rest in POOL_RULE_CASES)
 
 
 def _conv_case(rng, x_shape, w_shape, stride, dout=False) -> dict:

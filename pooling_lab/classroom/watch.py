@@ -1,12 +1,8 @@
 """The watch: one call of a student's function, timed, traced and judged for what it *did*.
 
-:func:`watched_call` runs ``fn`` on private copies of its arguments and returns a :class:`Call`:
-what it returned or how it failed, and what the method rules measure. It compares nothing with
-an expected value: that happens in :mod:`pooling_lab.classroom.check`, which may run in another
-process than the call (``grade`` calls the function in a sandbox, judges outside it).
-
-This module imports only the standard library and NumPy, so that it can run where nothing else
-of the package is.
+It compares nothing with an expected value: :mod:`.check` does, perhaps in another process
+(``grade`` calls the function in a sandbox, judges outside it). This module imports only the
+standard library and NumPy, so that it can run where nothing else of the package is.
 """
 
 import builtins
