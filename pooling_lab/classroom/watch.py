@@ -50,7 +50,6 @@ _SWITCHES = {id(getattr(function, "__code__", function)):
                  sys.setprofile, sys.settrace, tracemalloc.stop, tracemalloc.clear_traces,
                  threading.setprofile, threading.settrace)}
 # Threads first: once sys.setprofile is set, the profile sees the other calls.
-_HOOK_GETTERS = threading.gettrace, threading.getprofile, sys.gettrace, sys.getprofile
 _HOOK_SETTERS = threading.settrace, threading.setprofile, sys.settrace, sys.setprofile
 _LIBRARY = tuple({os.path.realpath(folder) + os.sep for folder in (
     *(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")),
@@ -163,7 +162,7 @@ def watched_call(fn, inputs: dict, limit: float, forbid_at=False) -> Call:
             raise _TimeUp
 
     done = {"result": None, "error": None, "slow": False, "switched": []}
-    hooks = [get() for get in _HOOK_GETTERS]
+    hooks = threading.gettrace(), threading.getprofile()      # the worker's own die with it
 
     def call() -> None:
         for setter, hook in zip(_HOOK_SETTERS, (on_frame, on_call, on_frame, on_call)):
@@ -203,7 +202,7 @@ def watched_call(fn, inputs: dict, limit: float, forbid_at=False) -> Call:
         threading.excepthook = excepthook
         if not was_tracing:
             tracemalloc.stop()
-        for setter, hook in zip(_HOOK_SETTERS[:2], hooks[:2]):   # the thread's own die with it
+        for setter, hook in zip(_HOOK_SETTERS[:2], hooks):
             setter(hook)
     if stuck:
         return Call("stuck", None, "", [], [], work[0], peak, printed.getvalue())
