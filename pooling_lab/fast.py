@@ -1,15 +1,11 @@
 """Style 4 · fast: the strided style plus engineering, same contract, same results.
 
 :mod:`pooling_lab.strided` shows the idea: a zero-copy window view, read one kernel offset at
-a time. This module keeps that idea and adds what makes it fast on real batches. Every op cuts
-its output into **cache blocks** of about :data:`BLOCK_BYTES` (:func:`blocks`) and lets every
-tap visit one block before moving on, through **contiguous scratch** allocated once and reused
-by every block, so NumPy's inner loops run over long rows. Then each op takes its own path,
-named in bold at the start of its docstring. The ops come first; the engineering they share
-(blocks, scratch, stride phases, the running maximum) follows them.
-
-Arguments and results are the contract's (:mod:`pooling_lab.contract`). Notebook 06 adds these
-tricks one at a time and measures each.
+a time. This module keeps it and adds what makes it fast on real batches: every op walks its
+output in **cache blocks** (:func:`blocks`), each tap visiting one block before the next, with
+**contiguous scratch** allocated once, so NumPy's inner loops run over long rows. Each op's
+docstring names its own path in bold; the engineering they share follows the ops. Arguments
+and results are the contract's (:mod:`pooling_lab.contract`); notebook 06 measures each trick.
 
 Example::
 
@@ -44,15 +40,13 @@ FEW_CHANNELS = 8
 # ---- Max pool --------------------------------------------------------------------------------
 
 def max_pool_forward(x, size, stride=None, padding="valid", dilation=1):
-    """Max pool. **Path: a running maximum**, block by block, kept with arithmetic rather than
-    masks (:func:`_keep_larger`), over contiguous copies of the taps; or, with fewer than
-    :data:`FEW_CHANNELS` channels and a column stride above 1, over each block's **stride
-    phases**, copied once channels-first (:func:`stride_phases`). The windows holding NaN or a
-    zero maximum are settled afterwards, only those (:func:`_settle_nan_and_zero`)."""
+    """Max pool. **Path: a running maximum** kept with arithmetic, not masks
+    (:func:`_keep_larger`), over contiguous copies of the taps, or of each block's **stride
+    phases** for few channels (:func:`stride_phases`); windows holding NaN or 0 are settled
+    afterwards, only those (:func:`_settle_nan_and_zero`)."""
     x, geometry = pool_setup(x, size, stride, padding, dilation)
     xpad = geometry.pad(x, -np.inf)                             # (N, Hp, Wp, C)
-    # few channels and a column stride above 1: tap slices would give NumPy inner loops of C
-    # numbers only (with stride 1, a tap's rows are runs of OW*C numbers)
+    # a column stride above 1 spaces a tap's numbers: its inner loops would run over C only
     if geometry.x_shape[3] < FEW_CHANNELS and geometry.stride[1] > 1:
         out, winner = _max_pool_phases(xpad, geometry)
     else:
@@ -81,51 +75,44 @@ def _max_pool_taps(windows, geometry):
 
 
 def _max_pool_phases(xpad, geometry):
-    """Max pool for few channels: each block's stride phases are copied once, channels-first,
-    and every tap is a block of whole contiguous rows of one phase (see :func:`stride_phases`).
-
-    Returns ``out`` and ``winner``, both ``(N, OH, OW, C)`` and C-contiguous.
-    """
+    """Max pool, each tap a block of whole rows of a copy of one stride phase: ``out, winner``,
+    both ``(N, OH, OW, C)`` and C-contiguous."""
     shape = (xpad.shape[0], *geometry.out_hw, xpad.shape[3])        # (N, OH, OW, C)
     (sh, sw), ow = geometry.stride, shape[2]
     maxima = channels_first_empty(shape, xpad.dtype)
     winner = channels_first_empty(shape, winner_dtype(geometry))
     winner.fill(0)
-    taps, reach = stride_phases(geometry)
-    phases = list(reach.items())                # [((p, q), (du, dv)), ...]: one copy each
-    # one copy per phase (n, r + du, OW + dv, C), in the order of phases, then beats and
-    # marks (n, r, OW, C)
+    taps, reach = stride_phases(geometry)       # reach: {(p, q): (du, dv)}
+    # a copy (n, r + du, OW + dv, C) per phase, in the order of reach; beats, marks (n, r, OW, C)
     scratch = [Scratch((ow + dv, shape[3]), xpad.dtype, extra_rows=du, channels_first=True)
-               for _, (du, dv) in phases]
+               for du, dv in reach.values()]
     scratch += [Scratch(shape[2:], bool, channels_first=True),
                 Scratch(shape[2:], winner.dtype, channels_first=True)]
     for images, rows, (*copies, beats, marks) in blocks(shape, xpad.itemsize, *scratch):
         block, block_winner = maxima[images, rows], winner[images, rows]  # (n, r, OW, C)
-        phase_copy = {}                         # (p, q) -> its copy for this block
-        for ((p, q), (du, dv)), copy in zip(phases, copies):     # copies follow phases
+        for ((p, q), (du, dv)), copy in zip(reach.items(), copies):
             # one strided copy per phase, not per tap: (n, r + du, OW + dv, C)
             phase_rows = xpad[images, p::sh, q::sw][:, rows.start:rows.stop + du, :ow + dv]
             np.copyto(channels_first(copy), channels_first(phase_rows))
-            phase_copy[p, q] = copy
-        r = block.shape[1]
+        phase_copy = dict(zip(reach, copies))   # (p, q) -> its copy for this block
         for k, phase, u, v in taps:            # in order of k, as _keep_larger needs
-            tap = phase_copy[phase][:, u:u + r, v:v + ow]      # (n, r, OW, C), rows contiguous
+            tap = phase_copy[phase][:, u:u + block.shape[1], v:v + ow]   # (n, r, OW, C)
             if k == 0:
                 np.copyto(block, tap)
             else:
                 _keep_larger(tap, k, block, block_winner, beats, marks)
-    return _channels_last(maxima), _channels_last(winner)
+    contiguous = (np.empty(shape, xpad.dtype), np.empty(shape, winner.dtype))  # (N, OH, OW, C)
+    for result, stored in zip(contiguous, (maxima, winner)):
+        np.copyto(channels_first(result), channels_first(stored))   # runs along rows, not C
+    return contiguous
 
 
 def max_pool_backward(dout, cache):
-    """Send each window's gradient to its winner. **Path: one scatter-add per block.**
-
-    :func:`pooling_lab.strided.max_pool_backward` makes ``KH*KW`` masked passes over ``dout``.
-    Here the winner's place in the flattened ``dxpad`` is arithmetic, ``window_start[n, i, j, c]
-    + tap_offset[k]``, and one ``np.add.at`` on those addresses adds every window's gradient
-    (it *adds* where windows chose the same pixel); given one flat integer array and values of
-    one dtype, it runs one tight loop in C.
-    """
+    """Send each window's gradient to its winner. **Path: one scatter-add per block**, not
+    strided's ``KH*KW`` masked passes: the winner's place in the flat ``dxpad`` is arithmetic,
+    ``window_start[n, i, j, c] + tap_offset[k]``, and one ``np.add.at`` adds every gradient at
+    its address (twice where two windows chose one pixel), in one tight loop in C when given
+    one flat integer array and values of one dtype."""
     geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, MaxPoolCache)
     dout = dout.astype(sum_dtype, copy=False)   # np.add.at's fast loop needs one dtype
     dxpad = np.zeros(geometry.padded_shape, dtype=sum_dtype)            # (N, Hp, Wp, C)
@@ -155,37 +142,24 @@ def max_pool_backward(dout, cache):
 # ---- Average pool ----------------------------------------------------------------------------
 
 def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_include_pad=True):
-    """Average pool. **Path: a separable box sum**, one kernel row and then one kernel column
-    at a time.
-
-    A box sum is separable: adding the ``KH`` rows of every window first gives row sums
-    ``(N, OH, Wp, C)``, and adding ``KW`` columns of those gives the window sums. That is
-    ``KH + KW`` passes over the data instead of ``KH * KW``, and the row pass reads whole
-    image rows, the fastest thing NumPy does.
-    """
+    """Average pool. **Path: a separable box sum**: the ``KH`` rows of every window added first
+    give row sums ``(N, OH, Wp, C)``, whose ``KW`` columns added give the window sums, ``KH +
+    KW`` passes instead of ``KH * KW``, the first pass over whole image rows."""
     x, geometry = pool_setup(x, size, stride, padding, dilation)
     sum_dtype = accumulation_dtype(x.dtype)              # float32 for float16
     divisor = avg_divisor(geometry, count_include_pad, sum_dtype)  # (OH, OW, 1)
     xpad = geometry.pad(x, 0)                                   # (N, Hp, Wp, C)
     shape = (x.shape[0], *geometry.out_hw, x.shape[3])           # (N, OH, OW, C)
     sums = np.empty(shape, dtype=sum_dtype)
-    row_taps, col_taps = _row_and_column_taps(geometry)
     scratch = Scratch(xpad.shape[2:], sum_dtype)                 # row sums: (n, r, Wp, C)
     for images, rows, (row_sums,) in blocks(shape, sum_dtype.itemsize, scratch):
         block = sums[images, rows]                              # (n, r, OW, C)
-        for a, rows_of_tap in enumerate(row_taps):
+        for a in range(geometry.kernel[0]):
             # this block's rows i*SH + a*DH of the padded input, whole rows: (n, r, Wp, C)
-            tap_rows = xpad[images, rows_of_tap][:, rows]
-            if a == 0:
-                np.copyto(row_sums, tap_rows)
-            else:
-                row_sums += tap_rows
-        for b, cols_of_tap in enumerate(col_taps):
-            tap_cols = row_sums[:, :, cols_of_tap]              # columns j*SW + b*DW
-            if b == 0:
-                np.copyto(block, tap_cols)
-            else:
-                block += tap_cols
+            tap_rows = xpad[images, geometry.tap_slices(a, 0)[0]][:, rows]
+            _copy_or_add(row_sums, tap_rows, add=a > 0)
+        for b in range(geometry.kernel[1]):                     # columns j*SW + b*DW
+            _copy_or_add(block, row_sums[:, :, geometry.tap_slices(0, b)[1]], add=b > 0)
         block /= divisor[rows]
     out = sums.astype(x.dtype, copy=False)                      # float16: rounded once
     return out, AvgPoolCache(geometry, divisor, x.dtype)
@@ -193,71 +167,44 @@ def avg_pool_forward(x, size, stride=None, padding="valid", dilation=1, count_in
 
 def avg_pool_backward(dout, cache):
     """Spread each window's share of the gradient over its taps. **Path: the separable box sum
-    reversed**, columns first, then rows.
-
-    The forward pass's two passes, reversed: each share goes to the ``KW`` columns of its
-    window, giving ``(N, OH, Wp, C)``, and those go to the ``KH`` rows. One tap column (or
-    row) holds each pixel at most once, so every ``+=`` is exact even when windows overlap.
-    """
+    reversed**: shares go to the ``KW`` columns of their window, ``(N, OH, Wp, C)``, and those
+    to its ``KH`` rows; a tap column (row) holds each pixel once, so every ``+=`` is exact."""
     geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, AvgPoolCache)
     dxpad = np.zeros(geometry.padded_shape, dtype=sum_dtype)            # (N, Hp, Wp, C)
-    # does a pixel lie in the rows (columns) of two windows? Then its rows (columns) need +=
-    rows_overlap, cols_overlap = (step < span for step, span in zip(geometry.stride,
-                                                                   geometry.span))
-    row_taps, col_taps = _row_and_column_taps(geometry)
+    # does a pixel lie in the rows (columns) of two windows? Only then are they read back
+    rows_overlap, cols_overlap = (step < span for step, span in zip(geometry.stride, geometry.span))
     scratch = [Scratch(dout.shape[2:], sum_dtype),              # share: (n, r, OW, C)
                Scratch(dxpad.shape[2:], sum_dtype)]             # spread: (n, r, Wp, C)
     for images, rows, (share, spread) in blocks(dout.shape, sum_dtype.itemsize, *scratch):
         np.divide(dout[images, rows], cache.divisor[rows], out=share, dtype=sum_dtype)
         spread.fill(0)                        # columns no window reaches stay 0
-        for tap_cols in col_taps:
-            target = spread[:, :, tap_cols]                     # columns j*SW + b*DW
-            if cols_overlap:
-                np.add(target, share, out=target)
-            else:
-                np.copyto(target, share)      # no column is written twice: skip reading back
-        for tap_rows in row_taps:
-            target = dxpad[images, tap_rows][:, rows]   # this block's rows i*SH + a*DH
-            if rows_overlap:
-                np.add(target, spread, out=target)
-            else:
-                np.copyto(target, spread)     # no row is written twice: skip reading dx back
+        for b in range(geometry.kernel[1]):                     # columns j*SW + b*DW
+            _copy_or_add(spread[:, :, geometry.tap_slices(0, b)[1]], share, add=cols_overlap)
+        for a in range(geometry.kernel[0]):                     # this block's rows i*SH + a*DH
+            tap_rows = dxpad[images, geometry.tap_slices(a, 0)[0]][:, rows]
+            _copy_or_add(tap_rows, spread, add=rows_overlap)
     return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
 
 
 # ---- Convolution -----------------------------------------------------------------------------
 
 def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
-    """2-D convolution. **Path: one blocked matrix product per kernel row.**
-
-    ``out = bias + sum_a taps(a) @ w[a]``, where ``taps(a)`` is ``(N*OH*OW, KW*C)``: the ``KW``
-    taps of kernel row ``a`` side by side, and ``w[a]`` is ``(KW*C, C_out)``.
-    """
+    """2-D convolution. **Path: one blocked matrix product per kernel row**, ``out = bias +
+    sum_a taps(a) @ w[a]`` with ``taps(a)`` ``(N*OH*OW, KW*C)`` (:func:`_kernel_row_taps`)."""
     x, w, bias, geometry, sum_dtype = conv_setup(x, w, b, stride, padding, dilation)
     windows = window_view(geometry.pad(x, 0), geometry)         # (N, OH, OW, KH, KW, C)
-    n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
-    c_out = w.shape[3]
+    kernel_rows, kernel_cols, channels, c_out = w.shape
     # (KH, KW, C, C_out) -> (KH, KW*C, C_out): one weight matrix per kernel row
     w_rows = w.reshape(kernel_rows, kernel_cols * channels, c_out).astype(sum_dtype)
-    out = np.empty((n, oh, ow, c_out), dtype=sum_dtype)
-    # Blocks of about BLOCK_BYTES of taps: BLAS runs about twice as fast on operands that stay
-    # in cache. A contiguous copy of the taps lets matmul call BLAS, and a whole kernel row
-    # gives it KW*C numbers per row instead of C (faster when C is small).
-    scratch = [Scratch((ow, kernel_cols, channels), sum_dtype),     # taps: (n, r, OW, KW, C)
-               Scratch((ow, c_out), sum_dtype)]                 # product: (n, r, OW, C_out)
-    tap_shape = (n, oh, ow, kernel_cols * channels)
-    for images, rows, (taps, product) in blocks(tap_shape, sum_dtype.itemsize, *scratch):
-        block = out[images, rows]                               # (n, r, OW, C_out)
-        pixels = block.shape[0] * block.shape[1] * ow           # n*r*OW rows of the products
-        # 2-D views of the same memory (blocks are contiguous): (n*r*OW, KW*C), (n*r*OW, C_out)
-        tap_rows = taps.reshape(pixels, kernel_cols * channels)
-        block_rows, product_rows = block.reshape(pixels, c_out), product.reshape(pixels, c_out)
-        for a in range(kernel_rows):
-            np.copyto(taps, windows[images, rows, :, a])        # (n, r, OW, KW, C)
-            # (n*r*OW, KW*C) @ (KW*C, C_out); the first product goes straight into out
-            np.matmul(tap_rows, w_rows[a], out=block_rows if a == 0 else product_rows)
-            if a > 0:
-                block += product
+    out = np.empty((x.shape[0], *geometry.out_hw, c_out), dtype=sum_dtype)
+    product = Scratch((geometry.out_hw[1], c_out), sum_dtype)   # (n, r, OW, C_out)
+    for images, rows, a, tap_rows, product_rows in _kernel_row_taps(windows, sum_dtype, product):
+        # (n, r, OW, C_out) -> (n*r*OW, C_out): a view, blocks are contiguous
+        block_rows = out[images, rows].reshape(product_rows.shape)
+        # (n*r*OW, KW*C) @ (KW*C, C_out); the first product goes straight into out
+        np.matmul(tap_rows, w_rows[a], out=block_rows if a == 0 else product_rows)
+        if a > 0:
+            block_rows += product_rows
     if bias is not None:
         out += bias
     out = out.astype(x.dtype, copy=False)                       # float16: rounded once
@@ -266,53 +213,39 @@ def conv_forward(x, w, b=None, stride=1, padding="valid", dilation=1):
 
 def conv_backward(dout, cache):
     """Gradients of :func:`conv_forward`. **Path: blocked matrix products**: ``dw`` one per
-    kernel row, ``dx`` one per kernel offset, added into a writeable window view (as strided).
-    """
+    kernel row, ``dx`` one per kernel offset, added into a writeable window view (as strided)."""
     geometry, dout, dtype, sum_dtype = backward_setup(dout, cache, ConvCache)
     dout = dout.astype(sum_dtype, copy=False)
     windows = window_view(geometry.pad(cache.x, 0), geometry)   # (N, OH, OW, KH, KW, C)
-    n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
-    w, c_out = cache.w, cache.w.shape[3]                         # (KH, KW, C, C_out)
+    kernel_rows, kernel_cols, channels, c_out = cache.w.shape
     dxpad = np.zeros(geometry.padded_shape, dtype=sum_dtype)
     grad_windows = window_view(dxpad, geometry, writeable=True)
     dw_rows = np.zeros((kernel_rows, kernel_cols * channels, c_out), dtype=sum_dtype)
-    w_transposed = w.transpose(0, 1, 3, 2).astype(sum_dtype)   # (KH, KW, C_out, C)
+    w_transposed = cache.w.transpose(0, 1, 3, 2).astype(sum_dtype)     # (KH, KW, C_out, C)
     dw_part = np.empty(dw_rows.shape[1:], dtype=sum_dtype)     # (KW*C, C_out)
-    scratch = [Scratch((ow, kernel_cols, channels), sum_dtype),     # taps: (n, r, OW, KW, C)
-               Scratch((ow, channels), sum_dtype)]              # tap_grad: (n, r, OW, C)
-    tap_shape = (n, oh, ow, kernel_cols * channels)
-    for images, rows, (taps, tap_grad) in blocks(tap_shape, sum_dtype.itemsize, *scratch):
-        block_dout = dout[images, rows]                         # (n, r, OW, C_out)
-        pixels = block_dout.shape[0] * block_dout.shape[1] * ow
-        dout_rows = block_dout.reshape(pixels, c_out)           # (n*r*OW, C_out)
-        # 2-D views of the same memory (blocks are contiguous): (n*r*OW, KW*C), (n*r*OW, C)
-        tap_rows = taps.reshape(pixels, kernel_cols * channels)
-        grad_rows = tap_grad.reshape(pixels, channels)
-        for a in range(kernel_rows):
-            np.copyto(taps, windows[images, rows, :, a])         # (n, r, OW, KW, C)
-            # (KW*C, n*r*OW) @ (n*r*OW, C_out) -> (KW*C, C_out), summed over the blocks
-            np.matmul(tap_rows.T, dout_rows, out=dw_part)
-            dw_rows[a] += dw_part
-            for b in range(kernel_cols):
-                # (n*r*OW, C_out) @ (C_out, C) -> (n, r, OW, C): one product per offset keeps
-                # each tap's gradient contiguous for the += below
-                np.matmul(dout_rows, w_transposed[a, b], out=grad_rows)
-                target = grad_windows[images, rows, :, a, b, :]   # one offset: each pixel once
-                np.add(target, tap_grad, out=target)
+    tap_grad = Scratch((geometry.out_hw[1], channels), sum_dtype)   # (n, r, OW, C)
+    for images, rows, a, tap_rows, grad_rows in _kernel_row_taps(windows, sum_dtype, tap_grad):
+        dout_rows = dout[images, rows].reshape(len(tap_rows), c_out)     # (n*r*OW, C_out)
+        # (KW*C, n*r*OW) @ (n*r*OW, C_out) -> (KW*C, C_out), summed over the blocks
+        np.matmul(tap_rows.T, dout_rows, out=dw_part)
+        dw_rows[a] += dw_part
+        for b in range(kernel_cols):
+            # (n*r*OW, C_out) @ (C_out, C) -> (n*r*OW, C): one product per offset keeps each
+            # tap's gradient contiguous for the += below
+            np.matmul(dout_rows, w_transposed[a, b], out=grad_rows)
+            target = grad_windows[images, rows, :, a, b, :]   # one offset: each pixel once
+            np.add(target, grad_rows.reshape(target.shape), out=target)
     db = dout.sum(axis=(0, 1, 2))                               # -> (C_out,)
     return tuple(grad.astype(dtype, copy=False)
-                 for grad in (geometry.crop(dxpad), dw_rows.reshape(w.shape), db))
+                 for grad in (geometry.crop(dxpad), dw_rows.reshape(cache.w.shape), db))
 
 
 # ---- The engineering the ops share: blocks and scratch, stride phases, the running maximum ---
 
 class Scratch(NamedTuple):
-    """A scratch array that :func:`blocks` allocates once and hands out block by block.
-
-    For a block of ``n`` images and ``r`` output rows its view has shape
-    ``(n, r + extra_rows, *tail)``; ``channels_first`` stores an ``(n, h, w, C)`` array as
-    ``(n, C, h, w)`` in memory (see :func:`channels_first_empty`).
-    """
+    """A scratch array that :func:`blocks` allocates once and hands out block by block, as
+    ``(n, r + extra_rows, *tail)`` for ``n`` images and ``r`` output rows; ``channels_first``
+    stores it channels-first in memory (:func:`channels_first_empty`)."""
 
     tail: tuple
     dtype: object
@@ -321,9 +254,8 @@ class Scratch(NamedTuple):
 
 
 def largest_block(out_shape, itemsize: int) -> tuple[int, int]:
-    """``(n, r)``: images and output rows in the first, largest block of the output
-    ``(N, OH, OW, C)``: several whole images, or several rows of one image, about
-    :data:`BLOCK_BYTES` of them."""
+    """``(n, r)``: images and output rows in the largest block of an output ``(N, OH, OW, C)``,
+    about :data:`BLOCK_BYTES`: several whole images, or several rows of one."""
     n, oh, ow, channels = out_shape
     row_bytes = max(1, ow * channels * itemsize)
     if oh * row_bytes <= BLOCK_BYTES:
@@ -334,13 +266,9 @@ def largest_block(out_shape, itemsize: int) -> tuple[int, int]:
 def blocks(out_shape, itemsize: int, *scratch: Scratch):
     """Walk an output ``(N, OH, OW, C)`` of ``itemsize``-byte numbers block by block: yield
     ``images, rows`` (slices: ``out[images, rows]`` is the block, ``(n, r, OW, C)``) and one
-    ``(n, r + extra_rows, *tail)`` view per :class:`Scratch`, in order.
-
-    Every scratch array is allocated once, for the largest block (a fresh allocation per
-    block costs a page fault per 4 KB of it); each block gets the first ``n`` images and
-    ``r + extra_rows`` rows of it. Whole images, or rows of one image, so those views are
-    contiguous like the arrays they come from.
-    """
+    view per :class:`Scratch`, in order. Each scratch array is allocated once, for the largest
+    block (a fresh one per block costs a page fault per 4 KB), and every block gets the front
+    of it, contiguous like the block (whole images, or rows of one image)."""
     per_image, per_row = largest_block(out_shape, itemsize)
     buffers = [(channels_first_empty if spec.channels_first else np.empty)(
                    (per_image, per_row + spec.extra_rows, *spec.tail), spec.dtype)
@@ -355,43 +283,44 @@ def blocks(out_shape, itemsize: int, *scratch: Scratch):
                                       for buffer, spec in zip(buffers, scratch))
 
 
-def channels_first(array: np.ndarray) -> np.ndarray:
-    """The view ``(n, h, w, C) -> (n, C, h, w)``.
+def _kernel_row_taps(windows, sum_dtype, other: Scratch):
+    """Walk the window view ``(N, OH, OW, KH, KW, C)`` in blocks of taps (BLAS runs about twice
+    as fast on operands in cache), kernel row by row: yield ``images, rows, a``, the ``KW`` taps
+    of row ``a`` side by side in contiguous scratch ``(n*r*OW, KW*C)`` (matmul then calls BLAS,
+    on rows of ``KW*C`` numbers, not ``C``) and ``other``'s view ``(n*r*OW, other.tail[-1])``."""
+    n, oh, ow, kernel_rows, kernel_cols, channels = windows.shape
+    taps_spec = Scratch((ow, kernel_cols, channels), sum_dtype)     # (n, r, OW, KW, C)
+    tap_shape = (n, oh, ow, kernel_cols * channels)
+    for images, rows, (taps, extra) in blocks(tap_shape, sum_dtype.itemsize, taps_spec, other):
+        pixels = taps.shape[0] * taps.shape[1] * ow             # n*r*OW rows
+        tap_rows, extra_rows = taps.reshape(pixels, -1), extra.reshape(pixels, -1)   # views
+        for a in range(kernel_rows):
+            np.copyto(taps, windows[images, rows, :, a])        # (n, r, OW, KW, C)
+            yield images, rows, a, tap_rows, extra_rows
 
-    NumPy runs its innermost loop along the axis that is contiguous in *every* array of a call;
-    when the arrays disagree, it keeps the axis order it was given. Handing it channels-first
-    views of a channels-last and a channels-first array makes it loop along image rows (``w``
-    numbers) rather than along channels (``C`` numbers).
-    """
+
+def channels_first(array: np.ndarray) -> np.ndarray:
+    """The view ``(n, h, w, C) -> (n, C, h, w)``. NumPy runs its inner loop along the axis that
+    is contiguous in *every* array of a call, or else in the axis order it was given: handed
+    channels-first views, it loops along image rows (``w`` numbers), not channels (``C``)."""
     return array.transpose(0, 3, 1, 2)
 
 
 def channels_first_empty(shape, dtype) -> np.ndarray:
-    """An uninitialised ``(n, h, w, C)`` array stored channels-first, ``(n, C, h, w)`` in memory:
-    each row of each channel is a contiguous run of ``w`` numbers."""
+    """An empty ``(n, h, w, C)`` array stored ``(n, C, h, w)``: each channel's rows contiguous."""
     n, h, w, channels = shape
     return np.empty((n, channels, h, w), dtype).transpose(0, 2, 3, 1)
-
-
-def _channels_last(array: np.ndarray) -> np.ndarray:
-    """A C-contiguous ``(n, h, w, C)`` copy of an array stored channels-first."""
-    result = np.empty(array.shape, dtype=array.dtype)
-    np.copyto(channels_first(result), channels_first(array))     # runs along rows, not C
-    return result
 
 
 def stride_phases(geometry: Geometry):
     """Which stride phase of the padded input each kernel tap reads.
 
-    Rows ``p, p + SH, p + 2*SH, ...`` of the padded input form row phase ``p`` (``0 <= p < SH``);
-    likewise for columns. Tap ``(a, b)`` of output row ``i`` reads padded row
-    ``i*SH + a*DH = p + SH*(i + u)`` with ``(u, p) = divmod(a*DH, SH)``: for all ``i`` at once,
-    rows ``u .. u + OH - 1`` of phase ``p``, neighbours in that phase. Columns: ``(v, q)``.
-
-    Returns ``taps``, a list of ``(k, (p, q), u, v)``: every tap ``k = a*KW + b`` in order, its
-    phase and where its block starts in it; and ``reach``, a dict ``{(p, q): (du, dv)}``: the
-    phases some tap reads, and how many rows and columns beyond ``(OH, OW)`` they need.
-    """
+    Rows ``p, p + SH, p + 2*SH, ...`` of the padded input form row phase ``p`` (``0 <= p < SH``),
+    and tap ``(a, b)`` of output row ``i`` reads row ``i*SH + a*DH = p + SH*(i + u)``, with
+    ``(u, p) = divmod(a*DH, SH)``: rows ``u .. u + OH - 1`` of phase ``p``. Columns: ``(v, q)``.
+    Returns ``taps``, a list of ``(k, (p, q), u, v)`` for every tap ``k = a*KW + b`` in order,
+    and ``reach``, a dict ``{(p, q): (du, dv)}``: each phase read, and how many rows and
+    columns beyond ``(OH, OW)`` its taps need."""
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
     taps, reach = [], {}
     for k, a, b in geometry.offsets():
@@ -407,21 +336,17 @@ def _keep_larger(tap, k, block, block_winner, beats, marks) -> None:
     and ``marks`` are scratch. All five arrays have the block's shape ``(n, r, OW, C)``."""
     np.greater(tap, block, out=beats)                   # strict: an earlier tap keeps a tie
     np.maximum(block, tap, out=block)                   # NaN propagates
-    # The winner is the last tap that beat the running maximum, and k only grows, so
-    # winner = max(winner, k * beats): arithmetic on small integers, no masked write.
-    # (bool * integer would make NumPy cast every bool first; the same bytes as uint8 need not)
+    # the winner is the last tap that beat the maximum and k only grows: winner = max(winner,
+    # k * beats), no masked write; bool * k would cast every bool first, its uint8 bytes need not
     np.multiply(beats.view(np.uint8), block_winner.dtype.type(k), out=marks)
     np.maximum(block_winner, marks, out=block_winner)
 
 
 def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
-    """Fix the windows where the running maximum is not the contract's: one holding NaN
-    (``tap > max`` is False for NaN, but the *last* NaN wins) and one whose maximum is 0
-    (``np.maximum`` may return ``-0.0`` where the winner is ``0.0``). Only those are revisited,
-    all at once, by their flat indices in ``out``, with one loop over the kernel offsets (zero
-    maxima are common after a ReLU). ``out`` and ``winner`` (N, OH, OW, C), C-contiguous, are
-    updated in place; ``xpad`` is (N, Hp, Wp, C).
-    """
+    """Fix, in place, the windows of ``out`` and ``winner`` (N, OH, OW, C), C-contiguous, that
+    the running maximum gets wrong, by flat index: those holding NaN (``tap > max`` is False for
+    NaN, yet the *last* NaN wins) and those whose maximum is 0 (``np.maximum`` may give ``-0.0``
+    where the winner is ``0.0``; common after a ReLU). ``xpad`` is (N, Hp, Wp, C)."""
     # two fast reductions: np.max propagates NaN, and is any output 0?
     if out.size == 0 or not (np.isnan(out.max()) or (out == 0).any()):
         return
@@ -437,8 +362,9 @@ def _settle_nan_and_zero(out, winner, xpad, geometry) -> None:
     out.reshape(-1)[suspects] = xpad[image, i * sh + a * dh, j * sw + b * dw, channel]
 
 
-def _row_and_column_taps(geometry: Geometry):
-    """The rows ``i*SH + a*DH`` of every kernel row ``a`` and the columns ``j*SW + b*DW`` of
-    every kernel column ``b``: two lists of slices, from :meth:`Geometry.tap_slices`."""
-    return ([geometry.tap_slices(a, 0)[0] for a in range(geometry.kernel[0])],
-            [geometry.tap_slices(0, b)[1] for b in range(geometry.kernel[1])])
+def _copy_or_add(target, value, add: bool) -> None:
+    """``target += value``, or, when ``add`` is False, a copy that skips reading ``target``."""
+    if add:
+        np.add(target, value, out=target)
+    else:
+        np.copyto(target, value)

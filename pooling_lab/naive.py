@@ -72,8 +72,7 @@ def max_pool_backward(dout, cache):
             a, b = np.divmod(cache.winner[:, i, j, :].astype(np.intp), kernel_w)  # (N, C) each
             # One winner per (n, c), so these (n, row, col, c) targets are all distinct.
             dxpad[batch, i * sh + a * dh, j * sw + b * dw, channel] += dout[:, i, j, :]
-    # (N, Hp, Wp, C) -> (N, H, W, C), rounded to the gradient's dtype once
-    return geometry.crop(dxpad).astype(dtype, copy=False)
+    return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C), rounded once
 
 
 # ---- Average pool ----------------------------------------------------------------------------
@@ -105,8 +104,7 @@ def avg_pool_backward(dout, cache):
             share = np.divide(dout[:, i, j, :], cache.divisor[i, j], dtype=sum_dtype)  # (N, C)
             # (N, C) -> (N, 1, 1, C), broadcast over the window's (KH, KW) taps
             dxpad[:, rows, cols, :] += share[:, None, None, :]
-    # (N, Hp, Wp, C) -> (N, H, W, C), rounded to the gradient's dtype once
-    return geometry.crop(dxpad).astype(dtype, copy=False)
+    return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
 
 
 # ---- Convolution -----------------------------------------------------------------------------
@@ -149,5 +147,4 @@ def conv_backward(dout, cache):
             # (N, C_out) and (KH, KW, C, C_out) -> (N, KH, KW, C)
             dxpad[:, rows, cols, :] += np.tensordot(g, w, axes=([1], [3]))
     db = dout.sum(axis=(0, 1, 2))                          # (N, OH, OW, C_out) -> (C_out,)
-    # each gradient rounded to the gradient's dtype once
     return tuple(grad.astype(dtype, copy=False) for grad in (geometry.crop(dxpad), dw, db))

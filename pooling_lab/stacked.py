@@ -45,14 +45,12 @@ WINDOW_BUDGET_BYTES = 2**30
 
 def _check_budget(geometry: Geometry, function: str, itemsize: int, out_channels=None,
                   window_array: bool = True) -> None:
-    """Raise ``MemoryError`` before a call that could hold more than the budget at once.
-
-    A bound from above, in numbers of ``itemsize`` bytes (the call's widest floating dtype):
-    the ``window_array`` (or its gradients) and one bool per window tap (max pool's mask), three
+    """Raise ``MemoryError`` before a call that could hold more than the budget at once, by a
+    bound from above in numbers of ``itemsize`` bytes (the call's widest floating dtype): the
+    ``window_array`` (or its gradients) and one bool per window tap (max pool's mask), three
     arrays the size of the padded input (converted, padded, cropped), three the size of the
     output (sums, results, ``dout`` converted), and for convolution three of the weights; plus
-    NumPy's scratch, four buffers of ``np.getbufsize()`` numbers of 8 bytes.
-    """
+    NumPy's scratch, four buffers of ``np.getbufsize()`` numbers of 8 bytes."""
     n, oh, ow, channels = geometry.x_shape[0], *geometry.out_hw, geometry.x_shape[3]
     shape = (n, oh, ow, *geometry.kernel, channels)                # the window array's
     windows = math.prod(shape) if window_array else 0
@@ -120,8 +118,7 @@ def max_pool_backward(dout, cache):
     window_grads = window_grads.reshape(n, oh, ow, *geometry.kernel, channels)
     dxpad = add_windows_back(window_grads, geometry)
     del window_grads                                   # free it before dx is cropped
-    # (N, Hp, Wp, C) -> (N, H, W, C), rounded to the gradient's dtype once
-    return geometry.crop(dxpad).astype(dtype, copy=False)
+    return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
 
 
 # ---- Average pool ----------------------------------------------------------------------------
@@ -149,8 +146,7 @@ def avg_pool_backward(dout, cache):
     window_grads = np.broadcast_to(share[:, :, :, None, None, :],
                                    (n, oh, ow, *geometry.kernel, channels))
     dxpad = add_windows_back(window_grads, geometry)
-    # (N, Hp, Wp, C) -> (N, H, W, C), rounded to the gradient's dtype once
-    return geometry.crop(dxpad).astype(dtype, copy=False)
+    return geometry.crop(dxpad).astype(dtype, copy=False)       # -> (N, H, W, C)
 
 
 # ---- Convolution -----------------------------------------------------------------------------
@@ -190,5 +186,4 @@ def conv_backward(dout, cache):
     dxpad = add_windows_back(window_grads, geometry)
     del window_grads                                   # free it before dx is cropped
     db = dout.sum(axis=(0, 1, 2))                      # (N, OH, OW, C_out) -> (C_out,)
-    # each gradient rounded to the gradient's dtype once
     return tuple(grad.astype(dtype, copy=False) for grad in (geometry.crop(dxpad), dw, db))
