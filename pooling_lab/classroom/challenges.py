@@ -93,7 +93,6 @@ def _pool_spec(inputs) -> dict:
 LOOP_CASES = (("the loop check's small case", "small", 2, 6, 7, 2),
               ("its larger case", "large", 2, 14, 15, 2))
 
-# --- 01 · average pool with loops, padding, dilation and count_include_pad ---
 AVG_PADDED = _challenge(
     ("x", "size", "stride", "padding", "dilation", "count_include_pad"), _build_pool, _pool_spec,
     lambda **case: naive.avg_pool_forward(**case)[0],
@@ -108,8 +107,6 @@ AVG_PADDED = _challenge(
         ("a stride larger than the window, padding 1", "", 1, 8, 9, 1, 2, 3, 1, 1, True)))
 
 
-# --- 02 · fold windows back: the adjoint of window stacking (col2im) ---
-
 def _build_fold(rng, n, h, w, c, size, stride, padding) -> dict:
     oh, ow = pool_geometry((n, h, w, c), size, stride, padding, 1).out_hw
     return dict(windows=rng.normal(size=(n, oh, ow, size, size, c)).round(2),
@@ -117,7 +114,7 @@ def _build_fold(rng, n, h, w, c, size, stride, padding) -> dict:
 
 
 def _fold_reference(windows, x_shape, stride, padding) -> np.ndarray:
-    """Each window ``(N, size, size, C)`` added into a zero padded x, one window at a time."""
+    """col2im: each window ``(N, size, size, C)`` added into a zero padded x, one at a time."""
     n, h, w, c = x_shape
     size = windows.shape[3]
     padded = np.zeros((n, h + 2 * padding, w + 2 * padding, c))
@@ -141,8 +138,6 @@ FOLD = _challenge(
         *((*case, 3, 2, 1) for case in LOOP_CASES)))
 
 
-# --- 03 · max pool with -inf padding and dilation, and each window's winner ---
-
 def _max_reference(x, size, stride, padding, dilation) -> tuple:
     out, cache = naive.max_pool_forward(x, size, stride, padding, dilation)
     return out, cache.winner.astype(np.intp)     # winner: k = a * size + b, as argmax gives it
@@ -161,7 +156,6 @@ MAX_WINNERS = _challenge(
          2, 8, 7, 2, 3, 2, 2, 2, False, False),
         *((*case, 3, 2, 1, 2, False, False) for case in LOOP_CASES)), outputs=("out", "winner"))
 
-# --- 04 · max pool backward with overlap, padding and the NaN rule ---
 MAX_BACKWARD = _challenge(
     ("dout", "x", "size", "stride", "padding"), functools.partial(_build_pool, dout=True),
     _pool_spec, lambda dout, **case: naive.max_pool_backward(dout, naive.max_pool_forward(
@@ -176,8 +170,6 @@ MAX_BACKWARD = _challenge(
         ("NaNs, padding 1, a batch and channels", "", 2, 6, 7, 2, 3, 2, 1, False, True, False),
         *((*case, 3, 2, 1, False, False, False) for case in LOOP_CASES)))
 
-
-# --- 05 · the strided convolution's dx ---
 
 def _build_conv_dx(rng, n, h, w, c, kh, kw, f, stride, padding) -> dict:
     oh, ow = conv_geometry((n, h, w, c), (kh, kw, c, f), stride, padding, 1).out_hw
@@ -205,8 +197,6 @@ CONV_DX = _challenge(
         *((*case, 3, 2, 2, 2, 1) for case in LOOP_CASES)))
 
 
-# --- 06 · a max pool whose cost does not grow with the window ---
-
 def _separable_max(x, size, stride) -> np.ndarray:
     """The window maximum as the maximum over rows of the maximum over columns (exact)."""
     columns = sliding_window_view(x, size, axis=2).max(axis=-1)[:, :, ::stride]   # (N, H, OW, C)
@@ -226,8 +216,6 @@ ANY_WINDOW = _challenge(
         ("the window check's size 3", "window 3", 2, 24, 24, 2, 3, 1),
         ("its size 9", "window 9", 2, 24, 24, 2, 9, 1)))
 
-
-# --- 07 · a small CNN's loss and every gradient, by hand ---
 
 def _build_cnn(rng, n, h, w, c, f, k) -> dict:
     if h < 4 or w < 4 or h % 2 or w % 2:

@@ -83,20 +83,18 @@ def _attempt(check, call, inputs: dict, limit: float) -> _Outcome:
 
 def _shrink(check, call, inputs, outcome, limit):
     """Greedily replace the case by a smaller one that fails the same way, within the budget."""
-    stop, tries, improved = time.perf_counter() + SHRINK_SECONDS, 0, check.shrink is not None
-    while improved:
-        improved = False
-        for candidate in check.shrink(inputs):
-            tries += 1
-            if tries > SHRINK_TRIES or time.perf_counter() > stop:
-                return inputs, outcome
-            try:
-                attempt = _attempt(check, call, candidate, limit)
-            except Exception:                          # the reference refuses the candidate
-                continue
-            if attempt.kind == outcome.kind:
-                inputs, outcome, improved = candidate, attempt, True
-                break
+    stop = time.perf_counter() + SHRINK_SECONDS
+    candidates = iter(check.shrink(inputs) if check.shrink else ())
+    for _ in range(SHRINK_TRIES):
+        candidate = next(candidates, None)
+        if candidate is None or time.perf_counter() > stop:
+            break
+        try:
+            attempt = _attempt(check, call, candidate, limit)
+        except Exception:                              # the reference refuses the candidate
+            continue
+        if attempt.kind == outcome.kind:               # then shrink the smaller case
+            inputs, outcome, candidates = candidate, attempt, iter(check.shrink(candidate))
     return inputs, outcome
 
 
@@ -162,9 +160,8 @@ def run(check: Check, call, name: str, *, show=False, seed=None, hidden=0,
     table = [(case, outcome) for case, outcome in judged if case.role != "hidden"]
     broken = {} if failing["cases"] else {rule.name: problem for rule in check.rules
                                           if (problem := _rule_problem(rule, table))}
-    parts = {"cases": not failing["cases"], "hidden": not failing["hidden"]} | {
-        rule.name: not failing["cases"] and rule.name not in broken for rule in check.rules}
-    parts = {part: parts[part] for part in part_names(check, hidden)}
+    parts = {part: not failing.get(part, failing["cases"]) and part not in broken   # a rule's
+             for part in part_names(check, hidden)}                # needs the table's cases too
     messages, drawing = [], None
     if failing["cases"] or failing["hidden"]:
         first = (failing["cases"] or failing["hidden"])[0]

@@ -11,7 +11,6 @@ points at the k-th), each after its length (8 bytes). Nothing is ever unpickled.
 
 import ast
 import contextlib
-import functools
 import io
 import json
 import linecache
@@ -138,19 +137,16 @@ def receive(channel: socket.socket, limit=FRAME_LIMIT, deadline=None) -> bytes:
     return exactly(size)
 
 
-class _Anything:
-    """``check`` and ``get_ipython()`` here: any attribute is a function that does nothing."""
-
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
-
-
-class _Shell(_Anything):
-    """``get_ipython()`` here: ``%time`` and ``%%time``, ``%%capture`` run their code in the
-    notebook's namespace as IPython does; every other magic and ``!`` line does nothing."""
+class _Shell:
+    """``get_ipython()`` and ``check`` here: ``%time`` and ``%%time``, ``%%capture`` run their
+    code in the notebook's namespace as IPython does; any other attribute (every other magic,
+    ``!`` line and checker) is a function that does nothing."""
 
     def __init__(self, namespace: dict):
         self.namespace = namespace
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
 
     def run_line_magic(self, name, line):
         if name == "time":
@@ -178,11 +174,12 @@ def _no_new_processes(fd: int) -> None:
 def _run_cells(channel, request) -> tuple[dict, list]:
     """Run each statement of each cell (a failure costs only that statement), saying which
     runs; ``(namespace, [[label, line, error]])``."""
-    namespace, failed = {"__name__": "__main__", "check": _Anything()}, []
+    namespace, failed = {"__name__": "__main__"}, []
+    shell = namespace["check"] = _Shell(namespace)
+    namespace["get_ipython"] = lambda: shell
     # ``from pooling_lab import check`` in a student's cell: the same no-op, and nothing else
     sys.modules["pooling_lab"] = type(sys)("pooling_lab")
-    sys.modules["pooling_lab"].check = namespace["check"]
-    namespace["get_ipython"] = functools.partial(_Shell, namespace)
+    sys.modules["pooling_lab"].check = shell
     exec(compile(request["preamble"], "preamble", "exec"), namespace)
     for number, (label, source) in enumerate(request["cells"]):   # tracebacks show its lines
         linecache.cache[label] = (len(source), None, source.splitlines(True), label)

@@ -1,9 +1,7 @@
 """The table of checks and exercises: what each checker runs, on which cases, by which rules.
 
-A :class:`Check` is one checker (its fields say what it holds); the table's cases come simplest
-first, each named for what it tests. :data:`CHECKS` maps each checker's name to its row,
-:data:`EXERCISES` maps each notebook exercise to its checker and points. The references are the
-naive style's functions (and the layers' loss): the lesson's plainest code.
+The cases come simplest first, each named for what it tests. The references are the naive
+style's functions (and the layers' loss): the lesson's plainest code.
 """
 
 import collections
@@ -57,9 +55,7 @@ class Check(NamedTuple):
 Case = collections.namedtuple("Case", "name inputs role", defaults=("",))
 
 
-# --- The cases, how they shrink, and the references ---
-
-def _pool_case(rng, shape, size, stride, dout: bool, ties=False) -> dict:
+def _pool_case(rng, shape, size, stride, ties=False, dout=False) -> dict:
     """``x, size, stride`` (``dout`` first for a backward pass); ties: small integers in x."""
     x = challenges.image(rng, shape, ties)
     oh, ow = pool_geometry(shape, size, stride, 0, 1).out_hw
@@ -84,18 +80,10 @@ POOL_RULE_CASES = (((2, 6, 7, 3), 3, 2, "small", NO_PIXEL_LOOP, "the loop check'
                    ((2, 32, 32, 3), 6, 1, "memory", NO_WINDOW_ARRAY, "the memory check's case"))
 
 
-def _pool_cases(dout: bool, rules=()) -> list:
-    rng = np.random.default_rng(SEED)
-    return [Case(name, _pool_case(rng, shape, size, stride, dout, ties))
-            for shape, size, stride, ties, name in POOL_CASES] + [
-        Case(name, _pool_case(rng, shape, size, stride, dout), role)
-        for shape, size, stride, role, rule, name in POOL_RULE_CASES if rule in rules]
-
-
 def _random_pool_case(rng, dout: bool) -> dict:
     size, stride, n, channels = (int(k) for k in rng.integers(1, [5, 5, 4, 4]))
     height, width = (size + int(k) for k in rng.integers(0, 7, size=2))
-    return _pool_case(rng, (n, height, width, channels), size, stride, dout, rng.random() < 0.3)
+    return _pool_case(rng, (n, height, width, channels), size, stride, rng.random() < 0.3, dout)
 
 
 #: (x shape, w shape, stride, what the case tests)
@@ -105,12 +93,11 @@ CONV_CASES = (((1, 4, 4, 1), (2, 2, 1, 1), 1, "one channel in and out"),
               ((1, 7, 5, 3), (2, 3, 3, 2), 1, "a rectangular kernel"),
               ((2, 8, 8, 1), (2, 2, 1, 2), 3, "a stride larger than the kernel"),
               ((1, 4, 4, 1), (2, 2, 1, 1), 1, "case 1's shapes again, other values (no cache)"))
-#: The loop check's two cases (x shape, w shape, stride, role, what it is): only H and W differ.
-CONV_RULE_CASES = (((2, 6, 7, 3), (3, 3, 3, 2), 2, "small", "the loop check's small case"),
-                   ((2, 20, 23, 3), (3, 3, 3, 2), 2, "large", "its larger case (H and W grow)"))
+#: The pool's rule cases, each window a (3, 3, 3, 2) kernel (the conv checks ask only the loop's).
+CONV_RULE_CASES = tuple((shape, (3, 3, 3, 2), *rest) for shape, _, *rest in POOL_RULE_CASES)
 
 
-def _conv_case(rng, x_shape, w_shape, stride, dout: bool) -> dict:
+def _conv_case(rng, x_shape, w_shape, stride, dout=False) -> dict:
     """``x, w, b, stride``, or ``dout, x, w, stride`` for the backward pass."""
     x, w = rng.normal(size=x_shape).round(2), rng.normal(size=w_shape).round(2)
     if not dout:
@@ -120,10 +107,12 @@ def _conv_case(rng, x_shape, w_shape, stride, dout: bool) -> dict:
             "stride": stride}
 
 
-def _conv_cases(dout: bool) -> list:
+def _grid_cases(make, table, rule_table, dout: bool, rules) -> list:
+    """The ``table``'s cases, then those of ``rule_table`` for ``rules``, from one seeded rng."""
     rng = np.random.default_rng(SEED)
-    return [Case(name, _conv_case(rng, *spec, dout)) for *spec, name in CONV_CASES] + [
-        Case(name, _conv_case(rng, *spec, dout), role) for *spec, role, name in CONV_RULE_CASES]
+    return [Case(name, make(rng, *spec, dout=dout)) for *spec, name in table] + [
+        Case(name, make(rng, *spec, dout=dout), role)
+        for *spec, role, rule, name in rule_table if rule in rules]
 
 
 def _random_conv_case(rng, dout: bool) -> dict:
@@ -192,46 +181,41 @@ def _shrink_logits(inputs: dict):
         yield dict(inputs, logits=logits[:, :-1].copy())
 
 
-# --- The table: what each checker runs, and the course's exercises ---
-
-def _pool_check(kind: str, backward=False, rules=(), reference=None) -> Check:
-    forward, back = (getattr(naive, f"{kind}_pool_{way}") for way in ("forward", "backward"))
-    return Check(("dout", "x", "size", "stride") if backward else ("x", "size", "stride"),
+def _grid_check(op: str, backward=False, rules=(), reference=None) -> Check:
+    """The check of naive's ``op`` ("max_pool", "avg_pool" or "conv"), forward or backward."""
+    forward, back = getattr(naive, f"{op}_forward"), getattr(naive, f"{op}_backward")
+    conv = op == "conv"
+    arguments = ("x", "w", "b") if conv else ("x", "size")      # then stride
+    make, random_case, tables = ((_conv_case, _random_conv_case, (CONV_CASES, CONV_RULE_CASES))
+                                 if conv else (_pool_case, _random_pool_case,
+                                               (POOL_CASES, POOL_RULE_CASES)))
+    return Check(("dout", *arguments[:2], "stride") if backward else (*arguments, "stride"),
                  reference or ((lambda dout, **case: back(dout, forward(**case)[1])) if backward
                                else lambda **case: forward(**case)[0]),
-                 functools.partial(_pool_cases, backward, rules),
-                 functools.partial(_random_pool_case, dout=backward), _shrink_grid,
+                 functools.partial(_grid_cases, make, *tables, backward, rules),
+                 functools.partial(random_case, dout=backward), _shrink_grid,
+                 outputs=("dx", "dw", "db") if conv and backward else None,
                  forward=not backward, rules=rules)
-
-
-def _conv_check(backward: bool) -> Check:
-    return Check(("dout", "x", "w", "stride") if backward else ("x", "w", "b", "stride"),
-                 (lambda dout, **case: naive.conv_backward(dout, naive.conv_forward(**case)[1]))
-                 if backward else lambda **case: naive.conv_forward(**case)[0],
-                 functools.partial(_conv_cases, backward),
-                 functools.partial(_random_conv_case, dout=backward), _shrink_grid,
-                 outputs=("dx", "dw", "db") if backward else None, forward=not backward,
-                 rules=(NO_PIXEL_LOOP,))
 
 
 #: Checker name -> what it runs.
 CHECKS = {
     "channels_first": Check(("x",), lambda x: np.moveaxis(x, 3, 1), _channels_cases, lambda rng: {
         "x": rng.normal(size=tuple(rng.integers(1, 5, 4)))}, _shrink_axes, copied=False),
-    "max_pool_forward": _pool_check("max"),
-    "avg_pool_forward": _pool_check("avg"),
-    "pool_windows": _pool_check("max", False, (NO_PIXEL_LOOP,), lambda x, size, stride: (
+    "max_pool_forward": _grid_check("max_pool"),
+    "avg_pool_forward": _grid_check("avg_pool"),
+    "pool_windows": _grid_check("max_pool", False, (NO_PIXEL_LOOP,), lambda x, size, stride: (
         np.moveaxis(sliding_window_view(x, (size, size), axis=(1, 2)), 3, 5)[:, ::stride, ::stride]
         .copy())),
-    "max_pool_vectorised": _pool_check("max", False, (NO_PIXEL_LOOP,)),
-    "avg_pool_separable": _pool_check("avg", False, (NO_PIXEL_LOOP, NO_WINDOW_ARRAY)),
-    "max_pool_backward": _pool_check("max", True),
-    "avg_pool_backward": _pool_check("avg", True),
-    "max_pool_backward_vectorised": _pool_check("max", True, (NO_PIXEL_LOOP,)),
-    "avg_pool_backward_by_offsets": _pool_check("avg", True, (NO_PIXEL_LOOP, NO_SCATTER)),
-    "avg_pool_as_conv": _pool_check("avg", False, (CALLS_CONV,)),
-    "conv_forward": _conv_check(False),
-    "conv_backward": _conv_check(True),
+    "max_pool_vectorised": _grid_check("max_pool", False, (NO_PIXEL_LOOP,)),
+    "avg_pool_separable": _grid_check("avg_pool", False, (NO_PIXEL_LOOP, NO_WINDOW_ARRAY)),
+    "max_pool_backward": _grid_check("max_pool", True),
+    "avg_pool_backward": _grid_check("avg_pool", True),
+    "max_pool_backward_vectorised": _grid_check("max_pool", True, (NO_PIXEL_LOOP,)),
+    "avg_pool_backward_by_offsets": _grid_check("avg_pool", True, (NO_PIXEL_LOOP, NO_SCATTER)),
+    "avg_pool_as_conv": _grid_check("avg_pool", False, (CALLS_CONV,)),
+    "conv_forward": _grid_check("conv", False, (NO_PIXEL_LOOP,)),
+    "conv_backward": _grid_check("conv", True, (NO_PIXEL_LOOP,)),
     "softmax_cross_entropy": Check(("logits", "labels"), layers.softmax_cross_entropy,
                                    _softmax_cases, lambda rng: _logits_case(
                                        rng, rng.choice([1, 10, 1000])), _shrink_logits,

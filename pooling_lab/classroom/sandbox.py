@@ -1,12 +1,10 @@
 """Judge one submitted notebook: its cells run in a sandbox, its verdicts given out here.
 
-:func:`judge_notebook` reads the notebook (size-capped), keeps the code cells the student
-changed or added (a cell whose source is one of the course's own is not run), turns IPython's
-magics into Python with IPython's own transformer, and starts :mod:`.child` in a sandbox that
-runs those cells, then calls the student's functions on request. This side draws the cases,
-holds the expected values and compares (``check.judge`` with a remote ``call``): the child
-receives only one call's inputs and sends back only what the watch saw, in size-capped frames
-over a socket of its own, read here with a deadline.
+:func:`judge_notebook` starts :mod:`.child` in a sandbox that runs the cells the student changed
+or added, then calls the student's functions on request. This side draws the cases, holds the
+expected values and compares (``check.judge`` with a remote ``call``): the child receives only
+one call's inputs and sends back only what the watch saw, in size-capped frames over a socket of
+its own, read here with a deadline.
 
 The sandbox is bubblewrap (``bwrap``): a read-only Python and NumPy, the watch and the child,
 nothing else of the machine; a private empty ``/tmp``; no network; its own PID namespace, killed
@@ -53,6 +51,7 @@ COURSE = Path(__file__).resolve().parents[2] / "notebooks"
 _KINDS = ("returned", "none", "unsolved", "slow", "stuck", "memory", "modified", "forbidden",
           "switched")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_SIGNALS = {int(number): number.name for number in signal.Signals}   # a real-time one has none
 
 
 @dataclass
@@ -73,18 +72,9 @@ def clean(text, limit=MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + " [... cut]"
 
 
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:                        # e.g. a real-time signal: a number, no name
-        return f"signal {number}"
-
-
-# --- The sandbox: which bubblewrap, which filter ---
-
-@functools.lru_cache(maxsize=None)
-def _seccomp_program() -> bytes:
-    """A seccomp filter (BPF) refusing new processes, allowing threads: no forks, no spawn."""
+def _seccomp_fd() -> int:
+    """A file (close it after) holding a seccomp filter (BPF) refusing new processes, allowing
+    threads: no forks, no spawn; for bubblewrap's ``--seccomp FD``, or loaded by the child."""
     import pyseccomp as seccomp
     rules = seccomp.SyscallFilter(seccomp.ALLOW)
     for name in ("fork", "vfork"):
@@ -93,10 +83,11 @@ def _seccomp_program() -> bytes:
     rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ,
                                                                     clone_thread, 0))
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")    # so glibc falls back to clone
-    with tempfile.TemporaryFile() as program:
+    fd = os.memfd_create("seccomp")
+    with open(fd, "wb", closefd=False) as program:       # export_bpf writes to a file's fileno
         rules.export_bpf(program)
-        program.seek(0)
-        return program.read()
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _bwrap(seccomp_fd: int) -> list:
@@ -109,10 +100,8 @@ def _bwrap(seccomp_fd: int) -> list:
                "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
                "--chdir", "/tmp"]
     for folder in ("/usr/lib", "/usr/lib64", "/lib", "/lib64"):      # the C libraries
-        if os.path.islink(folder):
-            command += ["--symlink", os.readlink(folder), folder]
-        elif os.path.isdir(folder):
-            command += ["--ro-bind", folder, folder]
+        command += (["--symlink", os.readlink(folder), folder] if os.path.islink(folder)
+                    else ["--ro-bind-try", folder, folder])         # -try: skipped if missing
     command += ["--ro-bind", base, base]       # the interpreter and its standard library
     for key in ("purelib", "platlib"):         # ... without the base's installed packages
         hidden = sysconfig.get_path(key, vars={"base": base, "platbase": base})
@@ -121,20 +110,11 @@ def _bwrap(seccomp_fd: int) -> list:
     if os.path.isdir("/usr/lib/python3/dist-packages"):
         command += ["--tmpfs", "/usr/lib/python3/dist-packages"]
     numpy_folder = Path(np.__file__).parent
-    for folder in (numpy_folder, numpy_folder.with_name("numpy.libs")):
-        if folder.is_dir():
-            command += ["--ro-bind", str(folder), f"/grader/site/{folder.name}"]
+    for folder in (numpy_folder, numpy_folder.with_name("numpy.libs")):      # the libs if any
+        command += ["--ro-bind-try", str(folder), f"/grader/site/{folder.name}"]
     for module in (child, watch):
         command += ["--ro-bind", module.__file__, f"/grader/{Path(module.__file__).name}"]
     return command + ["--seccomp", str(seccomp_fd), "--remount-ro", "/", "--"]
-
-
-def _seccomp_fd() -> int:
-    """A file holding the seccomp program, for bubblewrap's ``--seccomp FD``; close it after."""
-    fd = os.memfd_create("seccomp")
-    os.write(fd, _seccomp_program())
-    os.lseek(fd, 0, os.SEEK_SET)
-    return fd
 
 
 def _command(isolated: bool, channel: int, seccomp: int) -> list:
@@ -148,12 +128,14 @@ def _command(isolated: bool, channel: int, seccomp: int) -> list:
             str(Path(np.__file__).parent.parent), json.dumps(LIMITS), str(seccomp)]
 
 
-def _has_seccomp() -> bool:
-    """Whether the seccomp program can be made here (Linux, pyseccomp and libseccomp)."""
+@functools.lru_cache(maxsize=None)
+def _seccomp_problem() -> str:
+    """Why the seccomp program cannot be made here (Linux, pyseccomp, libseccomp), or ""."""
     try:
-        return bool(_seccomp_program())
-    except (ImportError, OSError, RuntimeError, AttributeError):
-        return False
+        os.close(_seccomp_fd())
+    except (ImportError, OSError, RuntimeError, AttributeError) as error:
+        return f"pyseccomp (with libseccomp) is not available: {error}"
+    return ""
 
 
 @functools.lru_cache(maxsize=None)
@@ -161,10 +143,8 @@ def sandbox_problem() -> str:
     """Why there is no bubblewrap sandbox here (one line), or "" when there is one."""
     if not shutil.which("bwrap"):
         return "bubblewrap (bwrap) is not installed"
-    try:
-        _seccomp_program()
-    except (ImportError, OSError, RuntimeError) as error:
-        return f"pyseccomp (with libseccomp) is not available: {error}"
+    if _seccomp_problem():
+        return _seccomp_problem()
     fd = _seccomp_fd()
     command = _command(True, 0, fd)[:-5] + ["-c", "import sys; sys.path.insert(0, "
                                         "'/grader/site'); import numpy"]
@@ -178,8 +158,6 @@ def sandbox_problem() -> str:
     last = (done.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
     return "" if done.returncode == 0 else f"bwrap cannot make a sandbox here: {last}"
 
-
-# --- One sandbox: the cells run once, then any number of calls ---
 
 def _placeholder(type_name: str, text: str):
     """What the student's function returned when it does not cross: named after its type."""
@@ -195,7 +173,7 @@ class Sandbox:
         self.ended, self.failed, self.functions, self.isolated = "", [], [], isolated
         self.running, self.folder = None, tempfile.mkdtemp(prefix="pooling_lab_grade_")
         self.channel, child_end = socket.socketpair()
-        seccomp = _seccomp_fd() if isolated or _has_seccomp() else -1
+        seccomp = -1 if _seccomp_problem() else _seccomp_fd()
         fds = [child_end.fileno(), *([seccomp] if seccomp >= 0 else [])]
         try:
             self.process = subprocess.Popen(
@@ -241,7 +219,8 @@ class Sandbox:
             if self.isolated and code is not None and code > 128:   # bwrap's way to say
                 code = -(code - 128)                                  # killed by a signal
             raise SandboxEnded(f"the process running it ended ({error})" if code is None else
-                               f"the process running it was killed by {_signal_name(-code)}"
+                               "the process running it was killed by "
+                               f"{_SIGNALS.get(-code, f'signal {-code}')}"
                                if code < 0 else f"the process running it exited ({code})"
                                ) from None
         except Exception as error:                 # too large, or not a frame of ours
@@ -290,17 +269,13 @@ class Sandbox:
         self.ended = self.ended or "ended"
 
 
-# --- The notebook: its cells, as the kernel reads them ---
-
 @functools.lru_cache(maxsize=None)
 def course_sources() -> frozenset:
     """The sources of the course's own code cells (``notebooks/NN_*.ipynb``), when present."""
-    sources = set()
-    for notebook in sorted(COURSE.glob("[0-9][0-9]_*.ipynb")):
-        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
-            if cell["cell_type"] == "code":
-                sources.add("".join(cell["source"]).strip())
-    return frozenset(sources)
+    return frozenset("".join(cell["source"]).strip()
+                     for notebook in sorted(COURSE.glob("[0-9][0-9]_*.ipynb"))
+                     for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+                     if cell["cell_type"] == "code")
 
 
 def _python(source: str) -> str:
@@ -325,8 +300,8 @@ def student_cells(path: Path, notes: list) -> list:
         notes.append(f"too large (over {NOTEBOOK_BYTES // 1024**2} MiB): not graded")
         return []
     try:
-        code = [cell for cell in json.loads(data)["cells"] if cell["cell_type"] == "code"]
-        code = [(cell.get("execution_count"), "".join(cell["source"])) for cell in code]
+        code = [(cell.get("execution_count"), "".join(cell["source"]))
+                for cell in json.loads(data)["cells"] if cell["cell_type"] == "code"]
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError, MemoryError):
         notes.append("not a notebook")
         return []

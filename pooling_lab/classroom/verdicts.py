@@ -3,9 +3,7 @@
 :func:`compare` says whether a result matches (within :data:`TOLERANCES`) and, when not, what
 is wrong in words and numbers: the first differing index, both values with just enough digits
 to tell them apart, the arrays (or the 2-D slice that holds the difference), the largest
-difference, NaN and inf named. :func:`describe_inputs` prints a case's arguments,
-:func:`with_prints` adds what the student's function printed, and :func:`draw_difference`
-draws expected, received and their difference (``show=True``).
+difference, NaN and inf named.
 """
 
 import numpy as np

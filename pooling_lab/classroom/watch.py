@@ -1,12 +1,8 @@
 """The watch: one call of a student's function, timed, traced and judged for what it *did*.
 
-:func:`watched_call` runs ``fn`` on private copies of its arguments and returns a :class:`Call`:
-what it returned or how it failed, and what the method rules measure. It compares nothing with
-an expected value: that happens in :mod:`pooling_lab.classroom.check`, which may run in another
-process than the call (``grade`` calls the function in a sandbox, judges outside it).
-
-This module imports only the standard library and NumPy, so that it can run where nothing else
-of the package is.
+It compares nothing with an expected value: :mod:`.check` does, perhaps in another process
+(``grade`` calls the function in a sandbox, judges outside it). This module imports only the
+standard library and NumPy, so that it can run where nothing else of the package is.
 """
 
 import builtins
@@ -54,7 +50,6 @@ _SWITCHES = {id(getattr(function, "__code__", function)):
                  sys.setprofile, sys.settrace, tracemalloc.stop, tracemalloc.clear_traces,
                  threading.setprofile, threading.settrace)}
 # Threads first: once sys.setprofile is set, the profile sees the other calls.
-_HOOK_GETTERS = threading.gettrace, threading.getprofile, sys.gettrace, sys.getprofile
 _HOOK_SETTERS = threading.settrace, threading.setprofile, sys.settrace, sys.setprofile
 _LIBRARY = tuple({os.path.realpath(folder) + os.sep for folder in (
     *(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")),
@@ -167,26 +162,22 @@ def watched_call(fn, inputs: dict, limit: float, forbid_at=False) -> Call:
             raise _TimeUp
 
     done = {"result": None, "error": None, "slow": False, "switched": []}
-    hooks = [get() for get in _HOOK_GETTERS]
+    hooks = threading.gettrace(), threading.getprofile()      # the worker's own die with it
 
     def call() -> None:
         for setter, hook in zip(_HOOK_SETTERS, (on_frame, on_call, on_frame, on_call)):
             setter(hook)
         try:
             done["result"] = fn(*passed.values())
-        except _TimeUp:
-            done["slow"] = True
         except BaseException as raised:          # reported in the verdict (KeyboardInterrupt
-            done["error"] = raised               # re-raised in the caller's thread)
+            done["error"] = raised               # re-raised in the caller's thread; _TimeUp: slow)
         finally:
             end, deadline[0] = deadline[0], np.inf     # the watch's clean-up is never stopped
-            done["slow"] = done["slow"] or time.perf_counter() > end     # a long C call too
+            done["slow"] = time.perf_counter() > end   # _TimeUp raised, or a long C call
             intact = (sys.getprofile() is on_call and sys.gettrace() is on_frame
                       and tracemalloc.is_tracing())
-            done["switched"] = [name for name in switched if name] or (   # before the restoring
+            done["switched"] = [name for name in switched if name] or (
                 [] if intact or done["slow"] else ["a switch it reached"])
-            for setter, hook in zip(_HOOK_SETTERS[:2], hooks[:2]):     # this thread's die with it
-                setter(hook)
 
     printed, excepthook = io.StringIO(), threading.excepthook
     threading.excepthook = lambda args: (       # a thread the watch stopped ends silently
@@ -211,7 +202,7 @@ def watched_call(fn, inputs: dict, limit: float, forbid_at=False) -> Call:
         threading.excepthook = excepthook
         if not was_tracing:
             tracemalloc.stop()
-        for setter, hook in zip(_HOOK_SETTERS[:2], hooks[:2]):
+        for setter, hook in zip(_HOOK_SETTERS[:2], hooks):
             setter(hook)
     if stuck:
         return Call("stuck", None, "", [], [], work[0], peak, printed.getvalue())
