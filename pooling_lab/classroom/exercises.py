@@ -14,8 +14,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .. import layers, naive
 from ..geometry import conv_geometry, pool_geometry
 from . import challenges
+from .challenges import SEED, Case
 
-SEED = 0                              # of every table case: a failure is the same on every run
 MEMORY_FACTOR = 10                    # no window array: peak bytes over the input's, at most
 
 #: What grade runs before a student's own cells: the only names an answer gets besides its own
@@ -49,10 +49,6 @@ class Check(NamedTuple):
     forward: bool = False                 # (out, cache) is accepted for out
     rules: tuple = ()                     # Rules: NO_PIXEL_LOOP, NO_SCATTER, ...
     copied: bool = True                   # a result sharing an argument's memory fails
-
-
-#: A case: what it tests, its arguments by name, its role: "small", "large", "memory", "hidden".
-Case = collections.namedtuple("Case", "name inputs role", defaults=("",))
 
 
 def _pool_case(rng, shape, size, stride, ties=False, dout=False) -> dict:
