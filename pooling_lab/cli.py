@@ -18,8 +18,6 @@ before any work), or out of memory should the checks still let a case through; 1
 Ctrl-C (one line on stderr). A command may add its own (``bench`` 1, ``demo`` 3).
 """
 
-from __future__ import annotations
-
 import argparse
 import importlib
 import os

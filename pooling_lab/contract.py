@@ -34,8 +34,6 @@ with, in the notation of :mod:`pooling_lab.geometry`:
   and cannot go stale (:func:`owned`); backward checks it is the right kind (:func:`check_cache`).
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import ClassVar
 

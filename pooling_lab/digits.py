@@ -12,8 +12,6 @@ nothing beyond NumPy to use them.
 ((1438, 8, 8, 1), (359, 8, 8, 1))
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 import numpy as np

@@ -14,8 +14,6 @@ Readable from the back row: each update function draws under ``viz.base.READABLE
 zoom on a 1280 px screen its labels still cover 16 px).
 """
 
-from __future__ import annotations
-
 import base64
 import html
 import importlib.util

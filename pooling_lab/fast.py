@@ -17,8 +17,6 @@ Example::
            [42., 50.]])
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 import numpy as np

@@ -20,8 +20,6 @@ Pooling also keeps its padding to at most half a window's span on each side (PyT
 with no window holding padding only.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import numpy as np

@@ -13,8 +13,6 @@ Four real photos travel with the course (sources and licences in ``images/CREDIT
 ``load_file`` reads any image file the same way, whatever its bit depth, orientation or alpha.
 """
 
-from __future__ import annotations
-
 import io
 import os
 from pathlib import Path

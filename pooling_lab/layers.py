@@ -9,8 +9,6 @@ every layer of a network and the whole run is reproducible. A layer's ``style`` 
 :class:`_StyledLayer`'s.
 """
 
-from __future__ import annotations
-
 import math
 import numbers
 import time

@@ -9,8 +9,6 @@ notebook 06 all call these, so a time or a peak means the same thing everywhere.
 True
 """
 
-from __future__ import annotations
-
 import statistics
 import time
 import timeit

@@ -26,8 +26,6 @@ Example::
            [13., 15.]])
 """
 
-from __future__ import annotations
-
 import numpy as np
 
 from .contract import (AvgPoolCache, ConvCache, MaxPoolCache, avg_divisor, backward_setup,

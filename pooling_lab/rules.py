@@ -28,8 +28,6 @@ the value received and what is allowed. No array the package makes may hold more
 ((1, 1), (0, 1))
 """
 
-from __future__ import annotations
-
 import math
 import numbers
 

@@ -27,8 +27,6 @@ Example::
            [10.5, 11.5, 12.5]])
 """
 
-from __future__ import annotations
-
 import math
 
 import numpy as np

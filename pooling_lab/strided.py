@@ -35,8 +35,6 @@ Example::
     ((1, 2, 2, 3, 3, 1), True)
 """
 
-from __future__ import annotations
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 

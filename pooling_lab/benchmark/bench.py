@@ -11,8 +11,6 @@ PyTorch's from :mod:`pooling_lab.benchmark.torch_worker`, a process of its own, 
 CPU path (oneDNN on) and one thread, as NumPy's BLAS here (see :mod:`pooling_lab.cli`).
 """
 
-from __future__ import annotations
-
 import json
 import math
 import os

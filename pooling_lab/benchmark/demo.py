@@ -10,8 +10,6 @@ The upstream gradient is ``dout = out``, the gradient of the loss ``sum(out**2) 
 output sends back its own value, so ``dx`` shows where the outputs came from.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np

@@ -15,8 +15,6 @@ crashed worker once). This file imports only the standard library, NumPy and the
 ``measure.py`` (PyTorch only when it runs): that Python needs PyTorch and NumPy, not this package.
 """
 
-from __future__ import annotations
-
 import json
 import runpy
 import sys

@@ -2,8 +2,6 @@
 style, a window or a padded cell looks the same in every notebook: its text size (applied when
 ``pooling_lab.viz`` is imported), its colours and small drawing helpers."""
 
-from __future__ import annotations
-
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle

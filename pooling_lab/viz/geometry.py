@@ -1,8 +1,6 @@
 """Where the windows of a :class:`pooling_lab.geometry.Geometry` lie, in the coordinates of
 the unpadded input: what the figures and the explorers draw."""
 
-from __future__ import annotations
-
 import numpy as np
 
 from ..geometry import Geometry, pool_geometry

@@ -1,8 +1,6 @@
 """Gradients and coverage: maps of signed or one-signed values, coloured as :func:`gradient_colors`
 picks (white at zero), and window counts in :func:`count_colors`' one palette."""
 
-from __future__ import annotations
-
 import math
 import numbers
 

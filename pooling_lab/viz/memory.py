@@ -2,8 +2,6 @@
 reads (05), and how long each style takes (02, 06, 07), each style in :data:`STYLE_COLORS`.
 """
 
-from __future__ import annotations
-
 import itertools
 
 import matplotlib.pyplot as plt

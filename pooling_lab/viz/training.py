@@ -2,8 +2,6 @@
 maps layer by layer, and the confusion matrix.
 """
 
-from __future__ import annotations
-
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np

@@ -3,8 +3,6 @@ sliding-window animation. Coordinates follow ``imshow``: pixel ``(row, col)`` is
 the point ``(col, row)``; padded cells have negative rows and columns or ones past the end.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import matplotlib
