@@ -5,11 +5,13 @@ under a header ``# %% <name> · expect: passed`` or ``· expect: failed <parts>`
 the verdict that fail ("cases" fails the method rules with it; "all": every part, as a stop
 such as "too slow" or "not solved" does). The notebook's way runs each answer as a kernel does:
 the notebook's own set-up cell, then the answer as a cell, in a fresh IPython shell, then the
-notebook's checker. The grade way hands grade (``sandbox.judge_notebook``) the course notebook
+notebook's checker. An answer named ``reference_solution`` is the challenge's reference, read from
+``notebooks/solutions/nbNN.py`` (the function and the helpers it calls), not a copy of it. The grade way hands grade (``sandbox.judge_notebook``) the course notebook
 with the answer in place of the exercise's cell: the same parts fail (a wrong answer may fail
 grade's hidden cases too). Both are marked slow (about a minute each).
 """
 
+import ast
 import re
 import textwrap
 from pathlib import Path
@@ -28,13 +30,31 @@ ROOT = Path(__file__).resolve().parent.parent
 HEADER = re.compile(r"^# %% (\S+) · expect: (passed|failed [\w,]+)$", re.MULTILINE)
 
 
+def solution_source(function: str) -> str:
+    """``function``'s definition in its notebook's reference solutions, with every top-level
+    function of that file it calls, in file order: the cell a student who solved it hands in."""
+    path = ROOT / "notebooks" / "solutions" / f"nb{EXERCISES[function].notebook[:2]}.py"
+    source = path.read_text(encoding="utf-8")
+    defs = {node.name: node for node in ast.parse(source).body
+            if isinstance(node, ast.FunctionDef)}
+    wanted, todo = set(), [function]
+    while todo:                                   # the function, then what it calls, and so on
+        name = todo.pop()
+        if name in defs and name not in wanted:
+            wanted.add(name)
+            todo += [node.id for node in ast.walk(defs[name]) if isinstance(node, ast.Name)]
+    return "\n\n\n".join(ast.get_source_segment(source, defs[name])
+                          for name in sorted(wanted, key=lambda name: defs[name].lineno)) + "\n"
+
+
 def corpus() -> list:
     """``(function, answer name, expectation, source)`` of every answer, in file order."""
     answers = []
     for path in sorted((ROOT / "tests" / "corpus").glob("nb*.py")):
         function = path.stem.split("_", 1)[1]
         pieces = HEADER.split(path.read_text(encoding="utf-8"))[1:]
-        answers += [(function, name, expect, source.strip() + "\n")
+        answers += [(function, name, expect, solution_source(function)
+                     if name == "reference_solution" else source.strip() + "\n")
                     for name, expect, source in zip(pieces[::3], pieces[1::3], pieces[2::3])]
     return answers
 

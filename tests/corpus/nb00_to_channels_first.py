@@ -1,6 +1,7 @@
 # The corpus of answers to `to_channels_first` (notebook 00), as students write them.
 # Each "# %%" header names an answer and its expected verdict: "passed", or "failed" and the
 # parts that fail ("cases" fails the method rules with it; "all": every part, as a stop does).
+# An answer named "reference_solution" is read from notebooks/solutions/, not written here.
 
 # %% moveaxis · expect: passed
 def to_channels_first(x):

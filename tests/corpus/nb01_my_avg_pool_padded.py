@@ -1,36 +1,7 @@
 # The corpus of answers to `my_avg_pool_padded` (notebook 01's challenge); headers as in nb00_to_channels_first.py.
 
 # %% reference_solution · expect: passed
-def my_avg_pool_padded(x, size, stride, padding, dilation, count_include_pad):
-    """Average pool with zero padding on every side and dilated windows, two loops.
-
-    Parameters
-    ----------
-    x : (N, H, W, C)
-    size, stride, padding, dilation : int
-        ``padding`` zeros on each side; the taps of a window are ``dilation`` pixels apart.
-    count_include_pad : bool
-        True: divide by ``size * size``; False: by the taps that fall inside the image.
-
-    Returns
-    -------
-    out : (N, OH, OW, C), ``OH = (H + 2*padding - span) // stride + 1``,
-        ``span = dilation * (size - 1) + 1``.
-    """
-    batch, rows, cols, channels = x.shape
-    span = dilation * (size - 1) + 1               # from a window's first tap to its last
-    framed = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
-    inside = np.pad(np.ones((rows, cols)), padding)   # 1 on the image, 0 on the padding
-    out = np.empty((batch, (rows + 2 * padding - span) // stride + 1,
-                    (cols + 2 * padding - span) // stride + 1, channels))
-    for i in range(out.shape[1]):
-        for j in range(out.shape[2]):
-            # the window's taps: every dilation-th row and column of its span
-            taps = (slice(i * stride, i * stride + span, dilation),
-                    slice(j * stride, j * stride + span, dilation))
-            divisor = size * size if count_include_pad else inside[taps].sum()
-            out[:, i, j, :] = framed[:, taps[0], taps[1], :].sum(axis=(1, 2)) / divisor
-    return out
+# (read from notebooks/solutions/nb01.py: the function and the helpers it calls)
 
 # %% always_size_squared · expect: failed cases
 def pad(x, padding, value=0.0):

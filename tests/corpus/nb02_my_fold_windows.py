@@ -1,30 +1,7 @@
 # The corpus of answers to `my_fold_windows` (notebook 02's challenge); headers as in nb00_to_channels_first.py.
 
 # %% reference_solution · expect: passed
-def my_fold_windows(windows, x_shape, stride, padding):
-    """Fold windows back onto the image: the adjoint (transpose) of cutting them out, col2im.
-
-    Parameters
-    ----------
-    windows : (N, OH, OW, size, size, C)
-        One value per tap of every window of ``x`` padded by ``padding`` zeros on each side.
-    x_shape : (N, H, W, C)
-    stride, padding : int
-
-    Returns
-    -------
-    folded : (N, H, W, C)
-        Each pixel holds the sum of the taps that were cut from it; the padding's are dropped.
-    """
-    batch, rows, cols, channels = x_shape
-    _, out_rows, out_cols, size, _, _ = windows.shape
-    canvas = np.zeros((batch, rows + 2 * padding, cols + 2 * padding, channels))
-    for a in range(size):
-        for b in range(size):
-            # tap (a, b) of every window: rows a, a + stride, ... are distinct pixels
-            canvas[:, a:a + stride * out_rows:stride, b:b + stride * out_cols:stride] += (
-                windows[:, :, :, a, b])
-    return canvas[:, padding:padding + rows, padding:padding + cols]
+# (read from notebooks/solutions/nb02.py: the function and the helpers it calls)
 
 # %% without_cropping · expect: failed cases
 def my_fold_windows(windows, x_shape, stride, padding):

@@ -1,26 +1,7 @@
 # The corpus of answers to `my_max_pool_backward_padded` (notebook 04's challenge); headers as in nb00_to_channels_first.py.
 
 # %% reference_solution · expect: passed
-def my_max_pool_backward_padded(dout, x, size, stride, padding):
-    """Max-pool backward with -inf padding: each window's ``dout`` goes to its first maximum,
-    or to its last NaN when it holds one (PyTorch's rule).
-
-    ``dout`` : (N, OH, OW, C), ``x`` : (N, H, W, C), ints ``size``, ``stride``, ``padding``
-    -> ``dx`` : (N, H, W, C).
-    """
-    walled = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)),
-                    constant_values=-np.inf)
-    taps = sliding_window_view(walled, (size, size), axis=(1, 2))[:, ::stride, ::stride]
-    taps = taps.reshape(*dout.shape, size * size)      # (N, OH, OW, C, size*size), a copy
-    nan = np.isnan(taps)
-    last_nan = size * size - 1 - nan[..., ::-1].argmax(axis=-1)
-    winner = np.where(nan.any(axis=-1), last_nan, taps.argmax(axis=-1))   # (N, OH, OW, C)
-    # one flat index per window into the padded gradient, then every window's dout added there
-    n, i, j, c = np.indices(dout.shape, sparse=True)
-    rows, cols = i * stride + winner // size, j * stride + winner % size
-    flat = np.ravel_multi_index((n, rows, cols, c), walled.shape)
-    dx = np.bincount(flat.ravel(), weights=dout.ravel(), minlength=walled.size)
-    return dx.reshape(walled.shape)[:, padding:padding + x.shape[1], padding:padding + x.shape[2]]
+# (read from notebooks/solutions/nb04.py: the function and the helpers it calls)
 
 # %% first_nan · expect: failed cases
 def pad(x, padding, value=0.0):

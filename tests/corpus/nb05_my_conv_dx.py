@@ -1,37 +1,7 @@
 # The corpus of answers to `my_conv_dx` (notebook 05's challenge); headers as in nb00_to_channels_first.py.
 
 # %% reference_solution · expect: passed
-def my_conv_dx(dout, w, x_shape, stride, padding):
-    """The input gradient of a strided, zero-padded convolution, by zero-stuffing ``dout``.
-
-    Parameters
-    ----------
-    dout : (N, OH, OW, C_out)
-    w : (KH, KW, C, C_out)
-    x_shape : (N, H, W, C)
-    stride, padding : int
-
-    Returns
-    -------
-    dx : (N, H, W, C)
-        A stride-1 "full" convolution of ``dout``, spread out by ``stride``, with ``w``
-        turned 180 degrees and its channel axes swapped; the padding's rows dropped.
-    """
-    batch, rows, cols, channels = x_shape
-    kh, kw = w.shape[:2]
-    _, out_rows, out_cols, filters = dout.shape
-    # stride - 1 zeros between dout's entries: the gradient of the stride-1 output
-    stuffed = np.zeros((batch, (out_rows - 1) * stride + 1, (out_cols - 1) * stride + 1, filters))
-    stuffed[:, ::stride, ::stride] = dout
-    # KH - 1 zeros around for a "full" convolution, more below and right for the rows and
-    # columns no window reached (their gradient is 0)
-    below = rows + 2 * padding - (out_rows - 1) * stride - kh
-    right = cols + 2 * padding - (out_cols - 1) * stride - kw
-    framed = np.pad(stuffed, ((0, 0), (kh - 1, kh - 1 + below), (kw - 1, kw - 1 + right), (0, 0)))
-    spots = sliding_window_view(framed, (kh, kw), axis=(1, 2))   # (N, H+2p, W+2p, F, KH, KW)
-    turned = w[::-1, ::-1]                                       # (KH, KW, C, F), 180 degrees
-    dx = np.einsum("nyxfab,abcf->nyxc", spots, turned)
-    return dx[:, padding:padding + rows, padding:padding + cols]
+# (read from notebooks/solutions/nb05.py: the function and the helpers it calls)
 
 # %% not_stuffed · expect: failed cases
 def _conv_dx(dout, w, x_shape, stride, padding, stuff, flip):
