@@ -10,7 +10,6 @@ aborted: it must still navigate and typeset its formulas.
 
 import argparse
 import base64
-import os
 import re
 import shutil
 import struct
@@ -18,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from test_browser import CHROMIUM_ARGS, browser_ready  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -91,14 +91,8 @@ def decks(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(browser_ready):
     """Chromium driven by Playwright, or a skip (a failure where browser tests are required)."""
-    from test_browser import CHROMIUM_ARGS, missing_requirement
-    reason = missing_requirement()
-    if reason is not None:
-        if os.environ.get("POOLING_LAB_BROWSER_TESTS") == "require":
-            pytest.fail(f"browser tests required but cannot run: {reason}")
-        pytest.skip(f"browser tests skipped: {reason}")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"),
