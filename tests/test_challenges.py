@@ -5,7 +5,6 @@ the code their notebooks show (token similarity at most 0.4, as copy detection m
 import importlib.util
 import io
 import json
-import re
 import types
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from pooling_lab import check, naive
 from pooling_lab.classroom import challenges
 from pooling_lab.classroom.exercises import ANSWER_PREAMBLE
+from test_corpus import ANSWERS
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The challenges by notebook: (notebook number, the student's function, its checker's name).
@@ -39,15 +39,12 @@ def solutions(number: str):
 
 # --- Two typical wrong answers per challenge, kept in the corpus (tests/corpus) ---
 
-CORPUS_HEADER = re.compile(r"^# %% (\S+) · expect: .*$", re.MULTILINE)
-
-
 def wrong_answer(function: str, name: str):
-    """The answer ``name`` to ``function`` from ``tests/corpus``, defined as a cell would be
-    (after grade's preamble), renamed ``name`` so that its verdict names the mistake."""
-    path = next((ROOT / "tests" / "corpus").glob(f"nb0?_{function}.py"))
-    pieces = CORPUS_HEADER.split(path.read_text(encoding="utf-8"))[1:]
-    source = dict(zip(pieces[::2], pieces[1::2]))[name]
+    """The answer ``name`` to ``function`` from ``tests/corpus`` (read as test_corpus reads it),
+    defined as a cell would be (after grade's preamble), renamed ``name`` so that its verdict
+    names the mistake."""
+    source = next(source for answer_to, answer, _, source in ANSWERS
+                  if (answer_to, answer) == (function, name))
     namespace = {}
     exec(compile(ANSWER_PREAMBLE + source, f"<{name}>", "exec"), namespace)
     answer = namespace[function]

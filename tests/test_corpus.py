@@ -5,10 +5,13 @@ under a header ``# %% <name> · expect: passed`` or ``· expect: failed <parts>`
 the verdict that fail ("cases" fails the method rules with it; "all": every part, as a stop
 such as "too slow" or "not solved" does). The notebook's way runs each answer as a kernel does:
 the notebook's own set-up cell, then the answer as a cell, in a fresh IPython shell, then the
-notebook's checker. An answer named ``reference_solution`` is the challenge's reference, read from
-``notebooks/solutions/nbNN.py`` (the function and the helpers it calls), not a copy of it. The grade way hands grade (``sandbox.judge_notebook``) the course notebook
-with the answer in place of the exercise's cell: the same parts fail (a wrong answer may fail
-grade's hidden cases too). Both are marked slow (about a minute each).
+notebook's checker. An answer named ``reference_solution`` is the challenge's reference, read
+from ``notebooks/solutions/nbNN.py`` (the function and the helpers it calls), not a copy of it.
+A section headed ``# %% shared``, before the answers, holds helpers that every answer of its
+file starts with (wrong answers that differ in one call). The grade way hands grade
+(``sandbox.judge_notebook``) the course notebook with the answer in place of the exercise's
+cell: the same parts fail (a wrong answer may fail grade's hidden cases too). Both are marked
+slow (about a minute each).
 """
 
 import ast
@@ -28,6 +31,7 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = re.compile(r"^# %% (\S+) · expect: (passed|failed [\w,]+)$", re.MULTILINE)
+SHARED = "# %% shared"          # helpers every answer of the file starts with
 
 
 def solution_source(function: str) -> str:
@@ -52,9 +56,11 @@ def corpus() -> list:
     answers = []
     for path in sorted((ROOT / "tests" / "corpus").glob("nb*.py")):
         function = path.stem.split("_", 1)[1]
-        pieces = HEADER.split(path.read_text(encoding="utf-8"))[1:]
+        preamble, *pieces = HEADER.split(path.read_text(encoding="utf-8"))
+        shared = preamble.partition(SHARED)[2].partition("\n")[2].strip()   # after its header
         answers += [(function, name, expect, solution_source(function)
-                     if name == "reference_solution" else source.strip() + "\n")
+                     if name == "reference_solution"
+                     else "\n\n\n".join(filter(None, (shared, source.strip()))) + "\n")
                     for name, expect, source in zip(pieces[::3], pieces[1::3], pieces[2::3])]
     return answers
 

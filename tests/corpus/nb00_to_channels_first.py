@@ -2,6 +2,7 @@
 # Each "# %%" header names an answer and its expected verdict: "passed", or "failed" and the
 # parts that fail ("cases" fails the method rules with it; "all": every part, as a stop does).
 # An answer named "reference_solution" is read from notebooks/solutions/, not written here.
+# A "# %% shared" section before the answers holds helpers every answer of the file starts with.
 
 # %% moveaxis · expect: passed
 def to_channels_first(x):
